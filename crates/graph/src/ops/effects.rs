@@ -1,0 +1,3 @@
+use super::Registry;
+
+pub(super) fn register(_registry: &mut Registry) {}

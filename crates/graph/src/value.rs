@@ -1,0 +1,216 @@
+//! The one dynamic value type that flows between tasks.
+//!
+//! Graphs are data, so every result is a `Value`: cheap to clone (scalars are copied,
+//! strings and lists share an `Arc`), comparable, and serializable so that the same
+//! task can later run in another process or on another machine.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::ser::{SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+
+/// A task's argument or result.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Arc<str>),
+    List(Arc<[Value]>),
+    Bytes(Arc<[u8]>),
+}
+
+impl Value {
+    /// The type name used in error messages (`int`, `float`, `string`, ...).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Bytes(_) => "bytes",
+        }
+    }
+
+    /// Builds a list value from anything that yields values.
+    pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
+        Value::List(items.into_iter().collect())
+    }
+
+    /// Builds a string value.
+    pub fn str(s: &str) -> Value {
+        Value::Str(Arc::from(s))
+    }
+
+    /// Serializes as the graph format's JSON: compact, floats that round-trip and keep
+    /// a `.0` when whole. Callers have already rejected non-finite floats.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&Json(self)).expect("serializing a Value to a String cannot fail")
+    }
+
+    /// Writes the JSON form to `out` without building an intermediate string.
+    pub fn write_json<W: std::io::Write>(&self, out: W) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &Json(self))
+    }
+}
+
+/// The JSON view of a value (untagged), as `taskloom run` prints it.
+pub struct Json<'a>(pub &'a Value);
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Float(f) => s.serialize_f64(*f),
+            Value::Str(text) => s.serialize_str(text),
+            Value::List(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items.iter() {
+                    seq.serialize_element(&Json(item))?;
+                }
+                seq.end()
+            }
+            Value::Bytes(bytes) => {
+                let mut seq = s.serialize_seq(Some(bytes.len()))?;
+                for b in bytes.iter() {
+                    seq.serialize_element(b)?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_json())
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<i32> for Value {
+    fn from(v: i32) -> Self {
+        Value::Int(v.into())
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::str(v)
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Str(Arc::from(v))
+    }
+}
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    fn from(v: Vec<T>) -> Self {
+        Value::list(v.into_iter().map(Into::into))
+    }
+}
+
+/// Converts a computed value back into a Rust type, for the typed `Delayed<T>` API.
+pub trait FromValue: Sized {
+    /// Fails with the expected and the actual type when the value does not fit.
+    fn from_value(v: Value) -> Result<Self, String>;
+}
+
+fn mismatch<T>(want: &str, got: &Value) -> Result<T, String> {
+    Err(format!("expected {want}, got {} {got}", got.type_name()))
+}
+
+impl FromValue for Value {
+    fn from_value(v: Value) -> Result<Self, String> {
+        Ok(v)
+    }
+}
+impl FromValue for i64 {
+    fn from_value(v: Value) -> Result<Self, String> {
+        match v {
+            Value::Int(i) => Ok(i),
+            other => mismatch("int", &other),
+        }
+    }
+}
+impl FromValue for f64 {
+    fn from_value(v: Value) -> Result<Self, String> {
+        match v {
+            Value::Float(f) => Ok(f),
+            Value::Int(i) => Ok(i as f64),
+            other => mismatch("float", &other),
+        }
+    }
+}
+impl FromValue for bool {
+    fn from_value(v: Value) -> Result<Self, String> {
+        match v {
+            Value::Bool(b) => Ok(b),
+            other => mismatch("bool", &other),
+        }
+    }
+}
+impl FromValue for String {
+    fn from_value(v: Value) -> Result<Self, String> {
+        match v {
+            Value::Str(s) => Ok(s.to_string()),
+            other => mismatch("string", &other),
+        }
+    }
+}
+impl<T: FromValue> FromValue for Vec<T> {
+    fn from_value(v: Value) -> Result<Self, String> {
+        match v {
+            Value::List(items) => items.iter().cloned().map(T::from_value).collect(),
+            other => mismatch("list", &other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_round_trip_and_keep_a_point_when_whole() {
+        assert_eq!(Value::Float(5.0).to_json(), "5.0");
+        assert_eq!(Value::Float(2.5).to_json(), "2.5");
+        assert_eq!(Value::Float(0.1).to_json(), "0.1");
+        assert_eq!(Value::Int(5).to_json(), "5");
+    }
+
+    #[test]
+    fn nested_values_print_as_compact_json() {
+        let v = Value::list([Value::Int(1), Value::str("a\"b"), Value::Null, Value::Bool(true)]);
+        assert_eq!(v.to_json(), r#"[1,"a\"b",null,true]"#);
+    }
+
+    #[test]
+    fn typed_conversions_report_mismatches() {
+        assert_eq!(i64::from_value(Value::Int(3)), Ok(3));
+        assert_eq!(f64::from_value(Value::Int(3)), Ok(3.0));
+        let err = i64::from_value(Value::str("x")).unwrap_err();
+        assert!(err.contains("expected int"), "{err}");
+        assert_eq!(Vec::<i64>::from_value(Value::from(vec![1, 2])), Ok(vec![1, 2]));
+    }
+}
