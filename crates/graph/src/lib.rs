@@ -1,8 +1,30 @@
 //! Task graphs as data: values, expressions, the op registry, and the pure functions
-//! that turn a file into a graph ready to run (parse, validate, cull, order).
+//! that turn a file into a graph ready to run.
+//!
+//! The pipeline is `parse` -> `validate` -> `cull` -> `priority_order`; each step is a
+//! small function over a `Graph`, with no threads or I/O, in a file of its own.
 
+pub mod cull;
+pub mod dot;
+pub mod error;
+pub mod eval;
+pub mod expr;
+pub mod graph;
+pub mod key;
 pub mod ops;
+pub mod order;
+pub mod parse;
+pub mod validate;
 pub mod value;
 
+pub use cull::cull;
+pub use error::GraphError;
+pub use eval::{evaluate, EvalError};
+pub use expr::{Call, Expr, OpId};
+pub use graph::{Graph, GraphBuilder};
+pub use key::KeyId;
 pub use ops::{OpError, OpFn, OpResult, Registry};
+pub use order::priority_order;
+pub use parse::parse;
+pub use validate::validate;
 pub use value::{FromValue, Value};

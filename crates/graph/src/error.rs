@@ -1,0 +1,36 @@
+//! Everything that makes a graph invalid. All of these are found before any task runs.
+
+use thiserror::Error;
+
+/// An invalid graph: the message names the place (line and column, key, op).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum GraphError {
+    /// The source text does not follow the format.
+    #[error("{line}:{column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A key refers to a key that no binding defines.
+    #[error("key '{key}' refers to '{missing}', which is not defined")]
+    MissingKey { key: String, missing: String },
+    /// A key calls an op that the registry does not know.
+    #[error("key '{key}' uses unknown op '{op}'")]
+    UnknownOp { key: String, op: String },
+    /// Keys that depend on themselves, listed along the cycle: each refers to the next.
+    #[error("cycle: {}", cycle_text(.keys))]
+    Cycle { keys: Vec<String> },
+    /// A key was requested that the graph does not define.
+    #[error("no key '{key}' in the graph")]
+    NoSuchKey { key: String },
+}
+
+fn cycle_text(keys: &[String]) -> String {
+    let mut text = keys.join(" -> ");
+    if let Some(first) = keys.first() {
+        text.push_str(" -> ");
+        text.push_str(first);
+    }
+    text
+}

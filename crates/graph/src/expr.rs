@@ -1,0 +1,85 @@
+//! What a key is bound to: a literal, a list, a reference or a task (an op call).
+
+use crate::key::KeyId;
+use crate::value::Value;
+
+/// An op's index in its graph's table of op names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OpId(pub u32);
+
+impl OpId {
+    /// The id as an array index.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// An expression of the graph format. Nested tasks run inside their enclosing task.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A literal: itself.
+    Value(Value),
+    /// The result of another key.
+    Ref(KeyId),
+    /// A list of the evaluated elements.
+    List(Box<[Expr]>),
+    /// An op called on its evaluated arguments.
+    Call(Box<Call>),
+}
+
+/// An op call: `op(args...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub op: OpId,
+    pub args: Box<[Expr]>,
+}
+
+impl Expr {
+    /// A call expression.
+    pub fn call(op: OpId, args: Vec<Expr>) -> Expr {
+        Expr::Call(Box::new(Call {
+            op,
+            args: args.into_boxed_slice(),
+        }))
+    }
+
+    /// Calls `f` on every key this expression references, in source order (with repeats).
+    pub fn for_each_ref(&self, f: &mut impl FnMut(KeyId)) {
+        match self {
+            Expr::Value(_) => {}
+            Expr::Ref(key) => f(*key),
+            Expr::List(items) => items.iter().for_each(|e| walk_refs(e, f)),
+            Expr::Call(call) => call.args.iter().for_each(|e| walk_refs(e, f)),
+        }
+    }
+
+    /// Calls `f` on every op this expression calls, outermost first.
+    pub fn for_each_op(&self, f: &mut impl FnMut(OpId)) {
+        match self {
+            Expr::Value(_) | Expr::Ref(_) => {}
+            Expr::List(items) => items.iter().for_each(|e| walk_ops(e, f)),
+            Expr::Call(call) => {
+                f(call.op);
+                call.args.iter().for_each(|e| walk_ops(e, f));
+            }
+        }
+    }
+
+    /// The outermost op, if this expression is a call.
+    pub fn op(&self) -> Option<OpId> {
+        match self {
+            Expr::Call(call) => Some(call.op),
+            _ => None,
+        }
+    }
+}
+
+// Deeply nested expressions must not overflow the stack: grow it on demand.
+fn walk_refs(e: &Expr, f: &mut impl FnMut(KeyId)) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || e.for_each_ref(f))
+}
+
+fn walk_ops(e: &Expr, f: &mut impl FnMut(OpId)) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || e.for_each_op(f))
+}

@@ -1,0 +1,321 @@
+//! A task graph: keys bound to expressions, with dependency edges in both directions.
+//!
+//! `GraphBuilder` is what the parsers and the Rust API write into; `finish` checks that
+//! every reference is defined and computes the edges once, as flat adjacency arrays
+//! (CSR), because every later pass walks them and a million-task graph must stay small.
+
+use std::collections::HashMap;
+
+use crate::error::GraphError;
+use crate::expr::{Expr, OpId};
+use crate::key::{KeyId, KeyTable};
+
+/// Adjacency lists in one flat array: the neighbours of node `i` are
+/// `targets[offsets[i]..offsets[i + 1]]`.
+#[derive(Clone, Debug, Default)]
+pub struct Adjacency {
+    offsets: Vec<u32>,
+    targets: Vec<KeyId>,
+}
+
+impl Adjacency {
+    /// The neighbours of `key`.
+    #[inline]
+    pub fn of(&self, key: KeyId) -> &[KeyId] {
+        let i = key.index();
+        &self.targets[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    /// The reversed adjacency, for `nodes` nodes (dependencies to dependents).
+    fn reversed(&self, nodes: usize) -> Adjacency {
+        let mut counts = vec![0u32; nodes + 1];
+        for t in &self.targets {
+            counts[t.index() + 1] += 1;
+        }
+        for i in 0..nodes {
+            counts[i + 1] += counts[i];
+        }
+        let offsets = counts.clone();
+        let mut fill = counts;
+        let mut targets = vec![KeyId(0); self.targets.len()];
+        for src in 0..nodes {
+            for t in self.of(KeyId(src as u32)) {
+                let slot = &mut fill[t.index()];
+                targets[*slot as usize] = KeyId(src as u32);
+                *slot += 1;
+            }
+        }
+        Adjacency { offsets, targets }
+    }
+}
+
+/// A complete graph in which every reference names a defined key.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    keys: KeyTable,
+    exprs: Vec<Expr>,
+    ops: Vec<String>,
+    dependencies: Adjacency,
+    dependents: Adjacency,
+}
+
+impl Graph {
+    /// How many keys the graph binds.
+    pub fn len(&self) -> usize {
+        self.exprs.len()
+    }
+
+    /// Whether the graph binds no key.
+    pub fn is_empty(&self) -> bool {
+        self.exprs.is_empty()
+    }
+
+    /// All keys, in order of first appearance.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = KeyId> {
+        (0..self.exprs.len() as u32).map(KeyId)
+    }
+
+    /// The id of the key called `name`.
+    pub fn key(&self, name: &str) -> Result<KeyId, GraphError> {
+        self.keys.get(name).ok_or_else(|| GraphError::NoSuchKey {
+            key: name.to_string(),
+        })
+    }
+
+    /// The name of `key`.
+    pub fn name(&self, key: KeyId) -> &str {
+        self.keys.name(key)
+    }
+
+    /// What `key` is bound to.
+    pub fn expr(&self, key: KeyId) -> &Expr {
+        &self.exprs[key.index()]
+    }
+
+    /// The name of op `op`.
+    pub fn op_name(&self, op: OpId) -> &str {
+        &self.ops[op.index()]
+    }
+
+    /// Names of the ops this graph calls, indexed by `OpId`.
+    pub fn op_names(&self) -> &[String] {
+        &self.ops
+    }
+
+    /// The distinct keys `key` refers to, in order of first reference.
+    pub fn dependencies(&self, key: KeyId) -> &[KeyId] {
+        self.dependencies.of(key)
+    }
+
+    /// The keys that refer to `key`.
+    pub fn dependents(&self, key: KeyId) -> &[KeyId] {
+        self.dependents.of(key)
+    }
+
+    /// The keys no other key refers to: what `taskloom run` computes by default.
+    pub fn outputs(&self) -> Vec<KeyId> {
+        self.keys()
+            .filter(|&k| self.dependents(k).is_empty())
+            .collect()
+    }
+
+    /// A short label of what `key` computes: its op, or the kind of literal.
+    pub fn describe(&self, key: KeyId) -> String {
+        match self.expr(key) {
+            Expr::Call(call) => self.op_name(call.op).to_string(),
+            Expr::Ref(_) => "ref".to_string(),
+            Expr::List(_) => "list".to_string(),
+            Expr::Value(v) => v.type_name().to_string(),
+        }
+    }
+}
+
+/// Collects bindings, from a parser or from code, into a `Graph`.
+#[derive(Default)]
+pub struct GraphBuilder {
+    keys: KeyTable,
+    exprs: Vec<Option<Expr>>,
+    ops: Vec<String>,
+    op_ids: HashMap<String, OpId>,
+}
+
+/// Why a binding was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BindError {
+    EmptyKey,
+    Duplicate(String),
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BindError::EmptyKey => f.write_str("the empty key \"\" is not allowed"),
+            BindError::Duplicate(key) => write!(f, "key '{key}' is defined twice"),
+        }
+    }
+}
+
+impl GraphBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        GraphBuilder::default()
+    }
+
+    /// The id for a reference to `name`, defined now or later.
+    pub fn key(&mut self, name: &str) -> KeyId {
+        let id = self.keys.intern(name);
+        if id.index() == self.exprs.len() {
+            self.exprs.push(None);
+        }
+        id
+    }
+
+    /// The id for a call of op `name`.
+    pub fn op(&mut self, name: &str) -> OpId {
+        if let Some(&id) = self.op_ids.get(name) {
+            return id;
+        }
+        let id = OpId(self.ops.len() as u32);
+        self.ops.push(name.to_string());
+        self.op_ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// Binds `name` to `expr`; a key may be bound once.
+    pub fn define(&mut self, name: &str, expr: Expr) -> Result<KeyId, BindError> {
+        if name.is_empty() {
+            return Err(BindError::EmptyKey);
+        }
+        let id = self.key(name);
+        self.bind(id, expr)?;
+        Ok(id)
+    }
+
+    /// Binds the key `id` (from `key`) to `expr`; a key may be bound once.
+    pub fn bind(&mut self, id: KeyId, expr: Expr) -> Result<(), BindError> {
+        let slot = &mut self.exprs[id.index()];
+        if slot.is_some() {
+            return Err(BindError::Duplicate(self.keys.name(id).to_string()));
+        }
+        *slot = Some(expr);
+        Ok(())
+    }
+
+    /// Whether `name` is bound already.
+    pub fn is_defined(&self, name: &str) -> bool {
+        self.keys
+            .get(name)
+            .is_some_and(|id| self.exprs[id.index()].is_some())
+    }
+
+    /// Checks that every reference is defined and computes the dependency edges.
+    pub fn finish(self) -> Result<Graph, GraphError> {
+        let GraphBuilder {
+            keys, exprs, ops, ..
+        } = self;
+        if let Some(missing) = exprs.iter().position(Option::is_none) {
+            return Err(missing_key_error(&keys, &exprs, KeyId(missing as u32)));
+        }
+        let exprs: Vec<Expr> = exprs.into_iter().flatten().collect();
+        let dependencies = dependency_lists(&exprs);
+        let dependents = dependencies.reversed(exprs.len());
+        Ok(Graph {
+            keys,
+            exprs,
+            ops,
+            dependencies,
+            dependents,
+        })
+    }
+}
+
+/// Names the first key (in source order) that refers to the undefined key `missing`.
+fn missing_key_error(keys: &KeyTable, exprs: &[Option<Expr>], missing: KeyId) -> GraphError {
+    let referrer = exprs.iter().enumerate().find_map(|(i, e)| {
+        let mut found = false;
+        e.as_ref()?.for_each_ref(&mut |r| found |= r == missing);
+        found.then_some(KeyId(i as u32))
+    });
+    GraphError::MissingKey {
+        key: referrer.map_or_else(String::new, |k| keys.name(k).to_string()),
+        missing: keys.name(missing).to_string(),
+    }
+}
+
+/// The distinct references of each expression, in order of first reference.
+fn dependency_lists(exprs: &[Expr]) -> Adjacency {
+    let mut offsets = Vec::with_capacity(exprs.len() + 1);
+    let mut targets = Vec::with_capacity(exprs.len());
+    // `seen_by[k] == i + 1` marks that key i already listed k: dedup in O(1) per edge.
+    let mut seen_by = vec![0u32; exprs.len()];
+    offsets.push(0);
+    for (i, expr) in exprs.iter().enumerate() {
+        let mark = i as u32 + 1;
+        expr.for_each_ref(&mut |k| {
+            if seen_by[k.index()] != mark {
+                seen_by[k.index()] = mark;
+                targets.push(k);
+            }
+        });
+        offsets.push(u32::try_from(targets.len()).expect("more than 4 billion edges"));
+    }
+    Adjacency { offsets, targets }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    fn lecture() -> Graph {
+        let mut b = GraphBuilder::new();
+        let add = b.op("add");
+        b.define(
+            "x",
+            Expr::call(add, vec![Expr::Value(Value::Int(2)), Expr::Value(Value::Int(3))]),
+        )
+        .unwrap();
+        let x = b.key("x");
+        b.define("y", Expr::call(add, vec![Expr::Ref(x), Expr::Ref(x)]))
+            .unwrap();
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn edges_are_deduplicated_and_reversed() {
+        let g = lecture();
+        let (x, y) = (g.key("x").unwrap(), g.key("y").unwrap());
+        assert_eq!(g.dependencies(y), &[x]);
+        assert_eq!(g.dependents(x), &[y]);
+        assert!(g.dependencies(x).is_empty());
+        assert_eq!(g.outputs(), vec![y]);
+        assert_eq!(g.describe(y), "add");
+    }
+
+    #[test]
+    fn a_reference_to_an_undefined_key_names_both_keys() {
+        let mut b = GraphBuilder::new();
+        let nope = b.key("nope");
+        b.define("a", Expr::Value(Value::Int(1))).unwrap();
+        b.define("b", Expr::Ref(nope)).unwrap();
+        let err = b.finish().unwrap_err();
+        assert_eq!(
+            err,
+            GraphError::MissingKey {
+                key: "b".into(),
+                missing: "nope".into()
+            }
+        );
+    }
+
+    #[test]
+    fn keys_bind_once_and_never_empty() {
+        let mut b = GraphBuilder::new();
+        b.define("a", Expr::Value(Value::Null)).unwrap();
+        assert_eq!(
+            b.define("a", Expr::Value(Value::Null)),
+            Err(BindError::Duplicate("a".into()))
+        );
+        assert_eq!(b.define("", Expr::Value(Value::Null)), Err(BindError::EmptyKey));
+    }
+}

@@ -1,0 +1,265 @@
+//! The JSON form: one object mapping keys to expressions.
+//!
+//! `{"ref": K}` is a reference, `{"op": NAME, "args": [...]}` a task; any other object
+//! shape is refused, with the place.
+
+use super::cursor::Cursor;
+use super::nested;
+use crate::error::GraphError;
+use crate::expr::Expr;
+use crate::graph::{BindError, GraphBuilder};
+use crate::value::Value;
+
+pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
+    let mut p = Parser {
+        c: Cursor::new(source),
+        graph: GraphBuilder::new(),
+    };
+    p.skip_ws();
+    p.c.expect(b'{', "'{'")?;
+    p.skip_ws();
+    if !p.c.eat(b'}') {
+        loop {
+            p.skip_ws();
+            let at = p.c.pos;
+            if p.c.peek() != Some(b'"') {
+                return Err(p.c.unexpected("a key (a string)"));
+            }
+            let key = p.c.string()?;
+            if key.is_empty() {
+                return Err(p.c.error_at(at, BindError::EmptyKey.to_string()));
+            }
+            let id = p.graph.key(&key);
+            p.skip_ws();
+            p.c.expect(b':', "':'")?;
+            p.skip_ws();
+            let expr = p.expr()?;
+            p.graph
+                .bind(id, expr)
+                .map_err(|e| p.c.error_at(at, e.to_string()))?;
+            p.skip_ws();
+            if p.c.eat(b'}') {
+                break;
+            }
+            p.c.expect(b',', "',' or '}'")?;
+        }
+    }
+    p.skip_ws();
+    if p.c.peek().is_some() {
+        return Err(p.c.unexpected("end of file after the graph object"));
+    }
+    Ok(p.graph)
+}
+
+struct Parser<'a> {
+    c: Cursor<'a>,
+    graph: GraphBuilder,
+}
+
+/// Which of the expression object's fields were given.
+#[derive(Default)]
+struct Fields {
+    reference: Option<String>,
+    op: Option<String>,
+    args: Option<Vec<Expr>>,
+}
+
+impl Parser<'_> {
+    fn skip_ws(&mut self) {
+        while matches!(self.c.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.c.pos += 1;
+        }
+    }
+
+    fn expr(&mut self) -> Result<Expr, GraphError> {
+        match self.c.peek() {
+            Some(b'{') => nested(|| self.object()),
+            Some(b'[') => nested(|| self.array().map(|items| Expr::List(items.into()))),
+            Some(b'"') => Ok(Expr::Value(Value::str(&self.c.string()?))),
+            Some(b'-' | b'0'..=b'9') => Ok(Expr::Value(self.c.number()?)),
+            Some(b't' | b'f' | b'n') => {
+                let at = self.c.pos;
+                match self.c.identifier() {
+                    Some("true") => Ok(Expr::Value(Value::Bool(true))),
+                    Some("false") => Ok(Expr::Value(Value::Bool(false))),
+                    Some("null") => Ok(Expr::Value(Value::Null)),
+                    _ => Err(self.c.error_at(at, "expected a value")),
+                }
+            }
+            _ => Err(self.c.unexpected("a value")),
+        }
+    }
+
+    fn array(&mut self) -> Result<Vec<Expr>, GraphError> {
+        self.c.expect(b'[', "'['")?;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.c.eat(b']') {
+            return Ok(items);
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.expr()?);
+            self.skip_ws();
+            if self.c.eat(b']') {
+                return Ok(items);
+            }
+            self.c.expect(b',', "',' or ']'")?;
+        }
+    }
+
+    fn object(&mut self) -> Result<Expr, GraphError> {
+        let open = self.c.pos;
+        self.c.expect(b'{', "'{'")?;
+        let mut fields = Fields::default();
+        self.skip_ws();
+        if !self.c.eat(b'}') {
+            loop {
+                self.skip_ws();
+                let at = self.c.pos;
+                if self.c.peek() != Some(b'"') {
+                    return Err(self.c.unexpected("a field name (a string)"));
+                }
+                let name = self.c.string()?;
+                self.skip_ws();
+                self.c.expect(b':', "':'")?;
+                self.skip_ws();
+                let duplicate = match &*name {
+                    "ref" => fields.reference.replace(self.name_field("ref")?).is_some(),
+                    "op" => fields.op.replace(self.name_field("op")?).is_some(),
+                    "args" => {
+                        if self.c.peek() != Some(b'[') {
+                            return Err(self.c.unexpected("a list of arguments after \"args\""));
+                        }
+                        fields.args.replace(self.array()?).is_some()
+                    }
+                    other => {
+                        return Err(self.c.error_at(
+                            at,
+                            format!("unexpected field \"{other}\" in an expression object {SHAPES}"),
+                        ))
+                    }
+                };
+                if duplicate {
+                    return Err(self.c.error_at(at, format!("field \"{name}\" given twice")));
+                }
+                self.skip_ws();
+                if self.c.eat(b'}') {
+                    break;
+                }
+                self.c.expect(b',', "',' or '}'")?;
+            }
+        }
+        match fields {
+            Fields {
+                reference: Some(key),
+                op: None,
+                args: None,
+            } => Ok(Expr::Ref(self.graph.key(&key))),
+            Fields {
+                reference: None,
+                op: Some(op),
+                args,
+            } => Ok(Expr::call(self.graph.op(&op), args.unwrap_or_default())),
+            _ => Err(self
+                .c
+                .error_at(open, format!("invalid expression object {SHAPES}"))),
+        }
+    }
+
+    /// The string value of a `ref` or `op` field.
+    fn name_field(&mut self, field: &str) -> Result<String, GraphError> {
+        if self.c.peek() != Some(b'"') {
+            return Err(self.c.unexpected(&format!("a string after \"{field}\"")));
+        }
+        let at = self.c.pos;
+        let name = self.c.string()?;
+        if name.is_empty() {
+            return Err(self.c.error_at(at, format!("\"{field}\" cannot be empty")));
+        }
+        Ok(name.into_owned())
+    }
+}
+
+const SHAPES: &str = "(expected {\"ref\": KEY} or {\"op\": NAME, \"args\": [...]})";
+
+#[cfg(test)]
+mod tests {
+    use crate::error::GraphError;
+    use crate::expr::Expr;
+    use crate::parse::parse;
+    use crate::value::Value;
+
+    fn syntax_error(src: &str) -> (usize, usize, String) {
+        match parse(src) {
+            Err(GraphError::Syntax {
+                line,
+                column,
+                message,
+            }) => (line, column, message),
+            other => panic!("expected a syntax error for {src}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_every_expression_kind() {
+        let g = parse(
+            r#"{"a": 1, "b": {"ref": "a"}, "c": {"op": "add", "args": [{"ref": "b"}, -2.5]},
+                "d": [true, false, null, "s"], "e": {"args": [], "op": "list"}, "f": {"op": "range"}}"#,
+        )
+        .unwrap();
+        assert_eq!(g.len(), 6);
+        let (a, b) = (g.key("a").unwrap(), g.key("b").unwrap());
+        assert_eq!(g.expr(a), &Expr::Value(Value::Int(1)));
+        assert_eq!(g.expr(b), &Expr::Ref(a));
+        assert_eq!(g.describe(g.key("c").unwrap()), "add");
+        assert_eq!(g.dependencies(g.key("c").unwrap()), &[b]);
+        assert_eq!(g.describe(g.key("f").unwrap()), "range");
+    }
+
+    #[test]
+    fn refuses_objects_of_any_other_shape() {
+        for bad in [
+            r#"{"a": {}}"#,
+            r#"{"a": {"args": [1]}}"#,
+            r#"{"a": {"op": "inc", "args": [1], "x": 1}}"#,
+            r#"{"a": {"ref": 1}}"#,
+            r#"{"a": {"ref": "b", "op": "inc"}}"#,
+            r#"{"a": {"op": "inc", "op": "dec"}}"#,
+            r#"{"a": {"op": "inc", "args": 1}}"#,
+        ] {
+            syntax_error(bad);
+        }
+    }
+
+    #[test]
+    fn refuses_empty_and_duplicate_keys_with_their_place() {
+        let (line, column, message) = syntax_error("{\"a\": 1,\n \"a\": 2}");
+        assert_eq!((line, column), (2, 2));
+        assert!(message.contains("'a' is defined twice"), "{message}");
+        let (_, _, message) = syntax_error(r#"{"": 1}"#);
+        assert!(message.contains("empty key"), "{message}");
+    }
+
+    #[test]
+    fn malformed_json_reports_line_and_column() {
+        let (line, column, _) = syntax_error("{\n  \"a\": [1, 2,\n}");
+        assert_eq!((line, column), (3, 1));
+        let (_, _, message) = syntax_error(r#"{"a": 99999999999999999999}"#);
+        assert!(message.contains("64-bit"), "{message}");
+        syntax_error(r#"{"a": 1} x"#);
+        syntax_error(r#"{"a": 1"#);
+    }
+
+    #[test]
+    fn deep_nesting_works() {
+        let depth = 5_000;
+        let src = format!(
+            "{{\"a\": {}1{}}}",
+            r#"{"op": "inc", "args": ["#.repeat(depth),
+            "]}".repeat(depth)
+        );
+        let g = parse(&src).unwrap();
+        assert_eq!(g.describe(g.key("a").unwrap()), "inc");
+    }
+}

@@ -1,0 +1,203 @@
+//! The text form, for people: `key = expression`, one binding per line.
+//!
+//! Inside brackets and parentheses a binding may continue over several lines (as in
+//! Python), which keeps long lists readable; `#` starts a comment outside strings.
+
+use super::cursor::Cursor;
+use super::nested;
+use crate::error::GraphError;
+use crate::expr::Expr;
+use crate::graph::GraphBuilder;
+use crate::value::Value;
+
+pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
+    let mut p = Parser {
+        c: Cursor::new(source),
+        graph: GraphBuilder::new(),
+    };
+    loop {
+        p.c.skip_blanks();
+        match p.c.peek() {
+            None => return Ok(p.graph),
+            Some(b'\n') => p.c.pos += 1,
+            Some(b'#') => p.skip_comment(),
+            Some(_) => p.binding()?,
+        }
+    }
+}
+
+struct Parser<'a> {
+    c: Cursor<'a>,
+    graph: GraphBuilder,
+}
+
+impl Parser<'_> {
+    fn binding(&mut self) -> Result<(), GraphError> {
+        let at = self.c.pos;
+        let key = self
+            .c
+            .identifier()
+            .ok_or_else(|| self.c.unexpected("a key name"))?;
+        if is_reserved(key) {
+            return Err(self
+                .c
+                .error_at(at, format!("'{key}' is a literal and cannot be a key")));
+        }
+        let id = self.graph.key(key);
+        self.c.skip_blanks();
+        self.c.expect(b'=', &format!("'=' after key '{key}'"))?;
+        self.c.skip_blanks();
+        let expr = self.expr()?;
+        self.c.skip_blanks();
+        match self.c.peek() {
+            None | Some(b'\n' | b'#') => {}
+            Some(_) => return Err(self.c.unexpected("end of line after the expression")),
+        }
+        self.graph
+            .bind(id, expr)
+            .map_err(|e| self.c.error_at(at, e.to_string()))?;
+        Ok(())
+    }
+
+    fn skip_comment(&mut self) {
+        let rest = &self.c.src.as_bytes()[self.c.pos..];
+        self.c.pos += rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+    }
+
+    /// Skips blanks, newlines and comments: inside brackets a binding continues.
+    fn skip_inside(&mut self) {
+        loop {
+            self.c.skip_blanks();
+            match self.c.peek() {
+                Some(b'\n') => self.c.pos += 1,
+                Some(b'#') => self.skip_comment(),
+                _ => return,
+            }
+        }
+    }
+
+    fn expr(&mut self) -> Result<Expr, GraphError> {
+        match self.c.peek() {
+            Some(b'[') => {
+                self.c.pos += 1;
+                let items = nested(|| self.sequence(b']'))?;
+                Ok(Expr::List(items.into()))
+            }
+            Some(b'"') => Ok(Expr::Value(Value::str(&self.c.string()?))),
+            Some(b'-' | b'0'..=b'9') => Ok(Expr::Value(self.c.number()?)),
+            _ => {
+                let Some(name) = self.c.identifier() else {
+                    return Err(self.c.unexpected("an expression"));
+                };
+                match name {
+                    "true" => return Ok(Expr::Value(Value::Bool(true))),
+                    "false" => return Ok(Expr::Value(Value::Bool(false))),
+                    "null" => return Ok(Expr::Value(Value::Null)),
+                    _ => {}
+                }
+                let after_name = self.c.pos;
+                self.c.skip_blanks();
+                if self.c.eat(b'(') {
+                    let op = self.graph.op(name);
+                    let args = nested(|| self.sequence(b')'))?;
+                    Ok(Expr::call(op, args))
+                } else {
+                    self.c.pos = after_name;
+                    Ok(Expr::Ref(self.graph.key(name)))
+                }
+            }
+        }
+    }
+
+    /// Comma-separated expressions up to `close` (a trailing comma is allowed).
+    fn sequence(&mut self, close: u8) -> Result<Vec<Expr>, GraphError> {
+        let mut items = Vec::new();
+        let expected = if close == b']' { "',' or ']'" } else { "',' or ')'" };
+        loop {
+            self.skip_inside();
+            if self.c.eat(close) {
+                return Ok(items);
+            }
+            items.push(self.expr()?);
+            self.skip_inside();
+            if self.c.eat(close) {
+                return Ok(items);
+            }
+            self.c.expect(b',', expected)?;
+        }
+    }
+}
+
+fn is_reserved(name: &str) -> bool {
+    matches!(name, "true" | "false" | "null")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::GraphError;
+    use crate::expr::Expr;
+    use crate::parse::parse;
+    use crate::value::Value;
+
+    fn line_of_error(src: &str) -> (usize, String) {
+        match parse(src) {
+            Err(GraphError::Syntax { line, message, .. }) => (line, message),
+            other => panic!("expected a syntax error for {src:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_the_lecture_example() {
+        let g = parse(
+            "# the example from the lecture\nx = add(2, 3)\ny = add(x, 3)  # uses x\n\ntotal = sum([x, y, 10])\n",
+        )
+        .unwrap();
+        let (x, y, total) = (
+            g.key("x").unwrap(),
+            g.key("y").unwrap(),
+            g.key("total").unwrap(),
+        );
+        assert_eq!(g.dependencies(y), &[x]);
+        assert_eq!(g.dependencies(total), &[x, y]);
+        assert_eq!(g.outputs(), vec![total]);
+    }
+
+    #[test]
+    fn literals_strings_and_forward_references() {
+        let g = parse("a = b\nb = [\"x # not a comment\", -1.5e2, true, null, f()]\n").unwrap();
+        let (a, b) = (g.key("a").unwrap(), g.key("b").unwrap());
+        assert_eq!(g.expr(a), &Expr::Ref(b));
+        match g.expr(b) {
+            Expr::List(items) => {
+                assert_eq!(items[0], Expr::Value(Value::str("x # not a comment")));
+                assert_eq!(items[1], Expr::Value(Value::Float(-150.0)));
+                assert_eq!(items.len(), 5);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bindings_continue_inside_brackets() {
+        let g = parse("s = sum([\n  1,  # one\n  2,\n])\n").unwrap();
+        assert_eq!(g.len(), 1);
+    }
+
+    #[test]
+    fn malformed_lines_name_their_line() {
+        assert_eq!(line_of_error("a = 1\nb = add(1,\n").0, 3);
+        assert_eq!(line_of_error("a = 1\n\nb 2\n").0, 3);
+        assert_eq!(line_of_error("a = 1 2\n").0, 1);
+        assert_eq!(line_of_error("a = 1\na = 2\n").0, 2);
+        assert_eq!(line_of_error("true = 1\n").0, 1);
+        assert_eq!(line_of_error("= 1\n").0, 1);
+        assert_eq!(line_of_error("a = \"open\n").0, 1);
+    }
+
+    #[test]
+    fn deep_nesting_works() {
+        let depth = 5_000;
+        let src = format!("a = {}1{}\n", "inc(".repeat(depth), ")".repeat(depth));
+        assert_eq!(parse(&src).unwrap().len(), 1);
+    }
+}
