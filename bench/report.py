@@ -211,7 +211,9 @@ def render(runs, repeat, command, load_before, load_after, binary):
     md_.append("## 5. CPU-bound speed-up S(2) = T(1) / T(2): 2,000 tasks of `busy(1 ms)`\n")
     md_.append("taskloom: `taskloom run bench/out/busy.tl --get total --executor threads --workers 1` vs "
                "`--workers 2`, whole process. Dask: threaded scheduler, `num_workers=1` vs `2`, `get()` only; "
-               "its `busy` spins in pure Python until 1 ms of the thread's CPU time has passed, so it holds the GIL. "
+               "its `busy` spins in pure Python until 1 ms of the thread's CPU time has passed, so it holds the GIL "
+               "(CPU time, so that a thread waiting for the GIL does not count as working; taskloom's `busy` spins "
+               "on the wall clock, which is the same work when the worker is not preempted). "
                "S(2) is the ratio of the median times; *ratio* here is taskloom's S(2) ÷ Dask's.\n")
     md_.append(table([
         ["T(1), s", fmt(b1("run_s")), fmt(d1("run_s")), "", "", ""],

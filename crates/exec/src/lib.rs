@@ -1,1 +1,26 @@
+//! Executors: what runs a plan's tasks, and where.
+//!
+//! Every executor takes the same `Plan` and must give the same results; they differ in
+//! where tasks run (the calling thread, a thread pool) and so in speed and isolation.
 
+mod error;
+mod idle;
+mod slots;
+mod sync;
+mod task;
+mod threads;
+
+use std::sync::Arc;
+
+use taskloom_graph::Value;
+use taskloom_sched::Plan;
+
+pub use error::RunError;
+pub use sync::Sync;
+pub use threads::Threads;
+
+/// Runs a plan to completion.
+pub trait Executor {
+    /// The values of the plan's targets, in the order they were requested.
+    fn run(&self, plan: Arc<Plan>) -> Result<Vec<Value>, RunError>;
+}

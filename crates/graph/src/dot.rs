@@ -8,7 +8,9 @@ use crate::key::KeyId;
 /// Dot text for `keys` (usually a culled set): one node per key labelled with its name
 /// and op, one arrow from each dependency to its dependent, drawn top-down.
 pub fn to_dot(graph: &Graph, keys: &[KeyId]) -> String {
-    let mut out = String::from("digraph taskloom {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n");
+    let mut out = String::from(
+        "digraph taskloom {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n",
+    );
     for &key in keys {
         let _ = writeln!(
             out,
@@ -19,7 +21,12 @@ pub fn to_dot(graph: &Graph, keys: &[KeyId]) -> String {
     }
     for &key in keys {
         for &dep in graph.dependencies(key) {
-            let _ = writeln!(out, "  {} -> {};", quote(graph.name(dep)), quote(graph.name(key)));
+            let _ = writeln!(
+                out,
+                "  {} -> {};",
+                quote(graph.name(dep)),
+                quote(graph.name(key))
+            );
         }
     }
     out.push_str("}\n");

@@ -84,7 +84,10 @@ mod tests {
 
     #[test]
     fn references_lists_and_nested_calls() {
-        let v = eval_key("x = 1\ny = [x, \"s\", list(x, 2)]\n", "y", |_| Value::Int(41)).unwrap();
+        let v = eval_key("x = 1\ny = [x, \"s\", list(x, 2)]\n", "y", |_| {
+            Value::Int(41)
+        })
+        .unwrap();
         assert_eq!(v.to_json(), r#"[41,"s",[41,2]]"#);
     }
 

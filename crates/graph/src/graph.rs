@@ -131,7 +131,7 @@ impl Graph {
 }
 
 /// Collects bindings, from a parser or from code, into a `Graph`.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 pub struct GraphBuilder {
     keys: KeyTable,
     exprs: Vec<Option<Expr>>,
@@ -272,7 +272,10 @@ mod tests {
         let add = b.op("add");
         b.define(
             "x",
-            Expr::call(add, vec![Expr::Value(Value::Int(2)), Expr::Value(Value::Int(3))]),
+            Expr::call(
+                add,
+                vec![Expr::Value(Value::Int(2)), Expr::Value(Value::Int(3))],
+            ),
         )
         .unwrap();
         let x = b.key("x");
@@ -316,6 +319,9 @@ mod tests {
             b.define("a", Expr::Value(Value::Null)),
             Err(BindError::Duplicate("a".into()))
         );
-        assert_eq!(b.define("", Expr::Value(Value::Null)), Err(BindError::EmptyKey));
+        assert_eq!(
+            b.define("", Expr::Value(Value::Null)),
+            Err(BindError::EmptyKey)
+        );
     }
 }

@@ -31,7 +31,9 @@ pub struct KeyTable {
 
 impl std::fmt::Debug for KeyTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyTable").field("len", &self.len()).finish()
+        f.debug_struct("KeyTable")
+            .field("len", &self.len())
+            .finish()
     }
 }
 

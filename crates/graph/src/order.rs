@@ -122,7 +122,8 @@ mod tests {
 
     #[test]
     fn every_needed_key_appears_once_after_its_dependencies() {
-        let src = "a = 1\nb = inc(a)\nc = add(a, b)\nd = add(c, b)\ne = list(d, a, c)\nunused = inc(a)\n";
+        let src =
+            "a = 1\nb = inc(a)\nc = add(a, b)\nd = add(c, b)\ne = list(d, a, c)\nunused = inc(a)\n";
         let order = order_of(src, &["e", "c"]);
         assert_eq!(order.len(), 5);
         let pos = |k: &str| order.iter().position(|x| x == k).unwrap();

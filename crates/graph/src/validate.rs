@@ -99,7 +99,8 @@ mod tests {
 
     #[test]
     fn cycles_are_reported_in_reference_order() {
-        let err = check("z = inc(1)\na = inc(b)\nb = inc(c)\nc = add(z, a)\nd = inc(a)\n").unwrap_err();
+        let err =
+            check("z = inc(1)\na = inc(b)\nb = inc(c)\nc = add(z, a)\nd = inc(a)\n").unwrap_err();
         assert_eq!(
             err,
             GraphError::Cycle {

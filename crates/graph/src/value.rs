@@ -201,7 +201,12 @@ mod tests {
 
     #[test]
     fn nested_values_print_as_compact_json() {
-        let v = Value::list([Value::Int(1), Value::str("a\"b"), Value::Null, Value::Bool(true)]);
+        let v = Value::list([
+            Value::Int(1),
+            Value::str("a\"b"),
+            Value::Null,
+            Value::Bool(true),
+        ]);
         assert_eq!(v.to_json(), r#"[1,"a\"b",null,true]"#);
     }
 
@@ -211,6 +216,9 @@ mod tests {
         assert_eq!(f64::from_value(Value::Int(3)), Ok(3.0));
         let err = i64::from_value(Value::str("x")).unwrap_err();
         assert!(err.contains("expected int"), "{err}");
-        assert_eq!(Vec::<i64>::from_value(Value::from(vec![1, 2])), Ok(vec![1, 2]));
+        assert_eq!(
+            Vec::<i64>::from_value(Value::from(vec![1, 2])),
+            Ok(vec![1, 2])
+        );
     }
 }

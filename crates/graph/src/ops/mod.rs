@@ -97,6 +97,8 @@ impl Default for Registry {
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Registry").field("ops", &self.names()).finish()
+        f.debug_struct("Registry")
+            .field("ops", &self.names())
+            .finish()
     }
 }

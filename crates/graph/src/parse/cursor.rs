@@ -175,7 +175,11 @@ impl<'a> Cursor<'a> {
 
     fn hex4(&mut self) -> Result<u32, GraphError> {
         let digits = self.src.get(self.pos..self.pos + 4);
-        match digits.and_then(|d| u32::from_str_radix(d, 16).ok().filter(|_| !d.starts_with('+'))) {
+        match digits.and_then(|d| {
+            u32::from_str_radix(d, 16)
+                .ok()
+                .filter(|_| !d.starts_with('+'))
+        }) {
             Some(v) => {
                 self.pos += 4;
                 Ok(v)
@@ -229,10 +233,7 @@ impl<'a> Cursor<'a> {
             }
         } else {
             text.parse::<i64>().map(Value::Int).map_err(|_| {
-                self.error_at(
-                    start,
-                    format!("integer {text} is outside the 64-bit range"),
-                )
+                self.error_at(start, format!("integer {text} is outside the 64-bit range"))
             })
         }
     }
@@ -273,7 +274,10 @@ mod tests {
     #[test]
     fn strings_decode_escapes_including_surrogate_pairs() {
         assert_eq!(string(r#""plain""#).unwrap(), "plain");
-        assert_eq!(string(r#""a\"b\n\u00e9\ud83d\ude00""#).unwrap(), "a\"b\né😀");
+        assert_eq!(
+            string(r#""a\"b\n\u00e9\ud83d\ude00""#).unwrap(),
+            "a\"b\né😀"
+        );
         assert!(string(r#""\ud83d""#).is_err());
         assert!(string(r#""\x""#).is_err());
         assert!(string("\"open").is_err());

@@ -136,7 +136,9 @@ impl Parser<'_> {
                     other => {
                         return Err(self.c.error_at(
                             at,
-                            format!("unexpected field \"{other}\" in an expression object {SHAPES}"),
+                            format!(
+                                "unexpected field \"{other}\" in an expression object {SHAPES}"
+                            ),
                         ))
                     }
                 };

@@ -112,7 +112,11 @@ impl Parser<'_> {
     /// Comma-separated expressions up to `close` (a trailing comma is allowed).
     fn sequence(&mut self, close: u8) -> Result<Vec<Expr>, GraphError> {
         let mut items = Vec::new();
-        let expected = if close == b']' { "',' or ']'" } else { "',' or ')'" };
+        let expected = if close == b']' {
+            "',' or ']'"
+        } else {
+            "',' or ')'"
+        };
         loop {
             self.skip_inside();
             if self.c.eat(close) {

@@ -1,0 +1,33 @@
+//! Why a run failed.
+
+use taskloom_graph::{EvalError, Graph, KeyId};
+use thiserror::Error;
+
+/// A failed run: the message names the key, the op and the cause.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum RunError {
+    /// A task's op failed.
+    #[error("task '{key}' failed in op '{op}': {cause}")]
+    Task {
+        key: String,
+        op: String,
+        cause: String,
+    },
+    /// The operating system refused to start a worker.
+    #[error("cannot start a worker thread: {0}")]
+    Spawn(String),
+    /// A bug in taskloom itself, reported instead of hanging.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl RunError {
+    /// The error of task `key` whose evaluation failed with `error`.
+    pub fn task(graph: &Graph, key: KeyId, error: EvalError) -> RunError {
+        RunError::Task {
+            key: graph.name(key).to_string(),
+            op: graph.op_name(error.op).to_string(),
+            cause: error.cause.0,
+        }
+    }
+}

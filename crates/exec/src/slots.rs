@@ -1,0 +1,78 @@
+//! Where results live while a run needs them: one slot per key, written once by the
+//! task that computes it, read by its consumers, emptied by the last of them.
+//!
+//! The slots are shared by all workers without locks. That is sound because the plan's
+//! counters order every access (the protocol below); the `unsafe` lives here alone.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use taskloom_graph::{KeyId, Value};
+use taskloom_sched::Plan;
+
+/// Result slots of one run.
+///
+/// Protocol, which callers uphold and `run_task` follows:
+/// 1. `put(k)` happens once, by the task computing `k`, before it counts down any
+///    dependent; a dependent runs only after the count-down that made it ready
+///    (acquire/release on that counter, then the deque hand-off) so it sees the value.
+/// 2. `get(k)` is called only by a task consuming `k`, before it calls `release(k)`.
+/// 3. `release(k)` counts consumers down; the last one empties the slot, after every
+///    other consumer's `get` (acquire/release on `waiting`). Targets are never emptied.
+pub(crate) struct Slots {
+    cells: Box<[UnsafeCell<Option<Value>>]>,
+    waiting: Box<[AtomicU32]>,
+}
+
+// SAFETY: access to `cells` is ordered by the protocol above.
+unsafe impl Sync for Slots {}
+
+impl Slots {
+    pub fn new(plan: &Plan) -> Slots {
+        let n = plan.graph().len();
+        Slots {
+            cells: (0..n).map(|_| UnsafeCell::new(None)).collect(),
+            waiting: (0..n)
+                .map(|k| AtomicU32::new(plan.consumers(KeyId(k as u32))))
+                .collect(),
+        }
+    }
+
+    /// Stores the result of `key`.
+    ///
+    /// # Safety
+    /// Called once per key, by the task computing it, before its dependents may run.
+    #[inline]
+    pub unsafe fn put(&self, key: KeyId, value: Value) {
+        *self.cells[key.index()].get() = Some(value);
+    }
+
+    /// The result of `key`, for a task that consumes it.
+    ///
+    /// # Safety
+    /// `key` was computed before this task became ready, and this task has not yet
+    /// released it.
+    #[inline]
+    pub unsafe fn get(&self, key: KeyId) -> Value {
+        (*self.cells[key.index()].get())
+            .clone()
+            .expect("a consumed result is present until released")
+    }
+
+    /// A consumer of `key` is done with it; the last one frees it unless it is a target.
+    #[inline]
+    pub fn release(&self, plan: &Plan, key: KeyId) {
+        if self.waiting[key.index()].fetch_sub(1, Ordering::AcqRel) == 1 && !plan.is_target(key) {
+            // SAFETY: every other consumer released (and so finished reading) before us.
+            unsafe { *self.cells[key.index()].get() = None };
+        }
+    }
+
+    /// The result of a target, once the run is complete.
+    ///
+    /// # Safety
+    /// `key` is a target whose task has completed.
+    pub unsafe fn target(&self, key: KeyId) -> Value {
+        self.get(key)
+    }
+}

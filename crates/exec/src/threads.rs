@@ -1,0 +1,297 @@
+//! The fast path: a pool of threads that share no lock per task.
+//!
+//! - A task becomes ready when the last of its dependencies completes: each key has an
+//!   atomic count of unfinished dependencies, and whoever brings it to zero owns it.
+//! - Of the tasks a completion makes ready, the worker runs the one with the best
+//!   priority next, directly, and pushes the others onto its own deque (best on top),
+//!   so reductions finish depth-first and their inputs are freed early.
+//! - Tasks without dependencies are handed out in priority order from a shared cursor,
+//!   a batch at a time, onto the taker's deque.
+//! - An idle worker takes from its own deque, then from the cursor, then steals half
+//!   of another worker's deque (crossbeam's Chase-Lev deques), then spins briefly and
+//!   parks.
+//! - The run ends when every requested key is done, or at the first task error: no new
+//!   task starts, and the caller gets the error without waiting for running tasks.
+
+use std::cmp::Reverse;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+
+use crossbeam_deque::{Steal, Stealer, Worker};
+use crossbeam_utils::Backoff;
+use taskloom_graph::{KeyId, Value};
+use taskloom_sched::Plan;
+
+use crate::error::RunError;
+use crate::idle::Idle;
+use crate::slots::Slots;
+use crate::task::run_task;
+use crate::Executor;
+
+/// How many ready sources a worker takes from the shared cursor at once: enough to
+/// make the cursor's cache line cold, few enough that others can steal the rest.
+const SOURCE_BATCH: usize = 16;
+
+/// Runs tasks on a pool of worker threads with work stealing.
+#[derive(Clone, Copy, Debug)]
+pub struct Threads {
+    workers: usize,
+}
+
+impl Threads {
+    /// A pool of `workers` threads (at least one).
+    pub fn new(workers: usize) -> Self {
+        Threads {
+            workers: workers.max(1),
+        }
+    }
+
+    /// One worker per core.
+    pub fn per_core() -> Self {
+        Threads::new(thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// The number of worker threads.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+}
+
+impl Default for Threads {
+    fn default() -> Self {
+        Threads::per_core()
+    }
+}
+
+impl Executor for Threads {
+    fn run(&self, plan: Arc<Plan>) -> Result<Vec<Value>, RunError> {
+        if plan.is_empty() {
+            return Ok(Vec::new());
+        }
+        let locals: Vec<Worker<KeyId>> = (0..self.workers).map(|_| Worker::new_lifo()).collect();
+        let shared = Arc::new(Shared::new(
+            plan,
+            locals.iter().map(Worker::stealer).collect(),
+        ));
+        let mut handles = Vec::with_capacity(self.workers);
+        for (me, local) in locals.into_iter().enumerate() {
+            let worker_shared = Arc::clone(&shared);
+            let spawned = thread::Builder::new()
+                .name(format!("taskloom-worker-{me}"))
+                .spawn(move || worker_shared.work(&local, me));
+            match spawned {
+                Ok(handle) => handles.push(handle),
+                Err(e) => {
+                    shared.fail(RunError::Spawn(e.to_string()));
+                    break;
+                }
+            }
+        }
+        shared.wait_until_over();
+        if let Some(error) = shared.take_failure() {
+            // Running tasks finish on their own; their workers then exit.
+            return Err(error);
+        }
+        for handle in handles {
+            let _ = handle.join();
+        }
+        let plan = &shared.plan;
+        // SAFETY: the run is over and succeeded, so every target has completed.
+        Ok(plan
+            .targets()
+            .iter()
+            .map(|&t| unsafe { shared.slots.target(t) })
+            .collect())
+    }
+}
+
+/// State shared by the workers of one run.
+struct Shared {
+    plan: Arc<Plan>,
+    slots: Slots,
+    /// Unfinished dependencies per key.
+    waiting: Box<[AtomicU32]>,
+    sources: Vec<KeyId>,
+    next_source: AtomicUsize,
+    stealers: Vec<Stealer<KeyId>>,
+    targets_left: AtomicUsize,
+    over: AtomicBool,
+    failure: Mutex<Option<RunError>>,
+    idle: Idle,
+    ended: (Mutex<bool>, Condvar),
+}
+
+impl Shared {
+    fn new(plan: Arc<Plan>, stealers: Vec<Stealer<KeyId>>) -> Shared {
+        let graph = plan.graph();
+        let waiting = graph
+            .keys()
+            .map(|k| AtomicU32::new(graph.dependencies(k).len() as u32))
+            .collect();
+        Shared {
+            slots: Slots::new(&plan),
+            waiting,
+            sources: plan.sources().collect(),
+            next_source: AtomicUsize::new(0),
+            stealers,
+            targets_left: AtomicUsize::new(plan.distinct_targets()),
+            over: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            idle: Idle::default(),
+            ended: (Mutex::new(false), Condvar::new()),
+            plan,
+        }
+    }
+
+    /// A worker's life: run tasks until the run is over.
+    fn work(&self, local: &Worker<KeyId>, me: usize) {
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.work_loop(local, me)));
+        if outcome.is_err() {
+            self.fail(RunError::Internal("a worker thread panicked".into()));
+        }
+    }
+
+    fn work_loop(&self, local: &Worker<KeyId>, me: usize) {
+        let mut ready = Vec::new();
+        let mut next = None;
+        loop {
+            let Some(key) = next.take().or_else(|| self.find_work(local, me)) else {
+                return;
+            };
+            if self.over.load(Ordering::Relaxed) {
+                return;
+            }
+            if let Err(error) = run_task(&self.plan, &self.slots, key) {
+                self.fail(error);
+                return;
+            }
+            if self.plan.is_target(key) && self.targets_left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                self.end();
+                return;
+            }
+            next = self.complete(key, local, &mut ready);
+        }
+    }
+
+    /// Counts down the dependents of `key`; returns the best newly ready task to run
+    /// next and pushes the others onto `local`.
+    fn complete(&self, key: KeyId, local: &Worker<KeyId>, ready: &mut Vec<KeyId>) -> Option<KeyId> {
+        ready.clear();
+        for d in self.plan.dependents(key) {
+            if self.waiting[d.index()].fetch_sub(1, Ordering::AcqRel) == 1 {
+                ready.push(d);
+            }
+        }
+        if ready.len() > 1 {
+            ready.sort_unstable_by_key(|&k| Reverse(self.plan.rank(k)));
+            let best = ready.pop();
+            for &k in ready.iter() {
+                local.push(k);
+            }
+            self.idle.notify_one();
+            best
+        } else {
+            ready.pop()
+        }
+    }
+
+    /// The next task for worker `me`, waiting for one if need be; `None` once the run
+    /// is over.
+    fn find_work(&self, local: &Worker<KeyId>, me: usize) -> Option<KeyId> {
+        let backoff = Backoff::new();
+        loop {
+            if let Some(key) = local
+                .pop()
+                .or_else(|| self.take_sources(local))
+                .or_else(|| self.steal(local, me))
+            {
+                return Some(key);
+            }
+            if self.over.load(Ordering::Acquire) {
+                return None;
+            }
+            if backoff.is_completed() {
+                self.idle
+                    .sleep(|| self.has_work() || self.over.load(Ordering::Acquire));
+                backoff.reset();
+            } else {
+                backoff.snooze();
+            }
+        }
+    }
+
+    /// Takes the next batch of sources: returns the first, pushes the rest.
+    fn take_sources(&self, local: &Worker<KeyId>) -> Option<KeyId> {
+        let total = self.sources.len();
+        if self.next_source.load(Ordering::Relaxed) >= total {
+            return None;
+        }
+        let start = self.next_source.fetch_add(SOURCE_BATCH, Ordering::Relaxed);
+        if start >= total {
+            return None;
+        }
+        let end = (start + SOURCE_BATCH).min(total);
+        if end - start > 1 {
+            for &k in self.sources[start + 1..end].iter().rev() {
+                local.push(k);
+            }
+            self.idle.notify_one();
+        }
+        Some(self.sources[start])
+    }
+
+    fn steal(&self, local: &Worker<KeyId>, me: usize) -> Option<KeyId> {
+        let n = self.stealers.len();
+        loop {
+            let mut retry = false;
+            for i in 1..n {
+                match self.stealers[(me + i) % n].steal_batch_and_pop(local) {
+                    Steal::Success(key) => return Some(key),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+
+    fn has_work(&self) -> bool {
+        self.next_source.load(Ordering::Relaxed) < self.sources.len()
+            || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    fn fail(&self, error: RunError) {
+        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        failure.get_or_insert(error);
+        drop(failure);
+        self.end();
+    }
+
+    fn take_failure(&self) -> Option<RunError> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// Stops every worker and wakes the caller.
+    fn end(&self) {
+        self.over.store(true, Ordering::Release);
+        self.idle.notify_all();
+        let (lock, cvar) = &self.ended;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cvar.notify_all();
+    }
+
+    fn wait_until_over(&self) {
+        let (lock, cvar) = &self.ended;
+        let mut ended = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while !*ended {
+            ended = cvar.wait(ended).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! A plan: the tasks that the requested keys need, their priorities, and how many
+//! tasks consume each result, built once so that executors only count down.
+
+use std::sync::Arc;
+
+use taskloom_graph::{cull, priority_order, Graph, KeyId, OpFn};
+
+/// Marks a key outside the run in `rank`.
+const NOT_NEEDED: u32 = u32::MAX;
+
+/// Everything an executor needs to run a graph for some keys.
+///
+/// Every executor runs the same plan: the keys to compute (`order`, lowest priority
+/// value first), when a task becomes ready (all of `graph.dependencies` done), and when
+/// its result can be dropped (its `consumers` have all run, unless it is a target).
+pub struct Plan {
+    graph: Arc<Graph>,
+    ops: Vec<OpFn>,
+    targets: Vec<KeyId>,
+    order: Vec<KeyId>,
+    rank: Vec<u32>,
+    consumers: Vec<u32>,
+    is_target: Vec<bool>,
+}
+
+impl Plan {
+    /// Plans the computation of `targets` (which may repeat) in `graph`, whose ops
+    /// `validate` bound to `ops`.
+    pub fn new(graph: Arc<Graph>, ops: Vec<OpFn>, targets: Vec<KeyId>) -> Plan {
+        let culled = cull(&graph, &targets);
+        let order = priority_order(&graph, &targets, &culled);
+        drop(culled);
+        let mut rank = vec![NOT_NEEDED; graph.len()];
+        for (i, &key) in order.iter().enumerate() {
+            rank[key.index()] = i as u32;
+        }
+        let mut consumers = vec![0u32; graph.len()];
+        for &key in &order {
+            for &dep in graph.dependencies(key) {
+                consumers[dep.index()] += 1;
+            }
+        }
+        let mut is_target = vec![false; graph.len()];
+        for &t in &targets {
+            is_target[t.index()] = true;
+        }
+        Plan {
+            graph,
+            ops,
+            targets,
+            order,
+            rank,
+            consumers,
+            is_target,
+        }
+    }
+
+    /// The graph being run.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The graph's ops, indexed by `OpId`.
+    pub fn ops(&self) -> &[OpFn] {
+        &self.ops
+    }
+
+    /// The requested keys, as given.
+    pub fn targets(&self) -> &[KeyId] {
+        &self.targets
+    }
+
+    /// Whether `key` was requested: its result is kept to the end of the run.
+    #[inline]
+    pub fn is_target(&self, key: KeyId) -> bool {
+        self.is_target[key.index()]
+    }
+
+    /// The distinct requested keys.
+    pub fn distinct_targets(&self) -> usize {
+        self.is_target.iter().filter(|&&t| t).count()
+    }
+
+    /// The tasks to run, highest priority first; a valid sequential schedule.
+    pub fn order(&self) -> &[KeyId] {
+        &self.order
+    }
+
+    /// How many tasks the run has.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether the run has no task.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Whether `key` runs in this plan.
+    #[inline]
+    pub fn is_needed(&self, key: KeyId) -> bool {
+        self.rank[key.index()] != NOT_NEEDED
+    }
+
+    /// The priority of a needed key: lower runs first.
+    #[inline]
+    pub fn rank(&self, key: KeyId) -> u32 {
+        self.rank[key.index()]
+    }
+
+    /// How many tasks of this plan consume the result of `key`.
+    #[inline]
+    pub fn consumers(&self, key: KeyId) -> u32 {
+        self.consumers[key.index()]
+    }
+
+    /// The tasks that are ready at the start (no dependencies), by priority.
+    pub fn sources(&self) -> impl Iterator<Item = KeyId> + '_ {
+        self.order
+            .iter()
+            .copied()
+            .filter(|&k| self.graph.dependencies(k).is_empty())
+    }
+
+    /// The tasks of this plan that consume the result of `key`.
+    #[inline]
+    pub fn dependents(&self, key: KeyId) -> impl Iterator<Item = KeyId> + '_ {
+        self.graph
+            .dependents(key)
+            .iter()
+            .copied()
+            .filter(|&d| self.is_needed(d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taskloom_graph::{parse, validate, Registry};
+
+    fn plan(src: &str, targets: &[&str]) -> Plan {
+        let graph = parse(src).unwrap();
+        let ops = validate(&graph, &Registry::builtins()).unwrap();
+        let targets = targets.iter().map(|t| graph.key(t).unwrap()).collect();
+        Plan::new(Arc::new(graph), ops, targets)
+    }
+
+    #[test]
+    fn counts_only_the_consumers_inside_the_run() {
+        let p = plan(
+            "a = 1\nb = inc(a)\nc = add(a, b)\nunused = inc(a)\n",
+            &["c"],
+        );
+        let g = p.graph();
+        let (a, b, c, unused) = ["a", "b", "c", "unused"].map(|k| g.key(k).unwrap()).into();
+        assert_eq!(p.len(), 3);
+        assert!(!p.is_needed(unused));
+        assert_eq!(p.consumers(a), 2);
+        assert_eq!(p.consumers(b), 1);
+        assert_eq!(p.dependents(a).collect::<Vec<_>>(), vec![b, c]);
+        assert!(p.is_target(c) && !p.is_target(a));
+        assert_eq!(p.sources().collect::<Vec<_>>(), vec![a]);
+        assert!(p.rank(a) < p.rank(b) && p.rank(b) < p.rank(c));
+    }
+}

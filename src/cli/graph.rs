@@ -1,0 +1,51 @@
+//! `taskloom graph`: the (culled) graph as Graphviz dot.
+
+use clap::ValueEnum;
+use taskloom::graph::{cull, dot::to_dot, KeyId};
+use taskloom::Runtime;
+
+use super::{GraphFile, Outcome};
+
+#[derive(clap::Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    graph: GraphFile,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Dot)]
+    format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Graphviz dot text.
+    Dot,
+}
+
+pub fn graph(args: GraphArgs) -> Outcome {
+    let program = Runtime::new().load(&args.graph.file)?;
+    let graph = program.graph();
+    let keys: Vec<KeyId> = if args.graph.keys.is_empty() {
+        graph.keys().collect()
+    } else {
+        let targets = args
+            .graph
+            .keys
+            .iter()
+            .map(|k| graph.key(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        cull(graph, &targets)
+    };
+    let text = match args.format {
+        Format::Dot => to_dot(graph, &keys),
+    };
+    match args.out {
+        Some(path) => {
+            super::write_file(&path, text.as_bytes())?;
+            Ok(String::new())
+        }
+        None => Ok(text),
+    }
+}

@@ -1,0 +1,121 @@
+//! Subcommands, and how their outcomes become output and exit codes.
+
+mod graph;
+mod run;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use taskloom::{Error, Executor, Runtime, Sync, Threads};
+
+/// Run task graphs in parallel.
+#[derive(Parser)]
+#[command(name = "taskloom", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compute keys of a graph file and print their values as JSON.
+    Run(run::RunArgs),
+    /// Print the graph (culled to the requested keys) as Graphviz dot.
+    Graph(graph::GraphArgs),
+}
+
+/// Where tasks run.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ExecutorKind {
+    /// One thread, tasks in priority order: deterministic, for debugging.
+    Sync,
+    /// A work-stealing pool of threads.
+    Threads,
+}
+
+/// Options shared by commands that execute graphs.
+#[derive(clap::Args)]
+struct ExecOptions {
+    /// Where tasks run.
+    #[arg(long, value_enum, default_value_t = ExecutorKind::Threads)]
+    executor: ExecutorKind,
+    /// Worker threads [default: number of cores].
+    #[arg(long, short = 'w', value_parser = clap::value_parser!(u32).range(1..=4096))]
+    workers: Option<u32>,
+}
+
+impl ExecOptions {
+    fn runtime(&self) -> Runtime {
+        let executor: Box<dyn Executor + Send + std::marker::Sync> = match self.executor {
+            ExecutorKind::Sync => Box::new(Sync),
+            ExecutorKind::Threads => Box::new(match self.workers {
+                Some(n) => Threads::new(n as usize),
+                None => Threads::per_core(),
+            }),
+        };
+        Runtime::new().with_boxed_executor(executor)
+    }
+}
+
+/// A graph file argument.
+#[derive(clap::Args)]
+struct GraphFile {
+    /// The graph: JSON (first non-blank character `{`) or the text form.
+    file: PathBuf,
+    /// A key to compute (repeatable) [default: every key no other key refers to].
+    #[arg(long = "get", value_name = "KEY")]
+    keys: Vec<String>,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Graph(args) => graph::graph(args),
+    };
+    let code = match outcome {
+        Ok(stdout) => match write_stdout(&stdout) {
+            Ok(()) => 0,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+            Err(e) => {
+                eprintln!("taskloom: cannot write output: {e}");
+                1
+            }
+        },
+        Err(error) => {
+            eprintln!("taskloom: error: {error}");
+            error.exit_code()
+        }
+    };
+    // Exit without tearing down large graphs (and without waiting for workers still
+    // finishing a task after an error): the output is flushed and nothing else is owed.
+    std::process::exit(code.into())
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Writes `bytes` to `path` atomically: to a temporary file beside it, then renamed,
+/// so a reader never sees half a file and a failed write leaves nothing behind.
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
+    let failed = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
+    tmp.write_all(bytes).map_err(failed)?;
+    tmp.persist(path).map_err(|e| failed(e.error))?;
+    Ok(())
+}
+
+/// Command results are the text for stdout or an error.
+type Outcome = Result<String, Error>;

@@ -1,0 +1,67 @@
+//! `taskloom run`: compute keys and print them as JSON.
+
+use taskloom::graph::{KeyId, Value};
+
+use super::{ExecOptions, GraphFile, Outcome};
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    graph: GraphFile,
+    #[command(flatten)]
+    exec: ExecOptions,
+    /// Parse, validate, cull and order, then stop without running anything.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(args: RunArgs) -> Outcome {
+    let runtime = args.exec.runtime();
+    let program = runtime.load(&args.graph.file)?;
+    let graph = program.graph();
+    let targets: Vec<KeyId> = if args.graph.keys.is_empty() {
+        graph.outputs()
+    } else {
+        args.graph
+            .keys
+            .iter()
+            .map(|k| graph.key(k))
+            .collect::<Result<_, _>>()?
+    };
+    let names: Vec<String> = targets.iter().map(|&k| graph.name(k).to_string()).collect();
+    let plan = program.plan(targets);
+    if args.dry_run {
+        eprintln!(
+            "taskloom: {} of {} tasks would run",
+            plan.len(),
+            graph.len()
+        );
+        return Ok(String::new());
+    }
+    let values = runtime.run(plan)?;
+    let single = args.graph.keys.len() == 1;
+    Ok(render(&names, &values, single))
+}
+
+/// One requested key prints its value; otherwise an object of key to value, in the
+/// order requested (repeats once).
+fn render(names: &[String], values: &[Value], single: bool) -> String {
+    if single {
+        return values[0].to_json() + "\n";
+    }
+    let mut out = String::from("{");
+    let mut seen = std::collections::HashSet::new();
+    for (name, value) in names.iter().zip(values) {
+        if !seen.insert(name) {
+            continue;
+        }
+        if seen.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(&Value::str(name).to_json());
+        out.push(':');
+        out.push_str(&value.to_json());
+    }
+    out.push_str("}\n");
+    out
+}

@@ -1,0 +1,61 @@
+//! The errors of the library, each with the exit code the command line uses for it.
+
+use std::path::PathBuf;
+
+use taskloom_exec::RunError;
+use taskloom_graph::GraphError;
+use thiserror::Error;
+
+/// Anything that can stop a computation.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The graph file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The graph is invalid; found before any task ran. `file` names where it came from.
+    #[error("{}{source}", place(file.as_deref(), source))]
+    Graph {
+        file: Option<PathBuf>,
+        source: GraphError,
+    },
+    /// A task failed while running.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// A computed value does not have the type the caller asked for.
+    #[error("key '{key}': {message}")]
+    Type { key: String, message: String },
+}
+
+/// "FILE:" before a syntax error's "LINE:COL: ...", "FILE: " before other messages.
+fn place(file: Option<&std::path::Path>, error: &GraphError) -> String {
+    match (file, error) {
+        (None, _) => String::new(),
+        (Some(f), GraphError::Syntax { .. }) => format!("{}:", f.display()),
+        (Some(f), _) => format!("{}: ", f.display()),
+    }
+}
+
+impl Error {
+    /// The process exit code for this error: 2 for bad input, 1 for a failed run.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Read { .. } | Error::Graph { .. } => 2,
+            Error::Run(_) | Error::Type { .. } | Error::Write { .. } => 1,
+        }
+    }
+}
+
+impl From<GraphError> for Error {
+    fn from(source: GraphError) -> Self {
+        Error::Graph { file: None, source }
+    }
+}

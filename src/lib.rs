@@ -1,0 +1,24 @@
+//! taskloom: a parallel task-graph engine.
+//!
+//! Split a program into tasks, named ops applied to arguments, whose dependencies form
+//! a graph; taskloom computes the keys you ask for, running only the tasks they need,
+//! on every core. Graphs come from files (see `Runtime::load`) or from code
+//! (`Builder` and `Delayed`).
+//!
+//! The layers are separate crates, re-exported here: `graph` (values, parsing,
+//! validation, ordering), `sched` (plans and priorities), `exec` (executors).
+
+mod delayed;
+mod error;
+mod runtime;
+
+pub use delayed::{Arg, Builder, Delayed, IntoArgs};
+pub use error::Error;
+pub use runtime::{Program, Runtime};
+
+pub use taskloom_exec as exec;
+pub use taskloom_graph as graph;
+pub use taskloom_sched as sched;
+
+pub use taskloom_exec::{Executor, Sync, Threads};
+pub use taskloom_graph::{FromValue, Graph, KeyId, OpError, OpResult, Registry, Value};

@@ -1,0 +1,150 @@
+//! A runtime: the ops a graph may call and the executor that runs it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use taskloom_exec::{Executor, Threads};
+use taskloom_graph::{parse, validate, FromValue, Graph, KeyId, OpFn, OpResult, Registry, Value};
+use taskloom_sched::Plan;
+
+use crate::error::Error;
+
+/// Computes keys of graphs: owns the op registry (builtins plus user ops) and the
+/// executor. Cheap to share; one per program is usual.
+pub struct Runtime {
+    registry: Registry,
+    executor: Box<dyn Executor + Send + Sync>,
+}
+
+impl Runtime {
+    /// Builtin ops, a thread pool with one worker per core.
+    pub fn new() -> Self {
+        Runtime {
+            registry: Registry::builtins(),
+            executor: Box::new(Threads::per_core()),
+        }
+    }
+
+    /// Runs graphs on `executor` instead.
+    pub fn with_executor(self, executor: impl Executor + Send + Sync + 'static) -> Self {
+        self.with_boxed_executor(Box::new(executor))
+    }
+
+    /// Runs graphs on `executor` instead, chosen at run time.
+    pub fn with_boxed_executor(mut self, executor: Box<dyn Executor + Send + Sync>) -> Self {
+        self.executor = executor;
+        self
+    }
+
+    /// Registers op `name` over dynamic values. Ops are found by name, so a graph
+    /// naming `name` can run wherever this runtime's registry is.
+    pub fn register<F>(&mut self, name: &str, f: F) -> &mut Self
+    where
+        F: Fn(&[Value]) -> OpResult + Send + Sync + 'static,
+    {
+        self.registry.register(name, f);
+        self
+    }
+
+    /// Registers a one-argument op over Rust types: argument conversion and arity
+    /// errors become task errors naming the op.
+    pub fn register_fn1<A, R, F>(&mut self, name: &str, f: F) -> &mut Self
+    where
+        A: FromValue,
+        R: Into<Value>,
+        F: Fn(A) -> R + Send + Sync + 'static,
+    {
+        self.register(name, move |args| {
+            taskloom_graph::ops::expect_arity(args, 1, 1)?;
+            let a = A::from_value(args[0].clone()).map_err(taskloom_graph::OpError)?;
+            Ok(f(a).into())
+        })
+    }
+
+    /// Registers a two-argument op over Rust types.
+    pub fn register_fn2<A, B, R, F>(&mut self, name: &str, f: F) -> &mut Self
+    where
+        A: FromValue,
+        B: FromValue,
+        R: Into<Value>,
+        F: Fn(A, B) -> R + Send + Sync + 'static,
+    {
+        self.register(name, move |args| {
+            taskloom_graph::ops::expect_arity(args, 2, 2)?;
+            let a = A::from_value(args[0].clone()).map_err(taskloom_graph::OpError)?;
+            let b = B::from_value(args[1].clone()).map_err(taskloom_graph::OpError)?;
+            Ok(f(a, b).into())
+        })
+    }
+
+    /// The ops graphs may call.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Reads and validates a graph file (JSON or text form).
+    pub fn load(&self, path: &Path) -> Result<Program, Error> {
+        let source = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let in_file = |source| Error::Graph {
+            file: Some(path.to_path_buf()),
+            source,
+        };
+        let graph = parse(&source).map_err(in_file)?;
+        drop(source);
+        self.check(graph).map_err(|e| match e {
+            Error::Graph { source, .. } => in_file(source),
+            other => other,
+        })
+    }
+
+    /// Validates a graph against this runtime's ops.
+    pub fn check(&self, graph: Graph) -> Result<Program, Error> {
+        let ops = validate(&graph, &self.registry)?;
+        Ok(Program {
+            graph: Arc::new(graph),
+            ops,
+        })
+    }
+
+    /// Computes the keys named `keys` of `graph`, running only the tasks they need.
+    pub fn compute(&self, graph: Graph, keys: &[&str]) -> Result<Vec<Value>, Error> {
+        let program = self.check(graph)?;
+        let targets = keys
+            .iter()
+            .map(|k| program.graph().key(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.run(program.plan(targets))
+    }
+
+    /// Runs a plan on this runtime's executor.
+    pub fn run(&self, plan: Plan) -> Result<Vec<Value>, Error> {
+        Ok(self.executor.run(Arc::new(plan))?)
+    }
+}
+
+/// A validated graph with its ops bound: ready to be planned for any of its keys.
+pub struct Program {
+    graph: Arc<Graph>,
+    ops: Vec<OpFn>,
+}
+
+impl Program {
+    /// The graph.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// Plans the computation of `targets`: only the tasks they need, in priority order.
+    pub fn plan(&self, targets: Vec<KeyId>) -> Plan {
+        Plan::new(Arc::clone(&self.graph), self.ops.clone(), targets)
+    }
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime::new()
+    }
+}
