@@ -161,6 +161,15 @@ impl GraphBuilder {
         GraphBuilder::default()
     }
 
+    /// An empty builder with room for about `keys` keys.
+    pub fn with_capacity(keys: usize) -> Self {
+        GraphBuilder {
+            keys: KeyTable::with_capacity(keys),
+            exprs: Vec::with_capacity(keys),
+            ..GraphBuilder::default()
+        }
+    }
+
     /// The id for a reference to `name`, defined now or later.
     pub fn key(&mut self, name: &str) -> KeyId {
         let id = self.keys.intern(name);

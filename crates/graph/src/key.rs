@@ -43,6 +43,16 @@ impl KeyTable {
         KeyTable::default()
     }
 
+    /// An empty table with room for `keys` keys.
+    pub fn with_capacity(keys: usize) -> Self {
+        KeyTable {
+            text: String::with_capacity(keys * 8),
+            ends: Vec::with_capacity(keys),
+            table: HashTable::with_capacity(keys),
+            ..KeyTable::default()
+        }
+    }
+
     /// The id of `name`, added if it was not there yet.
     pub fn intern(&mut self, name: &str) -> KeyId {
         let hash = self.hasher.hash_one(name);

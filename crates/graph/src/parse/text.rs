@@ -3,6 +3,8 @@
 //! Inside brackets and parentheses a binding may continue over several lines (as in
 //! Python), which keeps long lists readable; `#` starts a comment outside strings.
 
+use smallvec::SmallVec;
+
 use super::cursor::Cursor;
 use super::nested;
 use crate::error::GraphError;
@@ -11,9 +13,11 @@ use crate::graph::GraphBuilder;
 use crate::value::Value;
 
 pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
+    // About one binding per line: size the tables once instead of growing them.
+    let lines = source.bytes().filter(|&b| b == b'\n').count();
     let mut p = Parser {
         c: Cursor::new(source),
-        graph: GraphBuilder::new(),
+        graph: GraphBuilder::with_capacity(lines + 1),
     };
     loop {
         p.c.skip_blanks();
@@ -45,7 +49,9 @@ impl Parser<'_> {
         }
         let id = self.graph.key(key);
         self.c.skip_blanks();
-        self.c.expect(b'=', &format!("'=' after key '{key}'"))?;
+        if !self.c.eat(b'=') {
+            return Err(self.c.unexpected(&format!("'=' after key '{key}'")));
+        }
         self.c.skip_blanks();
         let expr = self.expr()?;
         self.c.skip_blanks();
@@ -111,7 +117,8 @@ impl Parser<'_> {
 
     /// Comma-separated expressions up to `close` (a trailing comma is allowed).
     fn sequence(&mut self, close: u8) -> Result<Vec<Expr>, GraphError> {
-        let mut items = Vec::new();
+        // Collected inline first, so the final list is allocated once at its exact size.
+        let mut items: SmallVec<[Expr; 4]> = SmallVec::new();
         let expected = if close == b']' {
             "',' or ']'"
         } else {
@@ -120,12 +127,12 @@ impl Parser<'_> {
         loop {
             self.skip_inside();
             if self.c.eat(close) {
-                return Ok(items);
+                return Ok(items.into_vec());
             }
             items.push(self.expr()?);
             self.skip_inside();
             if self.c.eat(close) {
-                return Ok(items);
+                return Ok(items.into_vec());
             }
             self.c.expect(b',', expected)?;
         }
