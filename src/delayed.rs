@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn a_wrong_type_or_unknown_op_is_an_error_not_a_panic() {
         let g = Builder::new();
-        let s: Delayed<i64> = g.call("concat", ([Arg::list(["a", "b"])],));
+        let s: Delayed<i64> = g.call("list", ("a", "b"));
         assert!(matches!(s.compute(), Err(Error::Type { .. })));
         let u: Delayed<i64> = g.call("nope", ());
         assert!(matches!(u.compute(), Err(Error::Graph { .. })));
