@@ -8,7 +8,7 @@ use crate::key::KeyId;
 /// An iterative depth-first search, so a chain of a million keys needs no deep stack.
 pub fn cull(graph: &Graph, targets: &[KeyId]) -> Vec<KeyId> {
     let mut visited = vec![false; graph.len()];
-    let mut order = Vec::new();
+    let mut order = Vec::with_capacity(graph.len());
     // Each frame: a key and how many of its dependencies were already pushed.
     let mut stack: Vec<(KeyId, u32)> = Vec::new();
     for &target in targets {

@@ -137,6 +137,8 @@ pub struct GraphBuilder {
     exprs: Vec<Option<Expr>>,
     ops: Vec<String>,
     op_ids: HashMap<String, OpId>,
+    /// Calls of `key`: at least the number of references, so edges are allocated once.
+    references: usize,
 }
 
 /// Why a binding was refused.
@@ -172,6 +174,7 @@ impl GraphBuilder {
 
     /// The id for a reference to `name`, defined now or later.
     pub fn key(&mut self, name: &str) -> KeyId {
+        self.references += 1;
         let id = self.keys.intern(name);
         if id.index() == self.exprs.len() {
             self.exprs.push(None);
@@ -220,13 +223,21 @@ impl GraphBuilder {
     /// Checks that every reference is defined and computes the dependency edges.
     pub fn finish(self) -> Result<Graph, GraphError> {
         let GraphBuilder {
-            keys, exprs, ops, ..
+            keys,
+            exprs,
+            ops,
+            references,
+            ..
         } = self;
         if let Some(missing) = exprs.iter().position(Option::is_none) {
             return Err(missing_key_error(&keys, &exprs, KeyId(missing as u32)));
         }
-        let exprs: Vec<Expr> = exprs.into_iter().flatten().collect();
-        let dependencies = dependency_lists(&exprs);
+        // `map` (unlike `flatten`) lets the collection reuse the vector's memory.
+        let exprs: Vec<Expr> = exprs
+            .into_iter()
+            .map(|e| e.expect("checked above"))
+            .collect();
+        let dependencies = dependency_lists(&exprs, references);
         let dependents = dependencies.reversed(exprs.len());
         Ok(Graph {
             keys,
@@ -251,10 +262,11 @@ fn missing_key_error(keys: &KeyTable, exprs: &[Option<Expr>], missing: KeyId) ->
     }
 }
 
-/// The distinct references of each expression, in order of first reference.
-fn dependency_lists(exprs: &[Expr]) -> Adjacency {
+/// The distinct references of each expression, in order of first reference;
+/// `references` bounds their number.
+fn dependency_lists(exprs: &[Expr], references: usize) -> Adjacency {
     let mut offsets = Vec::with_capacity(exprs.len() + 1);
-    let mut targets = Vec::with_capacity(exprs.len());
+    let mut targets = Vec::with_capacity(references);
     // `seen_by[k] == i + 1` marks that key i already listed k: dedup in O(1) per edge.
     let mut seen_by = vec![0u32; exprs.len()];
     offsets.push(0);
