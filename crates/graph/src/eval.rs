@@ -31,19 +31,18 @@ pub fn evaluate(
                 items.iter().map(|e| nested(e, ops, lookup)).collect();
             Ok(Value::List(values?.into()))
         }
-        Expr::Call(call) => {
-            let args: SmallVec<[Value; 4]> = call
-                .args
+        Expr::Call { op, args } => {
+            let values: SmallVec<[Value; 4]> = args
                 .iter()
                 .map(|e| nested(e, ops, lookup))
                 .collect::<Result<_, _>>()?;
-            let op = &ops[call.op.index()];
+            let f = &ops[op.index()];
             // A user op that panics fails its task instead of the whole run.
-            match catch_unwind(AssertUnwindSafe(|| op(&args))) {
+            match catch_unwind(AssertUnwindSafe(|| f(&values))) {
                 Ok(result) => result,
                 Err(panic) => Err(OpError::new(format!("op panicked: {}", panic_text(&panic)))),
             }
-            .map_err(|cause| EvalError { op: call.op, cause })
+            .map_err(|cause| EvalError { op: *op, cause })
         }
     }
 }

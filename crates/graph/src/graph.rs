@@ -122,7 +122,7 @@ impl Graph {
     /// A short label of what `key` computes: its op, or the kind of literal.
     pub fn describe(&self, key: KeyId) -> String {
         match self.expr(key) {
-            Expr::Call(call) => self.op_name(call.op).to_string(),
+            Expr::Call { op, .. } => self.op_name(*op).to_string(),
             Expr::Ref(_) => "ref".to_string(),
             Expr::List(_) => "list".to_string(),
             Expr::Value(v) => v.type_name().to_string(),

@@ -20,7 +20,7 @@ pub mod value;
 pub use cull::cull;
 pub use error::GraphError;
 pub use eval::{evaluate, EvalError};
-pub use expr::{Call, Expr, OpId};
+pub use expr::{Expr, OpId};
 pub use graph::{Graph, GraphBuilder};
 pub use key::KeyId;
 pub use ops::{OpError, OpFn, OpResult, Registry};

@@ -61,10 +61,10 @@ fn to_json(graph: &Graph, e: &Expr) -> String {
         Expr::Value(v) => v.to_json(),
         Expr::Ref(k) => format!("{{\"ref\": {}}}", Value::str(graph.name(*k)).to_json()),
         Expr::List(items) => format!("[{}]", list(items)),
-        Expr::Call(call) => format!(
+        Expr::Call { op, args } => format!(
             "{{\"op\": {}, \"args\": [{}]}}",
-            Value::str(graph.op_name(call.op)).to_json(),
-            list(&call.args)
+            Value::str(graph.op_name(*op)).to_json(),
+            list(args)
         ),
     }
 }
