@@ -39,9 +39,11 @@ pub fn run(args: RunArgs) -> Outcome {
         return Ok(String::new());
     }
     let values = runtime.run(plan)?;
-    // The process exits next: freeing a million tasks one by one would only delay it.
-    std::mem::forget(program);
-    Ok(render(&names, &values, args.graph.keys.len() == 1))
+    let text = render(&names, &values, args.graph.keys.len() == 1);
+    // The process exits next: freeing a million tasks (or a value nested a million
+    // deep) one by one would only delay it.
+    std::mem::forget((program, values));
+    Ok(text)
 }
 
 /// One requested key prints its value; otherwise an object of key to value, in the

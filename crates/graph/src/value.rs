@@ -70,13 +70,14 @@ impl Serialize for Json<'_> {
             Value::Int(i) => s.serialize_i64(*i),
             Value::Float(f) => s.serialize_f64(*f),
             Value::Str(text) => s.serialize_str(text),
-            Value::List(items) => {
+            Value::List(items) => stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+                // Deeply nested lists must not overflow the stack: grow it on demand.
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items.iter() {
                     seq.serialize_element(&Json(item))?;
                 }
                 seq.end()
-            }
+            }),
             Value::Bytes(bytes) => {
                 let mut seq = s.serialize_seq(Some(bytes.len()))?;
                 for b in bytes.iter() {
