@@ -983,3 +983,39 @@ mod executors {
         );
     }
 }
+
+/// No nesting limit: values nested deep are freed without recursion, on any executor.
+mod deep_values {
+    use super::*;
+
+    /// `[[[...]]]`, `depth` lists deep.
+    fn nested_lists(depth: usize) -> String {
+        format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn a_deep_list_argument_is_freed_cleanly_under_threads() {
+        let file = GraphFile::text(&format!("v = len({})\n", nested_lists(100_000)));
+        assert_eq!(file.run(&["--get", "v", "--workers", "2"]).ok(), "1\n");
+    }
+
+    #[test]
+    fn a_deep_list_result_is_freed_cleanly_under_threads() {
+        let file = GraphFile::text(&format!("v = len(w)\nw = {}\n", nested_lists(100_000)));
+        assert_eq!(file.run(&["--get", "v", "--workers", "2"]).ok(), "1\n");
+    }
+
+    #[test]
+    fn a_deep_list_result_is_freed_cleanly_under_sync() {
+        let file = GraphFile::text(&format!("v = len(w)\nw = {}\n", nested_lists(1_000_000)));
+        assert_eq!(file.run(&["--get", "v", "--executor", "sync"]).ok(), "1\n");
+    }
+
+    #[test]
+    fn dry_run_of_a_deeply_nested_list_exits_cleanly() {
+        let file = GraphFile::text(&format!("v = {}\n", nested_lists(1_000_000)));
+        let run = file.run(&["--dry-run"]);
+        assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+        common::assert_no_panic(&run.stderr, &run.context);
+    }
+}

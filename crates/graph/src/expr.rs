@@ -69,6 +69,30 @@ impl Expr {
     }
 }
 
+/// Dropping frees nested lists and calls from a heap-allocated stack rather than by
+/// recursion: there is no nesting limit, so a file nested a million deep must not
+/// overflow the stack when its graph is freed.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut nested = Vec::new();
+        detach_nested(self, &mut nested);
+        while let Some(mut e) = nested.pop() {
+            detach_nested(&mut e, &mut nested);
+        }
+    }
+}
+
+/// Moves the lists and calls that have elements of their own out of `e`, onto `out`.
+fn detach_nested(e: &mut Expr, out: &mut Vec<Expr>) {
+    if let Expr::List(items) | Expr::Call { args: items, .. } = e {
+        for item in items.iter_mut() {
+            if matches!(item, Expr::List(x) | Expr::Call { args: x, .. } if !x.is_empty()) {
+                out.push(std::mem::replace(item, Expr::Value(Value::Null)));
+            }
+        }
+    }
+}
+
 // Deeply nested expressions must not overflow the stack: grow it on demand.
 fn walk_refs(e: &Expr, f: &mut impl FnMut(KeyId)) {
     stacker::maybe_grow(32 * 1024, 1024 * 1024, || e.for_each_ref(f))
@@ -81,6 +105,19 @@ fn walk_ops(e: &Expr, f: &mut impl FnMut(OpId)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_expression_nested_a_million_deep_is_freed_without_recursion() {
+        let mut e = Expr::Value(Value::Int(0));
+        for i in 0..1_000_000 {
+            e = if i % 2 == 0 {
+                Expr::List(vec![e].into())
+            } else {
+                Expr::call(OpId(0), vec![e])
+            };
+        }
+        drop(e);
+    }
 
     #[test]
     fn an_expression_is_four_words() {

@@ -59,6 +59,31 @@ impl Value {
     }
 }
 
+/// Dropping a list frees its nested lists from a heap-allocated stack rather than by
+/// recursion, so a value nested a million deep is freed without overflowing the stack.
+impl Drop for Value {
+    fn drop(&mut self) {
+        let mut nested = Vec::new();
+        detach_nested(self, &mut nested);
+        while let Some(mut v) = nested.pop() {
+            detach_nested(&mut v, &mut nested);
+        }
+    }
+}
+
+/// Moves the non-empty lists inside `v` (when `v` is the only owner) onto `out`.
+fn detach_nested(v: &mut Value, out: &mut Vec<Value>) {
+    if let Value::List(items) = v {
+        if let Some(items) = Arc::get_mut(items) {
+            for item in items.iter_mut() {
+                if matches!(item, Value::List(inner) if !inner.is_empty()) {
+                    out.push(std::mem::take(item));
+                }
+            }
+        }
+    }
+}
+
 /// The JSON view of a value (untagged), as `taskloom run` prints it.
 pub struct Json<'a>(pub &'a Value);
 
@@ -173,17 +198,17 @@ impl FromValue for bool {
 }
 impl FromValue for String {
     fn from_value(v: Value) -> Result<Self, String> {
-        match v {
+        match &v {
             Value::Str(s) => Ok(s.to_string()),
-            other => mismatch("string", &other),
+            other => mismatch("string", other),
         }
     }
 }
 impl<T: FromValue> FromValue for Vec<T> {
     fn from_value(v: Value) -> Result<Self, String> {
-        match v {
+        match &v {
             Value::List(items) => items.iter().cloned().map(T::from_value).collect(),
-            other => mismatch("list", &other),
+            other => mismatch("list", other),
         }
     }
 }
@@ -209,6 +234,15 @@ mod tests {
             Value::Bool(true),
         ]);
         assert_eq!(v.to_json(), r#"[1,"a\"b",null,true]"#);
+    }
+
+    #[test]
+    fn a_list_nested_a_million_deep_is_freed_without_recursion() {
+        let mut v = Value::Int(0);
+        for _ in 0..1_000_000 {
+            v = Value::list([v]);
+        }
+        drop(v);
     }
 
     #[test]

@@ -109,8 +109,13 @@ impl Neumaier {
         self.sum = t;
     }
 
+    /// The sum; an overflowed sum stays infinite (compensating it would give NaN).
     fn total(&self) -> f64 {
-        self.sum + self.compensation
+        if self.sum.is_finite() {
+            self.sum + self.compensation
+        } else {
+            self.sum
+        }
     }
 }
 

@@ -26,7 +26,11 @@ pub fn float_result(f: f64) -> Result<Value, OpError> {
     if f.is_finite() {
         Ok(Value::Float(f))
     } else {
-        Err(OpError(format!("result is not a finite number ({f})")))
+        Err(OpError::new(if f.is_nan() {
+            "result is not a number (NaN)"
+        } else {
+            "float overflow: result is infinite"
+        }))
     }
 }
 
