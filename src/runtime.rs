@@ -4,7 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use taskloom_exec::{Executor, Threads};
-use taskloom_graph::{parse, validate, FromValue, Graph, KeyId, OpFn, OpResult, Registry, Value};
+use taskloom_graph::{
+    parse_bytes, validate, FromValue, Graph, KeyId, OpFn, OpResult, Registry, Value,
+};
 use taskloom_sched::Plan;
 
 use crate::error::Error;
@@ -84,7 +86,7 @@ impl Runtime {
 
     /// Reads and validates a graph file (JSON or text form).
     pub fn load(&self, path: &Path) -> Result<Program, Error> {
-        let source = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        let source = Source::read(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
@@ -92,7 +94,7 @@ impl Runtime {
             file: Some(path.to_path_buf()),
             source,
         };
-        let graph = parse(&source).map_err(in_file)?;
+        let graph = parse_bytes(source.bytes()).map_err(in_file)?;
         drop(source);
         self.check(graph).map_err(|e| match e {
             Error::Graph { source, .. } => in_file(source),
@@ -140,6 +142,40 @@ impl Program {
     /// Plans the computation of `targets`: only the tasks they need, in priority order.
     pub fn plan(&self, targets: Vec<KeyId>) -> Plan {
         Plan::new(Arc::clone(&self.graph), self.ops.clone(), targets)
+    }
+}
+
+/// A graph file's bytes: mapped when it is a large regular file, so that loading a
+/// million-task file neither copies it nor touches fresh memory for it; read otherwise
+/// (small files, pipes).
+enum Source {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl Source {
+    const MAP_ABOVE: u64 = 1 << 20;
+
+    fn read(path: &Path) -> std::io::Result<Source> {
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_file() && meta.len() > Self::MAP_ABOVE {
+            // SAFETY: the map is read-only and lives only while parsing; a file changed
+            // under us at that moment can at worst fail to parse, as a torn read would.
+            if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+                return Ok(Source::Mapped(map));
+            }
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut &file, &mut bytes)?;
+        Ok(Source::Read(bytes))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Source::Mapped(map) => map,
+            Source::Read(bytes) => bytes,
+        }
     }
 }
 

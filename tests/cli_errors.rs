@@ -68,7 +68,7 @@ mod unreadable_file {
         let file = GraphFile::text("placeholder\n");
         std::fs::write(file.path(file.name()), b"a = \"\xff\xfe\"\n").unwrap();
         let message = invalid(&file, &[]);
-        assert_contains_all(&message, &["graph.txt"]);
+        assert_contains_all(&message, &["graph.txt:1:6:", "invalid UTF-8"]);
     }
 }
 

@@ -1019,3 +1019,35 @@ mod deep_values {
         common::assert_no_panic(&run.stderr, &run.context);
     }
 }
+
+/// Where a graph file comes from: large files are mapped, pipes and small files read.
+mod sources {
+    use super::*;
+    use assert_cmd::Command;
+
+    #[test]
+    fn a_file_larger_than_a_mebibyte_runs() {
+        let n = 60_000;
+        let mut text: String = (0..n)
+            .map(|i| format!("leaf_number_{i} = inc({i})\n"))
+            .collect();
+        let all: Vec<String> = (0..n).map(|i| format!("leaf_number_{i}")).collect();
+        text.push_str(&format!("total = sum([{}])\n", all.join(", ")));
+        assert!(text.len() > 1 << 20);
+        let file = GraphFile::text(&text);
+        let expected = (1..=n as i64).sum::<i64>().to_string() + "\n";
+        assert_eq!(file.run(&["--get", "total"]).ok(), expected);
+    }
+
+    #[test]
+    fn a_graph_can_come_from_a_pipe() {
+        let out = Command::cargo_bin("taskloom")
+            .unwrap()
+            .args(["run", "/dev/stdin", "--get", "y"])
+            .write_stdin("x = add(2, 3)\ny = add(x, 3)\n")
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "8\n");
+        assert!(out.status.success());
+    }
+}

@@ -4,8 +4,6 @@
 //! every reference is defined and computes the edges once, as flat adjacency arrays
 //! (CSR), because every later pass walks them and a million-task graph must stay small.
 
-use std::collections::HashMap;
-
 use crate::error::GraphError;
 use crate::expr::{Expr, OpId};
 use crate::key::{KeyId, KeyTable};
@@ -136,7 +134,7 @@ pub struct GraphBuilder {
     keys: KeyTable,
     exprs: Vec<Option<Expr>>,
     ops: Vec<String>,
-    op_ids: HashMap<String, OpId>,
+    op_ids: hashbrown::HashMap<String, OpId>,
     /// Calls of `key`: at least the number of references, so edges are allocated once.
     references: usize,
 }

@@ -25,6 +25,6 @@ pub use graph::{Graph, GraphBuilder};
 pub use key::KeyId;
 pub use ops::{OpError, OpFn, OpResult, Registry};
 pub use order::priority_order;
-pub use parse::parse;
+pub use parse::{parse, parse_bytes};
 pub use validate::validate;
 pub use value::{FromValue, Value};

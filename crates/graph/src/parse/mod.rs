@@ -13,6 +13,18 @@ mod text;
 use crate::error::GraphError;
 use crate::graph::Graph;
 
+/// Parses a graph from raw bytes, which must be UTF-8 (an error names the first
+/// invalid byte's line and column).
+pub fn parse_bytes(source: &[u8]) -> Result<Graph, GraphError> {
+    match std::str::from_utf8(source) {
+        Ok(text) => parse(text),
+        Err(e) => {
+            let valid = std::str::from_utf8(&source[..e.valid_up_to()]).unwrap_or_default();
+            Err(cursor::Cursor::new(valid).error_at(valid.len(), "invalid UTF-8"))
+        }
+    }
+}
+
 /// Parses a graph in either form, checking that every reference is defined.
 pub fn parse(source: &str) -> Result<Graph, GraphError> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
