@@ -13,9 +13,11 @@ import importlib.metadata as md
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -39,6 +41,15 @@ def sh(cmd):
         return subprocess.run(cmd, shell=True, capture_output=True, text=True, cwd=ROOT).stdout.strip()
     except OSError:
         return ""
+
+
+def cpu_seconds():
+    """(CPU seconds used by the whole machine, CPU seconds used by this process and its children)."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # everything but idle and iowait
+    own = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for f in ("ru_utime", "ru_stime"))
+    return busy / os.sysconf("SC_CLK_TCK"), own
 
 
 def collect(repeat, binary):
@@ -109,13 +120,14 @@ def errors_of(*meds):
     return "".join(f"\n\n> not measured: {e}" for e in errors) + "\n"
 
 
-def render(runs, repeat, command, load_before, load_after, binary):
+def render(runs, repeat, command, noise, binary):
     T = lambda n: Med(runs.get(("taskloom", n)))  # noqa: E731
     D = lambda n: Med(runs.get(("dask", n)))  # noqa: E731
     tree, chain, load, b1, b2 = T("tree"), T("chain"), T("load"), T("busy_w1"), T("busy_w2")
     dthr, dsync, dproc = D("tree_threads"), D("tree_sync"), D("tree_processes")
     cthr, csync, dload, d1, d2 = D("chain_threads"), D("chain_sync"), D("load"), D("busy_w1"), D("busy_w2")
     us = "us_per_task"
+    exp = json.load(open(os.path.join(HERE, "out", "expected.json")))
 
     md_ = []
     md_.append("# taskloom vs Dask: benchmark results\n")
@@ -126,7 +138,7 @@ def render(runs, repeat, command, load_before, load_after, binary):
                "validate, order, execute, print) with a wall clock around it; Dask figures time **only** "
                "`get(graph, key)` on a graph dict already built in a fresh Python process, which favours Dask. "
                "Dask needs minutes for 1,000,000 tasks, so its per-task cost is measured on the 100,000-leaf tree "
-               "(103,228 tasks) and on a 10,000-task chain. Each figure is the median of "
+               f"({exp['tree_100000.tl']['tasks']:,} tasks) and on a 10,000-task chain. Each figure is the median of "
                f"{repeat} runs; taskloom and Dask runs alternate so that machine noise hits both. "
                "*ratio* is Dask ÷ taskloom (how many times less taskloom costs), except for S(2).\n")
 
@@ -139,7 +151,10 @@ def render(runs, repeat, command, load_before, load_after, binary):
         ("nproc", sh("nproc")),
         ("CPU", sh("lscpu | sed -n 's/^Model name: *//p' | head -1")),
         ("kernel", platform.release()),
-        ("load average before / after", f"{load_before} / {load_after}"),
+        ("load average before the runs", noise["load_before"]),
+        ("CPU time used by other processes during the runs",
+         f"{noise['other_cpu']:.1f} s over {noise['wall']:.0f} s of wall time "
+         f"({noise['other_cpu'] / noise['wall'] * 100:.0f}% of one core)"),
         ("taskloom", f"{sh(binary + ' --version') or 'n/a'}, commit {head}{dirty}, `cargo build --release`"),
         ("rustc", sh("rustc --version")),
         ("Python", platform.python_version()),
@@ -147,10 +162,13 @@ def render(runs, repeat, command, load_before, load_after, binary):
                  f"numpy {md.version('numpy')}, psutil {md.version('psutil')}"),
     ]
     md_.append("| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in env) + "\n")
+    if noise["other_cpu"] / noise["wall"] >= 0.05:
+        md_.append(f"**Note:** other processes used {noise['other_cpu']:.0f} s of CPU on this {sh('nproc')}-core "
+                   "machine while the benchmark ran: they competed with it, so these times are inflated and noisy "
+                   "(multi-threaded runs and S(2) most of all). Compare the runs listed at the end.\n")
 
     # 1. tree
     r_thr = ratio(dthr(us), tree(us))
-    exp = json.load(open(os.path.join(HERE, "out", "expected.json")))
     md_.append(f"## 1. Tree: 1,000,000 `inc` + fan-in-32 `sum` tree ({exp['tree_1000000.tl']['tasks']:,} tasks)\n")
     md_.append("taskloom: `taskloom run bench/out/tree_1000000.tl --get total --executor threads`, whole process, "
                "result checked. Dask: the same shape with 100,000 leaves, `get()` only.\n")
@@ -239,10 +257,12 @@ def main():
     ap.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
     args = ap.parse_args()
     load_before = open("/proc/loadavg").read().split()[0]
+    (all0, own0), t0 = cpu_seconds(), time.time()
     runs = collect(args.repeat, args.bin)
-    load_after = open("/proc/loadavg").read().split()[0]
+    (all1, own1), wall = cpu_seconds(), time.time() - t0
+    noise = {"load_before": load_before, "wall": wall, "other_cpu": max(0.0, (all1 - all0) - (own1 - own0))}
     with open(args.output, "w") as f:
-        f.write(render(runs, args.repeat, args.command, load_before, load_after, args.bin))
+        f.write(render(runs, args.repeat, args.command, noise, args.bin))
     print(f"wrote {args.output}")
 
 
