@@ -124,7 +124,7 @@ impl Builder {
             .expect("an unused key exists");
         let op_id = graph.op(op);
         let expr = Expr::call(op_id, args.into_iter().map(|a| a.0).collect());
-        graph.define(&key, expr).expect("the key is fresh");
+        graph.define(&key, &expr).expect("the key is fresh");
         drop(graph);
         self.handle(key)
     }
@@ -140,7 +140,7 @@ impl Builder {
         let mut graph = self.lock();
         let op_id = graph.op(op);
         graph
-            .define(key, Expr::call(op_id, args))
+            .define(key, &Expr::call(op_id, args))
             .map_err(|e| Error::Type {
                 key: key.to_string(),
                 message: e.to_string(),

@@ -4,8 +4,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use smallvec::SmallVec;
 
-use crate::expr::{Expr, OpId};
+use crate::expr::OpId;
+use crate::graph::Graph;
 use crate::key::KeyId;
+use crate::node::{ExprArena, Node};
 use crate::ops::{OpError, OpFn};
 use crate::value::Value;
 
@@ -16,43 +18,75 @@ pub struct EvalError {
     pub cause: OpError,
 }
 
-/// Evaluates `expr`: literals are themselves, references are looked up, lists and op
-/// calls evaluate their elements first (nested calls run here, inside this task).
+/// Evaluates what `key` is bound to: literals are themselves, references are looked
+/// up, lists and op calls evaluate their elements first (nested calls run here, inside
+/// this task).
 pub fn evaluate(
-    expr: &Expr,
+    graph: &Graph,
+    key: KeyId,
     ops: &[OpFn],
     lookup: &impl Fn(KeyId) -> Value,
 ) -> Result<Value, EvalError> {
-    match expr {
-        Expr::Value(v) => Ok(v.clone()),
-        Expr::Ref(key) => Ok(lookup(*key)),
-        Expr::List(items) => {
-            let values: Result<Vec<Value>, EvalError> =
-                items.iter().map(|e| nested(e, ops, lookup)).collect();
-            Ok(Value::List(values?.into()))
-        }
-        Expr::Call { op, args } => {
-            let values: SmallVec<[Value; 4]> = args
-                .iter()
-                .map(|e| nested(e, ops, lookup))
-                .collect::<Result<_, _>>()?;
-            let f = &ops[op.index()];
-            // A user op that panics fails its task instead of the whole run.
-            match catch_unwind(AssertUnwindSafe(|| f(&values))) {
-                Ok(result) => result,
-                Err(panic) => Err(OpError::new(format!("op panicked: {}", panic_text(&panic)))),
-            }
-            .map_err(|cause| EvalError { op: *op, cause })
-        }
-    }
+    let mut eval = Evaluation {
+        nodes: graph.nodes(key),
+        arena: graph.arena(),
+        ops,
+        lookup,
+        pos: 0,
+    };
+    eval.next()
 }
 
-fn nested(expr: &Expr, ops: &[OpFn], lookup: &impl Fn(KeyId) -> Value) -> Result<Value, EvalError> {
-    match expr {
-        // The common leaves need no stack check.
-        Expr::Value(v) => Ok(v.clone()),
-        Expr::Ref(key) => Ok(lookup(*key)),
-        _ => stacker::maybe_grow(64 * 1024, 1024 * 1024, || evaluate(expr, ops, lookup)),
+/// A walk over one key's nodes, in preorder.
+struct Evaluation<'a, L> {
+    nodes: &'a [Node],
+    arena: &'a ExprArena,
+    ops: &'a [OpFn],
+    lookup: &'a L,
+    pos: usize,
+}
+
+impl<L: Fn(KeyId) -> Value> Evaluation<'_, L> {
+    /// The value of the expression at `pos`, which moves past it.
+    fn next(&mut self) -> Result<Value, EvalError> {
+        let node = self.nodes[self.pos];
+        self.pos += 1;
+        Ok(match node {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(b),
+            Node::Int(i) => Value::Int(i.into()),
+            Node::Literal(index) => self.arena.literal(index).clone(),
+            Node::Ref(key) => (self.lookup)(key),
+            Node::List(n) => {
+                let items: Result<Vec<Value>, EvalError> = (0..n).map(|_| self.nested()).collect();
+                Value::List(items?.into())
+            }
+            Node::Call(op) => {
+                let Node::List(n) = self.nodes[self.pos] else {
+                    unreachable!("a call is followed by its argument list")
+                };
+                self.pos += 1;
+                let args: SmallVec<[Value; 4]> =
+                    (0..n).map(|_| self.nested()).collect::<Result<_, _>>()?;
+                let f = &self.ops[op.index()];
+                // A user op that panics fails its task instead of the whole run.
+                match catch_unwind(AssertUnwindSafe(|| f(&args))) {
+                    Ok(result) => result,
+                    Err(panic) => Err(OpError::new(format!("op panicked: {}", panic_text(&panic)))),
+                }
+                .map_err(|cause| EvalError { op, cause })?
+            }
+        })
+    }
+
+    /// `next`, growing the stack first when an element is itself a list or a call.
+    fn nested(&mut self) -> Result<Value, EvalError> {
+        match self.nodes[self.pos] {
+            Node::List(_) | Node::Call(_) => {
+                stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.next())
+            }
+            _ => self.next(),
+        }
     }
 }
 
@@ -78,7 +112,7 @@ mod tests {
         registry.register("boom", |_| panic!("kaboom"));
         let g = parse(src).unwrap();
         let ops = validate(&g, &registry).unwrap();
-        evaluate(g.expr(g.key(key).unwrap()), &ops, &lookup)
+        evaluate(&g, g.key(key).unwrap(), &ops, &lookup)
     }
 
     #[test]

@@ -15,7 +15,9 @@ impl OpId {
     }
 }
 
-/// An expression of the graph format. Nested tasks run inside their enclosing task.
+/// An expression of the graph format, as a tree: how code builds and inspects graphs.
+/// (A graph stores its expressions more compactly, as nodes: see `node.rs`.) Nested
+/// tasks run inside their enclosing task.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// A literal: itself.
@@ -24,8 +26,7 @@ pub enum Expr {
     Ref(KeyId),
     /// A list of the evaluated elements.
     List(Box<[Expr]>),
-    /// An op called on its evaluated arguments. Held inline, so that a task costs one
-    /// allocation (its arguments): `inc(x)` takes 64 bytes, where a boxed call took 72.
+    /// An op called on its evaluated arguments.
     Call { op: OpId, args: Box<[Expr]> },
 }
 
@@ -35,28 +36,6 @@ impl Expr {
         Expr::Call {
             op,
             args: args.into_boxed_slice(),
-        }
-    }
-
-    /// Calls `f` on every key this expression references, in source order (with repeats).
-    pub fn for_each_ref(&self, f: &mut impl FnMut(KeyId)) {
-        match self {
-            Expr::Value(_) => {}
-            Expr::Ref(key) => f(*key),
-            Expr::List(items) => items.iter().for_each(|e| walk_refs(e, f)),
-            Expr::Call { args, .. } => args.iter().for_each(|e| walk_refs(e, f)),
-        }
-    }
-
-    /// Calls `f` on every op this expression calls, outermost first.
-    pub fn for_each_op(&self, f: &mut impl FnMut(OpId)) {
-        match self {
-            Expr::Value(_) | Expr::Ref(_) => {}
-            Expr::List(items) => items.iter().for_each(|e| walk_ops(e, f)),
-            Expr::Call { op, args } => {
-                f(*op);
-                args.iter().for_each(|e| walk_ops(e, f));
-            }
         }
     }
 
@@ -93,15 +72,6 @@ fn detach_nested(e: &mut Expr, out: &mut Vec<Expr>) {
     }
 }
 
-// Deeply nested expressions must not overflow the stack: grow it on demand.
-fn walk_refs(e: &Expr, f: &mut impl FnMut(KeyId)) {
-    stacker::maybe_grow(32 * 1024, 1024 * 1024, || e.for_each_ref(f))
-}
-
-fn walk_ops(e: &Expr, f: &mut impl FnMut(OpId)) {
-    stacker::maybe_grow(32 * 1024, 1024 * 1024, || e.for_each_op(f))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,11 +87,5 @@ mod tests {
             };
         }
         drop(e);
-    }
-
-    #[test]
-    fn an_expression_is_four_words() {
-        // Memory per task is a goal (a million tasks in a few hundred MB): keep it so.
-        assert_eq!(std::mem::size_of::<Expr>(), 32);
     }
 }

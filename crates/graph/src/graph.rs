@@ -7,6 +7,7 @@
 use crate::error::GraphError;
 use crate::expr::{Expr, OpId};
 use crate::key::{KeyId, KeyTable};
+use crate::node::{ExprArena, Node, Span};
 
 /// Adjacency lists in one flat array: the neighbours of node `i` are
 /// `targets[offsets[i]..offsets[i + 1]]`.
@@ -51,7 +52,8 @@ impl Adjacency {
 #[derive(Clone, Debug)]
 pub struct Graph {
     keys: KeyTable,
-    exprs: Vec<Expr>,
+    spans: Vec<Span>,
+    arena: ExprArena,
     ops: Vec<String>,
     dependencies: Adjacency,
     dependents: Adjacency,
@@ -60,17 +62,17 @@ pub struct Graph {
 impl Graph {
     /// How many keys the graph binds.
     pub fn len(&self) -> usize {
-        self.exprs.len()
+        self.spans.len()
     }
 
     /// Whether the graph binds no key.
     pub fn is_empty(&self) -> bool {
-        self.exprs.is_empty()
+        self.spans.is_empty()
     }
 
     /// All keys, in order of first appearance.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = KeyId> {
-        (0..self.exprs.len() as u32).map(KeyId)
+        (0..self.spans.len() as u32).map(KeyId)
     }
 
     /// The id of the key called `name`.
@@ -85,9 +87,21 @@ impl Graph {
         self.keys.name(key)
     }
 
-    /// What `key` is bound to.
-    pub fn expr(&self, key: KeyId) -> &Expr {
-        &self.exprs[key.index()]
+    /// What `key` is bound to, as a tree (decoded: for inspection, not for hot paths).
+    pub fn expr(&self, key: KeyId) -> Expr {
+        self.arena.decode(self.spans[key.index()])
+    }
+
+    /// What `key` is bound to, as stored: its nodes in preorder.
+    #[inline]
+    pub fn nodes(&self, key: KeyId) -> &[Node] {
+        self.arena.nodes(self.spans[key.index()])
+    }
+
+    /// The store of every expression's nodes and literals.
+    #[inline]
+    pub fn arena(&self) -> &ExprArena {
+        &self.arena
     }
 
     /// The name of op `op`.
@@ -119,12 +133,16 @@ impl Graph {
 
     /// A short label of what `key` computes: its op, or the kind of literal.
     pub fn describe(&self, key: KeyId) -> String {
-        match self.expr(key) {
-            Expr::Call { op, .. } => self.op_name(*op).to_string(),
-            Expr::Ref(_) => "ref".to_string(),
-            Expr::List(_) => "list".to_string(),
-            Expr::Value(v) => v.type_name().to_string(),
+        match self.nodes(key)[0] {
+            Node::Call(op) => self.op_name(op),
+            Node::Ref(_) => "ref",
+            Node::List(_) => "list",
+            Node::Null => "null",
+            Node::Bool(_) => "bool",
+            Node::Int(_) => "int",
+            Node::Literal(index) => self.arena.literal(index).type_name(),
         }
+        .to_string()
     }
 }
 
@@ -132,7 +150,9 @@ impl Graph {
 #[derive(Clone, Debug, Default)]
 pub struct GraphBuilder {
     keys: KeyTable,
-    exprs: Vec<Option<Expr>>,
+    /// Each key's expression; `UNBOUND` until defined.
+    spans: Vec<Span>,
+    arena: ExprArena,
     ops: Vec<String>,
     op_ids: hashbrown::HashMap<String, OpId>,
     /// Calls of `key`: at least the number of references, so edges are allocated once.
@@ -165,7 +185,8 @@ impl GraphBuilder {
     pub fn with_capacity(keys: usize) -> Self {
         GraphBuilder {
             keys: KeyTable::with_capacity(keys),
-            exprs: Vec::with_capacity(keys),
+            spans: Vec::with_capacity(keys),
+            arena: ExprArena::with_capacity(keys * 3),
             ..GraphBuilder::default()
         }
     }
@@ -174,10 +195,23 @@ impl GraphBuilder {
     pub fn key(&mut self, name: &str) -> KeyId {
         self.references += 1;
         let id = self.keys.intern(name);
-        if id.index() == self.exprs.len() {
-            self.exprs.push(None);
+        if id.index() == self.spans.len() {
+            self.spans.push(UNBOUND);
         }
         id
+    }
+
+    /// Where parsers append the nodes of the expression they are reading.
+    #[inline]
+    pub fn arena(&mut self) -> &mut ExprArena {
+        &mut self.arena
+    }
+
+    /// Appends a reference to the key `name`, defined now or later.
+    #[inline]
+    pub fn push_ref(&mut self, name: &str) {
+        let key = self.key(name);
+        self.arena.push_ref(key);
     }
 
     /// The id for a call of op `name`.
@@ -192,22 +226,24 @@ impl GraphBuilder {
     }
 
     /// Binds `name` to `expr`; a key may be bound once.
-    pub fn define(&mut self, name: &str, expr: Expr) -> Result<KeyId, BindError> {
+    pub fn define(&mut self, name: &str, expr: &Expr) -> Result<KeyId, BindError> {
         if name.is_empty() {
             return Err(BindError::EmptyKey);
         }
         let id = self.key(name);
-        self.bind(id, expr)?;
+        let start = self.arena.position();
+        self.arena.push_expr(expr);
+        self.bind(id, start)?;
         Ok(id)
     }
 
-    /// Binds the key `id` (from `key`) to `expr`; a key may be bound once.
-    pub fn bind(&mut self, id: KeyId, expr: Expr) -> Result<(), BindError> {
-        let slot = &mut self.exprs[id.index()];
-        if slot.is_some() {
+    /// Binds the key `id` (from `key`) to the nodes appended since `start`; a key may
+    /// be bound once.
+    pub fn bind(&mut self, id: KeyId, start: u32) -> Result<(), BindError> {
+        if self.spans[id.index()] != UNBOUND {
             return Err(BindError::Duplicate(self.keys.name(id).to_string()));
         }
-        *slot = Some(expr);
+        self.spans[id.index()] = self.arena.span_from(start);
         Ok(())
     }
 
@@ -215,31 +251,33 @@ impl GraphBuilder {
     pub fn is_defined(&self, name: &str) -> bool {
         self.keys
             .get(name)
-            .is_some_and(|id| self.exprs[id.index()].is_some())
+            .is_some_and(|id| self.spans[id.index()] != UNBOUND)
     }
 
     /// Checks that every reference is defined and computes the dependency edges.
     pub fn finish(self) -> Result<Graph, GraphError> {
         let GraphBuilder {
             keys,
-            exprs,
+            spans,
+            arena,
             ops,
             references,
             ..
         } = self;
-        if let Some(missing) = exprs.iter().position(Option::is_none) {
-            return Err(missing_key_error(&keys, &exprs, KeyId(missing as u32)));
+        if let Some(missing) = spans.iter().position(|&s| s == UNBOUND) {
+            return Err(missing_key_error(
+                &keys,
+                &spans,
+                &arena,
+                KeyId(missing as u32),
+            ));
         }
-        // `map` (unlike `flatten`) lets the collection reuse the vector's memory.
-        let exprs: Vec<Expr> = exprs
-            .into_iter()
-            .map(|e| e.expect("checked above"))
-            .collect();
-        let dependencies = dependency_lists(&exprs, references);
-        let dependents = dependencies.reversed(exprs.len());
+        let dependencies = dependency_lists(&spans, &arena, references);
+        let dependents = dependencies.reversed(spans.len());
         Ok(Graph {
             keys,
-            exprs,
+            spans,
+            arena,
             ops,
             dependencies,
             dependents,
@@ -247,35 +285,52 @@ impl GraphBuilder {
     }
 }
 
+/// The span of a key that is referenced but not (yet) defined.
+const UNBOUND: Span = Span {
+    start: u32::MAX,
+    end: u32::MAX,
+};
+
+/// The keys an expression references, in order, with repeats.
+fn refs(nodes: &[Node]) -> impl Iterator<Item = KeyId> + '_ {
+    nodes.iter().filter_map(|n| match n {
+        Node::Ref(key) => Some(*key),
+        _ => None,
+    })
+}
+
 /// Names the first key (in source order) that refers to the undefined key `missing`.
-fn missing_key_error(keys: &KeyTable, exprs: &[Option<Expr>], missing: KeyId) -> GraphError {
-    let referrer = exprs.iter().enumerate().find_map(|(i, e)| {
-        let mut found = false;
-        e.as_ref()?.for_each_ref(&mut |r| found |= r == missing);
-        found.then_some(KeyId(i as u32))
-    });
+fn missing_key_error(
+    keys: &KeyTable,
+    spans: &[Span],
+    arena: &ExprArena,
+    missing: KeyId,
+) -> GraphError {
+    let referrer = spans
+        .iter()
+        .position(|&span| span != UNBOUND && refs(arena.nodes(span)).any(|r| r == missing));
     GraphError::MissingKey {
-        key: referrer.map_or_else(String::new, |k| keys.name(k).to_string()),
+        key: referrer.map_or_else(String::new, |k| keys.name(KeyId(k as u32)).to_string()),
         missing: keys.name(missing).to_string(),
     }
 }
 
 /// The distinct references of each expression, in order of first reference;
 /// `references` bounds their number.
-fn dependency_lists(exprs: &[Expr], references: usize) -> Adjacency {
-    let mut offsets = Vec::with_capacity(exprs.len() + 1);
+fn dependency_lists(spans: &[Span], arena: &ExprArena, references: usize) -> Adjacency {
+    let mut offsets = Vec::with_capacity(spans.len() + 1);
     let mut targets = Vec::with_capacity(references);
     // `seen_by[k] == i + 1` marks that key i already listed k: dedup in O(1) per edge.
-    let mut seen_by = vec![0u32; exprs.len()];
+    let mut seen_by = vec![0u32; spans.len()];
     offsets.push(0);
-    for (i, expr) in exprs.iter().enumerate() {
+    for (i, &span) in spans.iter().enumerate() {
         let mark = i as u32 + 1;
-        expr.for_each_ref(&mut |k| {
+        for k in refs(arena.nodes(span)) {
             if seen_by[k.index()] != mark {
                 seen_by[k.index()] = mark;
                 targets.push(k);
             }
-        });
+        }
         offsets.push(u32::try_from(targets.len()).expect("more than 4 billion edges"));
     }
     Adjacency { offsets, targets }
@@ -291,14 +346,14 @@ mod tests {
         let add = b.op("add");
         b.define(
             "x",
-            Expr::call(
+            &Expr::call(
                 add,
                 vec![Expr::Value(Value::Int(2)), Expr::Value(Value::Int(3))],
             ),
         )
         .unwrap();
         let x = b.key("x");
-        b.define("y", Expr::call(add, vec![Expr::Ref(x), Expr::Ref(x)]))
+        b.define("y", &Expr::call(add, vec![Expr::Ref(x), Expr::Ref(x)]))
             .unwrap();
         b.finish().unwrap()
     }
@@ -318,8 +373,8 @@ mod tests {
     fn a_reference_to_an_undefined_key_names_both_keys() {
         let mut b = GraphBuilder::new();
         let nope = b.key("nope");
-        b.define("a", Expr::Value(Value::Int(1))).unwrap();
-        b.define("b", Expr::Ref(nope)).unwrap();
+        b.define("a", &Expr::Value(Value::Int(1))).unwrap();
+        b.define("b", &Expr::Ref(nope)).unwrap();
         let err = b.finish().unwrap_err();
         assert_eq!(
             err,
@@ -333,13 +388,13 @@ mod tests {
     #[test]
     fn keys_bind_once_and_never_empty() {
         let mut b = GraphBuilder::new();
-        b.define("a", Expr::Value(Value::Null)).unwrap();
+        b.define("a", &Expr::Value(Value::Null)).unwrap();
         assert_eq!(
-            b.define("a", Expr::Value(Value::Null)),
+            b.define("a", &Expr::Value(Value::Null)),
             Err(BindError::Duplicate("a".into()))
         );
         assert_eq!(
-            b.define("", Expr::Value(Value::Null)),
+            b.define("", &Expr::Value(Value::Null)),
             Err(BindError::EmptyKey)
         );
     }

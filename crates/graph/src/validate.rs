@@ -6,6 +6,7 @@
 use crate::error::GraphError;
 use crate::graph::Graph;
 use crate::key::KeyId;
+use crate::node::Node;
 use crate::ops::{OpFn, Registry};
 
 /// The graph's ops looked up in `registry`, indexed by `OpId`, once the graph is known
@@ -27,11 +28,9 @@ fn bind_ops(graph: &Graph, registry: &Registry) -> Result<Vec<OpFn>, GraphError>
         return Ok(found.into_iter().flatten().cloned().collect());
     }
     for key in graph.keys() {
-        let mut unknown = None;
-        graph.expr(key).for_each_op(&mut |op| {
-            if unknown.is_none() && found[op.index()].is_none() {
-                unknown = Some(op);
-            }
+        let unknown = graph.nodes(key).iter().find_map(|node| match node {
+            Node::Call(op) if found[op.index()].is_none() => Some(*op),
+            _ => None,
         });
         if let Some(op) = unknown {
             return Err(GraphError::UnknownOp {

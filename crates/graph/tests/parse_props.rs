@@ -84,7 +84,7 @@ proptest! {
             .keys()
             .map(|k| {
                 let name = Value::str(from_text.name(k)).to_json();
-                format!("{name}: {}", to_json(&from_text, from_text.expr(k)))
+                format!("{name}: {}", to_json(&from_text, &from_text.expr(k)))
             })
             .collect();
         let from_json = parse(&format!("{{{}}}", bindings.join(",\n"))).unwrap();
@@ -92,8 +92,8 @@ proptest! {
         for k in from_text.keys() {
             let j = from_json.key(from_text.name(k)).unwrap();
             prop_assert_eq!(
-                to_json(&from_text, from_text.expr(k)),
-                to_json(&from_json, from_json.expr(j))
+                to_json(&from_text, &from_text.expr(k)),
+                to_json(&from_json, &from_json.expr(j))
             );
         }
     }

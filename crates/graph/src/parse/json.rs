@@ -6,7 +6,6 @@
 use super::cursor::Cursor;
 use super::nested;
 use crate::error::GraphError;
-use crate::expr::Expr;
 use crate::graph::{BindError, GraphBuilder};
 use crate::value::Value;
 
@@ -34,9 +33,10 @@ pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
             p.skip_ws();
             p.c.expect(b':', "':'")?;
             p.skip_ws();
-            let expr = p.expr()?;
+            let start = p.graph.arena().position();
+            p.expr()?;
             p.graph
-                .bind(id, expr)
+                .bind(id, start)
                 .map_err(|e| p.c.error_at(at, e.to_string()))?;
             p.skip_ws();
             if p.c.eat(b'}') {
@@ -62,7 +62,7 @@ struct Parser<'a> {
 struct Fields {
     reference: Option<String>,
     op: Option<String>,
-    args: Option<Vec<Expr>>,
+    args: bool,
 }
 
 impl Parser<'_> {
@@ -72,45 +72,55 @@ impl Parser<'_> {
         }
     }
 
-    fn expr(&mut self) -> Result<Expr, GraphError> {
-        match self.c.peek() {
-            Some(b'{') => nested(|| self.object()),
-            Some(b'[') => nested(|| self.array().map(|items| Expr::List(items.into()))),
-            Some(b'"') => Ok(Expr::Value(Value::str(&self.c.string()?))),
-            Some(b'-' | b'0'..=b'9') => Ok(Expr::Value(self.c.number()?)),
+    /// Appends the nodes of the expression that starts here.
+    fn expr(&mut self) -> Result<(), GraphError> {
+        let value = match self.c.peek() {
+            Some(b'{') => return nested(|| self.object()),
+            Some(b'[') => return nested(|| self.array()),
+            Some(b'"') => Value::str(&self.c.string()?),
+            Some(b'-' | b'0'..=b'9') => self.c.number()?,
             Some(b't' | b'f' | b'n') => {
                 let at = self.c.pos;
                 match self.c.identifier() {
-                    Some("true") => Ok(Expr::Value(Value::Bool(true))),
-                    Some("false") => Ok(Expr::Value(Value::Bool(false))),
-                    Some("null") => Ok(Expr::Value(Value::Null)),
-                    _ => Err(self.c.error_at(at, "expected a value")),
+                    Some("true") => Value::Bool(true),
+                    Some("false") => Value::Bool(false),
+                    Some("null") => Value::Null,
+                    _ => return Err(self.c.error_at(at, "expected a value")),
                 }
             }
-            _ => Err(self.c.unexpected("a value")),
-        }
+            _ => return Err(self.c.unexpected("a value")),
+        };
+        self.graph.arena().push_value(value);
+        Ok(())
     }
 
-    fn array(&mut self) -> Result<Vec<Expr>, GraphError> {
+    /// A list node and its elements.
+    fn array(&mut self) -> Result<(), GraphError> {
         self.c.expect(b'[', "'['")?;
-        let mut items = Vec::new();
+        let at = self.graph.arena().open_list();
+        let mut len = 0;
         self.skip_ws();
-        if self.c.eat(b']') {
-            return Ok(items);
-        }
-        loop {
-            self.skip_ws();
-            items.push(self.expr()?);
-            self.skip_ws();
-            if self.c.eat(b']') {
-                return Ok(items);
+        if !self.c.eat(b']') {
+            loop {
+                self.skip_ws();
+                self.expr()?;
+                len += 1;
+                self.skip_ws();
+                if self.c.eat(b']') {
+                    break;
+                }
+                self.c.expect(b',', "',' or ']'")?;
             }
-            self.c.expect(b',', "',' or ']'")?;
         }
+        self.graph.arena().close_list(at, len);
+        Ok(())
     }
 
-    fn object(&mut self) -> Result<Expr, GraphError> {
+    /// A reference or a task. The fields may come in any order, so a call's node is
+    /// put before its argument list once the op's name is known.
+    fn object(&mut self) -> Result<(), GraphError> {
         let open = self.c.pos;
+        let start = self.graph.arena().position();
         self.c.expect(b'{', "'{'")?;
         let mut fields = Fields::default();
         self.skip_ws();
@@ -127,12 +137,23 @@ impl Parser<'_> {
                 self.skip_ws();
                 let duplicate = match &*name {
                     "ref" => fields.reference.replace(self.name_field("ref")?).is_some(),
-                    "op" => fields.op.replace(self.name_field("op")?).is_some(),
+                    "op" => {
+                        let op = self.name_field("op")?;
+                        let id = self.graph.op(&op);
+                        if fields.args {
+                            self.graph.arena().insert_call(start, id);
+                        } else {
+                            self.graph.arena().push_call(id);
+                        }
+                        fields.op.replace(op).is_some()
+                    }
                     "args" => {
                         if self.c.peek() != Some(b'[') {
                             return Err(self.c.unexpected("a list of arguments after \"args\""));
                         }
-                        fields.args.replace(self.array()?).is_some()
+                        let seen = std::mem::replace(&mut fields.args, true);
+                        self.array()?;
+                        seen
                     }
                     other => {
                         return Err(self.c.error_at(
@@ -157,17 +178,25 @@ impl Parser<'_> {
             Fields {
                 reference: Some(key),
                 op: None,
-                args: None,
-            } => Ok(Expr::Ref(self.graph.key(&key))),
+                args: false,
+            } => self.graph.push_ref(&key),
             Fields {
                 reference: None,
-                op: Some(op),
+                op: Some(_),
                 args,
-            } => Ok(Expr::call(self.graph.op(&op), args.unwrap_or_default())),
-            _ => Err(self
-                .c
-                .error_at(open, format!("invalid expression object {SHAPES}"))),
+            } => {
+                if !args {
+                    let at = self.graph.arena().open_list();
+                    self.graph.arena().close_list(at, 0);
+                }
+            }
+            _ => {
+                return Err(self
+                    .c
+                    .error_at(open, format!("invalid expression object {SHAPES}")))
+            }
         }
+        Ok(())
     }
 
     /// The string value of a `ref` or `op` field.
@@ -213,8 +242,8 @@ mod tests {
         .unwrap();
         assert_eq!(g.len(), 6);
         let (a, b) = (g.key("a").unwrap(), g.key("b").unwrap());
-        assert_eq!(g.expr(a), &Expr::Value(Value::Int(1)));
-        assert_eq!(g.expr(b), &Expr::Ref(a));
+        assert_eq!(g.expr(a), Expr::Value(Value::Int(1)));
+        assert_eq!(g.expr(b), Expr::Ref(a));
         assert_eq!(g.describe(g.key("c").unwrap()), "add");
         assert_eq!(g.dependencies(g.key("c").unwrap()), &[b]);
         assert_eq!(g.describe(g.key("f").unwrap()), "range");

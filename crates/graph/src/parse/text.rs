@@ -3,12 +3,9 @@
 //! Inside brackets and parentheses a binding may continue over several lines (as in
 //! Python), which keeps long lists readable; `#` starts a comment outside strings.
 
-use smallvec::SmallVec;
-
 use super::cursor::Cursor;
 use super::nested;
 use crate::error::GraphError;
-use crate::expr::Expr;
 use crate::graph::GraphBuilder;
 use crate::value::Value;
 
@@ -53,14 +50,15 @@ impl Parser<'_> {
             return Err(self.c.unexpected(&format!("'=' after key '{key}'")));
         }
         self.c.skip_blanks();
-        let expr = self.expr()?;
+        let start = self.graph.arena().position();
+        self.expr()?;
         self.c.skip_blanks();
         match self.c.peek() {
             None | Some(b'\n' | b'#') => {}
             Some(_) => return Err(self.c.unexpected("end of line after the expression")),
         }
         self.graph
-            .bind(id, expr)
+            .bind(id, start)
             .map_err(|e| self.c.error_at(at, e.to_string()))?;
         Ok(())
     }
@@ -82,57 +80,78 @@ impl Parser<'_> {
         }
     }
 
-    fn expr(&mut self) -> Result<Expr, GraphError> {
+    /// Appends the nodes of the expression that starts here.
+    fn expr(&mut self) -> Result<(), GraphError> {
         match self.c.peek() {
             Some(b'[') => {
                 self.c.pos += 1;
-                let items = nested(|| self.sequence(b']'))?;
-                Ok(Expr::List(items.into()))
+                self.list(b']')
             }
-            Some(b'"') => Ok(Expr::Value(Value::str(&self.c.string()?))),
-            Some(b'-' | b'0'..=b'9') => Ok(Expr::Value(self.c.number()?)),
+            Some(b'"') => {
+                let text = self.c.string()?;
+                self.graph.arena().push_value(Value::str(&text));
+                Ok(())
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let number = self.c.number()?;
+                self.graph.arena().push_value(number);
+                Ok(())
+            }
             _ => {
                 let Some(name) = self.c.identifier() else {
                     return Err(self.c.unexpected("an expression"));
                 };
-                match name {
-                    "true" => return Ok(Expr::Value(Value::Bool(true))),
-                    "false" => return Ok(Expr::Value(Value::Bool(false))),
-                    "null" => return Ok(Expr::Value(Value::Null)),
-                    _ => {}
+                let literal = match name {
+                    "true" => Some(Value::Bool(true)),
+                    "false" => Some(Value::Bool(false)),
+                    "null" => Some(Value::Null),
+                    _ => None,
+                };
+                if let Some(value) = literal {
+                    self.graph.arena().push_value(value);
+                    return Ok(());
                 }
                 let after_name = self.c.pos;
                 self.c.skip_blanks();
                 if self.c.eat(b'(') {
                     let op = self.graph.op(name);
-                    let args = nested(|| self.sequence(b')'))?;
-                    Ok(Expr::call(op, args))
+                    self.graph.arena().push_call(op);
+                    self.list(b')')
                 } else {
                     self.c.pos = after_name;
-                    Ok(Expr::Ref(self.graph.key(name)))
+                    self.graph.push_ref(name);
+                    Ok(())
                 }
             }
         }
     }
 
-    /// Comma-separated expressions up to `close` (a trailing comma is allowed).
-    fn sequence(&mut self, close: u8) -> Result<Vec<Expr>, GraphError> {
-        // Collected inline first, so the final list is allocated once at its exact size.
-        let mut items: SmallVec<[Expr; 4]> = SmallVec::new();
+    /// A list node and its comma-separated elements up to `close` (a trailing comma is
+    /// allowed); the opening bracket is consumed already.
+    fn list(&mut self, close: u8) -> Result<(), GraphError> {
+        let at = self.graph.arena().open_list();
+        let len = nested(|| self.elements(close))?;
+        self.graph.arena().close_list(at, len);
+        Ok(())
+    }
+
+    fn elements(&mut self, close: u8) -> Result<usize, GraphError> {
         let expected = if close == b']' {
             "',' or ']'"
         } else {
             "',' or ')'"
         };
+        let mut len = 0;
         loop {
             self.skip_inside();
             if self.c.eat(close) {
-                return Ok(items.into_vec());
+                return Ok(len);
             }
-            items.push(self.expr()?);
+            self.expr()?;
+            len += 1;
             self.skip_inside();
             if self.c.eat(close) {
-                return Ok(items.into_vec());
+                return Ok(len);
             }
             self.c.expect(b',', expected)?;
         }
@@ -177,8 +196,8 @@ mod tests {
     fn literals_strings_and_forward_references() {
         let g = parse("a = b\nb = [\"x # not a comment\", -1.5e2, true, null, f()]\n").unwrap();
         let (a, b) = (g.key("a").unwrap(), g.key("b").unwrap());
-        assert_eq!(g.expr(a), &Expr::Ref(b));
-        match g.expr(b) {
+        assert_eq!(g.expr(a), Expr::Ref(b));
+        match &g.expr(b) {
             Expr::List(items) => {
                 assert_eq!(items[0], Expr::Value(Value::str("x # not a comment")));
                 assert_eq!(items[1], Expr::Value(Value::Float(-150.0)));
