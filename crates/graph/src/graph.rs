@@ -181,12 +181,14 @@ impl GraphBuilder {
         GraphBuilder::default()
     }
 
-    /// An empty builder with room for about `keys` keys.
-    pub fn with_capacity(keys: usize) -> Self {
+    /// An empty builder with room for about `keys` keys and `nodes` expression nodes.
+    /// Generous estimates cost little: memory that is reserved but never written is
+    /// never given pages, while growing a table copies it into fresh ones.
+    pub fn with_capacity(keys: usize, nodes: usize) -> Self {
         GraphBuilder {
             keys: KeyTable::with_capacity(keys),
             spans: Vec::with_capacity(keys),
-            arena: ExprArena::with_capacity(keys * 3),
+            arena: ExprArena::with_capacity(nodes),
             ..GraphBuilder::default()
         }
     }

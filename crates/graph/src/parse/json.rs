@@ -10,10 +10,10 @@ use crate::graph::{BindError, GraphBuilder};
 use crate::value::Value;
 
 pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
-    // Roughly one key per 32 bytes: size the tables once instead of growing them.
+    // Roughly one key per 32 bytes and a node per 8: size the tables once.
     let mut p = Parser {
         c: Cursor::new(source),
-        graph: GraphBuilder::with_capacity(source.len() / 32),
+        graph: GraphBuilder::with_capacity(source.len() / 32, source.len() / 8),
     };
     p.skip_ws();
     p.c.expect(b'{', "'{'")?;

@@ -14,7 +14,7 @@ pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
     let lines = source.bytes().filter(|&b| b == b'\n').count();
     let mut p = Parser {
         c: Cursor::new(source),
-        graph: GraphBuilder::with_capacity(lines + 1),
+        graph: GraphBuilder::with_capacity(lines + 1, source.len() / 4),
     };
     loop {
         p.c.skip_blanks();
