@@ -38,13 +38,18 @@ fn recorded_tree() -> (String, Arc<Mutex<Vec<String>>>, Registry) {
     (text, log, registry)
 }
 
-#[test]
-fn one_worker_runs_tasks_in_the_plans_order() {
+/// The plan computing the recorded tree's total, and the log its tasks write to.
+fn recorded_tree_plan() -> (Arc<Plan>, Arc<Mutex<Vec<String>>>) {
     let (text, log, registry) = recorded_tree();
     let graph = parse(&text).unwrap();
     let ops = validate(&graph, &registry).unwrap();
     let total = graph.key("total").unwrap();
-    let plan = Arc::new(Plan::new(Arc::new(graph), ops, vec![total]));
+    (Arc::new(Plan::new(Arc::new(graph), ops, vec![total])), log)
+}
+
+#[test]
+fn one_worker_runs_tasks_in_the_plans_order() {
+    let (plan, log) = recorded_tree_plan();
     let expected: Vec<String> = plan
         .order()
         .iter()
@@ -61,11 +66,7 @@ fn one_worker_runs_tasks_in_the_plans_order() {
 
 #[test]
 fn with_two_workers_reductions_start_before_the_leaves_are_exhausted() {
-    let (text, log, registry) = recorded_tree();
-    let graph = parse(&text).unwrap();
-    let ops = validate(&graph, &registry).unwrap();
-    let total = graph.key("total").unwrap();
-    let plan = Arc::new(Plan::new(Arc::new(graph), ops, vec![total]));
+    let (plan, log) = recorded_tree_plan();
     Threads::new(2).run(plan).unwrap();
     let ran = log.lock().unwrap().clone();
     let first_sum = ran.iter().position(|k| k.starts_with('s')).unwrap();
