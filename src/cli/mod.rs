@@ -1,5 +1,6 @@
 //! Subcommands, and how their outcomes become output and exit codes.
 
+mod duration;
 mod graph;
 mod run;
 

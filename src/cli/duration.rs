@@ -1,0 +1,82 @@
+//! Durations as every option writes them: `900s`, `20m`, `1h30m`, `1.5s`, or a bare
+//! number of seconds.
+
+use std::time::Duration;
+
+/// Parses a duration for clap: units `h`, `m`, `s` and `ms`, in that order, each at most
+/// once; a bare number is seconds.
+#[allow(dead_code)] // Until the first option that takes a duration lands.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration '{text}' (write e.g. 900s, 20m, 1h30m, 1.5s)");
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(seconds) = text.parse::<f64>() {
+        return seconds_to_duration(seconds).ok_or_else(bad);
+    }
+    let units = [
+        ("h", 3600.0, 0),
+        ("ms", 0.001, 3),
+        ("m", 60.0, 1),
+        ("s", 1.0, 2),
+    ];
+    let mut rest = text;
+    let mut total = 0.0;
+    let mut last_rank = None;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
+        let after = &rest[digits..];
+        // `ms` is tried before `m`; the rank keeps h, m, s, ms in decreasing size.
+        let (unit, scale, order) = units
+            .iter()
+            .find(|(u, _, _)| after.starts_with(u))
+            .ok_or_else(bad)?;
+        if last_rank.is_some_and(|r| r >= *order) {
+            return Err(bad());
+        }
+        last_rank = Some(*order);
+        total += number * scale;
+        rest = &after[unit.len()..];
+    }
+    seconds_to_duration(total).ok_or_else(bad)
+}
+
+fn seconds_to_duration(seconds: f64) -> Option<Duration> {
+    (seconds.is_finite() && seconds >= 0.0)
+        .then(|| Duration::try_from_secs_f64(seconds).ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(text: &str) -> f64 {
+        parse_duration(text).unwrap().as_secs_f64()
+    }
+
+    #[test]
+    fn units_combine_largest_first() {
+        assert_eq!(secs("900s"), 900.0);
+        assert_eq!(secs("20m"), 1200.0);
+        assert_eq!(secs("1h30m"), 5400.0);
+        assert_eq!(secs("1.5s"), 1.5);
+        assert_eq!(secs("250ms"), 0.25);
+        assert_eq!(secs("2m30s"), 150.0);
+        assert_eq!(secs("42"), 42.0);
+        assert_eq!(secs("0.5"), 0.5);
+    }
+
+    #[test]
+    fn malformed_durations_are_refused() {
+        for bad in [
+            "", "s", "10x", "1m1h", "1s1s", "-5s", "-1", "1.2.3s", "h1", "inf",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad} accepted");
+        }
+    }
+}
