@@ -2,7 +2,10 @@
 
 mod duration;
 mod graph;
+mod map;
+mod plan;
 mod run;
+mod scale;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -25,6 +28,12 @@ enum Command {
     Run(run::RunArgs),
     /// Print the graph (culled to the requested keys) as Graphviz dot.
     Graph(graph::GraphArgs),
+    /// Run a command over many inputs in parallel.
+    Map(map::MapArgs),
+    /// How many cores finish N tasks of T seconds within a deadline.
+    Plan(plan::PlanArgs),
+    /// Measure speed-up over worker counts and fit Amdahl's law.
+    Scale(scale::ScaleArgs),
 }
 
 /// Where tasks run.
@@ -75,6 +84,10 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Graph(args) => graph::graph(args),
+        // These print as they go and choose their own exit codes.
+        Command::Map(args) => return map::main(args),
+        Command::Plan(args) => return plan::main(args),
+        Command::Scale(args) => return scale::main(args),
     };
     let code = match outcome {
         Ok(stdout) => match write_stdout(&stdout) {
