@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 use crate::expr::OpId;
 use crate::graph::Graph;
 use crate::key::KeyId;
-use crate::node::{ExprArena, Node};
+use crate::node::{ExprArena, Node, Span};
 use crate::ops::{OpError, OpFn};
 use crate::value::Value;
 
@@ -27,9 +27,20 @@ pub fn evaluate(
     ops: &[OpFn],
     lookup: &impl Fn(KeyId) -> Value,
 ) -> Result<Value, EvalError> {
+    evaluate_span(graph.arena(), graph.span(key), ops, lookup)
+}
+
+/// `evaluate` for an expression given by its place in an arena, for processes that
+/// hold the arena but not the whole graph.
+pub fn evaluate_span(
+    arena: &ExprArena,
+    span: Span,
+    ops: &[OpFn],
+    lookup: &impl Fn(KeyId) -> Value,
+) -> Result<Value, EvalError> {
     let mut eval = Evaluation {
-        nodes: graph.nodes(key),
-        arena: graph.arena(),
+        nodes: arena.nodes(span),
+        arena,
         ops,
         lookup,
         pos: 0,

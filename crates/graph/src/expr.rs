@@ -4,7 +4,7 @@ use crate::key::KeyId;
 use crate::value::Value;
 
 /// An op's index in its graph's table of op names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct OpId(pub u32);
 
 impl OpId {

@@ -104,6 +104,18 @@ impl Graph {
         &self.arena
     }
 
+    /// Where `key`'s nodes lie in the arena.
+    #[inline]
+    pub fn span(&self, key: KeyId) -> Span {
+        self.spans[key.index()]
+    }
+
+    /// Every key's span, indexed by `KeyId`: with the arena and the op names, all a
+    /// worker process needs to evaluate any task of the graph.
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
     /// The name of op `op`.
     pub fn op_name(&self, op: OpId) -> &str {
         &self.ops[op.index()]

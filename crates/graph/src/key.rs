@@ -6,7 +6,9 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 
 /// A key's dense index in its graph, in order of first appearance in the source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct KeyId(pub u32);
 
 impl KeyId {

@@ -20,7 +20,7 @@ pub mod value;
 
 pub use cull::cull;
 pub use error::GraphError;
-pub use eval::{evaluate, EvalError};
+pub use eval::{evaluate, evaluate_span, EvalError};
 pub use expr::{Expr, OpId};
 pub use graph::{Graph, GraphBuilder};
 pub use key::KeyId;

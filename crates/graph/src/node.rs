@@ -7,12 +7,14 @@
 //! nodes finds its references and ops without recursion; evaluation reads them in
 //! order. `Expr` remains the tree form for code that builds or inspects graphs.
 
+use serde::{Deserialize, Serialize};
+
 use crate::expr::{Expr, OpId};
 use crate::key::KeyId;
 use crate::value::Value;
 
 /// One node of an encoded expression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Node {
     Null,
     Bool(bool),
@@ -28,14 +30,15 @@ pub enum Node {
 }
 
 /// Where a key's expression lies in the arena: `nodes[start..end]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub start: u32,
     pub end: u32,
 }
 
-/// The nodes and literals of every expression of a graph.
-#[derive(Clone, Debug, Default)]
+/// The nodes and literals of every expression of a graph. Serializable, so that worker
+/// processes receive exactly what they evaluate and nothing else.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ExprArena {
     nodes: Vec<Node>,
     literals: Vec<Value>,
