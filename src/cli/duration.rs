@@ -5,7 +5,6 @@ use std::time::Duration;
 
 /// Parses a duration for clap: units `h`, `m`, `s` and `ms`, in that order, each at most
 /// once; a bare number is seconds.
-#[allow(dead_code)] // Until the first option that takes a duration lands.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let bad = || format!("invalid duration '{text}' (write e.g. 900s, 20m, 1h30m, 1.5s)");
     let text = text.trim();

@@ -1,17 +1,123 @@
-//! `taskloom plan`: being written; replaced by its implementation before it is used.
+//! `taskloom plan`: the fewest cores that finish N indivisible tasks within a deadline
+//! (the arithmetic is `taskloom_analysis::capacity`).
 
 use std::process::ExitCode;
+use std::time::Duration;
+
+use taskloom_analysis::capacity::{self, Capacity, PlanError, Request};
+use taskloom_analysis::human::{count, duration, number, seconds};
+
+use super::duration::parse_duration;
 
 /// Arguments of `taskloom plan`.
 #[derive(clap::Args)]
 pub struct PlanArgs {
-    /// Anything, for now.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// Independent tasks to run.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    tasks: u64,
+    /// How long one task takes on one core (e.g. 70s, 1.5s, 2m).
+    #[arg(long, value_name = "T", value_parser = positive_duration)]
+    task_seconds: Duration,
+    /// When all tasks must be done (e.g. 900s, 20m, 1h30m).
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    deadline: Duration,
+    /// Serial work before the tasks can start.
+    #[arg(long, value_name = "S", value_parser = parse_duration, default_value = "0s")]
+    serial_seconds: Duration,
+    /// Price of one core for one hour, to print the cost.
+    #[arg(long, value_name = "P", value_parser = parse_price)]
+    price_per_core_hour: Option<f64>,
+    /// Print JSON with unrounded numbers.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn main(args: PlanArgs) -> ExitCode {
-    let _ = args.rest;
-    eprintln!("taskloom plan: not available yet");
-    ExitCode::from(2)
+    let request = Request {
+        tasks: args.tasks,
+        task: args.task_seconds,
+        serial: args.serial_seconds,
+        deadline: args.deadline,
+        price_per_core_hour: args.price_per_core_hour,
+    };
+    match capacity::plan(&request) {
+        Ok(plan) if args.json => {
+            print!("{}", plan.to_json());
+            ExitCode::SUCCESS
+        }
+        Ok(plan) => {
+            print!("{}", text(&request, &plan));
+            ExitCode::SUCCESS
+        }
+        Err(PlanError::Impossible { smallest }) => {
+            let deadline = request.deadline.as_secs_f64();
+            let smallest = smallest.as_secs_f64();
+            eprintln!(
+                "taskloom: error: --deadline {} ({}) cannot be met: one task takes {} after {} \
+                 of serial work; the smallest deadline that can be met is {} ({})",
+                duration(deadline),
+                seconds(deadline),
+                seconds(request.task.as_secs_f64()),
+                seconds(request.serial.as_secs_f64()),
+                seconds(smallest),
+                duration(smallest),
+            );
+            ExitCode::from(2)
+        }
+        Err(PlanError::NothingToRun) => {
+            // Ruled out by the option parsers (--tasks >= 1, --task-seconds > 0).
+            eprintln!("taskloom: error: --tasks and --task-seconds must be above zero");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The human report, rounded.
+fn text(request: &Request, plan: &Capacity) -> String {
+    let busy_last = request.tasks - (plan.waves - 1) * plan.cores;
+    let mut out = format!(
+        "cores              {}\n\
+         waves              {} ({} tasks of {}, {} at a time; the last wave runs {})\n\
+         wall time          {} ({}; deadline {})\n\
+         idle core-seconds  {} (in the last wave)\n",
+        count(plan.cores.into()),
+        count(plan.waves.into()),
+        count(request.tasks.into()),
+        seconds(request.task.as_secs_f64()),
+        count(plan.cores.into()),
+        count(busy_last.into()),
+        seconds(plan.wall_seconds),
+        duration(plan.wall_seconds),
+        duration(request.deadline.as_secs_f64()),
+        number(plan.idle_core_seconds, 3)
+            .trim_end_matches('0')
+            .trim_end_matches('.'),
+    );
+    if let (Some(cost), Some(price)) = (plan.cost, request.price_per_core_hour) {
+        out.push_str(&format!(
+            "cost               {} ({} cores for {} h at {} per core-hour)\n",
+            number(cost, 2),
+            count(plan.cores.into()),
+            number(plan.wall_seconds / 3600.0, 3),
+            price
+        ));
+    }
+    out
+}
+
+/// A task length: a duration above zero (zero-length tasks need no cores).
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        return Err("a task must take some time (above zero)".to_string());
+    }
+    Ok(d)
+}
+
+/// A price: a finite number, zero or more.
+fn parse_price(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!("invalid price '{text}' (write e.g. 0.05)")),
+    }
 }
