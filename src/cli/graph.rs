@@ -1,4 +1,4 @@
-//! `taskloom graph`: the (culled) graph as Graphviz dot.
+//! `taskloom graph`: the (culled) graph as Graphviz dot or as an SVG picture.
 
 use clap::ValueEnum;
 use taskloom::graph::{cull, dot::to_dot, KeyId};
@@ -22,6 +22,8 @@ pub struct GraphArgs {
 enum Format {
     /// Graphviz dot text.
     Dot,
+    /// An SVG picture: layered top-down by depth (summarised beyond a few thousand keys).
+    Svg,
 }
 
 pub fn graph(args: GraphArgs) -> Outcome {
@@ -40,6 +42,7 @@ pub fn graph(args: GraphArgs) -> Outcome {
     };
     let text = match args.format {
         Format::Dot => to_dot(graph, &keys),
+        Format::Svg => taskloom_analysis::dag_svg::to_svg(graph, &keys),
     };
     match args.out {
         Some(path) => {
