@@ -1,17 +1,321 @@
-//! `taskloom map`: being written; replaced by its implementation before it is used.
+//! `taskloom map`: run a command over many items in parallel. Options become a
+//! [`Map`]; this file only parses, prints and draws the progress bar. The contract is
+//! `../shared/spec/map-cli.md`.
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+use taskloom_map::runner::signal_name;
+use taskloom_map::{Finished, Grid, Halt, Map, Observer, Options, Report, Source, Stop};
+
+use super::duration::parse_duration;
 
 /// Arguments of `taskloom map`.
 #[derive(clap::Args)]
+#[command(after_help = "\
+Items come from exactly one of: `::: ITEM...` after the command, --input or --grid.
+Placeholders: {} the item, {#} its number, {NAME} a grid parameter; with none, the item
+is appended as a last argument.
+
+Examples:
+  taskloom map -j 4 -- gzip -k {} ::: *.log
+  taskloom map --grid lr=0.1,0.01 --grid depth=3,5 --results r.jsonl -- python train.py --lr {lr} --depth {depth}")]
 pub struct MapArgs {
-    /// Anything, for now.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// How many items run at once [default: number of cores].
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65536))]
+    jobs: Option<u32>,
+    /// Print each item's output as soon as it ends (default: in input order).
+    #[arg(long)]
+    unordered: bool,
+    /// Items from FILE, one per line (`-`: stdin); empty lines are skipped.
+    #[arg(long, value_name = "FILE")]
+    input: Option<String>,
+    /// A parameter grid (repeatable); items are every combination, the first grid
+    /// varying slowest.
+    #[arg(long, value_name = "NAME=V1,V2,...")]
+    grid: Vec<Grid>,
+    /// Join the substituted words with spaces and run them with `sh -c`.
+    #[arg(long)]
+    shell: bool,
+    /// Append one JSON line per finished item to FILE.
+    #[arg(long, value_name = "FILE")]
+    results: Option<PathBuf>,
+    /// Skip the items that the --results file records as succeeded.
+    #[arg(long)]
+    resume: bool,
+    /// Run a failed item up to N more times.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retries: u32,
+    /// Stop an item after DURATION (30s, 5m, 1h30m): SIGTERM to its process group,
+    /// SIGKILL 2 s later.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// On the first failure: kill running items and stop (now), start no new ones
+    /// (soon), or go on (never).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = HaltArg::Never)]
+    halt: HaltArg,
+    /// Show a progress bar on stderr [default: when stderr is a terminal].
+    #[arg(long, overrides_with = "no_progress")]
+    progress: bool,
+    /// Never show a progress bar.
+    #[arg(long, overrides_with = "progress")]
+    no_progress: bool,
+    /// Print a summary on stderr at the end.
+    #[arg(long)]
+    stats: bool,
+    /// The command and its arguments, then `:::` and the items.
+    #[arg(value_name = "COMMAND [ARG]... [::: ITEM...]", trailing_var_arg = true)]
+    command: Vec<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum HaltArg {
+    Now,
+    Soon,
+    Never,
 }
 
 pub fn main(args: MapArgs) -> ExitCode {
-    let _ = args.rest;
-    eprintln!("taskloom map: not available yet");
-    ExitCode::from(2)
+    let print_stats = args.stats;
+    let (map, progress) = match build(args) {
+        Ok(built) => built,
+        Err(message) => return fail(&message, 2),
+    };
+    let mut terminal = Terminal::new(progress);
+    let report = taskloom_map::run(&map, &mut terminal);
+    terminal.finish();
+    match report {
+        Ok(report) => conclude(&report, print_stats),
+        Err(error) => fail(&error.to_string(), error.exit_code()),
+    }
+}
+
+fn fail(message: &str, code: u8) -> ExitCode {
+    eprintln!("taskloom: error: {message}");
+    ExitCode::from(code)
+}
+
+/// The run the options describe, and whether to draw a progress bar.
+fn build(args: MapArgs) -> Result<(Map, bool), String> {
+    let mut command = args.command;
+    let words = match command.iter().position(|w| w == ":::") {
+        Some(at) => {
+            let words = command.split_off(at + 1);
+            command.pop();
+            if words.iter().any(|w| w == ":::") {
+                return Err(
+                    "':::' is given more than once (use --grid for combinations)".to_string(),
+                );
+            }
+            Some(words)
+        }
+        None => None,
+    };
+    let mut sources = Vec::new();
+    if let Some(words) = words {
+        sources.push(Source::Words(words));
+    }
+    if let Some(path) = args.input {
+        sources.push(Source::Input(path));
+    }
+    if !args.grid.is_empty() {
+        sources.push(Source::Grids(args.grid));
+    }
+    if sources.len() > 1 {
+        return Err("give items in one way only: ::: ITEM..., --input FILE or --grid".to_string());
+    }
+    let source = sources.pop().ok_or(
+        "no items (give them after ':::', with --input FILE or with --grid NAME=V1,V2,...)",
+    )?;
+    if args.timeout == Some(Duration::ZERO) {
+        return Err("--timeout must be more than 0".to_string());
+    }
+    let jobs = match args.jobs {
+        Some(n) => n as usize,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let progress = if args.progress {
+        true
+    } else if args.no_progress {
+        false
+    } else {
+        std::io::stderr().is_terminal()
+    };
+    let map = Map {
+        source,
+        command,
+        shell: args.shell,
+        options: Options {
+            jobs,
+            retries: args.retries,
+            timeout: args.timeout,
+            halt: match args.halt {
+                HaltArg::Now => Halt::Now,
+                HaltArg::Soon => Halt::Soon,
+                HaltArg::Never => Halt::Never,
+            },
+        },
+        unordered: args.unordered,
+        results: args.results,
+        resume: args.resume,
+    };
+    Ok((map, progress))
+}
+
+/// The exit status and final messages of a run that went to the end or stopped.
+fn conclude(report: &Report, print_stats: bool) -> ExitCode {
+    let stats = &report.stats;
+    if print_stats {
+        eprint!("{stats}");
+    }
+    if let Stop::Interrupted(signal) = report.stop {
+        eprintln!(
+            "taskloom: error: interrupted by {}: {} item(s) finished, {} not run; running items were killed",
+            signal_name(signal),
+            stats.succeeded + stats.failed,
+            stats.not_run()
+        );
+        return ExitCode::from(128 + signal as u8);
+    }
+    if report.failures.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    const SHOWN: usize = 5;
+    let mut list: Vec<String> = report
+        .failures
+        .iter()
+        .take(SHOWN)
+        .map(|f| format!("#{} '{}' ({})", f.seq, f.item, f.cause))
+        .collect();
+    if report.failures.len() > SHOWN {
+        list.push("...".to_string());
+    }
+    let mut message = format!(
+        "{} of {} items failed: {}",
+        stats.failed,
+        stats.items,
+        list.join(", ")
+    );
+    if stats.not_run() > 0 {
+        message.push_str(&format!("; {} not run (--halt)", stats.not_run()));
+    }
+    eprintln!("taskloom: error: {message}");
+    ExitCode::from(1)
+}
+
+/// Prints items' output as whole blocks, below a progress bar if there is one.
+struct Terminal {
+    bar: Option<ProgressBar>,
+    failed: usize,
+}
+
+impl Terminal {
+    fn new(progress: bool) -> Self {
+        let bar = progress.then(|| {
+            let target = if std::io::stderr().is_terminal() {
+                ProgressDrawTarget::stderr()
+            } else {
+                // Asked for with --progress: draw even into a file or pipe.
+                ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 10)
+            };
+            let bar = ProgressBar::with_draw_target(Some(0), target);
+            let style = ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} items {msg} [{elapsed}, ETA {eta}]",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Terminal { bar, failed: 0 }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn print(&self, write: impl FnOnce()) {
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+}
+
+impl Observer for Terminal {
+    fn start(&mut self, items: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(items as u64);
+        }
+    }
+
+    fn ended(&mut self, finished: &Finished) {
+        if !finished.ended.succeeded() {
+            self.failed += 1;
+        }
+        if let Some(bar) = &self.bar {
+            if !finished.ended.succeeded() {
+                bar.set_message(format!("({} failed)", self.failed));
+            }
+            bar.inc(1);
+        }
+    }
+
+    fn output(&mut self, stdout: &[u8], stderr: &[u8]) {
+        if stdout.is_empty() && stderr.is_empty() {
+            return;
+        }
+        self.print(|| {
+            // A closed stdout (`| head`) must not stop the run or its log.
+            if !stdout.is_empty() {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(stdout).and_then(|()| out.flush());
+            }
+            if !stderr.is_empty() {
+                let _ = std::io::stderr().lock().write_all(stderr);
+            }
+        });
+    }
+
+    fn warn(&mut self, message: &str) {
+        self.print(|| eprintln!("taskloom: warning: {message}"));
+    }
+}
+
+/// stderr as a terminal for indicatif, when it is not one but --progress asks for a bar.
+#[derive(Debug)]
+struct PlainStderr;
+
+impl TermLike for PlainStderr {
+    fn width(&self) -> u16 {
+        80
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}A"))
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}B"))
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}C"))
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}D"))
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.write_str(&format!("{s}\n"))
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        std::io::stderr().lock().write_all(s.as_bytes())
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.write_str("\r\x1b[2K")
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        std::io::stderr().lock().flush()
+    }
 }

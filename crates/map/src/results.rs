@@ -1,0 +1,175 @@
+//! The results log: one JSON line per ended item, appended and written whole as soon as
+//! the item ends, so that a run killed half-way leaves a valid log of what finished,
+//! and `--resume` can skip what already succeeded.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::Error;
+
+/// One line of the log.
+#[derive(Serialize)]
+pub struct Record<'a> {
+    pub seq: usize,
+    pub item: &'a str,
+    /// Only for grid items.
+    #[serde(skip_serializing_if = "Params::is_empty")]
+    pub params: Params<'a>,
+    pub exit: Option<i32>,
+    pub signal: Option<String>,
+    pub stdout: &'a str,
+    pub stderr: &'a str,
+    pub seconds: f64,
+    pub attempts: u32,
+}
+
+/// Grid parameters as a JSON object, in grid order.
+pub struct Params<'a>(pub &'a [(String, String)]);
+
+impl Params<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Params<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The log file, open for appending.
+pub struct Log {
+    file: File,
+    path: String,
+}
+
+impl Log {
+    /// Opens (or creates) `path` for appending. A last line cut short by a killed
+    /// writer is ended, so that the next line starts on a line of its own.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let name = path.display().to_string();
+        let failed = |source| Error::File {
+            path: format!("--results {name}"),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(failed)?;
+        let len = file.metadata().map_err(failed)?.len();
+        if len > 0 {
+            let mut last = [0u8];
+            file.seek(SeekFrom::Start(len - 1)).map_err(failed)?;
+            file.read_exact(&mut last).map_err(failed)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n").map_err(failed)?;
+            }
+        }
+        Ok(Log { file, path: name })
+    }
+
+    /// Appends one line with a single write: no buffer holds it back, and concurrent
+    /// readers never see half a line.
+    pub fn append(&mut self, record: &Record) -> Result<(), Error> {
+        let mut line = serde_json::to_vec(record).map_err(std::io::Error::from)?;
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(|source| Error::File {
+            path: format!("--results {}", self.path),
+            source,
+        })
+    }
+}
+
+/// What `--resume` needs of a line.
+#[derive(Deserialize)]
+struct Recorded {
+    item: String,
+    exit: Option<i32>,
+}
+
+/// How many times each item is recorded as succeeded in the log at `path` (a missing
+/// file is an empty log). Lines that are not records (a line cut short when a run was
+/// killed) are skipped and counted.
+pub fn succeeded(path: &Path) -> Result<(HashMap<String, usize>, usize), Error> {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(Error::File {
+                path: format!("--results {}", path.display()),
+                source,
+            })
+        }
+    };
+    let mut done = HashMap::new();
+    let mut malformed = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str::<Recorded>(line) {
+            Ok(r) if r.exit == Some(0) => *done.entry(r.item).or_insert(0) += 1,
+            Ok(_) => {}
+            Err(_) => malformed += 1,
+        }
+    }
+    Ok((done, malformed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_round_trip_and_resume_counts_successes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        std::fs::write(
+            &path,
+            "{\"seq\":1,\"item\":\"old\",\"exit\":0}\n{\"seq\":2,\"it",
+        )
+        .unwrap();
+        let mut log = Log::open(&path).unwrap();
+        let params = [("lr".to_string(), "0.1".to_string())];
+        for (item, exit, signal) in [
+            ("a", Some(0), None),
+            ("b", None, Some("SIGKILL")),
+            ("a", Some(0), None),
+        ] {
+            log.append(&Record {
+                seq: 1,
+                item,
+                params: Params(&params),
+                exit,
+                signal: signal.map(str::to_string),
+                stdout: "out\n",
+                stderr: "",
+                seconds: 0.5,
+                attempts: 1,
+            })
+            .unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5);
+        assert_eq!(
+            lines[2],
+            r#"{"seq":1,"item":"a","params":{"lr":"0.1"},"exit":0,"signal":null,"stdout":"out\n","stderr":"","seconds":0.5,"attempts":1}"#
+        );
+        let (done, malformed) = succeeded(&path).unwrap();
+        assert_eq!(done.get("a"), Some(&2));
+        assert_eq!(done.get("old"), Some(&1));
+        assert_eq!(done.get("b"), None);
+        assert_eq!(malformed, 1);
+        assert!(succeeded(&dir.path().join("none")).unwrap().0.is_empty());
+    }
+}

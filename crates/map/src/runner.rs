@@ -1,0 +1,527 @@
+//! Running the items' processes: at most `jobs` at once, each in its own process group
+//! so that a timeout, a halt or Ctrl-C reaches everything an item started, with its
+//! stdout and stderr captured whole.
+//!
+//! One thread drives everything with `poll(2)`: the children's pipes, a pidfd per child
+//! (readable when it exits), and a self-pipe for SIGINT/SIGTERM. No thread per child,
+//! so starting an item costs one `posix_spawn` and a few file descriptors; that is what
+//! lets `-j 2` keep up with `xargs -P 2` on commands as short as `true`.
+//!
+//! A child's exit is noticed before it is reaped, while it is a zombie: its pid, which
+//! is also its process group id, cannot be reused yet, so signalling the group never
+//! reaches an unrelated process. When the leader has exited, whatever it left behind in
+//! its group is killed, so that no item leaves orphans.
+
+use std::io::{ErrorKind, Read};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::process::{kill_process_group, Pid, Signal};
+
+use crate::Error;
+
+/// How long a process group has between SIGTERM and SIGKILL.
+pub const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// What the first failure (after its retries) does to the rest of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Halt {
+    /// Kill the running items and stop.
+    Now,
+    /// Start no new items; let the running ones finish.
+    Soon,
+    /// Go on with every item.
+    #[default]
+    Never,
+}
+
+/// How items are run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// How many items run at once (at least 1).
+    pub jobs: usize,
+    /// How many more times a failed item runs.
+    pub retries: u32,
+    /// An attempt running longer gets SIGTERM, and SIGKILL [`KILL_GRACE`] later.
+    pub timeout: Option<Duration>,
+    pub halt: Halt,
+}
+
+/// How one item ended (its last attempt), reported as soon as it does.
+#[derive(Debug)]
+pub struct Ended {
+    /// The item's position in the list given to [`run`].
+    pub index: usize,
+    /// The exit code, when the process exited rather than being killed.
+    pub exit: Option<i32>,
+    /// The signal that killed the process.
+    pub signal: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// From the first attempt's start to the last one's end.
+    pub seconds: f64,
+    pub attempts: u32,
+    /// The last attempt ran into the timeout.
+    pub timed_out: bool,
+    /// Killed because the run was halting or interrupted, not for its own failure.
+    pub cancelled: bool,
+}
+
+impl Ended {
+    pub fn succeeded(&self) -> bool {
+        self.exit == Some(0)
+    }
+}
+
+/// Why [`run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Every item ran.
+    Done,
+    /// A failure stopped the run early (`--halt now` or `soon`).
+    Halted,
+    /// This signal (SIGINT or SIGTERM) arrived; the running items were killed.
+    Interrupted(i32),
+}
+
+/// Runs items `0..count`, whose command lines `command_line` gives, and reports each to
+/// `on_end` as it ends. Returns once no child of the run is left.
+///
+/// A command that cannot be executed is an error for the whole run, not a failure of
+/// one item: every item would fail the same way. The items already running are killed
+/// first.
+pub fn run(
+    count: usize,
+    mut command_line: impl FnMut(usize) -> Vec<String>,
+    options: &Options,
+    mut on_end: impl FnMut(Ended),
+) -> Result<Stop, Error> {
+    let signals = Signals::install()?;
+    let jobs = options.jobs.max(1);
+    let mut running: Vec<Running> = Vec::with_capacity(jobs);
+    let mut next = 0;
+    let mut accepting = true;
+    let mut stop = Stop::Done;
+    let mut fatal: Option<Error> = None;
+    let mut ready: Vec<(usize, Stream)> = Vec::new();
+    loop {
+        while accepting && running.len() < jobs && next < count {
+            match Running::spawn(next, &command_line(next), options.timeout, None) {
+                Ok(child) => running.push(child),
+                Err(error) => {
+                    fatal = Some(error);
+                    accepting = false;
+                    cancel_all(&mut running);
+                }
+            }
+            next += 1;
+        }
+        if running.is_empty() {
+            break;
+        }
+
+        // Wait for the next event: output, an exit, a signal, or a deadline.
+        let now = Instant::now();
+        let mut wake = running.iter().filter_map(Running::next_deadline).min();
+        if running
+            .iter()
+            .any(|r| r.pidfd.is_none() && r.status.is_none())
+        {
+            // No pidfd (not Linux, or an old kernel): look for exits every 10 ms.
+            let tick = now + Duration::from_millis(10);
+            wake = Some(wake.map_or(tick, |w| w.min(tick)));
+        }
+        let timeout = wake.map(|w| {
+            let left = w.saturating_duration_since(now);
+            Timespec {
+                tv_sec: left.as_secs() as _,
+                tv_nsec: left.subsec_nanos() as _,
+            }
+        });
+        ready.clear();
+        {
+            let mut fds = Vec::with_capacity(2 + 3 * running.len());
+            let mut tags = Vec::with_capacity(fds.capacity());
+            for (signal, stream) in &signals.streams {
+                fds.push(PollFd::new(stream, PollFlags::IN));
+                tags.push((usize::MAX, Stream::Signal(*signal)));
+            }
+            for (slot, r) in running.iter().enumerate() {
+                if let (Some(fd), None) = (&r.pidfd, &r.status) {
+                    fds.push(PollFd::new(fd, PollFlags::IN));
+                    tags.push((slot, Stream::Exit));
+                }
+                if let Some(out) = &r.stdout {
+                    fds.push(PollFd::new(out, PollFlags::IN));
+                    tags.push((slot, Stream::Stdout));
+                }
+                if let Some(err) = &r.stderr {
+                    fds.push(PollFd::new(err, PollFlags::IN));
+                    tags.push((slot, Stream::Stderr));
+                }
+            }
+            match poll(&mut fds, timeout.as_ref()) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(Error::Io(e.into())),
+            }
+            for (fd, tag) in fds.iter().zip(&tags) {
+                if !fd.revents().is_empty() {
+                    ready.push(*tag);
+                }
+            }
+        }
+
+        for &(slot, stream) in &ready {
+            match stream {
+                Stream::Signal(signal) => {
+                    signals.drain();
+                    if matches!(stop, Stop::Interrupted(_)) {
+                        // A second Ctrl-C: no more grace.
+                        for r in &mut running {
+                            r.signal(Signal::KILL);
+                        }
+                    } else {
+                        stop = Stop::Interrupted(signal);
+                        accepting = false;
+                        cancel_all(&mut running);
+                    }
+                }
+                Stream::Exit => running[slot].reap()?,
+                Stream::Stdout | Stream::Stderr => running[slot].read(stream),
+            }
+        }
+
+        let now = Instant::now();
+        for r in &mut running {
+            if r.pidfd.is_none() && r.status.is_none() {
+                r.try_reap()?;
+            }
+            r.enforce_deadlines(now);
+        }
+
+        // Items whose process has exited and whose pipes are closed have ended.
+        let mut slot = 0;
+        while slot < running.len() {
+            if !running[slot].is_finished() {
+                slot += 1;
+                continue;
+            }
+            let r = running.swap_remove(slot);
+            let failed = !r.status.is_some_and(|s| s.success());
+            if failed && accepting && r.attempts <= options.retries {
+                match Running::spawn(r.index, &command_line(r.index), options.timeout, Some(&r)) {
+                    Ok(again) => {
+                        running.push(again);
+                        continue;
+                    }
+                    Err(error) => {
+                        fatal = Some(error);
+                        accepting = false;
+                        cancel_all(&mut running);
+                    }
+                }
+            }
+            let ended = r.ended();
+            if failed && !ended.cancelled && options.halt != Halt::Never && accepting {
+                accepting = false;
+                stop = Stop::Halted;
+                if options.halt == Halt::Now {
+                    cancel_all(&mut running);
+                }
+            }
+            on_end(ended);
+        }
+    }
+    match fatal {
+        Some(error) => Err(error),
+        None => Ok(stop),
+    }
+}
+
+fn cancel_all(running: &mut [Running]) {
+    for r in running {
+        r.cancelled = true;
+        r.terminate(Instant::now());
+    }
+}
+
+/// What a polled file descriptor is.
+#[derive(Clone, Copy, Debug)]
+enum Stream {
+    Signal(i32),
+    Exit,
+    Stdout,
+    Stderr,
+}
+
+/// One item's current attempt.
+struct Running {
+    index: usize,
+    child: Child,
+    /// The child's pid, which is also its process group id.
+    group: Pid,
+    /// Readable once the child has exited.
+    pidfd: Option<OwnedFd>,
+    stdout: Option<ChildStdout>,
+    stderr: Option<ChildStderr>,
+    out: Vec<u8>,
+    err: Vec<u8>,
+    /// Set once the child is reaped.
+    status: Option<ExitStatus>,
+    first_start: Instant,
+    attempts: u32,
+    deadline: Option<Instant>,
+    terminated_at: Option<Instant>,
+    killed: bool,
+    timed_out: bool,
+    cancelled: bool,
+}
+
+impl Running {
+    /// Starts an attempt for item `index`: the first, or the one after `previous`.
+    fn spawn(
+        index: usize,
+        argv: &[String],
+        timeout: Option<Duration>,
+        previous: Option<&Running>,
+    ) -> Result<Self, Error> {
+        let program = argv.first().map(String::as_str).unwrap_or_default();
+        let mut command = Command::new(program);
+        command
+            .args(argv.get(1..).unwrap_or_default())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = command.spawn().map_err(|source| match source.kind() {
+            ErrorKind::NotFound | ErrorKind::PermissionDenied => Error::Spawn {
+                program: program.to_string(),
+                source,
+            },
+            _ => Error::Io(source),
+        })?;
+        let group = Pid::from_child(&child);
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        for fd in [
+            stdout.as_ref().map(AsFd::as_fd),
+            stderr.as_ref().map(AsFd::as_fd),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            rustix::io::ioctl_fionbio(fd, true).map_err(|e| Error::Io(e.into()))?;
+        }
+        let now = Instant::now();
+        Ok(Running {
+            index,
+            child,
+            group,
+            pidfd: open_pidfd(group),
+            stdout,
+            stderr,
+            out: Vec::new(),
+            err: Vec::new(),
+            status: None,
+            first_start: previous.map_or(now, |p| p.first_start),
+            attempts: previous.map_or(1, |p| p.attempts + 1),
+            deadline: timeout.map(|t| now + t),
+            terminated_at: None,
+            killed: false,
+            timed_out: false,
+            cancelled: false,
+        })
+    }
+
+    /// Reads what a pipe has; closes it at end of file.
+    fn read(&mut self, stream: Stream) {
+        let (pipe, buffer): (&mut dyn Read, _) = match stream {
+            Stream::Stdout => match &mut self.stdout {
+                Some(pipe) => (pipe, &mut self.out),
+                None => return,
+            },
+            Stream::Stderr => match &mut self.stderr {
+                Some(pipe) => (pipe, &mut self.err),
+                None => return,
+            },
+            _ => return,
+        };
+        match pipe.read_to_end(buffer) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            // End of file, or a pipe that cannot be read any more: either way, done.
+            _ => match stream {
+                Stream::Stdout => self.stdout = None,
+                _ => self.stderr = None,
+            },
+        }
+    }
+
+    /// The child has exited (its pidfd said so): clear its group, then reap it.
+    fn reap(&mut self) -> Result<(), Error> {
+        if self.status.is_none() {
+            self.signal(Signal::KILL);
+            self.status = Some(self.child.wait()?);
+        }
+        Ok(())
+    }
+
+    /// Without a pidfd: reap the child if it has exited.
+    fn try_reap(&mut self) -> Result<(), Error> {
+        if let Some(status) = self.child.try_wait()? {
+            self.status = Some(status);
+            // Already reaped, so the group id could in principle be reused by now;
+            // this path is only for systems without pidfds.
+            let _ = kill_process_group(self.group, Signal::KILL);
+        }
+        Ok(())
+    }
+
+    /// Sends `signal` to the whole process group while its leader is not reaped (so
+    /// the group id still belongs to this item).
+    fn signal(&mut self, signal: Signal) {
+        if self.status.is_none() {
+            // ESRCH (the group is already empty) is fine.
+            let _ = kill_process_group(self.group, signal);
+            if signal == Signal::KILL {
+                self.killed = true;
+            }
+        }
+    }
+
+    /// SIGTERM now, SIGKILL after the grace period (see `enforce_deadlines`).
+    fn terminate(&mut self, now: Instant) {
+        if self.terminated_at.is_none() && self.status.is_none() {
+            self.signal(Signal::TERM);
+            self.terminated_at = Some(now);
+        }
+    }
+
+    fn enforce_deadlines(&mut self, now: Instant) {
+        if self.status.is_some() {
+            return;
+        }
+        if self.deadline.is_some_and(|d| now >= d) && self.terminated_at.is_none() {
+            self.timed_out = true;
+            self.terminate(now);
+        }
+        if !self.killed && self.terminated_at.is_some_and(|t| now >= t + KILL_GRACE) {
+            self.signal(Signal::KILL);
+        }
+    }
+
+    /// When this item next needs attention without any event.
+    fn next_deadline(&self) -> Option<Instant> {
+        if self.status.is_some() {
+            return None;
+        }
+        match self.terminated_at {
+            Some(_) if self.killed => None,
+            Some(t) => Some(t + KILL_GRACE),
+            None => self.deadline,
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.status.is_some() && self.stdout.is_none() && self.stderr.is_none()
+    }
+
+    fn ended(self) -> Ended {
+        let status = self.status;
+        Ended {
+            index: self.index,
+            exit: status.and_then(|s| s.code()),
+            signal: status.and_then(|s| s.signal()),
+            stdout: self.out,
+            stderr: self.err,
+            seconds: self.first_start.elapsed().as_secs_f64(),
+            attempts: self.attempts,
+            timed_out: self.timed_out,
+            cancelled: self.cancelled,
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn open_pidfd(pid: Pid) -> Option<OwnedFd> {
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_pidfd(_: Pid) -> Option<OwnedFd> {
+    None
+}
+
+/// SIGINT and SIGTERM, each turned into a byte on its own socket while the run lasts.
+struct Signals {
+    streams: Vec<(i32, UnixStream)>,
+    ids: Vec<signal_hook::SigId>,
+}
+
+impl Signals {
+    fn install() -> Result<Self, Error> {
+        let mut signals = Signals {
+            streams: Vec::new(),
+            ids: Vec::new(),
+        };
+        for signal in [Signal::INT, Signal::TERM] {
+            let (read, write) = UnixStream::pair()?;
+            read.set_nonblocking(true)?;
+            signals.ids.push(signal_hook::low_level::pipe::register(
+                signal.as_raw(),
+                write,
+            )?);
+            signals.streams.push((signal.as_raw(), read));
+        }
+        Ok(signals)
+    }
+
+    fn drain(&self) {
+        let mut buffer = [0u8; 64];
+        for (_, mut stream) in self.streams.iter().map(|(s, r)| (s, r)) {
+            while matches!(stream.read(&mut buffer), Ok(n) if n > 0) {}
+        }
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        for id in self.ids.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+    }
+}
+
+/// The conventional name of a signal (`SIGKILL`), for logs and messages.
+pub fn signal_name(signal: i32) -> String {
+    const NAMES: [(Signal, &str); 20] = [
+        (Signal::HUP, "SIGHUP"),
+        (Signal::INT, "SIGINT"),
+        (Signal::QUIT, "SIGQUIT"),
+        (Signal::ILL, "SIGILL"),
+        (Signal::TRAP, "SIGTRAP"),
+        (Signal::ABORT, "SIGABRT"),
+        (Signal::BUS, "SIGBUS"),
+        (Signal::FPE, "SIGFPE"),
+        (Signal::KILL, "SIGKILL"),
+        (Signal::USR1, "SIGUSR1"),
+        (Signal::SEGV, "SIGSEGV"),
+        (Signal::USR2, "SIGUSR2"),
+        (Signal::PIPE, "SIGPIPE"),
+        (Signal::ALARM, "SIGALRM"),
+        (Signal::TERM, "SIGTERM"),
+        (Signal::XCPU, "SIGXCPU"),
+        (Signal::XFSZ, "SIGXFSZ"),
+        (Signal::VTALARM, "SIGVTALRM"),
+        (Signal::PROF, "SIGPROF"),
+        (Signal::SYS, "SIGSYS"),
+    ];
+    NAMES
+        .iter()
+        .find(|(s, _)| s.as_raw() == signal)
+        .map_or_else(|| format!("SIG{signal}"), |(_, name)| name.to_string())
+}

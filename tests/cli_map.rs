@@ -1,0 +1,769 @@
+//! End-to-end tests of `taskloom map` (contract: `../shared/spec/map-cli.md`): item
+//! sources, placeholders, output order, the results log, resume, retries, timeouts,
+//! halting, Ctrl-C, exit codes and messages, and that no process outlives a run.
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_taskloom");
+
+/// A fresh working directory for one test's items and files.
+struct Dir(TempDir);
+
+impl Dir {
+    fn new() -> Self {
+        Dir(tempfile::tempdir().expect("temporary directory"))
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap_or_default()
+    }
+
+    /// `taskloom map ARGS...` in this directory, never showing a progress bar unless
+    /// asked to.
+    fn map(&self, args: &[&str]) -> Output {
+        self.map_stdin(args, "")
+    }
+
+    fn map_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        Command::new(BIN)
+            .arg("map")
+            .args(args)
+            .current_dir(self.0.path())
+            .write_stdin(stdin)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .expect("run taskloom")
+    }
+
+    /// The results log, one parsed JSON value per line.
+    fn log(&self, name: &str) -> Vec<Value> {
+        self.read(name)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+            .collect()
+    }
+
+    /// Process ids written one per line (by items that start a grandchild).
+    fn pids(&self, name: &str) -> Vec<u32> {
+        self.read(name)
+            .split_whitespace()
+            .map(|p| p.parse().expect("a pid"))
+            .collect()
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn sorted_lines(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort();
+    lines
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited")
+}
+
+/// Whether `pid` is a live process (a zombie waiting for init to reap it is not).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => false,
+    }
+}
+
+/// Waits briefly for processes that were just killed to disappear.
+fn assert_all_dead(pids: &[u32]) {
+    assert!(!pids.is_empty(), "no grandchild pids were recorded");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while pids.iter().any(|&p| alive(p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let survivors: Vec<_> = pids.iter().filter(|&&p| alive(p)).collect();
+    assert!(survivors.is_empty(), "still running: {survivors:?}");
+}
+
+/// An item that starts a 30 s grandchild, records its pid in `pids`, and waits for it.
+const SPAWNS_GRANDCHILD: &str = ": {}; sleep 30 & echo $! >> pids; wait";
+
+#[test]
+fn words_after_the_command_are_items_appended_as_last_argument() {
+    let dir = Dir::new();
+    let out = dir.map(&["-j", "2", "--", "echo", "x", ":::", "a", "b c", "d"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "x a\nx b c\nx d\n");
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn placeholders_item_sequence_and_inside_words() {
+    let dir = Dir::new();
+    let out = dir.map(&["--", "echo", "{#}:{}", "[{}]", ":::", "a", "b"]);
+    assert_eq!(stdout(&out), "1:a [a]\n2:b [b]\n");
+    // Options after the command belong to the command; no `--` is needed.
+    let out = dir.map(&["-j", "1", "echo", "-n", "{}", ":::", "p", "q"]);
+    assert_eq!(stdout(&out), "pq");
+    // The program itself can be a placeholder.
+    let out = dir.map(&["--", "{}", "ok", ":::", "echo"]);
+    assert_eq!(stdout(&out), "ok\n");
+}
+
+#[test]
+fn grid_is_the_cartesian_product_first_grid_slowest() {
+    let dir = Dir::new();
+    let out = dir.map(&[
+        "-j",
+        "3",
+        "--grid",
+        "lr=0.1,0.01",
+        "--grid",
+        "depth=3,5,7",
+        "--",
+        "echo",
+        "{#}",
+        "{lr}/{depth}",
+        "{}",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "1 0.1/3 lr=0.1 depth=3\n2 0.1/5 lr=0.1 depth=5\n3 0.1/7 lr=0.1 depth=7\n\
+         4 0.01/3 lr=0.01 depth=3\n5 0.01/5 lr=0.01 depth=5\n6 0.01/7 lr=0.01 depth=7\n"
+    );
+    // Without placeholders the parameters are appended as one argument.
+    let out = dir.map(&["--grid", "a=1", "--grid", "b=2", "--", "printf", "<%s>"]);
+    assert_eq!(stdout(&out), "<a=1 b=2>");
+}
+
+#[test]
+fn input_file_and_stdin_one_item_per_line_empty_lines_skipped() {
+    let dir = Dir::new();
+    std::fs::write(dir.path("items.txt"), "one\n\ntwo words\n\nthree\n").unwrap();
+    let out = dir.map(&["--input", "items.txt", "--", "echo", "<{}>"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "<one>\n<two words>\n<three>\n");
+    let out = dir.map_stdin(&["--input", "-", "--", "echo", "{#}"], "a\nb\n\nc");
+    assert_eq!(stdout(&out), "1\n2\n3\n");
+}
+
+#[test]
+fn shell_joins_words_and_runs_sh_c() {
+    let dir = Dir::new();
+    let out = dir.map(&["--shell", "--", "echo {} | tr a-z A-Z", ":::", "abc", "de"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "ABC\nDE\n");
+    let out = dir.map(&["--shell", "--", "echo", "$((1+{}))", ":::", "41"]);
+    assert_eq!(stdout(&out), "42\n");
+    // Without --shell nothing is interpreted: `|` is an argument.
+    let out = dir.map(&["--", "echo", "{}", "|", "tr", ":::", "abc"]);
+    assert_eq!(stdout(&out), "abc | tr\n");
+}
+
+#[test]
+fn output_is_in_input_order_in_whole_blocks_under_load() {
+    let dir = Dir::new();
+    // Later items finish first; each writes its output in pieces, with pauses, to
+    // both streams.
+    let items: Vec<String> = (1..=12).map(|i| i.to_string()).collect();
+    let script = "sleep 0.$(( (13 - $1) * 3 % 10 )); for k in 1 2 3; do echo \"$1.$k\"; \
+                  echo \"e$1.$k\" >&2; sleep 0.01; done";
+    let mut args = vec!["-j", "6", "--", "sh", "-c", script, "sh"];
+    args.push(":::");
+    args.extend(items.iter().map(String::as_str));
+    let out = dir.map(&args);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let expected: String = (1..=12).map(|i| format!("{i}.1\n{i}.2\n{i}.3\n")).collect();
+    assert_eq!(stdout(&out), expected);
+    let expected_err: String = (1..=12)
+        .map(|i| format!("e{i}.1\ne{i}.2\ne{i}.3\n"))
+        .collect();
+    assert_eq!(stderr(&out), expected_err);
+}
+
+#[test]
+fn unordered_prints_each_item_when_it_ends() {
+    let dir = Dir::new();
+    let out = dir.map(&[
+        "--unordered",
+        "-j",
+        "2",
+        "--",
+        "sh",
+        "-c",
+        "sleep $1; echo $1",
+        "sh",
+        ":::",
+        "0.4",
+        "0",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0\n0.4\n");
+    let out = dir.map(&[
+        "-j",
+        "2",
+        "--",
+        "sh",
+        "-c",
+        "sleep $1; echo $1",
+        "sh",
+        ":::",
+        "0.4",
+        "0",
+    ]);
+    assert_eq!(stdout(&out), "0.4\n0\n");
+}
+
+#[test]
+fn jobs_bounds_how_many_items_run_at_once() {
+    for jobs in [1, 3] {
+        let dir = Dir::new();
+        let script = "echo s >> trace; sleep 0.15; echo e >> trace";
+        let mut args = vec!["-j".to_string(), jobs.to_string(), "--shell".into()];
+        args.extend(["--".into(), script.into(), ":::".into()]);
+        args.extend((0..6).map(|i| i.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = dir.map(&args);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let (mut now, mut most) = (0, 0);
+        for line in dir.read("trace").lines() {
+            now += if line == "s" { 1 } else { -1 };
+            most = most.max(now);
+        }
+        assert_eq!(most, jobs, "-j {jobs}");
+    }
+}
+
+#[test]
+fn results_log_has_one_json_line_per_item() {
+    let dir = Dir::new();
+    let out = dir.map(&[
+        "--results",
+        "r.jsonl",
+        "--",
+        "sh",
+        "-c",
+        "echo out $0; echo err $0 >&2; exit $0",
+        ":::",
+        "0",
+        "3",
+    ]);
+    assert_eq!(code(&out), 1);
+    let log = dir.log("r.jsonl");
+    assert_eq!(log.len(), 2);
+    let first = log.iter().find(|l| l["seq"] == 1).expect("seq 1");
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in [
+        "seq", "item", "exit", "signal", "stdout", "stderr", "seconds", "attempts",
+    ] {
+        assert!(keys.contains(&key), "{key} missing from {first}");
+    }
+    assert!(first.get("params").is_none(), "params only for grid items");
+    assert_eq!(first["item"], "0");
+    assert_eq!(first["exit"], 0);
+    assert_eq!(first["signal"], Value::Null);
+    assert_eq!(first["stdout"], "out 0\n");
+    assert_eq!(first["stderr"], "err 0\n");
+    assert_eq!(first["attempts"], 1);
+    assert!(first["seconds"].as_f64().unwrap() >= 0.0);
+    let second = log.iter().find(|l| l["seq"] == 2).expect("seq 2");
+    assert_eq!(second["exit"], 3);
+    // A second run appends.
+    dir.map(&["--results", "r.jsonl", "--", "true", ":::", "x"]);
+    assert_eq!(dir.log("r.jsonl").len(), 3);
+}
+
+#[test]
+fn results_log_of_a_grid_has_params_in_grid_order() {
+    let dir = Dir::new();
+    let out = dir.map(&[
+        "--results",
+        "g.jsonl",
+        "--grid",
+        "lr=0.1,0.01",
+        "--grid",
+        "depth=3",
+        "--",
+        "true",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = dir.read("g.jsonl");
+    let first = text.lines().find(|l| l.contains("\"seq\":1")).unwrap();
+    assert!(
+        first.contains(r#""item":"lr=0.1 depth=3","params":{"lr":"0.1","depth":"3"}"#),
+        "{first}"
+    );
+    let log = dir.log("g.jsonl");
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().any(|l| l["params"]["lr"] == "0.01"));
+}
+
+#[test]
+fn resume_skips_items_recorded_as_succeeded() {
+    let dir = Dir::new();
+    std::fs::write(dir.path("bad"), "").unwrap();
+    let args = [
+        "--results",
+        "r.jsonl",
+        "--resume",
+        "--shell",
+        "--",
+        "echo {} >> ran; test ! -e {}",
+        ":::",
+        "good",
+        "bad",
+        "fine",
+    ];
+    let out = dir.map(&args);
+    assert_eq!(code(&out), 1);
+    assert_eq!(dir.read("ran").lines().count(), 3);
+    std::fs::remove_file(dir.path("bad")).unwrap();
+    std::fs::write(dir.path("ran"), "").unwrap();
+    let out = dir.map(&[&["--stats"], &args[..]].concat());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(dir.read("ran"), "bad\n", "only the failed item runs again");
+    assert!(stderr(&out).contains("skipped:      2"), "{}", stderr(&out));
+    let log = dir.log("r.jsonl");
+    assert_eq!(log.len(), 4);
+    assert_eq!(log[3]["item"], "bad");
+    assert_eq!(log[3]["seq"], 2);
+    // Everything succeeded: nothing left to run.
+    let out = dir.map(&args);
+    assert_eq!(code(&out), 0);
+    assert_eq!(dir.read("ran"), "bad\n");
+    // --resume without --results is a usage error.
+    let out = dir.map(&["--resume", "--", "true", ":::", "a"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("--resume needs --results"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn retries_rerun_a_failed_item() {
+    let dir = Dir::new();
+    // Fails the first time (no marker yet), succeeds the second.
+    let script = "if [ -e m{} ]; then echo second; else touch m{}; echo first; exit 7; fi";
+    let out = dir.map(&[
+        "--retries",
+        "1",
+        "--results",
+        "r.jsonl",
+        "--shell",
+        "--",
+        script,
+        ":::",
+        "a",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "second\n", "only the last attempt's output");
+    let log = dir.log("r.jsonl");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["attempts"], 2);
+    assert_eq!(log[0]["exit"], 0);
+    // Without retries the same item fails.
+    let out = dir.map(&["--shell", "--", script, ":::", "b"]);
+    assert_eq!(code(&out), 1);
+    // An item that always fails runs 1 + N times.
+    let out = dir.map(&[
+        "--retries",
+        "2",
+        "--results",
+        "f.jsonl",
+        "--shell",
+        "--",
+        "echo x >> tries; false",
+        ":::",
+        "c",
+    ]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(dir.read("tries").lines().count(), 3);
+    assert_eq!(dir.log("f.jsonl")[0]["attempts"], 3);
+}
+
+#[test]
+fn timeout_terminates_the_whole_process_group() {
+    let dir = Dir::new();
+    let start = Instant::now();
+    let out = dir.map(&[
+        "--timeout",
+        "300ms",
+        "--results",
+        "r.jsonl",
+        "--shell",
+        "--",
+        SPAWNS_GRANDCHILD,
+        ":::",
+        "a",
+        "b",
+    ]);
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("2 of 2 items failed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    for line in dir.log("r.jsonl") {
+        assert_eq!(line["signal"], "SIGTERM", "{line}");
+        assert_eq!(line["exit"], Value::Null);
+    }
+    assert_all_dead(&dir.pids("pids"));
+}
+
+#[test]
+fn timeout_kills_what_ignores_sigterm_two_seconds_later() {
+    let dir = Dir::new();
+    let start = Instant::now();
+    let out = dir.map(&[
+        "--timeout",
+        "0.2s",
+        "--results",
+        "r.jsonl",
+        "--shell",
+        "--",
+        "trap '' TERM; : {}; sleep 30 & echo $! >> pids; wait; wait",
+        ":::",
+        "a",
+    ]);
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(2100) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(dir.log("r.jsonl")[0]["signal"], "SIGKILL");
+    assert_all_dead(&dir.pids("pids"));
+}
+
+#[test]
+fn grandchildren_left_behind_by_an_item_do_not_survive_it() {
+    let dir = Dir::new();
+    let start = Instant::now();
+    // The shell exits at once; its background sleep holds stdout open.
+    let out = dir.map(&[
+        "--shell",
+        "--",
+        ": {}; sleep 30 & echo $! >> pids",
+        ":::",
+        "a",
+        "b",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_all_dead(&dir.pids("pids"));
+}
+
+/// Items for the halt tests: `fail` fails after 0.2 s, `ok` succeeds after 0.5 s,
+/// `slow` runs for 30 s with a grandchild, and everything else succeeds at once.
+const HALT_SCRIPT: &str = "echo {} >> started; case {} in \
+    fail) sleep 0.2; exit 1;; ok) sleep 0.5;; slow) sleep 30 & echo $! >> pids; wait;; esac";
+
+#[test]
+fn halt_now_kills_running_items_and_stops() {
+    let dir = Dir::new();
+    let start = Instant::now();
+    let out = dir.map(&[
+        "--halt",
+        "now",
+        "-j",
+        "2",
+        "--results",
+        "r.jsonl",
+        "--shell",
+        "--",
+        HALT_SCRIPT,
+        ":::",
+        "slow",
+        "fail",
+        "x",
+        "y",
+    ]);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "slow was not killed"
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(sorted_lines(&dir.read("started")), ["fail", "slow"]);
+    let log = dir.log("r.jsonl");
+    assert_eq!(log.len(), 2);
+    let slow = log.iter().find(|l| l["item"] == "slow").unwrap();
+    assert_eq!(slow["signal"], "SIGTERM");
+    let err = stderr(&out);
+    assert!(err.contains("#2 'fail' (exit 1)"), "{err}");
+    assert!(err.contains("2 not run"), "{err}");
+    assert_all_dead(&dir.pids("pids"));
+}
+
+#[test]
+fn halt_soon_lets_running_items_finish_and_starts_no_more() {
+    let dir = Dir::new();
+    let out = dir.map(&[
+        "--halt",
+        "soon",
+        "-j",
+        "2",
+        "--results",
+        "r.jsonl",
+        "--shell",
+        "--",
+        HALT_SCRIPT,
+        ":::",
+        "ok",
+        "fail",
+        "x",
+        "y",
+    ]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(sorted_lines(&dir.read("started")), ["fail", "ok"]);
+    let log = dir.log("r.jsonl");
+    assert_eq!(log.len(), 2);
+    assert_eq!(log.iter().find(|l| l["item"] == "ok").unwrap()["exit"], 0);
+    // --halt never (the default) goes on.
+    let dir = Dir::new();
+    let out = dir.map(&[
+        "-j",
+        "2",
+        "--shell",
+        "--",
+        HALT_SCRIPT,
+        ":::",
+        "ok",
+        "fail",
+        "x",
+        "y",
+    ]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(dir.read("started").lines().count(), 4);
+}
+
+#[test]
+fn sigint_kills_running_items_exits_130_and_leaves_a_valid_log() {
+    let dir = Dir::new();
+    let child = std::process::Command::new(BIN)
+        .args(["map", "-j", "2", "--results", "r.jsonl", "--shell", "--"])
+        .arg("case {} in quick) echo done;; *) sleep 30 & echo $! >> pids; wait;; esac")
+        .args([":::", "quick", "a", "b", "c", "d"])
+        .current_dir(dir.0.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until `quick` is logged and two sleepers run.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (dir.log("r.jsonl").is_empty() || dir.pids("pids").len() < 2) && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let start = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(start.elapsed() < Duration::from_secs(4));
+    assert_eq!(code(&out), 130, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("interrupted by SIGINT"),
+        "{}",
+        stderr(&out)
+    );
+    let log = dir.log("r.jsonl");
+    assert_eq!(log.len(), 3, "quick and the two killed items");
+    assert_eq!(log.iter().filter(|l| l["exit"] == 0).count(), 1);
+    assert_eq!(log.iter().filter(|l| l["signal"] == "SIGTERM").count(), 2);
+    assert_eq!(dir.pids("pids").len(), 2, "no item started after Ctrl-C");
+    assert_all_dead(&dir.pids("pids"));
+}
+
+#[test]
+fn stats_summarise_the_run_consistently() {
+    let dir = Dir::new();
+    let out = dir.map(&[
+        "--stats",
+        "-j",
+        "2",
+        "--",
+        "sh",
+        "-c",
+        "sleep 0.2; exit $0",
+        ":::",
+        "0",
+        "0",
+        "0",
+        "1",
+    ]);
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    let field = |name: &str| -> f64 {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no {name} in {err}"));
+        line[name.len() + 1..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(field("items"), 4.0);
+    assert_eq!(field("succeeded"), 3.0);
+    assert_eq!(field("failed"), 1.0);
+    let (wall, summed) = (field("wall seconds"), field("item seconds"));
+    assert!((0.4..2.0).contains(&wall), "{err}");
+    assert!((0.8..3.0).contains(&summed), "{err}");
+    assert!((field("speed-up") - summed / wall).abs() < 0.02, "{err}");
+    assert!(
+        (field("efficiency") - field("speed-up") / 2.0).abs() < 0.01,
+        "{err}"
+    );
+    assert!(err.contains("(2 jobs)"), "{err}");
+}
+
+#[test]
+fn failures_are_counted_and_the_first_few_named() {
+    let dir = Dir::new();
+    let out = dir.map(&[
+        "--", "sh", "-c", "exit $0", ":::", "0", "1", "2", "3", "4", "5", "6", "7",
+    ]);
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("taskloom: error: 7 of 8 items failed: #2 '1' (exit 1), #3 '2' (exit 2)"),
+        "{err}"
+    );
+    assert!(err.contains("#6 '5' (exit 5), ..."), "{err}");
+    assert!(!err.contains("#7"), "{err}");
+}
+
+#[test]
+fn progress_bar_only_when_asked_or_on_a_terminal() {
+    let dir = Dir::new();
+    let out = dir.map(&["--progress", "--", "true", ":::", "a", "b", "c"]);
+    assert_eq!(code(&out), 0);
+    assert!(stderr(&out).contains("/3 items"), "{:?}", stderr(&out));
+    // stderr is not a terminal here: no bar by default, nor with --no-progress.
+    let out = dir.map(&["--", "true", ":::", "a", "b"]);
+    assert_eq!(stderr(&out), "");
+    let out = dir.map(&["--progress", "--no-progress", "--", "true", ":::", "a"]);
+    assert_eq!(stderr(&out), "");
+}
+
+/// Each usage error exits with 2 and one message naming the problem.
+#[test]
+fn usage_errors_exit_2_with_a_message() {
+    let dir = Dir::new();
+    std::fs::write(dir.path("empty.txt"), "\n\n").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--", "echo"], "no items"),
+        (&["--", "echo", ":::"], "no items after ':::'"),
+        (&[":::", "a"], "no command"),
+        (
+            &["--input", "missing.txt", "--", "echo"],
+            "--input missing.txt",
+        ),
+        (
+            &["--input", "empty.txt", "--", "echo"],
+            "no items in --input empty.txt",
+        ),
+        (
+            &["--input", "empty.txt", "--", "echo", ":::", "a"],
+            "one way only",
+        ),
+        (&["--grid", "a=1", "--", "echo", ":::", "a"], "one way only"),
+        (&["--grid", "a", "--", "echo"], "invalid grid 'a'"),
+        (
+            &["--grid", "a=1", "--", "echo", "{b}"],
+            "unknown placeholder '{b}'",
+        ),
+        (
+            &["--timeout", "soon", "--", "echo", ":::", "a"],
+            "invalid duration 'soon'",
+        ),
+        (
+            &["--timeout", "0", "--", "echo", ":::", "a"],
+            "--timeout must be more than 0",
+        ),
+        (&["-j", "0", "--", "echo", ":::", "a"], "-j"),
+        (&["--halt", "later", "--", "echo", ":::", "a"], "later"),
+        (&["--bogus", "echo", ":::", "a"], "--bogus"),
+        (
+            &["--", "echo", ":::", "a", ":::", "b"],
+            "':::' is given more than once",
+        ),
+        (
+            &["--", "./nonexistent-cmd", ":::", "a"],
+            "cannot run './nonexistent-cmd'",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = dir.map(args);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{args:?}");
+    }
+}
+
+#[test]
+fn an_unknown_command_is_reported_once_and_nothing_runs() {
+    let dir = Dir::new();
+    let items: Vec<String> = (0..50).map(|i| i.to_string()).collect();
+    let mut args = vec![
+        "-j",
+        "4",
+        "--results",
+        "r.jsonl",
+        "--",
+        "no-such-command-xyz",
+        ":::",
+    ];
+    args.extend(items.iter().map(String::as_str));
+    let out = dir.map(&args);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert_eq!(
+        err,
+        "taskloom: error: cannot run 'no-such-command-xyz': No such file or directory (os error 2)\n"
+    );
+    assert!(dir.log("r.jsonl").is_empty());
+}
+
+#[test]
+fn messages_start_like_the_rest_of_the_cli() {
+    let dir = Dir::new();
+    for args in [&["--", "false", ":::", "a"][..], &["--", "echo"][..]] {
+        let out = dir.map(args);
+        assert!(
+            stderr(&out).starts_with("taskloom: error: "),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
