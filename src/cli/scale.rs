@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use taskloom::{Error, KeyId, Runtime, Threads};
+use taskloom_analysis::human::counted;
 use taskloom_analysis::{laws, plot, Scaling};
 
 use super::GraphFile;
@@ -121,12 +122,13 @@ fn scale(args: ScaleArgs) -> Result<(), Failure> {
     if args.json {
         print!("{}", scaling.to_json());
     } else {
-        let s = if args.repeat == 1 { "" } else { "s" };
         println!(
-            "{}: {tasks} tasks, median of {} run{s} per worker count, timing the run only \
-             (not loading or planning); {cores} cores present",
+            "{}: {}, median of {} per worker count, timing the run only (not loading or \
+             planning); {} present",
             args.graph.file.display(),
-            args.repeat,
+            counted(tasks as u128, "task"),
+            counted(args.repeat.into(), "run"),
+            counted(cores as u128, "core"),
         );
         if added_baseline {
             println!("1 worker added to the list: T(1) is the baseline of the speed-up");

@@ -15,7 +15,7 @@ use std::fmt::Write;
 
 use taskloom_graph::{Graph, KeyId};
 
-use crate::human::count;
+use crate::human::{count, counted};
 
 /// Most keys drawn one box each.
 pub const MAX_NODES: usize = 2000;
@@ -183,9 +183,9 @@ fn detailed(graph: &Graph, layout: &Layers) -> String {
         .unwrap_or(1);
     let keys: usize = layout.layers.iter().map(Vec::len).sum();
     let title = format!(
-        "{} keys, {} arrows (dependency → dependent), depth {}",
-        count(keys as u128),
-        count(layout.edges as u128),
+        "{}, {} (dependency → dependent), depth {}",
+        counted(keys as u128, "key"),
+        counted(layout.edges as u128, "arrow"),
         layout.layers.len().saturating_sub(1)
     );
     let inner_w = (columns as f64 * (box_w + GAP_X) - GAP_X).max(title.len() as f64 * CHAR_W);
@@ -284,10 +284,10 @@ fn summary(graph: &Graph, layout: &Layers) -> String {
     let mut out = header(width, height);
     let _ = writeln!(
         out,
-        r#"<text class="title" x="{MARGIN}" y="{}">{} keys, {} arrows: too many to draw one by one (at most {}), so one box per {}</text>"#,
+        r#"<text class="title" x="{MARGIN}" y="{}">{}, {}: too many to draw one by one (at most {}), so one box per {}</text>"#,
         MARGIN + 14.0,
-        count(keys as u128),
-        count(layout.edges as u128),
+        counted(keys as u128, "key"),
+        counted(layout.edges as u128, "arrow"),
         count(MAX_NODES as u128),
         if per_band == 1 {
             "depth".to_string()
@@ -329,16 +329,16 @@ fn summary(graph: &Graph, layout: &Layers) -> String {
         };
         let _ = writeln!(
             out,
-            r#"<path class="edge" data-count="{n}" d="{path}"><title>{} arrows</title></path>"#,
-            count(n as u128)
+            r#"<path class="edge" data-count="{n}" d="{path}"><title>{}</title></path>"#,
+            counted(n as u128, "arrow")
         );
         if to == from + 1 {
             let _ = writeln!(
                 out,
-                r#"<text class="op" x="{:.1}" y="{:.1}" text-anchor="start">{} arrows</text>"#,
+                r#"<text class="op" x="{:.1}" y="{:.1}" text-anchor="start">{}</text>"#,
                 x + box_w / 2.0 + 6.0,
                 (y1 + y2) / 2.0 + 4.0,
-                count(n as u128)
+                counted(n as u128, "arrow")
             );
         }
     }
@@ -368,10 +368,10 @@ fn summary(graph: &Graph, layout: &Layers) -> String {
         let y = top(b);
         let _ = writeln!(
             out,
-            r#"<g class="node band"><rect x="{x:.1}" y="{y:.1}" width="{box_w}" height="{BOX_H}" rx="5"/><text x="{:.1}" y="{:.1}">{depth}: {} keys</text><text class="op" x="{:.1}" y="{:.1}">{}</text></g>"#,
+            r#"<g class="node band"><rect x="{x:.1}" y="{y:.1}" width="{box_w}" height="{BOX_H}" rx="5"/><text x="{:.1}" y="{:.1}">{depth}: {}</text><text class="op" x="{:.1}" y="{:.1}">{}</text></g>"#,
             x + box_w / 2.0,
             y + BOX_H / 2.0 - 3.0,
-            count(n as u128),
+            counted(n as u128, "key"),
             x + box_w / 2.0,
             y + BOX_H / 2.0 + 13.0,
             escape(&commonest.join(", "))

@@ -33,6 +33,12 @@ pub fn count(value: u128) -> String {
     number(value as f64, 0)
 }
 
+/// A count and its noun, plural unless one: `1 key`, `3,000 keys`.
+pub fn counted(n: u128, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", count(n))
+}
+
 /// `seconds` with a unit, to at most three decimals: `70 s`, `1.5 s`, `1,120 s`.
 pub fn seconds(seconds: f64) -> String {
     let text = number(seconds, 3);
@@ -79,6 +85,8 @@ mod tests {
         assert_eq!(number(-1500.0, 0), "-1,500");
         assert_eq!(number(-0.0001, 2), "0.00");
         assert_eq!(count(125), "125");
+        assert_eq!(counted(1, "key"), "1 key");
+        assert_eq!(counted(3000, "arrow"), "3,000 arrows");
         assert_eq!(seconds(70.0), "70 s");
         assert_eq!(seconds(1120.0), "1,120 s");
         assert_eq!(seconds(1.5), "1.5 s");
