@@ -85,16 +85,18 @@ fn draw<DB: DrawingBackend>(
                     "Speed-up: Amdahl fit B = {:.3}",
                     scaling.amdahl.serial_fraction
                 ),
-                ("sans-serif", 22),
+                ("sans-serif", 26),
             )
-            .x_label_area_size(45)
-            .y_label_area_size(55);
+            .x_label_area_size(50)
+            .y_label_area_size(60);
     }
     let mut chart = builder.build_cartesian_2d(x_range.clone(), y_range)?;
     let mut mesh = chart.configure_mesh();
     if text {
         mesh.x_desc("workers p")
             .y_desc("speed-up S(p) = T(1)/T(p)")
+            .label_style(("sans-serif", 16))
+            .axis_desc_style(("sans-serif", 18))
             .x_label_formatter(&|x| tick(*x))
             .y_label_formatter(&|y| tick(*y));
     }
@@ -164,7 +166,7 @@ fn draw<DB: DrawingBackend>(
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 15))
+            .label_font(("sans-serif", 18))
             .draw()?;
     }
     Ok(())
