@@ -196,6 +196,10 @@ fn bad_options_exit_2_naming_the_option() {
         assert_eq!(code, Some(2), "{option} {bad}: {stderr}");
         assert_eq!(stdout, "");
         assert!(stderr.contains(option), "{option} not named: {stderr}");
+        assert!(
+            stderr.contains(&format!("'{bad}'")),
+            "value not quoted: {stderr}"
+        );
     }
     let (code, _, stderr) = plan(&["--tasks", "5", "--task-seconds", "70"]);
     assert_eq!(code, Some(2));

@@ -13,7 +13,7 @@ use super::duration::parse_duration;
 #[derive(clap::Args)]
 pub struct PlanArgs {
     /// Independent tasks to run.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = parse_tasks)]
     tasks: u64,
     /// How long one task takes on one core (e.g. 70s, 1.5s, 2m).
     #[arg(long, value_name = "T", value_parser = positive_duration)]
@@ -103,6 +103,15 @@ fn text(request: &Request, plan: &Capacity) -> String {
         ));
     }
     out
+}
+
+/// A task count: a whole number, at least one.
+fn parse_tasks(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("there must be at least one task".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{text}' is not a whole number of tasks")),
+    }
 }
 
 /// A task length: a duration above zero (zero-length tasks need no cores).
