@@ -292,7 +292,7 @@ fn summary(graph: &Graph, layout: &Layers) -> String {
         if per_band == 1 {
             "depth".to_string()
         } else {
-            format!("band of {per_band} depths")
+            format!("band of {} depths", count(per_band as u128))
         }
     );
     let _ = writeln!(
