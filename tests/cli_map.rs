@@ -479,6 +479,31 @@ fn grandchildren_left_behind_by_an_item_do_not_survive_it() {
     assert_all_dead(&dir.pids("pids"));
 }
 
+#[test]
+fn timeout_also_bounds_waiting_for_pipes_held_outside_the_group() {
+    let dir = Dir::new();
+    let start = Instant::now();
+    // `setsid` takes the sleeper out of the item's process group, out of reach; it
+    // holds the item's stdout open.
+    let out = dir.map(&[
+        "--timeout",
+        "300ms",
+        "--shell",
+        "--",
+        ": {}; setsid sleep 5 & echo $! >> pids",
+        ":::",
+        "a",
+    ]);
+    let took = start.elapsed();
+    for pid in dir.pids("pids") {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
 /// Items for the halt tests: `fail` fails after 0.2 s, `ok` succeeds after 0.5 s,
 /// `slow` runs for 30 s with a grandchild, and everything else succeeds at once.
 const HALT_SCRIPT: &str = "echo {} >> started; case {} in \

@@ -43,7 +43,8 @@ pub struct MapArgs {
     /// Append one JSON line per finished item to FILE.
     #[arg(long, value_name = "FILE")]
     results: Option<PathBuf>,
-    /// Skip the items that the --results file records as succeeded.
+    /// Skip the items that the --results file records as succeeded (matched by the
+    /// item's text, so an extended list or grid resumes too).
     #[arg(long)]
     resume: bool,
     /// Run a failed item up to N more times.
@@ -173,9 +174,11 @@ fn conclude(report: &Report, print_stats: bool) -> ExitCode {
     }
     if let Stop::Interrupted(signal) = report.stop {
         eprintln!(
-            "taskloom: error: interrupted by {}: {} item(s) finished, {} not run; running items were killed",
+            "taskloom: error: interrupted by {}; running items were killed \
+             ({} succeeded, {} failed or killed, {} not run)",
             signal_name(signal),
-            stats.succeeded + stats.failed,
+            stats.succeeded,
+            stats.failed,
             stats.not_run()
         );
         return ExitCode::from(128 + signal as u8);

@@ -12,10 +12,13 @@
 //! reaches an unrelated process. When the leader has exited, whatever it left behind in
 //! its group is killed, so that no item leaves orphans.
 
+use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -108,9 +111,11 @@ pub fn run(
     let mut stop = Stop::Done;
     let mut fatal: Option<Error> = None;
     let mut ready: Vec<(usize, Stream)> = Vec::new();
+    let mut programs = Programs::default();
     loop {
         while accepting && running.len() < jobs && next < count {
-            match Running::spawn(next, &command_line(next), options.timeout, None) {
+            let argv = command_line(next);
+            match Running::spawn(next, &argv, &mut programs, options.timeout, None) {
                 Ok(child) => running.push(child),
                 Err(error) => {
                     fatal = Some(error);
@@ -214,7 +219,8 @@ pub fn run(
             let r = running.swap_remove(slot);
             let failed = !r.status.is_some_and(|s| s.success());
             if failed && accepting && r.attempts <= options.retries {
-                match Running::spawn(r.index, &command_line(r.index), options.timeout, Some(&r)) {
+                let argv = command_line(r.index);
+                match Running::spawn(r.index, &argv, &mut programs, options.timeout, Some(&r)) {
                     Ok(again) => {
                         running.push(again);
                         continue;
@@ -287,11 +293,19 @@ impl Running {
     fn spawn(
         index: usize,
         argv: &[String],
+        programs: &mut Programs,
         timeout: Option<Duration>,
         previous: Option<&Running>,
     ) -> Result<Self, Error> {
         let program = argv.first().map(String::as_str).unwrap_or_default();
-        let mut command = Command::new(program);
+        let mut command = match programs.resolve(program) {
+            Some(path) => {
+                let mut command = Command::new(path);
+                command.arg0(program);
+                command
+            }
+            None => Command::new(program),
+        };
         command
             .args(argv.get(1..).unwrap_or_default())
             .stdin(Stdio::null())
@@ -403,6 +417,12 @@ impl Running {
 
     fn enforce_deadlines(&mut self, now: Instant) {
         if self.status.is_some() {
+            // The item has exited but something outside its group (it called setsid)
+            // still holds its pipes: stop waiting for them once its time is up.
+            if self.next_deadline().is_some_and(|d| now >= d) {
+                self.stdout = None;
+                self.stderr = None;
+            }
             return;
         }
         if self.deadline.is_some_and(|d| now >= d) && self.terminated_at.is_none() {
@@ -417,7 +437,13 @@ impl Running {
     /// When this item next needs attention without any event.
     fn next_deadline(&self) -> Option<Instant> {
         if self.status.is_some() {
-            return None;
+            let pipes_open = self.stdout.is_some() || self.stderr.is_some();
+            let grace_over = self.terminated_at.map(|t| t + KILL_GRACE);
+            return match (self.deadline, grace_over) {
+                _ if !pipes_open => None,
+                (Some(d), Some(g)) => Some(d.min(g)),
+                (d, g) => d.or(g),
+            };
         }
         match self.terminated_at {
             Some(_) if self.killed => None,
@@ -430,18 +456,58 @@ impl Running {
         self.status.is_some() && self.stdout.is_none() && self.stderr.is_none()
     }
 
-    fn ended(self) -> Ended {
+    fn ended(mut self) -> Ended {
         let status = self.status;
         Ended {
             index: self.index,
             exit: status.and_then(|s| s.code()),
             signal: status.and_then(|s| s.signal()),
-            stdout: self.out,
-            stderr: self.err,
+            stdout: std::mem::take(&mut self.out),
+            stderr: std::mem::take(&mut self.err),
             seconds: self.first_start.elapsed().as_secs_f64(),
             attempts: self.attempts,
             timed_out: self.timed_out,
             cancelled: self.cancelled,
+        }
+    }
+}
+
+/// Programs found in `PATH` once, not at every start: `execvp` tries each directory in
+/// turn, and with a long `PATH` the failed `execve`s cost more than the spawn itself
+/// for short commands.
+#[derive(Default)]
+struct Programs {
+    found: HashMap<String, Option<PathBuf>>,
+}
+
+impl Programs {
+    /// Where `execvp` would find `program`; `None` leaves the search (and its error
+    /// message) to the spawn.
+    fn resolve(&mut self, program: &str) -> Option<&Path> {
+        if program.is_empty() || program.contains('/') {
+            return None;
+        }
+        self.found
+            .entry(program.to_string())
+            .or_insert_with(|| {
+                let path = std::env::var_os("PATH")?;
+                std::env::split_paths(&path)
+                    .map(|dir| dir.join(program))
+                    .find(|candidate| {
+                        std::fs::metadata(candidate)
+                            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                    })
+            })
+            .as_deref()
+    }
+}
+
+impl Drop for Running {
+    /// A run that ends early on an error still leaves no process behind.
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            self.signal(Signal::KILL);
+            let _ = self.child.wait();
         }
     }
 }
