@@ -747,12 +747,39 @@ fn usage_errors_exit_2_with_a_message() {
             &["--", "./nonexistent-cmd", ":::", "a"],
             "cannot run './nonexistent-cmd'",
         ),
+        // After `--`, even a word starting with `-` is the command.
+        (
+            &["--", "-no-such-cmd", ":::", "a"],
+            "cannot run '-no-such-cmd'",
+        ),
     ];
     for (args, message) in cases {
         let out = dir.map(args);
         assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("taskloom: error: "),
+            "{args:?}: {}",
+            stderr(&out)
+        );
         assert_eq!(stdout(&out), "", "{args:?}");
+    }
+}
+
+#[test]
+fn help_lists_the_options() {
+    let out = Dir::new().map(&["--help"]);
+    assert_eq!(code(&out), 0);
+    for option in [
+        "--jobs",
+        "--grid",
+        "--input",
+        "--results",
+        "--resume",
+        "--halt",
+        "{#}",
+    ] {
+        assert!(stdout(&out).contains(option), "{option}: {}", stdout(&out));
     }
 }
 

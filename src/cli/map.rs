@@ -13,17 +13,36 @@ use taskloom_map::{Finished, Grid, Halt, Map, Observer, Options, Report, Source,
 
 use super::duration::parse_duration;
 
-/// Arguments of `taskloom map`.
+/// Arguments of `taskloom map`, taken as they are: [`MapOptions`] parses them, so that
+/// a malformed option is reported like every other map error (`taskloom: error: ...`,
+/// exit 2).
 #[derive(clap::Args)]
-#[command(after_help = "\
+#[command(disable_help_flag = true)]
+pub struct MapArgs {
+    /// [OPTIONS] -- COMMAND [ARG]... [::: ITEM...]   (see `taskloom map --help`)
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    args: Vec<String>,
+}
+
+/// Run a command over many items in parallel.
+#[derive(clap::Parser)]
+#[command(
+    name = "taskloom map",
+    max_term_width = 100,
+    after_help = "\
 Items come from exactly one of: `::: ITEM...` after the command, --input or --grid.
 Placeholders: {} the item, {#} its number, {NAME} a grid parameter; with none, the item
 is appended as a last argument.
 
 Examples:
   taskloom map -j 4 -- gzip -k {} ::: *.log
-  taskloom map --grid lr=0.1,0.01 --grid depth=3,5 --results r.jsonl -- python train.py --lr {lr} --depth {depth}")]
-pub struct MapArgs {
+  taskloom map --grid lr=0.1,0.01 --grid depth=3,5 --results r.jsonl -- python train.py --lr {lr} --depth {depth}"
+)]
+struct MapOptions {
     /// How many items run at once [default: number of cores].
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65536))]
     jobs: Option<u32>,
@@ -80,6 +99,20 @@ enum HaltArg {
 }
 
 pub fn main(args: MapArgs) -> ExitCode {
+    let words = std::iter::once("taskloom map".to_string()).chain(as_typed(args.args));
+    let args = match <MapOptions as clap::Parser>::try_parse_from(words) {
+        Ok(args) => args,
+        Err(e) => {
+            use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+            if matches!(e.kind(), DisplayHelp | DisplayVersion) {
+                print!("{e}");
+                return ExitCode::SUCCESS;
+            }
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text).trim_end();
+            return fail(text, 2);
+        }
+    };
     let print_stats = args.stats;
     let (map, progress) = match build(args) {
         Ok(built) => built,
@@ -94,13 +127,26 @@ pub fn main(args: MapArgs) -> ExitCode {
     }
 }
 
+/// The words after `map` as typed. The outer parser drops a leading `--`, which
+/// [`MapOptions`] needs to see so that `-- -cmd` stays a command.
+fn as_typed(parsed: Vec<String>) -> Vec<String> {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = all.iter().position(|a| a == "map") {
+        let typed = &all[at + 1..];
+        if typed.first().is_some_and(|w| w == "--") && typed[1..] == parsed[..] {
+            return typed.to_vec();
+        }
+    }
+    parsed
+}
+
 fn fail(message: &str, code: u8) -> ExitCode {
     eprintln!("taskloom: error: {message}");
     ExitCode::from(code)
 }
 
 /// The run the options describe, and whether to draw a progress bar.
-fn build(args: MapArgs) -> Result<(Map, bool), String> {
+fn build(args: MapOptions) -> Result<(Map, bool), String> {
     let mut command = args.command;
     let words = match command.iter().position(|w| w == ":::") {
         Some(at) => {
