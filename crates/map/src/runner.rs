@@ -591,3 +591,94 @@ pub fn signal_name(signal: i32) -> String {
         .find(|(s, _)| s.as_raw() == signal)
         .map_or_else(|| format!("SIG{signal}"), |(_, name)| name.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(jobs: usize) -> Options {
+        Options {
+            jobs,
+            retries: 0,
+            timeout: None,
+            halt: Halt::Never,
+        }
+    }
+
+    fn sh(script: &str) -> Vec<String> {
+        ["sh", "-c", script].map(String::from).to_vec()
+    }
+
+    /// Runs `scripts` (one `sh -c` each) and returns what ended, by index.
+    fn run_scripts(scripts: &[&str], options: &Options) -> (Result<Stop, Error>, Vec<Ended>) {
+        let mut ended = Vec::new();
+        let stop = run(
+            scripts.len(),
+            |i| sh(scripts[i]),
+            options,
+            |e| ended.push(e),
+        );
+        ended.sort_by_key(|e| e.index);
+        (stop, ended)
+    }
+
+    #[test]
+    fn captures_output_and_status_of_each_item() {
+        let (stop, ended) = run_scripts(
+            &["echo out; echo err >&2", "exit 3", "kill -USR1 $$"],
+            &options(2),
+        );
+        assert_eq!(stop.unwrap(), Stop::Done);
+        assert_eq!(ended.len(), 3);
+        assert_eq!(
+            (&ended[0].stdout[..], &ended[0].stderr[..]),
+            (&b"out\n"[..], &b"err\n"[..])
+        );
+        assert!(ended[0].succeeded());
+        assert_eq!((ended[1].exit, ended[1].signal), (Some(3), None));
+        assert_eq!(ended[2].exit, None);
+        assert_eq!(ended[2].signal.map(signal_name).as_deref(), Some("SIGUSR1"));
+    }
+
+    #[test]
+    fn retries_count_attempts_and_halt_soon_starts_nothing_more() {
+        let mut opts = options(1);
+        opts.retries = 2;
+        opts.halt = Halt::Soon;
+        let (stop, ended) = run_scripts(&["exit 1", "true"], &opts);
+        assert_eq!(stop.unwrap(), Stop::Halted);
+        assert_eq!(ended.len(), 1, "the second item never starts");
+        assert_eq!(ended[0].attempts, 3);
+    }
+
+    #[test]
+    fn timeout_sends_sigterm_to_the_group() {
+        let mut opts = options(1);
+        opts.timeout = Some(Duration::from_millis(100));
+        let (stop, ended) = run_scripts(&["sleep 5"], &opts);
+        assert_eq!(stop.unwrap(), Stop::Done);
+        assert!(ended[0].timed_out);
+        assert_eq!(ended[0].signal.map(signal_name).as_deref(), Some("SIGTERM"));
+        assert!(ended[0].seconds < 2.0);
+    }
+
+    #[test]
+    fn a_missing_program_is_an_error_for_the_run() {
+        let mut ended = 0;
+        let result = run(
+            3,
+            |_| vec!["taskloom-no-such-program".to_string()],
+            &options(2),
+            |_| ended += 1,
+        );
+        assert!(matches!(result, Err(Error::Spawn { .. })), "{result:?}");
+        assert_eq!(ended, 0);
+    }
+
+    #[test]
+    fn signal_names() {
+        assert_eq!(signal_name(Signal::KILL.as_raw()), "SIGKILL");
+        assert_eq!(signal_name(Signal::TERM.as_raw()), "SIGTERM");
+        assert_eq!(signal_name(77), "SIG77");
+    }
+}
