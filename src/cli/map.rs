@@ -276,6 +276,8 @@ impl Terminal {
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
+            // Elapsed time and ETA move on while long items run.
+            bar.enable_steady_tick(Duration::from_millis(250));
             bar
         });
         Terminal { bar, failed: 0 }

@@ -21,7 +21,9 @@ pub struct Item {
 /// One `--grid NAME=V1,V2,...` option.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grid {
+    /// What `{NAME}` refers to.
     pub name: String,
+    /// In the order given; never empty.
     pub values: Vec<String>,
 }
 

@@ -9,6 +9,8 @@
 //! ([`stats`]). [`run`] ties them together; the command line only parses options and
 //! prints.
 
+#![warn(missing_docs)]
+
 pub mod items;
 pub mod order;
 pub mod results;
@@ -34,13 +36,17 @@ pub enum Error {
     /// The command cannot be executed (it does not exist, or is not executable).
     #[error("cannot run '{program}': {source}")]
     Spawn {
+        /// The program as the command line names it.
         program: String,
+        /// What `posix_spawn` said.
         source: std::io::Error,
     },
     /// A file named by an option cannot be read or written.
     #[error("{path}: {source}")]
     File {
+        /// The option and its file, as the user wrote them (`--input x.txt`).
         path: String,
+        /// Why the file cannot be used.
         source: std::io::Error,
     },
     /// The machine refused something the run needs (pipes, processes, signals).

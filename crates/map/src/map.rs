@@ -17,11 +17,13 @@ pub use crate::runner::Stop;
 /// Everything a run needs; the command line fills it from its options.
 #[derive(Clone, Debug)]
 pub struct Map {
+    /// Where the items come from.
     pub source: Source,
     /// The command and its arguments, with placeholders.
     pub command: Vec<String>,
     /// Run the substituted words with `sh -c`.
     pub shell: bool,
+    /// Jobs, retries, timeout and halt policy.
     pub options: Options,
     /// Release each item's output as soon as it ends, not in input order.
     pub unordered: bool,
@@ -44,6 +46,7 @@ pub trait Observer {
 }
 
 /// An item that ended, as observers see it.
+#[allow(missing_docs)]
 pub struct Finished<'a> {
     pub item: &'a Item,
     pub ended: &'a Ended,
@@ -52,7 +55,9 @@ pub struct Finished<'a> {
 /// An item that did not succeed, for the final message.
 #[derive(Clone, Debug)]
 pub struct Failure {
+    /// The item's `{#}`.
     pub seq: usize,
+    /// The item's text.
     pub item: String,
     /// `exit 3`, `killed by SIGSEGV`, `timed out (SIGTERM)`, ...
     pub cause: String,
@@ -61,7 +66,9 @@ pub struct Failure {
 /// How a run went.
 #[derive(Debug)]
 pub struct Report {
+    /// Counts and times, for `--stats`.
     pub stats: Stats,
+    /// Whether every item ran, or why not.
     pub stop: Stop,
     /// Every item that did not succeed, by sequence number.
     pub failures: Vec<Failure>,

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::Error;
 
-/// One line of the log.
+/// One line of the log; the fields are the contract's, in its order.
 #[derive(Serialize)]
+#[allow(missing_docs)]
 pub struct Record<'a> {
     pub seq: usize,
     pub item: &'a str,

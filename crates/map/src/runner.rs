@@ -51,6 +51,7 @@ pub struct Options {
     pub retries: u32,
     /// An attempt running longer gets SIGTERM, and SIGKILL [`KILL_GRACE`] later.
     pub timeout: Option<Duration>,
+    /// What the first failure does to the rest of the run.
     pub halt: Halt,
 }
 
@@ -63,10 +64,13 @@ pub struct Ended {
     pub exit: Option<i32>,
     /// The signal that killed the process.
     pub signal: Option<i32>,
+    /// Everything the last attempt wrote, whole (earlier attempts' output is dropped).
     pub stdout: Vec<u8>,
+    /// Likewise for stderr.
     pub stderr: Vec<u8>,
     /// From the first attempt's start to the last one's end.
     pub seconds: f64,
+    /// 1 plus the retries used.
     pub attempts: u32,
     /// The last attempt ran into the timeout.
     pub timed_out: bool,
@@ -75,6 +79,7 @@ pub struct Ended {
 }
 
 impl Ended {
+    /// Exit status 0; any other status, or a signal, is a failure.
     pub fn succeeded(&self) -> bool {
         self.exit == Some(0)
     }

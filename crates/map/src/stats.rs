@@ -8,13 +8,17 @@ use std::time::Duration;
 pub struct Stats {
     /// Items this run was to run (after `--resume` skipped some).
     pub items: usize,
+    /// Ended with status 0 (after retries).
     pub succeeded: usize,
+    /// Ended otherwise, including items killed by a halt or Ctrl-C.
     pub failed: usize,
     /// Items skipped because the results log records them as succeeded.
     pub skipped: usize,
+    /// From the first start to the last end.
     pub wall: Duration,
     /// The sum of the items' own times (first start to last end, retries included).
     pub item_seconds: f64,
+    /// The `-j` the run had, which efficiency is relative to.
     pub jobs: usize,
 }
 
