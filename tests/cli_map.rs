@@ -587,44 +587,71 @@ fn halt_soon_lets_running_items_finish_and_starts_no_more() {
     assert_eq!(dir.read("started").lines().count(), 4);
 }
 
-#[test]
-fn sigint_kills_running_items_exits_130_and_leaves_a_valid_log() {
+/// Starts `-j 2` items (`quick`, then sleepers with grandchildren) with a results log,
+/// and sends `signal` to taskloom once `quick` is logged and two sleepers run.
+fn interrupted(signal: &str) -> (Dir, Output, Duration) {
     let dir = Dir::new();
     let child = std::process::Command::new(BIN)
         .args(["map", "-j", "2", "--results", "r.jsonl", "--shell", "--"])
-        .arg("case {} in quick) echo done;; *) sleep 30 & echo $! >> pids; wait;; esac")
+        .arg("case {} in quick) echo done;; *) echo $$ >> groups; sleep 30 & echo $! >> pids; wait;; esac")
         .args([":::", "quick", "a", "b", "c", "d"])
         .current_dir(dir.0.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until `quick` is logged and two sleepers run.
     let deadline = Instant::now() + Duration::from_secs(10);
     while (dir.log("r.jsonl").is_empty() || dir.pids("pids").len() < 2) && Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(10));
     }
     let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
     let start = Instant::now();
     let out = child.wait_with_output().unwrap();
-    assert!(start.elapsed() < Duration::from_secs(4));
-    assert_eq!(code(&out), 130, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("interrupted by SIGINT"),
-        "{}",
-        stderr(&out)
-    );
+    (dir, out, start.elapsed())
+}
+
+#[test]
+fn sigint_and_sigterm_kill_running_items_and_leave_a_valid_log() {
+    for (signal, status) in [("INT", 130), ("TERM", 143)] {
+        let (dir, out, took) = interrupted(signal);
+        assert!(took < Duration::from_secs(4), "{took:?}");
+        assert_eq!(code(&out), status, "{}", stderr(&out));
+        let message = format!("interrupted by SIG{signal}");
+        assert!(stderr(&out).contains(&message), "{}", stderr(&out));
+        let log = dir.log("r.jsonl");
+        assert_eq!(log.len(), 3, "quick and the two killed items");
+        assert_eq!(log.iter().filter(|l| l["exit"] == 0).count(), 1);
+        assert_eq!(log.iter().filter(|l| l["signal"] == "SIGTERM").count(), 2);
+        assert_eq!(
+            dir.pids("pids").len(),
+            2,
+            "no item started after the signal"
+        );
+        assert_all_dead(&dir.pids("pids"));
+    }
+}
+
+#[test]
+fn a_run_killed_outright_leaves_a_log_of_whole_lines() {
+    let (dir, out, _) = interrupted("KILL");
+    // Nothing could clean up after SIGKILL: do it here, whole process groups.
+    for group in dir.pids("groups") {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{group}")])
+            .status();
+    }
+    assert_eq!(out.status.code(), None, "killed by a signal");
+    let text = dir.read("r.jsonl");
+    assert!(text.ends_with('\n'));
     let log = dir.log("r.jsonl");
-    assert_eq!(log.len(), 3, "quick and the two killed items");
-    assert_eq!(log.iter().filter(|l| l["exit"] == 0).count(), 1);
-    assert_eq!(log.iter().filter(|l| l["signal"] == "SIGTERM").count(), 2);
-    assert_eq!(dir.pids("pids").len(), 2, "no item started after Ctrl-C");
-    assert_all_dead(&dir.pids("pids"));
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["item"], "quick");
+    assert_eq!(log[0]["stdout"], "done\n");
 }
 
 #[test]
