@@ -14,11 +14,11 @@ mod runtime;
 
 pub use delayed::{Arg, Builder, Delayed, IntoArgs};
 pub use error::Error;
-pub use runtime::{Program, Runtime};
+pub use runtime::{serve_worker_if_requested, Program, Runtime};
 
 pub use taskloom_exec as exec;
 pub use taskloom_graph as graph;
 pub use taskloom_sched as sched;
 
-pub use taskloom_exec::{Executor, Sync, Threads};
+pub use taskloom_exec::{Executor, Processes, Sync, Threads};
 pub use taskloom_graph::{FromValue, Graph, KeyId, OpError, OpResult, Registry, Value};

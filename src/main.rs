@@ -11,5 +11,7 @@ mod cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // Started by the process executor: serve tasks instead of parsing arguments.
+    taskloom::serve_worker_if_requested(&taskloom::Runtime::new());
     cli::main()
 }

@@ -179,6 +179,17 @@ impl Source {
     }
 }
 
+/// Serves as a worker process and exits, when this program was started as one by the
+/// process executor; otherwise returns at once.
+///
+/// Call it first thing in `main`, after registering your ops on `runtime`: workers are
+/// this same binary, and must know the same ops (the SPMD model of MPI).
+pub fn serve_worker_if_requested(runtime: &Runtime) {
+    if std::env::var_os(taskloom_exec::WORKER_ENV).is_some() {
+        std::process::exit(taskloom_exec::serve_worker(runtime.registry()));
+    }
+}
+
 impl Default for Runtime {
     fn default() -> Self {
         Runtime::new()

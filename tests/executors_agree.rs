@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use proptest::prelude::*;
 use taskloom::graph::parse;
-use taskloom::{Executor, Runtime, Sync, Threads, Value};
+use taskloom::{Executor, Processes, Runtime, Sync, Threads, Value};
 
 /// One key of a random graph: an op over earlier keys (so the graph is acyclic).
 #[derive(Clone, Debug)]
@@ -87,6 +87,10 @@ fn executors() -> Vec<(&'static str, Box<dyn Executor + Send + std::marker::Sync
         ("threads-1", Box::new(Threads::new(1))),
         ("threads-2", Box::new(Threads::new(2))),
         ("threads-8", Box::new(Threads::new(8))),
+        (
+            "processes-2",
+            Box::new(Processes::new(2).executable(env!("CARGO_BIN_EXE_taskloom"))),
+        ),
     ]
 }
 
@@ -109,7 +113,7 @@ proptest! {
         for (label, executor) in executors() {
             let runtime = Runtime::new().with_boxed_executor(executor);
             let got = runtime.compute(parse(&text).unwrap(), &names);
-            prop_assert_eq!(got.as_ref().ok(), Some(&expected), "executor {} on\n{}", label, text);
+            prop_assert_eq!(got.as_ref().ok(), Some(&expected), "executor {} on\n{}\nerror: {:?}", label, text, got.as_ref().err());
         }
     }
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use taskloom::{Error, Executor, Runtime, Sync, Threads};
+use taskloom::{Error, Executor, Processes, Runtime, Sync, Threads};
 
 /// Run task graphs in parallel.
 #[derive(Parser)]
@@ -43,6 +43,8 @@ enum ExecutorKind {
     Sync,
     /// A work-stealing pool of threads.
     Threads,
+    /// A pool of worker processes: a task that crashes takes only its worker down.
+    Processes,
 }
 
 /// Options shared by commands that execute graphs.
@@ -54,16 +56,28 @@ struct ExecOptions {
     /// Worker threads [default: number of cores].
     #[arg(long, short = 'w', value_parser = clap::value_parser!(u32).range(1..=4096))]
     workers: Option<u32>,
+    /// Run a failed task up to N more times (processes: task errors and crashes alike).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retries: u32,
+    /// Kill a task's worker process when the task runs longer (processes only).
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_duration)]
+    task_timeout: Option<std::time::Duration>,
 }
 
 impl ExecOptions {
     fn runtime(&self) -> Runtime {
+        let workers = self.workers.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n as usize,
+        );
         let executor: Box<dyn Executor + Send + std::marker::Sync> = match self.executor {
             ExecutorKind::Sync => Box::new(Sync),
-            ExecutorKind::Threads => Box::new(match self.workers {
-                Some(n) => Threads::new(n as usize),
-                None => Threads::per_core(),
-            }),
+            ExecutorKind::Threads => Box::new(Threads::new(workers)),
+            ExecutorKind::Processes => Box::new(
+                Processes::new(workers)
+                    .retries(self.retries)
+                    .task_timeout(self.task_timeout),
+            ),
         };
         Runtime::new().with_boxed_executor(executor)
     }

@@ -13,6 +13,9 @@ pub enum RunError {
         op: String,
         cause: String,
     },
+    /// The process running a task died (or was killed on a timeout), after retries.
+    #[error("task '{key}' failed: {cause}")]
+    WorkerDied { key: String, cause: String },
     /// The operating system refused to start a worker.
     #[error("cannot start a worker thread: {0}")]
     Spawn(String),

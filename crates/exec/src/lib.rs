@@ -1,10 +1,12 @@
 //! Executors: what runs a plan's tasks, and where.
 //!
 //! Every executor takes the same `Plan` and must give the same results; they differ in
-//! where tasks run (the calling thread, a thread pool) and so in speed and isolation.
+//! where tasks run (the calling thread, a thread pool, worker processes) and so in
+//! speed and isolation.
 
 mod error;
 mod idle;
+mod process;
 mod slots;
 mod sync;
 mod task;
@@ -16,6 +18,7 @@ use taskloom_graph::Value;
 use taskloom_sched::Plan;
 
 pub use error::RunError;
+pub use process::{serve as serve_worker, Processes, WORKER_ENV};
 pub use sync::Sync;
 pub use threads::Threads;
 

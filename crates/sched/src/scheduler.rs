@@ -49,6 +49,9 @@ pub enum Event {
     },
     /// `worker` is gone (it died, or was killed), with every result it held.
     WorkerLost { worker: WorkerId, cause: String },
+    /// Task `key`, given to `worker`, could not start (an input it was to receive was
+    /// lost on the way): schedule it again, without counting an attempt.
+    Requeue { key: KeyId, worker: WorkerId },
 }
 
 /// What the driver must do.
@@ -181,6 +184,13 @@ impl Scheduler {
                 self.retry_or_fail(key, Failure::Task { key, op, cause });
             }
             Event::WorkerLost { worker, cause } => self.worker_lost(worker, &cause),
+            Event::Requeue { key, worker } => {
+                if self.state[key.index()] == State::Running(worker) {
+                    self.stop_running(key, worker);
+                    self.state[key.index()] = State::Waiting;
+                    self.recount(key);
+                }
+            }
         }
         self.assign(out);
     }

@@ -1,0 +1,133 @@
+//! What the driver and a worker process say to each other over the worker's stdin and
+//! stdout: postcard-encoded messages, each framed by its length (a little-endian u32).
+//!
+//! postcard is compact (varints, no field names) and fast, and serde keeps the message
+//! types plain Rust enums.
+
+use std::io::{self, Read, Write};
+
+use serde::{Deserialize, Serialize};
+use taskloom_graph::{ExprArena, KeyId, Span, Value};
+
+/// The environment variable that makes a program started by the process executor
+/// serve as a worker instead of doing its usual work.
+pub const WORKER_ENV: &str = "TASKLOOM_WORKER";
+
+/// What a worker evaluates: every expression of the graph and the names of its ops
+/// (bound to the worker's own registry, which is the driver's: same binary).
+#[derive(Serialize, Deserialize)]
+pub struct Program {
+    pub arena: ExprArena,
+    pub spans: Vec<Span>,
+    pub ops: Vec<String>,
+}
+
+/// `Program`, borrowed, for the driver to send without copying the graph.
+#[derive(Serialize)]
+pub struct ProgramRef<'a> {
+    pub arena: &'a ExprArena,
+    pub spans: &'a [Span],
+    pub ops: &'a [String],
+}
+
+/// Driver to worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// Store these values, then run the task and keep its result.
+    Run {
+        key: KeyId,
+        inputs: Vec<(KeyId, Value)>,
+    },
+    /// Send the results of these keys.
+    Fetch { keys: Vec<KeyId> },
+    /// Forget the result of this key.
+    Release { key: KeyId },
+}
+
+/// Worker to driver.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Reply {
+    /// The program is loaded and every op is known here.
+    Loaded,
+    /// The program names an op this worker's registry lacks.
+    UnknownOp {
+        op: String,
+    },
+    Finished {
+        key: KeyId,
+        bytes: u64,
+    },
+    Failed {
+        key: KeyId,
+        op: String,
+        cause: String,
+    },
+    Values {
+        values: Vec<(KeyId, Value)>,
+    },
+}
+
+/// Writes one framed message; returns its size in bytes.
+pub fn send<T: Serialize + ?Sized>(out: &mut impl Write, message: &T) -> io::Result<usize> {
+    let bytes = postcard::to_stdvec(message).map_err(io::Error::other)?;
+    send_encoded(out, &bytes)?;
+    Ok(bytes.len())
+}
+
+/// Writes one message encoded already (to send the same program to many workers).
+pub fn send_encoded(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(bytes.len()).map_err(|_| io::Error::other("message over 4 GiB"))?;
+    out.write_all(&len.to_le_bytes())?;
+    out.write_all(bytes)
+}
+
+/// Reads one framed message; `Ok(None)` at a clean end of stream.
+pub fn receive<T: for<'de> Deserialize<'de>>(
+    input: &mut impl Read,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<T>> {
+    let mut len = [0u8; 4];
+    match input.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    buf.resize(u32::from_le_bytes(len) as usize, 0);
+    input.read_exact(buf)?;
+    postcard::from_bytes(buf)
+        .map(Some)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_through_frames() {
+        let mut wire = Vec::new();
+        let run = Request::Run {
+            key: KeyId(7),
+            inputs: vec![(KeyId(1), Value::list([Value::Int(1), Value::str("x")]))],
+        };
+        send(&mut wire, &run).unwrap();
+        send(&mut wire, &Request::Release { key: KeyId(1) }).unwrap();
+        let mut input = &wire[..];
+        let mut buf = Vec::new();
+        let got: Request = receive(&mut input, &mut buf).unwrap().unwrap();
+        assert_eq!(format!("{got:?}"), format!("{run:?}"));
+        assert!(matches!(
+            receive::<Request>(&mut input, &mut buf).unwrap(),
+            Some(Request::Release { .. })
+        ));
+        assert!(receive::<Request>(&mut input, &mut buf).unwrap().is_none());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let mut input: &[u8] = &[3, 0, 0, 0, 0xff, 0xff, 0xff];
+        assert!(receive::<Request>(&mut input, &mut Vec::new()).is_err());
+        let mut truncated: &[u8] = &[9, 0, 0, 0, 1];
+        assert!(receive::<Request>(&mut truncated, &mut Vec::new()).is_err());
+    }
+}

@@ -1,0 +1,56 @@
+//! The process executor through the library: data stays where it was made.
+
+use std::sync::Arc;
+
+use taskloom_exec::{Executor, Processes};
+use taskloom_graph::{parse, validate, Registry, Value};
+use taskloom_sched::Plan;
+
+/// The `taskloom` binary serves as the worker: it is built with the workspace.
+fn processes(workers: usize) -> Processes {
+    let exe = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let bin = std::env::var("CARGO_TARGET_DIR")
+        .map(|d| std::path::PathBuf::from(d).join(profile).join("taskloom"))
+        .unwrap_or_else(|_| exe.join(profile).join("taskloom"));
+    Processes::new(workers).executable(bin)
+}
+
+fn run(executor: &Processes, src: &str, target: &str) -> Value {
+    let graph = parse(src).unwrap();
+    let ops = validate(&graph, &Registry::builtins()).unwrap();
+    let t = graph.key(target).unwrap();
+    let plan = Arc::new(Plan::new(Arc::new(graph), ops, vec![t]));
+    executor.run(plan).unwrap().pop().unwrap()
+}
+
+#[test]
+fn a_chain_never_leaves_its_worker() {
+    let mut src = String::from("c0 = range(1000)\n");
+    for i in 1..200 {
+        src.push_str(&format!("c{i} = identity(c{})\n", i - 1));
+    }
+    let executor = processes(2);
+    let v = run(&executor, &src, "c199");
+    assert!(matches!(v, Value::List(ref items) if items.len() == 1000));
+    assert_eq!(executor.bytes_moved(), 0);
+}
+
+#[test]
+fn a_reduction_moves_only_what_its_worker_lacks() {
+    let mut src = String::new();
+    for i in 0..64 {
+        src.push_str(&format!("x{i} = inc({i})\n"));
+    }
+    let all: Vec<String> = (0..64).map(|i| format!("x{i}")).collect();
+    src.push_str(&format!("total = sum([{}])\n", all.join(", ")));
+    let executor = processes(2);
+    assert_eq!(run(&executor, &src, "total"), Value::Int((1..=64).sum()));
+    let moved = executor.bytes_moved();
+    assert!(moved > 0, "the other worker's results had to move");
+    assert!(moved < 64 * 64, "moved {moved} bytes for 64 small ints");
+}
