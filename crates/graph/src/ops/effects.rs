@@ -69,16 +69,34 @@ fn duration(ms: &Value) -> Result<Duration, OpError> {
         .map_err(|_| OpError(format!("duration of {ms} ms is out of range")))
 }
 
-/// Keeps one core busy for `d` without sleeping.
+/// Burns `d` of this thread's CPU time (not wall time: with more workers than cores,
+/// a task must still cost its CPU, or speed-ups beyond the core count would appear).
+/// Falls back to wall time where the thread's CPU clock is unavailable.
 fn spin(d: Duration) {
-    let start = Instant::now();
+    let wall = Instant::now();
+    let cpu = thread_cpu_time();
+    let elapsed = || match (cpu, thread_cpu_time()) {
+        (Some(start), Some(now)) => now.saturating_sub(start),
+        _ => wall.elapsed(),
+    };
     let mut x = 0u64;
-    while start.elapsed() < d {
+    while elapsed() < d {
         for _ in 0..1000 {
             x = black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
         }
     }
     black_box(x);
+}
+
+/// CPU time consumed by the calling thread so far, if the system can tell.
+fn thread_cpu_time() -> Option<Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write to; the clock id is a constant.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
 }
 
 /// Runs `sh -c command` and returns its stdout minus one trailing newline.
