@@ -108,7 +108,10 @@ MEASUREMENTS = [
     ("busy_w2", "threads", "busy", 2000, 2),
 ]
 # Optional: Dask's multiprocessing scheduler, far slower per task, so a smaller tree.
-OPTIONAL = [("tree_processes", "processes", "tree", 10_000, 2)]
+OPTIONAL = [
+    ("tree_processes", "processes", "tree", 10_000, 2),
+    ("chain_processes", "processes", "chain", 10_000, 2),
+]
 
 
 def main():

@@ -31,6 +31,9 @@ GROUPS = [
     (["chain"], ["chain_threads", "chain_sync"]),
     (["load"], ["load"]),
     (["busy_w1", "busy_w2"], ["busy_w1", "busy_w2"]),
+    (["proc_tree"], []),
+    (["proc_chain"], ["chain_processes"]),
+    (["proc_busy_w1", "proc_busy_w2"], []),
 ]
 TL = {m[0]: m[1:] for m in taskloom_bench.MEASUREMENTS}
 DK = {m[0]: m[1:] for m in dask_bench.MEASUREMENTS + dask_bench.OPTIONAL}
@@ -235,8 +238,8 @@ def render(runs, repeat, command, noise, binary):
     md_.append("taskloom: `taskloom run bench/out/busy.tl --get total --executor threads --workers 1` vs "
                "`--workers 2`, whole process. Dask: threaded scheduler, `num_workers=1` vs `2`, `get()` only; "
                "its `busy` spins in pure Python until 1 ms of the thread's CPU time has passed, so it holds the GIL "
-               "(CPU time, so that a thread waiting for the GIL does not count as working; taskloom's `busy` spins "
-               "on the wall clock, which is the same work when the worker is not preempted). "
+               "(CPU time, so that a thread waiting for the GIL does not count as working; taskloom's `busy` also "
+               "counts the thread's CPU time). "
                "S(2) is the ratio of the median times; *ratio* here is taskloom's S(2) ÷ Dask's.\n")
     md_.append(table([
         ["T(1), s", fmt(b1("run_s")), fmt(d1("run_s")), "", "", ""],
@@ -244,6 +247,25 @@ def render(runs, repeat, command, noise, binary):
         ["S(2)", fmt(s_tl), fmt(s_dk), fmt(ratio(s_tl, s_dk), "x"), "≥ 1.95",
          met(None if s_tl is None else s_tl >= 1.95)],
     ]) + errors_of(b1, b2, d1, d2) + "\n")
+
+    # 6. processes
+    ptree, pchain, pb1, pb2 = T("proc_tree"), T("proc_chain"), T("proc_busy_w1"), T("proc_busy_w2")
+    cproc = D("chain_processes")
+    ps = ratio(pb1("run_s"), pb2("run_s"))
+    md_.append("## 6. Process executor: `--executor processes --workers 2`\n")
+    md_.append("taskloom: worker processes driven by the scheduler core; results stay in the worker that made "
+               "them and only missing inputs move. `taskloom run bench/out/tree_100000.tl --get total "
+               "--executor processes --workers 2` (whole process, including starting the workers), the "
+               "10,000-task chain, and `busy.tl` at 1 and 2 workers. Dask: `dask.multiprocessing.get` with 2 "
+               "processes, `get()` only (tree with 10,000 leaves).\n")
+    md_.append(table([
+        ["tree, µs/task", fmt(ptree(us)), fmt(dproc(us)), fmt(ratio(dproc(us), ptree(us)), "x"),
+         "≤ 10 µs/task and ≥ 10x", met(None if ptree(us) is None or dproc(us) is None
+                                        else ptree(us) <= 10 and dproc(us) / ptree(us) >= 10)],
+        ["chain, µs/task", fmt(pchain(us)), fmt(cproc(us)), fmt(ratio(cproc(us), pchain(us)), "x"),
+         "≤ 50 µs/task", met(None if pchain(us) is None else pchain(us) <= 50)],
+        ["S(2) on busy.tl", fmt(ps), "", "", "≥ 1.9", met(None if ps is None else ps >= 1.9)],
+    ]) + errors_of(ptree, pchain, pb1, pb2, dproc, cproc) + "\n")
 
     md_.append("## Every run\n")
     md_.append("Seconds per run, in run order (taskloom: whole process; Dask: `get()` only).\n")

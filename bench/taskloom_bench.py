@@ -66,6 +66,10 @@ MEASUREMENTS = [
     ("load", "tree_1000000.tl", [], True),
     ("busy_w1", "busy.tl", ["--executor", "threads", "--workers", "1"], False),
     ("busy_w2", "busy.tl", ["--executor", "threads", "--workers", "2"], False),
+    ("proc_tree", "tree_100000.tl", ["--executor", "processes", "--workers", "2"], False),
+    ("proc_chain", "chain_10000.tl", ["--executor", "processes", "--workers", "2"], False),
+    ("proc_busy_w1", "busy.tl", ["--executor", "processes", "--workers", "1"], False),
+    ("proc_busy_w2", "busy.tl", ["--executor", "processes", "--workers", "2"], False),
 ]
 
 
