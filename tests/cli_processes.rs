@@ -41,23 +41,77 @@ fn unique() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The processes that have `mark` in their environment.
+fn marked_processes(mark: &str) -> Vec<String> {
+    let needle = format!("TASKLOOM_TEST_MARK={mark}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter(|e| {
+            std::fs::read(e.path().join("environ"))
+                .map(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect()
+}
+
 /// Fails if any process still has `mark` in its environment.
 fn assert_no_process_left(mark: &str) {
-    let needle = format!("TASKLOOM_TEST_MARK={mark}");
-    let alive = || -> Vec<String> {
-        std::fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
-            .filter(|e| {
-                std::fs::read(e.path().join("environ"))
-                    .map(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
-                    .unwrap_or(false)
-            })
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .collect()
-    };
-    assert_eq!(alive(), Vec::<String>::new(), "processes left behind");
+    assert_eq!(
+        marked_processes(mark),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+}
+
+/// Waits up to 10 s for `done`.
+fn wait_for(done: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn killing_taskloom_mid_task_leaves_no_worker_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("graph.tl");
+    std::fs::write(
+        &file,
+        "slow = sleep(60000, 1)\nq = inc(1)\nout = list(slow, q)\n",
+    )
+    .unwrap();
+    let mark = format!("kill-{}", std::process::id());
+    let mut taskloom = std::process::Command::new(env!("CARGO_BIN_EXE_taskloom"))
+        .arg("run")
+        .arg(&file)
+        .args(["--executor", "processes", "--workers", "2"])
+        .env("TASKLOOM_TEST_MARK", &mark)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_for(|| marked_processes(&mark).len() == 3),
+        "taskloom and 2 workers start"
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &taskloom.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    taskloom.wait().unwrap();
+    assert!(
+        wait_for(|| marked_processes(&mark).is_empty()),
+        "workers outlived taskloom: {:?}",
+        marked_processes(&mark)
+    );
 }
 
 #[test]
