@@ -110,6 +110,7 @@ pub fn run(
 ) -> Result<Stop, Error> {
     let signals = Signals::install()?;
     let jobs = options.jobs.max(1);
+    allow_open_files(jobs);
     let mut running: Vec<Running> = Vec::with_capacity(jobs);
     let mut next = 0;
     let mut accepting = true;
@@ -473,6 +474,27 @@ impl Running {
             attempts: self.attempts,
             timed_out: self.timed_out,
             cancelled: self.cancelled,
+        }
+    }
+}
+
+/// Raises the soft limit on open files when `jobs` children need more than it allows
+/// (three descriptors each, plus a few of our own), as far as the hard limit goes.
+/// Without this, `-j 400` would fail to start items under the usual soft limit of 1024.
+fn allow_open_files(jobs: usize) {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let needed = jobs as u64 * 4 + 64;
+    let limit = getrlimit(Resource::Nofile);
+    if let Some(current) = limit.current.filter(|&c| c < needed) {
+        let raised = limit.maximum.map_or(needed, |max| max.min(needed));
+        if raised > current {
+            let _ = setrlimit(
+                Resource::Nofile,
+                Rlimit {
+                    current: Some(raised),
+                    maximum: limit.maximum,
+                },
+            );
         }
     }
 }
