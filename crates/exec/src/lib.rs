@@ -6,6 +6,7 @@
 
 mod error;
 mod idle;
+mod pool;
 mod process;
 mod slots;
 mod sync;
@@ -18,6 +19,7 @@ use taskloom_graph::Value;
 use taskloom_sched::Plan;
 
 pub use error::RunError;
+pub use pool::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use process::{serve as serve_worker, Processes, WORKER_ENV};
 pub use sync::Sync;
 pub use threads::Threads;

@@ -6,9 +6,9 @@
 //! runs elsewhere, the driver fetches the inputs that worker lacks and hands them over
 //! with the task (and counts the bytes it moved).
 
-mod pool;
-mod protocol;
-mod worker;
+pub(crate) mod pool;
+pub(crate) mod protocol;
+pub(crate) mod worker;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -319,6 +319,8 @@ impl Driver {
                 }
                 return Ok(());
             }
+            // Only the Pool API sends `Map`.
+            Incoming::Reply(Reply::Mapped { .. }) => return Ok(()),
             Incoming::Reply(Reply::Finished { key, bytes }) => {
                 self.next_task_starts(worker);
                 Event::Finished { key, worker, bytes }

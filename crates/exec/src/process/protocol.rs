@@ -42,6 +42,15 @@ pub enum Request {
     Fetch { keys: Vec<KeyId> },
     /// Forget the result of this key.
     Release { key: KeyId },
+    /// Pool API: call op `op` on each item (with the item as its one argument, or,
+    /// when `spread`, with the item's list elements as its arguments) and reply with
+    /// `Mapped`. Independent of any loaded program: ops are looked up by name.
+    Map {
+        batch: u64,
+        op: String,
+        spread: bool,
+        items: Vec<Value>,
+    },
 }
 
 /// Worker to driver.
@@ -64,6 +73,12 @@ pub enum Reply {
     },
     Values {
         values: Vec<(KeyId, Value)>,
+    },
+    /// The results of a `Map` request, one per item in order: an op error (or an
+    /// unknown op) fails its item only.
+    Mapped {
+        batch: u64,
+        results: Vec<Result<Value, String>>,
     },
 }
 
@@ -121,6 +136,29 @@ mod tests {
             Some(Request::Release { .. })
         ));
         assert!(receive::<Request>(&mut input, &mut buf).unwrap().is_none());
+    }
+
+    #[test]
+    fn map_requests_and_replies_round_trip() {
+        let mut wire = Vec::new();
+        let map = Request::Map {
+            batch: 3,
+            op: "inc".into(),
+            spread: false,
+            items: vec![Value::Int(1), Value::Int(-2)],
+        };
+        send(&mut wire, &map).unwrap();
+        let mapped = Reply::Mapped {
+            batch: 3,
+            results: vec![Ok(Value::Int(2)), Err("overflow".into())],
+        };
+        send(&mut wire, &mapped).unwrap();
+        let mut input = &wire[..];
+        let mut buf = Vec::new();
+        let got: Request = receive(&mut input, &mut buf).unwrap().unwrap();
+        assert_eq!(format!("{got:?}"), format!("{map:?}"));
+        let got: Reply = receive(&mut input, &mut buf).unwrap().unwrap();
+        assert_eq!(format!("{got:?}"), format!("{mapped:?}"));
     }
 
     #[test]

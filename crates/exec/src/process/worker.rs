@@ -91,7 +91,66 @@ fn serve_on<R: std::io::Read>(
             Request::Release { key } => {
                 held.remove(&key);
             }
+            Request::Map {
+                batch,
+                op,
+                spread,
+                items,
+            } => {
+                let results = map_items(registry, &op, spread, &items);
+                drop(items);
+                send(output, &Reply::Mapped { batch, results })?;
+                // A chunk is much work: its results go out at once, so that a crash in
+                // the next chunk cannot lose them.
+                output.flush()?;
+            }
         }
+    }
+}
+
+/// Calls op `op` on each item: errors (and panics) fail their item only.
+pub(crate) fn map_items(
+    registry: &Registry,
+    op: &str,
+    spread: bool,
+    items: &[Value],
+) -> Vec<Result<Value, String>> {
+    let Some(f) = registry.get(op) else {
+        let cause = format!("op '{op}' is not registered in the worker processes");
+        return items.iter().map(|_| Err(cause.clone())).collect();
+    };
+    items.iter().map(|item| call_op(f, item, spread)).collect()
+}
+
+/// Calls `f` on one item: the item is the one argument, or, when `spread`, a list of
+/// the arguments. A panic becomes the item's error.
+pub(crate) fn call_op(f: &OpFn, item: &Value, spread: bool) -> Result<Value, String> {
+    let args: &[Value] = if spread {
+        match item {
+            Value::List(args) => args,
+            other => {
+                return Err(format!(
+                    "the arguments must be a list, got {}",
+                    other.type_name()
+                ))
+            }
+        }
+    } else {
+        std::slice::from_ref(item)
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(args))) {
+        Ok(result) => result.map_err(|e| e.0),
+        Err(panic) => Err(format!("op panicked: {}", panic_text(&*panic))),
+    }
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s
+    } else {
+        "(no message)"
     }
 }
 

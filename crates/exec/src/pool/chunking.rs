@@ -1,0 +1,110 @@
+//! How a map's items are cut into chunks, and who may run each chunk.
+//!
+//! A chunk is the unit handed to a worker: one message to a process, one queue
+//! operation for a thread. Large chunks make the per-item overhead vanish; small chunks
+//! let idle workers take over the work of slow ones. Where the chunks go is the other
+//! half of the trade-off, as in OpenMP's `schedule(static)` and `schedule(dynamic)`:
+//! fixed chunks are dealt to the workers in turn before anything runs, so a worker that
+//! draws the slow items stays slow while the others idle; dynamic chunks wait in one
+//! shared queue and each worker takes the next when it is idle.
+
+use crate::pool::error::PoolError;
+
+/// How `map` cuts its items into chunks and hands them out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chunking {
+    /// Chunks of `k` items dealt round-robin to the workers up front (static
+    /// scheduling): no balancing at run time, the least overhead per chunk.
+    /// `Fixed(n / workers)` gives each worker one contiguous block.
+    Fixed(usize),
+    /// About four chunks per worker, taken by idle workers from a shared queue:
+    /// `multiprocessing.Pool.map`'s default (`chunksize = ceil(n / (4 * workers))`).
+    Auto,
+    /// Chunks of `k` items in a shared queue, each taken by the next idle worker
+    /// (dynamic scheduling): balances uneven items; `Dynamic(1)` balances best and
+    /// costs one round trip per item.
+    Dynamic(usize),
+}
+
+impl Default for Chunking {
+    /// `Auto`, like `multiprocessing`.
+    fn default() -> Self {
+        Chunking::Auto
+    }
+}
+
+/// A chunking resolved for one map: the chunk size and whether chunks are dealt out
+/// up front (static) or shared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub size: usize,
+    pub dealt: bool,
+}
+
+impl Chunking {
+    /// The chunk size and placement for `items` items over `workers` workers; a chunk
+    /// size of 0 is an error, not a hang.
+    pub(crate) fn plan(self, items: usize, workers: usize) -> Result<Plan, PoolError> {
+        let workers = workers.max(1);
+        match self {
+            Chunking::Fixed(0) | Chunking::Dynamic(0) => Err(PoolError::ZeroChunkSize),
+            Chunking::Fixed(k) => Ok(Plan {
+                size: k,
+                dealt: true,
+            }),
+            Chunking::Dynamic(k) => Ok(Plan {
+                size: k,
+                dealt: false,
+            }),
+            Chunking::Auto => Ok(Plan {
+                size: items.div_ceil(4 * workers).max(1),
+                dealt: false,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_is_about_four_chunks_per_worker_like_multiprocessing() {
+        // Python: chunksize, extra = divmod(n, 4 * workers); chunksize += bool(extra)
+        assert_eq!(Chunking::Auto.plan(1_000_000, 2).unwrap().size, 125_000);
+        assert_eq!(Chunking::Auto.plan(100, 3).unwrap().size, 9);
+        assert_eq!(Chunking::Auto.plan(1, 8).unwrap().size, 1);
+        assert_eq!(Chunking::Auto.plan(0, 8).unwrap().size, 1);
+        assert!(!Chunking::Auto.plan(10, 2).unwrap().dealt);
+    }
+
+    #[test]
+    fn zero_sized_chunks_are_rejected() {
+        assert_eq!(
+            Chunking::Fixed(0).plan(10, 2),
+            Err(PoolError::ZeroChunkSize)
+        );
+        assert_eq!(
+            Chunking::Dynamic(0).plan(10, 2),
+            Err(PoolError::ZeroChunkSize)
+        );
+    }
+
+    #[test]
+    fn fixed_is_dealt_and_dynamic_is_shared() {
+        assert_eq!(
+            Chunking::Fixed(5).plan(10, 2),
+            Ok(Plan {
+                size: 5,
+                dealt: true
+            })
+        );
+        assert_eq!(
+            Chunking::Dynamic(5).plan(10, 2),
+            Ok(Plan {
+                size: 5,
+                dealt: false
+            })
+        );
+    }
+}

@@ -1,0 +1,483 @@
+//! The Pool API: the counterpart of Python's `multiprocessing.Pool` and
+//! `concurrent.futures`, over threads or worker processes.
+//!
+//! Work is named ops (the registry's), because a process can only run an op it knows
+//! by name: the workers are this same binary. `pool.map("square", items, chunking)`
+//! calls op `square` with each item as its one argument. Thread pools also take
+//! closures (`map_fn`); process pools have no closure methods, so sending a closure to
+//! another process is a compile error, not a run-time surprise.
+//!
+//! Results are per item: `map` gives every value in order or the error of the failed
+//! item with the lowest index, `map_results` every item's own result, and
+//! `map_unordered` each result with its index as soon as its chunk is done. How items
+//! are cut into chunks and handed out is the `Chunking`: fixed chunks dealt up front,
+//! or chunks that idle workers pull (see `chunking`).
+
+mod chunking;
+mod error;
+mod job;
+mod process_pool;
+mod queue;
+mod thread_pool;
+
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
+
+use taskloom_graph::{FromValue, OpFn, Registry, Value};
+
+pub use self::chunking::Chunking;
+use self::chunking::Plan;
+pub use self::error::PoolError;
+use self::job::{Batch, Failure, Job};
+use self::process_pool::ProcessBackend;
+use self::thread_pool::ThreadBackend;
+
+/// Where a pool's chunks run: the part that differs between threads and processes.
+trait Dispatch: Send + Sync {
+    fn workers(&self) -> usize;
+    /// Queues the job's chunks; on a closed pool, fails its items.
+    fn enqueue(&self, job: Arc<Job>, plan: Plan);
+}
+
+/// Starts pools: `Pool::threads(n)` or `Pool::processes(n)`.
+#[derive(Debug)]
+pub struct Pool;
+
+impl Pool {
+    /// A pool of `workers` threads (at least one) that knows the builtin ops; see
+    /// `ThreadPool::with_registry` for your own.
+    pub fn threads(workers: usize) -> ThreadPool {
+        Pool::threads_with(workers, Registry::builtins())
+    }
+
+    /// A pool of `workers` threads that calls the ops of `registry`.
+    pub fn threads_with(workers: usize, registry: Registry) -> ThreadPool {
+        let backend = match ThreadBackend::start(workers) {
+            Ok(backend) => backend,
+            // Fewer threads than asked is still a pool; none at all cannot be.
+            Err(e) => panic!("cannot start pool threads: {e}"),
+        };
+        ThreadPool {
+            core: Core {
+                dispatch: Box::new(backend),
+            },
+            registry,
+        }
+    }
+
+    /// A pool of `workers` worker processes: this program started again in worker
+    /// mode, so it must call `taskloom::serve_worker_if_requested` first thing in
+    /// `main`, after registering its ops. Spawns the workers now and waits until they
+    /// serve.
+    pub fn processes(workers: usize) -> Result<ProcessPool, PoolError> {
+        Pool::processes_of(workers, None::<PathBuf>)
+    }
+
+    /// A pool of `workers` processes running `executable` (which must serve as a
+    /// worker when `TASKLOOM_WORKER` is set, as the `taskloom` binary does) instead
+    /// of this program.
+    pub fn processes_of(
+        workers: usize,
+        executable: Option<impl Into<PathBuf>>,
+    ) -> Result<ProcessPool, PoolError> {
+        let backend = ProcessBackend::start(workers, executable.map(Into::into))?;
+        Ok(ProcessPool {
+            core: Core {
+                dispatch: Box::new(backend),
+            },
+        })
+    }
+}
+
+/// What both pool kinds share: turning calls into jobs and collecting results.
+struct Core {
+    dispatch: Box<dyn Dispatch>,
+}
+
+impl Core {
+    fn start(
+        &self,
+        op: &str,
+        func: Option<OpFn>,
+        items: Vec<Value>,
+        spread: bool,
+        chunking: Chunking,
+    ) -> Result<Results, PoolError> {
+        let plan = chunking.plan(items.len(), self.dispatch.workers())?;
+        let (sink, receiver) = mpsc::channel();
+        let op: Arc<str> = Arc::from(op);
+        let len = items.len();
+        if len > 0 {
+            let job = Arc::new(Job {
+                op: Arc::clone(&op),
+                func,
+                items,
+                spread,
+                sink,
+            });
+            self.dispatch.enqueue(job, plan);
+        }
+        Ok(Results {
+            op,
+            receiver,
+            left: len,
+            len,
+        })
+    }
+}
+
+/// The results of one job as they arrive.
+struct Results {
+    op: Arc<str>,
+    receiver: mpsc::Receiver<Batch>,
+    left: usize,
+    len: usize,
+}
+
+impl Results {
+    /// Every item's result, in order.
+    fn collect(mut self) -> Vec<Result<Value, Failure>> {
+        let mut out: Vec<Result<Value, Failure>> = Vec::with_capacity(self.len);
+        out.resize_with(self.len, || Err(Failure::Closed));
+        while self.left > 0 {
+            let Ok(batch) = self.receiver.recv() else {
+                break;
+            };
+            self.left = self.left.saturating_sub(batch.results.len());
+            for (slot, result) in out[batch.start..].iter_mut().zip(batch.results) {
+                *slot = result;
+            }
+        }
+        out
+    }
+
+    fn all_or_first_error(self) -> Result<Vec<Value>, PoolError> {
+        let op = Arc::clone(&self.op);
+        self.collect()
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| r.map_err(|f| f.at(i, &op)))
+            .collect()
+    }
+
+    fn each(self) -> Vec<Result<Value, PoolError>> {
+        let op = Arc::clone(&self.op);
+        self.collect()
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| r.map_err(|f| f.at(i, &op)))
+            .collect()
+    }
+}
+
+/// Results of `map_unordered`: `(index, result)` for every item, in the order they
+/// finish (chunk by chunk). Ends after the last item; an item lost because the pool
+/// shut down yields `PoolError::Closed`.
+pub struct MapUnordered {
+    results: Results,
+    batch: std::vec::IntoIter<Result<Value, Failure>>,
+    next_index: usize,
+    /// Indices of items never delivered (the pool closed), reported at the end.
+    seen: Vec<bool>,
+    missing: std::ops::Range<usize>,
+}
+
+impl Iterator for MapUnordered {
+    type Item = (usize, Result<Value, PoolError>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(result) = self.batch.next() {
+                let index = self.next_index;
+                self.next_index += 1;
+                return Some((index, result.map_err(|f| f.at(index, &self.results.op))));
+            }
+            if self.results.left > 0 {
+                match self.results.receiver.recv() {
+                    Ok(batch) => {
+                        self.results.left = self.results.left.saturating_sub(batch.results.len());
+                        for seen in &mut self.seen[batch.start..batch.start + batch.results.len()] {
+                            *seen = true;
+                        }
+                        self.next_index = batch.start;
+                        self.batch = batch.results.into_iter();
+                        continue;
+                    }
+                    Err(_) => self.results.left = 0,
+                }
+            }
+            // Whatever never arrived is reported as lost.
+            let index = self.missing.by_ref().find(|&i| !self.seen[i])?;
+            return Some((index, Err(Failure::Closed.at(index, &self.results.op))));
+        }
+    }
+}
+
+/// A submitted call (`submit`, `apply_async`): wait for its value.
+pub struct Handle {
+    results: Results,
+}
+
+impl Handle {
+    /// Blocks until the call is done; its value or its error.
+    pub fn wait(self) -> Result<Value, PoolError> {
+        let op = Arc::clone(&self.results.op);
+        self.results
+            .collect()
+            .pop()
+            .unwrap_or(Err(Failure::Closed))
+            .map_err(|f| f.at(0, &op))
+    }
+
+    /// Like `wait`, converted to a Rust type.
+    pub fn wait_as<T: FromValue>(self) -> Result<T, PoolError> {
+        let op = self.results.op.to_string();
+        let value = self.wait()?;
+        T::from_value(value).map_err(|cause| PoolError::Item {
+            index: 0,
+            op,
+            cause,
+        })
+    }
+}
+
+fn unordered(results: Results) -> MapUnordered {
+    let len = results.len;
+    MapUnordered {
+        results,
+        batch: Vec::new().into_iter(),
+        next_index: 0,
+        seen: vec![false; len],
+        missing: 0..len,
+    }
+}
+
+/// The named-op methods both pool kinds have. `$resolve` turns an op name into the
+/// function to call in this process (threads) or nothing (processes look it up).
+macro_rules! named_op_methods {
+    () => {
+        /// The number of workers.
+        pub fn workers(&self) -> usize {
+            self.core.dispatch.workers()
+        }
+
+        /// Calls op `op` on every item (as its one argument), in chunks; the values in
+        /// item order, or the error of the failed item with the lowest index (after
+        /// every item has run). `Chunking::Auto` is `multiprocessing`'s default.
+        pub fn map<T: Into<Value>>(
+            &self,
+            op: &str,
+            items: impl IntoIterator<Item = T>,
+            chunking: Chunking,
+        ) -> Result<Vec<Value>, PoolError> {
+            self.start(op, items, false, chunking)?.all_or_first_error()
+        }
+
+        /// Like `map`, but every item's own result: one failure loses nothing else.
+        pub fn map_results<T: Into<Value>>(
+            &self,
+            op: &str,
+            items: impl IntoIterator<Item = T>,
+            chunking: Chunking,
+        ) -> Result<Vec<Result<Value, PoolError>>, PoolError> {
+            Ok(self.start(op, items, false, chunking)?.each())
+        }
+
+        /// Like `map`, but each item is a list of the op's arguments (Python's
+        /// `starmap`): `starmap("add", [[1, 2], [3, 4]])` is `[3, 7]`.
+        pub fn starmap<T: Into<Value>>(
+            &self,
+            op: &str,
+            items: impl IntoIterator<Item = T>,
+            chunking: Chunking,
+        ) -> Result<Vec<Value>, PoolError> {
+            self.start(op, items, true, chunking)?.all_or_first_error()
+        }
+
+        /// Calls op `op` on every item and yields `(index, result)` as chunks finish
+        /// (Python's `imap_unordered`): start using results before the slowest is done.
+        pub fn map_unordered<T: Into<Value>>(
+            &self,
+            op: &str,
+            items: impl IntoIterator<Item = T>,
+            chunking: Chunking,
+        ) -> Result<MapUnordered, PoolError> {
+            Ok(unordered(self.start(op, items, false, chunking)?))
+        }
+
+        /// Calls op `op` with `args` in the pool and returns at once with a handle to
+        /// wait on (`concurrent.futures`' `submit`).
+        pub fn submit<T: Into<Value>>(
+            &self,
+            op: &str,
+            args: impl IntoIterator<Item = T>,
+        ) -> Result<Handle, PoolError> {
+            let args = Value::list(args.into_iter().map(Into::into));
+            let results = self.start(op, [args], true, Chunking::Dynamic(1))?;
+            Ok(Handle { results })
+        }
+
+        /// `submit` under `multiprocessing`'s name.
+        pub fn apply_async<T: Into<Value>>(
+            &self,
+            op: &str,
+            args: impl IntoIterator<Item = T>,
+        ) -> Result<Handle, PoolError> {
+            self.submit(op, args)
+        }
+    };
+}
+
+/// A pool of threads: named ops from its registry, or closures (`map_fn`,
+/// `submit_fn`). Dropping it stops the threads after their current chunks; items not
+/// started fail with `PoolError::Closed`.
+pub struct ThreadPool {
+    core: Core,
+    registry: Registry,
+}
+
+impl ThreadPool {
+    named_op_methods!();
+
+    /// Calls the ops of `registry` (e.g. `runtime.registry().clone()`) instead of the
+    /// builtins.
+    pub fn with_registry(mut self, registry: Registry) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// The ops this pool calls by name.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    fn start<T: Into<Value>>(
+        &self,
+        op: &str,
+        items: impl IntoIterator<Item = T>,
+        spread: bool,
+        chunking: Chunking,
+    ) -> Result<Results, PoolError> {
+        let func = self
+            .registry
+            .get(op)
+            .cloned()
+            .ok_or_else(|| PoolError::UnknownOp(op.to_string()))?;
+        let items = items.into_iter().map(Into::into).collect();
+        self.core.start(op, Some(func), items, spread, chunking)
+    }
+
+    /// Calls the closure `f` on every item, in chunks; the values in order, or the
+    /// first failure (an item that does not convert to `A` fails with the reason).
+    /// Closures stay in this process, so only thread pools take them.
+    pub fn map_fn<A, R, T, F>(
+        &self,
+        items: impl IntoIterator<Item = T>,
+        chunking: Chunking,
+        f: F,
+    ) -> Result<Vec<Value>, PoolError>
+    where
+        A: FromValue,
+        R: Into<Value>,
+        T: Into<Value>,
+        F: Fn(A) -> R + Send + Sync + 'static,
+    {
+        let items = items.into_iter().map(Into::into).collect();
+        self.core
+            .start("closure", Some(closure_op(f)), items, false, chunking)?
+            .all_or_first_error()
+    }
+
+    /// Like `map_fn`, yielding `(index, result)` as chunks finish.
+    pub fn map_fn_unordered<A, R, T, F>(
+        &self,
+        items: impl IntoIterator<Item = T>,
+        chunking: Chunking,
+        f: F,
+    ) -> Result<MapUnordered, PoolError>
+    where
+        A: FromValue,
+        R: Into<Value>,
+        T: Into<Value>,
+        F: Fn(A) -> R + Send + Sync + 'static,
+    {
+        let items = items.into_iter().map(Into::into).collect();
+        Ok(unordered(self.core.start(
+            "closure",
+            Some(closure_op(f)),
+            items,
+            false,
+            chunking,
+        )?))
+    }
+
+    /// Runs the closure `f` in the pool; returns at once with a handle to wait on.
+    pub fn submit_fn<R, F>(&self, f: F) -> Result<Handle, PoolError>
+    where
+        R: Into<Value>,
+        F: Fn() -> R + Send + Sync + 'static,
+    {
+        let func: OpFn = Arc::new(move |_: &[Value]| Ok(f().into()));
+        let results = self.core.start(
+            "closure",
+            Some(func),
+            vec![Value::Null],
+            false,
+            Chunking::Dynamic(1),
+        )?;
+        Ok(Handle { results })
+    }
+}
+
+/// A closure over Rust types as an op over one value.
+fn closure_op<A, R, F>(f: F) -> OpFn
+where
+    A: FromValue,
+    R: Into<Value>,
+    F: Fn(A) -> R + Send + Sync + 'static,
+{
+    Arc::new(move |args: &[Value]| {
+        let arg = args.first().cloned().unwrap_or_default();
+        let a = A::from_value(arg).map_err(taskloom_graph::OpError)?;
+        Ok(f(a).into())
+    })
+}
+
+/// A pool of worker processes: named ops only (the workers' registry is this
+/// program's, see `Pool::processes`). A crash takes down one worker and fails only
+/// the chunk it was running; a new worker replaces it. Dropping the pool kills and
+/// reaps every worker.
+pub struct ProcessPool {
+    core: Core,
+}
+
+impl ProcessPool {
+    named_op_methods!();
+
+    fn start<T: Into<Value>>(
+        &self,
+        op: &str,
+        items: impl IntoIterator<Item = T>,
+        spread: bool,
+        chunking: Chunking,
+    ) -> Result<Results, PoolError> {
+        let items = items.into_iter().map(Into::into).collect();
+        self.core.start(op, None, items, spread, chunking)
+    }
+}
+
+impl std::fmt::Debug for ThreadPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadPool")
+            .field("workers", &self.workers())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ProcessPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessPool")
+            .field("workers", &self.workers())
+            .finish()
+    }
+}

@@ -1,0 +1,73 @@
+//! A crashing item under a process pool: only its chunk fails, naming the signal; a
+//! new worker replaces the dead one; dropping the pool leaves no process behind.
+//! (A test binary of its own: the environment marker must not reach other tests'
+//! workers.)
+
+use taskloom::{Chunking, Pool, PoolError, Value};
+
+/// The processes that have `mark` in their environment. still has `mark` in its environment.
+fn processes_with(mark: &str) -> Vec<String> {
+    let needle = format!("TASKLOOM_TEST_MARK={mark}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter(|e| {
+            std::fs::read(e.path().join("environ"))
+                .map(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect()
+}
+
+#[test]
+fn a_crash_fails_only_its_chunk_and_the_pool_goes_on_and_leaves_no_process() {
+    // Every worker, replacements too, inherits this marker: this test binary has
+    // no other test, so only this pool's workers carry it.
+    let mark = format!("pool-{}", std::process::id());
+    std::env::set_var("TASKLOOM_TEST_MARK", &mark);
+    let pool = Pool::processes_of(2, Some(env!("CARGO_BIN_EXE_taskloom"))).unwrap();
+    assert_eq!(processes_with(&mark).len(), 2);
+    // Item 5 kills its worker (the shell's parent) with SIGABRT.
+    let items: Vec<String> = (0..10)
+        .map(|i| {
+            if i == 5 {
+                "kill -ABRT $PPID".into()
+            } else {
+                format!("echo {i}")
+            }
+        })
+        .collect();
+    let results = pool
+        .map_results("shell", items, Chunking::Fixed(2))
+        .unwrap();
+    for (i, r) in results.iter().enumerate() {
+        if i == 4 || i == 5 {
+            let err = r.as_ref().unwrap_err();
+            assert!(matches!(err, PoolError::WorkerDied { .. }), "{err}");
+            assert!(err.to_string().contains("SIGABRT"), "{err}");
+        } else {
+            assert_eq!(r, &Ok(Value::str(&i.to_string())), "item {i}");
+        }
+    }
+    // The op `crash` aborts its worker: the call fails naming the signal.
+    let crashed = pool
+        .submit("crash", Vec::<Value>::new())
+        .unwrap()
+        .wait()
+        .unwrap_err();
+    assert!(crashed.to_string().contains("SIGABRT"), "{crashed}");
+    // A new worker took each dead one's place.
+    assert_eq!(
+        pool.map("inc", 0..100i64, Chunking::Auto).unwrap().len(),
+        100
+    );
+    assert_eq!(processes_with(&mark).len(), 2);
+    drop(pool);
+    assert_eq!(
+        processes_with(&mark),
+        Vec::<String>::new(),
+        "workers left behind"
+    );
+}
