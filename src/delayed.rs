@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn user_ops_lists_and_named_keys() {
-        let mut rt = Runtime::new().with_executor(Sync);
+        let mut rt = Runtime::new().with_executor(Sync::default());
         rt.register_fn1("square", |x: i64| x * x);
         let g = Builder::new();
         let squares: Vec<Delayed<i64>> = (1..=4).map(|i| g.call("square", (i,))).collect();

@@ -83,7 +83,7 @@ fn reference(nodes: &[Node], i: usize, memo: &mut HashMap<usize, i64>) -> i64 {
 
 fn executors() -> Vec<(&'static str, Box<dyn Executor + Send + std::marker::Sync>)> {
     vec![
-        ("sync", Box::new(Sync)),
+        ("sync", Box::new(Sync::default())),
         ("threads-1", Box::new(Threads::new(1))),
         ("threads-2", Box::new(Threads::new(2))),
         ("threads-8", Box::new(Threads::new(8))),
@@ -146,7 +146,7 @@ fn a_million_task_chain_needs_no_deep_stack() {
     for (label, executor) in [
         (
             "sync",
-            Box::new(Sync) as Box<dyn Executor + Send + std::marker::Sync>,
+            Box::new(Sync::default()) as Box<dyn Executor + Send + std::marker::Sync>,
         ),
         ("threads", Box::new(Threads::new(2))),
     ] {

@@ -45,7 +45,7 @@ fn a_wide_tree_reduction_holds_few_leaves_at_once() {
 
     let before = peak_rss();
     let executors: [(&str, Box<dyn Executor + Send + std::marker::Sync>); 2] = [
-        ("sync", Box::new(Sync)),
+        ("sync", Box::new(Sync::default())),
         ("threads", Box::new(Threads::new(2))),
     ];
     for (label, executor) in executors {

@@ -4,6 +4,7 @@ mod duration;
 mod graph;
 mod map;
 mod plan;
+mod progress;
 mod run;
 mod scale;
 
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use taskloom::exec::Progress;
 use taskloom::{Error, Executor, Processes, Runtime, Sync, Threads};
 
 /// Run task graphs in parallel.
@@ -65,18 +67,23 @@ struct ExecOptions {
 }
 
 impl ExecOptions {
-    fn runtime(&self) -> Runtime {
+    /// A runtime with the chosen executor, counting finished tasks on `progress`.
+    fn runtime(&self, progress: Option<Progress>) -> Runtime {
         let workers = self.workers.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             |n| n as usize,
         );
-        let executor: Box<dyn Executor + Send + std::marker::Sync> = match self.executor {
-            ExecutorKind::Sync => Box::new(Sync),
-            ExecutorKind::Threads => Box::new(Threads::new(workers)),
-            ExecutorKind::Processes => Box::new(
+        let executor: Box<dyn Executor + Send + std::marker::Sync> = match (self.executor, progress)
+        {
+            (ExecutorKind::Sync, None) => Box::new(Sync::default()),
+            (ExecutorKind::Sync, Some(p)) => Box::new(Sync::progress(p)),
+            (ExecutorKind::Threads, None) => Box::new(Threads::new(workers)),
+            (ExecutorKind::Threads, Some(p)) => Box::new(Threads::new(workers).progress(p)),
+            (ExecutorKind::Processes, progress) => Box::new(
                 Processes::new(workers)
                     .retries(self.retries)
-                    .task_timeout(self.task_timeout),
+                    .task_timeout(self.task_timeout)
+                    .progress(progress),
             ),
         };
         Runtime::new().with_boxed_executor(executor)

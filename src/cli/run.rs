@@ -2,7 +2,9 @@
 
 use taskloom::graph::{KeyId, Value};
 
+use super::progress::{ProgressFlags, TaskBar};
 use super::{ExecOptions, GraphFile, Outcome};
+use taskloom::exec::Progress;
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -10,13 +12,16 @@ pub struct RunArgs {
     graph: GraphFile,
     #[command(flatten)]
     exec: ExecOptions,
+    #[command(flatten)]
+    progress: ProgressFlags,
     /// Parse, validate, cull and order, then stop without running anything.
     #[arg(long)]
     dry_run: bool,
 }
 
 pub fn run(args: RunArgs) -> Outcome {
-    let runtime = args.exec.runtime();
+    let progress = args.progress.enabled().then(Progress::new);
+    let runtime = args.exec.runtime(progress.clone());
     let program = runtime.load(&args.graph.file)?;
     let graph = program.graph();
     let targets: Vec<KeyId> = if args.graph.keys.is_empty() {
@@ -38,7 +43,12 @@ pub fn run(args: RunArgs) -> Outcome {
         );
         return Ok(String::new());
     }
-    let values = runtime.run(plan)?;
+    let bar = progress.map(|p| TaskBar::start(p, plan.len() as u64));
+    let values = runtime.run(plan);
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    let values = values?;
     let text = render(&names, &values, args.graph.keys.len() == 1);
     // The process exits next: freeing a million tasks (or a value nested a million
     // deep) one by one would only delay it.

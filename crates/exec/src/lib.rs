@@ -8,6 +8,7 @@ mod error;
 mod idle;
 mod pool;
 mod process;
+mod progress;
 mod slots;
 mod sync;
 mod task;
@@ -21,6 +22,7 @@ use taskloom_sched::Plan;
 pub use error::RunError;
 pub use pool::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use process::{serve as serve_worker, Processes, WORKER_ENV};
+pub use progress::Progress;
 pub use sync::Sync;
 pub use threads::Threads;
 

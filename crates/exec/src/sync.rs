@@ -9,20 +9,34 @@ use taskloom_graph::Value;
 use taskloom_sched::Plan;
 
 use crate::error::RunError;
+use crate::progress::{LocalCount, Progress};
 use crate::slots::Slots;
 use crate::task::run_task;
 use crate::Executor;
 
 /// Runs tasks one at a time on the calling thread.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Sync;
+#[derive(Clone, Debug, Default)]
+pub struct Sync {
+    progress: Option<Progress>,
+}
+
+impl Sync {
+    /// Counts finished tasks on `progress`, for a progress bar.
+    pub fn progress(progress: Progress) -> Self {
+        Sync {
+            progress: Some(progress),
+        }
+    }
+}
 
 impl Executor for Sync {
     fn run(&self, plan: Arc<Plan>) -> Result<Vec<Value>, RunError> {
         let slots = Slots::new(&plan);
+        let mut count = LocalCount::new(self.progress.as_ref(), 1);
         // The priority order is topological, so each task's inputs are ready in turn.
         for &key in plan.order() {
             run_task(&plan, &slots, key)?;
+            count.tick();
         }
         // SAFETY: every task, targets included, has completed.
         Ok(plan

@@ -26,6 +26,7 @@ use taskloom_sched::Plan;
 
 use crate::error::RunError;
 use crate::idle::Idle;
+use crate::progress::{LocalCount, Progress};
 use crate::slots::Slots;
 use crate::task::run_task;
 use crate::Executor;
@@ -35,9 +36,10 @@ use crate::Executor;
 const SOURCE_BATCH: usize = 16;
 
 /// Runs tasks on a pool of worker threads with work stealing.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Threads {
     workers: usize,
+    progress: Option<Progress>,
 }
 
 impl Threads {
@@ -45,7 +47,14 @@ impl Threads {
     pub fn new(workers: usize) -> Self {
         Threads {
             workers: workers.max(1),
+            progress: None,
         }
+    }
+
+    /// Counts finished tasks on `progress`, for a progress bar.
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     /// One worker per core.
@@ -71,10 +80,8 @@ impl Executor for Threads {
             return Ok(Vec::new());
         }
         let locals: Vec<Worker<KeyId>> = (0..self.workers).map(|_| Worker::new_lifo()).collect();
-        let shared = Arc::new(Shared::new(
-            plan,
-            locals.iter().map(Worker::stealer).collect(),
-        ));
+        let stealers = locals.iter().map(Worker::stealer).collect();
+        let shared = Arc::new(Shared::new(plan, stealers, self.progress.clone()));
         let mut handles = Vec::with_capacity(self.workers);
         for (me, local) in locals.into_iter().enumerate() {
             let worker_shared = Arc::clone(&shared);
@@ -121,10 +128,11 @@ struct Shared {
     failure: Mutex<Option<RunError>>,
     idle: Idle,
     ended: (Mutex<bool>, Condvar),
+    progress: Option<Progress>,
 }
 
 impl Shared {
-    fn new(plan: Arc<Plan>, stealers: Vec<Stealer<KeyId>>) -> Shared {
+    fn new(plan: Arc<Plan>, stealers: Vec<Stealer<KeyId>>, progress: Option<Progress>) -> Shared {
         let graph = plan.graph();
         let waiting = graph
             .keys()
@@ -141,6 +149,7 @@ impl Shared {
             failure: Mutex::new(None),
             idle: Idle::default(),
             ended: (Mutex::new(false), Condvar::new()),
+            progress,
             plan,
         }
     }
@@ -156,9 +165,17 @@ impl Shared {
     fn work_loop(&self, local: &Worker<KeyId>, me: usize) {
         let mut ready = Vec::new();
         let mut next = None;
+        let mut count = LocalCount::new(self.progress.as_ref(), self.plan.len());
         loop {
-            let Some(key) = next.take().or_else(|| self.find_work(local, me)) else {
-                return;
+            let key = match next.take() {
+                Some(key) => key,
+                None => {
+                    count.flush();
+                    match self.find_work(local, me) {
+                        Some(key) => key,
+                        None => return,
+                    }
+                }
             };
             if self.over.load(Ordering::Relaxed) {
                 return;
@@ -167,6 +184,7 @@ impl Shared {
                 self.fail(error);
                 return;
             }
+            count.tick();
             if self.plan.is_target(key) && self.targets_left.fetch_sub(1, Ordering::AcqRel) == 1 {
                 self.end();
                 return;

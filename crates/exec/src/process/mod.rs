@@ -24,6 +24,7 @@ pub use self::protocol::WORKER_ENV;
 use self::protocol::{ProgramRef, Reply, Request};
 pub use self::worker::serve;
 use crate::error::RunError;
+use crate::progress::Progress;
 use crate::Executor;
 
 /// Tasks given to a worker ahead of the one it runs, so that it never waits for the
@@ -39,6 +40,7 @@ pub struct Processes {
     retries: u32,
     task_timeout: Option<Duration>,
     bytes_moved: AtomicU64,
+    progress: Option<Progress>,
 }
 
 impl Processes {
@@ -50,6 +52,7 @@ impl Processes {
             retries: 0,
             task_timeout: None,
             bytes_moved: AtomicU64::new(0),
+            progress: None,
         }
     }
 
@@ -70,6 +73,12 @@ impl Processes {
     /// fails, or is retried).
     pub fn task_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.task_timeout = timeout;
+        self
+    }
+
+    /// Counts finished tasks on `progress`, for a progress bar.
+    pub fn progress(mut self, progress: Option<Progress>) -> Self {
+        self.progress = progress;
         self
     }
 
@@ -109,6 +118,7 @@ impl Executor for Processes {
             kill_cause: HashMap::new(),
             timeout: self.task_timeout,
             bytes_moved: 0,
+            progress: self.progress.clone(),
         };
         let outcome = driver.run(self.workers);
         self.bytes_moved
@@ -145,6 +155,7 @@ struct Driver {
     kill_cause: HashMap<WorkerId, String>,
     timeout: Option<Duration>,
     bytes_moved: u64,
+    progress: Option<Progress>,
 }
 
 impl Driver {
@@ -323,6 +334,9 @@ impl Driver {
             Incoming::Reply(Reply::Mapped { .. }) => return Ok(()),
             Incoming::Reply(Reply::Finished { key, bytes }) => {
                 self.next_task_starts(worker);
+                if let Some(progress) = &self.progress {
+                    progress.add(1);
+                }
                 Event::Finished { key, worker, bytes }
             }
             Incoming::Reply(Reply::Failed { key, op, cause }) => {

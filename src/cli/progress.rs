@@ -1,0 +1,118 @@
+//! Progress bars on stderr, never stdout: shown when stderr is a terminal, forced with
+//! `--progress`, hidden with `--no-progress`.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+use taskloom::exec::Progress;
+
+/// `--progress` / `--no-progress`.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct ProgressFlags {
+    /// Show a progress bar on stderr even when it is not a terminal.
+    #[arg(long, conflicts_with = "no_progress")]
+    progress: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+impl ProgressFlags {
+    /// Whether to show a bar.
+    pub fn enabled(&self) -> bool {
+        self.progress || (!self.no_progress && std::io::stderr().is_terminal())
+    }
+}
+
+/// A bar counting `len` `unit`s, with rate, elapsed time and ETA.
+pub fn bar(len: u64, unit: &str) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        // Asked for with --progress: draw even into a file or pipe.
+        ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 10)
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    let template = format!(
+        "{{bar:30}} {{pos}}/{{len}} {unit} {{msg}} [{{per_sec}}, {{elapsed}}, ETA {{eta}}]"
+    );
+    bar.set_style(
+        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+/// A bar that follows an executor's count of finished tasks from a thread of its own,
+/// so that the executor never waits for the terminal.
+pub struct TaskBar {
+    stop: Arc<AtomicBool>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl TaskBar {
+    /// Shows `tasks` tasks, polling `progress`.
+    pub fn start(progress: Progress, tasks: u64) -> TaskBar {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let ticker = std::thread::spawn(move || {
+            let bar = bar(tasks, "tasks");
+            while !stopped.load(Ordering::Relaxed) {
+                bar.set_position(progress.done());
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bar.set_position(progress.done());
+            bar.finish_and_clear();
+        });
+        TaskBar {
+            stop,
+            ticker: Some(ticker),
+        }
+    }
+
+    /// Clears the bar before the results are printed.
+    pub fn finish(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+    }
+}
+
+/// stderr as a terminal for indicatif, when it is not one but --progress asks for a bar.
+#[derive(Debug)]
+pub struct PlainStderr;
+
+impl TermLike for PlainStderr {
+    fn width(&self) -> u16 {
+        80
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}A"))
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}B"))
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}C"))
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.write_str(&format!("\x1b[{n}D"))
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.write_str(&format!("{s}\n"))
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        std::io::stderr().lock().write_all(s.as_bytes())
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.write_str("\r\x1b[2K")
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        std::io::stderr().lock().flush()
+    }
+}
