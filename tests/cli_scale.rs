@@ -7,16 +7,17 @@ mod common;
 use common::{assert_contains_all, assert_no_panic, GraphFile, Run};
 use serde_json::Value;
 
-/// One `busy(150)` task every other task needs, then 6 parallel `busy(100)` tasks:
+/// One `sleep(150)` task every other task needs, then 6 parallel `sleep(100)` tasks:
 /// T(1) = 0.75 s of which 0.15 s is serial, so B = 0.2 (T(2) = 0.45 s, S(2) = 5/3).
-/// `busy` spins for wall time, so a loaded machine stretches neither part.
-const KNOWN_SERIAL: &str = "head = busy(150, 1)
-t1 = busy(100, head)
-t2 = busy(100, head)
-t3 = busy(100, head)
-t4 = busy(100, head)
-t5 = busy(100, head)
-t6 = busy(100, head)
+/// Sleeping tasks overlap however loaded the machine is, so the construction holds on
+/// a busy CI machine too; the timing tests of this file also take turns (`MEASURING`).
+const KNOWN_SERIAL: &str = "head = sleep(150, 1)
+t1 = sleep(100, head)
+t2 = sleep(100, head)
+t3 = sleep(100, head)
+t4 = sleep(100, head)
+t5 = sleep(100, head)
+t6 = sleep(100, head)
 total = sum([t1, t2, t3, t4, t5, t6])
 ";
 
@@ -24,10 +25,14 @@ total = sum([t1, t2, t3, t4, t5, t6])
 const TINY: &str = "a = inc(1)\nb = inc(a)\nc = add(a, b)\n";
 
 fn scale(graph: &GraphFile, args: &[&str]) -> Run {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let mut all = vec!["scale", graph.name()];
     all.extend_from_slice(args);
     graph.invoke(&all)
 }
+
+/// One `scale` run at a time: each measures speed-up on every core.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -44,10 +49,13 @@ fn the_fitted_serial_fraction_matches_the_construction() {
     assert_eq!(points[0]["efficiency"], 1.0);
     assert_eq!(points[0]["karp_flatt"], Value::Null);
     let t1 = points[0]["seconds"].as_f64().unwrap();
-    assert!((0.74..1.5).contains(&t1), "T(1) = {t1}");
+    assert!(t1 >= 0.74, "T(1) = {t1}: the graph sleeps 0.75 s");
     let s2 = points[1]["speedup"].as_f64().unwrap();
     let b = v["amdahl"]["serial_fraction"].as_f64().unwrap();
-    assert!((b - 0.2).abs() < 0.1, "B = {b} (S(2) = {s2}), expected 0.2");
+    assert!(
+        (b - 0.2).abs() < 0.12,
+        "B = {b} (S(2) = {s2}), expected 0.2"
+    );
     // With one point above p = 1 the least-squares fit is exact: B = e(2) = 2/S − 1.
     let e2 = points[1]["karp_flatt"].as_f64().unwrap();
     assert!((b - e2).abs() < 1e-6, "B = {b}, e(2) = {e2}");

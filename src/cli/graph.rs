@@ -29,16 +29,9 @@ enum Format {
 pub fn graph(args: GraphArgs) -> Outcome {
     let program = Runtime::new().load(&args.graph.file)?;
     let graph = program.graph();
-    let keys: Vec<KeyId> = if args.graph.keys.is_empty() {
-        graph.keys().collect()
-    } else {
-        let targets = args
-            .graph
-            .keys
-            .iter()
-            .map(|k| graph.key(k))
-            .collect::<Result<Vec<_>, _>>()?;
-        cull(graph, &targets)
+    let keys: Vec<KeyId> = match args.graph.requested(graph)? {
+        Some(targets) => cull(graph, &targets),
+        None => graph.keys().collect(),
     };
     let text = match args.format {
         Format::Dot => to_dot(graph, &keys),

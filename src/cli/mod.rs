@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use taskloom::exec::Progress;
+use taskloom::graph::{Graph, KeyId};
 use taskloom::{Error, Executor, Processes, Runtime, Sync, Threads};
 
 /// Run task graphs in parallel.
@@ -28,7 +29,7 @@ struct Cli {
 enum Command {
     /// Compute keys of a graph file and print their values as JSON.
     Run(run::RunArgs),
-    /// Print the graph (culled to the requested keys) as Graphviz dot.
+    /// Print the graph (culled to the requested keys) as Graphviz dot or an SVG picture.
     Graph(graph::GraphArgs),
     /// Run a command over many inputs in parallel.
     Map(map::MapArgs),
@@ -47,6 +48,23 @@ enum ExecutorKind {
     Threads,
     /// A pool of worker processes: a task that crashes takes only its worker down.
     Processes,
+}
+
+impl GraphFile {
+    /// The keys named by `--get`, in order; `None` when there are none.
+    fn requested(&self, graph: &Graph) -> Result<Option<Vec<KeyId>>, Error> {
+        if self.keys.is_empty() {
+            return Ok(None);
+        }
+        let keys = self.keys.iter().map(|k| graph.key(k).map_err(Error::from));
+        keys.collect::<Result<_, _>>().map(Some)
+    }
+
+    /// The keys to compute: those named by `--get`, or every output (every key that
+    /// no other key refers to).
+    fn targets(&self, graph: &Graph) -> Result<Vec<KeyId>, Error> {
+        Ok(self.requested(graph)?.unwrap_or_else(|| graph.outputs()))
+    }
 }
 
 /// Options shared by commands that execute graphs.

@@ -1,6 +1,6 @@
 //! `taskloom run`: compute keys and print them as JSON.
 
-use taskloom::graph::{KeyId, Value};
+use taskloom::graph::Value;
 
 use super::progress::{ProgressFlags, TaskBar};
 use super::{ExecOptions, GraphFile, Outcome};
@@ -24,15 +24,7 @@ pub fn run(args: RunArgs) -> Outcome {
     let runtime = args.exec.runtime(progress.clone());
     let program = runtime.load(&args.graph.file)?;
     let graph = program.graph();
-    let targets: Vec<KeyId> = if args.graph.keys.is_empty() {
-        graph.outputs()
-    } else {
-        args.graph
-            .keys
-            .iter()
-            .map(|k| graph.key(k))
-            .collect::<Result<_, _>>()?
-    };
+    let targets = args.graph.targets(graph)?;
     let names: Vec<String> = targets.iter().map(|&k| graph.name(k).to_string()).collect();
     let plan = program.plan(targets);
     if args.dry_run {

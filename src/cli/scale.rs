@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use taskloom::{Error, KeyId, Runtime, Threads};
+use taskloom::{Error, Runtime, Threads};
 use taskloom_analysis::human::counted;
 use taskloom_analysis::{laws, plot, Scaling};
 
@@ -84,15 +84,7 @@ fn scale(args: ScaleArgs) -> Result<(), Failure> {
     // Plans hold their ops, so one loaded program serves every runtime.
     let program = runtimes[0].load(&args.graph.file)?;
     let graph = program.graph();
-    let targets: Vec<KeyId> = if args.graph.keys.is_empty() {
-        graph.outputs()
-    } else {
-        args.graph
-            .keys
-            .iter()
-            .map(|k| graph.key(k).map_err(Error::from))
-            .collect::<Result<_, _>>()?
-    };
+    let targets = args.graph.targets(graph)?;
     let tasks = program.plan(targets.clone()).len();
 
     let mut seconds: Vec<Vec<f64>> = vec![Vec::new(); counts.len()];
