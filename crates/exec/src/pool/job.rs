@@ -39,25 +39,33 @@ impl Chunk {
         self.end - self.start
     }
 
-    /// Delivers this chunk's results (one per item, in order).
-    pub fn deliver(&self, results: Vec<Result<Value, Failure>>) {
+    /// Delivers this chunk's results: one value per item, in order (`Null` where
+    /// the item failed), and the failures by item index.
+    pub fn deliver(&self, values: Vec<Value>, failures: Vec<(usize, Failure)>) {
         // The receiver may be gone (a dropped iterator): the results are not wanted.
         let _ = self.job.sink.send(Batch {
             start: self.start,
-            results,
+            values,
+            failures,
         });
     }
 
     /// Fails every item of this chunk with `failure`.
     pub fn fail(&self, failure: Failure) {
-        self.deliver(vec![Err(failure); self.len()]);
+        let failures = (self.start..self.end)
+            .map(|i| (i, failure.clone()))
+            .collect();
+        self.deliver(vec![Value::Null; self.len()], failures);
     }
 }
 
-/// The results of one chunk, for the job's receiver.
+/// The results of one chunk, for the job's receiver: values in item order, and the
+/// (rare) failures apart, so that the common case moves plain values only.
 pub(crate) struct Batch {
     pub start: usize,
-    pub results: Vec<Result<Value, Failure>>,
+    pub values: Vec<Value>,
+    /// (item index, why), in index order.
+    pub failures: Vec<(usize, Failure)>,
 }
 
 /// Why one item failed, before its index and op name are attached.

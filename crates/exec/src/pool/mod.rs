@@ -134,39 +134,72 @@ struct Results {
     len: usize,
 }
 
+/// Every item's result, gathered in order.
+struct Gathered {
+    values: Vec<Value>,
+    /// (index, why) in index order; includes items that never arrived.
+    failures: Vec<(usize, Failure)>,
+}
+
 impl Results {
-    /// Every item's result, in order.
-    fn collect(mut self) -> Vec<Result<Value, Failure>> {
-        let mut out: Vec<Result<Value, Failure>> = Vec::with_capacity(self.len);
-        out.resize_with(self.len, || Err(Failure::Closed));
+    /// Waits for every item's result.
+    fn gather(mut self) -> Gathered {
+        let mut values: Vec<Value> = Vec::new();
+        let mut failures = Vec::new();
+        // Chunks arrived, by start: to find what never did if the pool closes.
+        let mut arrived: Vec<(usize, usize)> = Vec::new();
         while self.left > 0 {
             let Ok(batch) = self.receiver.recv() else {
                 break;
             };
-            self.left = self.left.saturating_sub(batch.results.len());
-            for (slot, result) in out[batch.start..].iter_mut().zip(batch.results) {
-                *slot = result;
+            let n = batch.values.len();
+            self.left = self.left.saturating_sub(n);
+            if batch.start == 0 && n == self.len {
+                // The whole job in one chunk: no copy.
+                values = batch.values;
+            } else {
+                if values.is_empty() {
+                    values.resize(self.len, Value::Null);
+                }
+                for (slot, value) in values[batch.start..].iter_mut().zip(batch.values) {
+                    *slot = value;
+                }
+            }
+            failures.extend(batch.failures);
+            arrived.push((batch.start, batch.start + n));
+        }
+        if values.len() < self.len {
+            values.resize(self.len, Value::Null);
+        }
+        if self.left > 0 {
+            arrived.sort_unstable();
+            let mut next = 0;
+            for (start, end) in arrived.into_iter().chain([(self.len, self.len)]) {
+                failures.extend((next..start).map(|i| (i, Failure::Closed)));
+                next = next.max(end);
             }
         }
-        out
+        failures.sort_unstable_by_key(|&(i, _)| i);
+        Gathered { values, failures }
     }
 
     fn all_or_first_error(self) -> Result<Vec<Value>, PoolError> {
         let op = Arc::clone(&self.op);
-        self.collect()
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| r.map_err(|f| f.at(i, &op)))
-            .collect()
+        let gathered = self.gather();
+        match gathered.failures.into_iter().next() {
+            Some((index, failure)) => Err(failure.at(index, &op)),
+            None => Ok(gathered.values),
+        }
     }
 
     fn each(self) -> Vec<Result<Value, PoolError>> {
         let op = Arc::clone(&self.op);
-        self.collect()
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| r.map_err(|f| f.at(i, &op)))
-            .collect()
+        let Gathered { values, failures } = self.gather();
+        let mut out: Vec<Result<Value, PoolError>> = values.into_iter().map(Ok).collect();
+        for (index, failure) in failures {
+            out[index] = Err(failure.at(index, &op));
+        }
+        out
     }
 }
 
@@ -175,9 +208,10 @@ impl Results {
 /// shut down yields `PoolError::Closed`.
 pub struct MapUnordered {
     results: Results,
-    batch: std::vec::IntoIter<Result<Value, Failure>>,
-    next_index: usize,
-    /// Indices of items never delivered (the pool closed), reported at the end.
+    batch: std::iter::Enumerate<std::vec::IntoIter<Value>>,
+    start: usize,
+    failures: std::iter::Peekable<std::vec::IntoIter<(usize, Failure)>>,
+    /// Which items arrived, to report the others as lost if the pool closes.
     seen: Vec<bool>,
     missing: std::ops::Range<usize>,
 }
@@ -187,20 +221,27 @@ impl Iterator for MapUnordered {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(result) = self.batch.next() {
-                let index = self.next_index;
-                self.next_index += 1;
-                return Some((index, result.map_err(|f| f.at(index, &self.results.op))));
+            if let Some((offset, value)) = self.batch.next() {
+                let index = self.start + offset;
+                if self.failures.peek().is_some_and(|&(i, _)| i == index) {
+                    if let Some((_, failure)) = self.failures.next() {
+                        return Some((index, Err(failure.at(index, &self.results.op))));
+                    }
+                }
+                return Some((index, Ok(value)));
             }
             if self.results.left > 0 {
                 match self.results.receiver.recv() {
                     Ok(batch) => {
-                        self.results.left = self.results.left.saturating_sub(batch.results.len());
-                        for seen in &mut self.seen[batch.start..batch.start + batch.results.len()] {
+                        let n = batch.values.len();
+                        self.results.left = self.results.left.saturating_sub(n);
+                        let end = (batch.start + n).min(self.seen.len());
+                        for seen in &mut self.seen[batch.start.min(end)..end] {
                             *seen = true;
                         }
-                        self.next_index = batch.start;
-                        self.batch = batch.results.into_iter();
+                        self.start = batch.start;
+                        self.batch = batch.values.into_iter().enumerate();
+                        self.failures = batch.failures.into_iter().peekable();
                         continue;
                     }
                     Err(_) => self.results.left = 0,
@@ -221,12 +262,10 @@ pub struct Handle {
 impl Handle {
     /// Blocks until the call is done; its value or its error.
     pub fn wait(self) -> Result<Value, PoolError> {
-        let op = Arc::clone(&self.results.op);
-        self.results
-            .collect()
-            .pop()
-            .unwrap_or(Err(Failure::Closed))
-            .map_err(|f| f.at(0, &op))
+        self.results.each().pop().unwrap_or(Err(PoolError::Closed {
+            index: 0,
+            op: String::new(),
+        }))
     }
 
     /// Like `wait`, converted to a Rust type.
@@ -245,8 +284,9 @@ fn unordered(results: Results) -> MapUnordered {
     let len = results.len;
     MapUnordered {
         results,
-        batch: Vec::new().into_iter(),
-        next_index: 0,
+        batch: Vec::new().into_iter().enumerate(),
+        start: 0,
+        failures: Vec::new().into_iter().peekable(),
         seen: vec![false; len],
         missing: 0..len,
     }

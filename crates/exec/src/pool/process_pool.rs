@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use taskloom_graph::ExprArena;
+use taskloom_graph::{ExprArena, Value};
 use taskloom_sched::WorkerId;
 
 use crate::pool::chunking::Plan;
@@ -26,7 +26,7 @@ use crate::pool::job::{Chunk, Failure, Job};
 use crate::pool::queue::Queues;
 use crate::pool::Dispatch;
 use crate::process::pool::{Incoming, Pool};
-use crate::process::protocol::{ProgramRef, Reply, Request, WORKER_ENV};
+use crate::process::protocol::{MapRef, ProgramRef, Reply, WORKER_ENV};
 
 /// Chunks a worker holds at once: the one it runs and the next.
 const IN_FLIGHT: usize = 2;
@@ -247,11 +247,11 @@ impl Driver {
                 self.next_batch += 1;
                 pool.send(
                     worker,
-                    &Request::Map {
+                    &MapRef {
                         batch,
-                        op: chunk.job.op.to_string(),
+                        op: &chunk.job.op,
                         spread: chunk.job.spread,
-                        items: chunk.items().to_vec(),
+                        items: chunk.items(),
                     },
                 );
                 // Sent at once: the worker may be idle.
@@ -265,12 +265,7 @@ impl Driver {
         }
     }
 
-    fn finished(
-        &mut self,
-        worker: WorkerId,
-        batch: u64,
-        results: Vec<Result<taskloom_graph::Value, String>>,
-    ) {
+    fn finished(&mut self, worker: WorkerId, batch: u64, results: Vec<Result<Value, String>>) {
         let Some(&s) = self.slot_of.get(worker.0 as usize) else {
             return;
         };
@@ -281,22 +276,26 @@ impl Driver {
         let Some((_, chunk)) = slot.sent.remove(pos) else {
             return;
         };
-        let results = if results.len() == chunk.len() {
-            results
-                .into_iter()
-                .map(|r| r.map_err(Failure::Op))
-                .collect()
-        } else {
-            vec![
-                Err(Failure::Op(format!(
-                    "the worker sent {} results for {} items",
-                    results.len(),
-                    chunk.len()
-                )));
+        if results.len() != chunk.len() {
+            chunk.fail(Failure::Op(format!(
+                "the worker sent {} results for {} items",
+                results.len(),
                 chunk.len()
-            ]
-        };
-        chunk.deliver(results);
+            )));
+            return;
+        }
+        let mut values = Vec::with_capacity(results.len());
+        let mut failures = Vec::new();
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(value) => values.push(value),
+                Err(cause) => {
+                    values.push(Value::Null);
+                    failures.push((chunk.start + i, Failure::Op(cause)));
+                }
+            }
+        }
+        chunk.deliver(values, failures);
     }
 
     /// A worker's output ended: it died. The chunk it was running fails with the

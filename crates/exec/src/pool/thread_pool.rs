@@ -79,15 +79,22 @@ fn work(shared: &Shared, me: usize) {
 
 fn run_chunk(chunk: &Chunk) {
     let job = &chunk.job;
-    let results: Vec<Result<Value, Failure>> = match &job.func {
-        Some(f) => chunk
-            .items()
-            .iter()
-            .map(|item| call_op(f, item, job.spread).map_err(Failure::Op))
-            .collect(),
-        None => vec![Err(Failure::Op("no op to call".into())); chunk.len()],
+    let Some(f) = &job.func else {
+        chunk.fail(Failure::Op("no op to call".into()));
+        return;
     };
-    chunk.deliver(results);
+    let mut values = Vec::with_capacity(chunk.len());
+    let mut failures = Vec::new();
+    for (i, item) in chunk.items().iter().enumerate() {
+        match call_op(f, item, job.spread) {
+            Ok(value) => values.push(value),
+            Err(cause) => {
+                values.push(Value::Null);
+                failures.push((chunk.start + i, Failure::Op(cause)));
+            }
+        }
+    }
+    chunk.deliver(values, failures);
 }
 
 impl Dispatch for ThreadBackend {

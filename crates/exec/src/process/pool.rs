@@ -10,7 +10,9 @@ use std::thread;
 
 use taskloom_sched::WorkerId;
 
-use super::protocol::{receive, send, send_encoded, Reply, Request, WORKER_ENV};
+use serde::Serialize;
+
+use super::protocol::{receive, send, send_encoded, Reply, WORKER_ENV};
 
 /// What arrives from a worker.
 pub enum Incoming {
@@ -61,6 +63,7 @@ impl Pool {
             .spawn()?;
         let stdout = child.stdout.take().expect("piped stdout");
         let stdin = child.stdin.take().expect("piped stdin");
+        widen_pipe(&stdin);
         let sender = self.sender.clone();
         thread::Builder::new()
             .name(format!("taskloom-worker-{}-reader", id.0))
@@ -78,7 +81,7 @@ impl Pool {
 
     /// Queues `request` for `worker`; returns the encoded size. Sending to a dead
     /// worker does nothing: its death is reported on the channel.
-    pub fn send(&mut self, worker: WorkerId, request: &Request) -> usize {
+    pub fn send<T: Serialize + ?Sized>(&mut self, worker: WorkerId, request: &T) -> usize {
         let w = &mut self.workers[worker.0 as usize];
         if !w.alive {
             return 0;
@@ -124,6 +127,22 @@ impl Pool {
             let _ = child.wait();
         }
     }
+}
+
+/// Asks for a 1 MiB pipe (Linux's default limit for unprivileged processes) instead
+/// of 64 KiB, so that a large message (a chunk of a pool map) is queued for a busy
+/// worker without blocking the driver. Best effort: a smaller pipe only means waits.
+fn widen_pipe(stdin: &ChildStdin) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: fcntl on a pipe descriptor we own; failure is harmless.
+        unsafe {
+            libc::fcntl(stdin.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = stdin;
 }
 
 fn read_replies(

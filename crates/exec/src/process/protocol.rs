@@ -82,6 +82,28 @@ pub enum Reply {
     },
 }
 
+/// `Request::Map`, borrowed: the driver sends a chunk of a pool map without copying
+/// its items. Encodes exactly as `Request::Map` does.
+pub struct MapRef<'a> {
+    pub batch: u64,
+    pub op: &'a str,
+    pub spread: bool,
+    pub items: &'a [Value],
+}
+
+impl Serialize for MapRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStructVariant;
+        // `Map` is `Request`'s fourth variant.
+        let mut map = serializer.serialize_struct_variant("Request", 3, "Map", 4)?;
+        map.serialize_field("batch", &self.batch)?;
+        map.serialize_field("op", self.op)?;
+        map.serialize_field("spread", &self.spread)?;
+        map.serialize_field("items", self.items)?;
+        map.end()
+    }
+}
+
 /// Writes one framed message; returns its size in bytes.
 pub fn send<T: Serialize + ?Sized>(out: &mut impl Write, message: &T) -> io::Result<usize> {
     let bytes = postcard::to_stdvec(message).map_err(io::Error::other)?;
@@ -159,6 +181,27 @@ mod tests {
         assert_eq!(format!("{got:?}"), format!("{map:?}"));
         let got: Reply = receive(&mut input, &mut buf).unwrap().unwrap();
         assert_eq!(format!("{got:?}"), format!("{mapped:?}"));
+    }
+
+    #[test]
+    fn a_borrowed_map_encodes_as_request_map() {
+        let items = vec![Value::Int(5), Value::str("a")];
+        let owned = Request::Map {
+            batch: 9,
+            op: "inc".into(),
+            spread: true,
+            items: items.clone(),
+        };
+        let borrowed = MapRef {
+            batch: 9,
+            op: "inc",
+            spread: true,
+            items: &items,
+        };
+        assert_eq!(
+            postcard::to_stdvec(&owned).unwrap(),
+            postcard::to_stdvec(&borrowed).unwrap()
+        );
     }
 
     #[test]
