@@ -144,40 +144,36 @@ struct Gathered {
 impl Results {
     /// Waits for every item's result.
     fn gather(mut self) -> Gathered {
-        let mut values: Vec<Value> = Vec::new();
+        let mut batches: Vec<(usize, Vec<Value>)> = Vec::new();
         let mut failures = Vec::new();
-        // Chunks arrived, by start: to find what never did if the pool closes.
-        let mut arrived: Vec<(usize, usize)> = Vec::new();
         while self.left > 0 {
             let Ok(batch) = self.receiver.recv() else {
                 break;
             };
-            let n = batch.values.len();
-            self.left = self.left.saturating_sub(n);
-            if batch.start == 0 && n == self.len {
-                // The whole job in one chunk: no copy.
-                values = batch.values;
-            } else {
-                if values.is_empty() {
-                    values.resize(self.len, Value::Null);
-                }
-                for (slot, value) in values[batch.start..].iter_mut().zip(batch.values) {
-                    *slot = value;
-                }
-            }
+            self.left = self.left.saturating_sub(batch.values.len());
             failures.extend(batch.failures);
-            arrived.push((batch.start, batch.start + n));
+            batches.push((batch.start, batch.values));
+        }
+        // Chunks in item order, moved (not copied over placeholders: dropping a
+        // million placeholder values costs more than the move).
+        batches.sort_unstable_by_key(|&(start, _)| start);
+        let mut values: Vec<Value> = Vec::new();
+        if batches.len() == 1 && batches[0].0 == 0 {
+            values = batches.pop().map(|(_, v)| v).unwrap_or_default();
+        } else {
+            values.reserve_exact(self.len);
+        }
+        for (start, chunk) in batches {
+            if start > values.len() {
+                // Items that never arrived (the pool closed).
+                failures.extend((values.len()..start).map(|i| (i, Failure::Closed)));
+                values.resize(start, Value::Null);
+            }
+            values.extend(chunk);
         }
         if values.len() < self.len {
+            failures.extend((values.len()..self.len).map(|i| (i, Failure::Closed)));
             values.resize(self.len, Value::Null);
-        }
-        if self.left > 0 {
-            arrived.sort_unstable();
-            let mut next = 0;
-            for (start, end) in arrived.into_iter().chain([(self.len, self.len)]) {
-                failures.extend((next..start).map(|i| (i, Failure::Closed)));
-                next = next.max(end);
-            }
         }
         failures.sort_unstable_by_key(|&(i, _)| i);
         Gathered { values, failures }

@@ -98,11 +98,11 @@ fn serve_on<R: std::io::Read>(
                 items,
             } => {
                 let results = map_items(registry, &op, spread, &items);
-                drop(items);
                 send(output, &Reply::Mapped { batch, results })?;
                 // A chunk is much work: its results go out at once, so that a crash in
-                // the next chunk cannot lose them.
+                // the next chunk cannot lose them (and before the items are freed).
                 output.flush()?;
+                drop(items);
             }
         }
     }
