@@ -15,7 +15,7 @@ REPEAT=${REPEAT:-3}
 OUT=bench/MAP_RESULTS.md
 
 cargo build --release --quiet
-TASKLOOM=$PWD/target/release/taskloom
+TASKLOOM=${CARGO_TARGET_DIR:-$PWD/target}/release/taskloom
 
 if ! command -v parallel >/dev/null; then
     if command -v apt-get >/dev/null; then
