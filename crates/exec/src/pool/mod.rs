@@ -51,6 +51,11 @@ impl Pool {
     }
 
     /// A pool of `workers` threads that calls the ops of `registry`.
+    ///
+    /// # Panics
+    ///
+    /// When the operating system refuses to start a thread, as `std::thread::spawn`
+    /// does.
     pub fn threads_with(workers: usize, registry: Registry) -> ThreadPool {
         let backend = match ThreadBackend::start(workers) {
             Ok(backend) => backend,

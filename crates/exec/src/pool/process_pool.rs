@@ -176,6 +176,9 @@ impl Drop for ProcessBackend {
 struct Slot {
     worker: Option<WorkerId>,
     sent: VecDeque<(u64, Chunk)>,
+    /// The worker said it serves. A replacement that dies before it does is not
+    /// replaced again: it would die the same way, forever.
+    loaded: bool,
 }
 
 impl Slot {
@@ -183,6 +186,7 @@ impl Slot {
         Slot {
             worker: Some(worker),
             sent: VecDeque::new(),
+            loaded: true,
         }
     }
 }
@@ -210,6 +214,11 @@ impl Driver {
                     self.finished(worker, batch, results);
                 }
                 Msg::Worker(worker, Incoming::Gone { garbage }) => self.lost(worker, garbage),
+                Msg::Worker(worker, Incoming::Reply(Reply::Loaded)) => {
+                    if let Some(&s) = self.slot_of.get(worker.0 as usize) {
+                        self.slots[s].loaded = true;
+                    }
+                }
                 Msg::Worker(..) => {}
                 Msg::Shutdown => break,
             }
@@ -324,13 +333,19 @@ impl Driver {
         for (_, chunk) in sent.into_iter().rev() {
             self.queues.put_back(s, chunk);
         }
-        match pool.spawn() {
+        let respawn = if self.slots[s].loaded {
+            pool.spawn().map_err(|e| e.to_string())
+        } else {
+            Err("replacement workers die before serving".to_string())
+        };
+        match respawn {
             Ok(new) => {
                 if self.slot_of.len() <= new.0 as usize {
                     self.slot_of.resize(new.0 as usize + 1, usize::MAX);
                 }
                 self.slot_of[new.0 as usize] = s;
                 self.slots[s].worker = Some(new);
+                self.slots[s].loaded = false;
             }
             Err(e) => {
                 let failure =

@@ -74,3 +74,78 @@ impl Queues {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use taskloom_graph::Value;
+
+    use super::*;
+
+    fn job(n: i64) -> Arc<Job> {
+        Arc::new(Job {
+            op: Arc::from("inc"),
+            func: None,
+            items: (0..n).map(Value::Int).collect(),
+            spread: false,
+            sink: mpsc::channel().0,
+        })
+    }
+
+    fn ranges(queues: &mut Queues, worker: usize) -> Vec<(usize, usize)> {
+        std::iter::from_fn(|| queues.next(worker))
+            .map(|c| (c.start, c.end))
+            .collect()
+    }
+
+    #[test]
+    fn fixed_chunks_are_dealt_in_turn_and_only_to_their_worker() {
+        let mut queues = Queues::new(2);
+        queues.push(
+            &job(7),
+            Plan {
+                size: 2,
+                dealt: true,
+            },
+        );
+        assert_eq!(ranges(&mut queues, 1), [(2, 4), (6, 7)]);
+        assert_eq!(ranges(&mut queues, 0), [(0, 2), (4, 6)]);
+    }
+
+    #[test]
+    fn shared_chunks_go_to_whoever_asks_in_order() {
+        let mut queues = Queues::new(3);
+        queues.push(
+            &job(5),
+            Plan {
+                size: 2,
+                dealt: false,
+            },
+        );
+        assert_eq!(queues.next(2).map(|c| c.start), Some(0));
+        assert_eq!(queues.next(0).map(|c| c.start), Some(2));
+        assert_eq!(ranges(&mut queues, 1), [(4, 5)]);
+    }
+
+    #[test]
+    fn a_chunk_larger_than_the_job_is_the_whole_job_and_none_is_empty() {
+        let mut queues = Queues::new(2);
+        queues.push(
+            &job(3),
+            Plan {
+                size: 100,
+                dealt: true,
+            },
+        );
+        queues.push(
+            &job(0),
+            Plan {
+                size: 1,
+                dealt: false,
+            },
+        );
+        assert_eq!(ranges(&mut queues, 0), [(0, 3)]);
+        assert_eq!(ranges(&mut queues, 1), []);
+    }
+}
