@@ -44,8 +44,10 @@ fn no_bar_when_stderr_is_not_a_terminal_or_when_refused() {
 }
 
 #[test]
-fn progress_and_no_progress_together_are_a_usage_error() {
+fn the_last_of_progress_and_no_progress_wins() {
     let (_, stderr, code) = run(&["--progress", "--no-progress"]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("--no-progress"), "{stderr}");
+    assert_eq!((stderr.as_str(), code), ("", 0));
+    let (_, stderr, code) = run(&["--no-progress", "--progress"]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("/9 tasks"), "{stderr:?}");
 }

@@ -2,16 +2,17 @@
 //! [`Map`]; this file only parses, prints and draws the progress bar. The contract is
 //! `../shared/spec/map-cli.md`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+use indicatif::ProgressBar;
 use taskloom_map::runner::signal_name;
 use taskloom_map::{Finished, Grid, Halt, Map, Observer, Options, Report, Source, Stop};
 
 use super::duration::parse_duration;
+use super::progress::ProgressFlags;
 
 /// Arguments of `taskloom map`, taken as they are: [`MapOptions`] parses them, so that
 /// a malformed option is reported like every other map error (`taskloom: error: ...`,
@@ -77,12 +78,8 @@ struct MapOptions {
     /// (soon), or go on (never).
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = HaltArg::Never)]
     halt: HaltArg,
-    /// Show a progress bar on stderr [default: when stderr is a terminal].
-    #[arg(long, overrides_with = "no_progress")]
-    progress: bool,
-    /// Never show a progress bar.
-    #[arg(long, overrides_with = "progress")]
-    no_progress: bool,
+    #[command(flatten)]
+    progress: ProgressFlags,
     /// Print a summary on stderr at the end.
     #[arg(long)]
     stats: bool,
@@ -184,13 +181,7 @@ fn build(args: MapOptions) -> Result<(Map, bool), String> {
         Some(n) => n as usize,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let progress = if args.progress {
-        true
-    } else if args.no_progress {
-        false
-    } else {
-        std::io::stderr().is_terminal()
-    };
+    let progress = args.progress.enabled();
     let map = Map {
         source,
         command,
@@ -263,23 +254,7 @@ struct Terminal {
 
 impl Terminal {
     fn new(progress: bool) -> Self {
-        let bar = progress.then(|| {
-            let target = if std::io::stderr().is_terminal() {
-                ProgressDrawTarget::stderr()
-            } else {
-                // Asked for with --progress: draw even into a file or pipe.
-                ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 10)
-            };
-            let bar = ProgressBar::with_draw_target(Some(0), target);
-            let style = ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} items {msg} [{elapsed}, ETA {eta}]",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-            bar.set_style(style);
-            // Elapsed time and ETA move on while long items run.
-            bar.enable_steady_tick(Duration::from_millis(250));
-            bar
-        });
+        let bar = progress.then(|| super::progress::bar(0, "items"));
         Terminal { bar, failed: 0 }
     }
 
@@ -334,39 +309,5 @@ impl Observer for Terminal {
 
     fn warn(&mut self, message: &str) {
         self.print(|| eprintln!("taskloom: warning: {message}"));
-    }
-}
-
-/// stderr as a terminal for indicatif, when it is not one but --progress asks for a bar.
-#[derive(Debug)]
-struct PlainStderr;
-
-impl TermLike for PlainStderr {
-    fn width(&self) -> u16 {
-        80
-    }
-    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        self.write_str(&format!("\x1b[{n}A"))
-    }
-    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        self.write_str(&format!("\x1b[{n}B"))
-    }
-    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        self.write_str(&format!("\x1b[{n}C"))
-    }
-    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        self.write_str(&format!("\x1b[{n}D"))
-    }
-    fn write_line(&self, s: &str) -> std::io::Result<()> {
-        self.write_str(&format!("{s}\n"))
-    }
-    fn write_str(&self, s: &str) -> std::io::Result<()> {
-        std::io::stderr().lock().write_all(s.as_bytes())
-    }
-    fn clear_line(&self) -> std::io::Result<()> {
-        self.write_str("\r\x1b[2K")
-    }
-    fn flush(&self) -> std::io::Result<()> {
-        std::io::stderr().lock().flush()
     }
 }

@@ -10,14 +10,14 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use taskloom::exec::Progress;
 
-/// `--progress` / `--no-progress`.
+/// `--progress` / `--no-progress` (the last one given wins).
 #[derive(clap::Args, Clone, Copy, Debug)]
 pub struct ProgressFlags {
-    /// Show a progress bar on stderr even when it is not a terminal.
-    #[arg(long, conflicts_with = "no_progress")]
+    /// Show a progress bar on stderr [default: when stderr is a terminal].
+    #[arg(long, overrides_with = "no_progress")]
     progress: bool,
     /// Never show a progress bar.
-    #[arg(long)]
+    #[arg(long, overrides_with = "progress")]
     no_progress: bool,
 }
 
