@@ -11,7 +11,8 @@ def inc(x):
 
 def main():
     with multiprocessing.Pool(2) as pool:
-        pool.map(inc, range(1000))
+        # Warm-up: the same map once, untimed (as the Rust program does).
+        pool.map(inc, range(1_000_000))
         for name, n, chunksize in (("auto_1M", 1_000_000, None), ("chunk1_10k", 10_000, 1)):
             started = time.perf_counter()
             out = pool.map(inc, range(n), chunksize)

@@ -8,12 +8,19 @@ use std::time::Instant;
 
 use taskloom::{Chunking, Pool, Runtime};
 
+// The allocator of the `taskloom` binary (see src/main.rs): a million-item map makes
+// millions of allocations, and the system allocator returns big blocks to the OS and
+// faults them back in on every map.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = Runtime::new();
     taskloom::serve_worker_if_requested(&runtime);
     let workers = 2;
     let pool = Pool::processes(workers)?;
-    pool.map("inc", 0..1000i64, Chunking::Auto)?;
+    // Warm-up: the same map once, untimed (as the Python script does).
+    pool.map("inc", 0..1_000_000i64, Chunking::Auto)?;
     for (name, n, chunking) in [
         ("auto_1M", 1_000_000i64, Chunking::Auto),
         ("chunk1_10k", 10_000, Chunking::Dynamic(1)),

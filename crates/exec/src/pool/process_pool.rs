@@ -28,8 +28,14 @@ use crate::pool::Dispatch;
 use crate::process::pool::{Incoming, Pool};
 use crate::process::protocol::{MapRef, ProgramRef, Reply, WORKER_ENV};
 
-/// Chunks a worker holds at once: the one it runs and the next.
+/// Chunks a worker holds at once: the one it runs and the next, so that it never
+/// waits for the driver between chunks.
 const IN_FLIGHT: usize = 2;
+
+/// Chunks a worker may hold while many are still queued: more messages in flight
+/// hide the per-message round trip of small chunks. Near the end of a map the depth
+/// falls back to `IN_FLIGHT`, so that no worker sits on chunks another could run.
+const IN_FLIGHT_DEEP: usize = 4;
 
 /// How long a new worker may take to start serving.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -234,14 +240,20 @@ impl Driver {
         }
     }
 
-    /// Sends each worker chunks until it holds `IN_FLIGHT`: first one each, then the
-    /// next, so that no worker waits while another is fed twice.
+    /// Sends each worker chunks until it holds `IN_FLIGHT` (or `IN_FLIGHT_DEEP`):
+    /// first one each, then the next, so that no worker waits while another is fed
+    /// twice.
     fn feed(&mut self) {
         let Some(pool) = self.pool.as_mut() else {
             return;
         };
         let mut sent_any = false;
-        for round in 1..=IN_FLIGHT {
+        let depth = if self.queues.shared_len() > IN_FLIGHT_DEEP * self.slots.len() {
+            IN_FLIGHT_DEEP
+        } else {
+            IN_FLIGHT
+        };
+        for round in 1..=depth {
             for (s, slot) in self.slots.iter_mut().enumerate() {
                 let Some(worker) = slot.worker else {
                     continue;

@@ -52,6 +52,11 @@ impl Queues {
             .or_else(|| self.shared.pop_front())
     }
 
+    /// How many chunks wait in the shared queue.
+    pub fn shared_len(&self) -> usize {
+        self.shared.len()
+    }
+
     /// Puts a chunk that did not run back at the front of `worker`'s queue.
     pub fn put_back(&mut self, worker: usize, chunk: Chunk) {
         self.own[worker].push_front(chunk);
