@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Pool API against Python's multiprocessing.Pool on the same machine, in the same
-# run, both with 2 worker processes and the pool started before the clock:
+# run, both with 2 worker processes, started and warmed up (one untimed map of the
+# same size) before the clock:
 #   - map of `inc` over 1,000,000 ints with automatic chunks (Chunking::Auto; Python's
 #     default chunksize, which is the same rule: about 4 chunks per worker);
 #   - map of `inc` over 10,000 ints one item per chunk (Chunking::Dynamic(1);
@@ -48,7 +49,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
         echo "\`bash bench/pool_bench.sh\` appends one section per run: taskloom's"
         echo "\`Pool::processes(2).map(\"inc\", ...)\` against Python's"
         echo "\`multiprocessing.Pool(2).map(inc, ...)\`, alternating, median of REPEAT runs,"
-        echo "in microseconds per item (lower is better; ratio = taskloom / Python)."
+        echo "in microseconds per item (lower is better; ratio = taskloom / Python). Both"
+        echo "pools are started, and warmed up by one untimed 1,000,000-item map, before the"
+        echo "clock starts. The Rust program uses mimalloc, as the \`taskloom\` binary does."
+        echo "Programs: examples/pool_bench.rs, bench/pool_bench.py."
         echo
     fi
     echo "## $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $("$PYTHON" --version 2>&1)"

@@ -12,7 +12,7 @@ use taskloom_sched::WorkerId;
 
 use serde::Serialize;
 
-use super::protocol::{receive, send, send_encoded, Reply, WORKER_ENV};
+use super::protocol::{receive, send_encoded, send_with, Reply, WORKER_ENV};
 
 /// What arrives from a worker.
 pub enum Incoming {
@@ -34,6 +34,8 @@ pub struct Pool {
     executable: PathBuf,
     program: Vec<u8>,
     workers: Vec<Worker>,
+    /// Where requests are encoded, reused.
+    scratch: Vec<u8>,
     sender: mpsc::Sender<(WorkerId, Incoming)>,
     pub events: mpsc::Receiver<(WorkerId, Incoming)>,
 }
@@ -47,6 +49,7 @@ impl Pool {
             executable,
             program,
             workers: Vec::new(),
+            scratch: Vec::new(),
             sender,
             events,
         }
@@ -86,7 +89,7 @@ impl Pool {
         if !w.alive {
             return 0;
         }
-        send(&mut w.stdin, request).unwrap_or(0)
+        send_with(&mut w.stdin, request, &mut self.scratch).unwrap_or(0)
     }
 
     /// Sends everything queued.

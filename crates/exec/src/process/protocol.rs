@@ -111,6 +111,20 @@ pub fn send<T: Serialize + ?Sized>(out: &mut impl Write, message: &T) -> io::Res
     Ok(bytes.len())
 }
 
+/// Like `send`, encoding into `scratch` (kept between calls, so that large messages
+/// such as pool chunks do not grow a fresh buffer each time).
+pub fn send_with<T: Serialize + ?Sized>(
+    out: &mut impl Write,
+    message: &T,
+    scratch: &mut Vec<u8>,
+) -> io::Result<usize> {
+    scratch.clear();
+    let bytes = postcard::to_extend(message, std::mem::take(scratch)).map_err(io::Error::other)?;
+    let sent = send_encoded(out, &bytes).map(|()| bytes.len());
+    *scratch = bytes;
+    sent
+}
+
 /// Writes one message encoded already (to send the same program to many workers).
 pub fn send_encoded(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
     let len = u32::try_from(bytes.len()).map_err(|_| io::Error::other("message over 4 GiB"))?;

@@ -6,7 +6,7 @@ use std::io::{self, BufReader, BufWriter, Write};
 
 use taskloom_graph::{evaluate_span, KeyId, OpFn, Registry, Value};
 
-use super::protocol::{receive, send, Program, Reply, Request};
+use super::protocol::{receive, send, send_with, Program, Reply, Request};
 
 /// Serves the driver on stdin/stdout until stdin closes; returns the exit code.
 ///
@@ -49,6 +49,7 @@ fn serve_on<R: std::io::Read>(
     send(output, &Reply::Loaded)?;
     output.flush()?;
     let mut held: HashMap<KeyId, Value> = HashMap::new();
+    let mut scratch = Vec::new();
     loop {
         // Reply in batches: flush when no request is waiting in the buffer, before the
         // next read may block.
@@ -98,7 +99,7 @@ fn serve_on<R: std::io::Read>(
                 items,
             } => {
                 let results = map_items(registry, &op, spread, &items);
-                send(output, &Reply::Mapped { batch, results })?;
+                send_with(output, &Reply::Mapped { batch, results }, &mut scratch)?;
                 // A chunk is much work: its results go out at once, so that a crash in
                 // the next chunk cannot lose them (and before the items are freed).
                 output.flush()?;
