@@ -4,7 +4,10 @@ use taskloom::graph::Value;
 
 use super::progress::{ProgressFlags, TaskBar};
 use super::{ExecOptions, GraphFile, Outcome};
-use taskloom::exec::Progress;
+use taskloom::exec::{Progress, Trace};
+use taskloom::graph::Graph;
+use taskloom::Error;
+use taskloom_analysis::timeline::{self, TimedTask};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -17,11 +20,20 @@ pub struct RunArgs {
     /// Parse, validate, cull and order, then stop without running anything.
     #[arg(long)]
     dry_run: bool,
+    /// Write when and on which worker each task ran as a Chrome trace (Perfetto,
+    /// chrome://tracing).
+    #[arg(long, value_name = "FILE.json")]
+    trace: Option<std::path::PathBuf>,
+    /// Write an HTML profile of the run: a timeline lane per worker, a summary and the
+    /// slowest tasks.
+    #[arg(long, value_name = "FILE.html")]
+    profile: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> Outcome {
     let progress = args.progress.enabled().then(Progress::new);
-    let runtime = args.exec.runtime(progress.clone());
+    let trace = (args.trace.is_some() || args.profile.is_some()).then(Trace::new);
+    let runtime = args.exec.runtime(progress.clone(), trace.clone());
     let program = runtime.load(&args.graph.file)?;
     let graph = program.graph();
     let targets = args.graph.targets(graph)?;
@@ -36,16 +48,55 @@ pub fn run(args: RunArgs) -> Outcome {
         return Ok(String::new());
     }
     let bar = progress.map(|p| TaskBar::start(p, plan.len() as u64));
+    let started = std::time::Instant::now();
     let values = runtime.run(plan);
+    let wall_seconds = started.elapsed().as_secs_f64();
     if let Some(bar) = bar {
         bar.finish();
     }
     let values = values?;
+    if let Some(trace) = &trace {
+        write_timeline(&args, graph, trace, wall_seconds)?;
+    }
     let text = render(&names, &values, args.graph.keys.len() == 1);
     // The process exits next: freeing a million tasks (or a value nested a million
     // deep) one by one would only delay it.
     std::mem::forget((program, values));
     Ok(text)
+}
+
+/// Writes the `--trace` and `--profile` files of a finished run.
+fn write_timeline(
+    args: &RunArgs,
+    graph: &Graph,
+    trace: &Trace,
+    wall_seconds: f64,
+) -> Result<(), Error> {
+    let tasks: Vec<TimedTask> = trace
+        .spans()
+        .into_iter()
+        .map(|s| TimedTask {
+            key: graph.name(s.key).to_string(),
+            op: graph.describe(s.key),
+            worker: s.worker,
+            start_s: s.start_ns as f64 * 1e-9,
+            end_s: s.end_ns as f64 * 1e-9,
+        })
+        .collect();
+    if let Some(path) = &args.trace {
+        super::write_file(path, timeline::chrome_trace(&tasks).as_bytes())?;
+    }
+    if let Some(path) = &args.profile {
+        let workers = tasks
+            .iter()
+            .map(|t| t.worker as usize + 1)
+            .max()
+            .unwrap_or(1);
+        let title = args.graph.file.display().to_string();
+        let html = timeline::profile_html(&title, &tasks, workers, wall_seconds);
+        super::write_file(path, html.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// One requested key prints its value; otherwise an object of key to value, in the

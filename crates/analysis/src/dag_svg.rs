@@ -410,8 +410,8 @@ fn clip(text: &str) -> String {
     }
 }
 
-/// Text safe inside XML content and attribute values.
-fn escape(text: &str) -> String {
+/// Text safe inside XML content and attribute values (HTML too).
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -13,6 +13,7 @@ mod slots;
 mod sync;
 mod task;
 mod threads;
+mod trace;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ pub use process::{serve as serve_worker, Processes, WORKER_ENV};
 pub use progress::Progress;
 pub use sync::Sync;
 pub use threads::Threads;
+pub use trace::{Span, Trace};
 
 /// Runs a plan to completion.
 pub trait Executor {

@@ -12,20 +12,27 @@ use crate::error::RunError;
 use crate::progress::{LocalCount, Progress};
 use crate::slots::Slots;
 use crate::task::run_task;
+use crate::trace::{LocalSpans, Trace};
 use crate::Executor;
 
 /// Runs tasks one at a time on the calling thread.
 #[derive(Clone, Debug, Default)]
 pub struct Sync {
     progress: Option<Progress>,
+    trace: Option<Trace>,
 }
 
 impl Sync {
     /// Counts finished tasks on `progress`, for a progress bar.
-    pub fn progress(progress: Progress) -> Self {
-        Sync {
-            progress: Some(progress),
-        }
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Records when each task runs on `trace`.
+    pub fn trace(mut self, trace: Trace) -> Self {
+        self.trace = Some(trace);
+        self
     }
 }
 
@@ -33,9 +40,12 @@ impl Executor for Sync {
     fn run(&self, plan: Arc<Plan>) -> Result<Vec<Value>, RunError> {
         let slots = Slots::new(&plan);
         let mut count = LocalCount::new(self.progress.as_ref(), 1);
+        let mut spans = LocalSpans::new(self.trace.as_ref(), 0);
         // The priority order is topological, so each task's inputs are ready in turn.
         for &key in plan.order() {
+            let start = spans.start();
             run_task(&plan, &slots, key)?;
+            spans.record(key, start);
             count.tick();
         }
         // SAFETY: every task, targets included, has completed.

@@ -29,6 +29,7 @@ use crate::idle::Idle;
 use crate::progress::{LocalCount, Progress};
 use crate::slots::Slots;
 use crate::task::run_task;
+use crate::trace::{LocalSpans, Trace};
 use crate::Executor;
 
 /// How many ready sources a worker takes from the shared cursor at once: enough to
@@ -40,6 +41,7 @@ const SOURCE_BATCH: usize = 16;
 pub struct Threads {
     workers: usize,
     progress: Option<Progress>,
+    trace: Option<Trace>,
 }
 
 impl Threads {
@@ -48,7 +50,14 @@ impl Threads {
         Threads {
             workers: workers.max(1),
             progress: None,
+            trace: None,
         }
+    }
+
+    /// Records when and where each task runs on `trace`.
+    pub fn trace(mut self, trace: Trace) -> Self {
+        self.trace = Some(trace);
+        self
     }
 
     /// Counts finished tasks on `progress`, for a progress bar.
@@ -81,7 +90,12 @@ impl Executor for Threads {
         }
         let locals: Vec<Worker<KeyId>> = (0..self.workers).map(|_| Worker::new_lifo()).collect();
         let stealers = locals.iter().map(Worker::stealer).collect();
-        let shared = Arc::new(Shared::new(plan, stealers, self.progress.clone()));
+        let shared = Arc::new(Shared::new(
+            plan,
+            stealers,
+            self.progress.clone(),
+            self.trace.clone(),
+        ));
         let mut handles = Vec::with_capacity(self.workers);
         for (me, local) in locals.into_iter().enumerate() {
             let worker_shared = Arc::clone(&shared);
@@ -129,10 +143,16 @@ struct Shared {
     idle: Idle,
     ended: (Mutex<bool>, Condvar),
     progress: Option<Progress>,
+    trace: Option<Trace>,
 }
 
 impl Shared {
-    fn new(plan: Arc<Plan>, stealers: Vec<Stealer<KeyId>>, progress: Option<Progress>) -> Shared {
+    fn new(
+        plan: Arc<Plan>,
+        stealers: Vec<Stealer<KeyId>>,
+        progress: Option<Progress>,
+        trace: Option<Trace>,
+    ) -> Shared {
         let graph = plan.graph();
         let waiting = graph
             .keys()
@@ -150,6 +170,7 @@ impl Shared {
             idle: Idle::default(),
             ended: (Mutex::new(false), Condvar::new()),
             progress,
+            trace,
             plan,
         }
     }
@@ -166,6 +187,7 @@ impl Shared {
         let mut ready = Vec::new();
         let mut next = None;
         let mut count = LocalCount::new(self.progress.as_ref(), self.plan.len());
+        let mut spans = LocalSpans::new(self.trace.as_ref(), me);
         loop {
             let key = match next.take() {
                 Some(key) => key,
@@ -180,10 +202,12 @@ impl Shared {
             if self.over.load(Ordering::Relaxed) {
                 return;
             }
+            let start = spans.start();
             if let Err(error) = run_task(&self.plan, &self.slots, key) {
                 self.fail(error);
                 return;
             }
+            spans.record(key, start);
             count.tick();
             if self.plan.is_target(key) && self.targets_left.fetch_sub(1, Ordering::AcqRel) == 1 {
                 self.end();

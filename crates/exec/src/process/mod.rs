@@ -25,6 +25,7 @@ use self::protocol::{ProgramRef, Reply, Request};
 pub use self::worker::serve;
 use crate::error::RunError;
 use crate::progress::Progress;
+use crate::trace::{Span, Trace};
 use crate::Executor;
 
 /// Tasks given to a worker ahead of the one it runs, so that it never waits for the
@@ -41,6 +42,7 @@ pub struct Processes {
     task_timeout: Option<Duration>,
     bytes_moved: AtomicU64,
     progress: Option<Progress>,
+    trace: Option<Trace>,
 }
 
 impl Processes {
@@ -53,6 +55,7 @@ impl Processes {
             task_timeout: None,
             bytes_moved: AtomicU64::new(0),
             progress: None,
+            trace: None,
         }
     }
 
@@ -77,8 +80,15 @@ impl Processes {
     }
 
     /// Counts finished tasks on `progress`, for a progress bar.
-    pub fn progress(mut self, progress: Option<Progress>) -> Self {
-        self.progress = progress;
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Records when and on which worker each task runs on `trace` (workers time their
+    /// tasks on the machine's monotonic clock, which the trace shares).
+    pub fn trace(mut self, trace: Trace) -> Self {
+        self.trace = Some(trace);
         self
     }
 
@@ -119,8 +129,13 @@ impl Executor for Processes {
             timeout: self.task_timeout,
             bytes_moved: 0,
             progress: self.progress.clone(),
+            trace: self.trace.clone(),
+            spans: Vec::new(),
         };
         let outcome = driver.run(self.workers);
+        if let Some(trace) = &self.trace {
+            trace.extend(&mut driver.spans);
+        }
         self.bytes_moved
             .store(driver.bytes_moved, Ordering::Relaxed);
         driver.pool.shutdown(outcome.is_err());
@@ -156,6 +171,8 @@ struct Driver {
     timeout: Option<Duration>,
     bytes_moved: u64,
     progress: Option<Progress>,
+    trace: Option<Trace>,
+    spans: Vec<Span>,
 }
 
 impl Driver {
@@ -332,10 +349,23 @@ impl Driver {
             }
             // Only the Pool API sends `Map`.
             Incoming::Reply(Reply::Mapped { .. }) => return Ok(()),
-            Incoming::Reply(Reply::Finished { key, bytes }) => {
+            Incoming::Reply(Reply::Finished {
+                key,
+                bytes,
+                started_ns,
+                ended_ns,
+            }) => {
                 self.next_task_starts(worker);
                 if let Some(progress) = &self.progress {
                     progress.add(1);
+                }
+                if let Some(trace) = &self.trace {
+                    self.spans.push(Span {
+                        key,
+                        worker: worker.0,
+                        start_ns: trace.since(started_ns),
+                        end_ns: trace.since(ended_ns),
+                    });
                 }
                 Event::Finished { key, worker, bytes }
             }

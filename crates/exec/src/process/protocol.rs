@@ -62,9 +62,13 @@ pub enum Reply {
     UnknownOp {
         op: String,
     },
+    /// Task `key` ran from `started_ns` to `ended_ns` on the machine's monotonic clock
+    /// (one clock for every process, so the driver's trace can place it exactly).
     Finished {
         key: KeyId,
         bytes: u64,
+        started_ns: u64,
+        ended_ns: u64,
     },
     Failed {
         key: KeyId,

@@ -6,6 +6,8 @@ use std::io::{self, BufReader, BufWriter, Write};
 
 use taskloom_graph::{evaluate_span, KeyId, OpFn, Registry, Value};
 
+use crate::trace::monotonic_ns;
+
 use super::protocol::{receive, send, send_with, Program, Reply, Request};
 
 /// Serves the driver on stdin/stdout until stdin closes; returns the exit code.
@@ -63,6 +65,7 @@ fn serve_on<R: std::io::Read>(
             Request::Run { key, inputs } => {
                 held.extend(inputs);
                 let lookup = |k: KeyId| held.get(&k).cloned().unwrap_or_default();
+                let started_ns = monotonic_ns();
                 let reply = match evaluate_span(
                     &program.arena,
                     program.spans[key.index()],
@@ -72,7 +75,12 @@ fn serve_on<R: std::io::Read>(
                     Ok(value) => {
                         let bytes = approximate_size(&value);
                         held.insert(key, value);
-                        Reply::Finished { key, bytes }
+                        Reply::Finished {
+                            key,
+                            bytes,
+                            started_ns,
+                            ended_ns: monotonic_ns(),
+                        }
                     }
                     Err(e) => Reply::Failed {
                         key,

@@ -1,0 +1,322 @@
+//! Where the time went in one run: the tasks' spans as a Chrome trace (for Perfetto or
+//! chrome://tracing) and as a self-contained HTML profile (a lane per worker, a bar per
+//! task, a summary and the slowest tasks). The profile is SVG with `<title>` tooltips,
+//! no script and no network, so it opens anywhere; beyond `MAX_BARS` tasks each lane is
+//! drawn as occupancy per time bucket, so a million-task run still gives a small page.
+
+use std::fmt::Write;
+
+use serde_json::json;
+
+use crate::dag_svg::escape;
+
+/// One task's run, as the profile shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimedTask {
+    pub key: String,
+    pub op: String,
+    pub worker: u32,
+    pub start_s: f64,
+    pub end_s: f64,
+}
+
+impl TimedTask {
+    fn seconds(&self) -> f64 {
+        (self.end_s - self.start_s).max(0.0)
+    }
+}
+
+/// The Chrome trace event format: one complete ("X") event per task, times in µs.
+pub fn chrome_trace(tasks: &[TimedTask]) -> String {
+    let events: Vec<serde_json::Value> = tasks
+        .iter()
+        .map(|t| {
+            json!({
+                "name": t.key, "cat": t.op, "ph": "X", "pid": 1, "tid": t.worker,
+                "ts": t.start_s * 1e6, "dur": t.seconds() * 1e6,
+            })
+        })
+        .collect();
+    json!({"traceEvents": events, "displayTimeUnit": "ms"}).to_string()
+}
+
+/// The numbers of a profile's summary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    pub tasks: usize,
+    pub wall_seconds: f64,
+    pub task_seconds: f64,
+    /// Busy time / wall time, per worker.
+    pub utilisation: Vec<f64>,
+    /// Summed task seconds / wall seconds.
+    pub speedup: f64,
+}
+
+/// Sums up `tasks` run by `workers` workers in `wall_seconds`.
+pub fn summarise(tasks: &[TimedTask], workers: usize, wall_seconds: f64) -> Summary {
+    let mut busy = vec![0.0; workers.max(1)];
+    for t in tasks {
+        if let Some(b) = busy.get_mut(t.worker as usize) {
+            *b += t.seconds();
+        }
+    }
+    let task_seconds: f64 = busy.iter().sum();
+    let wall = wall_seconds.max(f64::MIN_POSITIVE);
+    Summary {
+        tasks: tasks.len(),
+        wall_seconds,
+        task_seconds,
+        utilisation: busy.iter().map(|b| b / wall).collect(),
+        speedup: task_seconds / wall,
+    }
+}
+
+/// Tasks drawn one bar each up to this many; beyond, lanes show occupancy.
+pub const MAX_BARS: usize = 5_000;
+const BUCKETS: usize = 600;
+const SLOWEST: usize = 20;
+
+/// The HTML profile of a run titled `title`.
+pub fn profile_html(title: &str, tasks: &[TimedTask], workers: usize, wall_seconds: f64) -> String {
+    let summary = summarise(tasks, workers, wall_seconds);
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>taskloom profile: {t}</title>\n\
+         <style>body{{font:14px sans-serif;margin:24px;color:#222}}table{{border-collapse:collapse}}\
+         td,th{{padding:2px 10px;text-align:right;border-bottom:1px solid #ddd}}th{{background:#f4f4f4}}\
+         td:first-child,th:first-child{{text-align:left}}svg{{border:1px solid #ccc;background:#fff}}</style>\n\
+         </head><body>\n<h1>taskloom profile: {t}</h1>\n",
+        t = escape(title)
+    );
+    write_summary(&mut html, &summary);
+    write_timeline(&mut html, tasks, summary.utilisation.len(), wall_seconds);
+    write_slowest(&mut html, tasks);
+    html.push_str("</body></html>\n");
+    html
+}
+
+fn write_summary(html: &mut String, s: &Summary) {
+    let _ = write!(
+        html,
+        "<h2>Summary</h2>\n<table id=\"summary\">\
+         <tr><th>tasks</th><td>{}</td></tr>\
+         <tr><th>wall seconds</th><td>{:.3}</td></tr>\
+         <tr><th>summed task seconds</th><td>{:.3}</td></tr>\
+         <tr><th>achieved speed-up (task seconds / wall)</th><td>{:.2}</td></tr>",
+        s.tasks, s.wall_seconds, s.task_seconds, s.speedup
+    );
+    for (w, u) in s.utilisation.iter().enumerate() {
+        let _ = write!(
+            html,
+            "<tr><th>worker {w} utilisation</th><td>{:.0}%</td></tr>",
+            u * 100.0
+        );
+    }
+    html.push_str("</table>\n");
+}
+
+fn write_timeline(html: &mut String, tasks: &[TimedTask], workers: usize, wall_seconds: f64) {
+    const WIDTH: f64 = 1000.0;
+    const LANE: f64 = 28.0;
+    const LEFT: f64 = 90.0;
+    let span = tasks
+        .iter()
+        .map(|t| t.end_s)
+        .fold(wall_seconds, f64::max)
+        .max(1e-9);
+    let x = |s: f64| LEFT + s / span * WIDTH;
+    let height = workers as f64 * LANE + 30.0;
+    let _ = write!(
+        html,
+        "<h2>Timeline</h2>\n<p>{}</p>\n<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" \
+         width=\"{w}\" height=\"{height}\" viewBox=\"0 0 {w} {height}\">\n",
+        if tasks.len() > MAX_BARS {
+            format!(
+                "{} tasks: each lane shows how busy its worker was over time (hover for counts).",
+                tasks.len()
+            )
+        } else {
+            "One bar per task; hover for key, op, start and duration.".to_string()
+        },
+        w = LEFT + WIDTH + 10.0,
+    );
+    for w in 0..workers {
+        let y = w as f64 * LANE + 4.0;
+        let _ = writeln!(
+            html,
+            "<g class=\"lane\" data-worker=\"{w}\"><text x=\"4\" y=\"{:.1}\">worker {w}</text>\
+             <rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{WIDTH}\" height=\"{:.1}\" fill=\"#f6f6f6\"/></g>",
+            y + LANE * 0.6,
+            LANE - 6.0
+        );
+    }
+    if tasks.len() <= MAX_BARS {
+        for t in tasks {
+            let y = t.worker as f64 * LANE + 4.0;
+            let width = (x(t.end_s) - x(t.start_s)).max(0.5);
+            let _ = writeln!(
+                html,
+                "<rect class=\"task\" x=\"{:.2}\" y=\"{y:.1}\" width=\"{width:.2}\" height=\"{:.1}\" fill=\"{}\">\
+                 <title>{} ({}) start {:.6} s, {:.6} s</title></rect>",
+                x(t.start_s),
+                LANE - 6.0,
+                colour(&t.op),
+                escape(&t.key),
+                escape(&t.op),
+                t.start_s,
+                t.seconds()
+            );
+        }
+    } else {
+        write_occupancy(html, tasks, workers, span, x, LANE);
+    }
+    let _ = writeln!(
+        html,
+        "<text x=\"{LEFT}\" y=\"{:.1}\">0 s</text><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{span:.3} s</text>\n</svg>",
+        height - 6.0,
+        LEFT + WIDTH,
+        height - 6.0
+    );
+}
+
+/// Per lane and time bucket, the fraction of the bucket its worker was busy.
+fn write_occupancy(
+    html: &mut String,
+    tasks: &[TimedTask],
+    workers: usize,
+    span: f64,
+    x: impl Fn(f64) -> f64,
+    lane: f64,
+) {
+    let bucket = span / BUCKETS as f64;
+    let mut busy = vec![vec![0.0f64; BUCKETS]; workers];
+    let mut count = vec![vec![0usize; BUCKETS]; workers];
+    for t in tasks {
+        let Some(row) = busy.get_mut(t.worker as usize) else {
+            continue;
+        };
+        let first = ((t.start_s / bucket) as usize).min(BUCKETS - 1);
+        let last = ((t.end_s / bucket) as usize).min(BUCKETS - 1);
+        count[t.worker as usize][first] += 1;
+        for (b, cell) in row.iter_mut().enumerate().take(last + 1).skip(first) {
+            let lo = (b as f64 * bucket).max(t.start_s);
+            let hi = ((b + 1) as f64 * bucket).min(t.end_s);
+            *cell += (hi - lo).max(0.0);
+        }
+    }
+    for (w, row) in busy.iter().enumerate() {
+        let y = w as f64 * lane + 4.0;
+        for (b, &seconds) in row.iter().enumerate() {
+            let fraction = (seconds / bucket).min(1.0);
+            if fraction <= 0.0 {
+                continue;
+            }
+            let _ = writeln!(
+                html,
+                "<rect class=\"busy\" x=\"{:.2}\" y=\"{y:.1}\" width=\"{:.2}\" height=\"{:.1}\" fill=\"#3b7dd8\" \
+                 fill-opacity=\"{fraction:.2}\"><title>{} tasks started, {:.0}% busy</title></rect>",
+                x(b as f64 * bucket),
+                (x((b + 1) as f64 * bucket) - x(b as f64 * bucket)).max(0.5),
+                lane - 6.0,
+                count[w][b],
+                fraction * 100.0
+            );
+        }
+    }
+}
+
+fn write_slowest(html: &mut String, tasks: &[TimedTask]) {
+    let mut order: Vec<&TimedTask> = tasks.iter().collect();
+    order.sort_by(|a, b| b.seconds().total_cmp(&a.seconds()));
+    html.push_str("<h2>Slowest tasks</h2>\n<table id=\"slowest\"><tr><th>key</th><th>op</th><th>worker</th><th>start s</th><th>seconds</th></tr>\n");
+    for t in order.into_iter().take(SLOWEST) {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.6}</td><td>{:.6}</td></tr>",
+            escape(&t.key),
+            escape(&t.op),
+            t.worker,
+            t.start_s,
+            t.seconds()
+        );
+    }
+    html.push_str("</table>\n");
+}
+
+/// A stable colour per op, so that the same op looks the same across lanes.
+fn colour(op: &str) -> String {
+    let hash = op
+        .bytes()
+        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    format!("hsl({}, 55%, 55%)", hash % 360)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(key: &str, worker: u32, start_s: f64, end_s: f64) -> TimedTask {
+        TimedTask {
+            key: key.into(),
+            op: "busy".into(),
+            worker,
+            start_s,
+            end_s,
+        }
+    }
+
+    #[test]
+    fn the_summary_adds_up() {
+        let tasks = [
+            task("a", 0, 0.0, 1.0),
+            task("b", 1, 0.0, 0.5),
+            task("c", 1, 0.5, 1.0),
+        ];
+        let s = summarise(&tasks, 2, 1.0);
+        assert_eq!(s.tasks, 3);
+        assert!((s.task_seconds - 2.0).abs() < 1e-12);
+        assert!((s.speedup - 2.0).abs() < 1e-12);
+        assert_eq!(s.utilisation, vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn a_small_run_draws_one_bar_per_task_in_its_lane() {
+        let tasks = [task("a<1>", 0, 0.0, 0.2), task("b", 1, 0.1, 0.3)];
+        let html = profile_html("g.tl", &tasks, 2, 0.3);
+        assert_eq!(html.matches("class=\"task\"").count(), 2);
+        assert_eq!(html.matches("class=\"lane\"").count(), 2);
+        assert!(html.contains("a&lt;1&gt; (busy)"), "keys are escaped");
+        assert!(!html.contains("<script"), "self-contained, no script");
+    }
+
+    #[test]
+    fn a_huge_run_draws_occupancy_not_bars() {
+        let tasks: Vec<TimedTask> = (0..20_000)
+            .map(|i| {
+                task(
+                    &format!("t{i}"),
+                    (i % 2) as u32,
+                    i as f64 * 1e-4,
+                    (i + 1) as f64 * 1e-4,
+                )
+            })
+            .collect();
+        let html = profile_html("big", &tasks, 2, 2.0);
+        assert_eq!(html.matches("class=\"task\"").count(), 0);
+        assert!(html.matches("class=\"busy\"").count() <= 2 * BUCKETS);
+        assert!(html.len() < 400_000, "{} bytes", html.len());
+    }
+
+    #[test]
+    fn the_chrome_trace_has_one_complete_event_per_task() {
+        let trace: serde_json::Value =
+            serde_json::from_str(&chrome_trace(&[task("a", 1, 0.5, 0.75)])).unwrap();
+        let e = &trace["traceEvents"][0];
+        assert_eq!((e["ph"].as_str(), e["tid"].as_u64()), (Some("X"), Some(1)));
+        assert_eq!(
+            (e["ts"].as_f64(), e["dur"].as_f64()),
+            (Some(500_000.0), Some(250_000.0))
+        );
+    }
+}
