@@ -72,17 +72,22 @@ fn map_unordered_yields_every_index_once() {
 
 #[test]
 fn uneven_items_finish_out_of_order_under_dynamic_chunks() {
-    let pool = Pool::threads(2);
-    // Item 0 sleeps; the quick ones finish first.
-    let order: Vec<usize> = pool
-        .map_unordered("sleep", [200i64, 0, 0, 0], Chunking::Dynamic(1))
-        .unwrap()
-        .map(|(i, r)| {
-            assert!(r.is_ok());
-            i
-        })
-        .collect();
-    assert_eq!(order.last(), Some(&0), "{order:?}");
+    // Item 0 sleeps; the quick ones finish first, on the other worker, on both kinds.
+    let threads = Pool::threads(2);
+    let procs = processes(2);
+    for results in [
+        threads.map_unordered("sleep", [300i64, 0, 0, 0], Chunking::Dynamic(1)),
+        procs.map_unordered("sleep", [300i64, 0, 0, 0], Chunking::Dynamic(1)),
+    ] {
+        let order: Vec<usize> = results
+            .unwrap()
+            .map(|(i, r)| {
+                assert!(r.is_ok());
+                i
+            })
+            .collect();
+        assert_eq!(order.last(), Some(&0), "{order:?}");
+    }
 }
 
 #[test]

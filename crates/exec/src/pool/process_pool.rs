@@ -32,9 +32,9 @@ use crate::process::protocol::{MapRef, ProgramRef, Reply, WORKER_ENV};
 /// waits for the driver between chunks.
 const IN_FLIGHT: usize = 2;
 
-/// Chunks a worker may hold while many are still queued: more messages in flight
-/// hide the per-message round trip of small chunks. Near the end of a map the depth
-/// falls back to `IN_FLIGHT`, so that no worker sits on chunks another could run.
+/// Chunks a worker may hold while many shared chunks are still queued: more messages
+/// in flight hide the per-message round trip of small chunks. Near the end of a map
+/// the depth falls to one, so that no worker sits on a chunk another could run now.
 const IN_FLIGHT_DEEP: usize = 4;
 
 /// How long a new worker may take to start serving.
@@ -248,17 +248,28 @@ impl Driver {
             return;
         };
         let mut sent_any = false;
-        let depth = if self.queues.shared_len() > IN_FLIGHT_DEEP * self.slots.len() {
-            IN_FLIGHT_DEEP
-        } else {
-            IN_FLIGHT
-        };
-        for round in 1..=depth {
+        let workers = self.slots.len();
+        for round in 1..=IN_FLIGHT_DEEP {
             for (s, slot) in self.slots.iter_mut().enumerate() {
                 let Some(worker) = slot.worker else {
                     continue;
                 };
                 if slot.sent.len() >= round {
+                    continue;
+                }
+                // Chunks dealt to this worker are its own anyway: queue two. Shared
+                // chunks: deep while many wait, one at a time at the end, so that
+                // the last ones go to whichever worker is idle first.
+                let limit = if self.queues.has_own(s) {
+                    IN_FLIGHT
+                } else {
+                    match self.queues.shared_len() {
+                        n if n > IN_FLIGHT_DEEP * workers => IN_FLIGHT_DEEP,
+                        n if n > workers => IN_FLIGHT,
+                        _ => 1,
+                    }
+                };
+                if round > limit {
                     continue;
                 }
                 let Some(chunk) = self.queues.next(s) else {

@@ -52,6 +52,11 @@ impl Queues {
             .or_else(|| self.shared.pop_front())
     }
 
+    /// Whether chunks were dealt to `worker` and wait for it.
+    pub fn has_own(&self, worker: usize) -> bool {
+        !self.own[worker].is_empty()
+    }
+
     /// How many chunks wait in the shared queue.
     pub fn shared_len(&self) -> usize {
         self.shared.len()
