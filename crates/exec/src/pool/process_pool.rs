@@ -207,7 +207,24 @@ struct Driver {
     next_batch: u64,
 }
 
+impl Drop for Driver {
+    /// However the driver ends (even by a panic), no worker outlives it.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            pool.shutdown(true);
+        }
+    }
+}
+
 impl Driver {
+    /// The slot `worker` fills, if it is one of ours.
+    fn slot(&self, worker: WorkerId) -> Option<usize> {
+        self.slot_of
+            .get(worker.0 as usize)
+            .copied()
+            .filter(|&s| s < self.slots.len())
+    }
+
     fn run(&mut self, inbox: &mpsc::Receiver<Msg>) {
         loop {
             self.feed();
@@ -221,7 +238,7 @@ impl Driver {
                 }
                 Msg::Worker(worker, Incoming::Gone { garbage }) => self.lost(worker, garbage),
                 Msg::Worker(worker, Incoming::Reply(Reply::Loaded)) => {
-                    if let Some(&s) = self.slot_of.get(worker.0 as usize) {
+                    if let Some(s) = self.slot(worker) {
                         self.slots[s].loaded = true;
                     }
                 }
@@ -298,7 +315,7 @@ impl Driver {
     }
 
     fn finished(&mut self, worker: WorkerId, batch: u64, results: Vec<Result<Value, String>>) {
-        let Some(&s) = self.slot_of.get(worker.0 as usize) else {
+        let Some(s) = self.slot(worker) else {
             return;
         };
         let slot = &mut self.slots[s];
@@ -333,10 +350,10 @@ impl Driver {
     /// A worker's output ended: it died. The chunk it was running fails with the
     /// cause; the ones queued behind it go back to its slot, which a new worker fills.
     fn lost(&mut self, worker: WorkerId, garbage: Option<String>) {
-        let Some(pool) = self.pool.as_mut() else {
+        let Some(s) = self.slot(worker) else {
             return;
         };
-        let Some(&s) = self.slot_of.get(worker.0 as usize) else {
+        let Some(pool) = self.pool.as_mut() else {
             return;
         };
         let exit = pool.reap(worker);
