@@ -7,7 +7,7 @@ use super::{ExecOptions, GraphFile, Outcome};
 use taskloom::exec::{Progress, Trace};
 use taskloom::graph::Graph;
 use taskloom::Error;
-use taskloom_analysis::timeline::{self, TimedTask};
+use taskloom_analysis::timeline;
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -72,28 +72,18 @@ fn write_timeline(
     trace: &Trace,
     wall_seconds: f64,
 ) -> Result<(), Error> {
-    let tasks: Vec<TimedTask> = trace
-        .spans()
-        .into_iter()
-        .map(|s| TimedTask {
-            key: graph.name(s.key).to_string(),
-            op: graph.describe(s.key),
-            worker: s.worker,
-            start_s: s.start_ns as f64 * 1e-9,
-            end_s: s.end_ns as f64 * 1e-9,
-        })
-        .collect();
+    let spans = trace.take_spans();
     if let Some(path) = &args.trace {
-        super::write_file(path, timeline::chrome_trace(&tasks).as_bytes())?;
+        super::write_file(path, timeline::chrome_trace(graph, &spans).as_bytes())?;
     }
     if let Some(path) = &args.profile {
-        let workers = tasks
+        let workers = spans
             .iter()
             .map(|t| t.worker as usize + 1)
             .max()
             .unwrap_or(1);
         let title = args.graph.file.display().to_string();
-        let html = timeline::profile_html(&title, &tasks, workers, wall_seconds);
+        let html = timeline::profile_html(&title, graph, &spans, workers, wall_seconds);
         super::write_file(path, html.as_bytes())?;
     }
     Ok(())

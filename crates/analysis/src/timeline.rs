@@ -7,33 +7,28 @@
 use std::fmt::Write;
 
 use serde_json::json;
+use taskloom_exec::Span;
+use taskloom_graph::Graph;
 
 use crate::dag_svg::escape;
 
-/// One task's run, as the profile shows it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TimedTask {
-    pub key: String,
-    pub op: String,
-    pub worker: u32,
-    pub start_s: f64,
-    pub end_s: f64,
+/// Seconds from nanoseconds.
+fn s(ns: u64) -> f64 {
+    ns as f64 * 1e-9
 }
 
-impl TimedTask {
-    fn seconds(&self) -> f64 {
-        (self.end_s - self.start_s).max(0.0)
-    }
+fn seconds(span: &Span) -> f64 {
+    s(span.end_ns.saturating_sub(span.start_ns))
 }
 
 /// The Chrome trace event format: one complete ("X") event per task, times in µs.
-pub fn chrome_trace(tasks: &[TimedTask]) -> String {
-    let events: Vec<serde_json::Value> = tasks
+pub fn chrome_trace(graph: &Graph, spans: &[Span]) -> String {
+    let events: Vec<serde_json::Value> = spans
         .iter()
         .map(|t| {
             json!({
-                "name": t.key, "cat": t.op, "ph": "X", "pid": 1, "tid": t.worker,
-                "ts": t.start_s * 1e6, "dur": t.seconds() * 1e6,
+                "name": graph.name(t.key), "cat": graph.label(t.key), "ph": "X", "pid": 1,
+                "tid": t.worker, "ts": s(t.start_ns) * 1e6, "dur": seconds(t) * 1e6,
             })
         })
         .collect();
@@ -52,18 +47,18 @@ pub struct Summary {
     pub speedup: f64,
 }
 
-/// Sums up `tasks` run by `workers` workers in `wall_seconds`.
-pub fn summarise(tasks: &[TimedTask], workers: usize, wall_seconds: f64) -> Summary {
+/// Sums up `spans` run by `workers` workers in `wall_seconds`.
+pub fn summarise(spans: &[Span], workers: usize, wall_seconds: f64) -> Summary {
     let mut busy = vec![0.0; workers.max(1)];
-    for t in tasks {
+    for t in spans {
         if let Some(b) = busy.get_mut(t.worker as usize) {
-            *b += t.seconds();
+            *b += seconds(t);
         }
     }
     let task_seconds: f64 = busy.iter().sum();
     let wall = wall_seconds.max(f64::MIN_POSITIVE);
     Summary {
-        tasks: tasks.len(),
+        tasks: spans.len(),
         wall_seconds,
         task_seconds,
         utilisation: busy.iter().map(|b| b / wall).collect(),
@@ -76,9 +71,15 @@ pub const MAX_BARS: usize = 5_000;
 const BUCKETS: usize = 600;
 const SLOWEST: usize = 20;
 
-/// The HTML profile of a run titled `title`.
-pub fn profile_html(title: &str, tasks: &[TimedTask], workers: usize, wall_seconds: f64) -> String {
-    let summary = summarise(tasks, workers, wall_seconds);
+/// The HTML profile of a run of `graph` titled `title`.
+pub fn profile_html(
+    title: &str,
+    graph: &Graph,
+    spans: &[Span],
+    workers: usize,
+    wall_seconds: f64,
+) -> String {
+    let summary = summarise(spans, workers, wall_seconds);
     let mut html = String::new();
     let _ = write!(
         html,
@@ -90,8 +91,14 @@ pub fn profile_html(title: &str, tasks: &[TimedTask], workers: usize, wall_secon
         t = escape(title)
     );
     write_summary(&mut html, &summary);
-    write_timeline(&mut html, tasks, summary.utilisation.len(), wall_seconds);
-    write_slowest(&mut html, tasks);
+    write_timeline(
+        &mut html,
+        graph,
+        spans,
+        summary.utilisation.len(),
+        wall_seconds,
+    );
+    write_slowest(&mut html, graph, spans);
     html.push_str("</body></html>\n");
     html
 }
@@ -116,13 +123,19 @@ fn write_summary(html: &mut String, s: &Summary) {
     html.push_str("</table>\n");
 }
 
-fn write_timeline(html: &mut String, tasks: &[TimedTask], workers: usize, wall_seconds: f64) {
+fn write_timeline(
+    html: &mut String,
+    graph: &Graph,
+    tasks: &[Span],
+    workers: usize,
+    wall_seconds: f64,
+) {
     const WIDTH: f64 = 1000.0;
     const LANE: f64 = 28.0;
     const LEFT: f64 = 90.0;
     let span = tasks
         .iter()
-        .map(|t| t.end_s)
+        .map(|t| s(t.end_ns))
         .fold(wall_seconds, f64::max)
         .max(1e-9);
     let x = |s: f64| LEFT + s / span * WIDTH;
@@ -154,18 +167,19 @@ fn write_timeline(html: &mut String, tasks: &[TimedTask], workers: usize, wall_s
     if tasks.len() <= MAX_BARS {
         for t in tasks {
             let y = t.worker as f64 * LANE + 4.0;
-            let width = (x(t.end_s) - x(t.start_s)).max(0.5);
+            let width = (x(s(t.end_ns)) - x(s(t.start_ns))).max(0.5);
             let _ = writeln!(
                 html,
-                "<rect class=\"task\" x=\"{:.2}\" y=\"{y:.1}\" width=\"{width:.2}\" height=\"{:.1}\" fill=\"{}\">\
+                "<rect class=\"task\" x=\"{:.2}\" y=\"{y:.1}\" width=\"{width:.2}\" height=\"{:.1}\" fill=\"{}\" \
+                 stroke=\"#fff\" stroke-width=\"0.75\">\
                  <title>{} ({}) start {:.6} s, {:.6} s</title></rect>",
-                x(t.start_s),
+                x(s(t.start_ns)),
                 LANE - 6.0,
-                colour(&t.op),
-                escape(&t.key),
-                escape(&t.op),
-                t.start_s,
-                t.seconds()
+                colour(graph.label(t.key)),
+                escape(graph.name(t.key)),
+                escape(graph.label(t.key)),
+                s(t.start_ns),
+                seconds(t)
             );
         }
     } else {
@@ -183,7 +197,7 @@ fn write_timeline(html: &mut String, tasks: &[TimedTask], workers: usize, wall_s
 /// Per lane and time bucket, the fraction of the bucket its worker was busy.
 fn write_occupancy(
     html: &mut String,
-    tasks: &[TimedTask],
+    tasks: &[Span],
     workers: usize,
     span: f64,
     x: impl Fn(f64) -> f64,
@@ -196,12 +210,13 @@ fn write_occupancy(
         let Some(row) = busy.get_mut(t.worker as usize) else {
             continue;
         };
-        let first = ((t.start_s / bucket) as usize).min(BUCKETS - 1);
-        let last = ((t.end_s / bucket) as usize).min(BUCKETS - 1);
+        let (start, end) = (s(t.start_ns), s(t.end_ns));
+        let first = ((start / bucket) as usize).min(BUCKETS - 1);
+        let last = ((end / bucket) as usize).min(BUCKETS - 1);
         count[t.worker as usize][first] += 1;
         for (b, cell) in row.iter_mut().enumerate().take(last + 1).skip(first) {
-            let lo = (b as f64 * bucket).max(t.start_s);
-            let hi = ((b + 1) as f64 * bucket).min(t.end_s);
+            let lo = (b as f64 * bucket).max(start);
+            let hi = ((b + 1) as f64 * bucket).min(end);
             *cell += (hi - lo).max(0.0);
         }
     }
@@ -226,19 +241,19 @@ fn write_occupancy(
     }
 }
 
-fn write_slowest(html: &mut String, tasks: &[TimedTask]) {
-    let mut order: Vec<&TimedTask> = tasks.iter().collect();
-    order.sort_by(|a, b| b.seconds().total_cmp(&a.seconds()));
+fn write_slowest(html: &mut String, graph: &Graph, tasks: &[Span]) {
+    let mut order: Vec<&Span> = tasks.iter().collect();
+    order.sort_by_key(|t| std::cmp::Reverse(t.end_ns.saturating_sub(t.start_ns)));
     html.push_str("<h2>Slowest tasks</h2>\n<table id=\"slowest\"><tr><th>key</th><th>op</th><th>worker</th><th>start s</th><th>seconds</th></tr>\n");
     for t in order.into_iter().take(SLOWEST) {
         let _ = writeln!(
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.6}</td><td>{:.6}</td></tr>",
-            escape(&t.key),
-            escape(&t.op),
+            escape(graph.name(t.key)),
+            escape(graph.label(t.key)),
             t.worker,
-            t.start_s,
-            t.seconds()
+            s(t.start_ns),
+            seconds(t)
         );
     }
     html.push_str("</table>\n");
@@ -255,54 +270,65 @@ fn colour(op: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use taskloom_graph::{parse, KeyId};
 
-    fn task(key: &str, worker: u32, start_s: f64, end_s: f64) -> TimedTask {
-        TimedTask {
-            key: key.into(),
-            op: "busy".into(),
+    /// `a<1>` (to check escaping), then `t0`, `t1`, ... (JSON: any string is a key).
+    fn graph(keys: usize) -> Graph {
+        let tasks: String = (0..keys)
+            .map(|i| format!(", \"t{i}\": {{\"op\": \"busy\", \"args\": [1, {i}]}}"))
+            .collect();
+        parse(&format!(
+            "{{\"a<1>\": {{\"op\": \"inc\", \"args\": [1]}}{tasks}}}"
+        ))
+        .unwrap()
+    }
+
+    fn span(key: u32, worker: u32, start_s: f64, end_s: f64) -> Span {
+        Span {
+            key: KeyId(key),
             worker,
-            start_s,
-            end_s,
+            start_ns: (start_s * 1e9) as u64,
+            end_ns: (end_s * 1e9) as u64,
         }
     }
 
     #[test]
     fn the_summary_adds_up() {
-        let tasks = [
-            task("a", 0, 0.0, 1.0),
-            task("b", 1, 0.0, 0.5),
-            task("c", 1, 0.5, 1.0),
+        let spans = [
+            span(0, 0, 0.0, 1.0),
+            span(1, 1, 0.0, 0.5),
+            span(2, 1, 0.5, 1.0),
         ];
-        let s = summarise(&tasks, 2, 1.0);
+        let s = summarise(&spans, 2, 1.0);
         assert_eq!(s.tasks, 3);
-        assert!((s.task_seconds - 2.0).abs() < 1e-12);
-        assert!((s.speedup - 2.0).abs() < 1e-12);
+        assert!((s.task_seconds - 2.0).abs() < 1e-9);
+        assert!((s.speedup - 2.0).abs() < 1e-9);
         assert_eq!(s.utilisation, vec![1.0, 1.0]);
     }
 
     #[test]
     fn a_small_run_draws_one_bar_per_task_in_its_lane() {
-        let tasks = [task("a<1>", 0, 0.0, 0.2), task("b", 1, 0.1, 0.3)];
-        let html = profile_html("g.tl", &tasks, 2, 0.3);
+        let g = graph(1);
+        let html = profile_html(
+            "g.tl",
+            &g,
+            &[span(0, 0, 0.0, 0.2), span(1, 1, 0.1, 0.3)],
+            2,
+            0.3,
+        );
         assert_eq!(html.matches("class=\"task\"").count(), 2);
         assert_eq!(html.matches("class=\"lane\"").count(), 2);
-        assert!(html.contains("a&lt;1&gt; (busy)"), "keys are escaped");
+        assert!(html.contains("a&lt;1&gt; (inc)"), "keys are escaped");
         assert!(!html.contains("<script"), "self-contained, no script");
     }
 
     #[test]
     fn a_huge_run_draws_occupancy_not_bars() {
-        let tasks: Vec<TimedTask> = (0..20_000)
-            .map(|i| {
-                task(
-                    &format!("t{i}"),
-                    (i % 2) as u32,
-                    i as f64 * 1e-4,
-                    (i + 1) as f64 * 1e-4,
-                )
-            })
+        let g = graph(20_000);
+        let spans: Vec<Span> = (0..20_000u32)
+            .map(|i| span(i + 1, i % 2, i as f64 * 1e-4, (i + 1) as f64 * 1e-4))
             .collect();
-        let html = profile_html("big", &tasks, 2, 2.0);
+        let html = profile_html("big", &g, &spans, 2, 2.0);
         assert_eq!(html.matches("class=\"task\"").count(), 0);
         assert!(html.matches("class=\"busy\"").count() <= 2 * BUCKETS);
         assert!(html.len() < 400_000, "{} bytes", html.len());
@@ -310,10 +336,15 @@ mod tests {
 
     #[test]
     fn the_chrome_trace_has_one_complete_event_per_task() {
+        let g = graph(1);
         let trace: serde_json::Value =
-            serde_json::from_str(&chrome_trace(&[task("a", 1, 0.5, 0.75)])).unwrap();
+            serde_json::from_str(&chrome_trace(&g, &[span(1, 1, 0.5, 0.75)])).unwrap();
         let e = &trace["traceEvents"][0];
         assert_eq!((e["ph"].as_str(), e["tid"].as_u64()), (Some("X"), Some(1)));
+        assert_eq!(
+            (e["name"].as_str(), e["cat"].as_str()),
+            (Some("t0"), Some("busy"))
+        );
         assert_eq!(
             (e["ts"].as_f64(), e["dur"].as_f64()),
             (Some(500_000.0), Some(250_000.0))

@@ -40,7 +40,7 @@ impl Executor for Sync {
     fn run(&self, plan: Arc<Plan>) -> Result<Vec<Value>, RunError> {
         let slots = Slots::new(&plan);
         let mut count = LocalCount::new(self.progress.as_ref(), 1);
-        let mut spans = LocalSpans::new(self.trace.as_ref(), 0);
+        let mut spans = LocalSpans::new(self.trace.as_ref(), 0, plan.len());
         // The priority order is topological, so each task's inputs are ready in turn.
         for &key in plan.order() {
             let start = spans.start();

@@ -187,7 +187,9 @@ impl Shared {
         let mut ready = Vec::new();
         let mut next = None;
         let mut count = LocalCount::new(self.progress.as_ref(), self.plan.len());
-        let mut spans = LocalSpans::new(self.trace.as_ref(), me);
+        let workers = self.stealers.len();
+        let expected = self.plan.len().div_ceil(workers) + self.plan.len() / 8;
+        let mut spans = LocalSpans::new(self.trace.as_ref(), me, expected);
         loop {
             let key = match next.take() {
                 Some(key) => key,

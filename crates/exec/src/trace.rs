@@ -60,16 +60,10 @@ impl Trace {
         monotonic.saturating_sub(self.0.epoch)
     }
 
-    /// The spans recorded so far, by start time.
-    pub fn spans(&self) -> Vec<Span> {
-        let mut spans = self
-            .0
-            .spans
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        spans.sort_unstable_by_key(|s| (s.start_ns, s.worker));
-        spans
+    /// The spans recorded so far (moved out: the trace is empty afterwards), each
+    /// worker's in the order it ran them.
+    pub fn take_spans(&self) -> Vec<Span> {
+        std::mem::take(&mut *self.0.spans.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub(crate) fn extend(&self, spans: &mut Vec<Span>) {
@@ -95,11 +89,12 @@ pub(crate) struct LocalSpans<'a> {
 }
 
 impl<'a> LocalSpans<'a> {
-    pub fn new(trace: Option<&'a Trace>, worker: usize) -> Self {
+    /// Spans for `worker`, with room for `expected` of them.
+    pub fn new(trace: Option<&'a Trace>, worker: usize, expected: usize) -> Self {
         LocalSpans {
             trace,
             worker: worker as u32,
-            spans: Vec::new(),
+            spans: Vec::with_capacity(if trace.is_some() { expected } else { 0 }),
         }
     }
 
