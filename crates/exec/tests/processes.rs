@@ -54,3 +54,38 @@ fn a_reduction_moves_only_what_its_worker_lacks() {
     assert!(moved > 0, "the other worker's results had to move");
     assert!(moved < 64 * 64, "moved {moved} bytes for 64 small ints");
 }
+
+#[test]
+fn a_worker_that_writes_garbage_fails_the_run_at_once_and_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("fake-worker");
+    let pid_file = dir.path().join("pid");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho $$ > {}\nprintf 'garbage!'\nexec sleep 30\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let graph = parse("a = inc(1)\n").unwrap();
+    let ops = validate(&graph, &Registry::builtins()).unwrap();
+    let a = graph.key("a").unwrap();
+    let plan = Arc::new(Plan::new(Arc::new(graph), ops, vec![a]));
+    let started = std::time::Instant::now();
+    let err = Processes::new(1).executable(&fake).run(plan).unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "no hang"
+    );
+    assert!(err.to_string().contains("unreadable message"), "{err}");
+    let pid = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the fake worker was killed and reaped"
+    );
+}

@@ -108,6 +108,8 @@ impl Pool {
     pub fn reap(&mut self, worker: WorkerId) -> String {
         let w = &mut self.workers[worker.0 as usize];
         w.alive = false;
+        // A worker that wrote garbage may still be running: end it before waiting.
+        let _ = w.child.kill();
         match w.child.wait() {
             Ok(status) => describe_exit(status),
             Err(e) => format!("could not be waited for ({e})"),

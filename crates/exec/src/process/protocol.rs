@@ -108,6 +108,9 @@ impl Serialize for MapRef<'_> {
     }
 }
 
+/// The largest message either side accepts: 1 GiB.
+pub const MAX_MESSAGE: usize = 1 << 30;
+
 /// Writes one framed message; returns its size in bytes.
 pub fn send<T: Serialize + ?Sized>(out: &mut impl Write, message: &T) -> io::Result<usize> {
     let bytes = postcard::to_stdvec(message).map_err(io::Error::other)?;
@@ -147,7 +150,15 @@ pub fn receive<T: for<'de> Deserialize<'de>>(
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e),
     }
-    buf.resize(u32::from_le_bytes(len) as usize, 0);
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_MESSAGE {
+        // Garbage, not a message: refuse it at once rather than wait for gigabytes.
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a frame of {len} bytes (the limit is {MAX_MESSAGE})"),
+        ));
+    }
+    buf.resize(len, 0);
     input.read_exact(buf)?;
     postcard::from_bytes(buf)
         .map(Some)
