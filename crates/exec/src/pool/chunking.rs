@@ -11,6 +11,10 @@
 use crate::pool::error::PoolError;
 
 /// How `map` cuts its items into chunks and hands them out.
+///
+/// `multiprocessing`'s `chunksize=k` is `Dynamic(k)` here (its workers pull chunks
+/// from one queue); `Fixed(k)` is the static schedule it has no name for, kept apart
+/// so that the difference can be seen and measured (`examples/pool_chunking.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Chunking {
     /// Chunks of `k` items dealt round-robin to the workers up front (static
