@@ -212,3 +212,14 @@ fn a_malformed_task_timeout_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("soon"), "{stderr}");
 }
+
+#[test]
+fn dependents_queued_behind_a_failed_task_run_again_after_its_retry() {
+    // On one worker, `b` and `c` are queued behind `a` (pipelining); `a` fails once, so
+    // they find no input and are skipped, then run after `a`'s retry succeeds.
+    let flaky = "a = list(shell(\"test -e {DIR}/m || { touch {DIR}/m; exit 1; }\"), 1)\n\
+                 b = inc(getitem(a, 1))\nc = inc(b)\n";
+    let (code, stdout, stderr) =
+        run_processes(flaky, &["--get", "c", "--retries", "1", "--workers", "1"]);
+    assert_eq!((code, stdout.as_str()), (0, "3\n"), "{stderr}");
+}

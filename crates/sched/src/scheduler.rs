@@ -374,21 +374,56 @@ impl Scheduler {
                 return;
             };
             self.ready.pop();
-            let inputs = self.plan.graph().dependencies(key).iter().copied();
-            let inputs: Vec<(KeyId, WorkerId)> = inputs
-                .filter(|d| !self.holders[d.index()].contains(&worker))
-                .map(|d| (d, self.holders[d.index()][0]))
-                .collect();
-            for &(d, _) in &inputs {
-                self.holders[d.index()].push(worker);
+            self.start(key, worker, out);
+            self.pipeline(key, worker, out);
+        }
+    }
+
+    /// Gives `key` to `worker`, with the finished inputs it lacks. Inputs still queued
+    /// on `worker` itself (pipelined) are made there first.
+    fn start(&mut self, key: KeyId, worker: WorkerId, out: &mut Vec<Decision>) {
+        let deps = self.plan.graph().dependencies(key).iter().copied();
+        let inputs: Vec<(KeyId, WorkerId)> = deps
+            .filter(|d| self.state[d.index()] == State::Done)
+            .filter(|d| !self.holders[d.index()].contains(&worker))
+            .map(|d| (d, self.holders[d.index()][0]))
+            .collect();
+        for &(d, _) in &inputs {
+            self.holders[d.index()].push(worker);
+        }
+        self.state[key.index()] = State::Running(worker);
+        self.workers[worker.0 as usize].running.push(key);
+        out.push(Decision::Run {
+            key,
+            worker,
+            inputs,
+        });
+    }
+
+    /// Pipelining: the waiting dependents of `key` whose every other input is done or
+    /// queued on `worker` follow it there at once. A worker runs its tasks in order, so
+    /// their inputs are made before they run, and a chain runs without a round trip to
+    /// the driver per task. (If an input fails instead, its worker skips them and the
+    /// driver sends `Event::Requeue`.)
+    fn pipeline(&mut self, key: KeyId, worker: WorkerId, out: &mut Vec<Decision>) {
+        let plan = Arc::clone(&self.plan);
+        let mut todo = vec![key];
+        while let Some(k) = todo.pop() {
+            for d in plan.dependents(k) {
+                if self.workers[worker.0 as usize].running.len() >= self.slots_per_worker {
+                    return;
+                }
+                let local = |x: &KeyId| {
+                    matches!(self.state[x.index()], State::Done)
+                        || self.state[x.index()] == State::Running(worker)
+                };
+                if self.state[d.index()] == State::Waiting
+                    && plan.graph().dependencies(d).iter().all(local)
+                {
+                    self.start(d, worker, out);
+                    todo.push(d);
+                }
             }
-            self.state[key.index()] = State::Running(worker);
-            self.workers[worker.0 as usize].running.push(key);
-            out.push(Decision::Run {
-                key,
-                worker,
-                inputs,
-            });
         }
     }
 

@@ -81,11 +81,13 @@ impl Sim {
                         );
                         self.held[w].insert(input);
                     }
+                    // Each input is here, or queued here first (pipelining).
                     for dep in self.plan.graph().dependencies(key) {
                         prop_assert!(
-                            self.held[w].contains(dep),
-                            "{:?} runs without {:?}",
+                            self.held[w].contains(dep) || self.queue[w].contains(dep),
+                            "{:?} sent to {:?} without {:?}",
                             key,
+                            worker,
                             dep
                         );
                     }
@@ -129,20 +131,24 @@ impl Sim {
         (!busy.is_empty()).then(|| busy[pick.index(busy.len())])
     }
 
-    /// The oldest task of worker `w` finishes.
+    /// The oldest task of worker `w` runs: it finishes if its inputs are all here, and
+    /// is skipped (requeued) if one is missing, as a real worker does.
     fn finish(&mut self, w: usize) -> Result<(), TestCaseError> {
         let key = self.queue[w].remove(0);
-        self.held[w].insert(key);
-        let mut out = Vec::new();
         let worker = WorkerId(w as u32);
-        self.scheduler.handle(
+        let deps = self.plan.graph().dependencies(key);
+        let event = if deps.iter().all(|d| self.held[w].contains(d)) {
+            self.held[w].insert(key);
             Event::Finished {
                 key,
                 worker,
                 bytes: 8,
-            },
-            &mut out,
-        );
+            }
+        } else {
+            Event::Requeue { key, worker }
+        };
+        let mut out = Vec::new();
+        self.scheduler.handle(event, &mut out);
         self.apply(out)
     }
 

@@ -369,6 +369,10 @@ impl Driver {
                 }
                 Event::Finished { key, worker, bytes }
             }
+            Incoming::Reply(Reply::Skipped { key }) => {
+                self.next_task_starts(worker);
+                Event::Requeue { key, worker }
+            }
             Incoming::Reply(Reply::Failed { key, op, cause }) => {
                 self.next_task_starts(worker);
                 Event::Failed {

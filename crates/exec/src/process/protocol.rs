@@ -70,6 +70,11 @@ pub enum Reply {
         started_ns: u64,
         ended_ns: u64,
     },
+    /// Task `key` did not run: an input it was to find here is not (its producer,
+    /// queued before it, failed). The driver schedules it again.
+    Skipped {
+        key: KeyId,
+    },
     Failed {
         key: KeyId,
         op: String,

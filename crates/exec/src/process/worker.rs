@@ -64,14 +64,19 @@ fn serve_on<R: std::io::Read>(
         match request {
             Request::Run { key, inputs } => {
                 held.extend(inputs);
-                let lookup = |k: KeyId| held.get(&k).cloned().unwrap_or_default();
+                // An input that is not here (its producer failed) must not pass as null.
+                let missing = std::cell::Cell::new(false);
+                let lookup = |k: KeyId| {
+                    held.get(&k).cloned().unwrap_or_else(|| {
+                        missing.set(true);
+                        Value::Null
+                    })
+                };
                 let started_ns = monotonic_ns();
-                let reply = match evaluate_span(
-                    &program.arena,
-                    program.spans[key.index()],
-                    &ops,
-                    &lookup,
-                ) {
+                let result =
+                    evaluate_span(&program.arena, program.spans[key.index()], &ops, &lookup);
+                let reply = match result {
+                    _ if missing.get() => Reply::Skipped { key },
                     Ok(value) => {
                         let bytes = approximate_size(&value);
                         held.insert(key, value);
