@@ -5,6 +5,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use common::marked_processes;
+
+mod common;
 
 /// Runs `taskloom run FILE ARGS --executor processes` with a marker in its environment
 /// (inherited by its workers); returns (exit code, stdout, stderr) once every process
@@ -39,22 +42,6 @@ fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-/// The processes that have `mark` in their environment.
-fn marked_processes(mark: &str) -> Vec<String> {
-    let needle = format!("TASKLOOM_TEST_MARK={mark}");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
-        .filter(|e| {
-            std::fs::read(e.path().join("environ"))
-                .map(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
-                .unwrap_or(false)
-        })
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect()
 }
 
 /// Fails if any process still has `mark` in its environment.

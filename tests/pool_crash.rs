@@ -3,23 +3,10 @@
 //! (A test binary of its own: the environment marker must not reach other tests'
 //! workers.)
 
+use common::marked_processes;
 use taskloom::{Chunking, Pool, PoolError, Value};
 
-/// The processes that have `mark` in their environment. still has `mark` in its environment.
-fn processes_with(mark: &str) -> Vec<String> {
-    let needle = format!("TASKLOOM_TEST_MARK={mark}");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
-        .filter(|e| {
-            std::fs::read(e.path().join("environ"))
-                .map(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
-                .unwrap_or(false)
-        })
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect()
-}
+mod common;
 
 #[test]
 fn a_crash_fails_only_its_chunk_and_the_pool_goes_on_and_leaves_no_process() {
@@ -28,7 +15,7 @@ fn a_crash_fails_only_its_chunk_and_the_pool_goes_on_and_leaves_no_process() {
     let mark = format!("pool-{}", std::process::id());
     std::env::set_var("TASKLOOM_TEST_MARK", &mark);
     let pool = Pool::processes_of(2, Some(env!("CARGO_BIN_EXE_taskloom"))).unwrap();
-    assert_eq!(processes_with(&mark).len(), 2);
+    assert_eq!(marked_processes(&mark).len(), 2);
     // Item 5 kills its worker (the shell's parent) with SIGABRT.
     let items: Vec<String> = (0..10)
         .map(|i| {
@@ -63,10 +50,10 @@ fn a_crash_fails_only_its_chunk_and_the_pool_goes_on_and_leaves_no_process() {
         pool.map("inc", 0..100i64, Chunking::Auto).unwrap().len(),
         100
     );
-    assert_eq!(processes_with(&mark).len(), 2);
+    assert_eq!(marked_processes(&mark).len(), 2);
     drop(pool);
     assert_eq!(
-        processes_with(&mark),
+        marked_processes(&mark),
         Vec::<String>::new(),
         "workers left behind"
     );

@@ -315,3 +315,20 @@ pub fn quoted(text: &str) -> String {
 pub fn touch_command(marker: &Path) -> String {
     quoted(&format!("touch '{}'", marker.display()))
 }
+
+/// The processes that have `TASKLOOM_TEST_MARK=mark` in their environment: how tests
+/// find a run's workers (which inherit it) and check that none outlives the run.
+pub fn marked_processes(mark: &str) -> Vec<String> {
+    let needle = format!("TASKLOOM_TEST_MARK={mark}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter(|e| {
+            std::fs::read(e.path().join("environ"))
+                .map(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect()
+}
