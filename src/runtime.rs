@@ -63,22 +63,6 @@ impl Runtime {
         })
     }
 
-    /// Registers a two-argument op over Rust types.
-    pub fn register_fn2<A, B, R, F>(&mut self, name: &str, f: F) -> &mut Self
-    where
-        A: FromValue,
-        B: FromValue,
-        R: Into<Value>,
-        F: Fn(A, B) -> R + Send + Sync + 'static,
-    {
-        self.register(name, move |args| {
-            taskloom_graph::ops::expect_arity(args, 2, 2)?;
-            let a = A::from_value(args[0].clone()).map_err(taskloom_graph::OpError)?;
-            let b = B::from_value(args[1].clone()).map_err(taskloom_graph::OpError)?;
-            Ok(f(a, b).into())
-        })
-    }
-
     /// The ops graphs may call.
     pub fn registry(&self) -> &Registry {
         &self.registry

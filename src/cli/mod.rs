@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use taskloom::exec::{Progress, Trace};
+use taskloom::exec::Observers;
 use taskloom::graph::{Graph, KeyId};
 use taskloom::{Error, Executor, Processes, Runtime, Sync, Threads};
 
@@ -85,32 +85,21 @@ struct ExecOptions {
 }
 
 impl ExecOptions {
-    /// A runtime with the chosen executor, counting finished tasks on `progress` and
-    /// recording when they ran on `trace`.
-    fn runtime(&self, progress: Option<Progress>, trace: Option<Trace>) -> Runtime {
+    /// A runtime with the chosen executor, reporting to `observers`.
+    fn runtime(&self, observers: Observers) -> Runtime {
         let workers = self.workers.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             |n| n as usize,
         );
-        // Each executor takes the same optional observers.
-        macro_rules! observed {
-            ($executor:expr) => {{
-                let mut executor = $executor;
-                if let Some(p) = progress {
-                    executor = executor.progress(p);
-                }
-                if let Some(t) = trace {
-                    executor = executor.trace(t);
-                }
-                Box::new(executor)
-            }};
-        }
         let executor: Box<dyn Executor + Send + std::marker::Sync> = match self.executor {
-            ExecutorKind::Sync => observed!(Sync::default()),
-            ExecutorKind::Threads => observed!(Threads::new(workers)),
-            ExecutorKind::Processes => observed!(Processes::new(workers)
-                .retries(self.retries)
-                .task_timeout(self.task_timeout)),
+            ExecutorKind::Sync => Box::new(Sync::default().observed(observers)),
+            ExecutorKind::Threads => Box::new(Threads::new(workers).observed(observers)),
+            ExecutorKind::Processes => Box::new(
+                Processes::new(workers)
+                    .retries(self.retries)
+                    .task_timeout(self.task_timeout)
+                    .observed(observers),
+            ),
         };
         Runtime::new().with_boxed_executor(executor)
     }

@@ -4,7 +4,7 @@ use taskloom::graph::Value;
 
 use super::progress::{ProgressFlags, TaskBar};
 use super::{ExecOptions, GraphFile, Outcome};
-use taskloom::exec::{Progress, Trace};
+use taskloom::exec::{Observers, Progress, Trace};
 use taskloom::graph::Graph;
 use taskloom::Error;
 use taskloom_analysis::timeline;
@@ -33,7 +33,10 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> Outcome {
     let progress = args.progress.enabled().then(Progress::new);
     let trace = (args.trace.is_some() || args.profile.is_some()).then(Trace::new);
-    let runtime = args.exec.runtime(progress.clone(), trace.clone());
+    let runtime = args.exec.runtime(Observers {
+        progress: progress.clone(),
+        trace: trace.clone(),
+    });
     let program = runtime.load(&args.graph.file)?;
     let graph = program.graph();
     let targets = args.graph.targets(graph)?;
@@ -59,8 +62,7 @@ pub fn run(args: RunArgs) -> Outcome {
         write_timeline(&args, graph, trace, wall_seconds)?;
     }
     let text = render(&names, &values, args.graph.keys.len() == 1);
-    // The process exits next: freeing a million tasks (or a value nested a million
-    // deep) one by one would only delay it.
+    // The process exits next: freeing a million tasks one by one would only delay it.
     std::mem::forget((program, values));
     Ok(text)
 }

@@ -6,6 +6,7 @@
 
 mod error;
 mod idle;
+mod observe;
 mod pool;
 mod process;
 mod progress;
@@ -21,6 +22,7 @@ use taskloom_graph::Value;
 use taskloom_sched::Plan;
 
 pub use error::RunError;
+pub use observe::Observers;
 pub use pool::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use process::{serve as serve_worker, Processes, WORKER_ENV};
 pub use progress::Progress;

@@ -9,29 +9,23 @@ use taskloom_graph::Value;
 use taskloom_sched::Plan;
 
 use crate::error::RunError;
-use crate::progress::{LocalCount, Progress};
+use crate::observe::Observers;
+use crate::progress::LocalCount;
 use crate::slots::Slots;
 use crate::task::run_task;
-use crate::trace::{LocalSpans, Trace};
+use crate::trace::LocalSpans;
 use crate::Executor;
 
 /// Runs tasks one at a time on the calling thread.
 #[derive(Clone, Debug, Default)]
 pub struct Sync {
-    progress: Option<Progress>,
-    trace: Option<Trace>,
+    observers: Observers,
 }
 
 impl Sync {
-    /// Counts finished tasks on `progress`, for a progress bar.
-    pub fn progress(mut self, progress: Progress) -> Self {
-        self.progress = Some(progress);
-        self
-    }
-
-    /// Records when each task runs on `trace`.
-    pub fn trace(mut self, trace: Trace) -> Self {
-        self.trace = Some(trace);
+    /// Reports finished tasks and task spans to `observers`.
+    pub fn observed(mut self, observers: Observers) -> Self {
+        self.observers = observers;
         self
     }
 }
@@ -39,8 +33,8 @@ impl Sync {
 impl Executor for Sync {
     fn run(&self, plan: Arc<Plan>) -> Result<Vec<Value>, RunError> {
         let slots = Slots::new(&plan);
-        let mut count = LocalCount::new(self.progress.as_ref(), 1);
-        let mut spans = LocalSpans::new(self.trace.as_ref(), 0, plan.len());
+        let mut count = LocalCount::new(self.observers.progress.as_ref(), 1);
+        let mut spans = LocalSpans::new(self.observers.trace.as_ref(), 0, plan.len());
         // The priority order is topological, so each task's inputs are ready in turn.
         for &key in plan.order() {
             let start = spans.start();

@@ -26,10 +26,11 @@ use taskloom_sched::Plan;
 
 use crate::error::RunError;
 use crate::idle::Idle;
-use crate::progress::{LocalCount, Progress};
+use crate::observe::Observers;
+use crate::progress::LocalCount;
 use crate::slots::Slots;
 use crate::task::run_task;
-use crate::trace::{LocalSpans, Trace};
+use crate::trace::LocalSpans;
 use crate::Executor;
 
 /// How many ready sources a worker takes from the shared cursor at once: enough to
@@ -40,8 +41,7 @@ const SOURCE_BATCH: usize = 16;
 #[derive(Clone, Debug)]
 pub struct Threads {
     workers: usize,
-    progress: Option<Progress>,
-    trace: Option<Trace>,
+    observers: Observers,
 }
 
 impl Threads {
@@ -49,20 +49,13 @@ impl Threads {
     pub fn new(workers: usize) -> Self {
         Threads {
             workers: workers.max(1),
-            progress: None,
-            trace: None,
+            observers: Observers::default(),
         }
     }
 
-    /// Records when and where each task runs on `trace`.
-    pub fn trace(mut self, trace: Trace) -> Self {
-        self.trace = Some(trace);
-        self
-    }
-
-    /// Counts finished tasks on `progress`, for a progress bar.
-    pub fn progress(mut self, progress: Progress) -> Self {
-        self.progress = Some(progress);
+    /// Reports finished tasks and task spans to `observers`.
+    pub fn observed(mut self, observers: Observers) -> Self {
+        self.observers = observers;
         self
     }
 
@@ -90,12 +83,7 @@ impl Executor for Threads {
         }
         let locals: Vec<Worker<KeyId>> = (0..self.workers).map(|_| Worker::new_lifo()).collect();
         let stealers = locals.iter().map(Worker::stealer).collect();
-        let shared = Arc::new(Shared::new(
-            plan,
-            stealers,
-            self.progress.clone(),
-            self.trace.clone(),
-        ));
+        let shared = Arc::new(Shared::new(plan, stealers, self.observers.clone()));
         let mut handles = Vec::with_capacity(self.workers);
         for (me, local) in locals.into_iter().enumerate() {
             let worker_shared = Arc::clone(&shared);
@@ -142,17 +130,11 @@ struct Shared {
     failure: Mutex<Option<RunError>>,
     idle: Idle,
     ended: (Mutex<bool>, Condvar),
-    progress: Option<Progress>,
-    trace: Option<Trace>,
+    observers: Observers,
 }
 
 impl Shared {
-    fn new(
-        plan: Arc<Plan>,
-        stealers: Vec<Stealer<KeyId>>,
-        progress: Option<Progress>,
-        trace: Option<Trace>,
-    ) -> Shared {
+    fn new(plan: Arc<Plan>, stealers: Vec<Stealer<KeyId>>, observers: Observers) -> Shared {
         let graph = plan.graph();
         let waiting = graph
             .keys()
@@ -169,8 +151,7 @@ impl Shared {
             failure: Mutex::new(None),
             idle: Idle::default(),
             ended: (Mutex::new(false), Condvar::new()),
-            progress,
-            trace,
+            observers,
             plan,
         }
     }
@@ -186,10 +167,10 @@ impl Shared {
     fn work_loop(&self, local: &Worker<KeyId>, me: usize) {
         let mut ready = Vec::new();
         let mut next = None;
-        let mut count = LocalCount::new(self.progress.as_ref(), self.plan.len());
+        let mut count = LocalCount::new(self.observers.progress.as_ref(), self.plan.len());
         let workers = self.stealers.len();
         let expected = self.plan.len().div_ceil(workers) + self.plan.len() / 8;
-        let mut spans = LocalSpans::new(self.trace.as_ref(), me, expected);
+        let mut spans = LocalSpans::new(self.observers.trace.as_ref(), me, expected);
         loop {
             let key = match next.take() {
                 Some(key) => key,

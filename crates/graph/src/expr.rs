@@ -38,14 +38,6 @@ impl Expr {
             args: args.into_boxed_slice(),
         }
     }
-
-    /// The outermost op, if this expression is a call.
-    pub fn op(&self) -> Option<OpId> {
-        match self {
-            Expr::Call { op, .. } => Some(*op),
-            _ => None,
-        }
-    }
 }
 
 /// Dropping frees nested lists and calls from a heap-allocated stack rather than by

@@ -24,8 +24,8 @@ pub use self::protocol::WORKER_ENV;
 use self::protocol::{ProgramRef, Reply, Request};
 pub use self::worker::serve;
 use crate::error::RunError;
-use crate::progress::Progress;
-use crate::trace::{Span, Trace};
+use crate::observe::Observers;
+use crate::trace::Span;
 use crate::Executor;
 
 /// Tasks given to a worker ahead of the one it runs, so that it never waits for the
@@ -41,8 +41,7 @@ pub struct Processes {
     retries: u32,
     task_timeout: Option<Duration>,
     bytes_moved: AtomicU64,
-    progress: Option<Progress>,
-    trace: Option<Trace>,
+    observers: Observers,
 }
 
 impl Processes {
@@ -54,8 +53,7 @@ impl Processes {
             retries: 0,
             task_timeout: None,
             bytes_moved: AtomicU64::new(0),
-            progress: None,
-            trace: None,
+            observers: Observers::default(),
         }
     }
 
@@ -79,16 +77,10 @@ impl Processes {
         self
     }
 
-    /// Counts finished tasks on `progress`, for a progress bar.
-    pub fn progress(mut self, progress: Progress) -> Self {
-        self.progress = Some(progress);
-        self
-    }
-
-    /// Records when and on which worker each task runs on `trace` (workers time their
-    /// tasks on the machine's monotonic clock, which the trace shares).
-    pub fn trace(mut self, trace: Trace) -> Self {
-        self.trace = Some(trace);
+    /// Reports finished tasks and task spans to `observers` (workers time their tasks
+    /// on the machine's monotonic clock, which the trace shares).
+    pub fn observed(mut self, observers: Observers) -> Self {
+        self.observers = observers;
         self
     }
 
@@ -128,12 +120,11 @@ impl Executor for Processes {
             kill_cause: HashMap::new(),
             timeout: self.task_timeout,
             bytes_moved: 0,
-            progress: self.progress.clone(),
-            trace: self.trace.clone(),
+            observers: self.observers.clone(),
             spans: Vec::new(),
         };
         let outcome = driver.run(self.workers);
-        if let Some(trace) = &self.trace {
+        if let Some(trace) = &self.observers.trace {
             trace.extend(&mut driver.spans);
         }
         self.bytes_moved
@@ -170,8 +161,7 @@ struct Driver {
     kill_cause: HashMap<WorkerId, String>,
     timeout: Option<Duration>,
     bytes_moved: u64,
-    progress: Option<Progress>,
-    trace: Option<Trace>,
+    observers: Observers,
     spans: Vec<Span>,
 }
 
@@ -356,10 +346,10 @@ impl Driver {
                 ended_ns,
             }) => {
                 self.next_task_starts(worker);
-                if let Some(progress) = &self.progress {
+                if let Some(progress) = &self.observers.progress {
                     progress.add(1);
                 }
-                if let Some(trace) = &self.trace {
+                if let Some(trace) = &self.observers.trace {
                     self.spans.push(Span {
                         key,
                         worker: worker.0,
