@@ -4,6 +4,7 @@
 //! The pipeline is `parse` -> `validate` -> `cull` -> `priority_order`; each step is a
 //! small function over a `Graph`, with no threads or I/O, in a file of its own.
 
+pub mod chunk;
 pub mod cull;
 pub mod dot;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod parse;
 pub mod validate;
 pub mod value;
 
+pub use chunk::{Chunk, ChunkJson, DType};
 pub use cull::cull;
 pub use error::GraphError;
 pub use eval::{evaluate, evaluate_span, EvalError};

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
+use crate::chunk::{Chunk, ChunkJson};
+
 /// A task's argument or result.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub enum Value {
@@ -21,6 +23,8 @@ pub enum Value {
     Str(Arc<str>),
     List(Arc<[Value]>),
     Bytes(Arc<[u8]>),
+    /// A block of an n-d array (see `chunk.rs`).
+    Chunk(Arc<Chunk>),
 }
 
 impl Value {
@@ -34,6 +38,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(_) => "list",
             Value::Bytes(_) => "bytes",
+            Value::Chunk(_) => "array",
         }
     }
 
@@ -110,6 +115,7 @@ impl Serialize for Json<'_> {
                 }
                 seq.end()
             }
+            Value::Chunk(chunk) => ChunkJson(chunk).serialize(s),
         }
     }
 }

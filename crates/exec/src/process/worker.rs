@@ -179,6 +179,7 @@ fn approximate_size(value: &Value) -> u64 {
         match v {
             Value::Str(s) => total += s.len() as u64,
             Value::Bytes(b) => total += b.len() as u64,
+            Value::Chunk(c) => total += c.nbytes() as u64,
             Value::List(items) => todo.extend(items.iter()),
             _ => {}
         }
