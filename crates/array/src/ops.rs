@@ -1,0 +1,1 @@
+//! Kernels and storage as named ops.
