@@ -75,7 +75,11 @@ impl Grid {
 
     /// Where block `index` starts, per axis.
     pub fn block_start(&self, index: &[usize]) -> Vec<usize> {
-        index.iter().zip(&self.chunks).map(|(&i, &c)| i * c).collect()
+        index
+            .iter()
+            .zip(&self.chunks)
+            .map(|(&i, &c)| i * c)
+            .collect()
     }
 
     /// The extent of block `index` per axis: the chunk size, or less at a ragged edge.
@@ -144,6 +148,9 @@ mod tests {
         let err = Grid::new(&[10, 7], &[4, 0]).unwrap_err();
         assert!(err.contains("(4, 0)"), "{err}");
         let err = Grid::new(&[10], &[4, 4]).unwrap_err();
-        assert!(err.contains("2 dimensions") && err.contains("(10,)"), "{err}");
+        assert!(
+            err.contains("2 dimensions") && err.contains("(10,)"),
+            "{err}"
+        );
     }
 }
