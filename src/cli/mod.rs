@@ -7,6 +7,7 @@ mod plan;
 mod progress;
 mod run;
 mod scale;
+mod simulate;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Measure speed-up over worker counts and fit Amdahl's law.
     Scale(scale::ScaleArgs),
+    /// Run the scheduler on a simulated clock: makespan and memory of each policy.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Where tasks run.
@@ -124,6 +127,7 @@ pub fn main() -> ExitCode {
         Command::Map(args) => return map::main(args),
         Command::Plan(args) => return plan::main(args),
         Command::Scale(args) => return scale::main(args),
+        Command::Simulate(args) => simulate::simulate(args),
     };
     let code = match outcome {
         Ok(stdout) => match write_stdout(&stdout) {

@@ -55,6 +55,33 @@ impl Plan {
         }
     }
 
+    /// The same run with another priority order, e.g. a scheduling policy to compare
+    /// against the default: `order` must hold exactly this plan's tasks, each after its
+    /// dependencies.
+    ///
+    /// # Panics
+    /// If `order` does not hold exactly this plan's tasks (a bug in the caller's policy).
+    pub fn with_order(&self, order: Vec<KeyId>) -> Plan {
+        let mut rank = vec![NOT_NEEDED; self.graph.len()];
+        for (i, &key) in order.iter().enumerate() {
+            assert!(
+                self.is_needed(key) && rank[key.index()] == NOT_NEEDED,
+                "a new order must hold each task of the plan once"
+            );
+            rank[key.index()] = i as u32;
+        }
+        assert_eq!(order.len(), self.order.len(), "a new order misses tasks");
+        Plan {
+            graph: Arc::clone(&self.graph),
+            ops: self.ops.clone(),
+            targets: self.targets.clone(),
+            order,
+            rank,
+            consumers: self.consumers.clone(),
+            is_target: self.is_target.clone(),
+        }
+    }
+
     /// The graph being run.
     pub fn graph(&self) -> &Graph {
         &self.graph
