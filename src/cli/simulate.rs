@@ -163,12 +163,13 @@ fn json(tasks: usize, machine: Machine, rows: &[Row]) -> String {
             let o = &row.outcome;
             format!(
                 "{{\"policy\":\"{}\",\"makespan_ms\":{},\"ratio\":{},\"peak_memory\":{},\
-                 \"transfers\":{}}}",
+                 \"transfers\":{},\"completed\":{}}}",
                 row.policy.name(),
                 ms(o.makespan_ns),
                 o.ratio(workers),
                 o.peak_memory,
                 o.transfers,
+                o.completed(),
             )
         })
         .collect();

@@ -45,6 +45,11 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// How many tasks ran exactly once: all of the plan's, in a correct run.
+    pub fn completed(&self) -> usize {
+        self.runs.iter().filter(|&&r| r == 1).count()
+    }
+
     /// max(critical path, work / workers): the bound no schedule on `workers` beats.
     pub fn lower_bound_ns(&self, workers: usize) -> u64 {
         self.critical_path_ns
