@@ -1,0 +1,37 @@
+//! Zarr arrays on disk (format 2 and 3, the filesystem store), read and written a chunk
+//! at a time.
+//!
+//! Reading decodes any codec chain zarrs understands (zstd, blosc, gzip, crc32c,
+//! sharding, uncompressed); the two chains zarr-python writes by default (plain bytes,
+//! or bytes + zstd) are decoded straight into the chunk's own buffer, because reading
+//! is what large reductions spend their time on. Writing goes to a temporary sibling
+//! directory that replaces the destination only when every chunk is in (`commit`), so
+//! a failed or interrupted run never leaves a half-written array behind.
+//!
+//! The pieces:
+//! - `meta`: what an array is (grid, dtype, format) and the metadata files we write.
+//! - `read`: opening an array and decoding one chunk.
+//! - `write`: creating an array atomically and encoding one chunk.
+//! - `cache`: opened arrays shared by every task of a process.
+//! - `ops`: `array.read` and `array.write`, the store as graph ops.
+
+mod cache;
+mod element;
+mod error;
+mod fast;
+mod meta;
+mod ops;
+mod read;
+mod write;
+
+pub use error::StoreError;
+pub use meta::ArrayMeta;
+pub use read::{open, StoredArray};
+pub use write::{create, PendingArray};
+
+use taskloom_graph::Registry;
+
+/// Adds `array.read` and `array.write`.
+pub fn register(registry: &mut Registry) {
+    ops::register(registry);
+}
