@@ -6,13 +6,26 @@
 //! chunk lives only inside the task that made it; reductions, products and sorts are
 //! where chunks meet. The pieces:
 //! - `grid`: the geometry of a chunked shape (blocks, ragged edges).
+//! - `array`: the lazy expression type and its operations; `lower`: expression to
+//!   graph; `engine`: running it within a memory limit.
 //! - `kernels`: what one task does to its chunks, pure functions on `Chunk`s.
 //! - `store`: Zarr arrays on disk, read and written a chunk at a time.
 //! - `ops`: the kernels and the store as named ops, so graphs can call them anywhere.
 
+mod array;
+mod engine;
+mod error;
 pub mod grid;
+mod index;
 pub mod kernels;
+mod lower;
+mod operation;
 pub mod ops;
 pub mod store;
 
+pub use array::{Array, Operand};
+pub use engine::{Engine, Job, WriteOptions};
+pub use error::ArrayError;
 pub use grid::Grid;
+pub use index::{parse_index, AxisIndex};
+pub use operation::{BinaryOp, Reduction, UnaryOp};

@@ -1,0 +1,550 @@
+//! The lazy chunked array: a shape, a chunking, an element type, and the expression
+//! that makes its blocks.
+//!
+//! Building an expression checks shapes, axes and indices at once (so errors come
+//! before any work) and computes nothing; an `Engine` lowers the whole expression to
+//! one task graph when a result is asked for.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+use taskloom_graph::{Chunk, DType, Value};
+
+use crate::error::ArrayError;
+use crate::grid::{Dims, Grid};
+use crate::index::{parse_index, AxisIndex};
+use crate::operation::{BinaryOp, Reduction, UnaryOp};
+
+/// A chunked n-d array whose blocks are computed on demand. Cheap to clone: clones
+/// share the expression, and an expression used twice is lowered once.
+#[derive(Clone, Debug)]
+pub struct Array {
+    pub(crate) grid: Grid,
+    pub(crate) dtype: DType,
+    pub(crate) node: Arc<Node>,
+}
+
+/// How an array's blocks are made.
+#[derive(Debug)]
+pub(crate) enum Node {
+    /// The chunks of a Zarr array on disk.
+    Read {
+        path: PathBuf,
+    },
+    /// Every element `value`.
+    Full {
+        value: Value,
+    },
+    /// 0, 1, 2, ... in C order.
+    Arange,
+    /// Uniform [0, 1), reproducible for a seed, shape and chunking.
+    Random {
+        seed: i64,
+    },
+    Unary {
+        op: UnaryOp,
+        x: Array,
+    },
+    Binary {
+        op: BinaryOp,
+        x: Operand,
+        y: Operand,
+    },
+    Scale {
+        x: Array,
+        by: Value,
+        add: Value,
+    },
+    AsType {
+        x: Array,
+    },
+    /// `axes[k]` is the input axis that becomes output axis `k`.
+    Transpose {
+        x: Array,
+        axes: Vec<usize>,
+    },
+    /// Basic indexing, and rechunking (a window that keeps everything, re-cut).
+    Window {
+        x: Array,
+        index: Vec<AxisIndex>,
+    },
+    Reduce {
+        op: Reduction,
+        axis: Option<usize>,
+        x: Array,
+    },
+    Matmul {
+        a: Array,
+        b: Array,
+    },
+    TopK {
+        x: Array,
+        k: usize,
+        largest: bool,
+    },
+    Sort {
+        x: Array,
+        descending: bool,
+    },
+}
+
+/// One side of a binary operation.
+#[derive(Clone, Debug)]
+pub enum Operand {
+    Array(Array),
+    /// An int or float, as a Python scalar would be.
+    Scalar(Value),
+}
+
+impl From<&Array> for Operand {
+    fn from(a: &Array) -> Self {
+        Operand::Array(a.clone())
+    }
+}
+impl From<f64> for Operand {
+    fn from(v: f64) -> Self {
+        Operand::Scalar(Value::Float(v))
+    }
+}
+impl From<i64> for Operand {
+    fn from(v: i64) -> Self {
+        Operand::Scalar(Value::Int(v))
+    }
+}
+
+impl Array {
+    fn new(grid: Grid, dtype: DType, node: Node) -> Array {
+        Array {
+            grid,
+            dtype,
+            node: Arc::new(node),
+        }
+    }
+
+    /// An array of zeros.
+    pub fn zeros(shape: &[usize], chunks: &[usize], dtype: DType) -> Result<Array, ArrayError> {
+        Array::full(shape, chunks, dtype, Value::Int(0))
+    }
+
+    /// An array of ones.
+    pub fn ones(shape: &[usize], chunks: &[usize], dtype: DType) -> Result<Array, ArrayError> {
+        Array::full(shape, chunks, dtype, Value::Int(1))
+    }
+
+    /// An array with every element `value` (an int or a float, cast to `dtype`).
+    pub fn full(
+        shape: &[usize],
+        chunks: &[usize],
+        dtype: DType,
+        value: Value,
+    ) -> Result<Array, ArrayError> {
+        if !matches!(value, Value::Int(_) | Value::Float(_)) {
+            return Err(ArrayError::invalid(format!(
+                "fill value must be a number, got {}",
+                value.type_name()
+            )));
+        }
+        Ok(Array::new(
+            grid(shape, chunks)?,
+            dtype,
+            Node::Full { value },
+        ))
+    }
+
+    /// 0, 1, 2, ... in C order.
+    pub fn arange(shape: &[usize], chunks: &[usize], dtype: DType) -> Result<Array, ArrayError> {
+        Ok(Array::new(grid(shape, chunks)?, dtype, Node::Arange))
+    }
+
+    /// Uniform float64 values in [0, 1): the same for the same seed, shape and chunks.
+    pub fn random(shape: &[usize], chunks: &[usize], seed: u64) -> Result<Array, ArrayError> {
+        let node = Node::Random { seed: seed as i64 };
+        Ok(Array::new(grid(shape, chunks)?, DType::Float64, node))
+    }
+
+    /// The Zarr array (format 2 or 3) at `path`, read a chunk at a time when computed.
+    pub fn open(path: &Path) -> Result<Array, ArrayError> {
+        let stored = crate::store::open(path).map_err(|e| ArrayError::Store(e.to_string()))?;
+        let meta = stored.meta();
+        let node = Node::Read {
+            path: path.to_path_buf(),
+        };
+        Ok(Array::new(meta.grid.clone(), meta.dtype, node))
+    }
+
+    /// The extent along each axis.
+    pub fn shape(&self) -> &[usize] {
+        self.grid.shape()
+    }
+
+    /// The block extent along each axis.
+    pub fn chunks(&self) -> &[usize] {
+        self.grid.chunks()
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// The chunk geometry.
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
+    /// Number of axes.
+    pub fn ndim(&self) -> usize {
+        self.grid.ndim()
+    }
+
+    /// Bytes of the whole array.
+    pub fn nbytes(&self) -> u64 {
+        self.grid.len() as u64 * self.dtype.size() as u64
+    }
+
+    /// An elementwise function.
+    pub fn map(&self, op: UnaryOp) -> Result<Array, ArrayError> {
+        let dtype = probe(
+            "array.unary",
+            vec![Value::str(op.name()), sample(self.dtype)],
+        )?;
+        let node = Node::Unary {
+            op,
+            x: self.clone(),
+        };
+        Ok(Array::new(self.grid.clone(), dtype, node))
+    }
+
+    /// Elementwise arithmetic with another array or a scalar, broadcasting as NumPy
+    /// does; the result is chunked like the operand that spans each axis.
+    pub fn binary(&self, op: BinaryOp, other: impl Into<Operand>) -> Result<Array, ArrayError> {
+        Operand::Array(self.clone()).binary(op, other.into())
+    }
+
+    /// `self + other`.
+    pub fn add(&self, other: impl Into<Operand>) -> Result<Array, ArrayError> {
+        self.binary(BinaryOp::Add, other)
+    }
+
+    /// `self - other`.
+    pub fn sub(&self, other: impl Into<Operand>) -> Result<Array, ArrayError> {
+        self.binary(BinaryOp::Sub, other)
+    }
+
+    /// `self * other`.
+    pub fn mul(&self, other: impl Into<Operand>) -> Result<Array, ArrayError> {
+        self.binary(BinaryOp::Mul, other)
+    }
+
+    /// `self / other` (true division: ints give floats).
+    pub fn div(&self, other: impl Into<Operand>) -> Result<Array, ArrayError> {
+        self.binary(BinaryOp::Div, other)
+    }
+
+    /// `self * by + add`, in one pass.
+    pub fn scale(&self, by: Value, add: Value) -> Result<Array, ArrayError> {
+        let dtype = probe(
+            "array.scale",
+            vec![sample(self.dtype), by.clone(), add.clone()],
+        )?;
+        let node = Node::Scale {
+            x: self.clone(),
+            by,
+            add,
+        };
+        Ok(Array::new(self.grid.clone(), dtype, node))
+    }
+
+    /// The same values as another element type.
+    pub fn astype(&self, dtype: DType) -> Array {
+        if dtype == self.dtype {
+            return self.clone();
+        }
+        Array::new(self.grid.clone(), dtype, Node::AsType { x: self.clone() })
+    }
+
+    /// The transpose: axes reversed.
+    pub fn t(&self) -> Array {
+        let axes: Vec<usize> = (0..self.ndim()).rev().collect();
+        self.permute(axes)
+    }
+
+    /// Axes permuted: output axis `k` is input axis `axes[k]`.
+    pub fn transpose(&self, axes: &[usize]) -> Result<Array, ArrayError> {
+        let mut seen = vec![false; self.ndim()];
+        let valid = axes.len() == self.ndim()
+            && axes
+                .iter()
+                .all(|&a| a < seen.len() && !std::mem::replace(&mut seen[a], true));
+        if !valid {
+            return Err(ArrayError::invalid(format!(
+                "axes {axes:?} are not a permutation of the {} axes of an array of shape {}",
+                self.ndim(),
+                Dims(self.shape())
+            )));
+        }
+        Ok(self.permute(axes.to_vec()))
+    }
+
+    fn permute(&self, axes: Vec<usize>) -> Array {
+        let shape: Vec<usize> = axes.iter().map(|&a| self.shape()[a]).collect();
+        let chunks: Vec<usize> = axes.iter().map(|&a| self.chunks()[a]).collect();
+        let grid = Grid::new(&shape, &chunks).expect("a permutation of a valid grid is valid");
+        let node = Node::Transpose {
+            x: self.clone(),
+            axes,
+        };
+        Array::new(grid, self.dtype, node)
+    }
+
+    /// Basic indexing as NumPy parses it (`"10:20,5"`); see [`parse_index`].
+    pub fn index(&self, text: &str) -> Result<Array, ArrayError> {
+        let index = parse_index(text, self.shape())?;
+        Ok(self.window(index, None))
+    }
+
+    /// The same values cut into blocks of `chunks`.
+    pub fn rechunk(&self, chunks: &[usize]) -> Result<Array, ArrayError> {
+        if chunks == self.chunks() {
+            return Ok(self.clone());
+        }
+        grid(self.shape(), chunks)?;
+        let index = self.shape().iter().map(|&n| AxisIndex::all(n)).collect();
+        Ok(self.window(index, Some(chunks)))
+    }
+
+    /// The elements `index` selects, in blocks of `chunks` (default: the input's
+    /// chunk sizes, clipped to the result).
+    fn window(&self, index: Vec<AxisIndex>, chunks: Option<&[usize]>) -> Array {
+        let shape: Vec<usize> = index
+            .iter()
+            .filter_map(|i| match i {
+                AxisIndex::Range { len, .. } => Some(*len),
+                AxisIndex::At(_) => None,
+            })
+            .collect();
+        let chunks: Vec<usize> = match chunks {
+            Some(c) => c.to_vec(),
+            None => index
+                .iter()
+                .zip(self.chunks())
+                .filter_map(|(i, &c)| match i {
+                    AxisIndex::Range { len, .. } => Some(c.min(*len).max(1)),
+                    AxisIndex::At(_) => None,
+                })
+                .collect(),
+        };
+        let grid = Grid::new(&shape, &chunks).expect("window chunks are checked or derived");
+        let node = Node::Window {
+            x: self.clone(),
+            index,
+        };
+        Array::new(grid, self.dtype, node)
+    }
+
+    /// A reduction over all elements (`axis` `None`, a 0-d result) or along one axis.
+    pub fn reduce(&self, op: Reduction, axis: Option<usize>) -> Result<Array, ArrayError> {
+        let (shape, chunks) = match axis {
+            None => (vec![], vec![]),
+            Some(k) if k < self.ndim() => {
+                let drop = |v: &[usize]| -> Vec<usize> {
+                    v.iter()
+                        .enumerate()
+                        .filter(|&(a, _)| a != k)
+                        .map(|(_, &n)| n)
+                        .collect()
+                };
+                (drop(self.shape()), drop(self.chunks()))
+            }
+            Some(k) => {
+                return Err(ArrayError::invalid(format!(
+                    "axis {k} is out of range for an array of shape {} ({} dimensions)",
+                    Dims(self.shape()),
+                    self.ndim()
+                )))
+            }
+        };
+        let name = Value::str(op.name());
+        let state = probe_value(
+            "array.partial",
+            vec![name.clone(), sample(self.dtype), Value::Null],
+        )?;
+        let dtype = probe("array.finish", vec![name, state, Value::Null])?;
+        let node = Node::Reduce {
+            op,
+            axis,
+            x: self.clone(),
+        };
+        Ok(Array::new(grid(&shape, &chunks)?, dtype, node))
+    }
+
+    /// The sum of all elements.
+    pub fn sum(&self) -> Result<Array, ArrayError> {
+        self.reduce(Reduction::Sum, None)
+    }
+
+    /// The mean of all elements.
+    pub fn mean(&self) -> Result<Array, ArrayError> {
+        self.reduce(Reduction::Mean, None)
+    }
+
+    /// The matrix product of two 2-D arrays, block by block.
+    pub fn matmul(&self, other: &Array) -> Result<Array, ArrayError> {
+        let (a, b) = (self.shape(), other.shape());
+        if a.len() != 2 || b.len() != 2 || a[1] != b[0] {
+            return Err(ArrayError::invalid(format!(
+                "matmul needs (n, k) @ (k, m) arrays; got shapes {} and {}",
+                Dims(a),
+                Dims(b)
+            )));
+        }
+        let dtype = probe(
+            "array.matmul",
+            vec![sample_2d(self.dtype), sample_2d(other.dtype), Value::Null],
+        )?;
+        // B is cut along its rows as A is along its columns, so blocks pair up.
+        let b = other.rechunk(&[self.chunks()[1], other.chunks()[1]])?;
+        let grid = grid(&[a[0], b.shape()[1]], &[self.chunks()[0], b.chunks()[1]])?;
+        let node = Node::Matmul { a: self.clone(), b };
+        Ok(Array::new(grid, dtype, node))
+    }
+
+    /// The `k` largest elements (or smallest), over all elements, as a 1-D array in
+    /// descending (ascending) order.
+    pub fn topk(&self, k: usize, largest: bool) -> Result<Array, ArrayError> {
+        if k == 0 {
+            return Err(ArrayError::invalid("k must be at least 1"));
+        }
+        let n = k.min(self.grid.len());
+        let node = Node::TopK {
+            x: self.clone(),
+            k,
+            largest,
+        };
+        Ok(Array::new(grid(&[n], &[n.max(1)])?, self.dtype, node))
+    }
+
+    /// A 1-D array sorted, chunked as the input: an out-of-core sample sort.
+    pub fn sort(&self, descending: bool) -> Result<Array, ArrayError> {
+        if self.ndim() != 1 {
+            return Err(ArrayError::invalid(format!(
+                "sort needs a 1-D array; got shape {}",
+                Dims(self.shape())
+            )));
+        }
+        let node = Node::Sort {
+            x: self.clone(),
+            descending,
+        };
+        Ok(Array::new(self.grid.clone(), self.dtype, node))
+    }
+}
+
+impl Operand {
+    fn binary(self, op: BinaryOp, other: Operand) -> Result<Array, ArrayError> {
+        let dtype = probe(
+            "array.binary",
+            vec![Value::str(op.name()), self.sample(), other.sample()],
+        )?;
+        let (x, y) = (self.array(), other.array());
+        let grid = match (x, y) {
+            (Some(x), Some(y)) => broadcast(&x.grid, &y.grid)?,
+            (Some(only), None) | (None, Some(only)) => only.grid.clone(),
+            (None, None) => return Err(ArrayError::invalid("binary needs at least one array")),
+        };
+        let node = Node::Binary {
+            op,
+            x: self,
+            y: other,
+        };
+        Ok(Array::new(grid, dtype, node))
+    }
+
+    fn array(&self) -> Option<&Array> {
+        match self {
+            Operand::Array(a) => Some(a),
+            Operand::Scalar(_) => None,
+        }
+    }
+
+    fn sample(&self) -> Value {
+        match self {
+            Operand::Array(a) => sample(a.dtype),
+            Operand::Scalar(v) => v.clone(),
+        }
+    }
+}
+
+/// NumPy's broadcast of two shapes; each output axis is chunked like an operand that
+/// spans it.
+fn broadcast(x: &Grid, y: &Grid) -> Result<Grid, ArrayError> {
+    let n = x.ndim().max(y.ndim());
+    let axis = |g: &Grid, k: usize| -> Option<(usize, usize)> {
+        (k + g.ndim())
+            .checked_sub(n)
+            .map(|a| (g.shape()[a], g.chunks()[a]))
+    };
+    let mut shape = Vec::with_capacity(n);
+    let mut chunks = Vec::with_capacity(n);
+    for k in 0..n {
+        let (extent, chunk) = match (axis(x, k), axis(y, k)) {
+            (Some(a), Some(b)) if a.0 == b.0 || b.0 == 1 => a,
+            (Some(a), Some(b)) if a.0 == 1 => b,
+            (Some(a), None) | (None, Some(a)) => a,
+            _ => {
+                return Err(ArrayError::invalid(format!(
+                    "shapes {} and {} cannot be broadcast together",
+                    Dims(x.shape()),
+                    Dims(y.shape())
+                )))
+            }
+        };
+        shape.push(extent);
+        chunks.push(chunk);
+    }
+    grid(&shape, &chunks)
+}
+
+fn grid(shape: &[usize], chunks: &[usize]) -> Result<Grid, ArrayError> {
+    Grid::new(shape, chunks).map_err(ArrayError::invalid)
+}
+
+/// Runs kernel `op` on one-element samples: the kernels are the one authority on
+/// NumPy's promotion rules, so result types are worked out by asking them.
+fn probe_value(op: &str, args: Vec<Value>) -> Result<Value, ArrayError> {
+    let f = crate::ops::registry()
+        .get(op)
+        .ok_or_else(|| ArrayError::invalid(format!("no kernel '{op}'")))?;
+    f(&args).map_err(|e| ArrayError::invalid(format!("{op}: {e}")))
+}
+
+fn probe(op: &str, args: Vec<Value>) -> Result<DType, ArrayError> {
+    match &probe_value(op, args)? {
+        Value::Chunk(c) => Ok(c.dtype()),
+        other => Err(ArrayError::invalid(format!(
+            "{op} gave {} where an array was expected",
+            other.type_name()
+        ))),
+    }
+}
+
+/// A one-element chunk of `dtype`.
+fn sample(dtype: DType) -> Value {
+    sample_shaped(dtype, &[1])
+}
+
+fn sample_2d(dtype: DType) -> Value {
+    sample_shaped(dtype, &[1, 1])
+}
+
+fn sample_shaped(dtype: DType, shape: &[usize]) -> Value {
+    let shape = IxDyn(shape);
+    let chunk = match dtype {
+        DType::Float64 => Chunk::F64(ArrayD::from_elem(shape, 1.0)),
+        DType::Float32 => Chunk::F32(ArrayD::from_elem(shape, 1.0)),
+        DType::Int64 => Chunk::I64(ArrayD::from_elem(shape, 1)),
+        DType::Int32 => Chunk::I32(ArrayD::from_elem(shape, 1)),
+    };
+    Value::Chunk(Arc::new(chunk))
+}

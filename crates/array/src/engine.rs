@@ -1,0 +1,229 @@
+//! Computing arrays: lower an expression to a graph, plan it, run it on a thread pool
+//! sized so that chunks in flight fit the memory limit, and deliver the result (a
+//! chunk in memory, or a Zarr array committed only when every chunk is written).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use taskloom_exec::{Executor, Observers, Threads};
+use taskloom_graph::{Chunk, Expr, Value};
+use taskloom_sched::Plan;
+
+use crate::array::Array;
+use crate::error::ArrayError;
+use crate::lower::{dims, Lowering};
+use crate::store::{self, ArrayMeta, PendingArray};
+
+/// How arrays are computed: worker threads, the memory chunks in flight may take,
+/// and the fan-in of reduction trees.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    workers: usize,
+    memory_limit: Option<u64>,
+    fan_in: usize,
+}
+
+/// Where a written array goes and in which form.
+#[derive(Clone, Debug)]
+pub struct WriteOptions {
+    /// Replace an existing array at the path (only once the new one is complete).
+    pub overwrite: bool,
+    /// Zarr format 2 or 3.
+    pub zarr_format: u8,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            overwrite: false,
+            zarr_format: 3,
+        }
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+impl Engine {
+    /// One worker per core, no memory limit, reductions merging 8 results at a time.
+    pub fn new() -> Engine {
+        Engine {
+            workers: Threads::per_core().workers(),
+            memory_limit: None,
+            fan_in: 8,
+        }
+    }
+
+    /// Computes on `workers` threads.
+    pub fn workers(mut self, workers: usize) -> Engine {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// Keeps the chunks tasks hold at once within `bytes`, by running fewer tasks at
+    /// a time when chunks are large.
+    pub fn memory_limit(mut self, bytes: u64) -> Engine {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    /// Reduction trees merge `fan_in` (at least 2) partial results per task.
+    pub fn fan_in(mut self, fan_in: usize) -> Engine {
+        self.fan_in = fan_in.max(2);
+        self
+    }
+
+    /// The values of `array`, in memory.
+    pub fn compute(&self, array: &Array) -> Result<Chunk, ArrayError> {
+        let job = self.compute_job(array)?;
+        Ok(job
+            .run(Observers::default())?
+            .expect("a compute job yields a chunk"))
+    }
+
+    /// Writes `array` to a Zarr array at `path`, chunked as `array` is.
+    pub fn write(
+        &self,
+        array: &Array,
+        path: &Path,
+        options: &WriteOptions,
+    ) -> Result<(), ArrayError> {
+        self.write_job(array, path, options)?
+            .run(Observers::default())?;
+        Ok(())
+    }
+
+    /// A run that computes `array` into memory, ready to start.
+    pub fn compute_job(&self, array: &Array) -> Result<Job, ArrayError> {
+        let mut lowering = Lowering::new(self.fan_in);
+        let keys = lowering.block_keys(array)?;
+        let target = match keys.as_slice() {
+            [one] => *one,
+            _ => {
+                let expr = if keys.is_empty() {
+                    let args = vec![
+                        Expr::Value(Value::str(array.dtype().name())),
+                        dims(array.shape()),
+                        Expr::Value(Value::Int(0)),
+                    ];
+                    lowering.call("array.full", args)
+                } else {
+                    let blocks = Expr::List(keys.iter().map(|&k| Expr::Ref(k)).collect());
+                    lowering.call("array.concat", vec![dims(&array.grid().blocks()), blocks])
+                };
+                lowering.define_named("result", expr)
+            }
+        };
+        self.job(lowering, vec![target], None)
+    }
+
+    /// A run that writes `array` to a Zarr array at `path`, ready to start. The
+    /// array's metadata goes to a temporary directory now; the path appears only when
+    /// the run succeeds.
+    pub fn write_job(
+        &self,
+        array: &Array,
+        path: &Path,
+        options: &WriteOptions,
+    ) -> Result<Job, ArrayError> {
+        let meta = ArrayMeta {
+            grid: array.grid().clone(),
+            dtype: array.dtype(),
+            zarr_format: options.zarr_format,
+        };
+        let pending = store::create(path, &meta, options.overwrite)
+            .map_err(|e| ArrayError::Store(e.to_string()))?;
+        let temp = Value::str(&pending.temp_path().to_string_lossy());
+        let mut lowering = Lowering::new(self.fan_in);
+        let targets = lowering.sink(array, "write", |builder, index, block| {
+            let op = builder.op("array.write");
+            Expr::call(op, vec![Expr::Value(temp.clone()), dims(index), block])
+        })?;
+        self.job(lowering, targets, Some(pending))
+    }
+
+    fn job(
+        &self,
+        lowering: Lowering,
+        targets: Vec<taskloom_graph::KeyId>,
+        pending: Option<PendingArray>,
+    ) -> Result<Job, ArrayError> {
+        let (graph, scratch, task_bytes) = lowering.finish();
+        let ops = taskloom_graph::validate(&graph, crate::ops::registry())
+            .map_err(|e| ArrayError::invalid(format!("internal error: {e}")))?;
+        let plan = Plan::new(Arc::new(graph), ops, targets);
+        let workers = match self.memory_limit {
+            Some(limit) if task_bytes > 0 => ((limit / task_bytes) as usize).clamp(1, self.workers),
+            _ => self.workers,
+        };
+        Ok(Job {
+            plan: Arc::new(plan),
+            workers,
+            task_bytes,
+            pending,
+            _scratch: scratch,
+        })
+    }
+}
+
+/// A lowered, planned computation, ready to run.
+pub struct Job {
+    plan: Arc<Plan>,
+    workers: usize,
+    task_bytes: u64,
+    pending: Option<PendingArray>,
+    /// Scratch files of out-of-core sorts, removed when the job is dropped.
+    _scratch: Vec<tempfile::TempDir>,
+}
+
+impl Job {
+    /// How many tasks the run has: what a progress bar counts to.
+    pub fn tasks(&self) -> usize {
+        self.plan.len()
+    }
+
+    /// Worker threads the run will use: fewer than asked when the memory limit says so.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// The most bytes of chunks one task holds, as estimated from block sizes.
+    pub fn task_bytes(&self) -> u64 {
+        self.task_bytes
+    }
+
+    /// The task graph, for inspection (`taskloom graph`-style pictures, tests).
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Runs to completion: the chunk computed, or `None` once a written array is
+    /// committed. On failure nothing is left at the output path.
+    pub fn run(self, observers: Observers) -> Result<Option<Chunk>, ArrayError> {
+        let executor = Threads::new(self.workers).observed(observers);
+        let values = executor.run(Arc::clone(&self.plan))?;
+        match self.pending {
+            Some(pending) => {
+                pending
+                    .commit()
+                    .map_err(|e| ArrayError::Store(e.to_string()))?;
+                Ok(None)
+            }
+            None => match values.first() {
+                Some(Value::Chunk(chunk)) => {
+                    let chunk = Arc::clone(chunk);
+                    drop(values);
+                    // The run's only reference now: the chunk moves out uncopied.
+                    Ok(Some(Arc::unwrap_or_clone(chunk)))
+                }
+                other => Err(ArrayError::invalid(format!(
+                    "internal error: the result is {} rather than an array",
+                    other.map_or("missing", |v| v.type_name())
+                ))),
+            },
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! NumPy's basic indexing, one entry per axis: `I`, `start:stop`, `start:stop:step`, `:`.
+
+use crate::error::ArrayError;
+
+/// What one axis keeps: a single position (the axis goes away) or a strided range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AxisIndex {
+    /// One position; the axis is removed from the result.
+    At(usize),
+    /// Positions `start, start + step, ...` below `stop`; `len` of them.
+    Range {
+        start: usize,
+        step: usize,
+        len: usize,
+    },
+}
+
+impl AxisIndex {
+    /// The whole of an axis of `extent`.
+    pub fn all(extent: usize) -> AxisIndex {
+        AxisIndex::Range {
+            start: 0,
+            step: 1,
+            len: extent,
+        }
+    }
+
+    /// The input position of output position `o` along this axis.
+    pub fn position(self, o: usize) -> usize {
+        match self {
+            AxisIndex::At(i) => i,
+            AxisIndex::Range { start, step, .. } => start + o * step,
+        }
+    }
+}
+
+/// Parses `text` (e.g. `10:20,5` or `-1`, `::2`) against `shape`: negative values count
+/// from the end, slice bounds clip as in NumPy, single positions must be in range, and
+/// axes not mentioned are kept whole.
+pub fn parse_index(text: &str, shape: &[usize]) -> Result<Vec<AxisIndex>, ArrayError> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if parts.len() > shape.len() {
+        return Err(ArrayError::invalid(format!(
+            "index '{text}' has {} entries but the array has {} dimensions",
+            parts.len(),
+            shape.len()
+        )));
+    }
+    let mut index: Vec<AxisIndex> = parts
+        .iter()
+        .zip(shape)
+        .enumerate()
+        .map(|(axis, (part, &extent))| parse_axis(part, axis, extent))
+        .collect::<Result<_, _>>()?;
+    index.extend(shape[parts.len()..].iter().map(|&n| AxisIndex::all(n)));
+    Ok(index)
+}
+
+fn parse_axis(part: &str, axis: usize, extent: usize) -> Result<AxisIndex, ArrayError> {
+    let bad = |why: &str| {
+        ArrayError::invalid(format!(
+            "index '{part}' for axis {axis} (extent {extent}): {why}"
+        ))
+    };
+    let number = |s: &str| -> Result<Option<i64>, ArrayError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        s.parse::<i64>()
+            .map(Some)
+            .map_err(|_| bad("not an integer"))
+    };
+    let n = extent as i64;
+    if !part.contains(':') {
+        let i = number(part)?.ok_or_else(|| bad("empty"))?;
+        let at = if i < 0 { i + n } else { i };
+        if at < 0 || at >= n {
+            return Err(bad("index out of range"));
+        }
+        return Ok(AxisIndex::At(at as usize));
+    }
+    let fields: Vec<&str> = part.split(':').collect();
+    if fields.len() > 3 {
+        return Err(bad("too many ':'"));
+    }
+    let step = match fields.get(2) {
+        Some(s) => number(s)?.unwrap_or(1),
+        None => 1,
+    };
+    if step < 1 {
+        return Err(bad("the step must be a positive integer"));
+    }
+    let clip = |v: Option<i64>, default: i64| -> i64 {
+        match v {
+            None => default,
+            Some(v) if v < 0 => (v + n).max(0),
+            Some(v) => v.min(n),
+        }
+    };
+    let start = clip(number(fields[0])?, 0);
+    let stop = clip(number(fields[1])?, n);
+    let len = if stop > start {
+        (stop - start + step - 1) / step
+    } else {
+        0
+    };
+    Ok(AxisIndex::Range {
+        start: start as usize,
+        step: step as usize,
+        len: len as usize,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(start: usize, step: usize, len: usize) -> AxisIndex {
+        AxisIndex::Range { start, step, len }
+    }
+
+    #[test]
+    fn numpy_basic_indexing() {
+        let shape = [100, 50];
+        assert_eq!(
+            parse_index("10:20,5", &shape).unwrap(),
+            vec![range(10, 1, 10), AxisIndex::At(5)]
+        );
+        assert_eq!(
+            parse_index("-1", &shape).unwrap(),
+            vec![AxisIndex::At(99), range(0, 1, 50)]
+        );
+        assert_eq!(
+            parse_index("::3,-10:", &shape).unwrap(),
+            vec![range(0, 3, 34), range(40, 1, 10)]
+        );
+        assert_eq!(
+            parse_index("90:200,:", &shape).unwrap(),
+            vec![range(90, 1, 10), range(0, 1, 50)]
+        );
+        assert_eq!(parse_index("20:10", &shape).unwrap()[0], range(20, 1, 0));
+    }
+
+    #[test]
+    fn bad_indices_name_the_axis() {
+        let shape = [10, 5];
+        let err = parse_index("3,5", &shape).unwrap_err().to_string();
+        assert!(
+            err.contains("axis 1") && err.contains("out of range"),
+            "{err}"
+        );
+        let err = parse_index("1,2,3", &shape).unwrap_err().to_string();
+        assert!(
+            err.contains("3 entries") && err.contains("2 dimensions"),
+            "{err}"
+        );
+        assert!(parse_index("a:b", &shape).is_err());
+        assert!(parse_index("::0", &shape).is_err());
+        assert!(parse_index("::-1", &shape).is_err());
+    }
+}

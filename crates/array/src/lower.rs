@@ -1,0 +1,691 @@
+//! Lowering: an array expression becomes one task graph of chunk-sized tasks.
+//!
+//! Each array yields one expression per block. Elementwise work, transposes, windows
+//! and rechunks stay expressions — nested calls evaluated inside whichever task
+//! consumes them — so a chunk exists only inside the task that needs it (fusion).
+//! Reductions, products, top-k and sorts are where blocks meet: they define keys,
+//! and tree-shaped ones merge `fan_in` results at a time, which keeps the working set
+//! near (workers x fan-in) small results.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use taskloom_graph::{Expr, GraphBuilder, KeyId, Value};
+
+use crate::array::{Array, Node, Operand};
+use crate::error::ArrayError;
+use crate::grid::Grid;
+use crate::index::AxisIndex;
+
+/// Per block, the expression that makes it and the bytes of chunks its evaluation
+/// holds at once (about: inputs plus result).
+#[derive(Clone)]
+struct Blocks {
+    exprs: Vec<Expr>,
+    bytes: Vec<u64>,
+}
+
+/// A graph being built from array expressions.
+pub(crate) struct Lowering {
+    builder: GraphBuilder,
+    lowered: HashMap<*const Node, Blocks>,
+    /// Keeps every lowered node alive, so no address in `lowered` is reused.
+    alive: Vec<Arc<Node>>,
+    next_id: usize,
+    fan_in: usize,
+    /// Where out-of-core sorts keep their buckets; removed when the run ends.
+    pub(crate) scratch: Vec<tempfile::TempDir>,
+    /// The most bytes of chunks one task holds: what bounds memory per worker.
+    pub(crate) task_bytes: u64,
+}
+
+impl Lowering {
+    pub(crate) fn new(fan_in: usize) -> Lowering {
+        Lowering {
+            builder: GraphBuilder::new(),
+            lowered: HashMap::new(),
+            alive: Vec::new(),
+            next_id: 0,
+            fan_in: fan_in.max(2),
+            scratch: Vec::new(),
+            task_bytes: 0,
+        }
+    }
+
+    /// Defines one key per block of `array` (a block already a key is reused) and
+    /// returns them in C order.
+    pub(crate) fn block_keys(&mut self, array: &Array) -> Result<Vec<KeyId>, ArrayError> {
+        let blocks = self.blocks(array)?;
+        let label = self.label("block");
+        let grid = array.grid.clone();
+        blocks
+            .exprs
+            .into_iter()
+            .zip(blocks.bytes)
+            .zip(grid.block_indices())
+            .map(|((expr, bytes), index)| match expr {
+                Expr::Ref(key) => Ok(key),
+                expr => Ok(self.define(&label, &index, expr, bytes)),
+            })
+            .collect()
+    }
+
+    /// Defines one key per block: `f(index, block expression)`, e.g. a write.
+    pub(crate) fn sink(
+        &mut self,
+        array: &Array,
+        label: &str,
+        f: impl Fn(&mut GraphBuilder, &[usize], Expr) -> Expr,
+    ) -> Result<Vec<KeyId>, ArrayError> {
+        let blocks = self.blocks(array)?;
+        let label = self.label(label);
+        let mut keys = Vec::with_capacity(blocks.exprs.len());
+        for ((expr, bytes), index) in blocks
+            .exprs
+            .into_iter()
+            .zip(blocks.bytes)
+            .zip(array.grid.block_indices())
+        {
+            let expr = f(&mut self.builder, &index, expr);
+            keys.push(self.define(&label, &index, expr, bytes));
+        }
+        Ok(keys)
+    }
+
+    /// Defines a key named `name` bound to `expr`.
+    pub(crate) fn define_named(&mut self, name: &str, expr: Expr) -> KeyId {
+        self.builder
+            .define(name, &expr)
+            .expect("lowering names keys uniquely")
+    }
+
+    /// A call of op `name`.
+    pub(crate) fn call(&mut self, name: &str, args: Vec<Expr>) -> Expr {
+        call(&mut self.builder, name, args)
+    }
+
+    /// The finished graph.
+    pub(crate) fn finish(self) -> (taskloom_graph::Graph, Vec<tempfile::TempDir>, u64) {
+        let graph = self
+            .builder
+            .finish()
+            .expect("lowering defines every key it refers to");
+        (graph, self.scratch, self.task_bytes)
+    }
+
+    fn label(&mut self, what: &str) -> String {
+        self.next_id += 1;
+        format!("{what}-{}", self.next_id)
+    }
+
+    fn define(&mut self, label: &str, index: &[usize], expr: Expr, bytes: u64) -> KeyId {
+        self.task_bytes = self.task_bytes.max(bytes);
+        let index: Vec<String> = index.iter().map(usize::to_string).collect();
+        let name = format!("{label}[{}]", index.join(","));
+        self.define_named(&name, expr)
+    }
+
+    fn blocks(&mut self, array: &Array) -> Result<Blocks, ArrayError> {
+        let id = Arc::as_ptr(&array.node);
+        if let Some(blocks) = self.lowered.get(&id) {
+            return Ok(blocks.clone());
+        }
+        let blocks = self.lower(array)?;
+        // Only blocks that are keys are worth sharing; fused expressions are
+        // re-evaluated by each consumer rather than held in memory between them.
+        if blocks.exprs.iter().all(|e| matches!(e, Expr::Ref(_))) {
+            self.alive.push(Arc::clone(&array.node));
+            self.lowered.insert(id, blocks.clone());
+        }
+        Ok(blocks)
+    }
+
+    fn lower(&mut self, array: &Array) -> Result<Blocks, ArrayError> {
+        let grid = &array.grid;
+        let dtype = Value::str(array.dtype.name());
+        let block_bytes = |index: &[usize]| -> u64 {
+            grid.block_shape(index).iter().product::<usize>() as u64 * array.dtype.size() as u64
+        };
+        let each = |this: &mut Lowering, f: &mut dyn FnMut(&mut Lowering, &[usize]) -> Expr| {
+            let mut exprs = Vec::new();
+            let mut bytes = Vec::new();
+            for index in grid.block_indices() {
+                exprs.push(f(this, &index));
+                bytes.push(block_bytes(&index));
+            }
+            Blocks { exprs, bytes }
+        };
+        Ok(match &*array.node {
+            Node::Read { path } => {
+                let path = Value::str(&path.to_string_lossy());
+                each(self, &mut |this, index| {
+                    this.call("array.read", vec![lit(path.clone()), dims(index)])
+                })
+            }
+            Node::Full { value } => each(self, &mut |this, index| {
+                let shape = dims(&grid.block_shape(index));
+                this.call(
+                    "array.full",
+                    vec![lit(dtype.clone()), shape, lit(value.clone())],
+                )
+            }),
+            Node::Arange => each(self, &mut |this, index| {
+                let args = vec![
+                    lit(dtype.clone()),
+                    dims(grid.shape()),
+                    dims(&grid.block_start(index)),
+                    dims(&grid.block_shape(index)),
+                ];
+                this.call("array.arange", args)
+            }),
+            Node::Random { seed } => each(self, &mut |this, index| {
+                let args = vec![
+                    lit(Value::Int(*seed)),
+                    lit(Value::Int(grid.linear(index) as i64)),
+                    dims(&grid.block_shape(index)),
+                ];
+                this.call("array.random", args)
+            }),
+            Node::Unary { op, x } => {
+                let op = Value::str(op.name());
+                self.map_blocks(array, x, |this, e| {
+                    this.call("array.unary", vec![lit(op.clone()), e])
+                })?
+            }
+            Node::Scale { x, by, add } => self.map_blocks(array, x, |this, e| {
+                this.call("array.scale", vec![e, lit(by.clone()), lit(add.clone())])
+            })?,
+            Node::AsType { x } => self.map_blocks(array, x, |this, e| {
+                this.call("array.astype", vec![e, lit(dtype.clone())])
+            })?,
+            Node::Binary { op, x, y } => self.binary(array, op.name(), x, y)?,
+            Node::Transpose { x, axes } => self.transpose(array, x, axes)?,
+            Node::Window { x, index } => self.window(array, x, index)?,
+            Node::Reduce { op, axis, x } => self.reduce(array, op.name(), *axis, x)?,
+            Node::Matmul { a, b } => self.matmul(array, a, b)?,
+            Node::TopK { x, k, largest } => self.topk(x, *k, *largest)?,
+            Node::Sort { x, descending } => self.sort(array, x, *descending)?,
+        })
+    }
+
+    /// Blocks of `out` made from the same-numbered blocks of `x`, one call each.
+    fn map_blocks(
+        &mut self,
+        out: &Array,
+        x: &Array,
+        mut f: impl FnMut(&mut Lowering, Expr) -> Expr,
+    ) -> Result<Blocks, ArrayError> {
+        let input = self.blocks(x)?;
+        let exprs = input.exprs.into_iter().map(|e| f(self, e)).collect();
+        let bytes = input
+            .bytes
+            .iter()
+            .zip(out.grid.block_indices())
+            .map(|(b, index)| b + block_bytes(out, &index))
+            .collect();
+        Ok(Blocks { exprs, bytes })
+    }
+
+    fn binary(
+        &mut self,
+        out: &Array,
+        op: &str,
+        x: &Operand,
+        y: &Operand,
+    ) -> Result<Blocks, ArrayError> {
+        let x = self.aligned(x, &out.grid)?;
+        let y = self.aligned(y, &out.grid)?;
+        let mut exprs = Vec::new();
+        let mut bytes = Vec::new();
+        for (n, index) in out.grid.block_indices().enumerate() {
+            let (xe, xb) = x(n, &index);
+            let (ye, yb) = y(n, &index);
+            exprs.push(self.call("array.binary", vec![lit(Value::str(op)), xe, ye]));
+            bytes.push(xb + yb + block_bytes(out, &index));
+        }
+        Ok(Blocks { exprs, bytes })
+    }
+
+    /// For each output block (numbered and indexed), the operand's expression for it:
+    /// a scalar as itself; an array re-cut, if need be, to the output's chunks along
+    /// the axes it spans, and its one block along axes it stretches.
+    #[allow(clippy::type_complexity)]
+    fn aligned(
+        &mut self,
+        operand: &Operand,
+        out: &Grid,
+    ) -> Result<Box<dyn Fn(usize, &[usize]) -> (Expr, u64)>, ArrayError> {
+        let a = match operand {
+            Operand::Scalar(v) => {
+                let v = v.clone();
+                return Ok(Box::new(move |_, _| (lit(v.clone()), 0)));
+            }
+            Operand::Array(a) => a,
+        };
+        let offset = out.ndim() - a.ndim();
+        let spans = |axis: usize| a.shape()[axis] == out.shape()[axis + offset];
+        let chunks: Vec<usize> = (0..a.ndim())
+            .map(|axis| {
+                if spans(axis) {
+                    out.chunks()[axis + offset]
+                } else {
+                    a.chunks()[axis]
+                }
+            })
+            .collect();
+        let a = a.rechunk(&chunks)?;
+        let blocks = self.blocks(&a)?;
+        let spanned: Vec<bool> = (0..a.ndim()).map(spans).collect();
+        let grid = a.grid.clone();
+        Ok(Box::new(move |_, out_index| {
+            let index: Vec<usize> = (0..grid.ndim())
+                .map(|axis| {
+                    if spanned[axis] {
+                        out_index[axis + offset]
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let n = grid.linear(&index);
+            (blocks.exprs[n].clone(), blocks.bytes[n])
+        }))
+    }
+
+    fn transpose(&mut self, out: &Array, x: &Array, axes: &[usize]) -> Result<Blocks, ArrayError> {
+        let input = self.blocks(x)?;
+        let axes_value = dims(axes);
+        let mut exprs = Vec::new();
+        let mut bytes = Vec::new();
+        for index in out.grid.block_indices() {
+            let mut source = vec![0; axes.len()];
+            for (k, &a) in axes.iter().enumerate() {
+                source[a] = index[k];
+            }
+            let n = x.grid.linear(&source);
+            let e = input.exprs[n].clone();
+            exprs.push(self.call("array.transpose", vec![e, axes_value.clone()]));
+            bytes.push(input.bytes[n] + block_bytes(out, &index));
+        }
+        Ok(Blocks { exprs, bytes })
+    }
+
+    /// Each output block gathers the pieces of the input blocks it overlaps: a slice
+    /// of each, concatenated.
+    fn window(
+        &mut self,
+        out: &Array,
+        x: &Array,
+        index: &[AxisIndex],
+    ) -> Result<Blocks, ArrayError> {
+        let input = self.blocks(x)?;
+        let kept: Vec<usize> = (0..index.len())
+            .filter(|&a| matches!(index[a], AxisIndex::Range { .. }))
+            .collect();
+        let mut exprs = Vec::new();
+        let mut bytes = Vec::new();
+        for out_index in out.grid.block_indices() {
+            let start = out.grid.block_start(&out_index);
+            let shape = out.grid.block_shape(&out_index);
+            // Per input axis: the (input block, local slice) pieces it needs.
+            let per_axis: Vec<Vec<(usize, Expr)>> = (0..index.len())
+                .map(|axis| {
+                    let chunk = x.chunks()[axis];
+                    match index[axis] {
+                        AxisIndex::At(i) => {
+                            vec![(i / chunk, lit(Value::Int((i % chunk) as i64)))]
+                        }
+                        AxisIndex::Range { start: s, step, .. } => {
+                            let k = kept.iter().position(|&a| a == axis).expect("kept axis");
+                            let (o0, o1) = (start[k], start[k] + shape[k]);
+                            pieces_along(s, step, o0, o1, chunk, x.shape()[axis])
+                        }
+                    }
+                })
+                .collect();
+            let counts: Vec<usize> = kept.iter().map(|&a| per_axis[a].len()).collect();
+            let mut parts = Vec::new();
+            let mut part_bytes = 0;
+            for choice in cartesian(&per_axis.iter().map(Vec::len).collect::<Vec<_>>()) {
+                let source: Vec<usize> = choice
+                    .iter()
+                    .enumerate()
+                    .map(|(axis, &c)| per_axis[axis][c].0)
+                    .collect();
+                let n = x.grid.linear(&source);
+                part_bytes += input.bytes[n];
+                let whole = choice.iter().enumerate().all(|(axis, &c)| {
+                    is_whole(&per_axis[axis][c].1, x.grid.block_shape(&source)[axis])
+                });
+                let block = input.exprs[n].clone();
+                parts.push(if whole {
+                    block
+                } else {
+                    let slices = choice
+                        .iter()
+                        .enumerate()
+                        .map(|(axis, &c)| per_axis[axis][c].1.clone())
+                        .collect();
+                    self.call("array.slice", vec![block, Expr::List(slices)])
+                });
+            }
+            exprs.push(if parts.len() == 1 {
+                parts.pop().expect("one part")
+            } else {
+                self.call(
+                    "array.concat",
+                    vec![dims(&counts), Expr::List(parts.into())],
+                )
+            });
+            bytes.push(part_bytes + 2 * block_bytes(out, &out_index));
+        }
+        Ok(Blocks { exprs, bytes })
+    }
+
+    fn reduce(
+        &mut self,
+        out: &Array,
+        op: &str,
+        axis: Option<usize>,
+        x: &Array,
+    ) -> Result<Blocks, ArrayError> {
+        let input = self.blocks(x)?;
+        let op_value = lit(Value::str(op));
+        let axis_value = lit(axis.map_or(Value::Null, |a| Value::Int(a as i64)));
+        let label = self.label(&format!("{op}-partial"));
+        let mut groups: Vec<Vec<Expr>> = vec![Vec::new(); out.grid.num_blocks()];
+        for ((expr, bytes), index) in input
+            .exprs
+            .into_iter()
+            .zip(input.bytes)
+            .zip(x.grid.block_indices())
+        {
+            let partial = self.call(
+                "array.partial",
+                vec![op_value.clone(), expr, axis_value.clone()],
+            );
+            let key = self.define(&label, &index, partial, bytes);
+            let out_index: Vec<usize> = match axis {
+                None => vec![],
+                Some(k) => index
+                    .iter()
+                    .enumerate()
+                    .filter(|&(a, _)| a != k)
+                    .map(|(_, &i)| i)
+                    .collect(),
+            };
+            groups[out.grid.linear(&out_index)].push(Expr::Ref(key));
+        }
+        let mut exprs = Vec::new();
+        for group in groups {
+            let root = self.tree(
+                &format!("{op}-combine"),
+                "array.combine",
+                vec![op_value.clone()],
+                group,
+            );
+            exprs.push(self.call(
+                "array.finish",
+                vec![op_value.clone(), root, axis_value.clone()],
+            ));
+        }
+        let bytes = out
+            .grid
+            .block_indices()
+            .map(|i| block_bytes(out, &i))
+            .collect();
+        Ok(Blocks { exprs, bytes })
+    }
+
+    /// Merges `inputs` with `op(prefix..., input, input, ...)` calls of at most
+    /// `fan_in` inputs each, level by level, until one remains.
+    fn tree(&mut self, what: &str, op: &str, prefix: Vec<Expr>, mut inputs: Vec<Expr>) -> Expr {
+        if inputs.len() == 1 {
+            return inputs.pop().expect("one input");
+        }
+        let label = self.label(what);
+        let mut level = 0;
+        while inputs.len() > 1 {
+            let mut next = Vec::new();
+            for (i, group) in inputs.chunks(self.fan_in).enumerate() {
+                let mut args = prefix.clone();
+                args.extend(group.iter().cloned());
+                let expr = self.call(op, args);
+                next.push(Expr::Ref(self.define(&label, &[level, i], expr, 0)));
+            }
+            inputs = next;
+            level += 1;
+        }
+        inputs.pop().expect("one root")
+    }
+
+    /// C[i, j] accumulates A[i, k] @ B[k, j] over k in a chain of tasks, each holding
+    /// three blocks.
+    fn matmul(&mut self, out: &Array, a: &Array, b: &Array) -> Result<Blocks, ArrayError> {
+        let ab = self.blocks(a)?;
+        let bb = self.blocks(b)?;
+        let label = self.label("matmul");
+        let depth = a.grid.blocks()[1];
+        let mut exprs = Vec::new();
+        let mut bytes = Vec::new();
+        for index in out.grid.block_indices() {
+            let (i, j) = (index[0], index[1]);
+            let mut acc = lit(Value::Null);
+            for k in 0..depth {
+                let na = a.grid.linear(&[i, k]);
+                let nb = b.grid.linear(&[k, j]);
+                let held = ab.bytes[na] + bb.bytes[nb] + 2 * block_bytes(out, &index);
+                let expr = self.call(
+                    "array.matmul",
+                    vec![ab.exprs[na].clone(), bb.exprs[nb].clone(), acc],
+                );
+                acc = Expr::Ref(self.define(&label, &[i, j, k], expr, held));
+            }
+            exprs.push(acc);
+            bytes.push(block_bytes(out, &index));
+        }
+        Ok(Blocks { exprs, bytes })
+    }
+
+    fn topk(&mut self, x: &Array, k: usize, largest: bool) -> Result<Blocks, ArrayError> {
+        let input = self.blocks(x)?;
+        let prefix = vec![lit(Value::Int(k as i64)), lit(Value::Bool(largest))];
+        let label = self.label("topk");
+        let mut partials = Vec::new();
+        for ((expr, bytes), index) in input
+            .exprs
+            .into_iter()
+            .zip(input.bytes)
+            .zip(x.grid.block_indices())
+        {
+            let mut args = prefix.clone();
+            args.push(expr);
+            let call = self.call("array.topk", args);
+            partials.push(Expr::Ref(self.define(&label, &index, call, bytes)));
+        }
+        if partials.is_empty() {
+            let args = vec![
+                lit(Value::str(x.dtype.name())),
+                dims(&[0]),
+                lit(Value::Int(0)),
+            ];
+            partials.push(self.call("array.full", args));
+        }
+        let root = self.tree("topk-merge", "array.topk", prefix, partials);
+        Ok(Blocks {
+            exprs: vec![root],
+            bytes: vec![(k * x.dtype.size()) as u64],
+        })
+    }
+
+    /// A sample sort through files: sample each block, pick splitters, partition
+    /// every block into buckets on disk, sort each bucket, and read each output block
+    /// back from the sorted buckets.
+    fn sort(&mut self, out: &Array, x: &Array, descending: bool) -> Result<Blocks, ArrayError> {
+        let input = self.blocks(x)?;
+        let desc = lit(Value::Bool(descending));
+        let dtype = lit(Value::str(x.dtype.name()));
+        let n = input.exprs.len();
+        if n <= 1 {
+            let exprs = input
+                .exprs
+                .into_iter()
+                .map(|e| self.call("array.sort", vec![e, desc.clone()]))
+                .collect();
+            let bytes = input.bytes.iter().map(|b| 2 * b).collect();
+            return Ok(Blocks { exprs, bytes });
+        }
+        let scratch = tempfile::Builder::new()
+            .prefix("taskloom-sort-")
+            .tempdir()
+            .map_err(|e| {
+                ArrayError::Store(format!("cannot create a scratch directory for sort: {e}"))
+            })?;
+        let dir = lit(Value::str(&scratch.path().to_string_lossy()));
+        self.scratch.push(scratch);
+        let label = self.label("sort");
+        let mut samples = Vec::new();
+        for (b, expr) in input.exprs.iter().enumerate() {
+            let len = x.grid.block_shape(&[b])[0];
+            let call = self.call(
+                "array.samples",
+                vec![expr.clone(), lit(Value::Int(len.min(256) as i64))],
+            );
+            samples.push(Expr::Ref(self.define(
+                &format!("{label}-samples"),
+                &[b],
+                call,
+                input.bytes[b],
+            )));
+        }
+        let mut args = vec![lit(Value::Int(n as i64))];
+        args.extend(samples);
+        let call = self.call("array.splitters", args);
+        let splitters = self.define(&format!("{label}-splitters"), &[], call, 0);
+        let mut parts = vec![dir.clone()];
+        for (b, expr) in input.exprs.into_iter().enumerate() {
+            let args = vec![
+                expr,
+                Expr::Ref(splitters),
+                dir.clone(),
+                lit(Value::Int(b as i64)),
+            ];
+            let call = self.call("array.partition", args);
+            parts.push(Expr::Ref(self.define(
+                &format!("{label}-partition"),
+                &[b],
+                call,
+                2 * input.bytes[b],
+            )));
+        }
+        let after_partitions = self.call("array.after", parts);
+        let mut sizes = Vec::new();
+        for bucket in 0..n {
+            let args = vec![
+                after_partitions.clone(),
+                lit(Value::Int(bucket as i64)),
+                lit(Value::Int(n as i64)),
+                dtype.clone(),
+                desc.clone(),
+            ];
+            let call = self.call("array.gather", args);
+            // A bucket holds about a block; skewed data can make it larger.
+            let held = 2 * block_bytes(out, &[0]);
+            sizes.push(Expr::Ref(self.define(
+                &format!("{label}-gather"),
+                &[bucket],
+                call,
+                held,
+            )));
+        }
+        let mut exprs = Vec::new();
+        let mut bytes = Vec::new();
+        for index in out.grid.block_indices() {
+            let mut args = vec![
+                dir.clone(),
+                lit(Value::Int(out.grid.block_start(&index)[0] as i64)),
+                lit(Value::Int(out.grid.block_shape(&index)[0] as i64)),
+                dtype.clone(),
+                desc.clone(),
+            ];
+            args.extend(sizes.iter().cloned());
+            exprs.push(self.call("array.read_sorted", args));
+            bytes.push(block_bytes(out, &index));
+        }
+        Ok(Blocks { exprs, bytes })
+    }
+}
+
+fn block_bytes(array: &Array, index: &[usize]) -> u64 {
+    array.grid.block_shape(index).iter().product::<usize>() as u64 * array.dtype.size() as u64
+}
+
+fn call(builder: &mut GraphBuilder, name: &str, args: Vec<Expr>) -> Expr {
+    let op = builder.op(name);
+    Expr::call(op, args)
+}
+
+fn lit(v: Value) -> Expr {
+    Expr::Value(v)
+}
+
+/// A list of ints (a shape, a block index) as a literal.
+pub(crate) fn dims(values: &[usize]) -> Expr {
+    lit(Value::list(values.iter().map(|&v| Value::Int(v as i64))))
+}
+
+/// Along one axis: the input blocks that output positions `o0..o1` of the range
+/// `start, start + step, ...` touch, each with its local `[start, stop, step]` slice.
+fn pieces_along(
+    start: usize,
+    step: usize,
+    o0: usize,
+    o1: usize,
+    chunk: usize,
+    extent: usize,
+) -> Vec<(usize, Expr)> {
+    let mut pieces = Vec::new();
+    let mut o = o0;
+    while o < o1 {
+        let p = start + o * step;
+        let block = p / chunk;
+        let block_end = ((block + 1) * chunk).min(extent);
+        // The last output position inside this block.
+        let last = (o1 - 1).min(o + (block_end - 1 - p) / step);
+        let local = |q: usize| Value::Int((q - block * chunk) as i64);
+        let slice = Value::list([
+            local(p),
+            local(start + last * step + 1),
+            Value::Int(step as i64),
+        ]);
+        pieces.push((block, lit(slice)));
+        o = last + 1;
+    }
+    pieces
+}
+
+/// Whether a local slice takes all `extent` elements of a block's axis.
+fn is_whole(slice: &Expr, extent: usize) -> bool {
+    let Expr::Value(Value::List(items)) = slice else {
+        return false;
+    };
+    matches!(&items[..], [Value::Int(0), Value::Int(stop), Value::Int(1)] if *stop as usize == extent)
+}
+
+/// Every choice of one index per axis, in C order.
+fn cartesian(counts: &[usize]) -> Vec<Vec<usize>> {
+    let mut all = vec![vec![]];
+    for &n in counts {
+        all = all
+            .into_iter()
+            .flat_map(|prefix: Vec<usize>| {
+                (0..n).map(move |i| {
+                    let mut next = prefix.clone();
+                    next.push(i);
+                    next
+                })
+            })
+            .collect();
+    }
+    all
+}

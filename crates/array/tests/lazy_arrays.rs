@@ -1,0 +1,255 @@
+//! The lazy array API end to end: expressions lowered to graphs, run on threads, and
+//! checked against closed forms and against the same computation done directly with
+//! ndarray on the whole array in memory.
+
+use ndarray::{ArrayD, Axis, IxDyn};
+use proptest::prelude::*;
+use taskloom_array::{Array, BinaryOp, Engine, Reduction, WriteOptions};
+use taskloom_graph::{Chunk, DType};
+
+fn engine() -> Engine {
+    Engine::new().workers(2).fan_in(3)
+}
+
+fn f64s(chunk: Chunk) -> ArrayD<f64> {
+    match chunk {
+        Chunk::F64(a) => a,
+        other => panic!("expected float64, got {:?}", other.dtype()),
+    }
+}
+
+fn i64s(chunk: Chunk) -> ArrayD<i64> {
+    match chunk {
+        Chunk::I64(a) => a,
+        other => panic!("expected int64, got {:?}", other.dtype()),
+    }
+}
+
+/// Same shape, and every element within 1e-12 relative (absolute near zero).
+fn close(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
+    a.shape() == b.shape()
+        && a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| (x - y).abs() <= 1e-12 * y.abs().max(1.0))
+}
+
+fn scalar_i64(chunk: Chunk) -> i64 {
+    let a = i64s(chunk);
+    assert_eq!(a.ndim(), 0, "a reduction over all axes is 0-d");
+    a[IxDyn(&[])]
+}
+
+#[test]
+fn sum_of_an_arange_with_ragged_chunks_is_the_closed_form() {
+    let a = Array::arange(&[10, 7], &[4, 3], DType::Int64).unwrap();
+    let n = 70i64;
+    assert_eq!(
+        scalar_i64(engine().compute(&a.sum().unwrap()).unwrap()),
+        n * (n - 1) / 2
+    );
+}
+
+#[test]
+fn a_plus_its_transpose_sums_to_twice_the_sum() {
+    let a = Array::arange(&[9, 9], &[4, 2], DType::Int64).unwrap();
+    let total = a.add(&a.t()).unwrap().sum().unwrap();
+    let n = 81i64;
+    assert_eq!(scalar_i64(engine().compute(&total).unwrap()), n * (n - 1));
+}
+
+#[test]
+fn column_means_of_an_arange() {
+    let (n, m) = (13usize, 5usize);
+    let a = Array::arange(&[n, m], &[4, 2], DType::Int32).unwrap();
+    let means = f64s(
+        engine()
+            .compute(&a.reduce(Reduction::Mean, Some(0)).unwrap())
+            .unwrap(),
+    );
+    assert_eq!(means.shape(), &[m]);
+    for j in 0..m {
+        let expected = j as f64 + (m * (n - 1)) as f64 / 2.0;
+        assert!(
+            (means[[j]] - expected).abs() < 1e-9,
+            "column {j}: {} vs {expected}",
+            means[[j]]
+        );
+    }
+}
+
+#[test]
+fn broadcasting_a_row_over_a_matrix() {
+    let x = Array::arange(&[6, 4], &[4, 3], DType::Float64).unwrap();
+    let row = Array::arange(&[4], &[2], DType::Float64).unwrap();
+    let got = f64s(
+        engine()
+            .compute(&x.binary(BinaryOp::Mul, &row).unwrap())
+            .unwrap(),
+    );
+    for i in 0..6 {
+        for j in 0..4 {
+            assert_eq!(got[[i, j]], (i * 4 + j) as f64 * j as f64);
+        }
+    }
+    let err = x
+        .add(&Array::arange(&[5], &[5], DType::Float64).unwrap())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("(6, 4)") && err.to_string().contains("(5,)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn axis_out_of_range_names_the_shape() {
+    let x = Array::zeros(&[3, 4], &[2, 2], DType::Float64).unwrap();
+    let err = x.reduce(Reduction::Sum, Some(2)).unwrap_err().to_string();
+    assert!(err.contains("axis 2") && err.contains("(3, 4)"), "{err}");
+}
+
+#[test]
+fn a_memory_limit_below_two_tasks_runs_one_task_at_a_time() {
+    let x = Array::random(&[1000, 1000], &[250, 250], 7).unwrap();
+    let job = Engine::new()
+        .workers(2)
+        .memory_limit(600_000)
+        .compute_job(&x.sum().unwrap())
+        .unwrap();
+    assert_eq!(
+        job.workers(),
+        1,
+        "a 500 kB block per task allows one at a time"
+    );
+    let job = Engine::new()
+        .workers(2)
+        .memory_limit(1 << 30)
+        .compute_job(&x.sum().unwrap())
+        .unwrap();
+    assert_eq!(job.workers(), 2);
+}
+
+#[test]
+fn top_k_and_sort_agree_with_a_direct_sort() {
+    let x = Array::random(&[1000], &[97], 3).unwrap();
+    let all = f64s(engine().compute(&x).unwrap())
+        .into_raw_vec_and_offset()
+        .0;
+    let mut sorted = all.clone();
+    sorted.sort_by(f64::total_cmp);
+    let top = f64s(engine().compute(&x.topk(5, true).unwrap()).unwrap());
+    let expected: Vec<f64> = sorted.iter().rev().take(5).copied().collect();
+    assert_eq!(top.iter().copied().collect::<Vec<_>>(), expected);
+    let got = f64s(engine().compute(&x.sort(false).unwrap()).unwrap());
+    assert_eq!(got.iter().copied().collect::<Vec<_>>(), sorted);
+    let got = f64s(engine().compute(&x.sort(true).unwrap()).unwrap());
+    sorted.reverse();
+    assert_eq!(got.iter().copied().collect::<Vec<_>>(), sorted);
+}
+
+#[test]
+fn written_arrays_read_back_and_nothing_is_left_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.zarr");
+    let x = Array::arange(&[7, 5], &[3, 2], DType::Int64).unwrap();
+    engine().write(&x, &path, &WriteOptions::default()).unwrap();
+    let back = Array::open(&path).unwrap();
+    assert_eq!(
+        (back.shape(), back.chunks(), back.dtype()),
+        (x.shape(), x.chunks(), x.dtype())
+    );
+    assert_eq!(
+        engine().compute(&back).unwrap(),
+        engine().compute(&x).unwrap()
+    );
+    let err = engine()
+        .write(&x, &path, &WriteOptions::default())
+        .unwrap_err();
+    assert!(err.to_string().contains("exists"), "{err}");
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1, "no temporary directory is left behind");
+}
+
+fn small_array() -> impl Strategy<Value = (Vec<usize>, Vec<usize>, Vec<usize>)> {
+    (1usize..=3).prop_flat_map(|ndim| {
+        (
+            prop::collection::vec(1usize..9, ndim),
+            prop::collection::vec(1usize..5, ndim),
+            prop::collection::vec(1usize..5, ndim),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_rechunking_leaves_values_unchanged((shape, chunks, other) in small_array(), seed in 0u64..1000) {
+        let x = Array::random(&shape, &chunks, seed).unwrap();
+        let direct = engine().compute(&x).unwrap();
+        prop_assert_eq!(engine().compute(&x.rechunk(&other).unwrap()).unwrap(), direct);
+    }
+
+    #[test]
+    fn slicing_agrees_with_ndarray((shape, chunks, _) in small_array(), picks in prop::collection::vec((0usize..9, 0usize..9, 1usize..4, any::<bool>()), 3)) {
+        let x = Array::arange(&shape, &chunks, DType::Int64).unwrap();
+        let whole = i64s(engine().compute(&x).unwrap());
+        let mut text = Vec::new();
+        let mut view = whole.view();
+        let mut axis = 0;
+        for (k, &(a, b, step, single)) in picks.iter().take(shape.len()).enumerate() {
+            let n = shape[k];
+            if single {
+                let i = a % n;
+                text.push(i.to_string());
+                view = view.index_axis_move(Axis(axis), i);
+            } else {
+                let (lo, hi) = (a.min(b).min(n), a.max(b).min(n));
+                text.push(format!("{lo}:{hi}:{step}"));
+                view.slice_axis_inplace(Axis(axis), ndarray::Slice::new(lo as isize, Some(hi as isize), step as isize));
+                axis += 1;
+            }
+        }
+        let got = i64s(engine().compute(&x.index(&text.join(",")).unwrap()).unwrap());
+        prop_assert_eq!(got, view.to_owned());
+    }
+
+    #[test]
+    fn matmul_by_blocks_equals_a_direct_product(n in 1usize..12, k in 1usize..12, m in 1usize..12, cn in 1usize..5, ck in 1usize..5, ck2 in 1usize..5, cm in 1usize..5) {
+        let a = Array::random(&[n, k], &[cn, ck], 1).unwrap();
+        let b = Array::random(&[k, m], &[ck2, cm], 2).unwrap();
+        let got = f64s(engine().compute(&a.matmul(&b).unwrap()).unwrap());
+        let a2 = f64s(engine().compute(&a).unwrap()).into_dimensionality::<ndarray::Ix2>().unwrap();
+        let b2 = f64s(engine().compute(&b).unwrap()).into_dimensionality::<ndarray::Ix2>().unwrap();
+        let direct = a2.dot(&b2).into_dyn();
+        prop_assert!(close(&got, &direct), "{got} vs {direct}");
+    }
+
+    #[test]
+    fn every_reduction_on_every_axis_agrees_with_ndarray((shape, chunks, _) in small_array(), seed in 0u64..1000, fan_in in 2usize..5) {
+        let x = Array::random(&shape, &chunks, seed).unwrap();
+        let whole = f64s(engine().compute(&x).unwrap());
+        let engine = Engine::new().workers(2).fan_in(fan_in);
+        for axis in (0..shape.len()).map(Some).chain([None]) {
+            for op in [Reduction::Sum, Reduction::Mean, Reduction::Min, Reduction::Max, Reduction::Var] {
+                let got = f64s(engine.compute(&x.reduce(op, axis).unwrap()).unwrap());
+                let reference = |v: ndarray::ArrayViewD<f64>| -> f64 {
+                    let n = v.len() as f64;
+                    let mean = v.sum() / n;
+                    match op {
+                        Reduction::Sum => v.sum(),
+                        Reduction::Mean => mean,
+                        Reduction::Min => v.fold(f64::INFINITY, |a, &b| a.min(b)),
+                        Reduction::Max => v.fold(f64::NEG_INFINITY, |a, &b| a.max(b)),
+                        Reduction::Var => v.fold(0.0, |a, &b| a + (b - mean) * (b - mean)) / n,
+                        _ => unreachable!(),
+                    }
+                };
+                let expected = match axis {
+                    None => ArrayD::from_elem(IxDyn(&[]), reference(whole.view())),
+                    Some(k) => whole.map_axis(Axis(k), |lane| reference(lane.into_dyn())),
+                };
+                prop_assert!(close(&got, &expected), "{:?} axis {:?}: {} vs {}", op, axis, got, expected);
+            }
+        }
+    }
+}
