@@ -6,7 +6,8 @@
 //! (`Builder` and `Delayed`).
 //!
 //! The layers are separate crates, re-exported here: `graph` (values, parsing,
-//! validation, ordering), `sched` (plans and priorities), `exec` (executors).
+//! validation, ordering), `sched` (plans and priorities), `exec` (executors), `array`
+//! (chunked arrays larger than memory, on Zarr storage).
 
 mod delayed;
 mod error;
@@ -16,6 +17,7 @@ pub use delayed::{Arg, Builder, Delayed, IntoArgs};
 pub use error::Error;
 pub use runtime::{serve_worker_if_requested, Program, Runtime};
 
+pub use taskloom_array as array;
 pub use taskloom_exec as exec;
 pub use taskloom_graph as graph;
 pub use taskloom_sched as sched;

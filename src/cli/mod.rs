@@ -1,5 +1,6 @@
 //! Subcommands, and how their outcomes become output and exit codes.
 
+mod array;
 mod duration;
 mod graph;
 mod map;
@@ -38,6 +39,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Measure speed-up over worker counts and fit Amdahl's law.
     Scale(scale::ScaleArgs),
+    /// Chunked arrays on disk (Zarr), computed chunk by chunk within a memory limit.
+    Array(array::ArrayArgs),
     /// Run the scheduler on a simulated clock: makespan and memory of each policy.
     Simulate(simulate::SimulateArgs),
 }
@@ -127,6 +130,7 @@ pub fn main() -> ExitCode {
         Command::Map(args) => return map::main(args),
         Command::Plan(args) => return plan::main(args),
         Command::Scale(args) => return scale::main(args),
+        Command::Array(args) => return array::main(args),
         Command::Simulate(args) => simulate::simulate(args),
     };
     let code = match outcome {

@@ -14,10 +14,10 @@ use taskloom::exec::Progress;
 #[derive(clap::Args, Clone, Copy, Debug)]
 pub struct ProgressFlags {
     /// Show a progress bar on stderr [default: when stderr is a terminal].
-    #[arg(long, overrides_with = "no_progress")]
+    #[arg(long, global = true, overrides_with = "no_progress")]
     progress: bool,
     /// Never show a progress bar.
-    #[arg(long, overrides_with = "progress")]
+    #[arg(long, global = true, overrides_with = "progress")]
     no_progress: bool,
 }
 

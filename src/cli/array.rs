@@ -1,0 +1,521 @@
+//! `taskloom array`: chunked arrays on disk (Zarr), computed chunk by chunk as task
+//! graphs within a memory limit.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use taskloom::array::{Array, ArrayError, BinaryOp, Engine, Job, Reduction, UnaryOp, WriteOptions};
+use taskloom::exec::{Observers, Progress};
+use taskloom::graph::{Chunk, ChunkJson, DType, Value};
+
+use super::progress::{ProgressFlags, TaskBar};
+
+/// Results with more elements than this are not printed: write them with `--out`.
+const PRINT_LIMIT: usize = 1_000_000;
+
+#[derive(Args)]
+pub struct ArrayArgs {
+    #[command(subcommand)]
+    command: ArrayCommand,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Options every array command takes.
+#[derive(Args)]
+struct Common {
+    /// Threads computing chunks [default: number of cores].
+    #[arg(long, global = true)]
+    workers: Option<usize>,
+    /// Bound on memory held by chunks in flight (`512MiB`, `2GiB`) [default: a quarter of RAM].
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    memory_limit: Option<u64>,
+    /// Fan-in of reduction trees: partial results merged per task.
+    #[arg(long, global = true, default_value_t = 8)]
+    fan_in: usize,
+    /// Replace OUT if it exists (only once the new array is complete).
+    #[arg(long, global = true)]
+    overwrite: bool,
+    #[command(flatten)]
+    progress: ProgressFlags,
+}
+
+#[derive(Subcommand)]
+enum ArrayCommand {
+    /// Create an array filled with zeros, ones, a value, a range or random numbers.
+    Create(CreateArgs),
+    /// Print shape, chunks, dtype, Zarr format and size as JSON.
+    Info { path: PathBuf },
+    /// Reduce over all elements (prints the scalar) or along --axis.
+    Reduce {
+        path: PathBuf,
+        #[arg(long, value_parser = Reduction::parse)]
+        op: Reduction,
+        #[arg(long)]
+        axis: Option<usize>,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Apply an elementwise function.
+    Map {
+        path: PathBuf,
+        #[arg(long, value_parser = UnaryOp::parse)]
+        op: UnaryOp,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Elementwise arithmetic of two arrays, broadcasting as NumPy does.
+    Binary {
+        a: PathBuf,
+        b: PathBuf,
+        #[arg(long, value_parser = BinaryOp::parse)]
+        op: BinaryOp,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// x * BY + ADD.
+    Scale {
+        path: PathBuf,
+        #[arg(long, value_parser = parse_number, allow_hyphen_values = true)]
+        by: Value,
+        #[arg(long, value_parser = parse_number, allow_hyphen_values = true, default_value = "0")]
+        add: Value,
+        #[command(flatten)]
+        out: RequiredOut,
+    },
+    /// Transpose a 2-D array.
+    Transpose {
+        path: PathBuf,
+        #[command(flatten)]
+        out: RequiredOut,
+    },
+    /// Matrix product of two 2-D arrays.
+    Matmul {
+        a: PathBuf,
+        b: PathBuf,
+        #[command(flatten)]
+        out: RequiredOut,
+    },
+    /// Re-cut an array into chunks of another shape.
+    Rechunk {
+        path: PathBuf,
+        #[arg(long, value_parser = parse_dims)]
+        chunks: Dims,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Basic indexing (`10:20,5`): writes OUT, or prints JSON when small.
+    Slice {
+        path: PathBuf,
+        #[arg(long, allow_hyphen_values = true)]
+        index: String,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// The k largest (or smallest) elements, over all elements.
+    Topk {
+        path: PathBuf,
+        #[arg(short = 'k')]
+        k: usize,
+        #[arg(long)]
+        smallest: bool,
+    },
+    /// Sort a 1-D array (out of core).
+    Sort {
+        path: PathBuf,
+        #[arg(long)]
+        descending: bool,
+        #[command(flatten)]
+        out: RequiredOut,
+    },
+    /// Print elements as JSON: the whole array, or what --index selects.
+    Get {
+        path: PathBuf,
+        #[arg(long, allow_hyphen_values = true)]
+        index: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct CreateArgs {
+    path: PathBuf,
+    #[arg(long, value_parser = parse_dims)]
+    shape: Dims,
+    #[arg(long, value_parser = parse_dims)]
+    chunks: Dims,
+    #[arg(long, default_value = "float64", value_parser = parse_dtype)]
+    dtype: DType,
+    #[arg(long, group = "fill_kind")]
+    zeros: bool,
+    #[arg(long, group = "fill_kind")]
+    ones: bool,
+    #[arg(long, group = "fill_kind", value_parser = parse_number, allow_hyphen_values = true)]
+    fill: Option<Value>,
+    #[arg(long, group = "fill_kind")]
+    arange: bool,
+    #[arg(long, group = "fill_kind")]
+    random: bool,
+    /// Seed of --random.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
+    zarr_format: u8,
+}
+
+/// Where a result goes: OUT, or stdout as JSON.
+#[derive(Args)]
+struct Out {
+    /// Write the result to this Zarr array instead of printing it.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Chunk shape of OUT [default: the input's].
+    #[arg(long = "chunks", value_parser = parse_dims)]
+    chunks: Option<Dims>,
+}
+
+/// Where a result goes: OUT.
+#[derive(Args)]
+struct RequiredOut {
+    /// The Zarr array to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Chunk shape of OUT [default: the input's].
+    #[arg(long = "chunks", value_parser = parse_dims)]
+    chunks: Option<Dims>,
+}
+
+/// Why a command failed, and its exit code: 2 for input the command cannot accept
+/// (checked before anything is written), 1 for a failure while computing.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl From<ArrayError> for Failure {
+    fn from(e: ArrayError) -> Self {
+        let code = match e {
+            ArrayError::Run(_) => 1,
+            ArrayError::Invalid(_) | ArrayError::Store(_) => 2,
+        };
+        Failure {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+pub fn main(args: ArrayArgs) -> ExitCode {
+    match command(args) {
+        Ok(stdout) => {
+            if !stdout.is_empty() {
+                println!("{stdout}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("taskloom: error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn command(args: ArrayArgs) -> Result<String, Failure> {
+    let common = &args.common;
+    let open = |p: &Path| Array::open(p).map_err(Failure::from);
+    match args.command {
+        ArrayCommand::Create(create) => {
+            let array = created(&create)?;
+            let options = WriteOptions {
+                overwrite: common.overwrite,
+                zarr_format: create.zarr_format,
+            };
+            write(common, &array, &create.path, None, options)
+        }
+        ArrayCommand::Info { path } => {
+            let array = open(&path)?;
+            let meta = taskloom::array::store::open(&path)
+                .map_err(|e| ArrayError::Store(e.to_string()))?
+                .meta()
+                .zarr_format;
+            Ok(format!(
+                "{{\"shape\": {:?}, \"chunks\": {:?}, \"dtype\": \"{}\", \"zarr_format\": {meta}, \"nbytes\": {}}}",
+                array.shape(),
+                array.chunks(),
+                array.dtype(),
+                array.nbytes()
+            ))
+        }
+        ArrayCommand::Reduce {
+            path,
+            op,
+            axis,
+            out,
+        } => {
+            let result = open(&path)?.reduce(op, axis)?;
+            deliver(common, &result, &path, out.out, out.chunks)
+        }
+        ArrayCommand::Map { path, op, out } => {
+            let result = open(&path)?.map(op)?;
+            deliver(common, &result, &path, out.out, out.chunks)
+        }
+        ArrayCommand::Binary { a, b, op, out } => {
+            let result = open(&a)?.binary(op, &open(&b)?)?;
+            deliver(common, &result, &a, out.out, out.chunks)
+        }
+        ArrayCommand::Scale { path, by, add, out } => {
+            let result = open(&path)?.scale(by, add)?;
+            deliver(common, &result, &path, Some(out.out), out.chunks)
+        }
+        ArrayCommand::Transpose { path, out } => {
+            let x = open(&path)?;
+            if x.ndim() != 2 {
+                return Err(invalid(format!(
+                    "transpose needs a 2-D array; {} has shape {:?}",
+                    path.display(),
+                    x.shape()
+                )));
+            }
+            deliver(common, &x.t(), &path, Some(out.out), out.chunks)
+        }
+        ArrayCommand::Matmul { a, b, out } => {
+            let result = open(&a)?.matmul(&open(&b)?)?;
+            deliver(common, &result, &a, Some(out.out), out.chunks)
+        }
+        ArrayCommand::Rechunk { path, chunks, out } => {
+            let x = open(&path)?;
+            deliver(common, &x, &path, Some(out), Some(chunks))
+        }
+        ArrayCommand::Slice { path, index, out } => {
+            let result = open(&path)?.index(&index)?;
+            deliver(common, &result, &path, out.out, out.chunks)
+        }
+        ArrayCommand::Topk { path, k, smallest } => {
+            let result = open(&path)?.topk(k, !smallest)?;
+            deliver(common, &result, &path, None, None)
+        }
+        ArrayCommand::Sort {
+            path,
+            descending,
+            out,
+        } => {
+            let result = open(&path)?.sort(descending)?;
+            deliver(common, &result, &path, Some(out.out), out.chunks)
+        }
+        ArrayCommand::Get { path, index } => {
+            let x = open(&path)?;
+            let result = match index {
+                Some(index) => x.index(&index)?,
+                None => x,
+            };
+            deliver(common, &result, &path, None, None)
+        }
+    }
+}
+
+fn created(create: &CreateArgs) -> Result<Array, Failure> {
+    let (shape, chunks, dtype) = (&create.shape.0[..], &create.chunks.0[..], create.dtype);
+    let array = if create.ones {
+        Array::ones(shape, chunks, dtype)
+    } else if let Some(value) = &create.fill {
+        Array::full(shape, chunks, dtype, value.clone())
+    } else if create.arange {
+        Array::arange(shape, chunks, dtype)
+    } else if create.random {
+        Array::random(shape, chunks, create.seed).map(|a| a.astype(dtype))
+    } else {
+        Array::zeros(shape, chunks, dtype)
+    };
+    Ok(array?)
+}
+
+/// Writes `result` to `out` (in the Zarr format of `input`), or prints it as JSON.
+fn deliver(
+    common: &Common,
+    result: &Array,
+    input: &Path,
+    out: Option<PathBuf>,
+    chunks: Option<Dims>,
+) -> Result<String, Failure> {
+    match out {
+        Some(out) => {
+            let format = taskloom::array::store::open(input)
+                .map(|s| s.meta().zarr_format)
+                .unwrap_or(3);
+            let options = WriteOptions {
+                overwrite: common.overwrite,
+                zarr_format: format,
+            };
+            write(
+                common,
+                result,
+                &out,
+                chunks.as_ref().map(|c| &c.0[..]),
+                options,
+            )
+        }
+        None => {
+            if chunks.is_some() {
+                return Err(invalid("--chunks applies to --out only"));
+            }
+            let n: usize = result.shape().iter().product();
+            if n > PRINT_LIMIT {
+                return Err(invalid(format!(
+                    "the result has {n} elements, too many to print (more than {PRINT_LIMIT}); write it with --out"
+                )));
+            }
+            let job = engine(common).compute_job(result)?;
+            let chunk = run(common, job)?.expect("a compute job yields a chunk");
+            Ok(json(&chunk))
+        }
+    }
+}
+
+fn write(
+    common: &Common,
+    array: &Array,
+    out: &Path,
+    chunks: Option<&[usize]>,
+    options: WriteOptions,
+) -> Result<String, Failure> {
+    let array = match chunks {
+        Some(chunks) => array.rechunk(chunks)?,
+        None => array.clone(),
+    };
+    let job = engine(common).write_job(&array, out, &options)?;
+    run(common, job)?;
+    Ok(String::new())
+}
+
+fn engine(common: &Common) -> Engine {
+    let mut engine = Engine::new()
+        .fan_in(common.fan_in)
+        .memory_limit(common.memory_limit.unwrap_or_else(default_memory_limit));
+    if let Some(workers) = common.workers {
+        engine = engine.workers(workers);
+    }
+    engine
+}
+
+fn run(common: &Common, job: Job) -> Result<Option<Chunk>, Failure> {
+    let progress = common.progress.enabled().then(Progress::new);
+    let bar = progress
+        .clone()
+        .map(|p| TaskBar::start(p, job.tasks() as u64));
+    let result = job.run(Observers {
+        progress,
+        trace: None,
+    });
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    Ok(result?)
+}
+
+fn json(chunk: &Chunk) -> String {
+    serde_json::to_string(&ChunkJson(chunk)).expect("serializing numbers cannot fail")
+}
+
+fn invalid(message: impl Into<String>) -> Failure {
+    Failure {
+        message: message.into(),
+        code: 2,
+    }
+}
+
+/// A quarter of this machine's RAM.
+fn default_memory_limit() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let (pages, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    if pages > 0 && page > 0 {
+        pages as u64 * page as u64 / 4
+    } else {
+        1 << 30
+    }
+}
+
+/// A shape or chunk shape: `1000,2000`.
+#[derive(Clone, Debug)]
+struct Dims(Vec<usize>);
+
+fn parse_dims(text: &str) -> Result<Dims, String> {
+    text.split(',')
+        .map(|part| {
+            part.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("'{part}' in '{text}' is not a non-negative integer"))
+        })
+        .collect::<Result<_, _>>()
+        .map(Dims)
+}
+
+fn parse_dtype(text: &str) -> Result<DType, String> {
+    DType::parse(text)
+}
+
+fn parse_number(text: &str) -> Result<Value, String> {
+    if let Ok(i) = text.parse::<i64>() {
+        return Ok(Value::Int(i));
+    }
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() => Ok(Value::Float(f)),
+        _ => Err(format!("'{text}' is not a finite number")),
+    }
+}
+
+/// A size such as `512MiB`, `2GiB`, `1.5G` or `1000000` (bytes). Binary and decimal
+/// suffixes both mean what they say.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size such as 512MiB or 2GiB"))?;
+    let scale: f64 =
+        match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1.0,
+            "k" | "kib" => 1024.0,
+            "kb" => 1e3,
+            "m" | "mib" => 1024.0 * 1024.0,
+            "mb" => 1e6,
+            "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+            "gb" => 1e9,
+            "t" | "tib" => 1024.0f64.powi(4),
+            "tb" => 1e12,
+            _ => return Err(format!(
+                "'{text}': unknown size unit '{unit}' (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"
+            )),
+        };
+    let bytes = number * scale;
+    if bytes < 1.0 {
+        return Err(format!("'{text}' must be at least one byte"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_in_binary_and_decimal_units() {
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_size("256MB"), Ok(256_000_000));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("12 parsecs")
+            .unwrap_err()
+            .contains("unknown size unit"));
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("0").is_err());
+    }
+}
