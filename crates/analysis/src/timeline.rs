@@ -241,11 +241,28 @@ fn write_occupancy(
     }
 }
 
+/// The `n` longest spans, longest first (ties: the earlier in `tasks`). One pass with
+/// a small heap: a million-task profile needs no sorted copy of its spans.
+fn slowest(tasks: &[Span], n: usize) -> Vec<&Span> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut heap = BinaryHeap::with_capacity(n + 1);
+    for (i, t) in tasks.iter().enumerate() {
+        // The heap's top is the shortest kept (then the latest): the one to drop.
+        heap.push(Reverse((t.end_ns.saturating_sub(t.start_ns), Reverse(i))));
+        if heap.len() > n {
+            heap.pop();
+        }
+    }
+    let mut kept: Vec<_> = heap.into_iter().map(|Reverse(k)| k).collect();
+    kept.sort_unstable_by(|a, b| b.cmp(a));
+    kept.into_iter().map(|(_, Reverse(i))| &tasks[i]).collect()
+}
+
 fn write_slowest(html: &mut String, graph: &Graph, tasks: &[Span]) {
-    let mut order: Vec<&Span> = tasks.iter().collect();
-    order.sort_by_key(|t| std::cmp::Reverse(t.end_ns.saturating_sub(t.start_ns)));
+    let order = slowest(tasks, SLOWEST);
     html.push_str("<h2>Slowest tasks</h2>\n<table id=\"slowest\"><tr><th>key</th><th>op</th><th>worker</th><th>start s</th><th>seconds</th></tr>\n");
-    for t in order.into_iter().take(SLOWEST) {
+    for t in order {
         let _ = writeln!(
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.6}</td><td>{:.6}</td></tr>",
@@ -320,6 +337,20 @@ mod tests {
         assert_eq!(html.matches("class=\"lane\"").count(), 2);
         assert!(html.contains("a&lt;1&gt; (inc)"), "keys are escaped");
         assert!(!html.contains("<script"), "self-contained, no script");
+    }
+
+    #[test]
+    fn the_slowest_are_the_longest_first_earliest_on_ties() {
+        let lengths = [3.0, 1.0, 5.0, 3.0, 0.5, 5.0, 2.0];
+        let spans: Vec<Span> = lengths
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| span(i as u32, 0, 10.0, 10.0 + len))
+            .collect();
+        let keys = |n| -> Vec<u32> { slowest(&spans, n).iter().map(|t| t.key.0).collect() };
+        assert_eq!(keys(4), [2, 5, 0, 3]);
+        assert_eq!(keys(20), [2, 5, 0, 3, 6, 1, 4]);
+        assert!(keys(0).is_empty());
     }
 
     #[test]

@@ -177,7 +177,12 @@ impl Shared {
                 None => {
                     count.flush();
                     match self.find_work(local, me) {
-                        Some(key) => key,
+                        Some((key, waited)) => {
+                            if waited {
+                                spans.idle();
+                            }
+                            key
+                        }
                         None => return,
                     }
                 }
@@ -222,18 +227,20 @@ impl Shared {
         }
     }
 
-    /// The next task for worker `me`, waiting for one if need be; `None` once the run
-    /// is over.
-    fn find_work(&self, local: &Worker<KeyId>, me: usize) -> Option<KeyId> {
+    /// The next task for worker `me`, waiting for one if need be, and whether it had to
+    /// wait (else the worker goes straight on); `None` once the run is over.
+    fn find_work(&self, local: &Worker<KeyId>, me: usize) -> Option<(KeyId, bool)> {
         let backoff = Backoff::new();
+        let mut waited = false;
         loop {
             if let Some(key) = local
                 .pop()
                 .or_else(|| self.take_sources(local))
                 .or_else(|| self.steal(local, me))
             {
-                return Some(key);
+                return Some((key, waited));
             }
+            waited = true;
             if self.over.load(Ordering::Acquire) {
                 return None;
             }
