@@ -1,5 +1,310 @@
-//! (in progress)
+//! `array.matmul`: one block product of a chunked matrix product, added to the sum of
+//! the blocks before it, so each output block is a chain of tasks that each hold three
+//! blocks at most.
+//!
+//! Floats go through faer's blocked kernels on the calling thread only (`Par::Seq`):
+//! the executor already runs one task per core, and a task that spawned threads of its
+//! own would oversubscribe them. Ints have no BLAS; a cache-blocked loop serves them.
 
-use taskloom_graph::Registry;
+use faer::traits::ComplexField;
+use faer::{Accum, MatMut, MatRef, Par};
+use ndarray::{Array2, ArrayView2, Ix2};
+use taskloom_graph::{Chunk, DType, OpError, OpResult, Registry, Value};
 
-pub(super) fn register(_registry: &mut Registry) {}
+use super::args::{self, cast, promote, Element};
+use crate::grid::Dims;
+
+pub(super) fn register(registry: &mut Registry) {
+    registry.register("array.matmul", matmul);
+}
+
+/// `array.matmul(a, b, acc)`: `a @ b`, plus `acc` unless it is null. Operands promote
+/// as NumPy's do; a product of ints only is int64 (wrapping on overflow).
+fn matmul(args: &[Value]) -> OpResult {
+    args::arity(args, 3)?;
+    let a = args::chunk(args, 0)?;
+    let b = args::chunk(args, 1)?;
+    let acc = match &args[2] {
+        Value::Null => None,
+        _ => Some(args::chunk(args, 2)?),
+    };
+    let (m, k) = matrix_shape(a, 1)?;
+    let (k2, n) = matrix_shape(b, 2)?;
+    if k != k2 {
+        return Err(OpError::new(format!(
+            "cannot multiply shapes {} and {}: {k} columns against {k2} rows",
+            Dims(a.shape()),
+            Dims(b.shape())
+        )));
+    }
+    let mut dtype = promote(a.dtype(), b.dtype());
+    if let Some(acc) = acc {
+        if acc.shape() != [m, n] {
+            return Err(OpError::new(format!(
+                "the accumulator has shape {} but the product of {} and {} has shape {}",
+                Dims(acc.shape()),
+                Dims(a.shape()),
+                Dims(b.shape()),
+                Dims(&[m, n])
+            )));
+        }
+        dtype = promote(dtype, acc.dtype());
+    }
+    Ok(args::value(match dtype {
+        DType::Float64 => float::<f64>(a, b, acc),
+        DType::Float32 => float::<f32>(a, b, acc),
+        DType::Int64 | DType::Int32 => int(a, b, acc),
+    }))
+}
+
+/// The rows and columns of argument `arg` (1-based), which must be 2-D.
+fn matrix_shape(chunk: &Chunk, arg: usize) -> Result<(usize, usize), OpError> {
+    match *chunk.shape() {
+        [rows, cols] => Ok((rows, cols)),
+        _ => Err(OpError::new(format!(
+            "argument {arg} must be a 2-D chunk, got shape {}",
+            Dims(chunk.shape())
+        ))),
+    }
+}
+
+/// The start, rows, columns and strides of an ndarray view, for faer.
+fn parts<T>(view: &ArrayView2<'_, T>) -> (*const T, usize, usize, isize, isize) {
+    let (rows, cols) = view.dim();
+    let strides = view.strides();
+    (view.as_ptr(), rows, cols, strides[0], strides[1])
+}
+
+/// A float product through faer, reading the operands in place whatever their strides.
+/// The result starts as a copy of `acc` (the shared chunk cannot be written) or as
+/// zeros, and faer accumulates into it.
+fn float<T: Element + ComplexField>(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
+    let a = cast::<T>(a);
+    let b = cast::<T>(b);
+    let a = a.view().into_dimensionality::<Ix2>().expect("checked 2-D");
+    let b = b.view().into_dimensionality::<Ix2>().expect("checked 2-D");
+    let (m, n) = (a.nrows(), b.ncols());
+    let (mut out, accum) = match acc {
+        Some(acc) => {
+            let acc = cast::<T>(acc)
+                .into_dimensionality::<Ix2>()
+                .expect("checked");
+            (acc.as_standard_layout().into_owned(), Accum::Add)
+        }
+        None => (Array2::from_elem((m, n), T::from_f64(0.0)), Accum::Replace),
+    };
+    if m == 0 || n == 0 {
+        return T::chunk(out.into_dyn());
+    }
+    let (pa, ra, ca, rsa, csa) = parts(&a);
+    let (pb, rb, cb, rsb, csb) = parts(&b);
+    // SAFETY: each view's pointer, extents and strides come from a live ndarray view
+    // (which keeps every addressed element in bounds, and a non-null pointer even when
+    // empty); `out` is owned, C-ordered and borrowed mutably only here.
+    let (lhs, rhs, dst) = unsafe {
+        (
+            MatRef::from_raw_parts(pa, ra, ca, rsa, csa),
+            MatRef::from_raw_parts(pb, rb, cb, rsb, csb),
+            MatMut::from_raw_parts_mut(out.as_mut_ptr(), m, n, n as isize, 1),
+        )
+    };
+    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, T::from_f64(1.0), Par::Seq);
+    T::chunk(out.into_dyn())
+}
+
+/// Rows of `b` (and of the result) a block of the int product covers: what fits in L2
+/// alongside the rows of `out` being updated.
+const INT_BLOCK_K: usize = 128;
+const INT_BLOCK_N: usize = 1024;
+
+/// An int product in int64 with wrapping arithmetic: `out[i, j] += a[i, p] * b[p, j]`
+/// over blocks of `p` and `j`, so the block of `b` stays in cache while every row of
+/// `a` passes over it and the inner loop is a contiguous, vectorisable axpy.
+fn int(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
+    let a = cast::<i64>(a)
+        .into_dimensionality::<Ix2>()
+        .expect("checked 2-D");
+    let b = cast::<i64>(b)
+        .into_dimensionality::<Ix2>()
+        .expect("checked 2-D");
+    let a = a.as_standard_layout();
+    let b = b.as_standard_layout();
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let mut out = match acc {
+        Some(acc) => {
+            let acc = cast::<i64>(acc)
+                .into_dimensionality::<Ix2>()
+                .expect("checked");
+            acc.as_standard_layout().into_owned()
+        }
+        None => Array2::zeros((m, n)),
+    };
+    let (a, b) = (
+        a.as_slice().expect("standard layout"),
+        b.as_slice().expect("standard layout"),
+    );
+    let c = out.as_slice_mut().expect("standard layout");
+    for p0 in (0..k).step_by(INT_BLOCK_K) {
+        let p1 = (p0 + INT_BLOCK_K).min(k);
+        for j0 in (0..n).step_by(INT_BLOCK_N) {
+            let j1 = (j0 + INT_BLOCK_N).min(n);
+            for i in 0..m {
+                let row = &mut c[i * n + j0..i * n + j1];
+                for p in p0..p1 {
+                    let x = a[i * k + p];
+                    let brow = &b[p * n + j0..p * n + j1];
+                    for (y, &z) in row.iter_mut().zip(brow) {
+                        *y = y.wrapping_add(x.wrapping_mul(z));
+                    }
+                }
+            }
+        }
+    }
+    Chunk::I64(out.into_dyn())
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{ArrayD, IxDyn};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn call(a: Chunk, b: Chunk, acc: Option<Chunk>) -> OpResult {
+        let acc = acc.map_or(Value::Null, args::value);
+        matmul(&[args::value(a), args::value(b), acc])
+    }
+
+    fn result(v: OpResult) -> Chunk {
+        match &v.expect("matmul succeeds") {
+            Value::Chunk(c) => Chunk::clone(c),
+            other => panic!("expected a chunk, got {}", other.type_name()),
+        }
+    }
+
+    /// The textbook triple loop in i128, the reference every path is checked against.
+    fn naive(a: &[i64], b: &[i64], m: usize, k: usize, n: usize) -> Vec<i128> {
+        let mut out = vec![0i128; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                for p in 0..k {
+                    out[i * n + j] += i128::from(a[i * k + p]) * i128::from(b[p * n + j]);
+                }
+            }
+        }
+        out
+    }
+
+    fn f64s(shape: &[usize], v: &[i64]) -> Chunk {
+        Chunk::F64(
+            ArrayD::from_shape_vec(IxDyn(shape), v.iter().map(|&x| x as f64).collect()).unwrap(),
+        )
+    }
+
+    /// Shapes `(m, k, n)`, then operands `a`, `b` and an accumulator of small ints.
+    type Operands = ((usize, usize, usize), Vec<i64>, Vec<i64>, Vec<i64>);
+
+    fn operands() -> impl Strategy<Value = Operands> {
+        (0usize..40, 0usize..40, 0usize..40).prop_flat_map(|(m, k, n)| {
+            let ints = |len| prop::collection::vec(-50i64..50, len);
+            (Just((m, k, n)), ints(m * k), ints(k * n), ints(m * n))
+        })
+    }
+
+    proptest! {
+        /// Small ints are exact in every type, so each dtype path (and every
+        /// combination of them, with and without an accumulator) must match the
+        /// reference exactly, in the type NumPy would give.
+        #[test]
+        fn every_dtype_matches_the_reference(
+            ((m, k, n), a, b, c) in operands(),
+            types in (0usize..4, 0usize..4, 0usize..5),
+        ) {
+            let make = |t: usize, shape: &[usize], v: &[i64]| -> Chunk {
+                let f = f64s(shape, v);
+                match DType::ALL[t] {
+                    DType::Float64 => f,
+                    DType::Float32 => Chunk::F32(cast::<f32>(&f).into_owned()),
+                    DType::Int64 => Chunk::I64(cast::<i64>(&f).into_owned()),
+                    DType::Int32 => Chunk::I32(cast::<i32>(&f).into_owned()),
+                }
+            };
+            let ca = make(types.0, &[m, k], &a);
+            let cb = make(types.1, &[k, n], &b);
+            let cc = (types.2 < 4).then(|| make(types.2, &[m, n], &c));
+            let mut want_type = promote(ca.dtype(), cb.dtype());
+            if let Some(cc) = &cc {
+                want_type = promote(want_type, cc.dtype());
+            }
+            if !want_type.is_float() {
+                want_type = DType::Int64;
+            }
+            let got = result(call(ca, cb, cc.clone()));
+            prop_assert_eq!(got.dtype(), want_type);
+            prop_assert_eq!(got.shape(), &[m, n]);
+            let mut want = naive(&a, &b, m, k, n);
+            if cc.is_some() {
+                for (w, &x) in want.iter_mut().zip(&c) {
+                    *w += i128::from(x);
+                }
+            }
+            let got: Vec<i128> = cast::<f64>(&got).iter().map(|&x| x as i128).collect();
+            prop_assert_eq!(got, want);
+        }
+
+        /// Transposed and sliced operands are read through their strides.
+        #[test]
+        fn strided_operands(m in 1usize..30, k in 1usize..30, n in 1usize..30) {
+            let a: Vec<i64> = (0..(m * k) as i64).map(|x| x % 7 - 3).collect();
+            let b: Vec<i64> = (0..(k * n) as i64).map(|x| x % 5 - 2).collect();
+            let at = f64s(&[k, m], &a);
+            let Chunk::F64(at) = at else { unreachable!() };
+            let a_view = at.t().to_owned(); // (m, k), column-major
+            let wide = ArrayD::from_shape_fn(IxDyn(&[k, 2 * n]), |ix| b[ix[0] * n + ix[1] / 2] as f64);
+            let b_view = wide.slice_each_axis(|ax| {
+                if ax.axis.index() == 1 { ndarray::Slice::new(0, None, 2) } else { ndarray::Slice::from(..) }
+            }).to_owned();
+            let got = result(call(Chunk::F64(a_view.clone()), Chunk::F64(b_view), None));
+            let a_c: Vec<i64> = a_view.iter().map(|&x| x as i64).collect();
+            let want = naive(&a_c, &b, m, k, n);
+            let got: Vec<i128> = cast::<f64>(&got).iter().map(|&x| x as i128).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn ints_wrap_on_overflow() {
+        let a = Chunk::I64(ArrayD::from_elem(IxDyn(&[1, 2]), i64::MAX));
+        let b = Chunk::I64(ArrayD::from_elem(IxDyn(&[2, 1]), 2));
+        let got = result(call(a, b, None));
+        let want = i64::MAX.wrapping_mul(2).wrapping_mul(2);
+        assert_eq!(got, Chunk::I64(ArrayD::from_elem(IxDyn(&[1, 1]), want)));
+    }
+
+    #[test]
+    fn mismatched_shapes_are_named() {
+        let a = Chunk::F64(ArrayD::zeros(IxDyn(&[3, 4])));
+        let b = Chunk::F64(ArrayD::zeros(IxDyn(&[5, 6])));
+        let err = call(a.clone(), b, None).unwrap_err().0;
+        assert!(err.contains("(3, 4)") && err.contains("(5, 6)"), "{err}");
+        let b = Chunk::F64(ArrayD::zeros(IxDyn(&[4, 6])));
+        let acc = Chunk::F64(ArrayD::zeros(IxDyn(&[3, 5])));
+        let err = call(a.clone(), b, Some(acc)).unwrap_err().0;
+        assert!(err.contains("(3, 5)") && err.contains("(3, 6)"), "{err}");
+        let v = Chunk::F64(ArrayD::zeros(IxDyn(&[4])));
+        let err = call(a, v, None).unwrap_err().0;
+        assert!(err.contains("argument 2") && err.contains("(4,)"), "{err}");
+    }
+
+    #[test]
+    fn bad_arguments_are_errors() {
+        let a = args::value(Chunk::F64(ArrayD::zeros(IxDyn(&[2, 2]))));
+        assert!(matmul(&[a.clone(), a.clone()]).is_err());
+        let err = matmul(&[a.clone(), Value::Int(3), Value::Null])
+            .unwrap_err()
+            .0;
+        assert!(err.contains("argument 2"), "{err}");
+        let err = matmul(&[a.clone(), a, Value::Int(0)]).unwrap_err().0;
+        assert!(err.contains("argument 3"), "{err}");
+    }
+}
