@@ -1,5 +1,844 @@
-//! (in progress)
+//! Sorting a 1-D array larger than memory: a sample sort whose steps are tasks and
+//! whose intermediate data lives in files, so no task holds more than about a chunk.
+//!
+//! The steps, in graph order: `array.samples` takes regularly spaced order statistics
+//! of each block; `array.splitters` picks bucket boundaries from all of them;
+//! `array.partition` writes each block's values, split by bucket, into one raw file
+//! per (block, bucket); `array.gather` sorts one bucket from all its pieces into one
+//! file; `array.read_sorted` reads any range of global sorted positions back as a
+//! chunk. An array of one chunk skips all this: `array.sort`.
+//!
+//! Order: numbers ascending (or descending), then every NaN, in both directions
+//! (NumPy's `sort` puts NaN last; so do pandas' descending sorts). -0.0 sorts before
+//! 0.0. Values are compared as unsigned keys whose order is this order, which makes
+//! every comparison branch-free and lets buckets sort by radix. A NaN keeps its
+//! payload but not its sign.
+//!
+//! Files (all raw little-endian values, in the directory the caller made):
+//! `part-{block}-{bucket}` from `partition`; `sorted-{bucket}` (the bucket's numbers,
+//! in the requested direction) and, for floats, `sorted-{bucket}.nan` (its NaNs)
+//! from `gather`. `read_sorted` lays the buckets' numbers end to end (bucket 0 first
+//! when ascending, the last bucket first when descending) followed by all NaNs.
 
-use taskloom_graph::Registry;
+use std::fs::{self, File};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 
-pub(super) fn register(_registry: &mut Registry) {}
+use ndarray::{Array1, ArrayView1, Ix1};
+use taskloom_graph::{Chunk, DType, OpError, OpResult, Registry, Value};
+
+use super::args::{self, Element};
+use crate::grid::Dims;
+
+pub(super) fn register(registry: &mut Registry) {
+    registry.register("array.sort", sort);
+    registry.register("array.samples", samples);
+    registry.register("array.splitters", splitters);
+    registry.register("array.partition", partition);
+    registry.register("array.gather", gather);
+    registry.register("array.read_sorted", read_sorted);
+}
+
+/// Runs `$body` with `$t` the Rust element type of `$dtype`.
+macro_rules! by_dtype {
+    ($dtype:expr, $t:ident => $body:expr) => {
+        match $dtype {
+            DType::Float64 => {
+                type $t = f64;
+                $body
+            }
+            DType::Float32 => {
+                type $t = f32;
+                $body
+            }
+            DType::Int64 => {
+                type $t = i64;
+                $body
+            }
+            DType::Int32 => {
+                type $t = i32;
+                $body
+            }
+        }
+    };
+}
+pub(super) use by_dtype;
+
+/// An unsigned key: what elements are compared and radix-sorted as.
+pub(super) trait Key: Copy + Ord + Default + Send + Sync {
+    /// Bits in the key.
+    const BITS: u32;
+    /// The `RADIX_BITS`-bit digit of the key starting at bit `shift`.
+    fn digit(self, shift: u32) -> usize;
+}
+
+impl Key for u64 {
+    const BITS: u32 = 64;
+    fn digit(self, shift: u32) -> usize {
+        ((self >> shift) as usize) & (RADIX - 1)
+    }
+}
+
+impl Key for u32 {
+    const BITS: u32 = 32;
+    fn digit(self, shift: u32) -> usize {
+        ((self >> shift) as usize) & (RADIX - 1)
+    }
+}
+
+/// An element type the sort order is defined on: its key in either direction, and its
+/// little-endian bytes for the scratch files.
+pub(super) trait Sortable: Element {
+    type Key: Key;
+    /// Bytes per element in a file.
+    const SIZE: usize;
+    /// The key whose unsigned order is this element's place in the sort order:
+    /// ascending or descending numbers, then NaN either way.
+    fn key(self, descending: bool) -> Self::Key;
+    /// The element `key` came from.
+    fn from_key(key: Self::Key, descending: bool) -> Self;
+    /// Whether `key` is a NaN's (NaN keys are above every number's in both directions).
+    fn is_nan_key(key: Self::Key) -> bool;
+    /// Writes the element's little-endian bytes into `out` (`SIZE` long).
+    fn put(self, out: &mut [u8]);
+    /// The element whose little-endian bytes `bytes` (`SIZE` long) are.
+    fn get(bytes: &[u8]) -> Self;
+}
+
+macro_rules! float_sortable {
+    ($t:ty, $k:ty) => {
+        impl Sortable for $t {
+            type Key = $k;
+            const SIZE: usize = size_of::<$t>();
+            fn key(self, descending: bool) -> $k {
+                const SIGN: $k = 1 << (<$k>::BITS - 1);
+                let bits = self.to_bits();
+                if self.is_nan() {
+                    bits | SIGN
+                } else {
+                    let up = if bits & SIGN != 0 { !bits } else { bits | SIGN };
+                    if descending {
+                        !up
+                    } else {
+                        up
+                    }
+                }
+            }
+            fn from_key(key: $k, descending: bool) -> $t {
+                const SIGN: $k = 1 << (<$k>::BITS - 1);
+                let up = if descending && !Self::is_nan_key(key) {
+                    !key
+                } else {
+                    key
+                };
+                <$t>::from_bits(if up & SIGN != 0 { up & !SIGN } else { !up })
+            }
+            fn is_nan_key(key: $k) -> bool {
+                key > <$t>::INFINITY.key(false)
+            }
+            fn put(self, out: &mut [u8]) {
+                out.copy_from_slice(&self.to_le_bytes());
+            }
+            fn get(bytes: &[u8]) -> $t {
+                <$t>::from_le_bytes(bytes.try_into().expect("SIZE bytes"))
+            }
+        }
+    };
+}
+
+macro_rules! int_sortable {
+    ($t:ty, $k:ty) => {
+        impl Sortable for $t {
+            type Key = $k;
+            const SIZE: usize = size_of::<$t>();
+            fn key(self, descending: bool) -> $k {
+                let up = (self as $k) ^ (1 << (<$k>::BITS - 1));
+                if descending {
+                    !up
+                } else {
+                    up
+                }
+            }
+            fn from_key(key: $k, descending: bool) -> $t {
+                let up = if descending { !key } else { key };
+                (up ^ (1 << (<$k>::BITS - 1))) as $t
+            }
+            fn is_nan_key(_: $k) -> bool {
+                false
+            }
+            fn put(self, out: &mut [u8]) {
+                out.copy_from_slice(&self.to_le_bytes());
+            }
+            fn get(bytes: &[u8]) -> $t {
+                <$t>::from_le_bytes(bytes.try_into().expect("SIZE bytes"))
+            }
+        }
+    };
+}
+
+float_sortable!(f64, u64);
+float_sortable!(f32, u32);
+int_sortable!(i64, u64);
+int_sortable!(i32, u32);
+
+/// Bits per radix digit: 2048 counters fit in L1 with room for the data streaming by.
+const RADIX_BITS: u32 = 11;
+const RADIX: usize = 1 << RADIX_BITS;
+
+/// Below this many keys a comparison sort beats the radix sort's fixed passes.
+const RADIX_MIN: usize = 4096;
+
+/// Sorts keys ascending: LSD radix sort (linear time, which is what makes a bucket of a
+/// million values cheap), skipping digits every key shares.
+pub(super) fn sort_keys<K: Key>(keys: &mut [K]) {
+    let n = keys.len();
+    if n < RADIX_MIN {
+        keys.sort_unstable();
+        return;
+    }
+    let passes = K::BITS.div_ceil(RADIX_BITS) as usize;
+    let mut counts = vec![[0usize; RADIX]; passes];
+    for &k in keys.iter() {
+        for (p, count) in counts.iter_mut().enumerate() {
+            count[k.digit(p as u32 * RADIX_BITS)] += 1;
+        }
+    }
+    let mut scratch = vec![K::default(); n];
+    let (mut src, mut dst) = (&mut *keys, &mut scratch[..]);
+    let mut in_scratch = false;
+    for (p, count) in counts.iter().enumerate() {
+        if count.contains(&n) {
+            continue;
+        }
+        let mut offsets = [0usize; RADIX];
+        let mut sum = 0;
+        for (o, &c) in offsets.iter_mut().zip(count) {
+            *o = sum;
+            sum += c;
+        }
+        let shift = p as u32 * RADIX_BITS;
+        for &k in src.iter() {
+            let o = &mut offsets[k.digit(shift)];
+            dst[*o] = k;
+            *o += 1;
+        }
+        std::mem::swap(&mut src, &mut dst);
+        in_scratch = !in_scratch;
+    }
+    if in_scratch {
+        keys.copy_from_slice(&scratch);
+    }
+}
+
+/// Sorted `values` in the given direction, NaN last.
+fn sorted<T: Sortable>(values: ArrayView1<'_, T>, descending: bool) -> Array1<T> {
+    let mut keys: Vec<T::Key> = values.iter().map(|v| v.key(descending)).collect();
+    sort_keys(&mut keys);
+    keys.into_iter()
+        .map(|k| T::from_key(k, descending))
+        .collect()
+}
+
+/// Argument `i` as a 1-D chunk.
+fn vector(args: &[Value], i: usize) -> Result<&Chunk, OpError> {
+    let chunk = args::chunk(args, i)?;
+    if chunk.shape().len() != 1 {
+        return Err(OpError::new(format!(
+            "argument {} must be a 1-D chunk, got shape {}",
+            i + 1,
+            Dims(chunk.shape())
+        )));
+    }
+    Ok(chunk)
+}
+
+/// The 1-D view of a chunk of type `T` (checked by the caller).
+fn view1<T: Element>(chunk: &Chunk) -> ArrayView1<'_, T> {
+    T::view(chunk)
+        .expect("dispatched on the chunk's dtype")
+        .into_dimensionality::<Ix1>()
+        .expect("checked 1-D")
+}
+
+/// `array.sort(x, descending)`: `x` sorted, for an array of one chunk.
+fn sort(args: &[Value]) -> OpResult {
+    args::arity(args, 2)?;
+    let x = vector(args, 0)?;
+    let descending = args::flag(args, 1)?;
+    Ok(args::value(by_dtype!(x.dtype(), T => {
+        T::chunk(sorted(view1::<T>(x), descending).into_dyn())
+    })))
+}
+
+/// `array.samples(x, n)`: the `n` values of `x` at evenly spaced sorted positions (the
+/// middles of `n` equal slices), ascending. A selection, not a sort: O(len log n).
+fn samples(args: &[Value]) -> OpResult {
+    args::arity(args, 2)?;
+    let x = vector(args, 0)?;
+    let n = args::count(args, 1)?;
+    if n > x.len() {
+        return Err(OpError::new(format!(
+            "cannot take {n} samples of a chunk of {} values",
+            x.len()
+        )));
+    }
+    Ok(args::value(by_dtype!(x.dtype(), T => {
+        let mut keys: Vec<_> = view1::<T>(x).iter().map(|v| v.key(false)).collect();
+        let len = keys.len();
+        let ranks: Vec<usize> = (0..n).map(|i| (2 * i + 1) * len / (2 * n)).collect();
+        select_ranks(&mut keys, &ranks, 0);
+        let picked: Array1<T> = ranks.iter().map(|&r| T::from_key(keys[r], false)).collect();
+        T::chunk(picked.into_dyn())
+    })))
+}
+
+/// Reorders `keys` (whose first element is at global rank `offset`) so each of the
+/// ascending `ranks` holds the key that rank has in sorted order.
+fn select_ranks<K: Key>(keys: &mut [K], ranks: &[usize], offset: usize) {
+    if ranks.is_empty() {
+        return;
+    }
+    let mid = ranks.len() / 2;
+    let at = ranks[mid] - offset;
+    let (left, _, right) = keys.select_nth_unstable(at);
+    select_ranks(left, &ranks[..mid], offset);
+    select_ranks(right, &ranks[mid + 1..], offset + at + 1);
+}
+
+/// `array.splitters(buckets, samples...)`: `buckets - 1` ascending values splitting all
+/// the samples into equal parts, hence the data into about equal buckets.
+fn splitters(args: &[Value]) -> OpResult {
+    taskloom_graph::ops::expect_arity(args, 2, usize::MAX)?;
+    let buckets = args::count(args, 0)?;
+    if buckets == 0 {
+        return Err(OpError::new("argument 1 (buckets) must be at least 1"));
+    }
+    let parts = (1..args.len())
+        .map(|i| vector(args, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let dtype = parts[0].dtype();
+    if let Some(other) = parts.iter().find(|p| p.dtype() != dtype) {
+        return Err(OpError::new(format!(
+            "samples must share one dtype, got {dtype} and {}",
+            other.dtype()
+        )));
+    }
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    if total == 0 && buckets > 1 {
+        return Err(OpError::new(format!(
+            "cannot choose {} splitters from no samples",
+            buckets - 1
+        )));
+    }
+    Ok(args::value(by_dtype!(dtype, T => {
+        let mut keys: Vec<_> = parts
+            .iter()
+            .flat_map(|p| view1::<T>(p).into_iter().map(|v| v.key(false)))
+            .collect();
+        sort_keys(&mut keys);
+        let chosen: Array1<T> = (1..buckets)
+            .map(|i| T::from_key(keys[i * total / buckets], false))
+            .collect();
+        T::chunk(chosen.into_dyn())
+    })))
+}
+
+/// The file holding what block `block` puts into bucket `bucket`.
+fn piece(dir: &Path, block: usize, bucket: usize) -> PathBuf {
+    dir.join(format!("part-{block}-{bucket}"))
+}
+
+/// The file holding bucket `bucket`'s numbers, sorted.
+fn bucket_file(dir: &Path, bucket: usize) -> PathBuf {
+    dir.join(format!("sorted-{bucket}"))
+}
+
+/// The file holding bucket `bucket`'s NaNs (floats only).
+fn nan_file(dir: &Path, bucket: usize) -> PathBuf {
+    dir.join(format!("sorted-{bucket}.nan"))
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> OpError {
+    OpError::new(format!("cannot {what} {}: {e}", path.display()))
+}
+
+/// The bucket of `key`: how many splitter keys are below it (values equal to a
+/// splitter go to the bucket below it). Branch-free, since which way each step goes
+/// is data and unpredictable.
+fn bucket_of<K: Key>(splitters: &[K], key: K) -> usize {
+    if splitters.is_empty() {
+        return 0;
+    }
+    let (mut base, mut size) = (0, splitters.len());
+    while size > 1 {
+        let half = size / 2;
+        base = if splitters[base + half] < key {
+            base + half
+        } else {
+            base
+        };
+        size -= half;
+    }
+    base + usize::from(splitters[base] < key)
+}
+
+/// `array.partition(x, splitters, dir, block)`: writes `x`'s values, bucket by bucket,
+/// to `part-{block}-{bucket}` files in `dir` (one per bucket, empty ones too), and
+/// returns the count of values in each bucket.
+fn partition(args: &[Value]) -> OpResult {
+    args::arity(args, 4)?;
+    let x = vector(args, 0)?;
+    let splitters = vector(args, 1)?;
+    let dir = Path::new(args::string(args, 2)?);
+    let block = args::count(args, 3)?;
+    if splitters.dtype() != x.dtype() {
+        return Err(OpError::new(format!(
+            "splitters are {} but the chunk is {}",
+            splitters.dtype(),
+            x.dtype()
+        )));
+    }
+    let counts = by_dtype!(x.dtype(), T => {
+        write_pieces(view1::<T>(x), view1::<T>(splitters), dir, block)?
+    });
+    Ok(Value::list(
+        counts.into_iter().map(|c| Value::Int(c as i64)),
+    ))
+}
+
+fn write_pieces<T: Sortable>(
+    x: ArrayView1<'_, T>,
+    splitters: ArrayView1<'_, T>,
+    dir: &Path,
+    block: usize,
+) -> Result<Vec<usize>, OpError> {
+    let bounds: Vec<T::Key> = splitters.iter().map(|s| s.key(false)).collect();
+    if bounds.windows(2).any(|w| w[0] > w[1]) {
+        return Err(OpError::new("splitters must be in ascending order"));
+    }
+    let ids: Vec<u32> = x
+        .iter()
+        .map(|v| bucket_of(&bounds, v.key(false)) as u32)
+        .collect();
+    let mut counts = vec![0usize; bounds.len() + 1];
+    for &i in &ids {
+        counts[i as usize] += 1;
+    }
+    let mut ends = Vec::with_capacity(counts.len());
+    let mut sum = 0;
+    for &c in &counts {
+        ends.push(sum);
+        sum += c * T::SIZE;
+    }
+    let starts = ends.clone();
+    let mut bytes = vec![0u8; x.len() * T::SIZE];
+    for (v, &i) in x.iter().zip(&ids) {
+        let at = &mut ends[i as usize];
+        v.put(&mut bytes[*at..*at + T::SIZE]);
+        *at += T::SIZE;
+    }
+    for (bucket, (&start, &end)) in starts.iter().zip(&ends).enumerate() {
+        let path = piece(dir, block, bucket);
+        fs::write(&path, &bytes[start..end]).map_err(|e| io_error("write", &path, e))?;
+    }
+    Ok(counts)
+}
+
+/// `array.gather(dir, bucket, blocks, dtype, descending)`: sorts bucket `bucket` from
+/// the pieces blocks `0..blocks` wrote, writes its numbers to `sorted-{bucket}` and
+/// its NaNs to `sorted-{bucket}.nan`, and returns how many values it holds.
+fn gather(args: &[Value]) -> OpResult {
+    args::arity(args, 5)?;
+    let dir = Path::new(args::string(args, 0)?);
+    let bucket = args::count(args, 1)?;
+    let blocks = args::count(args, 2)?;
+    let dtype = args::dtype(args, 3)?;
+    let descending = args::flag(args, 4)?;
+    let size = by_dtype!(dtype, T => sort_bucket::<T>(dir, bucket, blocks, descending)?);
+    Ok(Value::Int(size as i64))
+}
+
+fn sort_bucket<T: Sortable>(
+    dir: &Path,
+    bucket: usize,
+    blocks: usize,
+    descending: bool,
+) -> Result<usize, OpError> {
+    let mut pieces = Vec::with_capacity(blocks);
+    for block in 0..blocks {
+        let path = piece(dir, block, bucket);
+        let bytes = fs::read(&path).map_err(|e| io_error("read", &path, e))?;
+        if !bytes.len().is_multiple_of(T::SIZE) {
+            return Err(OpError::new(format!(
+                "{} holds {} bytes, not a whole number of {} values",
+                path.display(),
+                bytes.len(),
+                T::DTYPE
+            )));
+        }
+        pieces.push(bytes);
+    }
+    let mut keys: Vec<T::Key> =
+        Vec::with_capacity(pieces.iter().map(Vec::len).sum::<usize>() / T::SIZE);
+    for bytes in pieces {
+        keys.extend(
+            bytes
+                .chunks_exact(T::SIZE)
+                .map(|b| T::get(b).key(descending)),
+        );
+    }
+    sort_keys(&mut keys);
+    let nans = keys.iter().rev().take_while(|&&k| T::is_nan_key(k)).count();
+    let (numbers, nan_keys) = keys.split_at(keys.len() - nans);
+    write_values::<T>(&bucket_file(dir, bucket), numbers, descending)?;
+    if T::DTYPE.is_float() {
+        write_values::<T>(&nan_file(dir, bucket), nan_keys, descending)?;
+    }
+    Ok(keys.len())
+}
+
+fn write_values<T: Sortable>(
+    path: &Path,
+    keys: &[T::Key],
+    descending: bool,
+) -> Result<(), OpError> {
+    let mut bytes = vec![0u8; keys.len() * T::SIZE];
+    for (&k, out) in keys.iter().zip(bytes.chunks_exact_mut(T::SIZE)) {
+        T::from_key(k, descending).put(out);
+    }
+    fs::write(path, bytes).map_err(|e| io_error("write", path, e))
+}
+
+/// `array.read_sorted(dir, start, len, dtype, descending, size_0, ..., size_{B-1})`:
+/// sorted positions `[start, start + len)` of the whole array, read (only those bytes)
+/// from the files `gather` wrote; the sizes are `gather`'s results, bucket by bucket.
+fn read_sorted(args: &[Value]) -> OpResult {
+    taskloom_graph::ops::expect_arity(args, 6, usize::MAX)?;
+    let dir = Path::new(args::string(args, 0)?);
+    let start = args::count(args, 1)?;
+    let len = args::count(args, 2)?;
+    let dtype = args::dtype(args, 3)?;
+    let descending = args::flag(args, 4)?;
+    let sizes = (5..args.len())
+        .map(|i| args::count(args, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let total: usize = sizes.iter().sum();
+    if start.checked_add(len).is_none_or(|end| end > total) {
+        return Err(OpError::new(format!(
+            "positions {start}..{} are past the end of {total} sorted values",
+            start.saturating_add(len)
+        )));
+    }
+    // Every bucket's numbers in output order, then every bucket's NaNs.
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    if descending {
+        order.reverse();
+    }
+    let mut segments = Vec::with_capacity(2 * sizes.len());
+    let mut nans = Vec::with_capacity(sizes.len());
+    for &bucket in &order {
+        let nan_path = nan_file(dir, bucket);
+        let nan_count = if dtype.is_float() {
+            file_values(&nan_path, dtype)?
+        } else {
+            0
+        };
+        let numbers = sizes[bucket].checked_sub(nan_count).ok_or_else(|| {
+            OpError::new(format!(
+                "{} holds {nan_count} values but bucket {bucket} has {}",
+                nan_path.display(),
+                sizes[bucket]
+            ))
+        })?;
+        let path = bucket_file(dir, bucket);
+        let found = file_values(&path, dtype)?;
+        if found != numbers {
+            return Err(OpError::new(format!(
+                "{} holds {found} values, expected {numbers}",
+                path.display()
+            )));
+        }
+        segments.push((path, numbers));
+        nans.push((nan_path, nan_count));
+    }
+    segments.extend(nans);
+    let size = dtype.size();
+    let mut bytes = vec![0u8; len * size];
+    let (mut at, mut filled) = (0usize, 0usize);
+    for (path, count) in segments {
+        let (lo, hi) = (start.max(at), (start + len).min(at + count));
+        if lo < hi {
+            let out = &mut bytes[filled * size..(filled + hi - lo) * size];
+            let file = File::open(&path).map_err(|e| io_error("open", &path, e))?;
+            file.read_exact_at(out, ((lo - at) * size) as u64)
+                .map_err(|e| io_error("read", &path, e))?;
+            filled += hi - lo;
+        }
+        at += count;
+        if at >= start + len {
+            break;
+        }
+    }
+    Ok(args::value(by_dtype!(dtype, T => {
+        let values: Array1<T> = bytes.chunks_exact(size).map(T::get).collect();
+        T::chunk(values.into_dyn())
+    })))
+}
+
+/// How many values of `dtype` the file at `path` holds.
+fn file_values(path: &Path, dtype: DType) -> Result<usize, OpError> {
+    let bytes = fs::metadata(path)
+        .map_err(|e| io_error("read", path, e))?
+        .len() as usize;
+    if !bytes.is_multiple_of(dtype.size()) {
+        return Err(OpError::new(format!(
+            "{} holds {bytes} bytes, not a whole number of {dtype} values",
+            path.display()
+        )));
+    }
+    Ok(bytes / dtype.size())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cmp::Ordering;
+
+    use ndarray::{ArrayD, IxDyn};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The order the keys must encode, written as a comparator.
+    fn reference(a: f64, b: f64, descending: bool) -> Ordering {
+        match (a.is_nan(), b.is_nan()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ if descending => b.total_cmp(&a),
+            _ => a.total_cmp(&b),
+        }
+    }
+
+    fn float() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            any::<f64>(),
+            Just(f64::NAN),
+            Just(-f64::NAN),
+            Just(0.0),
+            Just(-0.0),
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+        ]
+    }
+
+    fn result(v: OpResult) -> Chunk {
+        match &v.expect("op succeeds") {
+            Value::Chunk(c) => Chunk::clone(c),
+            other => panic!("expected a chunk, got {}", other.type_name()),
+        }
+    }
+
+    fn vector<T: Element>(v: Vec<T>) -> Value {
+        args::value(T::chunk(
+            ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).unwrap(),
+        ))
+    }
+
+    proptest! {
+        #[test]
+        fn float_keys_order_as_the_reference_and_round_trip(a in float(), b in float(), descending in any::<bool>()) {
+            if !(a.is_nan() && b.is_nan()) {
+                prop_assert_eq!(a.key(descending).cmp(&b.key(descending)), reference(a, b, descending));
+                let (a32, b32) = (a as f32, b as f32);
+                prop_assert_eq!(
+                    a32.key(descending).cmp(&b32.key(descending)),
+                    reference(f64::from(a32), f64::from(b32), descending)
+                );
+            }
+            let back = f64::from_key(a.key(descending), descending);
+            if a.is_nan() {
+                prop_assert!(back.is_nan());
+                prop_assert!(f64::is_nan_key(a.key(descending)));
+            } else {
+                prop_assert_eq!(back.to_bits(), a.to_bits());
+                prop_assert!(!f64::is_nan_key(a.key(descending)));
+            }
+        }
+
+        #[test]
+        fn int_keys_order_as_ints_and_round_trip(a in any::<i64>(), b in any::<i64>(), descending in any::<bool>()) {
+            let want = if descending { b.cmp(&a) } else { a.cmp(&b) };
+            prop_assert_eq!(a.key(descending).cmp(&b.key(descending)), want);
+            prop_assert_eq!(i64::from_key(a.key(descending), descending), a);
+            let (a32, b32) = (a as i32, b as i32);
+            let want = if descending { b32.cmp(&a32) } else { a32.cmp(&b32) };
+            prop_assert_eq!(a32.key(descending).cmp(&b32.key(descending)), want);
+            prop_assert_eq!(i32::from_key(a32.key(descending), descending), a32);
+        }
+
+        /// Radix sorting (above `RADIX_MIN` keys) agrees with a comparison sort, for
+        /// keys that differ in every digit and for keys with few distinct values.
+        #[test]
+        fn radix_sort_sorts(
+            wide in prop::collection::vec(any::<u64>(), RADIX_MIN..3 * RADIX_MIN),
+            narrow in prop::collection::vec(0u32..5, 0..3 * RADIX_MIN),
+        ) {
+            let (mut got, mut want) = (wide.clone(), wide);
+            sort_keys(&mut got);
+            want.sort_unstable();
+            prop_assert_eq!(got, want);
+            let (mut got, mut want) = (narrow.clone(), narrow);
+            sort_keys(&mut got);
+            want.sort_unstable();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn buckets_count_the_splitters_below(
+            mut splitters in prop::collection::vec(0u64..20, 0..12),
+            key in 0u64..22,
+        ) {
+            splitters.sort_unstable();
+            prop_assert_eq!(bucket_of(&splitters, key), splitters.partition_point(|&s| s < key));
+        }
+
+        /// Samples are the order statistics at the middles of equal slices.
+        #[test]
+        fn samples_are_evenly_spaced_order_statistics(
+            data in prop::collection::vec(-100i32..100, 1..200),
+            fraction in 0.0f64..=1.0,
+        ) {
+            let n = (fraction * data.len() as f64) as usize;
+            let got = result(samples(&[vector(data.clone()), Value::Int(n as i64)]));
+            let mut all = data.clone();
+            all.sort_unstable();
+            let want: Vec<i32> = (0..n).map(|i| all[(2 * i + 1) * data.len() / (2 * n)]).collect();
+            prop_assert_eq!(got, Chunk::I32(ArrayD::from_shape_vec(IxDyn(&[n]), want).unwrap()));
+        }
+    }
+
+    #[test]
+    fn splitters_divide_the_samples_evenly() {
+        let got = result(splitters(&[
+            Value::Int(4),
+            vector((0..6).collect::<Vec<i64>>()),
+            vector((6..12).collect::<Vec<i64>>()),
+        ]));
+        // 12 samples in 4 buckets: the values at sorted positions 3, 6 and 9.
+        assert_eq!(
+            got,
+            Chunk::I64(ArrayD::from_shape_vec(IxDyn(&[3]), vec![3, 6, 9]).unwrap())
+        );
+    }
+
+    #[test]
+    fn errors_name_the_argument_or_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nowhere");
+        let path = Value::str(missing.to_str().unwrap());
+        let err = gather(&[
+            path.clone(),
+            Value::Int(0),
+            Value::Int(1),
+            Value::str("float64"),
+            Value::Bool(false),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(err.contains("nowhere/part-0-0"), "{err}");
+        let x = vector(vec![3.0, 1.0]);
+        let err = partition(&[
+            x.clone(),
+            vector(vec![2.0, 1.0]),
+            Value::str("."),
+            Value::Int(0),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(err.contains("ascending"), "{err}");
+        let err = partition(&[
+            x.clone(),
+            vector(vec![2i64]),
+            Value::str("."),
+            Value::Int(0),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(err.contains("int64") && err.contains("float64"), "{err}");
+        let err = partition(&[x.clone(), vector(vec![2.0]), path, Value::Int(0)])
+            .unwrap_err()
+            .0;
+        assert!(err.contains("nowhere/part-0-0"), "{err}");
+        let err = samples(&[x.clone(), Value::Int(3)]).unwrap_err().0;
+        assert!(
+            err.contains("3 samples") && err.contains("2 values"),
+            "{err}"
+        );
+        let matrix = args::value(Chunk::F64(ArrayD::zeros(IxDyn(&[2, 2]))));
+        let err = sort(&[matrix, Value::Bool(false)]).unwrap_err().0;
+        assert!(
+            err.contains("argument 1") && err.contains("(2, 2)"),
+            "{err}"
+        );
+        let err = splitters(&[Value::Int(2), vector(Vec::<f64>::new())])
+            .unwrap_err()
+            .0;
+        assert!(err.contains("no samples"), "{err}");
+        let dir_arg = Value::str(dir.path().to_str().unwrap());
+        let err = read_sorted(&[
+            dir_arg,
+            Value::Int(1),
+            Value::Int(5),
+            Value::str("int32"),
+            Value::Bool(false),
+            Value::Int(4),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(err.contains("past the end of 4"), "{err}");
+    }
+
+    #[test]
+    fn read_sorted_checks_files_against_the_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir_arg = Value::str(dir.path().to_str().unwrap());
+        let counts = partition(&[
+            vector(vec![5i32, 1, 9]),
+            vector(vec![4i32]),
+            dir_arg.clone(),
+            Value::Int(0),
+        ])
+        .unwrap();
+        assert_eq!(counts, Value::list([Value::Int(1), Value::Int(2)]));
+        for bucket in 0..2 {
+            gather(&[
+                dir_arg.clone(),
+                Value::Int(bucket),
+                Value::Int(1),
+                Value::str("int32"),
+                Value::Bool(true),
+            ])
+            .unwrap();
+        }
+        let read = |sizes: [i64; 2]| {
+            read_sorted(&[
+                dir_arg.clone(),
+                Value::Int(0),
+                Value::Int(3),
+                Value::str("int32"),
+                Value::Bool(true),
+                Value::Int(sizes[0]),
+                Value::Int(sizes[1]),
+            ])
+        };
+        assert_eq!(
+            result(read([1, 2])),
+            Chunk::I32(ArrayD::from_shape_vec(IxDyn(&[3]), vec![9, 5, 1]).unwrap())
+        );
+        let err = read([2, 1]).unwrap_err().0;
+        assert!(
+            err.contains("sorted-1") && err.contains("expected 1"),
+            "{err}"
+        );
+    }
+}
