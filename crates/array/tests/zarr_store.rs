@@ -32,7 +32,7 @@ fn block(meta: &ArrayMeta, index: &[usize], offset: i64) -> Chunk {
     match meta.dtype {
         DType::Float64 => Chunk::F64(ArrayD::from_shape_fn(shape, |p| at(p) as f64)),
         DType::Float32 => Chunk::F32(ArrayD::from_shape_fn(shape, |p| at(p) as f32)),
-        DType::Int64 => Chunk::I64(ArrayD::from_shape_fn(shape, |p| at(p))),
+        DType::Int64 => Chunk::I64(ArrayD::from_shape_fn(shape, &at)),
         DType::Int32 => Chunk::I32(ArrayD::from_shape_fn(shape, |p| at(p) as i32)),
     }
 }
