@@ -267,6 +267,7 @@ def render(runs, repeat, command, noise, binary):
         ["S(2) on busy.tl", fmt(ps), "", "", "≥ 1.9", met(None if ps is None else ps >= 1.9)],
     ]) + errors_of(ptree, pchain, pb1, pb2, dproc, cproc) + "\n")
 
+    md_.append(simulation_section())
     md_.append("## Every run\n")
     md_.append("Seconds per run, in run order (taskloom: whole process; Dask: `get()` only).\n")
     md_.append("| side | measurement | tasks | runs (s) |\n|---|---|---|---|")
@@ -274,6 +275,18 @@ def render(runs, repeat, command, noise, binary):
         vals = ", ".join("failed (see above)" if "error" in r else f"{r['run_s']:.3f}" for r in rs)
         md_.append(f"| {side} | {name} | {next((r['tasks'] for r in rs if 'tasks' in r), '')} | {vals} |")
     return "\n".join(md_) + "\n"
+
+
+def simulation_section():
+    """Section 7: the policy comparison that bench/simulate/run.sh wrote, kept across runs
+    of this script (it measures nothing here, so it is included as it was written)."""
+    path = os.path.join(HERE, "simulate", "RESULTS.md")
+    head = "## 7. Scheduling policies, simulated (`bash bench/simulate/run.sh`)\n"
+    if not os.path.exists(path):
+        return head + "\nNot run yet: `bash bench/simulate/run.sh` writes bench/simulate/RESULTS.md.\n"
+    body = open(path).read().split("\n", 1)[1]  # its own title gives way to this heading
+    return head + "\nFrom [simulate/RESULTS.md](simulate/RESULTS.md), as that script wrote it.\n" + \
+        body.replace("\n## ", "\n### ") + "\n"
 
 
 def main():
