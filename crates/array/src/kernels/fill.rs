@@ -1,5 +1,138 @@
-//! (in progress)
+//! Chunks made from nothing but their position: constants, `arange` blocks and random
+//! blocks. Each depends only on its arguments, so any block can be (re)computed alone,
+//! on any worker, in any order, and comes out the same.
+//!
+//! Ops: `array.full(dtype, shape, value)`, `array.arange(dtype, array_shape,
+//! block_start, block_shape)`, `array.random(seed, block, block_shape)`.
 
-use taskloom_graph::Registry;
+mod stream;
 
-pub(super) fn register(_registry: &mut Registry) {}
+use ndarray::{ArrayD, IxDyn};
+use taskloom_graph::{Chunk, OpError, Registry, Value};
+
+use super::args::{arity, count, dims, dtype, int, value, Element};
+use super::elementwise::element::{tuple, with_dtype};
+
+pub(super) fn register(registry: &mut Registry) {
+    registry.register("array.full", |args| {
+        arity(args, 3)?;
+        let (dtype, shape) = (dtype(args, 0)?, dims(args, 1)?);
+        elements(&shape)?;
+        Ok(value(with_dtype!(dtype, T => T::chunk(ArrayD::from_elem(
+            IxDyn(&shape),
+            match &args[2] {
+                Value::Int(i) => T::from_i64(*i),
+                Value::Float(f) => T::from_f64(*f),
+                other => return Err(OpError::new(format!(
+                    "argument 3 must be a number, got {}",
+                    other.type_name()
+                ))),
+            },
+        )))))
+    });
+    registry.register("array.arange", |args| {
+        arity(args, 4)?;
+        let dtype = dtype(args, 0)?;
+        let (array, start, block) = (dims(args, 1)?, dims(args, 2)?, dims(args, 3)?);
+        let linear = arange(&array, &start, &block)?;
+        Ok(value(with_dtype!(dtype, T => T::chunk(
+            ArrayD::from_shape_vec(IxDyn(&block), linear.into_iter().map(T::from_i64).collect())
+                .map_err(|e| OpError::new(e.to_string()))?
+        ))))
+    });
+    registry.register("array.random", |args| {
+        arity(args, 3)?;
+        let (seed, block, shape) = (int(args, 0)?, count(args, 1)?, dims(args, 2)?);
+        let n = elements(&shape)?;
+        let data = random(seed, block as u64, n);
+        let a =
+            ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| OpError::new(e.to_string()))?;
+        Ok(value(Chunk::F64(a)))
+    });
+}
+
+/// The number of elements of `shape`, or an error when that does not fit in memory's
+/// address space (so a bad shape fails cleanly rather than aborting the worker).
+fn elements(shape: &[usize]) -> Result<usize, OpError> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &k| n.checked_mul(k))
+        .filter(|&n| n <= isize::MAX as usize / 8)
+        .ok_or_else(|| OpError::new(format!("shape {} is too large", tuple(shape))))
+}
+
+/// The C-order linear indices within `array` of the elements of the block at `start`
+/// with extents `block`, in the block's C order.
+fn arange(array: &[usize], start: &[usize], block: &[usize]) -> Result<Vec<i64>, OpError> {
+    if start.len() != array.len() || block.len() != array.len() {
+        return Err(OpError::new(format!(
+            "array shape {}, block start {} and block shape {} must have the same length",
+            tuple(array),
+            tuple(start),
+            tuple(block)
+        )));
+    }
+    for (k, ((&a, &s), &b)) in array.iter().zip(start).zip(block).enumerate() {
+        if s.checked_add(b).is_none_or(|end| end > a) {
+            return Err(OpError::new(format!(
+                "block from {s} with extent {b} along axis {k} leaves the array's extent {a}"
+            )));
+        }
+    }
+    let total = elements(array)?;
+    let n = elements(block)?;
+    if total > i64::MAX as usize {
+        return Err(OpError::new("array too large for int64 indices"));
+    }
+    // Strides of the whole array, and the linear index of the block's first element.
+    let mut strides = vec![1usize; array.len()];
+    for k in (0..array.len().saturating_sub(1)).rev() {
+        strides[k] = strides[k + 1] * array[k + 1];
+    }
+    let mut out = Vec::with_capacity(n);
+    if n == 0 {
+        return Ok(out);
+    }
+    let Some((&row, outer)) = block.split_last() else {
+        out.push(0);
+        return Ok(out);
+    };
+    // Walk the block's rows (all axes but the last) in C order; each row is a run of
+    // consecutive indices.
+    let mut index = vec![0usize; outer.len()];
+    loop {
+        let base: usize = index
+            .iter()
+            .zip(start)
+            .zip(&strides)
+            .map(|((&i, &s), &st)| (i + s) * st)
+            .sum::<usize>()
+            + start[outer.len()];
+        out.extend((base..base + row).map(|i| i as i64));
+        let Some(k) = (0..outer.len()).rev().find(|&k| index[k] + 1 < outer[k]) else {
+            return Ok(out);
+        };
+        index[k] += 1;
+        index[k + 1..].iter_mut().for_each(|i| *i = 0);
+    }
+}
+
+/// `n` float64s uniform in [0, 1) from the stream of block `block` of seed `seed`.
+///
+/// The stream's key mixes seed and block number (a SplitMix64 finalizer), so every
+/// block of every seed has its own well-spread xoshiro256++ states; the buffer is
+/// filled in place, 53 random bits per element.
+fn random(seed: i64, block: u64, n: usize) -> Vec<f64> {
+    let key = mix(seed as u64) ^ block.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut out = vec![0.0f64; n];
+    stream::Stream::new(key).fill_unit(&mut out);
+    out
+}
+
+/// SplitMix64's output function: a bijection of u64 that spreads every input bit.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
