@@ -1,5 +1,228 @@
-//! (in progress)
+//! Moving elements without computing on them: transposing, slicing and assembling
+//! chunks, which is how rechunking, indexing and transposes of chunked arrays lower.
+//!
+//! Ops: `array.transpose(x, axes)`, `array.slice(x, index)`, `array.concat(grid, parts)`.
 
-use taskloom_graph::Registry;
+use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use taskloom_graph::{with_chunk, Chunk, OpError, Registry, Value};
 
-pub(super) fn register(_registry: &mut Registry) {}
+use super::args::{arity, cast, chunk, dims, promote, value, Element};
+use super::elementwise::element::{tuple, with_dtype};
+
+pub(super) fn register(registry: &mut Registry) {
+    registry.register("array.transpose", |args| {
+        arity(args, 2)?;
+        let x = chunk(args, 0)?;
+        let axes = match &args[1] {
+            Value::Null => None,
+            _ => Some(dims(args, 1)?),
+        };
+        Ok(value(transpose(x, axes)?))
+    });
+    registry.register("array.slice", |args| {
+        arity(args, 2)?;
+        let x = chunk(args, 0)?;
+        let Value::List(entries) = &args[1] else {
+            return Err(OpError::new(format!(
+                "argument 2 must be a list of [start, stop, step] or index entries, got {}",
+                args[1].type_name()
+            )));
+        };
+        let index = entries
+            .iter()
+            .enumerate()
+            .map(|(k, e)| Entry::parse(k, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(value(slice(x, &index)?))
+    });
+    registry.register("array.concat", |args| {
+        arity(args, 2)?;
+        let grid = dims(args, 0)?;
+        let Value::List(items) = &args[1] else {
+            return Err(OpError::new(format!(
+                "argument 2 must be a list of array chunks, got {}",
+                args[1].type_name()
+            )));
+        };
+        let parts = items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::Chunk(c) => Ok(&**c),
+                other => Err(OpError::new(format!(
+                    "part {i} must be an array chunk, got {}",
+                    other.type_name()
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(value(concat(&grid, &parts)?))
+    });
+}
+
+/// The chunk with its axes permuted (`axes[k]` is the input axis that becomes axis
+/// `k`; `None` reverses them), copied into C layout.
+fn transpose(x: &Chunk, axes: Option<Vec<usize>>) -> Result<Chunk, OpError> {
+    let n = x.shape().len();
+    let axes = axes.unwrap_or_else(|| (0..n).rev().collect());
+    let mut seen = vec![false; n];
+    let valid = axes.len() == n
+        && axes
+            .iter()
+            .all(|&a| a < n && !std::mem::replace(&mut seen[a], true));
+    if !valid {
+        return Err(OpError::new(format!(
+            "axes {axes:?} are not a permutation of the {n} axes of an array of shape {}",
+            tuple(x.shape())
+        )));
+    }
+    Ok(
+        with_chunk!(x, a => Element::chunk(a.view().permuted_axes(IxDyn(&axes)).as_standard_layout().into_owned())),
+    )
+}
+
+/// One axis of a slice: a range, or a single position (which drops the axis).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Entry {
+    Range {
+        start: usize,
+        stop: usize,
+        step: usize,
+    },
+    Index(usize),
+}
+
+impl std::fmt::Display for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Entry::Range { start, stop, step } => write!(f, "[{start}, {stop}, {step}]"),
+            Entry::Index(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+impl Entry {
+    /// Entry `k` of an index list: `[start, stop, step]` or an int.
+    fn parse(k: usize, v: &Value) -> Result<Entry, OpError> {
+        let bad = || {
+            OpError::new(format!(
+                "index entry for axis {k} must be [start, stop, step] with non-negative ints \
+                 or a non-negative int, got {}",
+                v.type_name()
+            ))
+        };
+        let non_negative = |v: &Value| match v {
+            Value::Int(i) => usize::try_from(*i).ok(),
+            _ => None,
+        };
+        match v {
+            Value::Int(_) => non_negative(v).map(Entry::Index).ok_or_else(bad),
+            Value::List(items) => match &items[..] {
+                [a, b, c] => match (non_negative(a), non_negative(b), non_negative(c)) {
+                    (Some(start), Some(stop), Some(step)) => Ok(Entry::Range { start, stop, step }),
+                    _ => Err(bad()),
+                },
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// The elements `index` selects, NumPy style, in C layout.
+fn slice(x: &Chunk, index: &[Entry]) -> Result<Chunk, OpError> {
+    let shape = x.shape();
+    if index.len() > shape.len() {
+        return Err(OpError::new(format!(
+            "{} index entries for an array of shape {}",
+            index.len(),
+            tuple(shape)
+        )));
+    }
+    for (k, (entry, &extent)) in index.iter().zip(shape).enumerate() {
+        let ok = match *entry {
+            Entry::Range { start, stop, step } => start <= stop && stop <= extent && step >= 1,
+            Entry::Index(i) => i < extent,
+        };
+        if !ok {
+            return Err(OpError::new(format!(
+                "index {entry} is out of range for axis {k} with extent {extent}"
+            )));
+        }
+    }
+    Ok(with_chunk!(x, a => {
+        let mut v = a.view();
+        // Last axis first, so dropping an axis leaves earlier axis numbers valid.
+        for (k, entry) in index.iter().enumerate().rev() {
+            match *entry {
+                Entry::Range { start, stop, step } => {
+                    v.slice_axis_inplace(Axis(k), Slice::new(start as isize, Some(stop as isize), step as isize));
+                }
+                Entry::Index(i) => v = v.index_axis_move(Axis(k), i),
+            }
+        }
+        Element::chunk(v.as_standard_layout().into_owned())
+    }))
+}
+
+/// The chunk `parts` (in C order on a grid of `grid[k]` parts along axis `k`) make
+/// when put side by side; mixed dtypes promote as in `array.binary`.
+fn concat(grid: &[usize], parts: &[&Chunk]) -> Result<Chunk, OpError> {
+    let n: usize = grid.iter().product();
+    if parts.len() != n || n == 0 {
+        return Err(OpError::new(format!(
+            "a grid of {} parts needs as many parts (at least one), got {}",
+            tuple(grid),
+            parts.len()
+        )));
+    }
+    let ndim = grid.len();
+    // Extents along each axis, read off the parts on the grid's edges (the part at
+    // position `i` along axis `k` and 0 along the others).
+    let mut strides = vec![1usize; ndim];
+    for k in (0..ndim.saturating_sub(1)).rev() {
+        strides[k] = strides[k + 1] * grid[k + 1];
+    }
+    let extents: Vec<Vec<usize>> = (0..ndim)
+        .map(|k| {
+            (0..grid[k])
+                .map(|i| parts[i * strides[k]].shape().get(k).copied().unwrap_or(0))
+                .collect()
+        })
+        .collect();
+    let mut offsets = Vec::with_capacity(n);
+    for (p, part) in parts.iter().enumerate() {
+        let position: Vec<usize> = (0..ndim).map(|k| p / strides[k] % grid[k]).collect();
+        let expected: Vec<usize> = (0..ndim).map(|k| extents[k][position[k]]).collect();
+        if part.shape() != &expected[..] {
+            return Err(OpError::new(format!(
+                "part {p} at grid position {position:?} has shape {}, but its row and column \
+                 of the grid need {}",
+                tuple(part.shape()),
+                tuple(&expected)
+            )));
+        }
+        offsets.push(
+            (0..ndim)
+                .map(|k| extents[k][..position[k]].iter().sum::<usize>())
+                .collect::<Vec<usize>>(),
+        );
+    }
+    let shape: Vec<usize> = extents.iter().map(|e| e.iter().sum()).collect();
+    let dtype = parts
+        .iter()
+        .map(|c| c.dtype())
+        .reduce(promote)
+        .unwrap_or(parts[0].dtype());
+    Ok(with_dtype!(dtype, T => {
+        let mut out = ArrayD::<T>::from_elem(IxDyn(&shape), T::from_i64(0));
+        for (part, offset) in parts.iter().zip(&offsets) {
+            let piece = cast::<T>(part);
+            let mut view = out.view_mut();
+            for (k, &o) in offset.iter().enumerate() {
+                view.slice_axis_inplace(Axis(k), Slice::from(o..o + piece.shape()[k]));
+            }
+            view.assign(&piece);
+        }
+        T::chunk(out)
+    }))
+}
