@@ -1,5 +1,408 @@
-//! (in progress)
+//! Tree reductions: each chunk reduces to a small state (`partial`), states merge in
+//! any grouping (`combine`), and the root turns its state into the result (`finish`).
+//! States merge associatively, so the reduction tree can have any shape and the
+//! result does not depend on how the array was chunked (up to rounding).
+//!
+//! Ops: `array.partial(op, x, axis)`, `array.combine(op, state, ...)`,
+//! `array.finish(op, state, axis)`, for op in sum, prod, min, max, mean, var, std.
+//!
+//! States: sum/prod/min/max keep a chunk in the accumulation dtype (int64 for ints,
+//! float64 for floats); mean/var/std keep `[count, mean, m2]` (count of elements per
+//! output element, float64 chunks of means and of squared deviations from them), merged
+//! with Chan et al.'s parallel formulas. A `mean` state does not compute m2 (it would
+//! cost a second pass over the chunk) and holds NaN there. With an axis the state keeps
+//! it with extent 1; without, a state is 0-d.
+//!
+//! Empty reductions: sum gives 0 and prod 1; min and max fail ("zero-size array");
+//! mean, var and std give NaN (NumPy's answer, without its warning).
 
-use taskloom_graph::Registry;
+mod lanes;
+mod pairwise;
 
-pub(super) fn register(_registry: &mut Registry) {}
+use ndarray::{ArrayD, IxDyn, Zip};
+use taskloom_graph::ops::expect_arity;
+use taskloom_graph::{with_chunk, Chunk, OpError, Registry, Value};
+
+use super::args::{arity, axis, chunk, string, value, Element};
+use super::elementwise::element::{tuple, Arith};
+use super::elementwise::lookup;
+use lanes::Lanes;
+
+pub(super) fn register(registry: &mut Registry) {
+    registry.register("array.partial", |args| {
+        arity(args, 3)?;
+        let op = Op::parse(string(args, 0)?)?;
+        partial(op, chunk(args, 1)?, axis(args, 2)?)
+    });
+    registry.register("array.combine", |args| {
+        expect_arity(args, 2, usize::MAX)?;
+        let op = Op::parse(string(args, 0)?)?;
+        combine(op, &args[1..])
+    });
+    registry.register("array.finish", |args| {
+        arity(args, 3)?;
+        let op = Op::parse(string(args, 0)?)?;
+        finish(op, &args[1], axis(args, 2)?)
+    });
+}
+
+/// A reduction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Sum,
+    Prod,
+    Min,
+    Max,
+    Mean,
+    Var,
+    Std,
+}
+
+impl Op {
+    const ALL: [(&'static str, Op); 7] = [
+        ("sum", Op::Sum),
+        ("prod", Op::Prod),
+        ("min", Op::Min),
+        ("max", Op::Max),
+        ("mean", Op::Mean),
+        ("var", Op::Var),
+        ("std", Op::Std),
+    ];
+
+    fn parse(name: &str) -> Result<Op, OpError> {
+        lookup(&Op::ALL, name, "reduction")
+    }
+
+    fn name(self) -> &'static str {
+        Op::ALL
+            .iter()
+            .find(|(_, op)| *op == self)
+            .map_or("?", |(name, _)| name)
+    }
+
+    /// Whether the state is `[count, mean, m2]` rather than a chunk.
+    fn is_moment(self) -> bool {
+        matches!(self, Op::Mean | Op::Var | Op::Std)
+    }
+}
+
+/// The state of one chunk: `x` reduced along `axis` (kept with extent 1), or over all
+/// its elements.
+fn partial(op: Op, x: &Chunk, axis: Option<usize>) -> Result<Value, OpError> {
+    let shape = x.shape();
+    if let Some(k) = axis {
+        if k >= shape.len() {
+            return Err(OpError::new(format!(
+                "axis {k} is out of bounds for an array of shape {}",
+                tuple(shape)
+            )));
+        }
+    }
+    let out_shape: Vec<usize> = match axis {
+        None => Vec::new(),
+        Some(k) => shape
+            .iter()
+            .enumerate()
+            .map(|(j, &e)| if j == k { 1 } else { e })
+            .collect(),
+    };
+    with_chunk!(x, a => {
+        let a = a.as_standard_layout();
+        let data = a
+            .as_slice()
+            .ok_or_else(|| OpError::new("internal error: a standard-layout chunk is not contiguous"))?;
+        let lanes = Lanes::new(data, shape, axis);
+        if op.is_moment() {
+            moments(op, &lanes, &out_shape)
+        } else {
+            simple(op, &lanes, &out_shape).map(value)
+        }
+    })
+}
+
+/// A sum/prod/min/max state.
+fn simple<T: Arith>(op: Op, lanes: &Lanes<'_, T>, shape: &[usize]) -> Result<Chunk, OpError> {
+    if lanes.n == 0 && lanes.outputs() > 0 {
+        match op {
+            Op::Min | Op::Max => {
+                return Err(OpError::new(format!(
+                    "zero-size array to reduction operation {} which has no identity",
+                    op.name()
+                )))
+            }
+            Op::Prod if T::DTYPE.is_float() => return f64_chunk(shape, vec![1.0; lanes.outputs()]),
+            Op::Prod => return i64_chunk(shape, vec![1; lanes.outputs()]),
+            _ => {}
+        }
+    }
+    if T::DTYPE.is_float() {
+        let data = match op {
+            Op::Sum => lanes.sum(None),
+            Op::Prod => lanes.fold(T::to_f64, |a, x| a * T::to_f64(x)),
+            Op::Min => lanes.fold(T::to_f64, |a, x| min(a, T::to_f64(x))),
+            _ => lanes.fold(T::to_f64, |a, x| max(a, T::to_f64(x))),
+        };
+        f64_chunk(shape, data)
+    } else {
+        let data = match op {
+            Op::Sum if lanes.n == 0 => vec![0; lanes.outputs()],
+            Op::Sum => lanes.fold(T::to_i64, |a, x| a.wrapping_add(T::to_i64(x))),
+            Op::Prod => lanes.fold(T::to_i64, |a, x| a.wrapping_mul(T::to_i64(x))),
+            Op::Min => lanes.fold(T::to_i64, |a, x| a.min(T::to_i64(x))),
+            _ => lanes.fold(T::to_i64, |a, x| a.max(T::to_i64(x))),
+        };
+        i64_chunk(shape, data)
+    }
+}
+
+/// The smaller of two floats, NaN if either is (as NumPy's `minimum`).
+#[inline(always)]
+fn min(a: f64, x: f64) -> f64 {
+    if x < a || x.is_nan() {
+        x
+    } else {
+        a
+    }
+}
+
+/// The larger of two floats, NaN if either is (as NumPy's `maximum`).
+#[inline(always)]
+fn max(a: f64, x: f64) -> f64 {
+    if x > a || x.is_nan() {
+        x
+    } else {
+        a
+    }
+}
+
+/// A mean/var/std state: `[count, mean, m2]`.
+fn moments<T: Arith>(op: Op, lanes: &Lanes<'_, T>, shape: &[usize]) -> Result<Value, OpError> {
+    let n = lanes.n;
+    let mut mean = lanes.sum(None);
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    let m2 = if op == Op::Mean || n == 0 {
+        vec![f64::NAN; mean.len()]
+    } else {
+        lanes.sum(Some(&mean))
+    };
+    state(n, f64_array(shape, mean)?, f64_array(shape, m2)?)
+}
+
+fn state(count: usize, mean: ArrayD<f64>, m2: ArrayD<f64>) -> Result<Value, OpError> {
+    let count = i64::try_from(count).map_err(|_| OpError::new("count overflows int64"))?;
+    Ok(Value::list([
+        Value::Int(count),
+        value(Chunk::F64(mean)),
+        value(Chunk::F64(m2)),
+    ]))
+}
+
+fn f64_array(shape: &[usize], data: Vec<f64>) -> Result<ArrayD<f64>, OpError> {
+    ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| OpError::new(e.to_string()))
+}
+
+fn f64_chunk(shape: &[usize], data: Vec<f64>) -> Result<Chunk, OpError> {
+    f64_array(shape, data).map(Chunk::F64)
+}
+
+fn i64_chunk(shape: &[usize], data: Vec<i64>) -> Result<Chunk, OpError> {
+    ArrayD::from_shape_vec(IxDyn(shape), data)
+        .map(Chunk::I64)
+        .map_err(|e| OpError::new(e.to_string()))
+}
+
+/// The states merged into one.
+fn combine(op: Op, states: &[Value]) -> Result<Value, OpError> {
+    if op.is_moment() {
+        let mut merged = Moments::parse(op, &states[0], 0)?;
+        for (i, s) in states.iter().enumerate().skip(1) {
+            merged.merge(&Moments::parse(op, s, i)?)?;
+        }
+        return merged.into_value();
+    }
+    let first = simple_state(op, &states[0], 0)?;
+    let mut acc = first.clone();
+    for (i, s) in states.iter().enumerate().skip(1) {
+        let next = simple_state(op, s, i)?;
+        let mismatch = || {
+            OpError::new(format!(
+                "state {} is a {} chunk of shape {}, but state 1 is a {} chunk of shape {}",
+                i + 1,
+                next.dtype(),
+                tuple(next.shape()),
+                first.dtype(),
+                tuple(first.shape())
+            ))
+        };
+        if next.shape() != first.shape() {
+            return Err(mismatch());
+        }
+        match (&mut acc, next) {
+            (Chunk::F64(a), Chunk::F64(b)) => merge(
+                a,
+                b,
+                match op {
+                    Op::Sum => |a, b| a + b,
+                    Op::Prod => |a, b| a * b,
+                    Op::Min => min,
+                    _ => max,
+                },
+            ),
+            (Chunk::I64(a), Chunk::I64(b)) => merge(
+                a,
+                b,
+                match op {
+                    Op::Sum => i64::wrapping_add,
+                    Op::Prod => i64::wrapping_mul,
+                    Op::Min => i64::min,
+                    _ => i64::max,
+                },
+            ),
+            _ => return Err(mismatch()),
+        }
+    }
+    Ok(value(acc))
+}
+
+fn merge<T: Copy>(acc: &mut ArrayD<T>, other: &ArrayD<T>, f: fn(T, T) -> T) {
+    Zip::from(acc).and(other).for_each(|a, &b| *a = f(*a, b));
+}
+
+/// Argument `state` as a sum/prod/min/max state: a float64 or int64 chunk.
+fn simple_state(op: Op, state: &Value, i: usize) -> Result<&Chunk, OpError> {
+    match state {
+        Value::Chunk(c) if matches!(**c, Chunk::F64(_) | Chunk::I64(_)) => Ok(c),
+        other => Err(OpError::new(format!(
+            "state {} of {} must be a float64 or int64 array chunk, got {}",
+            i + 1,
+            op.name(),
+            match other {
+                Value::Chunk(c) => c.dtype().name(),
+                v => v.type_name(),
+            }
+        ))),
+    }
+}
+
+/// A mean/var/std state, unpacked.
+struct Moments {
+    count: i64,
+    mean: ArrayD<f64>,
+    m2: ArrayD<f64>,
+}
+
+impl Moments {
+    fn parse(op: Op, state: &Value, i: usize) -> Result<Moments, OpError> {
+        let bad = || {
+            OpError::new(format!(
+                "state {} of {} must be [count, mean, m2] (an int and two float64 chunks \
+                 of one shape), got {}",
+                i + 1,
+                op.name(),
+                state.type_name()
+            ))
+        };
+        let Value::List(items) = state else {
+            return Err(bad());
+        };
+        match &items[..] {
+            [Value::Int(count), Value::Chunk(mean), Value::Chunk(m2)] if *count >= 0 => {
+                match (&**mean, &**m2) {
+                    (Chunk::F64(mean), Chunk::F64(m2)) if mean.shape() == m2.shape() => {
+                        Ok(Moments {
+                            count: *count,
+                            mean: mean.clone(),
+                            m2: m2.clone(),
+                        })
+                    }
+                    _ => Err(bad()),
+                }
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// Chan, Golub and LeVeque's update: the moments of both groups of elements.
+    fn merge(&mut self, other: &Moments) -> Result<(), OpError> {
+        if self.mean.shape() != other.mean.shape() {
+            return Err(OpError::new(format!(
+                "states of shapes {} and {} cannot be combined",
+                tuple(self.mean.shape()),
+                tuple(other.mean.shape())
+            )));
+        }
+        if other.count == 0 {
+            return Ok(());
+        }
+        if self.count == 0 {
+            self.count = other.count;
+            self.mean = other.mean.clone();
+            self.m2 = other.m2.clone();
+            return Ok(());
+        }
+        let (na, nb) = (self.count as f64, other.count as f64);
+        let n = na + nb;
+        let (wb, wab) = (nb / n, na * nb / n);
+        Zip::from(&mut self.mean)
+            .and(&mut self.m2)
+            .and(&other.mean)
+            .and(&other.m2)
+            .for_each(|ma, m2a, &mb, &m2b| {
+                let delta = mb - *ma;
+                *ma += delta * wb;
+                *m2a += m2b + delta * delta * wab;
+            });
+        self.count = self
+            .count
+            .checked_add(other.count)
+            .ok_or_else(|| OpError::new("count overflows int64"))?;
+        Ok(())
+    }
+
+    fn into_value(self) -> Result<Value, OpError> {
+        state(self.count as usize, self.mean, self.m2)
+    }
+}
+
+/// The result at the root: the state as the reduction's value, the reduced axis
+/// removed (or 0-d for a reduction over everything).
+fn finish(op: Op, state: &Value, axis: Option<usize>) -> Result<Value, OpError> {
+    let result = if op.is_moment() {
+        let m = Moments::parse(op, state, 0)?;
+        let count = m.count as f64;
+        Chunk::F64(match op {
+            Op::Mean => m.mean,
+            Op::Var => m.m2.mapv(|s| s / count),
+            _ => m.m2.mapv(|s| (s / count).sqrt()),
+        })
+    } else {
+        simple_state(op, state, 0)?.clone()
+    };
+    let shape = result.shape().to_vec();
+    let squeezed = match axis {
+        Some(k) if shape.get(k) == Some(&1) => {
+            let mut s = shape.clone();
+            s.remove(k);
+            s
+        }
+        None if shape.iter().all(|&e| e == 1) => Vec::new(),
+        _ => {
+            return Err(OpError::new(format!(
+                "a state of shape {} has no single-element {} to remove",
+                tuple(&shape),
+                match axis {
+                    Some(k) => format!("axis {k}"),
+                    None => "shape".to_string(),
+                }
+            )))
+        }
+    };
+    Ok(value(
+        with_chunk!(result, a => Element::chunk(reshape(a, &squeezed)?)),
+    ))
+}
+
+fn reshape<T>(a: ArrayD<T>, shape: &[usize]) -> Result<ArrayD<T>, OpError> {
+    a.into_shape_with_order(IxDyn(shape))
+        .map_err(|e| OpError::new(e.to_string()))
+}
