@@ -140,9 +140,7 @@ mod tests {
             lanes.push(rng.clone());
             rng.jump();
         }
-        (0..n)
-            .map(|i| unit(lanes[i % LANES].next_u64()))
-            .collect()
+        (0..n).map(|i| unit(lanes[i % LANES].next_u64())).collect()
     }
 
     #[test]
