@@ -383,8 +383,6 @@ fn a_missing_chunk_file_reads_as_the_fill_value() {
     std::fs::remove_file(ws.path("v3.zarr/c/1/2")).unwrap();
     std::fs::remove_file(ws.path("v2.zarr/2.0")).unwrap();
     // zarr-python leaves out the chunks that are all fill value (here 7).
-    let mut values = vec![7i64; 20];
-    values[3] = -1;
     write_with_zarr_python(
         &ws,
         json!([

@@ -119,6 +119,7 @@ fn memory_limit_and_one_worker_give_the_same_results() {
 
 /// Runs `taskloom array ARGS...` in `dir` and returns its exit code and peak resident
 /// memory in bytes (from wait4, for this process alone).
+#[allow(clippy::zombie_processes, reason = "wait4 reaps the child")]
 fn peak_memory(dir: &Path, args: &[&str]) -> (i32, u64) {
     let child = Command::new(env!("CARGO_BIN_EXE_taskloom"))
         .arg("array")
