@@ -248,8 +248,13 @@ fn slowest(tasks: &[Span], n: usize) -> Vec<&Span> {
     use std::collections::BinaryHeap;
     let mut heap = BinaryHeap::with_capacity(n + 1);
     for (i, t) in tasks.iter().enumerate() {
-        // The heap's top is the shortest kept (then the latest): the one to drop.
-        heap.push(Reverse((t.end_ns.saturating_sub(t.start_ns), Reverse(i))));
+        let entry = Reverse((t.end_ns.saturating_sub(t.start_ns), Reverse(i)));
+        // The heap's top is the shortest kept (then the latest): the one to drop, and
+        // what most spans of a large run are no longer than.
+        if heap.len() == n && heap.peek().is_none_or(|top| entry >= *top) {
+            continue;
+        }
+        heap.push(entry);
         if heap.len() > n {
             heap.pop();
         }

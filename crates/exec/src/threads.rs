@@ -30,7 +30,7 @@ use crate::observe::Observers;
 use crate::progress::LocalCount;
 use crate::slots::Slots;
 use crate::task::run_task;
-use crate::trace::LocalSpans;
+use crate::trace::{LocalSpans, SpanRoom};
 use crate::Executor;
 
 /// How many ready sources a worker takes from the shared cursor at once: enough to
@@ -131,10 +131,13 @@ struct Shared {
     idle: Idle,
     ended: (Mutex<bool>, Condvar),
     observers: Observers,
+    /// Where the workers write their spans, when traced.
+    spans: Option<SpanRoom>,
 }
 
 impl Shared {
     fn new(plan: Arc<Plan>, stealers: Vec<Stealer<KeyId>>, observers: Observers) -> Shared {
+        let workers = stealers.len();
         let graph = plan.graph();
         let waiting = graph
             .keys()
@@ -151,6 +154,10 @@ impl Shared {
             failure: Mutex::new(None),
             idle: Idle::default(),
             ended: (Mutex::new(false), Condvar::new()),
+            spans: observers
+                .trace
+                .is_some()
+                .then(|| SpanRoom::new(plan.len(), workers)),
             observers,
             plan,
         }
@@ -168,9 +175,7 @@ impl Shared {
         let mut ready = Vec::new();
         let mut next = None;
         let mut count = LocalCount::new(self.observers.progress.as_ref(), self.plan.len());
-        let workers = self.stealers.len();
-        let expected = self.plan.len().div_ceil(workers) + self.plan.len() / 8;
-        let mut spans = LocalSpans::new(self.observers.trace.as_ref(), me, expected);
+        let mut spans = LocalSpans::in_room(self.observers.trace.as_ref(), me, self.spans.as_ref());
         loop {
             let key = match next.take() {
                 Some(key) => key,

@@ -6,6 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use taskloom_graph::KeyId;
 
+mod room;
+
+pub(crate) use room::Room as SpanRoom;
+
 /// One task's run: on which worker, from when to when (nanoseconds since the trace
 /// began).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,47 +29,6 @@ struct Inner {
     /// `monotonic_ns` when the trace began.
     epoch: u64,
     spans: Mutex<Vec<Span>>,
-    /// What in-process workers recorded, still in their compact form.
-    marks: Mutex<Vec<WorkerMarks>>,
-}
-
-/// One worker's record of its run, compact (16 bytes a task rather than a `Span`'s 24,
-/// and one clock read a task): a task that follows another at once on its worker
-/// starts when that one ended, so only its end is kept. `GAP` marks say when a worker
-/// started again after waiting for work.
-#[derive(Debug)]
-struct WorkerMarks {
-    worker: u32,
-    tasks: usize,
-    marks: Vec<Mark>,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Mark {
-    /// The task that ended at `ns`, or `GAP`: the next task started at `ns`.
-    key: KeyId,
-    ns: u64,
-}
-
-/// Not a key (graphs have fewer than 2^32 - 1 keys).
-const GAP: KeyId = KeyId(u32::MAX);
-
-impl WorkerMarks {
-    /// Appends this worker's spans, in the order it ran them, to `out`.
-    fn expand_into(&self, out: &mut Vec<Span>) {
-        let mut start_ns = 0;
-        for mark in &self.marks {
-            if mark.key != GAP {
-                out.push(Span {
-                    key: mark.key,
-                    worker: self.worker,
-                    start_ns,
-                    end_ns: mark.ns,
-                });
-            }
-            start_ns = mark.ns;
-        }
-    }
 }
 
 /// The machine's monotonic clock in nanoseconds: the same clock in every process, so
@@ -86,7 +49,6 @@ impl Trace {
         Trace(Arc::new(Inner {
             epoch: monotonic_ns(),
             spans: Mutex::new(Vec::new()),
-            marks: Mutex::new(Vec::new()),
         }))
     }
 
@@ -105,18 +67,17 @@ impl Trace {
     /// The spans recorded so far (moved out: the trace is empty afterwards), each
     /// worker's in the order it ran them.
     pub fn take_spans(&self) -> Vec<Span> {
-        let mut spans = std::mem::take(&mut *lock(&self.0.spans));
-        let marks = std::mem::take(&mut *lock(&self.0.marks));
-        // One allocation of the final size: a million spans are written once.
-        spans.reserve_exact(marks.iter().map(|m| m.tasks).sum());
-        for worker in &marks {
-            worker.expand_into(&mut spans);
-        }
-        spans
+        std::mem::take(&mut *lock(&self.0.spans))
     }
 
+    /// Adds `spans` (emptying it): the first list is moved in, not copied.
     pub(crate) fn extend(&self, spans: &mut Vec<Span>) {
-        lock(&self.0.spans).append(spans);
+        let mut all = lock(&self.0.spans);
+        if all.is_empty() {
+            std::mem::swap(&mut *all, spans);
+        } else {
+            all.append(spans);
+        }
     }
 }
 
@@ -130,25 +91,47 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A worker's spans, handed to the trace when the worker stops.
+/// A worker's spans, handed to the trace when the worker stops. A task that follows
+/// another at once on its worker starts when that one ended: one clock read per task.
 pub(crate) struct LocalSpans<'a> {
     trace: Option<&'a Trace>,
-    record: WorkerMarks,
+    worker: u32,
+    store: Store<'a>,
     /// When the last task ended, if the worker went straight on to another.
     chained: Option<u64>,
+}
+
+enum Store<'a> {
+    /// This worker's own list (a run with one worker).
+    Own(Vec<Span>),
+    /// Its part of a room shared with the run's other workers, and what did not fit.
+    Shared(room::Writer<'a>, Vec<Span>),
 }
 
 impl<'a> LocalSpans<'a> {
     /// Spans for `worker`, with room for `expected` of them.
     pub fn new(trace: Option<&'a Trace>, worker: usize, expected: usize) -> Self {
+        let own = Vec::with_capacity(if trace.is_some() { expected } else { 0 });
+        LocalSpans::with(trace, worker, Store::Own(own))
+    }
+
+    /// Spans for `worker`, written into `room` with those of the run's other workers.
+    pub fn in_room(trace: Option<&'a Trace>, worker: usize, room: Option<&'a SpanRoom>) -> Self {
+        match room {
+            Some(room) => LocalSpans::with(
+                trace,
+                worker,
+                Store::Shared(room::Writer::new(room), Vec::new()),
+            ),
+            None => LocalSpans::new(trace, worker, 0),
+        }
+    }
+
+    fn with(trace: Option<&'a Trace>, worker: usize, store: Store<'a>) -> Self {
         LocalSpans {
             trace,
-            record: WorkerMarks {
-                worker: worker as u32,
-                tasks: 0,
-                // And the first task's start.
-                marks: Vec::with_capacity(if trace.is_some() { expected + 1 } else { 0 }),
-            },
+            worker: worker as u32,
+            store,
             chained: None,
         }
     }
@@ -173,15 +156,21 @@ impl<'a> LocalSpans<'a> {
     #[inline]
     pub fn record(&mut self, key: KeyId, start_ns: u64) {
         if let Some(trace) = self.trace {
-            if self.chained != Some(start_ns) {
-                self.record.marks.push(Mark {
-                    key: GAP,
-                    ns: start_ns,
-                });
-            }
             let end_ns = trace.now();
-            self.record.marks.push(Mark { key, ns: end_ns });
-            self.record.tasks += 1;
+            let span = Span {
+                key,
+                worker: self.worker,
+                start_ns,
+                end_ns,
+            };
+            match &mut self.store {
+                Store::Own(spans) => spans.push(span),
+                Store::Shared(writer, overflow) => {
+                    if let Err(span) = writer.push(span) {
+                        overflow.push(span);
+                    }
+                }
+            }
             self.chained = Some(end_ns);
         }
     }
@@ -189,13 +178,15 @@ impl<'a> LocalSpans<'a> {
 
 impl Drop for LocalSpans<'_> {
     fn drop(&mut self) {
-        if let Some(trace) = self.trace {
-            let empty = WorkerMarks {
-                worker: self.record.worker,
-                tasks: 0,
-                marks: Vec::new(),
-            };
-            lock(&trace.0.marks).push(std::mem::replace(&mut self.record, empty));
+        let Some(trace) = self.trace else { return };
+        match std::mem::replace(&mut self.store, Store::Own(Vec::new())) {
+            Store::Own(mut spans) => trace.extend(&mut spans),
+            Store::Shared(writer, mut overflow) => {
+                if let Some(mut spans) = writer.stop() {
+                    trace.extend(&mut spans);
+                }
+                trace.extend(&mut overflow);
+            }
         }
     }
 }
@@ -239,10 +230,56 @@ mod tests {
         assert!(trace.take_spans().is_empty());
     }
 
+    /// `writers` threads each record `each` spans into one room made for `tasks`.
+    fn record_in_room(tasks: usize, writers: usize, each: u32) -> Vec<Span> {
+        let trace = Trace::new();
+        let room = SpanRoom::new(tasks, writers);
+        std::thread::scope(|scope| {
+            for w in 0..writers {
+                let (trace, room) = (&trace, &room);
+                scope.spawn(move || {
+                    let mut local = LocalSpans::in_room(Some(trace), w, Some(room));
+                    for i in 0..each {
+                        // Waits now and then leave partly filled blocks between others.
+                        if i % 1000 == 999 {
+                            local.idle();
+                        }
+                        local.record(KeyId(w as u32 * 1_000_000 + i), local.start());
+                    }
+                });
+            }
+        });
+        trace.take_spans()
+    }
+
+    #[test]
+    fn workers_sharing_a_room_hand_over_every_span_in_their_order() {
+        let spans = record_in_room(3 * 10_000, 3, 10_000);
+        assert_eq!(spans.len(), 30_000);
+        for w in 0..3u32 {
+            let keys: Vec<u32> = spans
+                .iter()
+                .filter(|s| s.worker == w)
+                .map(|s| s.key.0)
+                .collect();
+            let expected: Vec<u32> = (0..10_000).map(|i| w * 1_000_000 + i).collect();
+            assert_eq!(keys, expected, "worker {w}");
+        }
+    }
+
+    #[test]
+    fn spans_beyond_a_full_room_are_kept_too() {
+        let spans = record_in_room(10, 1, 9_000);
+        let keys: Vec<u32> = spans.iter().map(|s| s.key.0).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..9_000).collect::<Vec<u32>>());
+    }
+
     #[test]
     fn nothing_is_recorded_without_a_trace() {
         let mut local = LocalSpans::new(None, 0, 1_000_000);
         local.record(KeyId(0), local.start());
-        assert!(local.record.marks.is_empty() && local.record.marks.capacity() == 0);
+        assert!(matches!(&local.store, Store::Own(v) if v.is_empty() && v.capacity() == 0));
     }
 }
