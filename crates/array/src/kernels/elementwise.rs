@@ -68,7 +68,7 @@ impl UnaryOp {
 
 /// An arithmetic operator of two operands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BinaryOp {
+enum BinaryOp {
     Add,
     Sub,
     Mul,
@@ -105,7 +105,7 @@ pub(crate) fn lookup<T: Copy>(table: &[(&str, T)], name: &str, kind: &str) -> Re
 
 /// One side of a binary op: a chunk, or a Python number.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Operand<'a> {
+enum Operand<'a> {
     Array(&'a Chunk),
     Scalar(Scalar),
 }
@@ -162,7 +162,7 @@ fn transcendental<T: Float>(op: UnaryOp, a: &ArrayViewD<'_, T>) -> ArrayD<T> {
 }
 
 /// `x op y` with NumPy broadcasting and promotion.
-pub(crate) fn binary(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Chunk, OpError> {
+fn binary(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Chunk, OpError> {
     let common = match (x, y) {
         (Operand::Array(a), Operand::Array(b)) => promote(a.dtype(), b.dtype()),
         (Operand::Array(a), Operand::Scalar(s)) | (Operand::Scalar(s), Operand::Array(a)) => {
@@ -255,7 +255,7 @@ fn zip<T: Arith>(
 
 /// The shape two shapes broadcast to (right-aligned; an extent 1 stretches), or an
 /// error naming both.
-pub(crate) fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, OpError> {
+fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, OpError> {
     let n = a.len().max(b.len());
     let extent = |s: &[usize], k: usize| {
         if k + s.len() < n {
