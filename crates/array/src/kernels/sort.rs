@@ -10,9 +10,9 @@
 //!
 //! Order: numbers ascending (or descending), then every NaN, in both directions
 //! (NumPy's `sort` puts NaN last; so do pandas' descending sorts). -0.0 sorts before
-//! 0.0. Values are compared as unsigned keys whose order is this order, which makes
-//! every comparison branch-free and lets buckets sort by radix. A NaN keeps its
-//! payload but not its sign.
+//! 0.0. Values are compared as unsigned integer keys whose order is this order, so
+//! sorting, selecting and bucketing are plain integer comparisons with NaN in its
+//! place. A NaN keeps its payload but not its sign.
 //!
 //! Files (all raw little-endian values, in the directory the caller made):
 //! `part-{block}-{bucket}` from `partition`; `sorted-{bucket}` (the bucket's numbers,
@@ -64,32 +64,11 @@ macro_rules! by_dtype {
 }
 pub(super) use by_dtype;
 
-/// An unsigned key: what elements are compared and radix-sorted as.
-pub(super) trait Key: Copy + Ord + Default + Send + Sync {
-    /// Bits in the key.
-    const BITS: u32;
-    /// The `RADIX_BITS`-bit digit of the key starting at bit `shift`.
-    fn digit(self, shift: u32) -> usize;
-}
-
-impl Key for u64 {
-    const BITS: u32 = 64;
-    fn digit(self, shift: u32) -> usize {
-        ((self >> shift) as usize) & (RADIX - 1)
-    }
-}
-
-impl Key for u32 {
-    const BITS: u32 = 32;
-    fn digit(self, shift: u32) -> usize {
-        ((self >> shift) as usize) & (RADIX - 1)
-    }
-}
-
 /// An element type the sort order is defined on: its key in either direction, and its
 /// little-endian bytes for the scratch files.
 pub(super) trait Sortable: Element {
-    type Key: Key;
+    /// An unsigned integer of the element's width.
+    type Key: Copy + Ord + Send + Sync;
     /// Bytes per element in a file.
     const SIZE: usize;
     /// The key whose unsigned order is this element's place in the sort order:
@@ -181,59 +160,10 @@ float_sortable!(f32, u32);
 int_sortable!(i64, u64);
 int_sortable!(i32, u32);
 
-/// Bits per radix digit: 2048 counters fit in L1 with room for the data streaming by.
-const RADIX_BITS: u32 = 11;
-const RADIX: usize = 1 << RADIX_BITS;
-
-/// Below this many keys a comparison sort beats the radix sort's fixed passes.
-const RADIX_MIN: usize = 4096;
-
-/// Sorts keys ascending: LSD radix sort (linear time, which is what makes a bucket of a
-/// million values cheap), skipping digits every key shares.
-pub(super) fn sort_keys<K: Key>(keys: &mut [K]) {
-    let n = keys.len();
-    if n < RADIX_MIN {
-        keys.sort_unstable();
-        return;
-    }
-    let passes = K::BITS.div_ceil(RADIX_BITS) as usize;
-    let mut counts = vec![[0usize; RADIX]; passes];
-    for &k in keys.iter() {
-        for (p, count) in counts.iter_mut().enumerate() {
-            count[k.digit(p as u32 * RADIX_BITS)] += 1;
-        }
-    }
-    let mut scratch = vec![K::default(); n];
-    let (mut src, mut dst) = (&mut *keys, &mut scratch[..]);
-    let mut in_scratch = false;
-    for (p, count) in counts.iter().enumerate() {
-        if count.contains(&n) {
-            continue;
-        }
-        let mut offsets = [0usize; RADIX];
-        let mut sum = 0;
-        for (o, &c) in offsets.iter_mut().zip(count) {
-            *o = sum;
-            sum += c;
-        }
-        let shift = p as u32 * RADIX_BITS;
-        for &k in src.iter() {
-            let o = &mut offsets[k.digit(shift)];
-            dst[*o] = k;
-            *o += 1;
-        }
-        std::mem::swap(&mut src, &mut dst);
-        in_scratch = !in_scratch;
-    }
-    if in_scratch {
-        keys.copy_from_slice(&scratch);
-    }
-}
-
 /// Sorted `values` in the given direction, NaN last.
 fn sorted<T: Sortable>(values: ArrayView1<'_, T>, descending: bool) -> Array1<T> {
     let mut keys: Vec<T::Key> = values.iter().map(|v| v.key(descending)).collect();
-    sort_keys(&mut keys);
+    keys.sort_unstable();
     keys.into_iter()
         .map(|k| T::from_key(k, descending))
         .collect()
@@ -294,7 +224,7 @@ fn samples(args: &[Value]) -> OpResult {
 
 /// Reorders `keys` (whose first element is at global rank `offset`) so each of the
 /// ascending `ranks` holds the key that rank has in sorted order.
-fn select_ranks<K: Key>(keys: &mut [K], ranks: &[usize], offset: usize) {
+fn select_ranks<K: Ord>(keys: &mut [K], ranks: &[usize], offset: usize) {
     if ranks.is_empty() {
         return;
     }
@@ -335,7 +265,7 @@ fn splitters(args: &[Value]) -> OpResult {
             .iter()
             .flat_map(|p| view1::<T>(p).into_iter().map(|v| v.key(false)))
             .collect();
-        sort_keys(&mut keys);
+        keys.sort_unstable();
         let chosen: Array1<T> = (1..buckets)
             .map(|i| T::from_key(keys[i * total / buckets], false))
             .collect();
@@ -360,26 +290,6 @@ fn nan_file(dir: &Path, bucket: usize) -> PathBuf {
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> OpError {
     OpError::new(format!("cannot {what} {}: {e}", path.display()))
-}
-
-/// The bucket of `key`: how many splitter keys are below it (values equal to a
-/// splitter go to the bucket below it). Branch-free, since which way each step goes
-/// is data and unpredictable.
-fn bucket_of<K: Key>(splitters: &[K], key: K) -> usize {
-    if splitters.is_empty() {
-        return 0;
-    }
-    let (mut base, mut size) = (0, splitters.len());
-    while size > 1 {
-        let half = size / 2;
-        base = if splitters[base + half] < key {
-            base + half
-        } else {
-            base
-        };
-        size -= half;
-    }
-    base + usize::from(splitters[base] < key)
 }
 
 /// `array.partition(x, splitters, dir, block)`: writes `x`'s values, bucket by bucket,
@@ -418,7 +328,10 @@ fn write_pieces<T: Sortable>(
     }
     let ids: Vec<u32> = x
         .iter()
-        .map(|v| bucket_of(&bounds, v.key(false)) as u32)
+        .map(|v| {
+            let key = v.key(false);
+            bounds.partition_point(|&s| s < key) as u32
+        })
         .collect();
     let mut counts = vec![0usize; bounds.len() + 1];
     for &i in &ids {
@@ -487,7 +400,7 @@ fn sort_bucket<T: Sortable>(
                 .map(|b| T::get(b).key(descending)),
         );
     }
-    sort_keys(&mut keys);
+    keys.sort_unstable();
     let nans = keys.iter().rev().take_while(|&&k| T::is_nan_key(k)).count();
     let (numbers, nan_keys) = keys.split_at(keys.len() - nans);
     write_values::<T>(&bucket_file(dir, bucket), numbers, descending)?;
@@ -674,32 +587,6 @@ mod tests {
             let want = if descending { b32.cmp(&a32) } else { a32.cmp(&b32) };
             prop_assert_eq!(a32.key(descending).cmp(&b32.key(descending)), want);
             prop_assert_eq!(i32::from_key(a32.key(descending), descending), a32);
-        }
-
-        /// Radix sorting (above `RADIX_MIN` keys) agrees with a comparison sort, for
-        /// keys that differ in every digit and for keys with few distinct values.
-        #[test]
-        fn radix_sort_sorts(
-            wide in prop::collection::vec(any::<u64>(), RADIX_MIN..3 * RADIX_MIN),
-            narrow in prop::collection::vec(0u32..5, 0..3 * RADIX_MIN),
-        ) {
-            let (mut got, mut want) = (wide.clone(), wide);
-            sort_keys(&mut got);
-            want.sort_unstable();
-            prop_assert_eq!(got, want);
-            let (mut got, mut want) = (narrow.clone(), narrow);
-            sort_keys(&mut got);
-            want.sort_unstable();
-            prop_assert_eq!(got, want);
-        }
-
-        #[test]
-        fn buckets_count_the_splitters_below(
-            mut splitters in prop::collection::vec(0u64..20, 0..12),
-            key in 0u64..22,
-        ) {
-            splitters.sort_unstable();
-            prop_assert_eq!(bucket_of(&splitters, key), splitters.partition_point(|&s| s < key));
         }
 
         /// Samples are the order statistics at the middles of equal slices.

@@ -12,7 +12,7 @@ use ndarray::Array1;
 use taskloom_graph::{DType, OpError, OpResult, Registry, Value};
 
 use super::args::{self, cast, promote, Element};
-use super::sort::{by_dtype, sort_keys, Sortable};
+use super::sort::{by_dtype, Sortable};
 
 pub(super) fn register(registry: &mut Registry) {
     registry.register("array.topk", topk);
@@ -44,7 +44,7 @@ fn topk(args: &[Value]) -> OpResult {
             }
             keys.truncate(k);
         }
-        sort_keys(&mut keys);
+        keys.sort_unstable();
         let best: Array1<T> = keys.into_iter().map(|key| T::from_key(key, largest)).collect();
         T::chunk(best.into_dyn())
     })))
