@@ -663,7 +663,6 @@ fn slice_follows_numpy_basic_indexing() {
 }
 
 #[test]
-#[ignore = "bug: negative slice steps (`::-1`) are rejected (exit 2), though NumPy's basic indexing allows them"]
 fn slice_with_a_negative_step_follows_numpy() {
     let ws = Workspace::new();
     ws.create("a.zarr", "9,12", "4,5", "int64", &["--arange"]);

@@ -476,7 +476,6 @@ fn a_corrupt_chunk_file_exits_1_naming_the_chunk() {
 }
 
 #[test]
-#[ignore = "bug: every reduction over an array with a zero extent panics (`one root`, lower.rs), exit 101"]
 fn reductions_over_an_empty_array_match_numpy_or_fail_cleanly() {
     let ws = Workspace::new();
     ws.create("e.zarr", "0,3", "2,2", "float64", &["--ones"]);

@@ -25,7 +25,6 @@ fn seed_rounding_up_in_float32() -> Option<u64> {
 }
 
 #[test]
-#[ignore = "bug: create --random --dtype float32 casts float64 draws to float32, so draws above 1 - 2^-25 become 1.0"]
 fn float32_random_numbers_stay_below_one() {
     let seed = seed_rounding_up_in_float32().expect("a seed whose draws reach 1 - 2^-25");
     let ws = Workspace::new();

@@ -26,8 +26,8 @@ pub struct ArrayArgs {
 #[derive(Args)]
 struct Common {
     /// Threads computing chunks [default: number of cores].
-    #[arg(long, global = true)]
-    workers: Option<usize>,
+    #[arg(long, global = true, value_parser = clap::value_parser!(u64).range(1..))]
+    workers: Option<u64>,
     /// Bound on memory held by chunks in flight (`512MiB`, `2GiB`) [default: a quarter of RAM].
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     memory_limit: Option<u64>,
@@ -52,8 +52,9 @@ enum ArrayCommand {
         path: PathBuf,
         #[arg(long, value_parser = Reduction::parse)]
         op: Reduction,
-        #[arg(long)]
-        axis: Option<usize>,
+        /// The axis to reduce along; negative counts from the last.
+        #[arg(long, allow_hyphen_values = true)]
+        axis: Option<i64>,
         #[command(flatten)]
         out: Out,
     },
@@ -138,6 +139,7 @@ enum ArrayCommand {
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("fill_kind").required(true).multiple(false)))]
 struct CreateArgs {
     path: PathBuf,
     #[arg(long, value_parser = parse_dims)]
@@ -252,7 +254,9 @@ fn command(args: ArrayArgs) -> Result<String, Failure> {
             axis,
             out,
         } => {
-            let result = open(&path)?.reduce(op, axis)?;
+            let x = open(&path)?;
+            let axis = axis.map(|k| normalize_axis(k, x.ndim())).transpose()?;
+            let result = x.reduce(op, axis)?;
             deliver(common, &result, &path, out.out, out.chunks)
         }
         ArrayCommand::Map { path, op, out } => {
@@ -313,6 +317,18 @@ fn command(args: ArrayArgs) -> Result<String, Failure> {
     }
 }
 
+/// An axis as NumPy takes it: `-1` is the last.
+fn normalize_axis(axis: i64, ndim: usize) -> Result<usize, Failure> {
+    let k = if axis < 0 { axis + ndim as i64 } else { axis };
+    if (0..ndim as i64).contains(&k) {
+        Ok(k as usize)
+    } else {
+        Err(invalid(format!(
+            "axis {axis} is out of range for an array of {ndim} dimensions"
+        )))
+    }
+}
+
 fn created(create: &CreateArgs) -> Result<Array, Failure> {
     let (shape, chunks, dtype) = (&create.shape.0[..], &create.chunks.0[..], create.dtype);
     let array = if create.ones {
@@ -322,7 +338,7 @@ fn created(create: &CreateArgs) -> Result<Array, Failure> {
     } else if create.arange {
         Array::arange(shape, chunks, dtype)
     } else if create.random {
-        Array::random(shape, chunks, create.seed).map(|a| a.astype(dtype))
+        Array::random_of(shape, chunks, create.seed, dtype)
     } else {
         Array::zeros(shape, chunks, dtype)
     };
@@ -392,7 +408,7 @@ fn engine(common: &Common) -> Engine {
         .fan_in(common.fan_in)
         .memory_limit(common.memory_limit.unwrap_or_else(default_memory_limit));
     if let Some(workers) = common.workers {
-        engine = engine.workers(workers);
+        engine = engine.workers(workers as usize);
     }
     engine
 }
@@ -479,21 +495,22 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let number: f64 = number
         .parse()
         .map_err(|_| format!("'{text}' is not a size such as 512MiB or 2GiB"))?;
-    let scale: f64 =
-        match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 1.0,
-            "k" | "kib" => 1024.0,
-            "kb" => 1e3,
-            "m" | "mib" => 1024.0 * 1024.0,
-            "mb" => 1e6,
-            "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
-            "gb" => 1e9,
-            "t" | "tib" => 1024.0f64.powi(4),
-            "tb" => 1e12,
-            _ => return Err(format!(
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "kb" => 1e3,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "mb" => 1e6,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "gb" => 1e9,
+        "t" | "tib" => 1024.0f64.powi(4),
+        "tb" => 1e12,
+        _ => {
+            return Err(format!(
                 "'{text}': unknown size unit '{unit}' (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"
-            )),
-        };
+            ))
+        }
+    };
     let bytes = number * scale;
     if bytes < 1.0 {
         return Err(format!("'{text}' must be at least one byte"));

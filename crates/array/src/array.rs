@@ -139,10 +139,22 @@ impl Array {
         dtype: DType,
         value: Value,
     ) -> Result<Array, ArrayError> {
-        if !matches!(value, Value::Int(_) | Value::Float(_)) {
+        let fits = match (&value, dtype) {
+            (Value::Int(_), DType::Float64 | DType::Float32 | DType::Int64) => true,
+            (Value::Int(i), DType::Int32) => i32::try_from(*i).is_ok(),
+            (Value::Float(f), DType::Float64) => f.is_finite(),
+            (Value::Float(f), DType::Float32) => f.abs() <= f32::MAX as f64,
+            (Value::Float(_), DType::Int64 | DType::Int32) => false,
+            _ => {
+                return Err(ArrayError::invalid(format!(
+                    "fill value must be a number, got {}",
+                    value.type_name()
+                )))
+            }
+        };
+        if !fits {
             return Err(ArrayError::invalid(format!(
-                "fill value must be a number, got {}",
-                value.type_name()
+                "fill value {value} does not fit {dtype}"
             )));
         }
         Ok(Array::new(
@@ -159,8 +171,23 @@ impl Array {
 
     /// Uniform float64 values in [0, 1): the same for the same seed, shape and chunks.
     pub fn random(shape: &[usize], chunks: &[usize], seed: u64) -> Result<Array, ArrayError> {
+        Array::random_of(shape, chunks, seed, DType::Float64)
+    }
+
+    /// Uniform values in [0, 1) of a float type (float32 keeps 24 random bits).
+    pub fn random_of(
+        shape: &[usize],
+        chunks: &[usize],
+        seed: u64,
+        dtype: DType,
+    ) -> Result<Array, ArrayError> {
+        if !dtype.is_float() {
+            return Err(ArrayError::invalid(format!(
+                "random numbers are floats in [0, 1): use float64 or float32, not {dtype}"
+            )));
+        }
         let node = Node::Random { seed: seed as i64 };
-        Ok(Array::new(grid(shape, chunks)?, DType::Float64, node))
+        Ok(Array::new(grid(shape, chunks)?, dtype, node))
     }
 
     /// The Zarr array (format 2 or 3) at `path`, read a chunk at a time when computed.
@@ -365,6 +392,14 @@ impl Array {
                 )))
             }
         };
+        let reduced = axis.map_or(self.grid.len(), |k| self.shape()[k]);
+        if reduced == 0 && matches!(op, Reduction::Min | Reduction::Max) {
+            return Err(ArrayError::invalid(format!(
+                "zero-size array to reduction operation {} which has no identity (shape {})",
+                op.name(),
+                Dims(self.shape())
+            )));
+        }
         let name = Value::str(op.name());
         let state = probe_value(
             "array.partial",

@@ -7,10 +7,10 @@ use crate::error::ArrayError;
 pub enum AxisIndex {
     /// One position; the axis is removed from the result.
     At(usize),
-    /// Positions `start, start + step, ...` below `stop`; `len` of them.
+    /// `len` positions `start, start + step, ...`; a negative step walks backwards.
     Range {
         start: usize,
-        step: usize,
+        step: isize,
         len: usize,
     },
 }
@@ -29,7 +29,7 @@ impl AxisIndex {
     pub fn position(self, o: usize) -> usize {
         match self {
             AxisIndex::At(i) => i,
-            AxisIndex::Range { start, step, .. } => start + o * step,
+            AxisIndex::Range { start, step, .. } => (start as isize + o as isize * step) as usize,
         }
     }
 }
@@ -88,26 +88,37 @@ fn parse_axis(part: &str, axis: usize, extent: usize) -> Result<AxisIndex, Array
         Some(s) => number(s)?.unwrap_or(1),
         None => 1,
     };
-    if step < 1 {
-        return Err(bad("the step must be a positive integer"));
+    if step == 0 {
+        return Err(bad("the step must not be zero"));
     }
-    let clip = |v: Option<i64>, default: i64| -> i64 {
+    // Python's slice.indices: bounds clip to [lower, upper], defaults depend on the
+    // direction.
+    let (lower, upper) = if step > 0 { (0, n) } else { (-1, n - 1) };
+    let bound = |v: Option<i64>, default: i64| -> i64 {
         match v {
             None => default,
-            Some(v) if v < 0 => (v + n).max(0),
-            Some(v) => v.min(n),
+            Some(v) if v < 0 => (v + n).max(lower),
+            Some(v) => v.min(upper),
         }
     };
-    let start = clip(number(fields[0])?, 0);
-    let stop = clip(number(fields[1])?, n);
-    let len = if stop > start {
+    let (start_default, stop_default) = if step > 0 {
+        (lower, upper)
+    } else {
+        (upper, lower)
+    };
+    let start = bound(number(fields[0])?, start_default);
+    let stop = bound(number(fields[1])?, stop_default);
+    let len = if step > 0 && stop > start {
         (stop - start + step - 1) / step
+    } else if step < 0 && start > stop {
+        (start - stop - step - 1) / -step
     } else {
         0
     };
     Ok(AxisIndex::Range {
-        start: start as usize,
-        step: step as usize,
+        // An empty range's start may be -1; nothing is ever read from it.
+        start: start.max(0) as usize,
+        step: step as isize,
         len: len as usize,
     })
 }
@@ -116,7 +127,7 @@ fn parse_axis(part: &str, axis: usize, extent: usize) -> Result<AxisIndex, Array
 mod tests {
     use super::*;
 
-    fn range(start: usize, step: usize, len: usize) -> AxisIndex {
+    fn range(start: usize, step: isize, len: usize) -> AxisIndex {
         AxisIndex::Range { start, step, len }
     }
 
@@ -140,6 +151,17 @@ mod tests {
             vec![range(90, 1, 10), range(0, 1, 50)]
         );
         assert_eq!(parse_index("20:10", &shape).unwrap()[0], range(20, 1, 0));
+        assert_eq!(parse_index("::-1", &shape).unwrap()[0], range(99, -1, 100));
+        assert_eq!(parse_index("7:1:-2", &shape).unwrap()[0], range(7, -2, 3));
+        assert_eq!(
+            parse_index("-3::-40", &shape).unwrap()[0],
+            range(97, -40, 3)
+        );
+        assert_eq!(
+            parse_index(":-200:-1", &shape).unwrap()[0],
+            range(99, -1, 100)
+        );
+        assert_eq!(parse_index("1:7:-1", &shape).unwrap()[0].position(0), 1);
     }
 
     #[test]
@@ -157,6 +179,5 @@ mod tests {
         );
         assert!(parse_index("a:b", &shape).is_err());
         assert!(parse_index("::0", &shape).is_err());
-        assert!(parse_index("::-1", &shape).is_err());
     }
 }

@@ -183,6 +183,7 @@ impl Lowering {
                     lit(Value::Int(*seed)),
                     lit(Value::Int(grid.linear(index) as i64)),
                     dims(&grid.block_shape(index)),
+                    lit(dtype.clone()),
                 ];
                 this.call("array.random", args)
             }),
@@ -417,7 +418,18 @@ impl Lowering {
             groups[out.grid.linear(&out_index)].push(Expr::Ref(key));
         }
         let mut exprs = Vec::new();
-        for group in groups {
+        for (mut group, index) in groups.into_iter().zip(out.grid.block_indices()) {
+            if group.is_empty() {
+                // Nothing to reduce (a zero extent): the partial of an empty block.
+                let mut shape = out.grid.block_shape(&index);
+                shape.insert(axis.unwrap_or(0).min(shape.len()), 0);
+                let dtype = lit(Value::str(x.dtype.name()));
+                let empty = self.call("array.full", vec![dtype, dims(&shape), lit(Value::Int(0))]);
+                group.push(self.call(
+                    "array.partial",
+                    vec![op_value.clone(), empty, axis_value.clone()],
+                ));
+            }
             let root = self.tree(
                 &format!("{op}-combine"),
                 "array.combine",
@@ -470,7 +482,20 @@ impl Lowering {
         let mut bytes = Vec::new();
         for index in out.grid.block_indices() {
             let (i, j) = (index[0], index[1]);
-            let mut acc = lit(Value::Null);
+            let mut acc = if depth == 0 {
+                // (n, 0) @ (0, m): a sum of no products.
+                let dtype = lit(Value::str(out.dtype.name()));
+                self.call(
+                    "array.full",
+                    vec![
+                        dtype,
+                        dims(&out.grid.block_shape(&index)),
+                        lit(Value::Int(0)),
+                    ],
+                )
+            } else {
+                lit(Value::Null)
+            };
             for k in 0..depth {
                 let na = a.grid.linear(&[i, k]);
                 let nb = b.grid.linear(&[k, j]);
@@ -635,27 +660,35 @@ pub(crate) fn dims(values: &[usize]) -> Expr {
 }
 
 /// Along one axis: the input blocks that output positions `o0..o1` of the range
-/// `start, start + step, ...` touch, each with its local `[start, stop, step]` slice.
+/// `start, start + step, ...` touch, each with its local `[start, stop, step]` slice
+/// (a negative step walks the local range from its end, as the slice kernel does).
 fn pieces_along(
     start: usize,
-    step: usize,
+    step: isize,
     o0: usize,
     o1: usize,
     chunk: usize,
     extent: usize,
 ) -> Vec<(usize, Expr)> {
+    let stride = step.unsigned_abs();
     let mut pieces = Vec::new();
     let mut o = o0;
     while o < o1 {
-        let p = start + o * step;
+        let p = (start as isize + o as isize * step) as usize;
         let block = p / chunk;
-        let block_end = ((block + 1) * chunk).min(extent);
-        // The last output position inside this block.
-        let last = (o1 - 1).min(o + (block_end - 1 - p) / step);
-        let local = |q: usize| Value::Int((q - block * chunk) as i64);
+        let (lo, hi) = (block * chunk, ((block + 1) * chunk).min(extent));
+        // How many more positions stay inside this block, in the walking direction.
+        let room = if step > 0 {
+            (hi - 1 - p) / stride
+        } else {
+            (p - lo) / stride
+        };
+        let last = (o1 - 1).min(o + room);
+        let q = (start as isize + last as isize * step) as usize;
+        let (first, end) = (p.min(q), p.max(q));
         let slice = Value::list([
-            local(p),
-            local(start + last * step + 1),
+            Value::Int((first - lo) as i64),
+            Value::Int((end + 1 - lo) as i64),
             Value::Int(step as i64),
         ]);
         pieces.push((block, lit(slice)));

@@ -8,7 +8,7 @@
 mod stream;
 
 use ndarray::{ArrayD, IxDyn};
-use taskloom_graph::{Chunk, OpError, Registry, Value};
+use taskloom_graph::{Chunk, DType, OpError, Registry, Value};
 
 use super::args::{arity, count, dims, dtype, int, value, Element};
 use super::elementwise::element::{tuple, with_dtype};
@@ -41,13 +41,32 @@ pub(super) fn register(registry: &mut Registry) {
         ))))
     });
     registry.register("array.random", |args| {
-        arity(args, 3)?;
+        taskloom_graph::ops::expect_arity(args, 3, 4)?;
         let (seed, block, shape) = (int(args, 0)?, count(args, 1)?, dims(args, 2)?);
+        let dtype = if args.len() == 4 {
+            dtype(args, 3)?
+        } else {
+            DType::Float64
+        };
         let n = elements(&shape)?;
         let data = random(seed, block as u64, n);
-        let a =
-            ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| OpError::new(e.to_string()))?;
-        Ok(value(Chunk::F64(a)))
+        let shape = IxDyn(&shape);
+        let bad_shape = |e: ndarray::ShapeError| OpError::new(e.to_string());
+        Ok(value(match dtype {
+            DType::Float64 => Chunk::F64(ArrayD::from_shape_vec(shape, data).map_err(bad_shape)?),
+            // The top 24 of the 53 bits: rounding to nearest instead could give 1.0.
+            DType::Float32 => {
+                let data = data
+                    .into_iter()
+                    .map(|u| ((u * 16_777_216.0).floor() / 16_777_216.0) as f32);
+                Chunk::F32(ArrayD::from_shape_vec(shape, data.collect()).map_err(bad_shape)?)
+            }
+            other => {
+                return Err(OpError::new(format!(
+                    "random numbers are floats in [0, 1); {other} cannot hold them"
+                )))
+            }
+        }))
     });
 }
 

@@ -83,10 +83,12 @@ fn transpose(x: &Chunk, axes: Option<Vec<usize>>) -> Result<Chunk, OpError> {
 /// One axis of a slice: a range, or a single position (which drops the axis).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Entry {
+    /// Positions in `start..stop`, every `step`-th: from `start` up when the step is
+    /// positive, from `stop - 1` down when it is negative (as ndarray slices).
     Range {
         start: usize,
         stop: usize,
-        step: usize,
+        step: isize,
     },
     Index(usize),
 }
@@ -105,8 +107,8 @@ impl Entry {
     fn parse(k: usize, v: &Value) -> Result<Entry, OpError> {
         let bad = || {
             OpError::new(format!(
-                "index entry for axis {k} must be [start, stop, step] with non-negative ints \
-                 or a non-negative int, got {}",
+                "index entry for axis {k} must be [start, stop, step] (non-negative start \
+                 and stop, a non-zero step) or a non-negative int, got {}",
                 v.type_name()
             ))
         };
@@ -117,8 +119,12 @@ impl Entry {
         match v {
             Value::Int(_) => non_negative(v).map(Entry::Index).ok_or_else(bad),
             Value::List(items) => match &items[..] {
-                [a, b, c] => match (non_negative(a), non_negative(b), non_negative(c)) {
-                    (Some(start), Some(stop), Some(step)) => Ok(Entry::Range { start, stop, step }),
+                [a, b, Value::Int(c)] => match (non_negative(a), non_negative(b), *c) {
+                    (Some(start), Some(stop), step) if step != 0 => Ok(Entry::Range {
+                        start,
+                        stop,
+                        step: step as isize,
+                    }),
                     _ => Err(bad()),
                 },
                 _ => Err(bad()),
@@ -140,7 +146,7 @@ fn slice(x: &Chunk, index: &[Entry]) -> Result<Chunk, OpError> {
     }
     for (k, (entry, &extent)) in index.iter().zip(shape).enumerate() {
         let ok = match *entry {
-            Entry::Range { start, stop, step } => start <= stop && stop <= extent && step >= 1,
+            Entry::Range { start, stop, step } => start <= stop && stop <= extent && step != 0,
             Entry::Index(i) => i < extent,
         };
         if !ok {
@@ -155,7 +161,7 @@ fn slice(x: &Chunk, index: &[Entry]) -> Result<Chunk, OpError> {
         for (k, entry) in index.iter().enumerate().rev() {
             match *entry {
                 Entry::Range { start, stop, step } => {
-                    v.slice_axis_inplace(Axis(k), Slice::new(start as isize, Some(stop as isize), step as isize));
+                    v.slice_axis_inplace(Axis(k), Slice::new(start as isize, Some(stop as isize), step));
                 }
                 Entry::Index(i) => v = v.index_axis_move(Axis(k), i),
             }
