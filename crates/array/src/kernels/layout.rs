@@ -75,9 +75,36 @@ fn transpose(x: &Chunk, axes: Option<Vec<usize>>) -> Result<Chunk, OpError> {
             tuple(x.shape())
         )));
     }
-    Ok(
-        with_chunk!(x, a => Element::chunk(a.view().permuted_axes(IxDyn(&axes)).as_standard_layout().into_owned())),
-    )
+    Ok(with_chunk!(x, a => {
+        let swapped = axes == [1, 0];
+        match a.as_slice() {
+            Some(elements) if swapped => {
+                let (rows, cols) = (a.shape()[0], a.shape()[1]);
+                let out = transpose_tiled(elements, rows, cols);
+                Element::chunk(ArrayD::from_shape_vec(IxDyn(&[cols, rows]), out).expect("cols x rows elements"))
+            }
+            _ => Element::chunk(a.view().permuted_axes(IxDyn(&axes)).as_standard_layout().into_owned()),
+        }
+    }))
+}
+
+/// The transpose of a `rows` x `cols` matrix in C order, tile by tile: a plain copy
+/// reads one of the two arrays a column at a time, a cache miss per element, where a
+/// tile of both fits in L1.
+fn transpose_tiled<T: Copy + Default>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
+    const TILE: usize = 32;
+    let mut out = vec![T::default(); src.len()];
+    for i0 in (0..rows).step_by(TILE) {
+        for j0 in (0..cols).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(rows) {
+                let row = &src[i * cols..(i + 1) * cols];
+                for j in j0..(j0 + TILE).min(cols) {
+                    out[j * rows + i] = row[j];
+                }
+            }
+        }
+    }
+    out
 }
 
 /// One axis of a slice: a range, or a single position (which drops the axis).
@@ -231,4 +258,23 @@ fn concat(grid: &[usize], parts: &[&Chunk]) -> Result<Chunk, OpError> {
         }
         T::chunk(out)
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn tiled_transpose_is_the_transpose(rows in 0usize..80, cols in 0usize..80) {
+            let src: Vec<i64> = (0..(rows * cols) as i64).collect();
+            let out = transpose_tiled(&src, rows, cols);
+            for i in 0..rows {
+                for j in 0..cols {
+                    prop_assert_eq!(out[j * rows + i], src[i * cols + j]);
+                }
+            }
+        }
+    }
 }
