@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use taskloom::array::store::Compression;
 use taskloom::array::{Array, ArrayError, BinaryOp, Engine, Job, Reduction, UnaryOp, WriteOptions};
 use taskloom::exec::{Observers, Progress};
 use taskloom::graph::{Chunk, ChunkJson, DType, Value};
@@ -37,6 +38,9 @@ struct Common {
     /// Replace OUT if it exists (only once the new array is complete).
     #[arg(long, global = true)]
     overwrite: bool,
+    /// How written chunks are encoded: zstd (zarr-python's default) or none.
+    #[arg(long, global = true, default_value = "zstd", value_parser = Compression::parse)]
+    compression: Compression,
     #[command(flatten)]
     progress: ProgressFlags,
 }
@@ -231,6 +235,7 @@ fn command(args: ArrayArgs) -> Result<String, Failure> {
             let options = WriteOptions {
                 overwrite: common.overwrite,
                 zarr_format: create.zarr_format,
+                compression: common.compression,
             };
             write(common, &array, &create.path, None, options)
         }
@@ -361,6 +366,7 @@ fn deliver(
             let options = WriteOptions {
                 overwrite: common.overwrite,
                 zarr_format: format,
+                compression: common.compression,
             };
             write(
                 common,

@@ -12,7 +12,7 @@ use taskloom_sched::Plan;
 use crate::array::Array;
 use crate::error::ArrayError;
 use crate::lower::{dims, Lowering};
-use crate::store::{self, ArrayMeta, PendingArray};
+use crate::store::{self, ArrayMeta, Compression, PendingArray};
 
 /// How arrays are computed: worker threads, the memory chunks in flight may take,
 /// and the fan-in of reduction trees.
@@ -30,6 +30,8 @@ pub struct WriteOptions {
     pub overwrite: bool,
     /// Zarr format 2 or 3.
     pub zarr_format: u8,
+    /// How chunks are encoded (zstd by default, as zarr-python writes them).
+    pub compression: Compression,
 }
 
 impl Default for WriteOptions {
@@ -37,6 +39,7 @@ impl Default for WriteOptions {
         WriteOptions {
             overwrite: false,
             zarr_format: 3,
+            compression: Compression::Zstd,
         }
     }
 }
@@ -134,7 +137,7 @@ impl Engine {
             dtype: array.dtype(),
             zarr_format: options.zarr_format,
         };
-        let pending = store::create(path, &meta, options.overwrite)
+        let pending = store::create_with(path, &meta, options.overwrite, options.compression)
             .map_err(|e| ArrayError::Store(e.to_string()))?;
         let temp = Value::str(&pending.temp_path().to_string_lossy());
         let mut lowering = Lowering::new(self.fan_in);

@@ -394,6 +394,13 @@ impl Lowering {
         let op_value = lit(Value::str(op));
         let axis_value = lit(axis.map_or(Value::Null, |a| Value::Int(a as i64)));
         let label = self.label(&format!("{op}-partial"));
+        // Straight from storage, along rows: read and reduce a slab at a time.
+        let streamed = match &*x.node {
+            Node::Read { path } if matches!(axis, None | Some(0)) => {
+                Some(Value::str(&path.to_string_lossy()))
+            }
+            _ => None,
+        };
         let mut groups: Vec<Vec<Expr>> = vec![Vec::new(); out.grid.num_blocks()];
         for ((expr, bytes), index) in input
             .exprs
@@ -401,10 +408,21 @@ impl Lowering {
             .zip(input.bytes)
             .zip(x.grid.block_indices())
         {
-            let partial = self.call(
-                "array.partial",
-                vec![op_value.clone(), expr, axis_value.clone()],
-            );
+            let (partial, bytes) = match &streamed {
+                Some(path) => {
+                    let args = vec![
+                        lit(path.clone()),
+                        dims(&index),
+                        op_value.clone(),
+                        axis_value.clone(),
+                    ];
+                    (self.call("array.read_partial", args), STREAMED_BYTES)
+                }
+                None => {
+                    let args = vec![op_value.clone(), expr, axis_value.clone()];
+                    (self.call("array.partial", args), bytes)
+                }
+            };
             let key = self.define(&label, &index, partial, bytes);
             let out_index: Vec<usize> = match axis {
                 None => vec![],
@@ -640,6 +658,10 @@ impl Lowering {
         Ok(Blocks { exprs, bytes })
     }
 }
+
+/// What a task reducing a stored chunk a slab at a time holds, at most (a slab and
+/// the states of a few dozen slabs).
+const STREAMED_BYTES: u64 = 4 << 20;
 
 fn block_bytes(array: &Array, index: &[usize]) -> u64 {
     array.grid.block_shape(index).iter().product::<usize>() as u64 * array.dtype.size() as u64

@@ -4,6 +4,7 @@
 
 use ndarray::{ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
+use taskloom_array::store::Compression;
 use taskloom_array::{Array, BinaryOp, Engine, Reduction, WriteOptions};
 use taskloom_graph::{Chunk, DType};
 
@@ -252,4 +253,50 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn reductions_stream_uncompressed_chunks_a_slab_at_a_time_with_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    // Rows of 300 int64 elements: a 512 KiB slab is 218 rows, so the 500-row chunks
+    // are read in three slabs, and the ragged last block (row 1000 on) in one.
+    let x = Array::arange(&[1203, 700], &[500, 300], DType::Int64).unwrap();
+    let plain = dir.path().join("plain.zarr");
+    let options = WriteOptions {
+        compression: Compression::None,
+        ..WriteOptions::default()
+    };
+    engine().write(&x, &plain, &options).unwrap();
+    let stored = Array::open(&plain).unwrap();
+    let job = engine().compute_job(&stored.sum().unwrap()).unwrap();
+    assert!(job
+        .plan()
+        .graph()
+        .op_names()
+        .iter()
+        .any(|op| op == "array.read_partial"));
+    let n = 1203i64 * 700;
+    assert_eq!(
+        scalar_i64(engine().compute(&stored.sum().unwrap()).unwrap()),
+        n * (n - 1) / 2
+    );
+    for op in [
+        Reduction::Sum,
+        Reduction::Mean,
+        Reduction::Var,
+        Reduction::Max,
+    ] {
+        for axis in [None, Some(0), Some(1)] {
+            let streamed = engine().compute(&stored.reduce(op, axis).unwrap()).unwrap();
+            let direct = engine().compute(&x.reduce(op, axis).unwrap()).unwrap();
+            assert_eq!(streamed, direct, "{op:?} along {axis:?}");
+        }
+    }
+    // A chunk file of the wrong length is corrupt, and the error names the chunk.
+    std::fs::write(plain.join("c/1/1"), b"short").unwrap();
+    let err = engine()
+        .compute(&stored.sum().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("[1, 1]") && err.contains("corrupt"), "{err}");
 }

@@ -12,6 +12,30 @@ use zarrs::array::{Array, ArrayMetadata};
 use super::StoreError;
 use crate::Grid;
 
+/// How chunks are encoded on disk when we write them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compression {
+    /// zstd level 0, zarr-python's default.
+    #[default]
+    Zstd,
+    /// Plain little-endian bytes: for data that does not compress (random numbers),
+    /// where decoding would cost time and save no space.
+    None,
+}
+
+impl Compression {
+    /// The compression named `none` or `zstd`.
+    pub fn parse(name: &str) -> Result<Compression, String> {
+        match name {
+            "zstd" => Ok(Compression::Zstd),
+            "none" => Ok(Compression::None),
+            other => Err(format!(
+                "unknown compression '{other}' (expected zstd or none)"
+            )),
+        }
+    }
+}
+
 /// The shape, chunking, element type and format of a Zarr array: everything a graph
 /// needs to plan reads and writes without touching chunk data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,10 +115,11 @@ impl ArrayMeta {
         })
     }
 
-    /// The metadata files (name, JSON text) zarr-python 3 writes for this array by
-    /// default: format 3 is `bytes` (little-endian) + `zstd` level 0; format 2 is the
-    /// `zstd` level 0 compressor with no filters. Fill value 0.
-    pub(crate) fn files(&self) -> Vec<(&'static str, String)> {
+    /// The metadata files (name, JSON text) zarr-python 3 writes for this array: by
+    /// default format 3 is `bytes` (little-endian) + `zstd` level 0 and format 2 the
+    /// `zstd` level 0 compressor with no filters; uncompressed drops the zstd. Fill 0.
+    pub(crate) fn files(&self, compression: Compression) -> Vec<(&'static str, String)> {
+        let zstd = compression == Compression::Zstd;
         let fill = if self.dtype.is_float() {
             json!(0.0)
         } else {
@@ -112,7 +137,7 @@ impl ArrayMeta {
                 "order": "C",
                 "filters": null,
                 "dimension_separator": ".",
-                "compressor": {"id": "zstd", "level": 0},
+                "compressor": if zstd { json!({"id": "zstd", "level": 0}) } else { Json::Null },
                 "zarr_format": 2,
             });
             vec![
@@ -120,16 +145,19 @@ impl ArrayMeta {
                 (".zattrs", pretty(&json!({}))),
             ]
         } else {
+            let mut codecs = vec![json!({"name": "bytes", "configuration": {"endian": "little"}})];
+            if zstd {
+                codecs.push(
+                    json!({"name": "zstd", "configuration": {"level": 0, "checksum": false}}),
+                );
+            }
             let zarr_json = json!({
                 "shape": shape,
                 "data_type": self.dtype.name(),
                 "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": chunks}},
                 "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
                 "fill_value": fill,
-                "codecs": [
-                    {"name": "bytes", "configuration": {"endian": "little"}},
-                    {"name": "zstd", "configuration": {"level": 0, "checksum": false}},
-                ],
+                "codecs": codecs,
                 "attributes": {},
                 "zarr_format": 3,
                 "node_type": "array",

@@ -12,6 +12,7 @@
 //! - `meta`: what an array is (grid, dtype, format) and the metadata files we write.
 //! - `read`: opening an array and decoding one chunk.
 //! - `write`: creating an array atomically and encoding one chunk.
+//! - `slabs`: an uncompressed chunk read a few rows at a time, for reductions.
 //! - `cache`: opened arrays shared by every task of a process.
 //! - `ops`: `array.read` and `array.write`, the store as graph ops.
 
@@ -22,16 +23,17 @@ mod fast;
 mod meta;
 mod ops;
 mod read;
+mod slabs;
 mod write;
 
 pub use error::StoreError;
-pub use meta::ArrayMeta;
+pub use meta::{ArrayMeta, Compression};
 pub use read::{open, StoredArray};
-pub use write::{create, PendingArray};
+pub use write::{create, create_with, PendingArray};
 
 use taskloom_graph::Registry;
 
-/// Adds `array.read` and `array.write`.
+/// Adds `array.read`, `array.read_partial` and `array.write`.
 pub fn register(registry: &mut Registry) {
     ops::register(registry);
 }

@@ -106,6 +106,11 @@ impl StoredArray {
         })
     }
 
+    /// The decoder of the two default codec chains this array uses, if either.
+    pub(crate) fn fast(&self) -> Option<Fast> {
+        self.fast
+    }
+
     /// Where the array is.
     pub(crate) fn path(&self) -> &Path {
         &self.path

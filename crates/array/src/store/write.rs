@@ -20,7 +20,7 @@ use zarrs::array::{ArrayBytes, ArrayToBytesCodecTraits};
 
 use super::element::Elem;
 use super::read::{open, zarr_indices};
-use super::{cache, ArrayMeta, StoreError, StoredArray};
+use super::{cache, ArrayMeta, Compression, StoreError, StoredArray};
 use crate::grid::Dims;
 
 /// The suffix of temporary directories; `array.write` writes nowhere else, so a graph
@@ -39,7 +39,18 @@ pub struct PendingArray {
 
 /// Starts writing a new array at `path`: fails at once if `path` exists and
 /// `overwrite` is false, else writes the metadata into a temporary sibling directory.
+/// Chunks are zstd-compressed, as zarr-python writes them.
 pub fn create(path: &Path, meta: &ArrayMeta, overwrite: bool) -> Result<PendingArray, StoreError> {
+    create_with(path, meta, overwrite, Compression::Zstd)
+}
+
+/// As [`create`], with chunks encoded as `compression` says.
+pub fn create_with(
+    path: &Path,
+    meta: &ArrayMeta,
+    overwrite: bool,
+    compression: Compression,
+) -> Result<PendingArray, StoreError> {
     if !overwrite && path.symlink_metadata().is_ok() {
         return Err(StoreError::Exists {
             path: path.to_path_buf(),
@@ -70,7 +81,7 @@ pub fn create(path: &Path, meta: &ArrayMeta, overwrite: bool) -> Result<PendingA
         .permissions(std::fs::Permissions::from_mode(0o777))
         .tempdir_in(parent)
         .map_err(creating)?;
-    for (file, text) in meta.files() {
+    for (file, text) in meta.files(compression) {
         std::fs::write(dir.path().join(file), text).map_err(creating)?;
     }
     let array = Arc::new(open(dir.path())?);
