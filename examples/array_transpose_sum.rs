@@ -12,12 +12,16 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use taskloom::array::store::Compression;
 use taskloom::array::{Array, Engine, WriteOptions};
 use taskloom::graph::Chunk;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let path = PathBuf::from(args.next().unwrap_or_else(|| "target/example-a.zarr".into()));
+    let path = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "target/example-a.zarr".into()),
+    );
     let side: usize = args.next().map_or(Ok(16384), |s| s.parse())?;
     let chunk: usize = args.next().map_or(Ok(2048), |s| s.parse())?;
     let limit_mib: u64 = args.next().map_or(Ok(256), |s| s.parse())?;
@@ -25,7 +29,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if !path.exists() {
         let random = Array::random(&[side, side], &[chunk, chunk], 42)?;
-        engine.write(&random, &path, &WriteOptions::default())?;
+        // Random numbers do not compress: store them plain.
+        let options = WriteOptions {
+            compression: Compression::None,
+            ..WriteOptions::default()
+        };
+        engine.write(&random, &path, &options)?;
     }
     let a = Array::open(&path)?;
     let started = Instant::now();

@@ -40,7 +40,10 @@ impl DType {
             .find(|d| d.name() == name)
             .ok_or_else(|| {
                 let names: Vec<&str> = DType::ALL.iter().map(|d| d.name()).collect();
-                format!("unknown dtype '{name}' (expected one of {})", names.join(", "))
+                format!(
+                    "unknown dtype '{name}' (expected one of {})",
+                    names.join(", ")
+                )
             })
     }
 
@@ -159,9 +162,15 @@ mod tests {
     #[test]
     fn json_keeps_ints_and_floats_apart() {
         let ints = Chunk::I64(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1, 2, 3, 4]).unwrap());
-        assert_eq!(serde_json::to_string(&ChunkJson(&ints)).unwrap(), "[[1,2],[3,4]]");
+        assert_eq!(
+            serde_json::to_string(&ChunkJson(&ints)).unwrap(),
+            "[[1,2],[3,4]]"
+        );
         let floats = Chunk::F64(ArrayD::from_elem(IxDyn(&[3]), 5.0));
-        assert_eq!(serde_json::to_string(&ChunkJson(&floats)).unwrap(), "[5.0,5.0,5.0]");
+        assert_eq!(
+            serde_json::to_string(&ChunkJson(&floats)).unwrap(),
+            "[5.0,5.0,5.0]"
+        );
         let scalar = Chunk::F32(ArrayD::from_elem(IxDyn(&[]), 0.5));
         assert_eq!(serde_json::to_string(&ChunkJson(&scalar)).unwrap(), "0.5");
     }
