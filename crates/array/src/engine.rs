@@ -206,7 +206,10 @@ impl Job {
     /// Runs to completion: the chunk computed, or `None` once a written array is
     /// committed. On failure nothing is left at the output path.
     pub fn run(self, observers: Observers) -> Result<Option<Chunk>, ArrayError> {
-        let executor = Threads::new(self.workers).observed(observers);
+        // A failed write removes the pending array: no task may still be writing.
+        let executor = Threads::new(self.workers)
+            .observed(observers)
+            .settle_on_failure();
         let values = executor.run(Arc::clone(&self.plan))?;
         match self.pending {
             Some(pending) => {

@@ -42,6 +42,7 @@ const SOURCE_BATCH: usize = 16;
 pub struct Threads {
     workers: usize,
     observers: Observers,
+    settle_on_failure: bool,
 }
 
 impl Threads {
@@ -50,7 +51,16 @@ impl Threads {
         Threads {
             workers: workers.max(1),
             observers: Observers::default(),
+            settle_on_failure: false,
         }
+    }
+
+    /// On a failure, returns only once the tasks already running have finished,
+    /// rather than at once. For tasks with effects outside the run (files written into
+    /// a directory the caller removes on failure), so none lands after the clean-up.
+    pub fn settle_on_failure(mut self) -> Self {
+        self.settle_on_failure = true;
+        self
     }
 
     /// Reports finished tasks and task spans to `observers`.
@@ -100,7 +110,13 @@ impl Executor for Threads {
         }
         shared.wait_until_over();
         if let Some(error) = shared.take_failure() {
-            // Running tasks finish on their own; their workers then exit.
+            // Running tasks finish on their own and their workers then exit, unless
+            // the caller must know they are done.
+            if self.settle_on_failure {
+                for handle in handles {
+                    let _ = handle.join();
+                }
+            }
             return Err(error);
         }
         for handle in handles {
