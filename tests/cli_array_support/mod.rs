@@ -8,7 +8,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{json, Value as Json};
@@ -17,23 +16,9 @@ use tempfile::TempDir;
 /// A safety net so that a hung command fails its test instead of hanging the suite.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The virtualenv's interpreter (numpy, zarr-python 3), created once per test binary.
-pub fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/python-env.sh");
-        let out = Command::new("sh")
-            .arg(&script)
-            .output()
-            .expect("run python-env.sh");
-        assert!(
-            out.status.success(),
-            "python-env.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-    })
-}
+#[path = "../../crates/array/tests/python_env/mod.rs"]
+mod python_env;
+pub use python_env::python;
 
 /// The outcome of one command.
 #[derive(Debug)]

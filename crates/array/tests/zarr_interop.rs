@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use ndarray::{ArrayD, IxDyn, Slice};
 use serde_json::{json, Value as Json};
@@ -14,23 +13,8 @@ use taskloom_array::grid::Grid;
 use taskloom_array::store::{self, ArrayMeta, StoredArray};
 use taskloom_graph::{with_chunk, Chunk, DType};
 
-/// The virtualenv's interpreter, created on first use.
-fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/python-env.sh");
-        let out = Command::new("sh")
-            .arg(&script)
-            .output()
-            .expect("run python-env.sh");
-        assert!(
-            out.status.success(),
-            "python-env.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-    })
-}
+mod python_env;
+use python_env::python;
 
 /// Runs `script` with `args` and parses what it prints as JSON.
 fn run_python(script: &str, args: &[&Path]) -> Json {
