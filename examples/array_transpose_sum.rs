@@ -16,7 +16,11 @@ use taskloom::array::store::Compression;
 use taskloom::array::{Array, Engine, WriteOptions};
 use taskloom::graph::Chunk;
 
+#[global_allocator]
+static ALLOCATOR: taskloom::allocator::MiMalloc = taskloom::allocator::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    taskloom::allocator::keep_freed_memory_for_reuse();
     let mut args = std::env::args().skip(1);
     let path = PathBuf::from(
         args.next()

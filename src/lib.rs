@@ -9,6 +9,7 @@
 //! validation, ordering), `sched` (plans and priorities), `exec` (executors), `array`
 //! (chunked arrays larger than memory, on Zarr storage).
 
+pub mod allocator;
 mod delayed;
 mod error;
 mod runtime;

@@ -34,20 +34,63 @@ fn topk(args: &[Value]) -> OpResult {
         .reduce(promote)
         .expect("one part at least");
     Ok(args::value(by_dtype!(dtype, T => {
-        let mut keys: Vec<<T as Sortable>::Key> = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut best = Best::new(k);
         for part in &parts {
-            keys.extend(cast::<T>(part).iter().map(|v| v.key(largest)));
-        }
-        if keys.len() > k {
-            if k > 0 {
-                keys.select_nth_unstable(k - 1);
+            for v in cast::<T>(part).iter() {
+                best.offer(v.key(largest));
             }
-            keys.truncate(k);
         }
-        keys.sort_unstable();
-        let best: Array1<T> = keys.into_iter().map(|key| T::from_key(key, largest)).collect();
+        let best: Array1<T> = best.into_sorted().into_iter().map(|key| T::from_key(key, largest)).collect();
         T::chunk(best.into_dyn())
     })))
+}
+
+/// The k smallest keys seen, in one pass and O(k) memory: keys go into a buffer of 2k;
+/// when it fills, the best k are kept and the worst of them becomes the bar every
+/// later key must beat. On random data almost every key fails the bar at the cost of
+/// one comparison, so selecting from a chunk costs about what reading it does.
+struct Best<K> {
+    k: usize,
+    kept: Vec<K>,
+    bar: Option<K>,
+}
+
+impl<K: Copy + Ord> Best<K> {
+    fn new(k: usize) -> Self {
+        Best {
+            k,
+            kept: Vec::with_capacity(2 * k),
+            bar: None,
+        }
+    }
+
+    #[inline]
+    fn offer(&mut self, key: K) {
+        if self.k == 0 || self.bar.is_some_and(|bar| key >= bar) {
+            return;
+        }
+        self.kept.push(key);
+        if self.kept.len() == 2 * self.k {
+            self.keep_k();
+            self.bar = self.kept.iter().max().copied();
+        }
+    }
+
+    fn keep_k(&mut self) {
+        if self.kept.len() > self.k {
+            self.kept.select_nth_unstable(self.k - 1);
+            self.kept.truncate(self.k);
+        }
+    }
+
+    fn into_sorted(mut self) -> Vec<K> {
+        if self.k == 0 {
+            return Vec::new();
+        }
+        self.keep_k();
+        self.kept.sort_unstable();
+        self.kept
+    }
 }
 
 #[cfg(test)]
