@@ -75,25 +75,42 @@ def measure(argv, parse_json=True):
 
 
 class Runner:
-    def __init__(self, repeat):
+    def __init__(self, repeat, warmup):
         self.repeat = repeat
+        self.warmup = warmup
         self.runs = {}  # name -> list of results
         self.log = open(os.path.join(OUT, "runs.jsonl"), "w")
 
-    def group(self, jobs, repeat=None, before_each=None):
-        """jobs: [(name, argv, parse_json)], run `repeat` times, alternating order."""
+    def group(self, jobs, repeat=None, before_each=None, warmup=None):
+        """jobs: [(name, argv, parse_json)], run `repeat` times, alternating order; each
+        timed run follows `warmup` untimed runs of the same command (as hyperfine's)."""
         for rep in range(repeat or self.repeat):
             order = jobs if rep % 2 == 0 else list(reversed(jobs))
             for name, argv, parse in order:
+                for _ in range(self.warmup if warmup is None else warmup):
+                    measure(argv, parse)
                 if before_each:
                     before_each()
                 r = measure(argv, parse)
-                r.update(name=name, rep=rep)
+                r.update(name=name, rep=rep, date=time.strftime("%Y-%m-%d %H:%M"))
                 self.runs.setdefault(name, []).append(r)
                 self.log.write(json.dumps(r) + "\n")
                 self.log.flush()
                 print(f"rep {rep} {name:18} " + (r["error"] if "error" in r else
                       f"{r['seconds']:.3f} s, {r['rss_mib']:.0f} MiB, load {r['load']:.2f}"), flush=True)
+
+    def merge(self, paths):
+        """Adds the runs of earlier logs for measurements this run did not make; returns
+        {name: dates} of what it added."""
+        added = {}
+        for path in paths:
+            for line in open(path):
+                r = json.loads(line)
+                if r["name"] in self.runs and r["name"] not in added:
+                    continue
+                self.runs.setdefault(r["name"], []).append(r)
+                added.setdefault(r["name"], set()).add(r.get("date", "?"))
+        return added
 
     def med(self, name, field="seconds"):
         rs = self.runs.get(name, [])
@@ -122,7 +139,15 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cold-repeat", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=0,
+                    help="untimed runs before each timed one of the in-memory and page-cache cases: on this VM "
+                         "a process that follows one which freed GiBs pays seconds of kernel page clearing")
     ap.add_argument("--command", default="bash bench/array/run.sh")
+    ap.add_argument("--only", default="memory,warm,cold",
+                    help="which groups to run: memory (generated arrays), warm (4 GiB Zarr), cold (32 GiB Zarr)")
+    ap.add_argument("--merge", action="append", default=[],
+                    help="a runs.jsonl of an earlier run whose measurements this run does not make "
+                         "(the results then say so)")
     ap.add_argument("--output", help="default bench/ARRAY_RESULTS.md, or bench/out/array/QUICK_RESULTS.md "
                                      "with --quick (a smoke run does not replace the full results)")
     args = ap.parse_args()
@@ -131,10 +156,33 @@ def main():
     q = 1 if args.quick else 0
     size = {k: v[q] for k, v in SIZES.items()}
     os.makedirs(OUT, exist_ok=True)
-    run = Runner(args.repeat)
+    run = Runner(args.repeat, args.warmup)
     started, load_before = time.time(), sh("cat /proc/loadavg")
     cpu_before = other_cpu()
 
+    only = set(args.only.split(","))
+    if "memory" in only:
+        memory_cases(run, args, size)
+    rows, cols, cr, cc = size["warm"]
+    warm_bytes = rows * cols * 8
+    if "warm" in only:
+        warm_case(run, size)
+    rows, cols, cr, cc = size["cold"]
+    cold_bytes = rows * cols * 8
+    cold_skip = cold_case(run, args, size, cold_bytes) if "cold" in only else None
+    merged = run.merge(args.merge)
+    if "cold" not in only:
+        cold_skip = "not run in this session (`--only` left it out)"
+
+    noise = {"load_before": load_before, "wall": time.time() - started, "other_cpu": other_cpu() - cpu_before}
+    text = render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged)
+    with open(args.output, "w") as f:
+        f.write(text)
+    print(f"wrote {os.path.relpath(args.output, ROOT)}")
+
+
+def memory_cases(run, args, size):
+    """The cases on generated arrays: taskloom's engine, dask.array and NumPy."""
     n, c = size["square"]
     for case in ("sum", "mean0", "xxt"):
         run.group([(f"tl_{case}", [EX, case, str(n), str(c), "--workers", "2"], True),
@@ -146,16 +194,18 @@ def main():
                ("np_sort", [PY, "bench/array/dask_cases.py", "np_sort", str(n1), "0"], True)])
     # A shuffle of 1 GiB through pandas takes minutes: fewer runs.
     run.group([("dd_sort", [PY, "bench/array/dask_cases.py", "dd_sort", str(n1), str(c1)], True)],
-              repeat=min(2, args.repeat))
+              repeat=min(2, args.repeat), warmup=0)
     nm, cm = size["matmul"]
     run.group([("tl_matmul", [EX, "matmul", str(nm), str(cm), "--workers", "2"], True),
                ("np_matmul", [PY, "bench/array/dask_cases.py", "np_matmul", str(nm), "0"], True),
                ("dask_matmul", [PY, "bench/array/dask_cases.py", "matmul", str(nm), str(cm)], True),
                ("tl_gen2", [EX, "gen2", str(nm), str(cm), "--workers", "2"], True)])
 
-    # 4 GiB Zarr in the page cache.
+
+
+def warm_case(run, size):
+    """Sums a 4 GiB Zarr array in the page cache, against `cat` of its files."""
     warm = os.path.join(OUT, "warm.zarr")
-    rows, cols, cr, cc = size["warm"]
     shutil.rmtree(warm, ignore_errors=True)
     subprocess.run([PY, os.path.join(HERE, "make_zarr.py"), warm, *map(str, size["warm"])], check=True)
     flist = os.path.join(OUT, "warm.files")
@@ -165,13 +215,12 @@ def main():
                ("tl_zarr_warm", [TL, "array", "reduce", warm, "--op", "sum", "--workers", "2",
                                  "--memory-limit", WARM_LIMIT], False),
                ("dask_zarr_warm", [PY, "bench/array/dask_cases.py", "zarr_sum", "0", "0", warm], True)])
-    warm_bytes = rows * cols * 8
     shutil.rmtree(warm, ignore_errors=True)
 
-    # 32 GiB Zarr, larger than RAM, read cold.
+
+def cold_case(run, args, size, cold_bytes):
+    """Sums a 32 GiB Zarr array read cold, against `dd` of its files; the reason if skipped."""
     cold = os.path.join(OUT, "cold.zarr")
-    rows, cols, cr, cc = size["cold"]
-    cold_bytes = rows * cols * 8
     free = shutil.disk_usage(OUT).free
     cold_skip = None
     if free < cold_bytes + 6 * GIB:
@@ -190,14 +239,9 @@ def main():
                    ("tl_zarr_cold", [TL, "array", "reduce", cold, "--op", "sum", "--workers", "2",
                                      "--memory-limit", COLD_LIMIT], False),
                    ("dask_zarr_cold", [PY, "bench/array/dask_cases.py", "zarr_sum", "0", "0", cold], True)],
-                  repeat=args.cold_repeat, before_each=drop_caches)
+                  repeat=args.cold_repeat, before_each=drop_caches, warmup=0)
         shutil.rmtree(cold, ignore_errors=True)
-
-    noise = {"load_before": load_before, "wall": time.time() - started, "other_cpu": other_cpu() - cpu_before}
-    text = render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise)
-    with open(args.output, "w") as f:
-        f.write(text)
-    print(f"wrote {os.path.relpath(args.output, ROOT)}")
+    return cold_skip
 
 
 def other_cpu():
@@ -218,7 +262,7 @@ def met(cond):
     return "n/a" if cond is None else ("**yes**" if cond else "**no**")
 
 
-def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise):
+def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged):
     m, rss = run.med, (lambda name: run.med(name, "rss_mib"))
     div = lambda a, b: a / b if a is not None and b else None  # noqa: E731
     n, c = size["square"]
@@ -274,7 +318,7 @@ def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise):
                  "`da.from_zarr(p).sum()`", fmt(r) + "x", fmt(rss("tl_zarr_warm"), 0), fmt(rss("dask_zarr_warm"), 0),
                  "(reference)", ""])
     cr_, cc_, ccr, ccc = size["cold"]
-    if cold_skip is None:
+    if run.runs.get("tl_zarr_cold"):
         tl_bw, dd_bw, dk_bw = bw(cold_bytes, m("tl_zarr_cold")), bw(cold_bytes, m("dd_cold")), \
             bw(cold_bytes, m("dask_zarr_cold"))
         r = div(tl_bw, dd_bw)
@@ -295,11 +339,17 @@ def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise):
 
     out = ["# taskloom arrays vs dask.array: benchmark results\n",
            f"Reproduce with `{args.command}`. Every number below was produced by `bench/array/bench.py` in one "
-           "session (`bench/array/run.sh` sets up the venv, builds, runs it and deletes the data); nothing is typed "
-           "in by hand.\n",
+           "session, or in an earlier one where a note below says so (`--merge`); `bench/array/run.sh` sets up the "
+           "venv, builds, runs it and deletes the data. Nothing is typed in by hand.\n",
            "How to read it: each measurement is its own process under `/usr/bin/time -f %M` (peak RSS, MiB). "
            "Times are medians of the runs listed at the end; the sides of a figure alternate, the first swapping "
-           "each repetition. In-memory cases time the computation only, in the process, from a lazy expression to "
+           "each repetition. " + (
+               f"Each timed run follows {args.warmup} untimed run(s) of the same command (except the 32 GiB cold "
+               "case and the dask.dataframe sort). " if args.warmup else
+               "There are no warm-up runs: a process that follows one which freed GiBs may pay for the kernel "
+               "clearing those pages again (up to ~2 s per GiB on this VM), which makes the cases that allocate "
+               "GiBs noisy; `bench.py --warmup 1` avoids that. ") +
+           "In-memory cases time the computation only, in the process, from a lazy expression to "
            "the result in memory: taskloom with `examples/array_bench.rs` (the engine as `taskloom::array`, 2 "
            "workers), Dask with `bench/array/dask_cases.py` (`compute()` on the threaded scheduler, 2 workers, "
            "graph built before), both generating the same shapes and chunks of uniform random float64 inside the "
@@ -317,7 +367,11 @@ def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise):
     out.append("Times are seconds unless the figure says GFLOP/s or GiB/s. *ratio*: for times, other ÷ taskloom "
                "(how many times faster taskloom is); for the bound, taskloom ÷ bound; for rates, taskloom ÷ other.\n")
     if cold_skip:
-        out.append(f"> 32 GiB cold case {cold_skip}\n")
+        out.append(f"> 32 GiB cold case: {cold_skip}\n")
+    if merged:
+        dates = sorted(set().union(*merged.values()))
+        out.append(f"> From an earlier run ({', '.join(dates)}; `--merge`), not this one: "
+                   f"{', '.join(sorted(merged))}. The environment below is this run's.\n")
     errors = {name: run.error(name) for name in run.runs if run.error(name)}
     for name, e in errors.items():
         out.append(f"> {name} failed: {e}\n")
