@@ -20,13 +20,15 @@ use std::time::Instant;
 use taskloom::array::{Array, ArrayError, Engine, Reduction};
 use taskloom::graph::Chunk;
 
-// The `taskloom` binary's allocator, so these numbers are those of the CLI's engine.
+// The `taskloom` binary's allocator and its setting, so these numbers are those of the
+// CLI's engine.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: taskloom::allocator::MiMalloc = taskloom::allocator::MiMalloc;
 
 const SEED: u64 = 42;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    taskloom::allocator::keep_freed_memory_for_reuse();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: array_bench sum|mean0|xxt|topk|sort|matmul|gen2 SIZE CHUNK \
                  [--workers N] [--memory-limit MIB]";
