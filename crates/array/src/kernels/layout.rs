@@ -90,20 +90,26 @@ fn transpose(x: &Chunk, axes: Option<Vec<usize>>) -> Result<Chunk, OpError> {
 
 /// The transpose of a `rows` x `cols` matrix in C order, tile by tile: a plain copy
 /// reads one of the two arrays a column at a time, a cache miss per element, where a
-/// tile of both fits in L1.
-fn transpose_tiled<T: Copy + Default>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
+/// tile of both fits in L1. Each output row of a tile is written contiguously, into
+/// memory not zeroed first (the output is as large as the chunk).
+fn transpose_tiled<T: Copy>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
     const TILE: usize = 32;
-    let mut out = vec![T::default(); src.len()];
+    let mut out: Vec<T> = Vec::with_capacity(src.len());
+    let spare = &mut out.spare_capacity_mut()[..src.len()];
     for i0 in (0..rows).step_by(TILE) {
+        let i1 = (i0 + TILE).min(rows);
         for j0 in (0..cols).step_by(TILE) {
-            for i in i0..(i0 + TILE).min(rows) {
-                let row = &src[i * cols..(i + 1) * cols];
-                for j in j0..(j0 + TILE).min(cols) {
-                    out[j * rows + i] = row[j];
+            for j in j0..(j0 + TILE).min(cols) {
+                let dst = &mut spare[j * rows + i0..j * rows + i1];
+                for (d, i) in dst.iter_mut().zip(i0..i1) {
+                    d.write(src[i * cols + j]);
                 }
             }
         }
     }
+    // SAFETY: the tiles cover every (i, j) with i < rows and j < cols, so each of the
+    // rows * cols = src.len() elements was written above.
+    unsafe { out.set_len(src.len()) };
     out
 }
 
