@@ -268,6 +268,7 @@ def render(runs, repeat, command, noise, binary):
     ]) + errors_of(ptree, pchain, pb1, pb2, dproc, cproc) + "\n")
 
     md_.append(simulation_section())
+    md_.append(array_section())
     md_.append("## Every run\n")
     md_.append("Seconds per run, in run order (taskloom: whole process; Dask: `get()` only).\n")
     md_.append("| side | measurement | tasks | runs (s) |\n|---|---|---|---|")
@@ -286,6 +287,18 @@ def simulation_section():
         return head + "\nNot run yet: `bash bench/simulate/run.sh` writes bench/simulate/RESULTS.md.\n"
     body = open(path).read().split("\n", 1)[1]  # its own title gives way to this heading
     return head + "\nFrom [simulate/RESULTS.md](simulate/RESULTS.md), as that script wrote it.\n" + \
+        body.replace("\n## ", "\n### ") + "\n"
+
+
+def array_section():
+    """Section 8: the array benchmarks that bench/array/run.sh wrote, kept across runs of
+    this script, as the simulation is."""
+    path = os.path.join(HERE, "ARRAY_RESULTS.md")
+    head = "## 8. Arrays against dask.array, NumPy and the disk (`bash bench/array/run.sh`)\n"
+    if not os.path.exists(path):
+        return head + "\nNot run yet: `bash bench/array/run.sh` writes bench/ARRAY_RESULTS.md.\n"
+    body = open(path).read().split("\n", 1)[1]
+    return head + "\nFrom [ARRAY_RESULTS.md](ARRAY_RESULTS.md), as that script wrote it.\n" + \
         body.replace("\n## ", "\n### ") + "\n"
 
 
