@@ -143,8 +143,10 @@ fn arange(array: &[usize], start: &[usize], block: &[usize]) -> Result<Vec<i64>,
 /// filled in place, 53 random bits per element.
 fn random(seed: i64, block: u64, n: usize) -> Vec<f64> {
     let key = mix(seed as u64) ^ block.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut out = vec![0.0f64; n];
-    stream::Stream::new(key).fill_unit(&mut out);
+    let mut out = Vec::with_capacity(n);
+    stream::Stream::new(key).fill_unit(&mut out.spare_capacity_mut()[..n]);
+    // SAFETY: `fill_unit` wrote every one of the `n` elements.
+    unsafe { out.set_len(n) };
     out
 }
 

@@ -6,6 +6,8 @@
 //! slower than one). Floats are made with bit operations, not integer-to-float
 //! conversion, so the whole loop vectorizes.
 
+use std::mem::MaybeUninit;
+
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -38,8 +40,9 @@ impl Stream {
         Stream { s }
     }
 
-    /// Fills `out` with floats uniform in [0, 1).
-    pub(super) fn fill_unit(&mut self, out: &mut [f64]) {
+    /// Fills `out` with floats uniform in [0, 1). It takes memory not yet written, so
+    /// a chunk-sized buffer is written once, not zeroed first.
+    pub(super) fn fill_unit(&mut self, out: &mut [MaybeUninit<f64>]) {
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl") {
             // SAFETY: the CPU supports the features `fill_avx512` is compiled for.
@@ -51,7 +54,7 @@ impl Stream {
 
     /// All lanes at once: what vectorizes when a vector register holds eight u64s.
     #[inline(always)]
-    fn fill_wide(&mut self, out: &mut [f64]) {
+    fn fill_wide(&mut self, out: &mut [MaybeUninit<f64>]) {
         for block in out.chunks_mut(LANES) {
             let [s0, s1, s2, s3] = &mut self.s;
             let mut r = [0u64; LANES];
@@ -59,14 +62,14 @@ impl Stream {
                 r[j] = step(&mut s0[j], &mut s1[j], &mut s2[j], &mut s3[j]);
             }
             for (x, &bits) in block.iter_mut().zip(&r) {
-                *x = unit(bits);
+                x.write(unit(bits));
             }
         }
     }
 
     /// Two lanes at a time over a tile, so their states stay in registers without
     /// vector units: the same numbers as `fill_wide`.
-    fn fill_portable(&mut self, out: &mut [f64]) {
+    fn fill_portable(&mut self, out: &mut [MaybeUninit<f64>]) {
         for tile in out.chunks_mut(TILE_BLOCKS * LANES) {
             for a in (0..LANES).step_by(2) {
                 let b = a + 1;
@@ -77,10 +80,10 @@ impl Stream {
                     let p = step(&mut x0, &mut x1, &mut x2, &mut x3);
                     let q = step(&mut y0, &mut y1, &mut y2, &mut y3);
                     if let Some(x) = block.get_mut(a) {
-                        *x = unit(p);
+                        x.write(unit(p));
                     }
                     if let Some(x) = block.get_mut(b) {
-                        *x = unit(q);
+                        x.write(unit(q));
                     }
                 }
                 (s0[a], s1[a], s2[a], s3[a]) = (x0, x1, x2, x3);
@@ -93,7 +96,7 @@ impl Stream {
 /// `fill_wide` compiled for AVX-512, whose 64-bit rotates make xoshiro cheap in vectors.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl")]
-fn fill_avx512(stream: &mut Stream, out: &mut [f64]) {
+fn fill_avx512(stream: &mut Stream, out: &mut [MaybeUninit<f64>]) {
     stream.fill_wide(out);
 }
 
@@ -147,13 +150,15 @@ mod tests {
     fn every_path_gives_the_interleaved_jumped_xoshiro256plusplus_streams() {
         let n = TILE_BLOCKS * LANES * 2 + 13;
         let want = reference(99, n);
-        let mut out = vec![0.0; n];
-        Stream::new(99).fill_unit(&mut out);
-        assert_eq!(out, want, "dispatched");
-        Stream::new(99).fill_portable(&mut out);
-        assert_eq!(out, want, "portable");
-        Stream::new(99).fill_wide(&mut out);
-        assert_eq!(out, want, "wide");
+        let fill = |f: fn(&mut Stream, &mut [MaybeUninit<f64>])| {
+            let mut out = vec![MaybeUninit::new(f64::NAN); n];
+            f(&mut Stream::new(99), &mut out);
+            // SAFETY: every element was initialised (to NaN) before the fill.
+            out.into_iter().map(|x| unsafe { x.assume_init() }).collect::<Vec<f64>>()
+        };
+        assert_eq!(fill(Stream::fill_unit), want, "dispatched");
+        assert_eq!(fill(Stream::fill_portable), want, "portable");
+        assert_eq!(fill(Stream::fill_wide), want, "wide");
     }
 
     #[test]
