@@ -154,7 +154,9 @@ mod tests {
             let mut out = vec![MaybeUninit::new(f64::NAN); n];
             f(&mut Stream::new(99), &mut out);
             // SAFETY: every element was initialised (to NaN) before the fill.
-            out.into_iter().map(|x| unsafe { x.assume_init() }).collect::<Vec<f64>>()
+            out.into_iter()
+                .map(|x| unsafe { x.assume_init() })
+                .collect::<Vec<f64>>()
         };
         assert_eq!(fill(Stream::fill_unit), want, "dispatched");
         assert_eq!(fill(Stream::fill_portable), want, "portable");
