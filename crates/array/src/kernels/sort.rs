@@ -28,6 +28,7 @@ use ndarray::{Array1, ArrayView1, Ix1};
 use taskloom_graph::{Chunk, DType, OpError, OpResult, Registry, Value};
 
 use super::args::{self, Element};
+use super::elementwise::element::with_dtype;
 use crate::grid::Dims;
 
 pub(super) fn register(registry: &mut Registry) {
@@ -38,31 +39,6 @@ pub(super) fn register(registry: &mut Registry) {
     registry.register("array.gather", gather);
     registry.register("array.read_sorted", read_sorted);
 }
-
-/// Runs `$body` with `$t` the Rust element type of `$dtype`.
-macro_rules! by_dtype {
-    ($dtype:expr, $t:ident => $body:expr) => {
-        match $dtype {
-            DType::Float64 => {
-                type $t = f64;
-                $body
-            }
-            DType::Float32 => {
-                type $t = f32;
-                $body
-            }
-            DType::Int64 => {
-                type $t = i64;
-                $body
-            }
-            DType::Int32 => {
-                type $t = i32;
-                $body
-            }
-        }
-    };
-}
-pub(super) use by_dtype;
 
 /// An element type the sort order is defined on: its key in either direction, and its
 /// little-endian bytes for the scratch files.
@@ -195,7 +171,7 @@ fn sort(args: &[Value]) -> OpResult {
     args::arity(args, 2)?;
     let x = vector(args, 0)?;
     let descending = args::flag(args, 1)?;
-    Ok(args::value(by_dtype!(x.dtype(), T => {
+    Ok(args::value(with_dtype!(x.dtype(), T => {
         T::chunk(sorted(view1::<T>(x), descending).into_dyn())
     })))
 }
@@ -212,7 +188,7 @@ fn samples(args: &[Value]) -> OpResult {
             x.len()
         )));
     }
-    Ok(args::value(by_dtype!(x.dtype(), T => {
+    Ok(args::value(with_dtype!(x.dtype(), T => {
         let mut keys: Vec<_> = view1::<T>(x).iter().map(|v| v.key(false)).collect();
         let len = keys.len();
         let ranks: Vec<usize> = (0..n).map(|i| (2 * i + 1) * len / (2 * n)).collect();
@@ -260,7 +236,7 @@ fn splitters(args: &[Value]) -> OpResult {
             buckets - 1
         )));
     }
-    Ok(args::value(by_dtype!(dtype, T => {
+    Ok(args::value(with_dtype!(dtype, T => {
         let mut keys: Vec<_> = parts
             .iter()
             .flat_map(|p| view1::<T>(p).into_iter().map(|v| v.key(false)))
@@ -308,7 +284,7 @@ fn partition(args: &[Value]) -> OpResult {
             x.dtype()
         )));
     }
-    let counts = by_dtype!(x.dtype(), T => {
+    let counts = with_dtype!(x.dtype(), T => {
         write_pieces(view1::<T>(x), view1::<T>(splitters), dir, block)?
     });
     Ok(Value::list(
@@ -367,7 +343,7 @@ fn gather(args: &[Value]) -> OpResult {
     let blocks = args::count(args, 2)?;
     let dtype = args::dtype(args, 3)?;
     let descending = args::flag(args, 4)?;
-    let size = by_dtype!(dtype, T => sort_bucket::<T>(dir, bucket, blocks, descending)?);
+    let size = with_dtype!(dtype, T => sort_bucket::<T>(dir, bucket, blocks, descending)?);
     Ok(Value::Int(size as i64))
 }
 
@@ -492,7 +468,7 @@ fn read_sorted(args: &[Value]) -> OpResult {
             break;
         }
     }
-    Ok(args::value(by_dtype!(dtype, T => {
+    Ok(args::value(with_dtype!(dtype, T => {
         let values: Array1<T> = bytes.chunks_exact(size).map(T::get).collect();
         T::chunk(values.into_dyn())
     })))

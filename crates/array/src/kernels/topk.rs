@@ -9,10 +9,11 @@
 //! `topk(k, largest)` agree.)
 
 use ndarray::Array1;
-use taskloom_graph::{DType, OpError, OpResult, Registry, Value};
+use taskloom_graph::{OpError, OpResult, Registry, Value};
 
 use super::args::{self, cast, promote, Element};
-use super::sort::{by_dtype, Sortable};
+use super::elementwise::element::with_dtype;
+use super::sort::Sortable;
 
 pub(super) fn register(registry: &mut Registry) {
     registry.register("array.topk", topk);
@@ -33,7 +34,7 @@ fn topk(args: &[Value]) -> OpResult {
         .map(|p| p.dtype())
         .reduce(promote)
         .expect("one part at least");
-    Ok(args::value(by_dtype!(dtype, T => {
+    Ok(args::value(with_dtype!(dtype, T => {
         let mut best = Best::new(k);
         for part in &parts {
             for v in cast::<T>(part).iter() {
@@ -187,7 +188,7 @@ mod tests {
         let a = Chunk::F32(ArrayD::from_shape_vec(IxDyn(&[3]), vec![0.5, -1.0, 2.0]).unwrap());
         let b = Chunk::I32(ArrayD::from_shape_vec(IxDyn(&[2]), vec![7, -3]).unwrap());
         let got = call(3, false, &[a, b]);
-        assert_eq!(got.dtype(), DType::Float64);
+        assert_eq!(got.dtype(), taskloom_graph::DType::Float64);
         assert_eq!(
             bits(&got),
             reference(&[0.5, -1.0, 2.0, 7.0, -3.0], 3, false)
