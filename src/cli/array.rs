@@ -241,15 +241,12 @@ fn command(args: ArrayArgs) -> Result<String, Failure> {
         }
         ArrayCommand::Info { path } => {
             let array = open(&path)?;
-            let meta = taskloom::array::store::open(&path)
-                .map_err(|e| ArrayError::Store(e.to_string()))?
-                .meta()
-                .zarr_format;
             Ok(format!(
-                "{{\"shape\": {:?}, \"chunks\": {:?}, \"dtype\": \"{}\", \"zarr_format\": {meta}, \"nbytes\": {}}}",
+                "{{\"shape\": {:?}, \"chunks\": {:?}, \"dtype\": \"{}\", \"zarr_format\": {}, \"nbytes\": {}}}",
                 array.shape(),
                 array.chunks(),
                 array.dtype(),
+                array.zarr_format().unwrap_or(3),
                 array.nbytes()
             ))
         }
@@ -360,9 +357,9 @@ fn deliver(
 ) -> Result<String, Failure> {
     match out {
         Some(out) => {
-            let format = taskloom::array::store::open(input)
-                .map(|s| s.meta().zarr_format)
-                .unwrap_or(3);
+            // Opened already (Array::open): a lookup, not a second parse.
+            let format =
+                taskloom::array::store::open_shared(input).map_or(3, |s| s.meta().zarr_format);
             let options = WriteOptions {
                 overwrite: common.overwrite,
                 zarr_format: format,

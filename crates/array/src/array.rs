@@ -28,9 +28,10 @@ pub struct Array {
 /// How an array's blocks are made.
 #[derive(Debug)]
 pub(crate) enum Node {
-    /// The chunks of a Zarr array on disk.
+    /// The chunks of a Zarr array on disk, of that Zarr format.
     Read {
         path: PathBuf,
+        zarr_format: u8,
     },
     /// Every element `value`.
     Full {
@@ -191,13 +192,24 @@ impl Array {
     }
 
     /// The Zarr array (format 2 or 3) at `path`, read a chunk at a time when computed.
+    /// Opened once per process: the tasks that read its chunks find it open.
     pub fn open(path: &Path) -> Result<Array, ArrayError> {
-        let stored = crate::store::open(path).map_err(|e| ArrayError::Store(e.to_string()))?;
+        let stored =
+            crate::store::open_shared(path).map_err(|e| ArrayError::Store(e.to_string()))?;
         let meta = stored.meta();
         let node = Node::Read {
             path: path.to_path_buf(),
+            zarr_format: meta.zarr_format,
         };
         Ok(Array::new(meta.grid.clone(), meta.dtype, node))
+    }
+
+    /// The Zarr format of the stored array this is, if it is one (not computed).
+    pub fn zarr_format(&self) -> Option<u8> {
+        match &*self.node {
+            Node::Read { zarr_format, .. } => Some(*zarr_format),
+            _ => None,
+        }
     }
 
     /// The extent along each axis.

@@ -143,20 +143,17 @@ impl Lowering {
     fn lower(&mut self, array: &Array) -> Result<Blocks, ArrayError> {
         let grid = &array.grid;
         let dtype = Value::str(array.dtype.name());
-        let block_bytes = |index: &[usize]| -> u64 {
-            grid.block_shape(index).iter().product::<usize>() as u64 * array.dtype.size() as u64
-        };
         let each = |this: &mut Lowering, f: &mut dyn FnMut(&mut Lowering, &[usize]) -> Expr| {
             let mut exprs = Vec::new();
             let mut bytes = Vec::new();
             for index in grid.block_indices() {
                 exprs.push(f(this, &index));
-                bytes.push(block_bytes(&index));
+                bytes.push(block_bytes(array, &index));
             }
             Blocks { exprs, bytes }
         };
         Ok(match &*array.node {
-            Node::Read { path } => {
+            Node::Read { path, .. } => {
                 let path = Value::str(&path.to_string_lossy());
                 each(self, &mut |this, index| {
                     this.call("array.read", vec![lit(path.clone()), dims(index)])
@@ -396,7 +393,7 @@ impl Lowering {
         let label = self.label(&format!("{op}-partial"));
         // Straight from storage, along rows: read and reduce a slab at a time.
         let streamed = match &*x.node {
-            Node::Read { path } if matches!(axis, None | Some(0)) => {
+            Node::Read { path, .. } if matches!(axis, None | Some(0)) => {
                 Some(Value::str(&path.to_string_lossy()))
             }
             _ => None,

@@ -31,6 +31,11 @@ pub use meta::{ArrayMeta, Compression};
 pub use read::{open, StoredArray};
 pub use write::{create, create_with, PendingArray};
 
+/// The array at `path`, opened once per process and shared (what the ops read through).
+pub fn open_shared(path: &std::path::Path) -> Result<std::sync::Arc<StoredArray>, StoreError> {
+    cache::get(path)
+}
+
 use taskloom_graph::Registry;
 
 /// Adds `array.read`, `array.read_partial` and `array.write`.
