@@ -165,7 +165,6 @@ impl Engine {
         Ok(Job {
             plan: Arc::new(plan),
             workers,
-            task_bytes,
             pending,
             _scratch: scratch,
         })
@@ -176,7 +175,6 @@ impl Engine {
 pub struct Job {
     plan: Arc<Plan>,
     workers: usize,
-    task_bytes: u64,
     pending: Option<PendingArray>,
     /// Scratch files of out-of-core sorts, removed when the job is dropped.
     _scratch: Vec<tempfile::TempDir>,
@@ -191,11 +189,6 @@ impl Job {
     /// Worker threads the run will use: fewer than asked when the memory limit says so.
     pub fn workers(&self) -> usize {
         self.workers
-    }
-
-    /// The most bytes of chunks one task holds, as estimated from block sizes.
-    pub fn task_bytes(&self) -> u64 {
-        self.task_bytes
     }
 
     /// The task graph, for inspection (`taskloom graph`-style pictures, tests).
