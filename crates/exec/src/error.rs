@@ -27,10 +27,17 @@ pub enum RunError {
 impl RunError {
     /// The error of task `key` whose evaluation failed with `error`.
     pub fn task(graph: &Graph, key: KeyId, error: EvalError) -> RunError {
-        RunError::Task {
-            key: graph.name(key).to_string(),
-            op: graph.op_name(error.op).to_string(),
-            cause: error.cause.0,
+        match error {
+            EvalError::Op { op, cause } => RunError::Task {
+                key: graph.name(key).to_string(),
+                op: graph.op_name(op).to_string(),
+                cause: cause.0,
+            },
+            EvalError::MissingInput(input) => RunError::Internal(format!(
+                "task '{}' ran before its input '{}' was there",
+                graph.name(key),
+                graph.name(input)
+            )),
         }
     }
 }

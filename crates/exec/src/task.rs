@@ -11,7 +11,7 @@ pub(crate) fn run_task(plan: &Plan, slots: &Slots, key: KeyId) -> Result<(), Run
     let graph = plan.graph();
     // SAFETY: the executor runs `key` only after all its dependencies completed, and
     // releases them below, after this read.
-    let lookup = |dep: KeyId| unsafe { slots.get(dep) };
+    let lookup = |dep: KeyId| Some(unsafe { slots.get(dep) });
     let value =
         evaluate(graph, key, plan.ops(), &lookup).map_err(|e| RunError::task(graph, key, e))?;
     // SAFETY: each task runs once; dependents are counted down only after this.

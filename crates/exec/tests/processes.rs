@@ -89,3 +89,68 @@ fn a_worker_that_writes_garbage_fails_the_run_at_once_and_is_killed() {
         "the fake worker was killed and reaped"
     );
 }
+
+/// A plan of `src` for `targets`.
+fn plan(src: &str, targets: &[&str]) -> Arc<Plan> {
+    let graph = parse(src).unwrap();
+    let ops = validate(&graph, &Registry::builtins()).unwrap();
+    let targets = targets.iter().map(|t| graph.key(t).unwrap()).collect();
+    Arc::new(Plan::new(Arc::new(graph), ops, targets))
+}
+
+#[test]
+fn a_crash_is_blamed_on_the_task_that_crashes_not_on_its_neighbours() {
+    // On one worker all three share a process when `boom` kills it; on two, `boom` is
+    // alone. Either way the error names `boom`, with or without retries.
+    let src = "boom = crash()\nfine = sleep(300, 41)\nafter = inc(fine)\n";
+    for (workers, retries) in [(1, 0), (1, 2), (2, 0), (2, 2)] {
+        let executor = processes(workers).retries(retries);
+        let err = executor
+            .run(plan(src, &["boom", "after"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("task 'boom' failed: its worker died (killed by SIGABRT)"),
+            "{workers} workers, {retries} retries: {err}"
+        );
+    }
+}
+
+#[test]
+fn bystanders_of_a_crash_run_again_and_use_up_no_retry() {
+    // `flaky` kills its worker the first time it runs, while `a` and `b` are queued on
+    // the same worker. Nobody is charged: each runs again alone, and all succeed, with
+    // no retries allowed.
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran-once");
+    let src = format!(
+        "a = sleep(50, 1)\nflaky = shell(\"if [ -e {m} ]; then echo 2; else touch {m}; kill -KILL $PPID; fi\")\n\
+         b = sleep(50, 3)\nout = list(a, flaky, b)\n",
+        m = marker.display()
+    );
+    let executor = processes(1).retries(0);
+    let out = executor.run(plan(&src, &["out"])).unwrap().pop().unwrap();
+    assert_eq!(out.to_json(), r#"[1,"2",3]"#);
+    assert!(marker.exists(), "flaky did kill its first worker");
+}
+
+#[test]
+fn ready_tasks_spread_over_every_worker() {
+    let src: String = (0..10)
+        .map(|i| format!("s{i} = sleep(50, {i})\n"))
+        .collect();
+    let keys: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let trace = taskloom_exec::Trace::new();
+    let observers = taskloom_exec::Observers {
+        trace: Some(trace.clone()),
+        ..Default::default()
+    };
+    let executor = processes(2).observed(observers);
+    executor.run(plan(&src, &keys)).unwrap();
+    let spans = trace.take_spans();
+    for worker in 0..2 {
+        let ran = spans.iter().filter(|s| s.worker == worker).count();
+        assert_eq!(ran, 5, "worker {worker} ran {ran} of 10: {spans:?}");
+    }
+}

@@ -11,21 +11,24 @@ use crate::node::{ExprArena, Node, Span};
 use crate::ops::{OpError, OpFn};
 use crate::value::Value;
 
-/// An op that failed while evaluating an expression: which op, and why.
+/// Why an expression could not be evaluated.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EvalError {
-    pub op: OpId,
-    pub cause: OpError,
+pub enum EvalError {
+    /// An op failed: which op, and why.
+    Op { op: OpId, cause: OpError },
+    /// A key the expression refers to has no value where it is evaluated: the caller
+    /// ran a task before its inputs were there.
+    MissingInput(KeyId),
 }
 
 /// Evaluates what `key` is bound to: literals are themselves, references are looked
-/// up, lists and op calls evaluate their elements first (nested calls run here, inside
-/// this task).
+/// up (`None`: the input is not there), lists and op calls evaluate their elements
+/// first (nested calls run here, inside this task).
 pub fn evaluate(
     graph: &Graph,
     key: KeyId,
     ops: &[OpFn],
-    lookup: &impl Fn(KeyId) -> Value,
+    lookup: &impl Fn(KeyId) -> Option<Value>,
 ) -> Result<Value, EvalError> {
     evaluate_span(graph.arena(), graph.span(key), ops, lookup)
 }
@@ -36,7 +39,7 @@ pub fn evaluate_span(
     arena: &ExprArena,
     span: Span,
     ops: &[OpFn],
-    lookup: &impl Fn(KeyId) -> Value,
+    lookup: &impl Fn(KeyId) -> Option<Value>,
 ) -> Result<Value, EvalError> {
     let mut eval = Evaluation {
         nodes: arena.nodes(span),
@@ -57,7 +60,7 @@ struct Evaluation<'a, L> {
     pos: usize,
 }
 
-impl<L: Fn(KeyId) -> Value> Evaluation<'_, L> {
+impl<L: Fn(KeyId) -> Option<Value>> Evaluation<'_, L> {
     /// The value of the expression at `pos`, which moves past it.
     fn next(&mut self) -> Result<Value, EvalError> {
         let node = self.nodes[self.pos];
@@ -67,7 +70,7 @@ impl<L: Fn(KeyId) -> Value> Evaluation<'_, L> {
             Node::Bool(b) => Value::Bool(b),
             Node::Int(i) => Value::Int(i.into()),
             Node::Literal(index) => self.arena.literal(index).clone(),
-            Node::Ref(key) => (self.lookup)(key),
+            Node::Ref(key) => (self.lookup)(key).ok_or(EvalError::MissingInput(key))?,
             Node::List(n) => {
                 let items: Result<Vec<Value>, EvalError> = (0..n).map(|_| self.nested()).collect();
                 Value::List(items?.into())
@@ -85,7 +88,7 @@ impl<L: Fn(KeyId) -> Value> Evaluation<'_, L> {
                     Ok(result) => result,
                     Err(panic) => Err(OpError::new(format!("op panicked: {}", panic_text(&panic)))),
                 }
-                .map_err(|cause| EvalError { op, cause })?
+                .map_err(|cause| EvalError::Op { op, cause })?
             }
         })
     }
@@ -118,7 +121,11 @@ mod tests {
     use crate::parse::parse;
     use crate::validate::validate;
 
-    fn eval_key(src: &str, key: &str, lookup: impl Fn(KeyId) -> Value) -> Result<Value, EvalError> {
+    fn eval_key(
+        src: &str,
+        key: &str,
+        lookup: impl Fn(KeyId) -> Option<Value>,
+    ) -> Result<Value, EvalError> {
         let mut registry = Registry::builtins();
         registry.register("boom", |_| panic!("kaboom"));
         let g = parse(src).unwrap();
@@ -129,7 +136,7 @@ mod tests {
     #[test]
     fn references_lists_and_nested_calls() {
         let v = eval_key("x = 1\ny = [x, \"s\", list(x, 2)]\n", "y", |_| {
-            Value::Int(41)
+            Some(Value::Int(41))
         })
         .unwrap();
         assert_eq!(v.to_json(), r#"[41,"s",[41,2]]"#);
@@ -137,7 +144,19 @@ mod tests {
 
     #[test]
     fn a_panicking_op_becomes_an_error_naming_it() {
-        let err = eval_key("x = boom()\n", "x", |_| Value::Null).unwrap_err();
-        assert!(err.cause.0.contains("kaboom"), "{err:?}");
+        let err = eval_key("x = boom()\n", "x", |_| None).unwrap_err();
+        assert!(
+            matches!(&err, EvalError::Op { cause, .. } if cause.0.contains("kaboom")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn an_input_that_is_not_there_is_an_error_not_a_value() {
+        let err = eval_key("x = 1\ny = inc(x)\n", "y", |_| None).unwrap_err();
+        assert!(
+            matches!(err, EvalError::MissingInput(k) if k == KeyId(0)),
+            "{err:?}"
+        );
     }
 }

@@ -1,23 +1,28 @@
 //! The scheduler core for workers that hold results of their own (processes, later
 //! machines): events in, decisions out, no threads, sockets or clocks.
 //!
-//! The driver reports what happened (`Event`: a task finished or failed, a worker
-//! joined or was lost) and carries out what the core decides (`Decision`: run this
-//! task on that worker, after bringing it these inputs; release this result). The
-//! same core can run under a process pool, a network server or a simulator, and is
-//! tested deterministically.
+//! The driver reports what happened (`Event`) and carries out what the core decides
+//! (`Decision`), as `messages` describes. The same core runs under the process
+//! executor and the simulator, and is tested deterministically.
 //!
 //! Rules:
-//! - **Priority.** Ready tasks run in the plan's priority order (depth-first along
-//!   reductions, critical path first).
+//! - **Priority.** Ready tasks are given out in the plan's priority order (depth-first
+//!   along reductions, critical path first).
 //! - **Locality.** A result stays on the worker that made it. A ready task goes to the
-//!   worker with a free slot that already holds the most bytes of its inputs (then the
-//!   least busy); the driver moves only the inputs that worker lacks.
+//!   worker with a free slot that holds (or is being sent) the most bytes of its
+//!   inputs, then the least busy one, so idle workers get work before busy ones get
+//!   more. The core orders a `Transfer` of each input the worker lacks, peer to peer,
+//!   from a worker holding it; the task is sent at once and waits there for them.
+//! - **Pipelining.** Dependents whose every input is done or queued on the same worker
+//!   follow their input there at once, so a chain costs no round trip per task.
 //! - **Memory.** A result is released on every worker holding it once its last consumer
-//!   has run, unless it was requested.
-//! - **Failure.** A failed task, or one whose worker died, is retried up to `retries`
-//!   times; then the run fails. Results that only a dead worker held are recomputed
-//!   from their tasks (and theirs, as far back as needed) if still needed.
+//!   has run, unless it was requested; a copy still travelling is released on arrival.
+//! - **Failure.** A failed task is retried up to `retries` times, then the run fails.
+//!   A dead worker is blamed on its task only when it ran one task: when it held
+//!   several, each becomes a *suspect* and runs again alone on a worker of its own, so
+//!   that the task that kills its worker is found and charged, and bystanders are not.
+//!   Results that only a dead worker held are recomputed (as far back as needed) if
+//!   still needed; tasks waiting for them elsewhere are cancelled and scheduled again.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -25,79 +30,19 @@ use std::sync::Arc;
 
 use taskloom_graph::KeyId;
 
+use crate::messages::{Decision, Event, Failure, Status, WorkerId};
+use crate::placement::Placement;
 use crate::plan::Plan;
-
-/// A worker's index, in order of joining.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct WorkerId(pub u32);
-
-/// What happened, as the driver reports it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Event {
-    /// Task `key` finished on `worker`, which now holds its result of `bytes` bytes.
-    Finished {
-        key: KeyId,
-        worker: WorkerId,
-        bytes: u64,
-    },
-    /// Task `key` failed on `worker` with `cause` (the op's name and why).
-    Failed {
-        key: KeyId,
-        worker: WorkerId,
-        op: String,
-        cause: String,
-    },
-    /// `worker` is gone (it died, or was killed), with every result it held.
-    WorkerLost { worker: WorkerId, cause: String },
-    /// Task `key`, given to `worker`, could not start (an input it was to receive was
-    /// lost on the way): schedule it again, without counting an attempt.
-    Requeue { key: KeyId, worker: WorkerId },
-}
-
-/// What the driver must do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
-    /// Run `key` on `worker`, after giving it the `inputs` it lacks, each from a worker
-    /// that holds it. From then on `worker` holds those inputs too.
-    Run {
-        key: KeyId,
-        worker: WorkerId,
-        inputs: Vec<(KeyId, WorkerId)>,
-    },
-    /// Drop the result of `key` on these workers: nothing needs it any more.
-    Release { key: KeyId, workers: Vec<WorkerId> },
-}
-
-/// Why a run failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// A task's op failed (after its retries).
-    Task {
-        key: KeyId,
-        op: String,
-        cause: String,
-    },
-    /// The worker running a task died (after the task's retries). Replacing lost
-    /// workers is the driver's part: the core waits for `add_worker`.
-    WorkerDied { key: KeyId, cause: String },
-}
-
-/// Where a run stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Status {
-    Running,
-    /// Every requested key is computed: `holders` says where each is.
-    Finished,
-    Failed(Failure),
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
-    /// Some dependencies are not available yet.
+    /// Some inputs are not done yet.
     Waiting,
+    /// Every input is done: waits for a worker.
     Ready,
-    Running(WorkerId),
-    /// Computed and held by at least one worker.
+    /// Given to this worker (queued there, waiting for inputs, or running).
+    Assigned(WorkerId),
+    /// Computed: a copy is held, or travelling, somewhere.
     Done,
     /// Computed, consumed and dropped.
     Released,
@@ -105,7 +50,10 @@ enum State {
 
 struct Worker {
     alive: bool,
-    running: Vec<KeyId>,
+    /// Tasks given to it and not yet reported, in the order given.
+    assigned: Vec<KeyId>,
+    /// It runs a suspect, alone: nothing else is given to it meanwhile.
+    isolated: bool,
 }
 
 /// The state of one run on a set of workers.
@@ -114,13 +62,15 @@ pub struct Scheduler {
     slots_per_worker: usize,
     retries: u32,
     state: Vec<State>,
-    /// Dependencies not yet available, per key.
+    /// Inputs not yet done, per waiting task.
     waiting: Vec<u32>,
     /// Consumers that have not run yet, per key: the result is released at zero.
     consumers: Vec<u32>,
-    holders: Vec<Vec<WorkerId>>,
+    placement: Placement,
     bytes: Vec<u64>,
     attempts: Vec<u32>,
+    /// Tasks that were on a worker that died running several: each runs alone next.
+    suspect: Vec<bool>,
     ready: BinaryHeap<Reverse<(u32, KeyId)>>,
     workers: Vec<Worker>,
     targets_left: usize,
@@ -128,9 +78,9 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// A run of `plan` in which each worker runs up to `slots_per_worker` tasks at once
-    /// (more than one keeps a remote worker busy while results travel) and each task is
-    /// retried up to `retries` times.
+    /// A run of `plan` in which each worker is given up to `slots_per_worker` tasks at
+    /// once (more than one keeps a remote worker busy while results travel) and each
+    /// task is retried up to `retries` times.
     pub fn new(plan: Arc<Plan>, slots_per_worker: usize, retries: u32) -> Scheduler {
         let n = plan.graph().len();
         let mut s = Scheduler {
@@ -139,9 +89,10 @@ impl Scheduler {
             state: vec![State::Released; n],
             waiting: vec![0; n],
             consumers: vec![0; n],
-            holders: vec![Vec::new(); n],
+            placement: Placement::new(n),
             bytes: vec![0; n],
             attempts: vec![0; n],
+            suspect: vec![false; n],
             ready: BinaryHeap::new(),
             workers: Vec::new(),
             targets_left: plan.distinct_targets(),
@@ -160,13 +111,14 @@ impl Scheduler {
         s
     }
 
-    /// Adds a worker; returns its id and what it should run.
-    pub fn add_worker(&mut self, out: &mut Vec<Decision>) -> WorkerId {
+    /// Adds a worker. It is given work by the next `assign` (or event), so that a
+    /// driver starting many workers adds them all before any is given a task.
+    pub fn add_worker(&mut self) -> WorkerId {
         self.workers.push(Worker {
             alive: true,
-            running: Vec::new(),
+            assigned: Vec::new(),
+            isolated: false,
         });
-        self.assign(out);
         WorkerId(self.workers.len() as u32 - 1)
     }
 
@@ -180,17 +132,16 @@ impl Scheduler {
                 op,
                 cause,
             } => {
-                self.stop_running(key, worker);
-                self.retry_or_fail(key, Failure::Task { key, op, cause });
-            }
-            Event::WorkerLost { worker, cause } => self.worker_lost(worker, &cause),
-            Event::Requeue { key, worker } => {
-                if self.state[key.index()] == State::Running(worker) {
-                    self.stop_running(key, worker);
-                    self.state[key.index()] = State::Waiting;
-                    self.recount(key);
+                if self.state[key.index()] == State::Assigned(worker) {
+                    self.unassign(key, worker);
+                    let withdrawn = self.withdraw(worker, key, out);
+                    self.retry_or_fail(key, Failure::Task { key, op, cause });
+                    self.recount_all(&withdrawn);
                 }
             }
+            Event::Arrived { key, worker } => self.arrived(key, worker, out),
+            Event::TransferFailed { key, worker } => self.transfer_failed(key, worker, out),
+            Event::WorkerLost { worker, cause } => self.worker_lost(worker, &cause),
         }
         self.assign(out);
     }
@@ -207,13 +158,45 @@ impl Scheduler {
     }
 
     /// The workers holding the result of `key`.
-    pub fn holders(&self, key: KeyId) -> &[WorkerId] {
-        &self.holders[key.index()]
+    pub fn placement(&self, key: KeyId) -> &[WorkerId] {
+        self.placement.holders(key)
     }
 
-    /// The tasks `worker` is running or has queued, oldest first.
-    pub fn running_on(&self, worker: WorkerId) -> &[KeyId] {
-        &self.workers[worker.0 as usize].running
+    /// The tasks given to `worker` and not yet reported, oldest first.
+    pub fn assigned_to(&self, worker: WorkerId) -> &[KeyId] {
+        &self.workers[worker.0 as usize].assigned
+    }
+
+    /// Gives ready tasks to workers with free slots, best priority first.
+    pub fn assign(&mut self, out: &mut Vec<Decision>) {
+        if self.failure.is_some() {
+            return;
+        }
+        // Ready tasks that no worker can take yet (an input is only travelling).
+        let mut deferred = Vec::new();
+        while let Some(&Reverse((rank, key))) = self.ready.peek() {
+            if self.state[key.index()] != State::Ready {
+                self.ready.pop(); // Stale: it went back to waiting.
+                continue;
+            }
+            match self.place(key) {
+                Place::On(worker) => {
+                    self.ready.pop();
+                    self.start(key, worker, out);
+                    if !self.suspect[key.index()] {
+                        self.pipeline(key, worker, out);
+                    }
+                }
+                Place::Later => {
+                    self.ready.pop();
+                    deferred.push(Reverse((rank, key)));
+                }
+                // A suspect waits for a worker to drain rather than be overtaken
+                // forever by tasks that fill every free slot.
+                Place::NoWorker => break,
+            }
+        }
+        self.ready.extend(deferred);
     }
 
     fn make_ready(&mut self, key: KeyId) {
@@ -222,22 +205,23 @@ impl Scheduler {
     }
 
     fn finished(&mut self, key: KeyId, worker: WorkerId, bytes: u64, out: &mut Vec<Decision>) {
-        if self.state[key.index()] != State::Running(worker) {
+        if self.state[key.index()] != State::Assigned(worker) {
             return; // A late report from a task that was already given up on.
         }
-        self.stop_running(key, worker);
+        self.unassign(key, worker);
+        self.suspect[key.index()] = false;
         self.state[key.index()] = State::Done;
         self.bytes[key.index()] = bytes;
-        self.holders[key.index()].push(worker);
+        self.placement.computed(key, worker);
         if self.plan.is_target(key) {
             self.targets_left -= 1;
         }
-        let graph = Arc::clone(&self.plan);
-        for &dep in graph.graph().dependencies(key) {
+        let plan = Arc::clone(&self.plan);
+        for &dep in plan.graph().dependencies(key) {
             self.consumers[dep.index()] -= 1;
             self.release_if_unneeded(dep, out);
         }
-        for dependent in graph.dependents(key) {
+        for dependent in plan.dependents(key) {
             if self.state[dependent.index()] == State::Waiting {
                 self.waiting[dependent.index()] -= 1;
                 if self.waiting[dependent.index()] == 0 {
@@ -248,22 +232,96 @@ impl Scheduler {
         self.release_if_unneeded(key, out);
     }
 
+    fn arrived(&mut self, key: KeyId, worker: WorkerId, out: &mut Vec<Decision>) {
+        if !self.placement.transfer_ended(key, worker) || !self.is_alive(worker) {
+            return;
+        }
+        if self.state[key.index()] == State::Released {
+            // Its consumers ran elsewhere while it travelled.
+            out.push(Decision::Release {
+                key,
+                workers: vec![worker],
+            });
+        } else {
+            self.placement.arrived(key, worker);
+        }
+    }
+
+    /// A transfer to `worker` cannot be made: send it again from another holder, or
+    /// take back the tasks there that wait for it (and compute it again when no copy
+    /// is left anywhere).
+    fn transfer_failed(&mut self, key: KeyId, worker: WorkerId, out: &mut Vec<Decision>) {
+        if !self.placement.transfer_ended(key, worker)
+            || !self.is_alive(worker)
+            || self.state[key.index()] != State::Done
+        {
+            return;
+        }
+        if let Some(from) = self.placement.holders(key).first().copied() {
+            self.placement.send(key, worker);
+            out.push(Decision::Transfer {
+                key,
+                from,
+                to: worker,
+            });
+            return;
+        }
+        let withdrawn = self.withdraw(worker, key, out);
+        if self.placement.is_gone(key) {
+            self.lost(key);
+        }
+        self.recount_all(&withdrawn);
+    }
+
     fn release_if_unneeded(&mut self, key: KeyId, out: &mut Vec<Decision>) {
         if self.consumers[key.index()] == 0
             && !self.plan.is_target(key)
             && self.state[key.index()] == State::Done
         {
             self.state[key.index()] = State::Released;
-            let workers = std::mem::take(&mut self.holders[key.index()]);
-            out.push(Decision::Release { key, workers });
+            let workers = self.placement.release(key);
+            if !workers.is_empty() {
+                out.push(Decision::Release { key, workers });
+            }
         }
     }
 
-    fn stop_running(&mut self, key: KeyId, worker: WorkerId) {
-        let running = &mut self.workers[worker.0 as usize].running;
-        if let Some(i) = running.iter().position(|&k| k == key) {
-            running.remove(i);
+    fn is_alive(&self, worker: WorkerId) -> bool {
+        self.workers[worker.0 as usize].alive
+    }
+
+    fn unassign(&mut self, key: KeyId, worker: WorkerId) {
+        let w = &mut self.workers[worker.0 as usize];
+        if let Some(i) = w.assigned.iter().position(|&k| k == key) {
+            w.assigned.remove(i);
         }
+        if w.assigned.is_empty() {
+            w.isolated = false;
+        }
+    }
+
+    /// Cancels the tasks on `worker` that wait for `input`, which will not come there,
+    /// and those that wait for them in turn (pipelined). They are left waiting: the
+    /// caller recounts them once the state of `input` is settled.
+    fn withdraw(&mut self, worker: WorkerId, input: KeyId, out: &mut Vec<Decision>) -> Vec<KeyId> {
+        let mut withdrawn = Vec::new();
+        let mut missing = vec![input];
+        while let Some(m) = missing.pop() {
+            let waiting_for_m: Vec<KeyId> = self.workers[worker.0 as usize]
+                .assigned
+                .iter()
+                .copied()
+                .filter(|&t| self.plan.graph().dependencies(t).contains(&m))
+                .collect();
+            for t in waiting_for_m {
+                self.unassign(t, worker);
+                self.state[t.index()] = State::Waiting;
+                out.push(Decision::Cancel { key: t, worker });
+                withdrawn.push(t);
+                missing.push(t);
+            }
+        }
+        withdrawn
     }
 
     fn retry_or_fail(&mut self, key: KeyId, failure: Failure) {
@@ -278,27 +336,32 @@ impl Scheduler {
     }
 
     fn worker_lost(&mut self, worker: WorkerId, cause: &str) {
+        if !self.is_alive(worker) {
+            return;
+        }
         let w = &mut self.workers[worker.0 as usize];
         w.alive = false;
-        let running = std::mem::take(&mut w.running);
-        for key in running {
-            let failure = Failure::WorkerDied {
-                key,
-                cause: cause.to_string(),
-            };
-            self.retry_or_fail(key, failure);
-        }
-        for i in 0..self.holders.len() {
-            let holders = &mut self.holders[i];
-            let before = holders.len();
-            holders.retain(|&w| w != worker);
-            if before > 0 && holders.is_empty() && self.state[i] == State::Done {
-                self.lost(KeyId(i as u32));
+        w.isolated = false;
+        let tasks = std::mem::take(&mut w.assigned);
+        for key in self.placement.forget(worker) {
+            if self.state[key.index()] == State::Done {
+                self.lost(key);
             }
+        }
+        if let [key] = tasks[..] {
+            let cause = cause.to_string();
+            self.retry_or_fail(key, Failure::WorkerDied { key, cause });
+        } else {
+            // Any one of them may have killed it: none is charged, each runs alone next.
+            for &key in &tasks {
+                self.suspect[key.index()] = true;
+                self.state[key.index()] = State::Waiting;
+            }
+            self.recount_all(&tasks);
         }
     }
 
-    /// A finished result is gone with its worker: compute it again if still needed.
+    /// A finished result is gone with its workers: compute it again if still needed.
     fn lost(&mut self, key: KeyId) {
         if self.plan.is_target(key) {
             self.targets_left += 1;
@@ -306,7 +369,7 @@ impl Scheduler {
             self.state[key.index()] = State::Released;
             return;
         }
-        // Its dependents that had counted it as available wait for it again.
+        // Its dependents that had counted it as done wait for it again.
         let plan = Arc::clone(&self.plan);
         for d in plan.dependents(key) {
             match self.state[d.index()] {
@@ -340,8 +403,16 @@ impl Scheduler {
             }
         }
         // Inputs first, so that each counts the others' states once they are final.
-        for &k in touched.iter().rev() {
-            self.recount(k);
+        touched.reverse();
+        self.recount_all(&touched);
+    }
+
+    /// `recount` for tasks listed inputs first.
+    fn recount_all(&mut self, keys: &[KeyId]) {
+        for &k in keys {
+            if self.state[k.index()] == State::Waiting {
+                self.recount(k);
+            }
         }
     }
 
@@ -360,64 +431,53 @@ impl Scheduler {
         }
     }
 
-    /// Gives ready tasks to workers with free slots, best priority first.
-    fn assign(&mut self, out: &mut Vec<Decision>) {
-        if self.failure.is_some() {
-            return;
-        }
-        while let Some(&Reverse((_, key))) = self.ready.peek() {
-            if self.state[key.index()] != State::Ready {
-                self.ready.pop(); // Stale: it went back to waiting.
+    /// Gives `key` to `worker`, ordering a transfer of each input it lacks. Inputs
+    /// assigned to `worker` itself (pipelined) are made there first.
+    fn start(&mut self, key: KeyId, worker: WorkerId, out: &mut Vec<Decision>) {
+        let plan = Arc::clone(&self.plan);
+        for &dep in plan.graph().dependencies(key) {
+            if self.state[dep.index()] == State::Assigned(worker)
+                || self.placement.is_local(dep, worker)
+            {
                 continue;
             }
-            let Some(worker) = self.place(key) else {
-                return;
-            };
-            self.ready.pop();
-            self.start(key, worker, out);
-            self.pipeline(key, worker, out);
+            debug_assert_eq!(self.state[dep.index()], State::Done);
+            let from = self.placement.holders(dep)[0];
+            self.placement.send(dep, worker);
+            out.push(Decision::Transfer {
+                key: dep,
+                from,
+                to: worker,
+            });
         }
-    }
-
-    /// Gives `key` to `worker`, with the finished inputs it lacks. Inputs still queued
-    /// on `worker` itself (pipelined) are made there first.
-    fn start(&mut self, key: KeyId, worker: WorkerId, out: &mut Vec<Decision>) {
-        let deps = self.plan.graph().dependencies(key).iter().copied();
-        let inputs: Vec<(KeyId, WorkerId)> = deps
-            .filter(|d| self.state[d.index()] == State::Done)
-            .filter(|d| !self.holders[d.index()].contains(&worker))
-            .map(|d| (d, self.holders[d.index()][0]))
-            .collect();
-        for &(d, _) in &inputs {
-            self.holders[d.index()].push(worker);
-        }
-        self.state[key.index()] = State::Running(worker);
-        self.workers[worker.0 as usize].running.push(key);
-        out.push(Decision::Run {
-            key,
-            worker,
-            inputs,
-        });
+        self.state[key.index()] = State::Assigned(worker);
+        let w = &mut self.workers[worker.0 as usize];
+        w.assigned.push(key);
+        w.isolated |= self.suspect[key.index()];
+        out.push(Decision::Run { key, worker });
     }
 
     /// Pipelining: the waiting dependents of `key` whose every other input is done or
-    /// queued on `worker` follow it there at once. A worker runs its tasks in order, so
-    /// their inputs are made before they run, and a chain runs without a round trip to
-    /// the driver per task. (If an input fails instead, its worker skips them and the
-    /// driver sends `Event::Requeue`.)
+    /// assigned to `worker` follow it there at once. The worker runs each once its
+    /// inputs are made, and a chain runs without a round trip to the driver per task.
     fn pipeline(&mut self, key: KeyId, worker: WorkerId, out: &mut Vec<Decision>) {
         let plan = Arc::clone(&self.plan);
         let mut todo = vec![key];
         while let Some(k) = todo.pop() {
             for d in plan.dependents(k) {
-                if self.workers[worker.0 as usize].running.len() >= self.slots_per_worker {
+                let w = &self.workers[worker.0 as usize];
+                if w.isolated || w.assigned.len() >= self.slots_per_worker {
                     return;
                 }
-                let local = |x: &KeyId| {
-                    matches!(self.state[x.index()], State::Done)
-                        || self.state[x.index()] == State::Running(worker)
+                let local = |x: &KeyId| match self.state[x.index()] {
+                    State::Done => {
+                        self.placement.is_local(*x, worker)
+                            || !self.placement.holders(*x).is_empty()
+                    }
+                    state => state == State::Assigned(worker),
                 };
                 if self.state[d.index()] == State::Waiting
+                    && !self.suspect[d.index()]
                     && plan.graph().dependencies(d).iter().all(local)
                 {
                     self.start(d, worker, out);
@@ -427,25 +487,50 @@ impl Scheduler {
         }
     }
 
-    /// The worker for `key`: a live one with a free slot holding the most bytes of its
-    /// inputs, then the least busy, then the first.
-    fn place(&self, key: KeyId) -> Option<WorkerId> {
+    /// The worker for ready task `key`: among live workers with a free slot (an empty
+    /// one for a suspect), one that holds or is being sent the most bytes of its
+    /// inputs, then the least busy, then the first. Every input it lacks must be held
+    /// somewhere to be sent from; an input that is only travelling makes it wait.
+    fn place(&self, key: KeyId) -> Place {
         let deps = self.plan.graph().dependencies(key);
-        (0..self.workers.len())
+        let limit = if self.suspect[key.index()] {
+            1
+        } else {
+            self.slots_per_worker
+        };
+        let mut any_free = false;
+        let best = (0..self.workers.len())
             .filter(|&w| {
                 let worker = &self.workers[w];
-                worker.alive && worker.running.len() < self.slots_per_worker
+                worker.alive && !worker.isolated && worker.assigned.len() < limit
             })
-            .map(|w| {
+            .filter_map(|w| {
+                any_free = true;
                 let id = WorkerId(w as u32);
-                let local: u64 = deps
-                    .iter()
-                    .filter(|d| self.holders[d.index()].contains(&id))
-                    .map(|d| self.bytes[d.index()])
-                    .sum();
-                (Reverse(local), self.workers[w].running.len(), w)
+                let mut local = 0;
+                for &d in deps {
+                    if self.placement.is_local(d, id) {
+                        local += self.bytes[d.index()];
+                    } else if self.placement.holders(d).is_empty() {
+                        return None;
+                    }
+                }
+                Some((Reverse(local), self.workers[w].assigned.len(), w))
             })
-            .min()
-            .map(|(_, _, w)| WorkerId(w as u32))
+            .min();
+        match best {
+            Some((_, _, w)) => Place::On(WorkerId(w as u32)),
+            None if any_free => Place::Later,
+            None => Place::NoWorker,
+        }
     }
+}
+
+/// Where a ready task can go now.
+enum Place {
+    On(WorkerId),
+    /// Workers are free, but an input it needs is only travelling: try again later.
+    Later,
+    /// No worker has room for it.
+    NoWorker,
 }

@@ -3,19 +3,22 @@
 //! instead of when real work ends. It shows what a policy does to makespan, memory and
 //! data movement on any number of workers, in milliseconds of computer time.
 //!
-//! Model: each worker runs one task at a time; a task starts when its worker takes it,
-//! first receives the inputs it lacks (each costs `transfer_ns`, one after another),
-//! then runs for its duration. Memory is the results held at once (each counted once,
-//! however many workers hold a copy), from a task's end until the core releases it.
+//! Model: the executors' own. Each worker runs one task at a time, the first given to
+//! it whose inputs are all there. An input it lacks comes by the `Transfer` the core
+//! orders, peer to peer, and arrives `transfer_ns` after the worker's incoming link is
+//! free (transfers to one worker go one after another; transfers overlap computation).
+//! Memory is the results held at once (each counted once, however many workers hold a
+//! copy), from a task's end until the core releases it.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
 use std::sync::Arc;
 
 use taskloom_graph::KeyId;
 
+use crate::messages::{Decision, Event, Status, WorkerId};
 use crate::plan::Plan;
-use crate::scheduler::{Decision, Event, Scheduler, Status, WorkerId};
+use crate::scheduler::Scheduler;
 use crate::workload::Workload;
 
 /// The machine being simulated.
@@ -69,12 +72,16 @@ impl Outcome {
 /// is computed.
 pub fn simulate(plan: Arc<Plan>, workload: &Workload, machine: Machine) -> Outcome {
     let n = plan.graph().len();
+    let workers = machine.workers.max(1);
     let mut sim = Simulation {
+        plan: Arc::clone(&plan),
         workload,
         transfer_ns: machine.transfer_ns,
         now: 0,
-        free_at: vec![0; machine.workers.max(1)],
-        ending: BinaryHeap::new(),
+        events: BinaryHeap::new(),
+        seq: 0,
+        workers: (0..workers).map(|_| SimWorker::default()).collect(),
+        live: vec![false; n],
         held: 0,
         peak: 0,
         transfers: 0,
@@ -82,21 +89,39 @@ pub fn simulate(plan: Arc<Plan>, workload: &Workload, machine: Machine) -> Outco
     };
     // Retries never happen: simulated tasks neither fail nor lose workers.
     let mut core = Scheduler::new(Arc::clone(&plan), 1, 0);
-    let mut decisions = Vec::new();
-    for _ in 0..sim.free_at.len() {
-        core.add_worker(&mut decisions);
+    for _ in 0..workers {
+        core.add_worker();
     }
+    let mut decisions = Vec::new();
+    core.assign(&mut decisions);
     sim.apply(&mut decisions);
     while core.status() == Status::Running {
-        let Some(Reverse((end, key, worker))) = sim.ending.pop() else {
+        let Some(Reverse((at, _, happening))) = sim.events.pop() else {
             break; // Nothing runs: only possible for a plan with no tasks.
         };
-        sim.now = end;
-        sim.held += workload.size(key);
-        sim.peak = sim.peak.max(sim.held);
-        let bytes = workload.size(key);
-        core.handle(Event::Finished { key, worker, bytes }, &mut decisions);
+        sim.now = at;
+        let event = match happening {
+            Happening::Ended { key, worker } => {
+                let w = &mut sim.workers[worker.0 as usize];
+                w.running = false;
+                w.has.insert(key);
+                if !std::mem::replace(&mut sim.live[key.index()], true) {
+                    sim.held += workload.size(key);
+                    sim.peak = sim.peak.max(sim.held);
+                }
+                let bytes = workload.size(key);
+                Event::Finished { key, worker, bytes }
+            }
+            Happening::Arrived { key, worker } => {
+                sim.workers[worker.0 as usize].has.insert(key);
+                Event::Arrived { key, worker }
+            }
+        };
+        core.handle(event, &mut decisions);
         sim.apply(&mut decisions);
+        for w in 0..sim.workers.len() {
+            sim.start_next(WorkerId(w as u32));
+        }
     }
     let (critical_path_ns, work_ns) = bounds(&plan, workload);
     Outcome {
@@ -109,15 +134,36 @@ pub fn simulate(plan: Arc<Plan>, workload: &Workload, machine: Machine) -> Outco
     }
 }
 
+/// What happens at a moment of simulated time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Happening {
+    Ended { key: KeyId, worker: WorkerId },
+    Arrived { key: KeyId, worker: WorkerId },
+}
+
+#[derive(Default)]
+struct SimWorker {
+    /// Tasks given to it, in order, that have not started.
+    queue: Vec<KeyId>,
+    /// Results it holds (computed or arrived).
+    has: HashSet<KeyId>,
+    running: bool,
+    /// When its incoming link is free: transfers to one worker go one after another.
+    link_free_at: u64,
+}
+
 /// The simulated machine's state between events.
 struct Simulation<'a> {
+    plan: Arc<Plan>,
     workload: &'a Workload,
     transfer_ns: u64,
     now: u64,
-    /// When each worker is done with what it was given.
-    free_at: Vec<u64>,
-    /// Running tasks by end time (then key, for a deterministic order of ties).
-    ending: BinaryHeap<Reverse<(u64, KeyId, WorkerId)>>,
+    /// What happens next, by time (then order of scheduling, for determinism).
+    events: BinaryHeap<Reverse<(u64, u64, Happening)>>,
+    seq: u64,
+    workers: Vec<SimWorker>,
+    /// Results counted in `held` (each once, however many copies there are).
+    live: Vec<bool>,
     held: u64,
     peak: u64,
     transfers: u64,
@@ -125,27 +171,61 @@ struct Simulation<'a> {
 }
 
 impl Simulation<'_> {
+    fn at(&mut self, time: u64, happening: Happening) {
+        self.seq += 1;
+        self.events.push(Reverse((time, self.seq, happening)));
+    }
+
     /// Carries out the core's decisions (and empties `decisions`).
     fn apply(&mut self, decisions: &mut Vec<Decision>) {
         for decision in decisions.drain(..) {
             match decision {
-                Decision::Run {
-                    key,
-                    worker,
-                    inputs,
-                } => {
-                    let w = worker.0 as usize;
-                    let moving = self.transfer_ns * inputs.len() as u64;
-                    let start = self.now.max(self.free_at[w]);
-                    let end = start + moving + self.workload.duration_ns(key);
-                    self.free_at[w] = end;
-                    self.transfers += inputs.len() as u64;
-                    self.runs[key.index()] += 1;
-                    self.ending.push(Reverse((end, key, worker)));
+                Decision::Transfer { key, to, .. } => {
+                    let link = &mut self.workers[to.0 as usize].link_free_at;
+                    *link = self.now.max(*link) + self.transfer_ns;
+                    let arrival = *link;
+                    self.transfers += 1;
+                    self.at(arrival, Happening::Arrived { key, worker: to });
                 }
-                Decision::Release { key, .. } => self.held -= self.workload.size(key),
+                Decision::Run { key, worker } => {
+                    self.runs[key.index()] += 1;
+                    self.workers[worker.0 as usize].queue.push(key);
+                    self.start_next(worker);
+                }
+                Decision::Cancel { key, worker } => {
+                    self.workers[worker.0 as usize].queue.retain(|&k| k != key);
+                }
+                Decision::Release { key, workers } => {
+                    for w in workers {
+                        self.workers[w.0 as usize].has.remove(&key);
+                    }
+                    if std::mem::replace(&mut self.live[key.index()], false) {
+                        self.held -= self.workload.size(key);
+                    }
+                }
             }
         }
+    }
+
+    /// An idle worker starts the first task given to it whose inputs are all there.
+    fn start_next(&mut self, worker: WorkerId) {
+        let w = &self.workers[worker.0 as usize];
+        if w.running {
+            return;
+        }
+        let graph = self.plan.graph();
+        let Some(i) = w
+            .queue
+            .iter()
+            .position(|&k| graph.dependencies(k).iter().all(|d| w.has.contains(d)))
+        else {
+            return;
+        };
+        let w = &mut self.workers[worker.0 as usize];
+        let key = w.queue.remove(i);
+        w.running = true;
+        let end = self.now + self.workload.duration_ns(key);
+        self.at(end, Happening::Ended { key, worker });
     }
 }
 

@@ -1,10 +1,12 @@
 //! The process executor: tasks run in a pool of worker processes, so a task that
 //! crashes or hangs takes only its worker down; the run goes on with a new one.
 //!
-//! The driver runs the sans-IO `Scheduler`: it turns worker replies into events and
-//! carries out the decisions. A result stays in the worker that made it; when a task
-//! runs elsewhere, the driver fetches the inputs that worker lacks and hands them over
-//! with the task (and counts the bytes it moved).
+//! The driver runs the sans-IO `Scheduler`, and is nothing more than a driver: it turns
+//! worker replies into events and carries out the decisions. A result stays in the
+//! worker that made it. The core orders transfers peer to peer; here they are relayed
+//! through the driver (a `Fetch` from the holder, a `Store` to the destination; the
+//! driver counts the bytes it moved and keeps a relayed value until it is released).
+//! A task is sent at once and waits in its worker for the inputs still travelling.
 
 pub(crate) mod pool;
 pub(crate) mod protocol;
@@ -114,8 +116,7 @@ impl Executor for Processes {
             plan,
             relay: HashMap::new(),
             fetching: HashMap::new(),
-            in_transit: HashMap::new(),
-            parked: Vec::new(),
+            own_events: Vec::new(),
             started: Vec::new(),
             kill_cause: HashMap::new(),
             timeout: self.task_timeout,
@@ -134,28 +135,24 @@ impl Executor for Processes {
     }
 }
 
-/// A task whose inputs are on their way from other workers.
-struct Parked {
-    key: KeyId,
-    worker: WorkerId,
-    inputs: Vec<(KeyId, WorkerId)>,
-    /// How many of `inputs` have not arrived yet.
-    missing: usize,
+/// A transfer's bytes, asked of the worker holding them, and where they go.
+struct Fetch {
+    from: WorkerId,
+    to: Vec<WorkerId>,
 }
 
 struct Driver {
     scheduler: Scheduler,
     pool: Pool,
     plan: Arc<Plan>,
-    /// Results fetched from one worker for another, until released.
+    /// Results that travelled through the driver, kept until released so that the
+    /// next transfer of the same result costs no round trip to its holder.
     relay: HashMap<KeyId, Value>,
-    /// Inputs requested from their holders, with the parked tasks waiting for each.
-    fetching: HashMap<KeyId, Vec<usize>>,
-    parked: Vec<Option<Parked>>,
-    /// Inputs on their way to a worker with a parked task. The scheduler counts them
-    /// as held there already, so a later task on that worker needing one must wait
-    /// for it too, or it would overtake the delivery.
-    in_transit: HashMap<(WorkerId, KeyId), usize>,
+    /// Transfers waiting for their bytes, by key.
+    fetching: HashMap<KeyId, Fetch>,
+    /// Events the driver itself produces (a transfer relayed at once), fed back to the
+    /// core before it waits for workers.
+    own_events: Vec<Event>,
     /// When each worker started its current task, if it has one.
     started: Vec<Option<Instant>>,
     kill_cause: HashMap<WorkerId, String>,
@@ -168,11 +165,19 @@ struct Driver {
 impl Driver {
     fn run(&mut self, workers: usize) -> Result<Vec<Value>, RunError> {
         let mut decisions = Vec::new();
+        // Every worker joins before any is given a task, so that ready tasks spread.
         for _ in 0..workers {
-            self.add_worker(&mut decisions)?;
+            self.add_worker()?;
         }
+        self.scheduler.assign(&mut decisions);
         loop {
             self.carry_out(&mut decisions);
+            if !self.own_events.is_empty() {
+                for event in std::mem::take(&mut self.own_events) {
+                    self.scheduler.handle(event, &mut decisions);
+                }
+                continue;
+            }
             self.pool.flush();
             match self.scheduler.status() {
                 Status::Running => {}
@@ -194,59 +199,41 @@ impl Driver {
         }
     }
 
-    fn add_worker(&mut self, decisions: &mut Vec<Decision>) -> Result<(), RunError> {
+    fn add_worker(&mut self) -> Result<(), RunError> {
         self.pool
             .spawn()
             .map_err(|e| RunError::Spawn(format!("worker process: {e}")))?;
         self.started.push(None);
-        self.scheduler.add_worker(decisions);
+        self.scheduler.add_worker();
         Ok(())
     }
 
     fn carry_out(&mut self, decisions: &mut Vec<Decision>) {
-        // Inputs to fetch, grouped by holder: one request per worker, not per value.
+        // Bytes to ask for, grouped by holder: one request per worker, not per value.
         let mut requests: HashMap<WorkerId, Vec<KeyId>> = HashMap::new();
         for decision in decisions.drain(..) {
             match decision {
-                Decision::Run {
-                    key,
-                    worker,
-                    mut inputs,
-                } => {
-                    for &dep in self.plan.graph().dependencies(key) {
-                        if self.in_transit.contains_key(&(worker, dep))
-                            && !inputs.iter().any(|&(k, _)| k == dep)
-                        {
-                            inputs.push((dep, worker));
-                        }
-                    }
-                    let slot = self.parked.len();
-                    let mut missing = 0;
-                    for &(input, holder) in &inputs {
-                        if self.relay.contains_key(&input) {
-                            continue;
-                        }
-                        missing += 1;
-                        let waiting = self.fetching.entry(input).or_default();
-                        if waiting.is_empty() {
-                            requests.entry(holder).or_default().push(input);
-                        }
-                        waiting.push(slot);
-                    }
-                    let parked = Parked {
-                        key,
-                        worker,
-                        inputs,
-                        missing,
-                    };
-                    if missing == 0 {
-                        self.dispatch(parked, false);
+                Decision::Transfer { key, from, to } => {
+                    if let Some(value) = self.relay.get(&key) {
+                        let value = value.clone();
+                        self.deliver(key, value, to);
                     } else {
-                        for &(input, _) in &parked.inputs {
-                            *self.in_transit.entry((worker, input)).or_default() += 1;
-                        }
-                        self.parked.push(Some(parked));
+                        let fetch = self.fetching.entry(key).or_insert_with(|| {
+                            requests.entry(from).or_default().push(key);
+                            Fetch {
+                                from,
+                                to: Vec::new(),
+                            }
+                        });
+                        fetch.to.push(to);
                     }
+                }
+                Decision::Run { key, worker } => {
+                    self.pool.send(worker, &Request::Run { key });
+                    self.started[worker.0 as usize].get_or_insert_with(Instant::now);
+                }
+                Decision::Cancel { key, worker } => {
+                    self.pool.send(worker, &Request::Cancel { key });
                 }
                 Decision::Release { key, workers } => {
                     self.relay.remove(&key);
@@ -261,61 +248,36 @@ impl Driver {
         }
     }
 
-    /// Sends a task with the inputs its worker lacks (`was_parked`: it waited for
-    /// some, which are now delivered).
-    fn dispatch(&mut self, parked: Parked, was_parked: bool) {
-        if was_parked {
-            self.delivered(&parked);
-        }
-        let Parked {
-            key,
-            worker,
-            inputs,
-            ..
-        } = parked;
-        let inputs: Vec<(KeyId, Value)> = inputs
-            .into_iter()
-            .map(|(k, _)| (k, self.relay[&k].clone()))
-            .collect();
-        let moved = !inputs.is_empty();
-        let size = self.pool.send(worker, &Request::Run { key, inputs });
-        if moved {
-            self.bytes_moved += size as u64;
-        }
-        self.started[worker.0 as usize].get_or_insert_with(Instant::now);
+    /// Hands `value` to worker `to`. The pipe keeps order, so whatever the driver
+    /// sends `to` next comes after it: the transfer has arrived as far as the core is
+    /// concerned.
+    fn deliver(&mut self, key: KeyId, value: Value, to: WorkerId) {
+        let size = self.pool.send(to, &Request::Store { key, value });
+        self.bytes_moved += size as u64;
+        self.own_events.push(Event::Arrived { key, worker: to });
     }
 
-    /// The inputs of a parked task are no longer on their way (sent, or given up).
-    fn delivered(&mut self, parked: &Parked) {
-        for &(input, _) in &parked.inputs {
-            let transit = (parked.worker, input);
-            if let Some(count) = self.in_transit.get_mut(&transit) {
-                *count -= 1;
-                if *count == 0 {
-                    self.in_transit.remove(&transit);
-                }
-            }
-        }
-    }
-
-    /// An input arrived: tasks that have all theirs now are sent.
-    fn arrived(&mut self, key: KeyId, value: Value) {
-        self.relay.insert(key, value);
-        for slot in self.fetching.remove(&key).unwrap_or_default() {
-            let ready = match &mut self.parked[slot] {
-                Some(p) => {
-                    p.missing -= 1;
-                    p.missing == 0
-                }
-                None => false,
+    /// Bytes arrived from a holder: on to the workers waiting for them.
+    fn fetched(&mut self, values: Vec<(KeyId, Option<Value>)>) {
+        for (key, value) in values {
+            let Some(fetch) = self.fetching.remove(&key) else {
+                continue;
             };
-            if ready {
-                let parked = self.parked[slot].take().expect("present");
-                self.dispatch(parked, true);
+            match value {
+                Some(value) => {
+                    for &to in &fetch.to {
+                        self.deliver(key, value.clone(), to);
+                    }
+                    self.relay.insert(key, value);
+                }
+                None => self.transfers_failed(key, fetch),
             }
         }
-        if self.fetching.is_empty() {
-            self.parked.clear();
+    }
+
+    fn transfers_failed(&mut self, key: KeyId, fetch: Fetch) {
+        for worker in fetch.to {
+            self.own_events.push(Event::TransferFailed { key, worker });
         }
     }
 
@@ -332,9 +294,7 @@ impl Driver {
                 )))
             }
             Incoming::Reply(Reply::Values { values }) => {
-                for (key, value) in values {
-                    self.arrived(key, value);
-                }
+                self.fetched(values);
                 return Ok(());
             }
             // Only the Pool API sends `Map`.
@@ -359,10 +319,6 @@ impl Driver {
                 }
                 Event::Finished { key, worker, bytes }
             }
-            Incoming::Reply(Reply::Skipped { key }) => {
-                self.next_task_starts(worker);
-                Event::Requeue { key, worker }
-            }
             Incoming::Reply(Reply::Failed { key, op, cause }) => {
                 self.next_task_starts(worker);
                 Event::Failed {
@@ -380,11 +336,23 @@ impl Driver {
                     .or(garbage.map(|g| format!("its worker sent an unreadable message ({g})")))
                     .unwrap_or_else(|| format!("its worker died ({exit})"));
                 self.started[worker.0 as usize] = None;
-                self.requeue_inputs_from(worker);
+                // The core forgets what the worker held first, so that a failed
+                // transfer from it is sent again from another holder, not from it.
                 self.scheduler
                     .handle(Event::WorkerLost { worker, cause }, decisions);
+                let from_dead: Vec<KeyId> = self
+                    .fetching
+                    .iter()
+                    .filter(|(_, f)| f.from == worker)
+                    .map(|(&k, _)| k)
+                    .collect();
+                for key in from_dead {
+                    let fetch = self.fetching.remove(&key).expect("listed above");
+                    self.transfers_failed(key, fetch);
+                }
                 if self.scheduler.status() == Status::Running {
-                    self.add_worker(decisions)?;
+                    self.add_worker()?;
+                    self.scheduler.assign(decisions);
                 }
                 return Ok(());
             }
@@ -393,41 +361,8 @@ impl Driver {
         Ok(())
     }
 
-    /// Parked tasks waiting for an input from a dead worker cannot start: requeue them.
-    fn requeue_inputs_from(&mut self, dead: WorkerId) {
-        let mut requeue = Vec::new();
-        let mut given_up = Vec::new();
-        for slot in &mut self.parked {
-            let stuck = slot.as_ref().is_some_and(|p| {
-                p.worker == dead
-                    || p.inputs
-                        .iter()
-                        .any(|&(k, h)| h == dead && !self.relay.contains_key(&k))
-            });
-            if stuck {
-                let p = slot.take().expect("present");
-                if p.worker != dead {
-                    requeue.push((p.key, p.worker));
-                }
-                given_up.push(p);
-            }
-        }
-        for p in &given_up {
-            self.delivered(p);
-        }
-        self.fetching.retain(|k, _| {
-            !self.scheduler.holders(*k).is_empty() && self.scheduler.holders(*k)[0] != dead
-        });
-        let mut decisions = Vec::new();
-        for (key, worker) in requeue {
-            self.scheduler
-                .handle(Event::Requeue { key, worker }, &mut decisions);
-        }
-        self.carry_out(&mut decisions);
-    }
-
     fn next_task_starts(&mut self, worker: WorkerId) {
-        let busy = self.scheduler.running_on(worker).len() > 1;
+        let busy = self.scheduler.assigned_to(worker).len() > 1;
         self.started[worker.0 as usize] = busy.then(Instant::now);
     }
 
@@ -448,30 +383,39 @@ impl Driver {
     /// Fetches the requested results from the workers holding them.
     fn collect_targets(&mut self) -> Result<Vec<Value>, RunError> {
         let targets: Vec<KeyId> = self.plan.targets().to_vec();
+        let mut asked: HashMap<WorkerId, Vec<KeyId>> = HashMap::new();
         for &t in &targets {
-            if !self.relay.contains_key(&t) && !self.fetching.contains_key(&t) {
-                self.fetching.insert(t, Vec::new());
-                let holder = self.scheduler.holders(t)[0];
-                self.pool.send(holder, &Request::Fetch { keys: vec![t] });
+            if !self.relay.contains_key(&t) && !asked.values().flatten().any(|&k| k == t) {
+                let holder = self.scheduler.placement(t)[0];
+                asked.entry(holder).or_default().push(t);
             }
         }
+        for (&holder, keys) in &asked {
+            self.pool
+                .send(holder, &Request::Fetch { keys: keys.clone() });
+        }
         self.pool.flush();
-        while !self.fetching.is_empty() {
+        while !asked.is_empty() {
             match self.pool.events.recv().map_err(|_| lost_channel())? {
-                (_, Incoming::Reply(Reply::Values { values })) => {
+                (worker, Incoming::Reply(Reply::Values { values })) => {
+                    if asked.remove(&worker).is_none() {
+                        continue;
+                    }
                     for (key, value) in values {
-                        self.arrived(key, value);
+                        let value = value.ok_or_else(|| {
+                            RunError::Internal(format!(
+                                "the worker holding '{}' no longer has it",
+                                self.plan.graph().name(key)
+                            ))
+                        })?;
+                        self.relay.insert(key, value);
                     }
                 }
                 (worker, Incoming::Gone { .. }) => {
                     let exit = self.pool.reap(worker);
-                    if let Some(&key) = self
-                        .fetching
-                        .keys()
-                        .find(|k| self.scheduler.holders(**k)[0] == worker)
-                    {
+                    if let Some(keys) = asked.get(&worker) {
                         return Err(RunError::WorkerDied {
-                            key: self.plan.graph().name(key).to_string(),
+                            key: self.plan.graph().name(keys[0]).to_string(),
                             cause: format!("the worker holding its result died ({exit})"),
                         });
                     }

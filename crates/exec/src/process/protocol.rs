@@ -33,13 +33,16 @@ pub struct ProgramRef<'a> {
 /// Driver to worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Request {
-    /// Store these values, then run the task and keep its result.
-    Run {
-        key: KeyId,
-        inputs: Vec<(KeyId, Value)>,
-    },
+    /// Run the task once every input it refers to is here (sent by `Store`, or made
+    /// here by a task given earlier), and keep its result.
+    Run { key: KeyId },
+    /// Keep this value: a result made by another worker, for tasks given here.
+    Store { key: KeyId, value: Value },
     /// Send the results of these keys.
     Fetch { keys: Vec<KeyId> },
+    /// Forget a task given here that has not started: an input it waits for will not
+    /// come.
+    Cancel { key: KeyId },
     /// Forget the result of this key.
     Release { key: KeyId },
     /// Pool API: call op `op` on each item (with the item as its one argument, or,
@@ -59,9 +62,7 @@ pub enum Reply {
     /// The program is loaded and every op is known here.
     Loaded,
     /// The program names an op this worker's registry lacks.
-    UnknownOp {
-        op: String,
-    },
+    UnknownOp { op: String },
     /// Task `key` ran from `started_ns` to `ended_ns` on the machine's monotonic clock
     /// (one clock for every process, so the driver's trace can place it exactly).
     Finished {
@@ -70,19 +71,13 @@ pub enum Reply {
         started_ns: u64,
         ended_ns: u64,
     },
-    /// Task `key` did not run: an input it was to find here is not (its producer,
-    /// queued before it, failed). The driver schedules it again.
-    Skipped {
-        key: KeyId,
-    },
     Failed {
         key: KeyId,
         op: String,
         cause: String,
     },
-    Values {
-        values: Vec<(KeyId, Value)>,
-    },
+    /// The results a `Fetch` asked for, in order; `None` for one not held here.
+    Values { values: Vec<(KeyId, Option<Value>)> },
     /// The results of a `Map` request, one per item in order: an op error (or an
     /// unknown op) fails its item only.
     Mapped {
@@ -103,8 +98,8 @@ pub struct MapRef<'a> {
 impl Serialize for MapRef<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStructVariant;
-        // `Map` is `Request`'s fourth variant.
-        let mut map = serializer.serialize_struct_variant("Request", 3, "Map", 4)?;
+        // `Map` is `Request`'s sixth variant (the test below checks the encoding).
+        let mut map = serializer.serialize_struct_variant("Request", 5, "Map", 4)?;
         map.serialize_field("batch", &self.batch)?;
         map.serialize_field("op", self.op)?;
         map.serialize_field("spread", &self.spread)?;
@@ -177,9 +172,9 @@ mod tests {
     #[test]
     fn messages_round_trip_through_frames() {
         let mut wire = Vec::new();
-        let run = Request::Run {
+        let run = Request::Store {
             key: KeyId(7),
-            inputs: vec![(KeyId(1), Value::list([Value::Int(1), Value::str("x")]))],
+            value: Value::list([Value::Int(1), Value::str("x")]),
         };
         send(&mut wire, &run).unwrap();
         send(&mut wire, &Request::Release { key: KeyId(1) }).unwrap();

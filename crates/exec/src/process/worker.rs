@@ -1,10 +1,17 @@
 //! A worker process: evaluates the tasks the driver sends and keeps their results
 //! until told to release them.
+//!
+//! - A task may arrive before its inputs: it waits in order until they are all here
+//!   (stored by the driver, or made here by an earlier task), then runs. The scheduler
+//!   core sends a task only where its inputs are or are on their way, and cancels it
+//!   when one will not come, so nothing waits forever.
+//! - One task at a time, on the thread that reads the requests: a task that crashes
+//!   takes only this process down, and the driver knows which tasks it held.
 
 use std::collections::HashMap;
 use std::io::{self, BufReader, BufWriter, Write};
 
-use taskloom_graph::{evaluate_span, KeyId, OpFn, Registry, Value};
+use taskloom_graph::{evaluate_span, EvalError, KeyId, Node, OpFn, Registry, Value};
 
 use crate::trace::monotonic_ns;
 
@@ -50,60 +57,39 @@ fn serve_on<R: std::io::Read>(
     }
     send(output, &Reply::Loaded)?;
     output.flush()?;
-    let mut held: HashMap<KeyId, Value> = HashMap::new();
+    let mut tasks = Tasks::default();
     let mut scratch = Vec::new();
     loop {
-        // Reply in batches: flush when no request is waiting in the buffer, before the
-        // next read may block.
+        // Messages already read come first (a `Store` may make a task runnable, a
+        // `Fetch` is another worker waiting); then a task that can run; replies go out
+        // in batches, flushed before the next read may block.
         if input.buffer().is_empty() {
+            if let Some(key) = tasks.next_runnable() {
+                send(output, &tasks.run(key, &program, &ops))?;
+                continue;
+            }
             output.flush()?;
         }
         let Some(request) = receive::<Request>(input, &mut buf)? else {
             return output.flush();
         };
         match request {
-            Request::Run { key, inputs } => {
-                held.extend(inputs);
-                // An input that is not here (its producer failed) must not pass as null.
-                let missing = std::cell::Cell::new(false);
-                let lookup = |k: KeyId| {
-                    held.get(&k).cloned().unwrap_or_else(|| {
-                        missing.set(true);
-                        Value::Null
-                    })
-                };
-                let started_ns = monotonic_ns();
-                let result =
-                    evaluate_span(&program.arena, program.spans[key.index()], &ops, &lookup);
-                let reply = match result {
-                    _ if missing.get() => Reply::Skipped { key },
-                    Ok(value) => {
-                        let bytes = approximate_size(&value);
-                        held.insert(key, value);
-                        Reply::Finished {
-                            key,
-                            bytes,
-                            started_ns,
-                            ended_ns: monotonic_ns(),
-                        }
-                    }
-                    Err(e) => Reply::Failed {
-                        key,
-                        op: program.ops[e.op.index()].clone(),
-                        cause: e.cause.0,
-                    },
-                };
-                send(output, &reply)?;
+            Request::Run { key } => {
+                tasks.give(key, program.arena.nodes(program.spans[key.index()]))
+            }
+            Request::Store { key, value } => {
+                tasks.held.insert(key, value);
             }
             Request::Fetch { keys } => {
                 let values = keys
                     .into_iter()
-                    .map(|k| (k, held.get(&k).cloned().unwrap_or_default()))
+                    .map(|k| (k, tasks.held.get(&k).cloned()))
                     .collect();
                 send(output, &Reply::Values { values })?;
             }
+            Request::Cancel { key } => tasks.queue.retain(|(k, _)| *k != key),
             Request::Release { key } => {
-                held.remove(&key);
+                tasks.held.remove(&key);
             }
             Request::Map {
                 batch,
@@ -118,6 +104,68 @@ fn serve_on<R: std::io::Read>(
                 output.flush()?;
                 drop(items);
             }
+        }
+    }
+}
+
+/// A worker's tasks and results: each task given waits until every input it refers to
+/// is held here, then runs, the oldest runnable first.
+#[derive(Default)]
+struct Tasks {
+    held: HashMap<KeyId, Value>,
+    /// Tasks given and not yet run, in order, with the inputs each refers to.
+    queue: Vec<(KeyId, Vec<KeyId>)>,
+}
+
+impl Tasks {
+    fn give(&mut self, key: KeyId, nodes: &[Node]) {
+        let mut inputs: Vec<KeyId> = nodes
+            .iter()
+            .filter_map(|n| match n {
+                Node::Ref(k) => Some(*k),
+                _ => None,
+            })
+            .collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        self.queue.push((key, inputs));
+    }
+
+    fn next_runnable(&self) -> Option<usize> {
+        self.queue
+            .iter()
+            .position(|(_, inputs)| inputs.iter().all(|k| self.held.contains_key(k)))
+    }
+
+    /// Runs the queued task at `index` and keeps its result; returns the reply.
+    fn run(&mut self, index: usize, program: &Program, ops: &[OpFn]) -> Reply {
+        let (key, _) = self.queue.remove(index);
+        let started_ns = monotonic_ns();
+        let lookup = |k: KeyId| self.held.get(&k).cloned();
+        let result = evaluate_span(&program.arena, program.spans[key.index()], ops, &lookup);
+        match result {
+            Ok(value) => {
+                let bytes = approximate_size(&value);
+                self.held.insert(key, value);
+                Reply::Finished {
+                    key,
+                    bytes,
+                    started_ns,
+                    ended_ns: monotonic_ns(),
+                }
+            }
+            Err(EvalError::Op { op, cause }) => Reply::Failed {
+                key,
+                op: program.ops[op.index()].clone(),
+                cause: cause.0,
+            },
+            // `next_runnable` saw every input here: this is a bug, reported as the
+            // task's failure rather than a wrong value.
+            Err(EvalError::MissingInput(input)) => Reply::Failed {
+                key,
+                op: "(input)".into(),
+                cause: format!("input {input:?} is not in this worker (a bug in taskloom)"),
+            },
         }
     }
 }
