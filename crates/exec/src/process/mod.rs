@@ -380,28 +380,31 @@ impl Driver {
         }
     }
 
-    /// Fetches the requested results from the workers holding them.
+    /// Fetches the requested results from the workers holding them. Replies to
+    /// transfers still under way may come first: only the targets are taken.
     fn collect_targets(&mut self) -> Result<Vec<Value>, RunError> {
         let targets: Vec<KeyId> = self.plan.targets().to_vec();
-        let mut asked: HashMap<WorkerId, Vec<KeyId>> = HashMap::new();
+        let mut missing: HashMap<KeyId, WorkerId> = HashMap::new();
         for &t in &targets {
-            if !self.relay.contains_key(&t) && !asked.values().flatten().any(|&k| k == t) {
-                let holder = self.scheduler.placement(t)[0];
-                asked.entry(holder).or_default().push(t);
+            if !self.relay.contains_key(&t) {
+                missing.insert(t, self.scheduler.placement(t)[0]);
             }
         }
-        for (&holder, keys) in &asked {
-            self.pool
-                .send(holder, &Request::Fetch { keys: keys.clone() });
+        let mut asks: HashMap<WorkerId, Vec<KeyId>> = HashMap::new();
+        for (&key, &holder) in &missing {
+            asks.entry(holder).or_default().push(key);
+        }
+        for (holder, keys) in asks {
+            self.pool.send(holder, &Request::Fetch { keys });
         }
         self.pool.flush();
-        while !asked.is_empty() {
+        while !missing.is_empty() {
             match self.pool.events.recv().map_err(|_| lost_channel())? {
-                (worker, Incoming::Reply(Reply::Values { values })) => {
-                    if asked.remove(&worker).is_none() {
-                        continue;
-                    }
+                (_, Incoming::Reply(Reply::Values { values })) => {
                     for (key, value) in values {
+                        if missing.remove(&key).is_none() {
+                            continue;
+                        }
                         let value = value.ok_or_else(|| {
                             RunError::Internal(format!(
                                 "the worker holding '{}' no longer has it",
@@ -413,9 +416,9 @@ impl Driver {
                 }
                 (worker, Incoming::Gone { .. }) => {
                     let exit = self.pool.reap(worker);
-                    if let Some(keys) = asked.get(&worker) {
+                    if let Some((&key, _)) = missing.iter().find(|(_, &w)| w == worker) {
                         return Err(RunError::WorkerDied {
-                            key: self.plan.graph().name(keys[0]).to_string(),
+                            key: self.plan.graph().name(key).to_string(),
                             cause: format!("the worker holding its result died ({exit})"),
                         });
                     }
