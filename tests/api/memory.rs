@@ -1,11 +1,13 @@
 //! A result is dropped as soon as its last consumer has run: the peak memory of a wide
 //! reduction does not grow with the number of leaves already consumed.
 //!
-//! This file holds one test on purpose: the process's peak RSS (VmHWM) is then this
+//! The test runs in a process of its own: the process's peak RSS (VmHWM) is then this
 //! test's alone.
 
 use taskloom::graph::parse;
 use taskloom::{Executor, Runtime, Sync, Threads};
+
+use crate::harness::process::in_own_process;
 
 /// Peak resident memory of this process so far, in bytes.
 fn peak_rss() -> u64 {
@@ -20,6 +22,13 @@ fn peak_rss() -> u64 {
 
 #[test]
 fn a_wide_tree_reduction_holds_few_leaves_at_once() {
+    if !in_own_process(
+        module_path!(),
+        "a_wide_tree_reduction_holds_few_leaves_at_once",
+        &[],
+    ) {
+        return;
+    }
     // 512 leaves of 200,000 values (4.8 MB each): 2.4 GB if all were held at once.
     let leaves = 512;
     let fan_in = 8;

@@ -2,11 +2,10 @@
 //! before any task runs), 1 for a task that fails at run time. Every error leaves
 //! stdout empty and prints one `taskloom: error: ...` message on stderr, never a panic.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{assert_contains_all, touch_command, GraphFile, EXECUTORS};
+use crate::harness::assert_contains_all;
+use crate::harness::graph::{touch_command, GraphFile, EXECUTORS};
 
 /// Asserts that `stderr` lists a cycle ("cycle: k1 -> k2 -> ... -> k1") that is the
 /// cycle `expected` in reference order, starting at any of its keys.

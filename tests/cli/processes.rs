@@ -4,44 +4,27 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-use common::marked_processes;
-
-mod common;
+use crate::harness::graph::GraphFile;
+use crate::harness::process::{marked_processes, unique_mark, wait_for, MARK};
+use crate::harness::Dir;
 
 /// Runs `taskloom run FILE ARGS --executor processes` with a marker in its environment
 /// (inherited by its workers); returns (exit code, stdout, stderr) once every process
-/// carrying the marker is gone, or fails if one outlives the run.
+/// carrying the marker is gone, or fails if one outlives the run. `{DIR}` in `source`
+/// stands for the file's directory.
 fn run_processes(source: &str, args: &[&str]) -> (i32, String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("graph.tl");
-    let source = source.replace("{DIR}", &dir.path().display().to_string());
-    std::fs::write(&file, source).unwrap();
-    let mark = format!("run-{}-{}", std::process::id(), unique());
-    let out = Command::cargo_bin("taskloom")
-        .unwrap()
-        .arg("run")
-        .arg(&file)
+    let mut file = GraphFile::named("graph.tl", "");
+    file.write(&source.replace("{DIR}", &file.root().display().to_string()));
+    let mark = unique_mark("run");
+    let out = file
+        .command(&["run", file.name()])
         .args(args)
-        .args(["--executor", "processes"])
-        .env("TASKLOOM_TEST_MARK", &mark)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+        .args(&["--executor", "processes"])
+        .env(MARK, &mark)
+        .output();
     assert_no_process_left(&mark);
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        stderr,
-    )
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    (out.code.unwrap_or(-1), out.stdout, out.stderr)
 }
 
 /// Fails if any process still has `mark` in its environment.
@@ -53,49 +36,34 @@ fn assert_no_process_left(mark: &str) {
     );
 }
 
-/// Waits up to 10 s for `done`.
-fn wait_for(done: impl Fn() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
 #[test]
 fn killing_taskloom_mid_task_leaves_no_worker_behind() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("graph.tl");
-    std::fs::write(
-        &file,
+    let file = GraphFile::named(
+        "graph.tl",
         "slow = sleep(60000, 1)\nq = inc(1)\nout = list(slow, q)\n",
-    )
-    .unwrap();
-    let mark = format!("kill-{}", std::process::id());
-    let mut taskloom = std::process::Command::new(env!("CARGO_BIN_EXE_taskloom"))
-        .arg("run")
-        .arg(&file)
-        .args(["--executor", "processes", "--workers", "2"])
-        .env("TASKLOOM_TEST_MARK", &mark)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    );
+    let mark = unique_mark("kill");
+    let taskloom = file
+        .command(&[
+            "run",
+            file.name(),
+            "--executor",
+            "processes",
+            "--workers",
+            "2",
+        ])
+        .env(MARK, &mark)
+        .spawn();
     assert!(
-        wait_for(|| marked_processes(&mark).len() == 3),
+        wait_for(Duration::from_secs(10), || marked_processes(&mark).len()
+            == 3),
         "taskloom and 2 workers start"
     );
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &taskloom.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    taskloom.wait().unwrap();
+    taskloom.signal("TERM");
+    taskloom.wait();
     assert!(
-        wait_for(|| marked_processes(&mark).is_empty()),
+        wait_for(Duration::from_secs(10), || marked_processes(&mark)
+            .is_empty()),
         "workers outlived taskloom: {:?}",
         marked_processes(&mark)
     );
@@ -109,24 +77,12 @@ fn results_match_the_thread_executor_on_every_example() {
         ("mapreduce.tl", "mean_square"),
         ("tree.json", "total"),
     ] {
-        let source = std::fs::read_to_string(root.join("examples").join(example)).unwrap();
-        let threads = Command::cargo_bin("taskloom")
-            .unwrap()
-            .args([
-                "run",
-                &root.join("examples").join(example).display().to_string(),
-                "--get",
-                key,
-            ])
-            .output()
-            .unwrap();
+        let path = root.join("examples").join(example);
+        let source = std::fs::read_to_string(&path).unwrap();
+        let threads = Dir::new().taskloom(&["run", &path.display().to_string(), "--get", key]);
         let (code, stdout, _) = run_processes(&source, &["--get", key, "--workers", "2"]);
         assert_eq!(code, 0, "{example}");
-        assert_eq!(
-            stdout,
-            String::from_utf8_lossy(&threads.stdout),
-            "{example}"
-        );
+        assert_eq!(stdout, threads.stdout, "{example}");
     }
 }
 

@@ -1,4 +1,4 @@
-"""The NumPy reference for the end-to-end tests of `taskloom array` (tests/cli_array.rs).
+"""The NumPy reference for the end-to-end tests of `taskloom array` (tests/cli/array*.rs).
 
 Reads one JSON job on stdin and prints one JSON object on stdout:
 

@@ -2,72 +2,37 @@
 //! sources, placeholders, output order, the results log, resume, retries, timeouts,
 //! halting, Ctrl-C, exit codes and messages, and that no process outlives a run.
 
-use std::path::PathBuf;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
-use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_taskloom");
+use crate::harness::process::{alive, wait_for};
+use crate::harness::{Dir, Outcome, TestCommand};
 
-/// A fresh working directory for one test's items and files.
-struct Dir(TempDir);
-
-impl Dir {
-    fn new() -> Self {
-        Dir(tempfile::tempdir().expect("temporary directory"))
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path(name)).unwrap_or_default()
-    }
-
-    /// `taskloom map ARGS...` in this directory, never showing a progress bar unless
-    /// asked to.
-    fn map(&self, args: &[&str]) -> Output {
-        self.map_stdin(args, "")
-    }
-
-    fn map_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        Command::new(BIN)
-            .arg("map")
-            .args(args)
-            .current_dir(self.0.path())
-            .write_stdin(stdin)
-            .timeout(Duration::from_secs(60))
-            .output()
-            .expect("run taskloom")
-    }
-
-    /// The results log, one parsed JSON value per line.
-    fn log(&self, name: &str) -> Vec<Value> {
-        self.read(name)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
-            .collect()
-    }
-
-    /// Process ids written one per line (by items that start a grandchild).
-    fn pids(&self, name: &str) -> Vec<u32> {
-        self.read(name)
-            .split_whitespace()
-            .map(|p| p.parse().expect("a pid"))
-            .collect()
-    }
+/// `taskloom map ARGS...` in `dir`, with nothing on stdin: no progress bar unless
+/// asked for, as stderr is not a terminal.
+fn map(dir: &Dir, args: &[&str]) -> Outcome {
+    map_command(dir, args).output()
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
+fn map_command(dir: &Dir, args: &[&str]) -> TestCommand {
+    dir.command(&["map"]).args(args)
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// The results log `name` in `dir`, one parsed JSON value per line.
+fn read_log(dir: &Dir, name: &str) -> Vec<Value> {
+    dir.read(name)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect()
+}
+
+/// Process ids written one per line (by items that start a grandchild).
+fn read_pids(dir: &Dir, name: &str) -> Vec<u32> {
+    dir.read(name)
+        .split_whitespace()
+        .map(|p| p.parse().expect("a pid"))
+        .collect()
 }
 
 fn sorted_lines(text: &str) -> Vec<&str> {
@@ -76,27 +41,10 @@ fn sorted_lines(text: &str) -> Vec<&str> {
     lines
 }
 
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited")
-}
-
-/// Whether `pid` is a live process (a zombie waiting for init to reap it is not).
-fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
-        Err(_) => false,
-    }
-}
-
 /// Waits briefly for processes that were just killed to disappear.
 fn assert_all_dead(pids: &[u32]) {
     assert!(!pids.is_empty(), "no grandchild pids were recorded");
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while pids.iter().any(|&p| alive(p)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(Duration::from_secs(2), || !pids.iter().any(|&p| alive(p)));
     let survivors: Vec<_> = pids.iter().filter(|&&p| alive(p)).collect();
     assert!(survivors.is_empty(), "still running: {survivors:?}");
 }
@@ -107,74 +55,88 @@ const SPAWNS_GRANDCHILD: &str = ": {}; sleep 30 & echo $! >> pids; wait";
 #[test]
 fn words_after_the_command_are_items_appended_as_last_argument() {
     let dir = Dir::new();
-    let out = dir.map(&["-j", "2", "--", "echo", "x", ":::", "a", "b c", "d"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(stdout(&out), "x a\nx b c\nx d\n");
-    assert_eq!(stderr(&out), "");
+    let out = map(
+        &dir,
+        &["-j", "2", "--", "echo", "x", ":::", "a", "b c", "d"],
+    );
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "x a\nx b c\nx d\n");
+    assert_eq!(out.stderr, "");
 }
 
 #[test]
 fn placeholders_item_sequence_and_inside_words() {
     let dir = Dir::new();
-    let out = dir.map(&["--", "echo", "{#}:{}", "[{}]", ":::", "a", "b"]);
-    assert_eq!(stdout(&out), "1:a [a]\n2:b [b]\n");
+    let out = map(&dir, &["--", "echo", "{#}:{}", "[{}]", ":::", "a", "b"]);
+    assert_eq!(out.stdout, "1:a [a]\n2:b [b]\n");
     // Options after the command belong to the command; no `--` is needed.
-    let out = dir.map(&["-j", "1", "echo", "-n", "{}", ":::", "p", "q"]);
-    assert_eq!(stdout(&out), "pq");
+    let out = map(&dir, &["-j", "1", "echo", "-n", "{}", ":::", "p", "q"]);
+    assert_eq!(out.stdout, "pq");
     // The program itself can be a placeholder.
-    let out = dir.map(&["--", "{}", "ok", ":::", "echo"]);
-    assert_eq!(stdout(&out), "ok\n");
+    let out = map(&dir, &["--", "{}", "ok", ":::", "echo"]);
+    assert_eq!(out.stdout, "ok\n");
 }
 
 #[test]
 fn grid_is_the_cartesian_product_first_grid_slowest() {
     let dir = Dir::new();
-    let out = dir.map(&[
-        "-j",
-        "3",
-        "--grid",
-        "lr=0.1,0.01",
-        "--grid",
-        "depth=3,5,7",
-        "--",
-        "echo",
-        "{#}",
-        "{lr}/{depth}",
-        "{}",
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = map(
+        &dir,
+        &[
+            "-j",
+            "3",
+            "--grid",
+            "lr=0.1,0.01",
+            "--grid",
+            "depth=3,5,7",
+            "--",
+            "echo",
+            "{#}",
+            "{lr}/{depth}",
+            "{}",
+        ],
+    );
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         "1 0.1/3 lr=0.1 depth=3\n2 0.1/5 lr=0.1 depth=5\n3 0.1/7 lr=0.1 depth=7\n\
          4 0.01/3 lr=0.01 depth=3\n5 0.01/5 lr=0.01 depth=5\n6 0.01/7 lr=0.01 depth=7\n"
     );
     // Without placeholders the parameters are appended as one argument.
-    let out = dir.map(&["--grid", "a=1", "--grid", "b=2", "--", "printf", "<%s>"]);
-    assert_eq!(stdout(&out), "<a=1 b=2>");
+    let out = map(
+        &dir,
+        &["--grid", "a=1", "--grid", "b=2", "--", "printf", "<%s>"],
+    );
+    assert_eq!(out.stdout, "<a=1 b=2>");
 }
 
 #[test]
 fn input_file_and_stdin_one_item_per_line_empty_lines_skipped() {
     let dir = Dir::new();
     std::fs::write(dir.path("items.txt"), "one\n\ntwo words\n\nthree\n").unwrap();
-    let out = dir.map(&["--input", "items.txt", "--", "echo", "<{}>"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(stdout(&out), "<one>\n<two words>\n<three>\n");
-    let out = dir.map_stdin(&["--input", "-", "--", "echo", "{#}"], "a\nb\n\nc");
-    assert_eq!(stdout(&out), "1\n2\n3\n");
+    let out = map(&dir, &["--input", "items.txt", "--", "echo", "<{}>"]);
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "<one>\n<two words>\n<three>\n");
+    let out = map_command(&dir, &["--input", "-", "--", "echo", "{#}"])
+        .stdin("a\nb\n\nc")
+        .output();
+    assert_eq!(out.stdout, "1\n2\n3\n");
 }
 
 #[test]
 fn shell_joins_words_and_runs_sh_c() {
     let dir = Dir::new();
-    let out = dir.map(&["--shell", "--", "echo {} | tr a-z A-Z", ":::", "abc", "de"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(stdout(&out), "ABC\nDE\n");
-    let out = dir.map(&["--shell", "--", "echo", "$((1+{}))", ":::", "41"]);
-    assert_eq!(stdout(&out), "42\n");
+    let out = map(
+        &dir,
+        &["--shell", "--", "echo {} | tr a-z A-Z", ":::", "abc", "de"],
+    );
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "ABC\nDE\n");
+    let out = map(&dir, &["--shell", "--", "echo", "$((1+{}))", ":::", "41"]);
+    assert_eq!(out.stdout, "42\n");
     // Without --shell nothing is interpreted: `|` is an argument.
-    let out = dir.map(&["--", "echo", "{}", "|", "tr", ":::", "abc"]);
-    assert_eq!(stdout(&out), "abc | tr\n");
+    let out = map(&dir, &["--", "echo", "{}", "|", "tr", ":::", "abc"]);
+    assert_eq!(out.stdout, "abc | tr\n");
 }
 
 #[test]
@@ -188,47 +150,53 @@ fn output_is_in_input_order_in_whole_blocks_under_load() {
     let mut args = vec!["-j", "6", "--", "sh", "-c", script, "sh"];
     args.push(":::");
     args.extend(items.iter().map(String::as_str));
-    let out = dir.map(&args);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = map(&dir, &args);
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
     let expected: String = (1..=12).map(|i| format!("{i}.1\n{i}.2\n{i}.3\n")).collect();
-    assert_eq!(stdout(&out), expected);
+    assert_eq!(out.stdout, expected);
     let expected_err: String = (1..=12)
         .map(|i| format!("e{i}.1\ne{i}.2\ne{i}.3\n"))
         .collect();
-    assert_eq!(stderr(&out), expected_err);
+    assert_eq!(out.stderr, expected_err);
 }
 
 #[test]
 fn unordered_prints_each_item_when_it_ends() {
     let dir = Dir::new();
-    let out = dir.map(&[
-        "--unordered",
-        "-j",
-        "2",
-        "--",
-        "sh",
-        "-c",
-        "sleep $1; echo $1",
-        "sh",
-        ":::",
-        "0.4",
-        "0",
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(stdout(&out), "0\n0.4\n");
-    let out = dir.map(&[
-        "-j",
-        "2",
-        "--",
-        "sh",
-        "-c",
-        "sleep $1; echo $1",
-        "sh",
-        ":::",
-        "0.4",
-        "0",
-    ]);
-    assert_eq!(stdout(&out), "0.4\n0\n");
+    let out = map(
+        &dir,
+        &[
+            "--unordered",
+            "-j",
+            "2",
+            "--",
+            "sh",
+            "-c",
+            "sleep $1; echo $1",
+            "sh",
+            ":::",
+            "0.4",
+            "0",
+        ],
+    );
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "0\n0.4\n");
+    let out = map(
+        &dir,
+        &[
+            "-j",
+            "2",
+            "--",
+            "sh",
+            "-c",
+            "sleep $1; echo $1",
+            "sh",
+            ":::",
+            "0.4",
+            "0",
+        ],
+    );
+    assert_eq!(out.stdout, "0.4\n0\n");
 }
 
 #[test]
@@ -240,8 +208,8 @@ fn jobs_bounds_how_many_items_run_at_once() {
         args.extend(["--".into(), script.into(), ":::".into()]);
         args.extend((0..6).map(|i| i.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = dir.map(&args);
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let out = map(&dir, &args);
+        assert_eq!(out.exit_code(), 0, "{}", out.stderr);
         let (mut now, mut most) = (0, 0);
         for line in dir.read("trace").lines() {
             now += if line == "s" { 1 } else { -1 };
@@ -254,19 +222,22 @@ fn jobs_bounds_how_many_items_run_at_once() {
 #[test]
 fn results_log_has_one_json_line_per_item() {
     let dir = Dir::new();
-    let out = dir.map(&[
-        "--results",
-        "r.jsonl",
-        "--",
-        "sh",
-        "-c",
-        "echo out $0; echo err $0 >&2; exit $0",
-        ":::",
-        "0",
-        "3",
-    ]);
-    assert_eq!(code(&out), 1);
-    let log = dir.log("r.jsonl");
+    let out = map(
+        &dir,
+        &[
+            "--results",
+            "r.jsonl",
+            "--",
+            "sh",
+            "-c",
+            "echo out $0; echo err $0 >&2; exit $0",
+            ":::",
+            "0",
+            "3",
+        ],
+    );
+    assert_eq!(out.exit_code(), 1);
+    let log = read_log(&dir, "r.jsonl");
     assert_eq!(log.len(), 2);
     let first = log.iter().find(|l| l["seq"] == 1).expect("seq 1");
     let keys: Vec<&str> = first
@@ -291,31 +262,34 @@ fn results_log_has_one_json_line_per_item() {
     let second = log.iter().find(|l| l["seq"] == 2).expect("seq 2");
     assert_eq!(second["exit"], 3);
     // A second run appends.
-    dir.map(&["--results", "r.jsonl", "--", "true", ":::", "x"]);
-    assert_eq!(dir.log("r.jsonl").len(), 3);
+    map(&dir, &["--results", "r.jsonl", "--", "true", ":::", "x"]);
+    assert_eq!(read_log(&dir, "r.jsonl").len(), 3);
 }
 
 #[test]
 fn results_log_of_a_grid_has_params_in_grid_order() {
     let dir = Dir::new();
-    let out = dir.map(&[
-        "--results",
-        "g.jsonl",
-        "--grid",
-        "lr=0.1,0.01",
-        "--grid",
-        "depth=3",
-        "--",
-        "true",
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = map(
+        &dir,
+        &[
+            "--results",
+            "g.jsonl",
+            "--grid",
+            "lr=0.1,0.01",
+            "--grid",
+            "depth=3",
+            "--",
+            "true",
+        ],
+    );
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
     let text = dir.read("g.jsonl");
     let first = text.lines().find(|l| l.contains("\"seq\":1")).unwrap();
     assert!(
         first.contains(r#""item":"lr=0.1 depth=3","params":{"lr":"0.1","depth":"3"}"#),
         "{first}"
     );
-    let log = dir.log("g.jsonl");
+    let log = read_log(&dir, "g.jsonl");
     assert_eq!(log.len(), 2);
     assert!(log.iter().any(|l| l["params"]["lr"] == "0.01"));
 }
@@ -336,30 +310,30 @@ fn resume_skips_items_recorded_as_succeeded() {
         "bad",
         "fine",
     ];
-    let out = dir.map(&args);
-    assert_eq!(code(&out), 1);
+    let out = map(&dir, &args);
+    assert_eq!(out.exit_code(), 1);
     assert_eq!(dir.read("ran").lines().count(), 3);
     std::fs::remove_file(dir.path("bad")).unwrap();
     std::fs::write(dir.path("ran"), "").unwrap();
-    let out = dir.map(&[&["--stats"], &args[..]].concat());
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = map(&dir, &[&["--stats"], &args[..]].concat());
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
     assert_eq!(dir.read("ran"), "bad\n", "only the failed item runs again");
-    assert!(stderr(&out).contains("skipped:      2"), "{}", stderr(&out));
-    let log = dir.log("r.jsonl");
+    assert!(out.stderr.contains("skipped:      2"), "{}", out.stderr);
+    let log = read_log(&dir, "r.jsonl");
     assert_eq!(log.len(), 4);
     assert_eq!(log[3]["item"], "bad");
     assert_eq!(log[3]["seq"], 2);
     // Everything succeeded: nothing left to run.
-    let out = dir.map(&args);
-    assert_eq!(code(&out), 0);
+    let out = map(&dir, &args);
+    assert_eq!(out.exit_code(), 0);
     assert_eq!(dir.read("ran"), "bad\n");
     // --resume without --results is a usage error.
-    let out = dir.map(&["--resume", "--", "true", ":::", "a"]);
-    assert_eq!(code(&out), 2);
+    let out = map(&dir, &["--resume", "--", "true", ":::", "a"]);
+    assert_eq!(out.exit_code(), 2);
     assert!(
-        stderr(&out).contains("--resume needs --results"),
+        out.stderr.contains("--resume needs --results"),
         "{}",
-        stderr(&out)
+        out.stderr
     );
 }
 
@@ -368,97 +342,105 @@ fn retries_rerun_a_failed_item() {
     let dir = Dir::new();
     // Fails the first time (no marker yet), succeeds the second.
     let script = "if [ -e m{} ]; then echo second; else touch m{}; echo first; exit 7; fi";
-    let out = dir.map(&[
-        "--retries",
-        "1",
-        "--results",
-        "r.jsonl",
-        "--shell",
-        "--",
-        script,
-        ":::",
-        "a",
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(stdout(&out), "second\n", "only the last attempt's output");
-    let log = dir.log("r.jsonl");
+    let out = map(
+        &dir,
+        &[
+            "--retries",
+            "1",
+            "--results",
+            "r.jsonl",
+            "--shell",
+            "--",
+            script,
+            ":::",
+            "a",
+        ],
+    );
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "second\n", "only the last attempt's output");
+    let log = read_log(&dir, "r.jsonl");
     assert_eq!(log.len(), 1);
     assert_eq!(log[0]["attempts"], 2);
     assert_eq!(log[0]["exit"], 0);
     // Without retries the same item fails.
-    let out = dir.map(&["--shell", "--", script, ":::", "b"]);
-    assert_eq!(code(&out), 1);
+    let out = map(&dir, &["--shell", "--", script, ":::", "b"]);
+    assert_eq!(out.exit_code(), 1);
     // An item that always fails runs 1 + N times.
-    let out = dir.map(&[
-        "--retries",
-        "2",
-        "--results",
-        "f.jsonl",
-        "--shell",
-        "--",
-        "echo x >> tries; false",
-        ":::",
-        "c",
-    ]);
-    assert_eq!(code(&out), 1);
+    let out = map(
+        &dir,
+        &[
+            "--retries",
+            "2",
+            "--results",
+            "f.jsonl",
+            "--shell",
+            "--",
+            "echo x >> tries; false",
+            ":::",
+            "c",
+        ],
+    );
+    assert_eq!(out.exit_code(), 1);
     assert_eq!(dir.read("tries").lines().count(), 3);
-    assert_eq!(dir.log("f.jsonl")[0]["attempts"], 3);
+    assert_eq!(read_log(&dir, "f.jsonl")[0]["attempts"], 3);
 }
 
 #[test]
 fn timeout_terminates_the_whole_process_group() {
     let dir = Dir::new();
     let start = Instant::now();
-    let out = dir.map(&[
-        "--timeout",
-        "300ms",
-        "--results",
-        "r.jsonl",
-        "--shell",
-        "--",
-        SPAWNS_GRANDCHILD,
-        ":::",
-        "a",
-        "b",
-    ]);
-    assert!(start.elapsed() < Duration::from_secs(5));
-    assert_eq!(code(&out), 1);
-    assert!(
-        stderr(&out).contains("2 of 2 items failed"),
-        "{}",
-        stderr(&out)
+    let out = map(
+        &dir,
+        &[
+            "--timeout",
+            "300ms",
+            "--results",
+            "r.jsonl",
+            "--shell",
+            "--",
+            SPAWNS_GRANDCHILD,
+            ":::",
+            "a",
+            "b",
+        ],
     );
-    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
-    for line in dir.log("r.jsonl") {
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(out.exit_code(), 1);
+    assert!(out.stderr.contains("2 of 2 items failed"), "{}", out.stderr);
+    assert!(out.stderr.contains("timed out"), "{}", out.stderr);
+    for line in read_log(&dir, "r.jsonl") {
         assert_eq!(line["signal"], "SIGTERM", "{line}");
         assert_eq!(line["exit"], Value::Null);
     }
-    assert_all_dead(&dir.pids("pids"));
+    assert_all_dead(&read_pids(&dir, "pids"));
 }
 
 #[test]
 fn timeout_kills_what_ignores_sigterm_two_seconds_later() {
     let dir = Dir::new();
     let start = Instant::now();
-    let out = dir.map(&[
-        "--timeout",
-        "0.2s",
-        "--results",
-        "r.jsonl",
-        "--shell",
-        "--",
-        "trap '' TERM; : {}; sleep 30 & echo $! >> pids; wait; wait",
-        ":::",
-        "a",
-    ]);
+    let out = map(
+        &dir,
+        &[
+            "--timeout",
+            "0.2s",
+            "--results",
+            "r.jsonl",
+            "--shell",
+            "--",
+            "trap '' TERM; : {}; sleep 30 & echo $! >> pids; wait; wait",
+            ":::",
+            "a",
+        ],
+    );
     let took = start.elapsed();
     assert!(
         took >= Duration::from_millis(2100) && took < Duration::from_secs(6),
         "{took:?}"
     );
-    assert_eq!(code(&out), 1);
-    assert_eq!(dir.log("r.jsonl")[0]["signal"], "SIGKILL");
-    assert_all_dead(&dir.pids("pids"));
+    assert_eq!(out.exit_code(), 1);
+    assert_eq!(read_log(&dir, "r.jsonl")[0]["signal"], "SIGKILL");
+    assert_all_dead(&read_pids(&dir, "pids"));
 }
 
 #[test]
@@ -466,17 +448,20 @@ fn grandchildren_left_behind_by_an_item_do_not_survive_it() {
     let dir = Dir::new();
     let start = Instant::now();
     // The shell exits at once; its background sleep holds stdout open.
-    let out = dir.map(&[
-        "--shell",
-        "--",
-        ": {}; sleep 30 & echo $! >> pids",
-        ":::",
-        "a",
-        "b",
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = map(
+        &dir,
+        &[
+            "--shell",
+            "--",
+            ": {}; sleep 30 & echo $! >> pids",
+            ":::",
+            "a",
+            "b",
+        ],
+    );
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
     assert!(start.elapsed() < Duration::from_secs(5));
-    assert_all_dead(&dir.pids("pids"));
+    assert_all_dead(&read_pids(&dir, "pids"));
 }
 
 #[test]
@@ -485,22 +470,25 @@ fn timeout_also_bounds_waiting_for_pipes_held_outside_the_group() {
     let start = Instant::now();
     // `setsid` takes the sleeper out of the item's process group, out of reach; it
     // holds the item's stdout open.
-    let out = dir.map(&[
-        "--timeout",
-        "300ms",
-        "--shell",
-        "--",
-        ": {}; setsid sleep 5 & echo $! >> pids",
-        ":::",
-        "a",
-    ]);
+    let out = map(
+        &dir,
+        &[
+            "--timeout",
+            "300ms",
+            "--shell",
+            "--",
+            ": {}; setsid sleep 5 & echo $! >> pids",
+            ":::",
+            "a",
+        ],
+    );
     let took = start.elapsed();
-    for pid in dir.pids("pids") {
+    for pid in read_pids(&dir, "pids") {
         let _ = std::process::Command::new("kill")
             .arg(pid.to_string())
             .status();
     }
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(out.exit_code(), 0, "{}", out.stderr);
     assert!(took < Duration::from_secs(3), "{took:?}");
 }
 
@@ -513,105 +501,106 @@ const HALT_SCRIPT: &str = "echo {} >> started; case {} in \
 fn halt_now_kills_running_items_and_stops() {
     let dir = Dir::new();
     let start = Instant::now();
-    let out = dir.map(&[
-        "--halt",
-        "now",
-        "-j",
-        "2",
-        "--results",
-        "r.jsonl",
-        "--shell",
-        "--",
-        HALT_SCRIPT,
-        ":::",
-        "slow",
-        "fail",
-        "x",
-        "y",
-    ]);
+    let out = map(
+        &dir,
+        &[
+            "--halt",
+            "now",
+            "-j",
+            "2",
+            "--results",
+            "r.jsonl",
+            "--shell",
+            "--",
+            HALT_SCRIPT,
+            ":::",
+            "slow",
+            "fail",
+            "x",
+            "y",
+        ],
+    );
     assert!(
         start.elapsed() < Duration::from_secs(5),
         "slow was not killed"
     );
-    assert_eq!(code(&out), 1);
+    assert_eq!(out.exit_code(), 1);
     assert_eq!(sorted_lines(&dir.read("started")), ["fail", "slow"]);
-    let log = dir.log("r.jsonl");
+    let log = read_log(&dir, "r.jsonl");
     assert_eq!(log.len(), 2);
     let slow = log.iter().find(|l| l["item"] == "slow").unwrap();
     assert_eq!(slow["signal"], "SIGTERM");
-    let err = stderr(&out);
+    let err = &out.stderr;
     assert!(err.contains("#2 'fail' (exit 1)"), "{err}");
     assert!(err.contains("2 not run"), "{err}");
-    assert_all_dead(&dir.pids("pids"));
+    assert_all_dead(&read_pids(&dir, "pids"));
 }
 
 #[test]
 fn halt_soon_lets_running_items_finish_and_starts_no_more() {
     let dir = Dir::new();
-    let out = dir.map(&[
-        "--halt",
-        "soon",
-        "-j",
-        "2",
-        "--results",
-        "r.jsonl",
-        "--shell",
-        "--",
-        HALT_SCRIPT,
-        ":::",
-        "ok",
-        "fail",
-        "x",
-        "y",
-    ]);
-    assert_eq!(code(&out), 1);
+    let out = map(
+        &dir,
+        &[
+            "--halt",
+            "soon",
+            "-j",
+            "2",
+            "--results",
+            "r.jsonl",
+            "--shell",
+            "--",
+            HALT_SCRIPT,
+            ":::",
+            "ok",
+            "fail",
+            "x",
+            "y",
+        ],
+    );
+    assert_eq!(out.exit_code(), 1);
     assert_eq!(sorted_lines(&dir.read("started")), ["fail", "ok"]);
-    let log = dir.log("r.jsonl");
+    let log = read_log(&dir, "r.jsonl");
     assert_eq!(log.len(), 2);
     assert_eq!(log.iter().find(|l| l["item"] == "ok").unwrap()["exit"], 0);
     // --halt never (the default) goes on.
     let dir = Dir::new();
-    let out = dir.map(&[
-        "-j",
-        "2",
-        "--shell",
-        "--",
-        HALT_SCRIPT,
-        ":::",
-        "ok",
-        "fail",
-        "x",
-        "y",
-    ]);
-    assert_eq!(code(&out), 1);
+    let out = map(
+        &dir,
+        &[
+            "-j",
+            "2",
+            "--shell",
+            "--",
+            HALT_SCRIPT,
+            ":::",
+            "ok",
+            "fail",
+            "x",
+            "y",
+        ],
+    );
+    assert_eq!(out.exit_code(), 1);
     assert_eq!(dir.read("started").lines().count(), 4);
 }
 
 /// Starts `-j 2` items (`quick`, then sleepers with grandchildren) with a results log,
 /// and sends `signal` to taskloom once `quick` is logged and two sleepers run.
-fn interrupted(signal: &str) -> (Dir, Output, Duration) {
+fn interrupted(signal: &str) -> (Dir, Outcome, Duration) {
     let dir = Dir::new();
-    let child = std::process::Command::new(BIN)
-        .args(["map", "-j", "2", "--results", "r.jsonl", "--shell", "--"])
-        .arg("case {} in quick) echo done;; *) echo $$ >> groups; sleep 30 & echo $! >> pids; wait;; esac")
-        .args([":::", "quick", "a", "b", "c", "d"])
-        .current_dir(dir.0.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while (dir.log("r.jsonl").is_empty() || dir.pids("pids").len() < 2) && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let sent = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    let taskloom = map_command(
+        &dir,
+        &["-j", "2", "--results", "r.jsonl", "--shell", "--",
+          "case {} in quick) echo done;; *) echo $$ >> groups; sleep 30 & echo $! >> pids; wait;; esac",
+          ":::", "quick", "a", "b", "c", "d"],
+    )
+    .spawn();
+    wait_for(Duration::from_secs(10), || {
+        !read_log(&dir, "r.jsonl").is_empty() && read_pids(&dir, "pids").len() >= 2
+    });
+    taskloom.signal(signal);
     let start = Instant::now();
-    let out = child.wait_with_output().unwrap();
+    let out = taskloom.wait();
     (dir, out, start.elapsed())
 }
 
@@ -620,19 +609,19 @@ fn sigint_and_sigterm_kill_running_items_and_leave_a_valid_log() {
     for (signal, status) in [("INT", 130), ("TERM", 143)] {
         let (dir, out, took) = interrupted(signal);
         assert!(took < Duration::from_secs(4), "{took:?}");
-        assert_eq!(code(&out), status, "{}", stderr(&out));
+        assert_eq!(out.exit_code(), status, "{}", out.stderr);
         let message = format!("interrupted by SIG{signal}");
-        assert!(stderr(&out).contains(&message), "{}", stderr(&out));
-        let log = dir.log("r.jsonl");
+        assert!(out.stderr.contains(&message), "{}", out.stderr);
+        let log = read_log(&dir, "r.jsonl");
         assert_eq!(log.len(), 3, "quick and the two killed items");
         assert_eq!(log.iter().filter(|l| l["exit"] == 0).count(), 1);
         assert_eq!(log.iter().filter(|l| l["signal"] == "SIGTERM").count(), 2);
         assert_eq!(
-            dir.pids("pids").len(),
+            read_pids(&dir, "pids").len(),
             2,
             "no item started after the signal"
         );
-        assert_all_dead(&dir.pids("pids"));
+        assert_all_dead(&read_pids(&dir, "pids"));
     }
 }
 
@@ -640,15 +629,15 @@ fn sigint_and_sigterm_kill_running_items_and_leave_a_valid_log() {
 fn a_run_killed_outright_leaves_a_log_of_whole_lines() {
     let (dir, out, _) = interrupted("KILL");
     // Nothing could clean up after SIGKILL: do it here, whole process groups.
-    for group in dir.pids("groups") {
+    for group in read_pids(&dir, "groups") {
         let _ = std::process::Command::new("kill")
             .args(["-KILL", "--", &format!("-{group}")])
             .status();
     }
-    assert_eq!(out.status.code(), None, "killed by a signal");
+    assert_eq!(out.code, None, "killed by a signal");
     let text = dir.read("r.jsonl");
     assert!(text.ends_with('\n'));
-    let log = dir.log("r.jsonl");
+    let log = read_log(&dir, "r.jsonl");
     assert_eq!(log.len(), 1);
     assert_eq!(log[0]["item"], "quick");
     assert_eq!(log[0]["stdout"], "done\n");
@@ -657,22 +646,25 @@ fn a_run_killed_outright_leaves_a_log_of_whole_lines() {
 #[test]
 fn stats_summarise_the_run_consistently() {
     let dir = Dir::new();
-    let out = dir.map(&[
-        "--stats",
-        "-j",
-        "2",
-        "--",
-        "sh",
-        "-c",
-        "sleep 0.2; exit $0",
-        ":::",
-        "0",
-        "0",
-        "0",
-        "1",
-    ]);
-    assert_eq!(code(&out), 1);
-    let err = stderr(&out);
+    let out = map(
+        &dir,
+        &[
+            "--stats",
+            "-j",
+            "2",
+            "--",
+            "sh",
+            "-c",
+            "sleep 0.2; exit $0",
+            ":::",
+            "0",
+            "0",
+            "0",
+            "1",
+        ],
+    );
+    assert_eq!(out.exit_code(), 1);
+    let err = &out.stderr;
     let field = |name: &str| -> f64 {
         let line = err
             .lines()
@@ -702,11 +694,14 @@ fn stats_summarise_the_run_consistently() {
 #[test]
 fn failures_are_counted_and_the_first_few_named() {
     let dir = Dir::new();
-    let out = dir.map(&[
-        "--", "sh", "-c", "exit $0", ":::", "0", "1", "2", "3", "4", "5", "6", "7",
-    ]);
-    assert_eq!(code(&out), 1);
-    let err = stderr(&out);
+    let out = map(
+        &dir,
+        &[
+            "--", "sh", "-c", "exit $0", ":::", "0", "1", "2", "3", "4", "5", "6", "7",
+        ],
+    );
+    assert_eq!(out.exit_code(), 1);
+    let err = &out.stderr;
     assert!(
         err.starts_with("taskloom: error: 7 of 8 items failed: #2 '1' (exit 1), #3 '2' (exit 2)"),
         "{err}"
@@ -718,14 +713,17 @@ fn failures_are_counted_and_the_first_few_named() {
 #[test]
 fn progress_bar_only_when_asked_or_on_a_terminal() {
     let dir = Dir::new();
-    let out = dir.map(&["--progress", "--", "true", ":::", "a", "b", "c"]);
-    assert_eq!(code(&out), 0);
-    assert!(stderr(&out).contains("/3 items"), "{:?}", stderr(&out));
+    let out = map(&dir, &["--progress", "--", "true", ":::", "a", "b", "c"]);
+    assert_eq!(out.exit_code(), 0);
+    assert!(out.stderr.contains("/3 items"), "{:?}", out.stderr);
     // stderr is not a terminal here: no bar by default, nor with --no-progress.
-    let out = dir.map(&["--", "true", ":::", "a", "b"]);
-    assert_eq!(stderr(&out), "");
-    let out = dir.map(&["--progress", "--no-progress", "--", "true", ":::", "a"]);
-    assert_eq!(stderr(&out), "");
+    let out = map(&dir, &["--", "true", ":::", "a", "b"]);
+    assert_eq!(out.stderr, "");
+    let out = map(
+        &dir,
+        &["--progress", "--no-progress", "--", "true", ":::", "a"],
+    );
+    assert_eq!(out.stderr, "");
 }
 
 /// Each usage error exits with 2 and one message naming the problem.
@@ -781,22 +779,22 @@ fn usage_errors_exit_2_with_a_message() {
         ),
     ];
     for (args, message) in cases {
-        let out = dir.map(args);
-        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        let out = map(&dir, args);
+        assert_eq!(out.exit_code(), 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
         assert!(
-            stderr(&out).starts_with("taskloom: error: "),
+            out.stderr.starts_with("taskloom: error: "),
             "{args:?}: {}",
-            stderr(&out)
+            out.stderr
         );
-        assert_eq!(stdout(&out), "", "{args:?}");
+        assert_eq!(out.stdout, "", "{args:?}");
     }
 }
 
 #[test]
 fn help_lists_the_options() {
-    let out = Dir::new().map(&["--help"]);
-    assert_eq!(code(&out), 0);
+    let out = map(&Dir::new(), &["--help"]);
+    assert_eq!(out.exit_code(), 0);
     for option in [
         "--jobs",
         "--grid",
@@ -806,7 +804,7 @@ fn help_lists_the_options() {
         "--halt",
         "{#}",
     ] {
-        assert!(stdout(&out).contains(option), "{option}: {}", stdout(&out));
+        assert!(out.stdout.contains(option), "{option}: {}", out.stdout);
     }
 }
 
@@ -824,25 +822,25 @@ fn an_unknown_command_is_reported_once_and_nothing_runs() {
         ":::",
     ];
     args.extend(items.iter().map(String::as_str));
-    let out = dir.map(&args);
-    assert_eq!(code(&out), 2);
-    let err = stderr(&out);
+    let out = map(&dir, &args);
+    assert_eq!(out.exit_code(), 2);
+    let err = &out.stderr;
     assert_eq!(
         err,
         "taskloom: error: cannot run 'no-such-command-xyz': No such file or directory (os error 2)\n"
     );
-    assert!(dir.log("r.jsonl").is_empty());
+    assert!(read_log(&dir, "r.jsonl").is_empty());
 }
 
 #[test]
 fn messages_start_like_the_rest_of_the_cli() {
     let dir = Dir::new();
     for args in [&["--", "false", ":::", "a"][..], &["--", "echo"][..]] {
-        let out = dir.map(args);
+        let out = map(&dir, args);
         assert!(
-            stderr(&out).starts_with("taskloom: error: "),
+            out.stderr.starts_with("taskloom: error: "),
             "{}",
-            stderr(&out)
+            out.stderr
         );
     }
 }

@@ -1,41 +1,31 @@
 //! `taskloom plan`, end to end: hand-computed core counts, waves, wall and idle time and
 //! cost, in text and JSON, and every kind of bad input (exit 2 naming the option).
 
-mod common;
-
-use assert_cmd::Command;
-use common::{assert_contains_all, assert_no_panic};
+use crate::harness::{assert_contains_all, Dir, Outcome};
 use serde_json::{json, Value};
 
-/// `taskloom plan args...`: exit code, stdout, stderr.
-fn plan(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::cargo_bin("taskloom")
-        .expect("the taskloom binary")
-        .arg("plan")
-        .args(args)
-        .output()
-        .expect("run taskloom");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_no_panic(&stderr, &args.join(" "));
-    (
-        output.status.code(),
-        String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr,
-    )
+/// `taskloom plan args...`, which never panics.
+fn plan(args: &[&str]) -> Outcome {
+    let run = Dir::new().command(&["plan"]).args(args).output();
+    run.assert_no_panic();
+    run
 }
 
 fn plan_json(args: &[&str]) -> Value {
     let all: Vec<&str> = args.iter().copied().chain(["--json"]).collect();
-    let (code, stdout, stderr) = plan(&all);
-    assert_eq!(code, Some(0), "{stderr}");
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    plan(&all).json()
 }
 
 #[test]
 fn the_contract_example_in_text() {
     // 125 tasks of 70 s within 20 minutes: 8 cores, 16 waves, 1,120 s; 8·16 − 125 = 3
     // idle slots of 70 s in the last wave.
-    let (code, stdout, stderr) = plan(&[
+    let Outcome {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = plan(&[
         "--tasks",
         "125",
         "--task-seconds",
@@ -97,7 +87,7 @@ fn serial_time_and_price() {
     assert_eq!(v["wall_seconds"], 5400.0);
     assert_eq!(v["idle_core_seconds"], 2400.0);
     assert!((v["cost"].as_f64().unwrap() - 3.9).abs() < 1e-9, "{v}");
-    let (_, text, _) = plan(&[
+    let Outcome { stdout: text, .. } = plan(&[
         "--tasks",
         "100",
         "--task-seconds",
@@ -151,7 +141,12 @@ fn boundaries_are_exact() {
 
 #[test]
 fn an_impossible_deadline_names_the_smallest_possible() {
-    let (code, stdout, stderr) = plan(&[
+    let Outcome {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = plan(&[
         "--tasks",
         "5",
         "--task-seconds",
@@ -192,7 +187,12 @@ fn bad_options_exit_2_naming_the_option() {
             }
         }
         args.extend_from_slice(&[option, bad]);
-        let (code, stdout, stderr) = plan(&args);
+        let Outcome {
+            code,
+            stdout,
+            stderr,
+            ..
+        } = plan(&args);
         assert_eq!(code, Some(2), "{option} {bad}: {stderr}");
         assert_eq!(stdout, "");
         assert!(stderr.contains(option), "{option} not named: {stderr}");
@@ -201,7 +201,7 @@ fn bad_options_exit_2_naming_the_option() {
             "value not quoted: {stderr}"
         );
     }
-    let (code, _, stderr) = plan(&["--tasks", "5", "--task-seconds", "70"]);
+    let Outcome { code, stderr, .. } = plan(&["--tasks", "5", "--task-seconds", "70"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("--deadline"), "{stderr}");
 }

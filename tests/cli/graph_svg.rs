@@ -2,11 +2,9 @@
 //! key labelled with key and op, arrows from dependency to dependent, layered top-down,
 //! culled by --get, written by --out, and summarised when the graph is huge.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::GraphFile;
+use crate::harness::graph::GraphFile;
 
 /// What a drawing says: key to (op label, depth, box top), and the arrows.
 struct Picture {

@@ -1,19 +1,22 @@
 //! A crashing item under a process pool: only its chunk fails, naming the signal; a
 //! new worker replaces the dead one; dropping the pool leaves no process behind.
-//! (A test binary of its own: the environment marker must not reach other tests'
-//! workers.)
+//! (The test runs in a process of its own: the environment marker must not reach
+//! other tests' workers.)
 
-use common::marked_processes;
 use taskloom::{Chunking, Pool, PoolError, Value};
 
-mod common;
+use crate::harness::process::{in_own_process, marked_processes, unique_mark, MARK};
 
 #[test]
 fn a_crash_fails_only_its_chunk_and_the_pool_goes_on_and_leaves_no_process() {
-    // Every worker, replacements too, inherits this marker: this test binary has
-    // no other test, so only this pool's workers carry it.
-    let mark = format!("pool-{}", std::process::id());
-    std::env::set_var("TASKLOOM_TEST_MARK", &mark);
+    // Every worker, replacements too, inherits this marker: the process running the
+    // test has no other test, so only this pool's workers carry it.
+    let mark = unique_mark("pool");
+    let test = "a_crash_fails_only_its_chunk_and_the_pool_goes_on_and_leaves_no_process";
+    if !in_own_process(module_path!(), test, &[(MARK, &mark)]) {
+        return;
+    }
+    let mark = std::env::var(MARK).expect("the marker");
     let pool = Pool::processes_of(2, Some(env!("CARGO_BIN_EXE_taskloom"))).unwrap();
     assert_eq!(marked_processes(&mark).len(), 2);
     // Item 5 kills its worker (the shell's parent) with SIGABRT.

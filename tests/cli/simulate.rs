@@ -1,16 +1,15 @@
 //! `taskloom simulate`, end to end: makespans, bounds, memory and transfers worked out
 //! by hand, in the table and in JSON, and bad input (exit 2 naming the option).
 
-mod common;
-
-use common::{assert_contains_all, assert_no_panic, GraphFile, Run};
+use crate::harness::graph::GraphFile;
+use crate::harness::{assert_contains_all, Outcome};
 use serde_json::Value;
 
 /// 1 ms, then four 2 ms tasks, then a 1 ms join: 10 ms on one worker, 6 ms on two.
 const FORK_JOIN: &str = "s = busy(1)\nf1 = busy(2, s)\nf2 = busy(2, s)\nf3 = busy(2, s)\n\
                          f4 = busy(2, s)\nj = busy(1, [f1, f2, f3, f4])\n";
 
-fn simulate(graph: &GraphFile, args: &[&str]) -> Run {
+fn simulate(graph: &GraphFile, args: &[&str]) -> Outcome {
     let mut all = vec!["simulate", graph.name()];
     all.extend_from_slice(args);
     graph.invoke(&all)
@@ -178,7 +177,7 @@ fn bad_arguments_exit_2_naming_the_option() {
         let run = simulate(&g, args);
         assert_eq!(run.code, Some(2), "{args:?}: {}", run.stderr);
         assert_eq!(run.stdout, "", "{args:?}");
-        assert_no_panic(&run.stderr, &run.context);
+        run.assert_no_panic();
         assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
     }
 }

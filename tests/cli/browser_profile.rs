@@ -1,9 +1,11 @@
 //! The HTML profile in a real browser: headless Chromium (Debian's, installed by
-//! `.ci/run`) renders it; the rendered page has a lane per worker and a bar per task,
+//! `scripts/test.sh`) renders it; the rendered page has a lane per worker and a bar per task,
 //! the browser logs no error, and a screenshot is kept in target/test-artifacts/.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use crate::harness::graph::GraphFile;
 
 /// Headless Chromium with the flags this closed network needs (no background traffic).
 fn chromium(profile_dir: &Path, args: &[&str]) -> std::process::Output {
@@ -36,7 +38,7 @@ fn have_chromium() -> bool {
 #[test]
 fn the_profile_renders_in_chromium_with_lanes_and_bars_and_no_errors() {
     if !have_chromium() {
-        // CI installs it (.ci/run); elsewhere say how to get it rather than pass quietly.
+        // scripts/test.sh installs it; elsewhere say how to get it rather than pass quietly.
         assert!(
             std::env::var_os("CI").is_none(),
             "chromium is missing on CI"
@@ -44,26 +46,19 @@ fn the_profile_renders_in_chromium_with_lanes_and_bars_and_no_errors() {
         eprintln!("skipped: install Debian's chromium (apt-get install chromium) to run this test");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let graph = dir.path().join("g.tl");
     let cells: Vec<String> = (0..12).map(|i| format!("c{i}")).collect();
     let mut text: String = (0..12)
         .map(|i| format!("c{i} = busy({}, {i})\n", 10 + 5 * i))
         .collect();
     text.push_str(&format!("total = sum([{}])\n", cells.join(", ")));
-    std::fs::write(&graph, text).unwrap();
-    let page = dir.path().join("profile.html");
-    let status = Command::new(env!("CARGO_BIN_EXE_taskloom"))
-        .arg("run")
-        .arg(&graph)
-        .args(["--workers", "2", "--profile"])
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert!(status.status.success());
+    let graph = GraphFile::named("g.tl", &text);
+    graph
+        .run(&["--workers", "2", "--profile", "profile.html"])
+        .ok();
+    let page = graph.path("profile.html");
     let url = format!("file://{}", page.display());
 
-    let dom = chromium(&dir.path().join("chrome-a"), &["--dump-dom", &url]);
+    let dom = chromium(&graph.path("chrome-a"), &["--dump-dom", &url]);
     let rendered = String::from_utf8_lossy(&dom.stdout);
     assert_eq!(
         rendered.matches("class=\"lane\"").count(),
@@ -87,7 +82,7 @@ fn the_profile_renders_in_chromium_with_lanes_and_bars_and_no_errors() {
     let _ = std::fs::remove_file(&shot);
     let screenshot = format!("--screenshot={}", shot.display());
     chromium(
-        &dir.path().join("chrome-b"),
+        &graph.path("chrome-b"),
         &[&screenshot, "--window-size=1200,900", &url],
     );
     let png = std::fs::read(&shot).expect("a screenshot was written");

@@ -2,9 +2,8 @@
 //! fraction is known by construction, the report in text and JSON, the plots, and
 //! bad input (exit 2 naming the option).
 
-mod common;
-
-use common::{assert_contains_all, assert_no_panic, GraphFile, Run};
+use crate::harness::graph::GraphFile;
+use crate::harness::{assert_contains_all, Outcome};
 use serde_json::Value;
 
 /// One `sleep(150)` task every other task needs, then 6 parallel `sleep(100)` tasks:
@@ -24,7 +23,7 @@ total = sum([t1, t2, t3, t4, t5, t6])
 /// Small and fast: for checking the report's form, not its numbers.
 const TINY: &str = "a = inc(1)\nb = inc(a)\nc = add(a, b)\n";
 
-fn scale(graph: &GraphFile, args: &[&str]) -> Run {
+fn scale(graph: &GraphFile, args: &[&str]) -> Outcome {
     let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let mut all = vec!["scale", graph.name()];
     all.extend_from_slice(args);
@@ -161,7 +160,7 @@ fn malformed_worker_lists_exit_2_naming_the_option() {
         let run = scale(&g, &["--workers", bad]);
         assert_eq!(run.code, Some(2), "{bad:?}: {}", run.stderr);
         assert_eq!(run.stdout, "");
-        assert_no_panic(&run.stderr, bad);
+        run.assert_no_panic();
         assert_contains_all(&run.stderr, &["--workers", says]);
     }
     for (args, option) in [

@@ -2,9 +2,8 @@
 //! round to 1.0 in float32, so this finds, with the library's own generator, a seed
 //! whose float64 numbers include such a draw, and creates that array with the command.
 
-mod cli_array_support;
-
-use cli_array_support::{Reference, Workspace};
+use crate::harness::array::Reference;
+use crate::harness::Dir;
 use taskloom::array::{Array, Engine, Reduction};
 use taskloom::graph::Chunk;
 
@@ -27,9 +26,9 @@ fn seed_rounding_up_in_float32() -> Option<u64> {
 #[test]
 fn float32_random_numbers_stay_below_one() {
     let seed = seed_rounding_up_in_float32().expect("a seed whose draws reach 1 - 2^-25");
-    let ws = Workspace::new();
+    let ws = Dir::new();
     let (shape, seed) = (N.to_string(), seed.to_string());
-    ws.create(
+    ws.create_array(
         "a.zarr",
         &shape,
         &shape,
@@ -39,6 +38,6 @@ fn float32_random_numbers_stay_below_one() {
     let mut reference = Reference::new(&ws);
     reference.unit_random(&format!("float32, seed {seed}"), "a.zarr");
     reference.verify();
-    let max = ws.print(&["reduce", "a.zarr", "--op", "max"]);
+    let max = ws.array_print(&["reduce", "a.zarr", "--op", "max"]);
     assert!(max.trim().parse::<f64>().unwrap() < 1.0, "max {max}");
 }

@@ -2,11 +2,10 @@
 //! key and its op, an edge from each dependency to its dependent, culled to the keys
 //! given with --get, written to --out instead of stdout when asked.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{assert_contains_all, touch_command, GraphFile};
+use crate::harness::assert_contains_all;
+use crate::harness::graph::{touch_command, GraphFile};
 
 /// What a dot text says: node id to label, and the set of edges (from, to).
 #[derive(Debug, PartialEq)]
@@ -319,7 +318,7 @@ mod out_file {
         let run = file.graph(&["--format", "dot", "--out", "no/such/dir/graph.dot"]);
         assert_ne!(run.code, Some(0), "{}", run.context);
         assert_eq!(run.stdout, "");
-        common::assert_no_panic(&run.stderr, &run.context);
+        run.assert_no_panic();
         assert!(
             run.stderr.starts_with("taskloom: error: "),
             "{}",

@@ -3,13 +3,10 @@
 //! are, and a small limit keeps an array larger than it out of memory; `--progress`
 //! draws on stderr and leaves stdout pure JSON.
 
-mod cli_array_support;
-
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
-use std::process::{Command, Stdio};
 
-use cli_array_support::{np, Reference, Workspace};
+use crate::harness::array::{np, Reference};
+use crate::harness::Dir;
 
 /// Settings under which every result must be the same.
 const SETTINGS: [&[&str]; 4] = [
@@ -21,30 +18,30 @@ const SETTINGS: [&[&str]; 4] = [
 
 #[test]
 fn memory_limit_and_one_worker_give_the_same_results() {
-    let ws = Workspace::new();
+    let ws = Dir::new();
     // 960 KiB and 640 KiB: each close to the limit, with ragged chunks.
-    ws.create(
+    ws.create_array(
         "a.zarr",
         "384,320",
         "70,50",
         "float64",
         &["--random", "--seed", "1"],
     );
-    ws.create(
+    ws.create_array(
         "b.zarr",
         "320,256",
         "64,60",
         "float64",
         &["--random", "--seed", "2"],
     );
-    ws.create(
+    ws.create_array(
         "v.zarr",
         "100000",
         "7000",
         "float64",
         &["--random", "--seed", "3"],
     );
-    ws.create("row.zarr", "320", "100", "int32", &["--arange"]);
+    ws.create_array("row.zarr", "320", "100", "int32", &["--arange"]);
     let printing: [&[&str]; 6] = [
         &["reduce", "a.zarr", "--op", "sum"],
         &["reduce", "a.zarr", "--op", "var", "--axis", "0"],
@@ -62,11 +59,11 @@ fn memory_limit_and_one_worker_give_the_same_results() {
         np::index("::50,-3:", np::read("a.zarr")),
     ];
     let mut reference = Reference::new(&ws);
-    let first: Vec<String> = printing.iter().map(|args| ws.print(args)).collect();
+    let first: Vec<String> = printing.iter().map(|args| ws.array_print(args)).collect();
     for (n, settings) in SETTINGS.iter().enumerate() {
         for ((args, expect), first) in printing.iter().zip(&expected).zip(&first) {
             let all: Vec<&str> = args.iter().chain(settings.iter()).copied().collect();
-            let printed = ws.print(&all);
+            let printed = ws.array_print(&all);
             assert_eq!(&printed, first, "{all:?} printed something else");
             reference.printed(&all.join(" "), expect.clone(), &printed);
         }
@@ -110,7 +107,7 @@ fn memory_limit_and_one_worker_give_the_same_results() {
         ];
         for (mut args, (out, expect)) in writing.into_iter().zip(outputs.iter()) {
             args.extend_from_slice(settings);
-            ws.write(&args);
+            ws.array_write(&args);
             reference.stored(&args.join(" "), expect.clone(), out);
         }
     }
@@ -119,21 +116,17 @@ fn memory_limit_and_one_worker_give_the_same_results() {
 
 /// Runs `taskloom array ARGS...` in `dir` and returns its exit code and peak resident
 /// memory in bytes (from wait4, for this process alone).
-#[allow(clippy::zombie_processes, reason = "wait4 reaps the child")]
-fn peak_memory(dir: &Path, args: &[&str]) -> (i32, u64) {
-    let child = Command::new(env!("CARGO_BIN_EXE_taskloom"))
-        .arg("array")
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start taskloom");
+fn peak_memory(dir: &Dir, args: &[&str]) -> (i32, u64) {
+    let taskloom = dir.command(&["array"]).args(args).spawn();
+    let pid = taskloom.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: an all-zero rusage is valid, and wait4 fills it for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    assert_eq!(
+        unsafe { libc::wait4(pid, &mut status, 0, &mut usage) },
+        pid,
+        "wait4"
+    );
     let code = std::process::ExitStatus::from_raw(status)
         .code()
         .expect("exited");
@@ -142,9 +135,9 @@ fn peak_memory(dir: &Path, args: &[&str]) -> (i32, u64) {
 
 #[test]
 fn a_memory_limit_keeps_an_array_larger_than_it_out_of_memory() {
-    let ws = Workspace::new();
+    let ws = Dir::new();
     // 64 MiB in chunks of 512 KiB.
-    ws.create("big.zarr", "8388608", "65536", "float64", &["--random"]);
+    ws.create_array("big.zarr", "8388608", "65536", "float64", &["--random"]);
     let array = 64 << 20;
     for args in [
         &["reduce", "big.zarr", "--op", "std"][..],
@@ -165,7 +158,7 @@ fn a_memory_limit_keeps_an_array_larger_than_it_out_of_memory() {
             .chain(&["--memory-limit", "1MiB"])
             .copied()
             .collect();
-        let (code, peak) = peak_memory(ws.root(), &all);
+        let (code, peak) = peak_memory(&ws, &all);
         assert_eq!(code, 0, "{all:?}");
         assert!(
             peak < array * 3 / 4,
@@ -177,18 +170,18 @@ fn a_memory_limit_keeps_an_array_larger_than_it_out_of_memory() {
 
 #[test]
 fn progress_draws_on_stderr_and_leaves_stdout_pure_json() {
-    let ws = Workspace::new();
-    ws.create("a.zarr", "300,200", "20,20", "float64", &["--random"]);
+    let ws = Dir::new();
+    ws.create_array("a.zarr", "300,200", "20,20", "float64", &["--random"]);
     for args in [
         &["reduce", "a.zarr", "--op", "mean"][..],
         &["reduce", "a.zarr", "--op", "sum", "--axis", "1"][..],
         &["topk", "a.zarr", "-k", "3"][..],
         &["get", "a.zarr", "--index", "5,:4"][..],
     ] {
-        let quiet = ws.print(args);
+        let quiet = ws.array_print(args);
         let mut with_bar: Vec<&str> = args.to_vec();
         with_bar.push("--progress");
-        let run = ws.run(&with_bar);
+        let run = ws.array(&with_bar);
         assert_eq!(run.code, Some(0), "{with_bar:?}: {}", run.stderr);
         assert_eq!(run.stdout, quiet, "{with_bar:?}: stdout changed");
         assert!(
@@ -198,9 +191,9 @@ fn progress_draws_on_stderr_and_leaves_stdout_pure_json() {
         );
         let mut refused: Vec<&str> = args.to_vec();
         refused.push("--no-progress");
-        assert_eq!(ws.print(&refused), quiet);
+        assert_eq!(ws.array_print(&refused), quiet);
     }
-    let run = ws.run(&[
+    let run = ws.array(&[
         "map",
         "a.zarr",
         "--op",

@@ -4,22 +4,21 @@
 //! missing chunk file reads as the fill value; a corrupt one fails with exit 1, naming
 //! the chunk.
 
-mod cli_array_support;
-
-use cli_array_support::{np, write_with_zarr_python, Reference, Run, Workspace};
+use crate::harness::array::{np, write_with_zarr_python, Reference};
+use crate::harness::{Dir, Outcome};
 use serde_json::json;
 
 /// Runs `args`, which must fail with exit `code` and leave the directory as it was.
 /// Returns the message.
-fn fails_writing_nothing(ws: &Workspace, args: &[&str], code: i32) -> String {
+fn fails_writing_nothing(ws: &Dir, args: &[&str], code: i32) -> String {
     let before = ws.listing();
-    let run = ws.run(args);
+    let run = ws.array(args);
     let message = run.failure(code).to_string();
     assert_eq!(
         ws.listing(),
         before,
         "`{}` changed the directory",
-        run.command
+        run.context
     );
     message
 }
@@ -48,10 +47,10 @@ fn assert_names_shape(message: &str, shape: &[usize]) {
 }
 
 /// A workspace with `a.zarr` (int32, 5x7 in 2x3 chunks) and `v.zarr` (float64, 5).
-fn workspace() -> Workspace {
-    let ws = Workspace::new();
-    ws.create("a.zarr", "5,7", "2,3", "int32", &["--arange"]);
-    ws.create("v.zarr", "5", "2", "float64", &["--arange"]);
+fn workspace() -> Dir {
+    let ws = Dir::new();
+    ws.create_array("a.zarr", "5,7", "2,3", "int32", &["--arange"]);
+    ws.create_array("v.zarr", "5", "2", "float64", &["--arange"]);
     ws
 }
 
@@ -96,9 +95,9 @@ fn a_path_that_is_not_a_zarr_array_exits_2_naming_it() {
     std::fs::create_dir(ws.path("plain")).unwrap();
     std::fs::write(ws.path("plain/data.bin"), b"not zarr").unwrap();
     std::fs::write(ws.path("notes.txt"), b"not zarr either").unwrap();
-    ws.create("broken.zarr", "4", "2", "int64", &["--ones"]);
+    ws.create_array("broken.zarr", "4", "2", "int64", &["--ones"]);
     std::fs::write(ws.path("broken.zarr/zarr.json"), b"{ not json").unwrap();
-    ws.create(
+    ws.create_array(
         "broken2.zarr",
         "4",
         "2",
@@ -123,8 +122,8 @@ fn a_path_that_is_not_a_zarr_array_exits_2_naming_it() {
 #[test]
 fn shapes_that_do_not_fit_exit_2_naming_both() {
     let ws = workspace();
-    ws.create("b.zarr", "4,7", "2,2", "float64", &["--ones"]);
-    ws.create("c.zarr", "7,1", "3,1", "int64", &["--ones"]);
+    ws.create_array("b.zarr", "4,7", "2,2", "float64", &["--ones"]);
+    ws.create_array("c.zarr", "7,1", "3,1", "int64", &["--ones"]);
     let cases: [(&[&str], &[usize], &[usize]); 6] = [
         (
             &[
@@ -296,9 +295,9 @@ fn an_index_out_of_range_exits_2_naming_it() {
 #[test]
 fn an_existing_out_is_kept_unless_overwrite_replaces_it() {
     let ws = workspace();
-    ws.create("out.zarr", "3", "2", "float64", &["--fill", "1.5"]);
+    ws.create_array("out.zarr", "3", "2", "float64", &["--fill", "1.5"]);
     std::fs::write(ws.path("file.txt"), b"keep me").unwrap();
-    let kept = ws.print(&["get", "out.zarr"]);
+    let kept = ws.array_print(&["get", "out.zarr"]);
     for out in ["out.zarr", "file.txt"] {
         for args in [
             &["map", "a.zarr", "--op", "neg", "--out", out][..],
@@ -312,10 +311,10 @@ fn an_existing_out_is_kept_unless_overwrite_replaces_it() {
             assert_names(&message, &[out]);
         }
     }
-    assert_eq!(ws.print(&["get", "out.zarr"]), kept);
+    assert_eq!(ws.array_print(&["get", "out.zarr"]), kept);
     assert_eq!(std::fs::read(ws.path("file.txt")).unwrap(), b"keep me");
 
-    ws.write(&[
+    ws.array_write(&[
         "map",
         "a.zarr",
         "--op",
@@ -324,7 +323,7 @@ fn an_existing_out_is_kept_unless_overwrite_replaces_it() {
         "out.zarr",
         "--overwrite",
     ]);
-    ws.write(&[
+    ws.array_write(&[
         "scale",
         "v.zarr",
         "--by",
@@ -334,7 +333,7 @@ fn an_existing_out_is_kept_unless_overwrite_replaces_it() {
         "--overwrite",
     ]);
     // In place: the input replaced by its own negation, once it is complete.
-    ws.write(&[
+    ws.array_write(&[
         "map",
         "v.zarr",
         "--op",
@@ -371,9 +370,9 @@ fn an_existing_out_is_kept_unless_overwrite_replaces_it() {
 
 #[test]
 fn a_missing_chunk_file_reads_as_the_fill_value() {
-    let ws = Workspace::new();
-    ws.create("v3.zarr", "5,7", "2,3", "int64", &["--arange"]);
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array("v3.zarr", "5,7", "2,3", "int64", &["--arange"]);
+    ws.create_array(
         "v2.zarr",
         "5,7",
         "2,3",
@@ -398,16 +397,16 @@ fn a_missing_chunk_file_reads_as_the_fill_value() {
     );
     let mut reference = Reference::new(&ws);
     for name in ["v3.zarr", "v2.zarr", "sparse.zarr", "sparse2.zarr"] {
-        let printed = ws.print(&["get", name]);
+        let printed = ws.array_print(&["get", name]);
         reference.printed(&format!("get {name}"), np::read(name), &printed);
-        let printed = ws.print(&["reduce", name, "--op", "sum"]);
+        let printed = ws.array_print(&["reduce", name, "--op", "sum"]);
         reference.printed(
             &format!("sum {name}"),
             np::reduce("sum", None, np::read(name)),
             &printed,
         );
         let out = format!("neg-{name}");
-        ws.write(&["map", name, "--op", "neg", "--out", &out]);
+        ws.array_write(&["map", name, "--op", "neg", "--out", &out]);
         reference.stored(&format!("neg {name}"), np::map("neg", np::read(name)), &out);
     }
     reference.verify();
@@ -415,7 +414,7 @@ fn a_missing_chunk_file_reads_as_the_fill_value() {
 
 /// Asserts a failure naming the corrupt chunk: its index (`[1, 2]`) or its key
 /// (`c/1/2`, `1.2`).
-fn assert_names_chunk(run: &Run, index: &[usize], key: &str) {
+fn assert_names_chunk(run: &Outcome, index: &[usize], key: &str) {
     let message = run.failure(1);
     let list = format!(
         "[{}]",
@@ -433,9 +432,9 @@ fn assert_names_chunk(run: &Run, index: &[usize], key: &str) {
 
 #[test]
 fn a_corrupt_chunk_file_exits_1_naming_the_chunk() {
-    let ws = Workspace::new();
-    ws.create("v3.zarr", "5,7", "2,3", "int64", &["--arange"]);
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array("v3.zarr", "5,7", "2,3", "int64", &["--arange"]);
+    ws.create_array(
         "v2.zarr",
         "5,7",
         "2,3",
@@ -466,10 +465,10 @@ fn a_corrupt_chunk_file_exits_1_naming_the_chunk() {
             &["get", name][..],
             &["topk", name, "-k", "2"][..],
         ] {
-            assert_names_chunk(&ws.run(args), &[1, 2], key);
+            assert_names_chunk(&ws.array(args), &[1, 2], key);
         }
         let before = ws.listing();
-        let run = ws.run(&["map", name, "--op", "abs", "--out", "out.zarr"]);
+        let run = ws.array(&["map", name, "--op", "abs", "--out", "out.zarr"]);
         assert_names_chunk(&run, &[1, 2], key);
         assert_eq!(ws.listing(), before, "a failed write left files");
     }
@@ -477,14 +476,14 @@ fn a_corrupt_chunk_file_exits_1_naming_the_chunk() {
 
 #[test]
 fn reductions_over_an_empty_array_match_numpy_or_fail_cleanly() {
-    let ws = Workspace::new();
-    ws.create("e.zarr", "0,3", "2,2", "float64", &["--ones"]);
+    let ws = Dir::new();
+    ws.create_array("e.zarr", "0,3", "2,2", "float64", &["--ones"]);
     let mut reference = Reference::new(&ws);
     for op in ["sum", "prod", "mean", "min", "max", "std", "var"] {
         for axis in [None, Some("0"), Some("1")] {
             let mut args = vec!["reduce", "e.zarr", "--op", op];
             args.extend(axis.iter().flat_map(|k| ["--axis", *k]));
-            let run = ws.run(&args);
+            let run = ws.array(&args);
             let axis = axis.map(|k| k.parse::<usize>().unwrap());
             let defined = matches!(op, "sum" | "prod") || axis == Some(1);
             if defined {

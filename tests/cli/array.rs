@@ -4,9 +4,8 @@
 //! then every command's printed JSON and written arrays compared with NumPy's result on
 //! the same data, read back with zarr-python (which also proves interop).
 
-mod cli_array_support;
-
-use cli_array_support::{np, write_with_zarr_python, Reference, Workspace};
+use crate::harness::array::{np, write_with_zarr_python, Reference};
+use crate::harness::Dir;
 use serde_json::{json, Value as Json};
 
 const DTYPES: [&str; 4] = ["float64", "float32", "int64", "int32"];
@@ -24,7 +23,7 @@ fn is_int(dtype: &str) -> bool {
 
 #[test]
 fn create_fills_every_dtype_and_shape_as_numpy_does_in_both_zarr_formats() {
-    let ws = Workspace::new();
+    let ws = Dir::new();
     let mut reference = Reference::new(&ws);
     for (d, dtype) in DTYPES.iter().enumerate() {
         let value = if is_int(dtype) { json!(-7) } else { json!(2.5) };
@@ -39,7 +38,7 @@ fn create_fills_every_dtype_and_shape_as_numpy_does_in_both_zarr_formats() {
                 fill_args.push(&value_text);
             }
             fill_args.extend(["--zarr-format", format]);
-            ws.create(&name, shape_text, chunks, dtype, &fill_args);
+            ws.create_array(&name, shape_text, chunks, dtype, &fill_args);
 
             let metadata = if format == "3" {
                 "zarr.json"
@@ -58,9 +57,9 @@ fn create_fills_every_dtype_and_shape_as_numpy_does_in_both_zarr_formats() {
             };
             reference.stored(&format!("create {name}"), expected.clone(), &name)["dtype"] =
                 json!(dtype);
-            let printed = ws.print(&["get", &name]);
+            let printed = ws.array_print(&["get", &name]);
             reference.printed(&format!("get {name}"), expected, &printed);
-            let info = ws.print(&["info", &name]);
+            let info = ws.array_print(&["info", &name]);
             reference.info(&format!("info {name}"), &name, &info);
         }
     }
@@ -69,9 +68,9 @@ fn create_fills_every_dtype_and_shape_as_numpy_does_in_both_zarr_formats() {
 
 #[test]
 fn info_prints_the_documented_fields() {
-    let ws = Workspace::new();
-    ws.create("a.zarr", "1000,2000", "100,500", "float32", &["--zeros"]);
-    let info: Json = serde_json::from_str(&ws.print(&["info", "a.zarr"])).unwrap();
+    let ws = Dir::new();
+    ws.create_array("a.zarr", "1000,2000", "100,500", "float32", &["--zeros"]);
+    let info: Json = serde_json::from_str(&ws.array_print(&["info", "a.zarr"])).unwrap();
     assert_eq!(
         info,
         json!({"shape": [1000, 2000], "chunks": [100, 500], "dtype": "float32",
@@ -81,11 +80,11 @@ fn info_prints_the_documented_fields() {
 
 #[test]
 fn random_is_uniform_and_reproducible_for_a_seed_shape_and_chunks() {
-    let ws = Workspace::new();
+    let ws = Dir::new();
     let create = |name: &str, dtype: &str, extra: &[&str]| {
         let mut fill = vec!["--random"];
         fill.extend_from_slice(extra);
-        ws.create(name, "40,30", "16,7", dtype, &fill);
+        ws.create_array(name, "40,30", "16,7", dtype, &fill);
     };
     create("a.zarr", "float64", &["--seed", "11"]);
     create("again.zarr", "float64", &["--seed", "11", "--workers", "1"]);
@@ -93,7 +92,7 @@ fn random_is_uniform_and_reproducible_for_a_seed_shape_and_chunks() {
     create("default.zarr", "float64", &[]);
     create("default-again.zarr", "float64", &["--zarr-format", "2"]);
     create("single.zarr", "float32", &["--seed", "11"]);
-    let get = |name: &str| ws.print(&["get", name]);
+    let get = |name: &str| ws.array_print(&["get", name]);
     assert_eq!(get("a.zarr"), get("again.zarr"), "same seed, same values");
     assert_ne!(
         get("a.zarr"),
@@ -114,17 +113,17 @@ fn random_is_uniform_and_reproducible_for_a_seed_shape_and_chunks() {
 
 #[test]
 fn reductions_match_numpy_over_every_axis_and_all_elements() {
-    let ws = Workspace::new();
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array(
         "i3.zarr",
         "3,4,5",
         "2,3,2",
         "int64",
         &["--arange", "--zarr-format", "2"],
     );
-    ws.create("base.zarr", "6,7", "4,3", "int32", &["--arange"]);
+    ws.create_array("base.zarr", "6,7", "4,3", "int32", &["--arange"]);
     // int32 * int keeps int32 (NEP 50): values 50, 47, ..., -73.
-    ws.write(&[
+    ws.array_write(&[
         "scale",
         "base.zarr",
         "--by",
@@ -134,24 +133,24 @@ fn reductions_match_numpy_over_every_axis_and_all_elements() {
         "--out",
         "i2.zarr",
     ]);
-    ws.create(
+    ws.create_array(
         "u2.zarr",
         "13,11",
         "4,5",
         "float64",
         &["--random", "--seed", "1"],
     );
-    ws.write(&[
+    ws.array_write(&[
         "scale", "u2.zarr", "--by", "4", "--add", "-2", "--out", "f2.zarr",
     ]);
-    ws.create(
+    ws.create_array(
         "f1.zarr",
         "29",
         "8",
         "float32",
         &["--random", "--seed", "2"],
     );
-    ws.create(
+    ws.create_array(
         "f3.zarr",
         "5,2,3",
         "2,2,2",
@@ -174,7 +173,7 @@ fn reductions_match_numpy_over_every_axis_and_all_elements() {
                 if let Some(k) = &axis_text {
                     args.extend(["--axis", k.as_str()]);
                 }
-                let printed = ws.print(&args);
+                let printed = ws.array_print(&args);
                 let expect = np::reduce(op, axis, np::read(name));
                 reference.printed(&args.join(" "), expect, &printed);
             }
@@ -185,8 +184,8 @@ fn reductions_match_numpy_over_every_axis_and_all_elements() {
 
 #[test]
 fn int_reductions_stay_int64_and_float_statistics_are_float64() {
-    let ws = Workspace::new();
-    ws.create("a.zarr", "9,4", "4,3", "int32", &["--arange"]);
+    let ws = Dir::new();
+    ws.create_array("a.zarr", "9,4", "4,3", "int32", &["--arange"]);
     let mut reference = Reference::new(&ws);
     for (op, dtype) in [
         ("sum", "int64"),
@@ -198,19 +197,19 @@ fn int_reductions_stay_int64_and_float_statistics_are_float64() {
         ("var", "float64"),
     ] {
         let out = format!("{op}.zarr");
-        ws.write(&["reduce", "a.zarr", "--op", op, "--axis", "0", "--out", &out]);
+        ws.array_write(&["reduce", "a.zarr", "--op", op, "--axis", "0", "--out", &out]);
         let expect = np::reduce(op, Some(0), np::read("a.zarr"));
         reference.stored(&format!("reduce --op {op} --axis 0 --out"), expect, &out)["dtype"] =
             json!(dtype);
     }
     // A product past the range of int64 wraps around, as NumPy's does.
-    ws.create("threes.zarr", "50", "7", "int64", &["--fill", "3"]);
-    let printed = ws.print(&["reduce", "threes.zarr", "--op", "prod"]);
+    ws.create_array("threes.zarr", "50", "7", "int64", &["--fill", "3"]);
+    let printed = ws.array_print(&["reduce", "threes.zarr", "--op", "prod"]);
     let expect = np::reduce("prod", None, np::read("threes.zarr"));
     reference.printed("3 ** 50 wraps", expect, &printed);
     reference.verify();
 
-    let sum = ws.print(&["reduce", "a.zarr", "--op", "sum"]);
+    let sum = ws.array_print(&["reduce", "a.zarr", "--op", "sum"]);
     assert_eq!(
         sum.trim(),
         (0..36).sum::<i64>().to_string(),
@@ -220,8 +219,8 @@ fn int_reductions_stay_int64_and_float_statistics_are_float64() {
 
 #[test]
 fn long_sums_and_variances_are_accurate_to_numpy() {
-    let ws = Workspace::new();
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array(
         "u.zarr",
         "200000",
         "7000",
@@ -229,7 +228,7 @@ fn long_sums_and_variances_are_accurate_to_numpy() {
         &["--random", "--seed", "3"],
     );
     // Values near 1e8: the textbook E[x^2] - E[x]^2 loses every digit here.
-    ws.write(&[
+    ws.array_write(&[
         "scale",
         "u.zarr",
         "--by",
@@ -241,11 +240,11 @@ fn long_sums_and_variances_are_accurate_to_numpy() {
     ]);
     let mut reference = Reference::new(&ws);
     for op in ["sum", "mean"] {
-        let printed = ws.print(&["reduce", "u.zarr", "--op", op]);
+        let printed = ws.array_print(&["reduce", "u.zarr", "--op", op]);
         reference.printed(op, np::reduce(op, None, np::read("u.zarr")), &printed);
     }
     for op in ["sum", "mean", "var", "std"] {
-        let printed = ws.print(&["reduce", "big.zarr", "--op", op]);
+        let printed = ws.array_print(&["reduce", "big.zarr", "--op", op]);
         let expect = np::reduce(op, None, np::read("big.zarr"));
         reference.printed(&format!("{op} near 1e8"), expect, &printed)["rtol"] = json!(1e-9);
     }
@@ -254,25 +253,25 @@ fn long_sums_and_variances_are_accurate_to_numpy() {
 
 #[test]
 fn map_ops_match_numpy_and_keep_the_chunks() {
-    let ws = Workspace::new();
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array(
         "u.zarr",
         "9,8",
         "4,3",
         "float64",
         &["--random", "--seed", "4"],
     );
-    ws.write(&[
+    ws.array_write(&[
         "scale", "u.zarr", "--by", "6", "--add", "-3", "--out", "f.zarr",
     ]);
-    ws.create(
+    ws.create_array(
         "base.zarr",
         "11",
         "4",
         "int32",
         &["--arange", "--zarr-format", "2"],
     );
-    ws.write(&[
+    ws.array_write(&[
         "scale",
         "base.zarr",
         "--by",
@@ -282,16 +281,17 @@ fn map_ops_match_numpy_and_keep_the_chunks() {
         "--out",
         "i.zarr",
     ]);
-    ws.create("g.zarr", "2,3,4", "2,2,3", "float32", &["--arange"]);
-    ws.create("l.zarr", "6", "4", "int64", &["--arange"]);
+    ws.create_array("g.zarr", "2,3,4", "2,2,3", "float32", &["--arange"]);
+    ws.create_array("l.zarr", "6", "4", "int64", &["--arange"]);
 
     let mut reference = Reference::new(&ws);
     for name in ["f.zarr", "i.zarr", "g.zarr", "l.zarr"] {
-        let chunks: Json =
-            serde_json::from_str::<Json>(&ws.print(&["info", name])).unwrap()["chunks"].clone();
+        let chunks: Json = serde_json::from_str::<Json>(&ws.array_print(&["info", name])).unwrap()
+            ["chunks"]
+            .clone();
         for op in ["neg", "abs", "sqrt", "exp", "log", "square"] {
             let out = format!("{op}-{name}");
-            ws.write(&["map", name, "--op", op, "--out", &out]);
+            ws.array_write(&["map", name, "--op", op, "--out", &out]);
             let check = reference.stored(
                 &format!("map {name} --op {op}"),
                 np::map(op, np::read(name)),
@@ -304,14 +304,14 @@ fn map_ops_match_numpy_and_keep_the_chunks() {
     }
     // Printed, without --out (values where every op is finite).
     for op in ["neg", "abs", "sqrt", "exp", "log", "square"] {
-        let printed = ws.print(&["map", "u.zarr", "--op", op]);
+        let printed = ws.array_print(&["map", "u.zarr", "--op", op]);
         reference.printed(
             &format!("map u.zarr --op {op}"),
             np::map(op, np::read("u.zarr")),
             &printed,
         )["rtol"] = json!(1e-15);
     }
-    ws.write(&[
+    ws.array_write(&[
         "map",
         "f.zarr",
         "--op",
@@ -331,28 +331,28 @@ fn map_ops_match_numpy_and_keep_the_chunks() {
 
 #[test]
 fn binary_ops_broadcast_and_promote_as_numpy() {
-    let ws = Workspace::new();
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array(
         "u.zarr",
         "7,9",
         "3,4",
         "float64",
         &["--random", "--seed", "7"],
     );
-    ws.write(&[
+    ws.array_write(&[
         "scale", "u.zarr", "--by", "10", "--add", "-5", "--out", "m.zarr",
     ]);
-    ws.create(
+    ws.create_array(
         "row.zarr",
         "9",
         "5",
         "float64",
         &["--random", "--seed", "8"],
     );
-    ws.create("irow.zarr", "9", "2", "int32", &["--arange"]);
-    ws.create("icol.zarr", "7,1", "2,1", "int64", &["--arange"]);
-    ws.create("col-base.zarr", "7,1", "4,1", "float32", &["--arange"]);
-    ws.write(&[
+    ws.create_array("irow.zarr", "9", "2", "int32", &["--arange"]);
+    ws.create_array("icol.zarr", "7,1", "2,1", "int64", &["--arange"]);
+    ws.create_array("col-base.zarr", "7,1", "4,1", "float32", &["--arange"]);
+    ws.array_write(&[
         "scale",
         "col-base.zarr",
         "--by",
@@ -362,22 +362,22 @@ fn binary_ops_broadcast_and_promote_as_numpy() {
         "--out",
         "col.zarr",
     ]);
-    ws.create(
+    ws.create_array(
         "line.zarr",
         "1,9",
         "1,4",
         "float64",
         &["--random", "--seed", "9"],
     );
-    ws.create("ints.zarr", "7,9", "4,4", "int32", &["--arange"]);
-    ws.create(
+    ws.create_array("ints.zarr", "7,9", "4,4", "int32", &["--arange"]);
+    ws.create_array(
         "f32.zarr",
         "7,9",
         "7,2",
         "float32",
         &["--random", "--seed", "10"],
     );
-    ws.create("big.zarr", "7,9", "5,5", "int64", &["--fill", "-4"]);
+    ws.create_array("big.zarr", "7,9", "5,5", "int64", &["--fill", "-4"]);
 
     let pairs = [
         ("m.zarr", "u.zarr"),       // same shape, other chunks
@@ -395,13 +395,13 @@ fn binary_ops_broadcast_and_promote_as_numpy() {
     for (a, b) in pairs {
         for op in ["add", "sub", "mul", "div"] {
             let out = format!("{op}-{a}-{b}");
-            ws.write(&["binary", a, b, "--op", op, "--out", &out]);
+            ws.array_write(&["binary", a, b, "--op", op, "--out", &out]);
             let expect = np::binary(op, np::read(a), np::read(b));
             reference.stored(&format!("binary {a} {b} --op {op}"), expect.clone(), &out)["rtol"] =
                 json!(1e-15);
         }
     }
-    let printed = ws.print(&["binary", "icol.zarr", "irow.zarr", "--op", "mul"]);
+    let printed = ws.array_print(&["binary", "icol.zarr", "irow.zarr", "--op", "mul"]);
     let expect = np::binary("mul", np::read("icol.zarr"), np::read("irow.zarr"));
     reference.printed("printed (n, 1) * (m,)", expect, &printed);
     reference.verify();
@@ -409,17 +409,17 @@ fn binary_ops_broadcast_and_promote_as_numpy() {
 
 #[test]
 fn scale_promotes_as_numpy_with_python_scalars() {
-    let ws = Workspace::new();
-    ws.create("i.zarr", "10", "3", "int32", &["--arange"]);
-    ws.create("l.zarr", "2,5", "2,2", "int64", &["--arange"]);
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array("i.zarr", "10", "3", "int32", &["--arange"]);
+    ws.create_array("l.zarr", "2,5", "2,2", "int64", &["--arange"]);
+    ws.create_array(
         "f.zarr",
         "3,4",
         "2,3",
         "float32",
         &["--random", "--seed", "1"],
     );
-    ws.create(
+    ws.create_array(
         "d.zarr",
         "3,4",
         "2,3",
@@ -456,7 +456,7 @@ fn scale_promotes_as_numpy_with_python_scalars() {
         let mut args = vec!["scale", input];
         args.extend_from_slice(options);
         args.extend(["--out", out.as_str()]);
-        ws.write(&args);
+        ws.array_write(&args);
         reference.stored(&args.join(" "), np::scale(by, add, np::read(input)), &out);
     }
     reference.verify();
@@ -464,40 +464,40 @@ fn scale_promotes_as_numpy_with_python_scalars() {
 
 #[test]
 fn transpose_and_matmul_over_ragged_blocks_match_numpy() {
-    let ws = Workspace::new();
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array(
         "ua.zarr",
         "7,5",
         "3,2",
         "float64",
         &["--random", "--seed", "1"],
     );
-    ws.write(&[
+    ws.array_write(&[
         "scale", "ua.zarr", "--by", "2", "--add", "-1", "--out", "a.zarr",
     ]);
-    ws.create(
+    ws.create_array(
         "b.zarr",
         "5,6",
         "4,4",
         "float64",
         &["--random", "--seed", "2"],
     );
-    ws.create(
+    ws.create_array(
         "ia.zarr",
         "4,6",
         "3,4",
         "int32",
         &["--arange", "--zarr-format", "2"],
     );
-    ws.create("ib.zarr", "6,3", "5,2", "int64", &["--arange"]);
-    ws.create(
+    ws.create_array("ib.zarr", "6,3", "5,2", "int64", &["--arange"]);
+    ws.create_array(
         "fa.zarr",
         "5,4",
         "2,3",
         "float32",
         &["--random", "--seed", "3"],
     );
-    ws.create(
+    ws.create_array(
         "fb.zarr",
         "4,3",
         "3,3",
@@ -508,14 +508,14 @@ fn transpose_and_matmul_over_ragged_blocks_match_numpy() {
     let mut reference = Reference::new(&ws);
     for name in ["a.zarr", "ia.zarr", "fa.zarr"] {
         let out = format!("t-{name}");
-        ws.write(&["transpose", name, "--out", &out]);
+        ws.array_write(&["transpose", name, "--out", &out]);
         reference.stored(
             &format!("transpose {name}"),
             np::transpose(np::read(name)),
             &out,
         );
     }
-    ws.write(&[
+    ws.array_write(&[
         "transpose",
         "a.zarr",
         "--out",
@@ -536,7 +536,7 @@ fn transpose_and_matmul_over_ragged_blocks_match_numpy() {
         ("ia.zarr", "t-ia.zarr"),
     ] {
         let out = format!("mm-{a}-{b}");
-        ws.write(&["matmul", a, b, "--out", &out]);
+        ws.array_write(&["matmul", a, b, "--out", &out]);
         // A product of ints only is int64 (the engine's documented choice; NumPy keeps
         // int32 @ int32 in int32): the same values, in a wider type.
         let (a_np, b_np) = if a.starts_with('i') {
@@ -555,15 +555,15 @@ fn transpose_and_matmul_over_ragged_blocks_match_numpy() {
 
 #[test]
 fn rechunk_keeps_the_values_and_changes_the_chunks() {
-    let ws = Workspace::new();
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array(
         "a.zarr",
         "11,13",
         "4,5",
         "float64",
         &["--random", "--seed", "5"],
     );
-    ws.create(
+    ws.create_array(
         "i.zarr",
         "3,7,5",
         "2,2,2",
@@ -580,8 +580,8 @@ fn rechunk_keeps_the_values_and_changes_the_chunks() {
         ("i.zarr", "1,7,5"),
     ] {
         let out = format!("{chunks}-{name}");
-        ws.write(&["rechunk", name, "--chunks", chunks, "--out", &out]);
-        let info: Json = serde_json::from_str(&ws.print(&["info", &out])).unwrap();
+        ws.array_write(&["rechunk", name, "--chunks", chunks, "--out", &out]);
+        let info: Json = serde_json::from_str(&ws.array_print(&["info", &out])).unwrap();
         let expected: Vec<usize> = chunks.split(',').map(|c| c.parse().unwrap()).collect();
         assert_eq!(info["chunks"], json!(expected), "info of {out}");
         reference.stored(&format!("rechunk {name} {chunks}"), np::read(name), &out)["chunks"] =
@@ -593,22 +593,22 @@ fn rechunk_keeps_the_values_and_changes_the_chunks() {
 
 #[test]
 fn slice_follows_numpy_basic_indexing() {
-    let ws = Workspace::new();
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array(
         "a.zarr",
         "9,12",
         "4,5",
         "float64",
         &["--random", "--seed", "6"],
     );
-    ws.create(
+    ws.create_array(
         "c.zarr",
         "4,5,6",
         "3,2,4",
         "int32",
         &["--arange", "--zarr-format", "2"],
     );
-    ws.create("v.zarr", "17", "5", "int64", &["--arange"]);
+    ws.create_array("v.zarr", "17", "5", "int64", &["--arange"]);
     let mut reference = Reference::new(&ws);
     let cases = [
         ("a.zarr", "1:4,2"),
@@ -628,14 +628,14 @@ fn slice_follows_numpy_basic_indexing() {
         ("v.zarr", "4:16:4"),
     ];
     for (n, (name, index)) in cases.into_iter().enumerate() {
-        let printed = ws.print(&["slice", name, "--index", index]);
+        let printed = ws.array_print(&["slice", name, "--index", index]);
         let expect = np::index(index, np::read(name));
         reference.printed(&format!("slice {name} {index}"), expect.clone(), &printed);
         let out = format!("slice-{n}.zarr");
-        ws.write(&["slice", name, "--index", index, "--out", &out]);
+        ws.array_write(&["slice", name, "--index", index, "--out", &out]);
         reference.stored(&format!("slice {name} {index} --out"), expect, &out);
     }
-    ws.write(&[
+    ws.array_write(&[
         "slice",
         "a.zarr",
         "--index",
@@ -652,7 +652,7 @@ fn slice_follows_numpy_basic_indexing() {
     )["chunks"] = json!([2, 2]);
     // Single elements print as bare numbers.
     for (name, index) in [("a.zarr", "-1,-1"), ("c.zarr", "3,4,5"), ("v.zarr", "-17")] {
-        let printed = ws.print(&["slice", name, "--index", index]);
+        let printed = ws.array_print(&["slice", name, "--index", index]);
         reference.printed(
             &format!("slice {name} {index}"),
             np::index(index, np::read(name)),
@@ -664,11 +664,11 @@ fn slice_follows_numpy_basic_indexing() {
 
 #[test]
 fn slice_with_a_negative_step_follows_numpy() {
-    let ws = Workspace::new();
-    ws.create("a.zarr", "9,12", "4,5", "int64", &["--arange"]);
+    let ws = Dir::new();
+    ws.create_array("a.zarr", "9,12", "4,5", "int64", &["--arange"]);
     let mut reference = Reference::new(&ws);
     for index in ["::-1", "7:1:-2,::-3", "-1:-6:-1,3"] {
-        let run = ws.run(&["slice", "a.zarr", "--index", index]);
+        let run = ws.array(&["slice", "a.zarr", "--index", index]);
         assert_eq!(
             run.code,
             Some(0),
@@ -682,15 +682,15 @@ fn slice_with_a_negative_step_follows_numpy() {
 
 #[test]
 fn topk_gives_the_largest_descending_and_the_smallest_ascending() {
-    let ws = Workspace::new();
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array(
         "a.zarr",
         "13,11",
         "4,5",
         "float64",
         &["--random", "--seed", "8"],
     );
-    ws.create(
+    ws.create_array(
         "f.zarr",
         "37",
         "10",
@@ -713,7 +713,7 @@ fn topk_gives_the_largest_descending_and_the_smallest_ascending() {
                 if smallest {
                     args.push("--smallest");
                 }
-                let printed = ws.print(&args);
+                let printed = ws.array_print(&args);
                 let expect = np::topk(k.parse().unwrap(), smallest, np::read(name));
                 reference.printed(&args.join(" "), expect, &printed);
             }
@@ -724,15 +724,15 @@ fn topk_gives_the_largest_descending_and_the_smallest_ascending() {
 
 #[test]
 fn sort_orders_a_1d_array_both_ways_keeping_duplicates() {
-    let ws = Workspace::new();
-    ws.create(
+    let ws = Dir::new();
+    ws.create_array(
         "a.zarr",
         "1000",
         "77",
         "float64",
         &["--random", "--seed", "10"],
     );
-    ws.create(
+    ws.create_array(
         "f.zarr",
         "50",
         "8",
@@ -765,7 +765,7 @@ fn sort_orders_a_1d_array_both_ways_keeping_duplicates() {
             if descending {
                 args.push("--descending");
             }
-            ws.write(&args);
+            ws.array_write(&args);
             let expect = np::sort(descending, np::read(name));
             reference.stored(&args.join(" "), expect, &out);
         }
@@ -775,15 +775,24 @@ fn sort_orders_a_1d_array_both_ways_keeping_duplicates() {
 
 #[test]
 fn get_prints_ints_as_ints_floats_as_floats_and_single_elements_bare() {
-    let ws = Workspace::new();
-    ws.create("f.zarr", "4,3", "3,2", "float64", &["--fill", "5"]);
-    ws.create("g.zarr", "5", "2", "float32", &["--arange"]);
-    ws.create("i.zarr", "4,3", "3,2", "int32", &["--arange"]);
-    assert_eq!(ws.print(&["get", "f.zarr", "--index", "1,2"]), "5.0\n");
-    assert_eq!(ws.print(&["get", "g.zarr", "--index", "-2"]), "3.0\n");
-    assert_eq!(ws.print(&["get", "i.zarr", "--index", "3,1"]), "10\n");
-    assert_eq!(ws.print(&["get", "i.zarr", "--index", "-1,-1"]), "11\n");
-    assert_eq!(ws.print(&["get", "g.zarr"]), "[0.0,1.0,2.0,3.0,4.0]\n");
+    let ws = Dir::new();
+    ws.create_array("f.zarr", "4,3", "3,2", "float64", &["--fill", "5"]);
+    ws.create_array("g.zarr", "5", "2", "float32", &["--arange"]);
+    ws.create_array("i.zarr", "4,3", "3,2", "int32", &["--arange"]);
+    assert_eq!(
+        ws.array_print(&["get", "f.zarr", "--index", "1,2"]),
+        "5.0\n"
+    );
+    assert_eq!(ws.array_print(&["get", "g.zarr", "--index", "-2"]), "3.0\n");
+    assert_eq!(ws.array_print(&["get", "i.zarr", "--index", "3,1"]), "10\n");
+    assert_eq!(
+        ws.array_print(&["get", "i.zarr", "--index", "-1,-1"]),
+        "11\n"
+    );
+    assert_eq!(
+        ws.array_print(&["get", "g.zarr"]),
+        "[0.0,1.0,2.0,3.0,4.0]\n"
+    );
 
     let mut reference = Reference::new(&ws);
     for (name, index) in [
@@ -799,7 +808,7 @@ fn get_prints_ints_as_ints_floats_as_floats_and_single_elements_bare() {
             args.extend(["--index", index]);
             expect = np::index(index, expect);
         }
-        let printed = ws.print(&args);
+        let printed = ws.array_print(&args);
         reference.printed(&args.join(" "), expect, &printed);
     }
     reference.verify();
@@ -807,7 +816,7 @@ fn get_prints_ints_as_ints_floats_as_floats_and_single_elements_bare() {
 
 #[test]
 fn arrays_zarr_python_writes_with_every_codec_are_read_as_written() {
-    let ws = Workspace::new();
+    let ws = Dir::new();
     let mut specs = Vec::new();
     let mut names = Vec::new();
     for (n, dtype) in DTYPES.iter().enumerate() {
@@ -828,13 +837,13 @@ fn arrays_zarr_python_writes_with_every_codec_are_read_as_written() {
     write_with_zarr_python(&ws, Json::Array(specs));
     let mut reference = Reference::new(&ws);
     for name in &names {
-        let printed = ws.print(&["get", name]);
+        let printed = ws.array_print(&["get", name]);
         reference.printed(&format!("get {name}"), np::read(name), &printed);
-        let printed = ws.print(&["reduce", name, "--op", "sum", "--axis", "1"]);
+        let printed = ws.array_print(&["reduce", name, "--op", "sum", "--axis", "1"]);
         let expect = np::reduce("sum", Some(1), np::read(name));
         // Seven float32 values in [-10, 10) may cancel: the error scales with the inputs.
         reference.printed(&format!("sum {name}"), expect, &printed)["atol"] = json!(1e-4);
-        let info = ws.print(&["info", name]);
+        let info = ws.array_print(&["info", name]);
         reference.info(&format!("info {name}"), name, &info);
     }
     reference.verify();

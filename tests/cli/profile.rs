@@ -1,31 +1,32 @@
 //! `run --trace` and `run --profile`: when and where each task ran, as a Chrome trace
 //! and as a self-contained HTML page, on every executor.
 
-use assert_cmd::Command;
+use crate::harness::graph::GraphFile;
 
 /// 4 independent tasks of 40 ms of CPU and their sum, on 2 workers.
 const GRAPH: &str = "a = busy(40, 1)\nb = busy(40, 2)\nc = busy(40, 3)\nd = busy(40, 4)\ntotal = sum([a, b, c, d])\n";
 
 fn run_traced(executor: &str) -> (serde_json::Value, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let graph = dir.path().join("g.tl");
-    std::fs::write(&graph, GRAPH).unwrap();
-    let (trace, profile) = (dir.path().join("t.json"), dir.path().join("p.html"));
-    let out = Command::cargo_bin("taskloom")
-        .unwrap()
-        .arg("run")
-        .arg(&graph)
-        .args(["--get", "total", "--workers", "2", "--executor", executor])
-        .arg("--trace")
-        .arg(&trace)
-        .arg("--profile")
-        .arg(&profile)
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "10\n", "{executor}");
-    assert!(out.status.success());
-    let trace = serde_json::from_str(&std::fs::read_to_string(trace).unwrap()).unwrap();
-    (trace, std::fs::read_to_string(profile).unwrap())
+    let graph = GraphFile::named("g.tl", GRAPH);
+    let out = graph.run(&[
+        "--get",
+        "total",
+        "--workers",
+        "2",
+        "--executor",
+        executor,
+        "--trace",
+        "t.json",
+        "--profile",
+        "p.html",
+    ]);
+    assert_eq!(out.stdout, "10\n", "{executor}");
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let trace = serde_json::from_str(&std::fs::read_to_string(graph.path("t.json")).unwrap());
+    (
+        trace.unwrap(),
+        std::fs::read_to_string(graph.path("p.html")).unwrap(),
+    )
 }
 
 #[test]
@@ -95,17 +96,12 @@ fn the_profile_is_a_self_contained_page_with_lanes_bars_and_a_summary() {
 
 #[test]
 fn an_unwritable_profile_path_is_an_error_and_the_run_still_reports_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let graph = dir.path().join("g.tl");
-    std::fs::write(&graph, "a = inc(1)\n").unwrap();
-    let out = Command::cargo_bin("taskloom")
-        .unwrap()
-        .arg("run")
-        .arg(&graph)
-        .args(["--profile", "/nonexistent-dir/p.html"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("/nonexistent-dir/p.html"), "{stderr}");
+    let graph = GraphFile::named("g.tl", "a = inc(1)\n");
+    let out = graph.run(&["--profile", "/nonexistent-dir/p.html"]);
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr.contains("/nonexistent-dir/p.html"),
+        "{}",
+        out.stderr
+    );
 }

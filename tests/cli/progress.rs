@@ -1,29 +1,16 @@
 //! Progress bars go to stderr, only when asked for (or when stderr is a terminal), and
 //! never change stdout.
 
-use assert_cmd::Command;
+use crate::harness::graph::GraphFile;
 
 /// Runs a graph of 8 tasks of 30 ms each and a sum (9 tasks).
 fn run(args: &[&str]) -> (String, String, i32) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("graph.tl");
     let cells: Vec<String> = (0..8).map(|i| format!("c{i}")).collect();
     let mut text: String = (0..8).map(|i| format!("c{i} = busy(30, {i})\n")).collect();
     text.push_str(&format!("total = sum([{}])\n", cells.join(", ")));
-    std::fs::write(&file, text).unwrap();
-    let out = Command::cargo_bin("taskloom")
-        .unwrap()
-        .arg("run")
-        .arg(&file)
-        .args(["--get", "total"])
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-        out.status.code().unwrap_or(-1),
-    )
+    let all: Vec<&str> = ["--get", "total"].iter().chain(args).copied().collect();
+    let out = GraphFile::named("graph.tl", &text).run(&all);
+    (out.stdout, out.stderr, out.code.unwrap_or(-1))
 }
 
 #[test]

@@ -2,11 +2,10 @@
 //! which keys are printed, every builtin op, and laziness. Every value is computed under
 //! each executor (sync, threads with one worker, threads with four), which must agree.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{assert_evals, eval, eval_stdout, touch_command, GraphFile};
+use crate::harness;
+use crate::harness::graph::{assert_evals, eval, eval_stdout, touch_command, GraphFile};
 use serde_json::json;
 
 mod graph_forms {
@@ -237,7 +236,7 @@ mod graph_forms {
     fn a_list_value_nested_a_million_deep_is_printed() {
         let depth = 1_000_000;
         let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-        let check = |run: common::Run| {
+        let check = |run: harness::Outcome| {
             let stdout = run.ok();
             // Not assert_eq: a failure would print megabytes.
             assert!(
@@ -417,7 +416,7 @@ mod output {
 /// tests of this module too, since they are part of each op's behaviour).
 mod ops {
     use super::*;
-    use common::assert_task_error;
+    use crate::harness::graph::assert_task_error;
 
     #[test]
     fn add() {
@@ -775,7 +774,7 @@ mod ops {
         let run = GraphFile::text("v = shell(\"echo first >&2; echo 'it broke' >&2; exit 3\")\n")
             .run_everywhere(&["--get", "v"]);
         let message = run.multiline_error(1);
-        common::assert_contains_all(message, &["'v'", "'shell'", "it broke"]);
+        harness::assert_contains_all(message, &["'v'", "'shell'", "it broke"]);
     }
 
     #[test]
@@ -824,7 +823,7 @@ mod ops {
     #[test]
     fn crash_ends_the_whole_run_with_a_failure() {
         let file = GraphFile::text("a = crash()\nb = inc(1)\nout = list(a, b)\n");
-        for executor in common::EXECUTORS {
+        for executor in harness::graph::EXECUTORS {
             let run = file.run(executor);
             assert_ne!(run.code, Some(0), "crash exited 0: {}", run.context);
             assert_eq!(run.stdout, "", "{}", run.context);
@@ -885,7 +884,7 @@ mod laziness {
     #[test]
     fn a_slow_task_outside_the_requested_keys_does_not_delay_the_run() {
         let file = GraphFile::text("slow = sleep(60000, 1)\nquick = add(1, 2)\n");
-        for executor in common::EXECUTORS {
+        for executor in harness::graph::EXECUTORS {
             let args: Vec<&str> = ["--get", "quick"].iter().chain(executor).copied().collect();
             let (run, took) = file.run_timed(&args);
             assert_eq!(run.json(), json!(3));
@@ -933,7 +932,7 @@ mod laziness {
         ));
         let run = file.run(&["--dry-run"]);
         assert_eq!(run.code, Some(0), "{}\n{}", run.context, run.stderr);
-        common::assert_no_panic(&run.stderr, &run.context);
+        run.assert_no_panic();
         assert!(!marker.exists(), "--dry-run ran a task");
     }
 }
@@ -1016,14 +1015,14 @@ mod deep_values {
         let file = GraphFile::text(&format!("v = {}\n", nested_lists(1_000_000)));
         let run = file.run(&["--dry-run"]);
         assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-        common::assert_no_panic(&run.stderr, &run.context);
+        run.assert_no_panic();
     }
 }
 
 /// Where a graph file comes from: large files are mapped, pipes and small files read.
 mod sources {
     use super::*;
-    use assert_cmd::Command;
+    use crate::harness::Dir;
 
     #[test]
     fn a_file_larger_than_a_mebibyte_runs() {
@@ -1041,13 +1040,11 @@ mod sources {
 
     #[test]
     fn a_graph_can_come_from_a_pipe() {
-        let out = Command::cargo_bin("taskloom")
-            .unwrap()
-            .args(["run", "/dev/stdin", "--get", "y"])
-            .write_stdin("x = add(2, 3)\ny = add(x, 3)\n")
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "8\n");
-        assert!(out.status.success());
+        let out = Dir::new()
+            .command(&["run", "/dev/stdin", "--get", "y"])
+            .stdin("x = add(2, 3)\ny = add(x, 3)\n")
+            .output();
+        assert_eq!(out.stdout, "8\n");
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
     }
 }
