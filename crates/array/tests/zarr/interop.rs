@@ -13,8 +13,7 @@ use taskloom_array::grid::Grid;
 use taskloom_array::store::{self, ArrayMeta, StoredArray};
 use taskloom_graph::{with_chunk, Chunk, DType};
 
-mod python_env;
-use python_env::python;
+use crate::python_env::python;
 
 /// Runs `script` with `args` and parses what it prints as JSON.
 fn run_python(script: &str, args: &[&Path]) -> Json {

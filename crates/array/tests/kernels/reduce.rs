@@ -1,8 +1,6 @@
 //! `array.partial`, `array.combine` and `array.finish`.
 
-mod kernels_support;
-
-use kernels_support::*;
+use super::*;
 use proptest::prelude::*;
 use taskloom_graph::{Chunk, DType, Value};
 

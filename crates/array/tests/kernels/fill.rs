@@ -1,8 +1,6 @@
 //! `array.full`, `array.arange` and `array.random`.
 
-mod kernels_support;
-
-use kernels_support::*;
+use super::*;
 use taskloom_graph::{Chunk, DType, Value};
 
 #[test]

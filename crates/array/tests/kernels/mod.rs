@@ -1,6 +1,11 @@
-//! Calling array kernels by name, as task graphs do, and building and reading chunks.
+//! The chunk kernels, called by name as task graphs call them: a module per kind of
+//! op, and the helpers they share to build arguments and read chunks.
 
-#![allow(dead_code)]
+mod elementwise;
+mod fill;
+mod layout;
+mod reduce;
+mod sort;
 
 use std::sync::{Arc, OnceLock};
 

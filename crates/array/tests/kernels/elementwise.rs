@@ -1,8 +1,6 @@
 //! `array.unary`, `array.binary`, `array.scale` and `array.astype`.
 
-mod kernels_support;
-
-use kernels_support::*;
+use super::*;
 use taskloom_graph::{Chunk, DType, Value};
 
 /// A small chunk of `dtype` with values 1..=n (as floats: plus a half, to catch

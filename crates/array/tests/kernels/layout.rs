@@ -1,8 +1,6 @@
 //! `array.transpose`, `array.slice` and `array.concat`.
 
-mod kernels_support;
-
-use kernels_support::*;
+use super::*;
 use proptest::prelude::*;
 use taskloom_graph::{Chunk, DType, Value};
 
