@@ -25,7 +25,6 @@ fn a_wide_tree_reduction_holds_few_leaves_at_once() {
     if !in_own_process(
         module_path!(),
         "a_wide_tree_reduction_holds_few_leaves_at_once",
-        &[],
     ) {
         return;
     }

@@ -9,14 +9,14 @@ use crate::harness::process::{in_own_process, marked_processes, unique_mark, MAR
 
 #[test]
 fn a_crash_fails_only_its_chunk_and_the_pool_goes_on_and_leaves_no_process() {
+    let test = "a_crash_fails_only_its_chunk_and_the_pool_goes_on_and_leaves_no_process";
+    if !in_own_process(module_path!(), test) {
+        return;
+    }
     // Every worker, replacements too, inherits this marker: the process running the
     // test has no other test, so only this pool's workers carry it.
     let mark = unique_mark("pool");
-    let test = "a_crash_fails_only_its_chunk_and_the_pool_goes_on_and_leaves_no_process";
-    if !in_own_process(module_path!(), test, &[(MARK, &mark)]) {
-        return;
-    }
-    let mark = std::env::var(MARK).expect("the marker");
+    std::env::set_var(MARK, &mark);
     let pool = Pool::processes_of(2, Some(env!("CARGO_BIN_EXE_taskloom"))).unwrap();
     assert_eq!(marked_processes(&mark).len(), 2);
     // Item 5 kills its worker (the shell's parent) with SIGABRT.

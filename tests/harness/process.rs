@@ -62,10 +62,9 @@ pub fn wait_for(limit: Duration, done: impl Fn() -> bool) -> bool {
 }
 
 /// Runs the test `name` of the module `module` (pass `module_path!()`) again in a child
-/// process, alone, with `env` added to its environment, and asserts that it passed
-/// there. Returns true in that child, where the test goes on, and false in the test
+/// process, alone, and asserts that it passed there. Returns true in that child, where the test goes on, and false in the test
 /// binary's own process, where the test ends.
-pub fn in_own_process(module: &str, name: &str, env: &[(&str, &str)]) -> bool {
+pub fn in_own_process(module: &str, name: &str) -> bool {
     // Test names leave out the crate: `tests::api::memory` holds `api::memory::NAME`.
     let module = module.split_once("::").map_or("", |(_, path)| path);
     let test = format!("{module}::{name}");
@@ -75,7 +74,6 @@ pub fn in_own_process(module: &str, name: &str, env: &[(&str, &str)]) -> bool {
     let out = std::process::Command::new(std::env::current_exe().expect("the test binary"))
         .args([test.as_str(), "--exact", "--test-threads=1", "--nocapture"])
         .env(ALONE, &test)
-        .envs(env.iter().copied())
         .output()
         .expect("run the test binary");
     let stdout = String::from_utf8_lossy(&out.stdout);
