@@ -1,0 +1,8 @@
+//! Every integration test of taskloom-array, in one test binary: each binary costs a
+//! link, so areas are modules here (a directory with a `mod.rs` each), not files of
+//! their own in `tests/`.
+
+mod kernels;
+mod lazy_arrays;
+mod python_env;
+mod zarr;

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Every test suite of the workspace, on a fresh Debian machine too: installs what the
+# tests need when it is missing, then runs them. Arguments go to `cargo test`.
+#
+# - Debian's chromium: the HTML profile is checked in headless Chromium.
+# - python3 with venv: scripts/python-env.sh builds the virtualenv with NumPy and
+#   zarr-python 3 that the array tests check against. It is built here, first, so
+#   that a machine without PyPI fails with one message instead of in many tests.
+# - `cargo test --workspace` holds every suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    else
+        sudo "$@"
+    fi
+}
+
+# Installs the Debian packages the tests need that are missing (none: no apt-get).
+install_packages() {
+    local missing=()
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "test.sh: installing ${missing[*]}" >&2
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+# Builds the reference tests' Python environment, or stops with one clear error.
+python_env() {
+    local log
+    if ! log=$(scripts/python-env.sh 2>&1 >/dev/null); then
+        printf '%s\n' "$log" | tail -n 5 >&2
+        echo "test.sh: error: cannot build the Python environment (numpy, zarr-python 3 from PyPI) that the array tests check against" >&2
+        exit 1
+    fi
+}
+
+install_packages
+python_env
+cargo test --workspace "$@"

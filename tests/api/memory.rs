@@ -1,0 +1,75 @@
+//! A result is dropped as soon as its last consumer has run: the peak memory of a wide
+//! reduction does not grow with the number of leaves already consumed.
+//!
+//! The test runs in a process of its own: the process's peak RSS (VmHWM) is then this
+//! test's alone.
+
+use taskloom::graph::parse;
+use taskloom::{Executor, Runtime, Sync, Threads};
+
+use crate::harness::process::in_own_process;
+
+/// Peak resident memory of this process so far, in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM");
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+#[test]
+fn a_wide_tree_reduction_holds_few_leaves_at_once() {
+    if !in_own_process(
+        module_path!(),
+        "a_wide_tree_reduction_holds_few_leaves_at_once",
+    ) {
+        return;
+    }
+    // 512 leaves of 200,000 values (4.8 MB each): 2.4 GB if all were held at once.
+    let leaves = 512;
+    let fan_in = 8;
+    let mut text = String::new();
+    for i in 0..leaves {
+        text.push_str(&format!("leaf{i} = range(200000)\n"));
+    }
+    let mut level: Vec<String> = (0..leaves).map(|i| format!("len(leaf{i})")).collect();
+    let mut depth = 0;
+    while level.len() > 1 {
+        depth += 1;
+        level = level
+            .chunks(fan_in)
+            .enumerate()
+            .map(|(j, group)| {
+                let key = format!("s{depth}_{j}");
+                text.push_str(&format!("{key} = sum([{}])\n", group.join(", ")));
+                key
+            })
+            .collect();
+    }
+    let root = level.pop().unwrap();
+
+    let before = peak_rss();
+    let executors: [(&str, Box<dyn Executor + Send + std::marker::Sync>); 2] = [
+        ("sync", Box::new(Sync::default())),
+        ("threads", Box::new(Threads::new(2))),
+    ];
+    for (label, executor) in executors {
+        let runtime = Runtime::new().with_boxed_executor(executor);
+        let total = runtime.compute(parse(&text).unwrap(), &[&root]).unwrap();
+        assert_eq!(
+            total[0].to_json(),
+            (leaves * 200_000).to_string(),
+            "{label}"
+        );
+    }
+    let growth = peak_rss().saturating_sub(before);
+    // Two workers taking leaves in batches hold a few dozen leaves at most.
+    assert!(
+        growth < 400 << 20,
+        "peak memory grew by {} MB: consumed leaves were not freed",
+        growth >> 20
+    );
+}

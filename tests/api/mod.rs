@@ -1,0 +1,6 @@
+//! The library's public API, in process: executors, memory release and pools.
+
+mod executors_agree;
+mod memory;
+mod pool;
+mod pool_crash;

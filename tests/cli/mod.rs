@@ -1,0 +1,19 @@
+//! The `taskloom` command, end to end: one module per subcommand or concern, each
+//! running the real binary through `crate::harness` (contracts: `../shared/spec/`).
+
+mod array;
+mod array_errors;
+mod array_options;
+mod array_random;
+mod browser_profile;
+mod errors;
+mod graph;
+mod graph_svg;
+mod map;
+mod plan;
+mod processes;
+mod profile;
+mod progress;
+mod run;
+mod scale;
+mod simulate;
