@@ -104,6 +104,29 @@ fn a_crashing_task_fails_naming_its_key_and_the_signal() {
 }
 
 #[test]
+fn a_crash_names_the_task_that_crashed_not_a_task_beside_it() {
+    // `fine` shares a worker with `boom` (one worker), or runs beside it (two): either
+    // way the error names `boom`, and `--retries` does not move the blame.
+    let source = r#"{"boom": {"op": "crash"}, "fine": {"op": "sleep", "args": [300, 41]},
+                     "after": {"op": "inc", "args": [{"ref": "fine"}]}}"#;
+    for extra in [
+        &["--workers", "2"][..],
+        &["--workers", "2", "--retries", "2"],
+        &["--workers", "1"],
+        &["--workers", "1", "--retries", "1"],
+    ] {
+        let mut args = vec!["--get", "boom", "--get", "after"];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = run_processes(source, &args);
+        assert_eq!((code, stdout.as_str()), (1, ""), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("task 'boom' failed: its worker died (killed by SIGABRT)"),
+            "{extra:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_crash_outside_the_requested_keys_does_not_matter() {
     let (code, stdout, _) = run_processes("a = crash()\nb = inc(1)\n", &["--get", "b"]);
     assert_eq!((code, stdout.as_str()), (0, "2\n"));
