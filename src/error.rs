@@ -1,4 +1,6 @@
-//! The errors of the library, each with the exit code the command line uses for it.
+//! The errors of the library. Each variant says whose fault it is (the input, found
+//! before any task ran, or the run), so that a front end can decide what to do with
+//! it; the library decides no exit codes.
 
 use std::path::PathBuf;
 
@@ -12,12 +14,6 @@ pub enum Error {
     /// The graph file could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// An output file could not be written.
-    #[error("cannot write {}: {source}", path.display())]
-    Write {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -41,16 +37,6 @@ fn place(file: Option<&std::path::Path>, error: &GraphError) -> String {
         (None, _) => String::new(),
         (Some(f), GraphError::Syntax { .. }) => format!("{}:", f.display()),
         (Some(f), _) => format!("{}: ", f.display()),
-    }
-}
-
-impl Error {
-    /// The process exit code for this error: 2 for bad input, 1 for a failed run.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Read { .. } | Error::Graph { .. } => 2,
-            Error::Run(_) | Error::Type { .. } | Error::Write { .. } => 1,
-        }
     }
 }
 

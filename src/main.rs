@@ -7,7 +7,7 @@ mod cli;
 #[global_allocator]
 static ALLOCATOR: taskloom::allocator::MiMalloc = taskloom::allocator::MiMalloc;
 
-fn main() -> std::process::ExitCode {
+fn main() -> ! {
     taskloom::allocator::keep_freed_memory_for_reuse();
     // Started by the process executor: serve tasks instead of parsing arguments.
     taskloom::serve_worker_if_requested(&taskloom::Runtime::new());

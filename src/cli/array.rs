@@ -2,15 +2,18 @@
 //! graphs within a memory limit.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use serde::Serialize;
 use taskloom::array::store::Compression;
-use taskloom::array::{Array, ArrayError, BinaryOp, Engine, Job, Reduction, UnaryOp, WriteOptions};
+use taskloom::array::{
+    normalize_axis_index, Array, BinaryOp, Engine, Job, Reduction, UnaryOp, WriteOptions,
+};
 use taskloom::exec::{Observers, Progress};
 use taskloom::graph::{Chunk, ChunkJson, DType, Value};
 
 use super::progress::{ProgressFlags, TaskBar};
+use super::{json, CommandError, Outcome};
 
 /// Results with more elements than this are not printed: write them with `--out`.
 const PRINT_LIMIT: usize = 1_000_000;
@@ -191,44 +194,19 @@ struct RequiredOut {
     chunks: Option<Dims>,
 }
 
-/// Why a command failed, and its exit code: 2 for input the command cannot accept
-/// (checked before anything is written), 1 for a failure while computing.
-struct Failure {
-    message: String,
-    code: u8,
+/// What `array info` prints.
+#[derive(Serialize)]
+struct Info<'a> {
+    shape: &'a [usize],
+    chunks: &'a [usize],
+    dtype: &'static str,
+    zarr_format: u8,
+    nbytes: u64,
 }
 
-impl From<ArrayError> for Failure {
-    fn from(e: ArrayError) -> Self {
-        let code = match e {
-            ArrayError::Run(_) => 1,
-            ArrayError::Invalid(_) | ArrayError::Store(_) => 2,
-        };
-        Failure {
-            message: e.to_string(),
-            code,
-        }
-    }
-}
-
-pub fn main(args: ArrayArgs) -> ExitCode {
-    match command(args) {
-        Ok(stdout) => {
-            if !stdout.is_empty() {
-                println!("{stdout}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            eprintln!("taskloom: error: {}", failure.message);
-            ExitCode::from(failure.code)
-        }
-    }
-}
-
-fn command(args: ArrayArgs) -> Result<String, Failure> {
+pub fn array(args: ArrayArgs) -> Outcome {
     let common = &args.common;
-    let open = |p: &Path| Array::open(p).map_err(Failure::from);
+    let open = |p: &Path| Array::open(p).map_err(CommandError::from);
     match args.command {
         ArrayCommand::Create(create) => {
             let array = created(&create)?;
@@ -241,14 +219,14 @@ fn command(args: ArrayArgs) -> Result<String, Failure> {
         }
         ArrayCommand::Info { path } => {
             let array = open(&path)?;
-            Ok(format!(
-                "{{\"shape\": {:?}, \"chunks\": {:?}, \"dtype\": \"{}\", \"zarr_format\": {}, \"nbytes\": {}}}",
-                array.shape(),
-                array.chunks(),
-                array.dtype(),
-                array.zarr_format().unwrap_or(3),
-                array.nbytes()
-            ))
+            let info = Info {
+                shape: array.shape(),
+                chunks: array.chunks(),
+                dtype: array.dtype().name(),
+                zarr_format: array.zarr_format().unwrap_or(3),
+                nbytes: array.nbytes(),
+            };
+            Ok(json::spaced(&info) + "\n")
         }
         ArrayCommand::Reduce {
             path,
@@ -257,7 +235,9 @@ fn command(args: ArrayArgs) -> Result<String, Failure> {
             out,
         } => {
             let x = open(&path)?;
-            let axis = axis.map(|k| normalize_axis(k, x.ndim())).transpose()?;
+            let axis = axis
+                .map(|k| normalize_axis_index(k, x.ndim()))
+                .transpose()?;
             let result = x.reduce(op, axis)?;
             deliver(common, &result, &path, out.out, out.chunks)
         }
@@ -276,7 +256,7 @@ fn command(args: ArrayArgs) -> Result<String, Failure> {
         ArrayCommand::Transpose { path, out } => {
             let x = open(&path)?;
             if x.ndim() != 2 {
-                return Err(invalid(format!(
+                return Err(CommandError::Usage(format!(
                     "transpose needs a 2-D array; {} has shape {:?}",
                     path.display(),
                     x.shape()
@@ -319,19 +299,7 @@ fn command(args: ArrayArgs) -> Result<String, Failure> {
     }
 }
 
-/// An axis as NumPy takes it: `-1` is the last.
-fn normalize_axis(axis: i64, ndim: usize) -> Result<usize, Failure> {
-    let k = if axis < 0 { axis + ndim as i64 } else { axis };
-    if (0..ndim as i64).contains(&k) {
-        Ok(k as usize)
-    } else {
-        Err(invalid(format!(
-            "axis {axis} is out of range for an array of {ndim} dimensions"
-        )))
-    }
-}
-
-fn created(create: &CreateArgs) -> Result<Array, Failure> {
+fn created(create: &CreateArgs) -> Result<Array, CommandError> {
     let (shape, chunks, dtype) = (&create.shape.0[..], &create.chunks.0[..], create.dtype);
     let array = if create.ones {
         Array::ones(shape, chunks, dtype)
@@ -354,7 +322,7 @@ fn deliver(
     input: &Path,
     out: Option<PathBuf>,
     chunks: Option<Dims>,
-) -> Result<String, Failure> {
+) -> Outcome {
     match out {
         Some(out) => {
             // Opened already (Array::open): a lookup, not a second parse.
@@ -375,17 +343,22 @@ fn deliver(
         }
         None => {
             if chunks.is_some() {
-                return Err(invalid("--chunks applies to --out only"));
+                return Err(CommandError::Usage(
+                    "--chunks applies to --out only".to_string(),
+                ));
             }
             let n: usize = result.shape().iter().product();
             if n > PRINT_LIMIT {
-                return Err(invalid(format!(
+                return Err(CommandError::Usage(format!(
                     "the result has {n} elements, too many to print (more than {PRINT_LIMIT}); write it with --out"
                 )));
             }
             let job = engine(common).compute_job(result)?;
             let chunk = run(common, job)?.expect("a compute job yields a chunk");
-            Ok(json(&chunk))
+            Ok(
+                serde_json::to_string(&ChunkJson(&chunk)).expect("serializing numbers cannot fail")
+                    + "\n",
+            )
         }
     }
 }
@@ -396,7 +369,7 @@ fn write(
     out: &Path,
     chunks: Option<&[usize]>,
     options: WriteOptions,
-) -> Result<String, Failure> {
+) -> Outcome {
     let array = match chunks {
         Some(chunks) => array.rechunk(chunks)?,
         None => array.clone(),
@@ -407,16 +380,17 @@ fn write(
 }
 
 fn engine(common: &Common) -> Engine {
-    let mut engine = Engine::new()
-        .fan_in(common.fan_in)
-        .memory_limit(common.memory_limit.unwrap_or_else(default_memory_limit));
+    let mut engine = Engine::new().fan_in(common.fan_in);
+    if let Some(limit) = common.memory_limit {
+        engine = engine.memory_limit(limit);
+    }
     if let Some(workers) = common.workers {
         engine = engine.workers(workers as usize);
     }
     engine
 }
 
-fn run(common: &Common, job: Job) -> Result<Option<Chunk>, Failure> {
+fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
     let progress = common.progress.enabled().then(Progress::new);
     let bar = progress
         .clone()
@@ -429,33 +403,6 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, Failure> {
         bar.finish();
     }
     Ok(result?)
-}
-
-fn json(chunk: &Chunk) -> String {
-    serde_json::to_string(&ChunkJson(chunk)).expect("serializing numbers cannot fail")
-}
-
-fn invalid(message: impl Into<String>) -> Failure {
-    Failure {
-        message: message.into(),
-        code: 2,
-    }
-}
-
-/// A quarter of this machine's RAM.
-fn default_memory_limit() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let (pages, page) = unsafe {
-        (
-            libc::sysconf(libc::_SC_PHYS_PAGES),
-            libc::sysconf(libc::_SC_PAGESIZE),
-        )
-    };
-    if pages > 0 && page > 0 {
-        pages as u64 * page as u64 / 4
-    } else {
-        1 << 30
-    }
 }
 
 /// A shape or chunk shape: `1000,2000`.

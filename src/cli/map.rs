@@ -4,15 +4,17 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use indicatif::ProgressBar;
 use taskloom_map::runner::signal_name;
-use taskloom_map::{Finished, Grid, Halt, Map, Observer, Options, Report, Source, Stop};
+use taskloom_map::{
+    Error, Finished, Grid, Halt, Map, MapFile, Observer, Options, Report, Source, Stop,
+};
 
 use super::duration::parse_duration;
 use super::progress::ProgressFlags;
+use super::{CommandError, Outcome};
 
 /// Arguments of `taskloom map`, taken as they are: [`MapOptions`] parses them, so that
 /// a malformed option is reported like every other map error (`taskloom: error: ...`,
@@ -95,33 +97,33 @@ enum HaltArg {
     Never,
 }
 
-pub fn main(args: MapArgs) -> ExitCode {
+pub fn map(args: MapArgs) -> Outcome {
     let words = std::iter::once("taskloom map".to_string()).chain(as_typed(args.args));
     let args = match <MapOptions as clap::Parser>::try_parse_from(words) {
         Ok(args) => args,
         Err(e) => {
             use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
             if matches!(e.kind(), DisplayHelp | DisplayVersion) {
-                print!("{e}");
-                return ExitCode::SUCCESS;
+                return Ok(e.to_string());
             }
             let text = e.render().to_string();
             let text = text.strip_prefix("error: ").unwrap_or(&text).trim_end();
-            return fail(text, 2);
+            return Err(CommandError::Usage(text.to_string()));
         }
     };
     let print_stats = args.stats;
-    let (map, progress) = match build(args) {
-        Ok(built) => built,
-        Err(message) => return fail(&message, 2),
-    };
+    let (map, progress) = build(args).map_err(CommandError::Usage)?;
     let mut terminal = Terminal::new(progress);
     let report = taskloom_map::run(&map, &mut terminal);
     terminal.finish();
-    match report {
-        Ok(report) => conclude(&report, print_stats),
-        Err(error) => fail(&error.to_string(), error.exit_code()),
+    let report = report?;
+    if print_stats {
+        eprint!("{}", report.stats);
     }
+    if matches!(report.stop, Stop::Interrupted(_)) || !report.failures.is_empty() {
+        return Err(CommandError::Unfinished(Box::new(report)));
+    }
+    Ok(String::new())
 }
 
 /// The words after `map` as typed. The outer parser drops a leading `--`, which
@@ -135,11 +137,6 @@ fn as_typed(parsed: Vec<String>) -> Vec<String> {
         }
     }
     parsed
-}
-
-fn fail(message: &str, code: u8) -> ExitCode {
-    eprintln!("taskloom: error: {message}");
-    ExitCode::from(code)
 }
 
 /// The run the options describe, and whether to draw a progress bar.
@@ -203,25 +200,50 @@ fn build(args: MapOptions) -> Result<(Map, bool), String> {
     Ok((map, progress))
 }
 
-/// The exit status and final messages of a run that went to the end or stopped.
-fn conclude(report: &Report, print_stats: bool) -> ExitCode {
-    let stats = &report.stats;
-    if print_stats {
-        eprint!("{stats}");
+/// What a map that cannot start is told, naming the option at fault: the library's
+/// errors name files and values only.
+pub fn message(error: &Error) -> String {
+    match error {
+        Error::NoCommand => {
+            "no command (write: taskloom map [OPTIONS] -- COMMAND [ARG]... ::: ITEM...)".to_string()
+        }
+        Error::NoItems(Source::Words(_)) => "no items after ':::'".to_string(),
+        Error::NoItems(Source::Input(path)) => {
+            format!("no items in {}", option(&MapFile::Input(path.clone())))
+        }
+        Error::NoItems(Source::Grids(_)) => "no items in --grid".to_string(),
+        Error::NotUtf8 { file, line } => {
+            format!("{}: line {line} is not valid UTF-8", option(file))
+        }
+        Error::RepeatedGrid(name) => format!("--grid '{name}' is given more than once"),
+        Error::TooManyCombinations => "--grid: too many combinations".to_string(),
+        Error::ResumeWithoutResults => "--resume needs --results FILE".to_string(),
+        Error::File { file, source } => format!("{}: {source}", option(file)),
+        Error::Usage(_) | Error::Spawn { .. } | Error::Io(_) => error.to_string(),
     }
+}
+
+/// The option that names `file`, with the file: `--input items.txt`.
+fn option(file: &MapFile) -> String {
+    match file {
+        MapFile::Input(_) => format!("--input {file}"),
+        MapFile::Results(_) => format!("--results {file}"),
+    }
+}
+
+/// What a run that did not succeed is told: the signal that stopped it, or how many
+/// items failed and the first few of them.
+pub fn summary(report: &Report) -> String {
+    let stats = &report.stats;
     if let Stop::Interrupted(signal) = report.stop {
-        eprintln!(
-            "taskloom: error: interrupted by {}; running items were killed \
+        return format!(
+            "interrupted by {}; running items were killed \
              ({} succeeded, {} failed or killed, {} not run)",
             signal_name(signal),
             stats.succeeded,
             stats.failed,
             stats.not_run()
         );
-        return ExitCode::from(128 + signal as u8);
-    }
-    if report.failures.is_empty() {
-        return ExitCode::SUCCESS;
     }
     const SHOWN: usize = 5;
     let mut list: Vec<String> = report
@@ -242,8 +264,7 @@ fn conclude(report: &Report, print_stats: bool) -> ExitCode {
     if stats.not_run() > 0 {
         message.push_str(&format!("; {} not run (--halt)", stats.not_run()));
     }
-    eprintln!("taskloom: error: {message}");
-    ExitCode::from(1)
+    message
 }
 
 /// Prints items' output as whole blocks, below a progress bar if there is one.

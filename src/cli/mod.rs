@@ -1,8 +1,11 @@
-//! Subcommands, and how their outcomes become output and exit codes.
+//! Subcommands: each parses its options, runs the library and returns an [`Outcome`],
+//! which `exit` turns into output and an exit code.
 
 mod array;
 mod duration;
+mod exit;
 mod graph;
+mod json;
 mod map;
 mod plan;
 mod progress;
@@ -12,12 +15,13 @@ mod simulate;
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use taskloom::exec::Observers;
 use taskloom::graph::{Graph, KeyId};
 use taskloom::{Error, Executor, Processes, Runtime, Sync, Threads};
+
+use exit::{CommandError, Outcome};
 
 /// Run task graphs in parallel.
 #[derive(Parser)]
@@ -121,47 +125,27 @@ struct GraphFile {
     keys: Vec<String>,
 }
 
-pub fn main() -> ExitCode {
+pub fn main() -> ! {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Graph(args) => graph::graph(args),
-        // These print as they go and choose their own exit codes.
-        Command::Map(args) => return map::main(args),
-        Command::Plan(args) => return plan::main(args),
-        Command::Scale(args) => return scale::main(args),
-        Command::Array(args) => return array::main(args),
+        Command::Map(args) => map::map(args),
+        Command::Plan(args) => plan::plan(args),
+        Command::Scale(args) => scale::scale(args),
+        Command::Array(args) => array::array(args),
         Command::Simulate(args) => simulate::simulate(args),
     };
-    let code = match outcome {
-        Ok(stdout) => match write_stdout(&stdout) {
-            Ok(()) => 0,
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-            Err(e) => {
-                eprintln!("taskloom: cannot write output: {e}");
-                1
-            }
-        },
-        Err(error) => {
-            eprintln!("taskloom: error: {error}");
-            error.exit_code()
-        }
-    };
+    let code = exit::finish(outcome);
     // Exit without tearing down large graphs (and without waiting for workers still
     // finishing a task after an error): the output is flushed and nothing else is owed.
-    std::process::exit(code.into())
-}
-
-fn write_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()
+    std::process::exit(code)
 }
 
 /// Writes `bytes` to `path` atomically: to a temporary file beside it, then renamed,
 /// so a reader never sees half a file and a failed write leaves nothing behind.
-fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
-    let failed = |source| Error::Write {
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CommandError> {
+    let failed = |source| CommandError::Write {
         path: path.to_path_buf(),
         source,
     };
@@ -174,6 +158,3 @@ fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
     tmp.persist(path).map_err(|e| failed(e.error))?;
     Ok(())
 }
-
-/// Command results are the text for stdout or an error.
-type Outcome = Result<String, Error>;

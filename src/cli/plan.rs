@@ -1,13 +1,13 @@
 //! `taskloom plan`: the fewest cores that finish N indivisible tasks within a deadline
 //! (the arithmetic is `taskloom_analysis::capacity`).
 
-use std::process::ExitCode;
 use std::time::Duration;
 
 use taskloom_analysis::capacity::{self, Capacity, PlanError, Request};
 use taskloom_analysis::human::{count, duration, number, seconds};
 
 use super::duration::parse_duration;
+use super::{CommandError, Outcome};
 
 /// Arguments of `taskloom plan`.
 #[derive(clap::Args)]
@@ -32,7 +32,7 @@ pub struct PlanArgs {
     json: bool,
 }
 
-pub fn main(args: PlanArgs) -> ExitCode {
+pub fn plan(args: PlanArgs) -> Outcome {
     let request = Request {
         tasks: args.tasks,
         task: args.task_seconds,
@@ -41,34 +41,26 @@ pub fn main(args: PlanArgs) -> ExitCode {
         price_per_core_hour: args.price_per_core_hour,
     };
     match capacity::plan(&request) {
-        Ok(plan) if args.json => {
-            print!("{}", plan.to_json());
-            ExitCode::SUCCESS
-        }
-        Ok(plan) => {
-            print!("{}", text(&request, &plan));
-            ExitCode::SUCCESS
-        }
+        Ok(plan) if args.json => Ok(plan.to_json()),
+        Ok(plan) => Ok(text(&request, &plan)),
         Err(PlanError::Impossible { smallest }) => {
             let deadline = request.deadline.as_secs_f64();
             let smallest = smallest.as_secs_f64();
-            eprintln!(
-                "taskloom: error: --deadline {} ({}) cannot be met: one task takes {} after {} \
-                 of serial work; the smallest deadline that can be met is {} ({})",
+            Err(CommandError::Usage(format!(
+                "--deadline {} ({}) cannot be met: one task takes {} after {} of serial \
+                 work; the smallest deadline that can be met is {} ({})",
                 duration(deadline),
                 seconds(deadline),
                 seconds(request.task.as_secs_f64()),
                 seconds(request.serial.as_secs_f64()),
                 seconds(smallest),
                 duration(smallest),
-            );
-            ExitCode::from(2)
+            )))
         }
-        Err(PlanError::NothingToRun) => {
-            // Ruled out by the option parsers (--tasks >= 1, --task-seconds > 0).
-            eprintln!("taskloom: error: --tasks and --task-seconds must be above zero");
-            ExitCode::from(2)
-        }
+        // Ruled out by the option parsers (--tasks >= 1, --task-seconds > 0).
+        Err(PlanError::NothingToRun) => Err(CommandError::Usage(
+            "--tasks and --task-seconds must be above zero".to_string(),
+        )),
     }
 }
 

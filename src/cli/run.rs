@@ -3,10 +3,9 @@
 use taskloom::graph::Value;
 
 use super::progress::{ProgressFlags, TaskBar};
-use super::{ExecOptions, GraphFile, Outcome};
+use super::{CommandError, ExecOptions, GraphFile, Outcome};
 use taskloom::exec::{Observers, Progress, Trace};
 use taskloom::graph::Graph;
-use taskloom::Error;
 use taskloom_analysis::timeline;
 
 #[derive(clap::Args)]
@@ -73,7 +72,7 @@ fn write_timeline(
     graph: &Graph,
     trace: &Trace,
     wall_seconds: f64,
-) -> Result<(), Error> {
+) -> Result<(), CommandError> {
     let spans = trace.take_spans();
     if let Some(path) = &args.trace {
         super::write_file(path, timeline::chrome_trace(graph, &spans).as_bytes())?;

@@ -19,7 +19,7 @@ use crate::store::{self, ArrayMeta, Compression, PendingArray};
 #[derive(Clone, Debug)]
 pub struct Engine {
     workers: usize,
-    memory_limit: Option<u64>,
+    memory_limit: u64,
     fan_in: usize,
 }
 
@@ -51,11 +51,12 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// One worker per core, no memory limit, reductions merging 8 results at a time.
+    /// One worker per core, chunks in flight within a quarter of the machine's RAM,
+    /// reductions merging 8 results at a time.
     pub fn new() -> Engine {
         Engine {
             workers: Threads::per_core().workers(),
-            memory_limit: None,
+            memory_limit: quarter_of_ram(),
             fan_in: 8,
         }
     }
@@ -69,7 +70,7 @@ impl Engine {
     /// Keeps the chunks tasks hold at once within `bytes`, by running fewer tasks at
     /// a time when chunks are large.
     pub fn memory_limit(mut self, bytes: u64) -> Engine {
-        self.memory_limit = Some(bytes);
+        self.memory_limit = bytes;
         self
     }
 
@@ -158,9 +159,9 @@ impl Engine {
         let ops = taskloom_graph::validate(&graph, crate::ops::registry())
             .map_err(|e| ArrayError::invalid(format!("internal error: {e}")))?;
         let plan = Plan::new(Arc::new(graph), ops, targets);
-        let workers = match self.memory_limit {
-            Some(limit) if task_bytes > 0 => ((limit / task_bytes) as usize).clamp(1, self.workers),
-            _ => self.workers,
+        let workers = match task_bytes {
+            0 => self.workers,
+            _ => ((self.memory_limit / task_bytes) as usize).clamp(1, self.workers),
         };
         Ok(Job {
             plan: Arc::new(plan),
@@ -168,6 +169,24 @@ impl Engine {
             pending,
             _scratch: scratch,
         })
+    }
+}
+
+/// The default memory limit: a quarter of this machine's RAM, leaving the rest to the
+/// system, the page cache the chunks are read through, and other programs; 1 GiB when
+/// the size of RAM cannot be read.
+fn quarter_of_ram() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let (pages, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    if pages > 0 && page > 0 {
+        pages as u64 * page as u64 / 4
+    } else {
+        1 << 30
     }
 }
 

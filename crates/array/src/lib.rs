@@ -13,6 +13,7 @@
 //! - `ops`: the kernels and the store as named ops, so graphs can call them anywhere.
 
 mod array;
+mod axis;
 mod engine;
 mod error;
 pub mod grid;
@@ -24,6 +25,7 @@ pub mod ops;
 pub mod store;
 
 pub use array::{Array, Operand};
+pub use axis::normalize_axis_index;
 pub use engine::{Engine, Job, WriteOptions};
 pub use error::ArrayError;
 pub use grid::Grid;

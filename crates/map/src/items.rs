@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::str::FromStr;
 
-use crate::Error;
+use crate::{Error, MapFile};
 
 /// One unit of work: the command runs once per item.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,11 +81,7 @@ impl Source {
             Source::Grids(grids) => product(grids)?,
         };
         if items.is_empty() {
-            return Err(Error::Usage(match self {
-                Source::Words(_) => "no items after ':::'".to_string(),
-                Source::Input(path) => format!("no items in --input {}", display(path)),
-                Source::Grids(_) => "no items in --grid".to_string(),
-            }));
+            return Err(Error::NoItems(self.clone()));
         }
         Ok(items)
     }
@@ -96,14 +92,6 @@ impl Source {
             Source::Grids(grids) => grids.iter().map(|g| g.name.clone()).collect(),
             _ => Vec::new(),
         }
-    }
-}
-
-fn display(path: &str) -> &str {
-    if path == "-" {
-        "- (stdin)"
-    } else {
-        path
     }
 }
 
@@ -121,8 +109,9 @@ fn plain(texts: impl IntoIterator<Item = String>) -> Vec<Item> {
 
 /// The non-empty lines of `path` (`-`: stdin), without their `\n` or `\r\n`.
 fn read_lines(path: &str) -> Result<Vec<String>, Error> {
+    let file = || MapFile::Input(path.to_string());
     let failed = |source| Error::File {
-        path: format!("--input {}", display(path)),
+        file: file(),
         source,
     };
     let mut bytes = Vec::new();
@@ -138,10 +127,7 @@ fn read_lines(path: &str) -> Result<Vec<String>, Error> {
             .filter(|&&b| b == b'\n')
             .count()
             + 1;
-        Error::Usage(format!(
-            "--input {}: line {line} is not valid UTF-8",
-            display(path)
-        ))
+        Error::NotUtf8 { file: file(), line }
     })?;
     Ok(text
         .lines()
@@ -155,16 +141,13 @@ fn read_lines(path: &str) -> Result<Vec<String>, Error> {
 fn product(grids: &[Grid]) -> Result<Vec<Item>, Error> {
     for (i, grid) in grids.iter().enumerate() {
         if grids[..i].iter().any(|g| g.name == grid.name) {
-            return Err(Error::Usage(format!(
-                "--grid '{}' is given more than once",
-                grid.name
-            )));
+            return Err(Error::RepeatedGrid(grid.name.clone()));
         }
     }
     let total = grids
         .iter()
         .try_fold(1usize, |n, g| n.checked_mul(g.values.len()))
-        .ok_or_else(|| Error::Usage("--grid: too many combinations".to_string()))?;
+        .ok_or(Error::TooManyCombinations)?;
     let total = if grids.is_empty() { 0 } else { total };
     let mut items = Vec::with_capacity(total);
     for index in 0..total {
@@ -273,7 +256,7 @@ mod tests {
         let err = Source::Input(empty.to_str().unwrap().into())
             .load()
             .unwrap_err();
-        assert!(err.to_string().starts_with("no items in --input"), "{err}");
+        assert!(matches!(err, Error::NoItems(Source::Input(_))), "{err}");
         let missing = dir.path().join("missing");
         let err = Source::Input(missing.to_str().unwrap().into())
             .load()
@@ -284,10 +267,7 @@ mod tests {
         let err = Source::Input(bad.to_str().unwrap().into())
             .load()
             .unwrap_err();
-        assert!(
-            err.to_string().contains("line 2 is not valid UTF-8"),
-            "{err}"
-        );
+        assert!(matches!(err, Error::NotUtf8 { line: 2, .. }), "{err}");
         assert!(Source::Words(vec![]).load().is_err());
     }
 

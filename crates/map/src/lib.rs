@@ -20,19 +20,78 @@ pub mod template;
 
 mod map;
 
+use std::fmt;
+use std::path::PathBuf;
+
 pub use items::{Grid, Item, Source};
 pub use map::{run, Failure, Finished, Map, Observer, Report, Stop};
 pub use runner::{Halt, Options};
 pub use stats::Stats;
 pub use template::Template;
 
-/// Why a map cannot run at all. Each is the user's to fix, so the command line exits
-/// with 2 for every one of them except [`Error::Io`].
+/// A file a map reads or writes, by the part it plays in the run: a front end names
+/// the option that gave it, the library only the file.
+#[derive(Clone, Debug)]
+pub enum MapFile {
+    /// The items, one per line; `-` is stdin.
+    Input(String),
+    /// The results log.
+    Results(PathBuf),
+}
+
+impl MapFile {
+    /// What the file is for, in words.
+    pub fn role(&self) -> &'static str {
+        match self {
+            MapFile::Input(_) => "items file",
+            MapFile::Results(_) => "results log",
+        }
+    }
+}
+
+/// The path as given, stdin as `- (stdin)`.
+impl fmt::Display for MapFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MapFile::Input(path) if path == "-" => f.write_str("- (stdin)"),
+            MapFile::Input(path) => f.write_str(path),
+            MapFile::Results(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// Why a map cannot run at all. Every variant but [`Error::Io`] is the caller's to
+/// fix; messages name files and values, never a front end's options, so a command
+/// line matches on the variant to say which of its options is at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Options or items that do not make a runnable map.
+    /// Options or items that do not make a runnable map (an unknown placeholder).
     #[error("{0}")]
     Usage(String),
+    /// No command was given.
+    #[error("no command to run")]
+    NoCommand,
+    /// The source gives no items: a run that does nothing is almost always a mistake
+    /// in how the items were given.
+    #[error("{}", no_items(.0))]
+    NoItems(Source),
+    /// A line of the items file is not UTF-8.
+    #[error("{} {file}: line {line} is not valid UTF-8", file.role())]
+    NotUtf8 {
+        /// The items file.
+        file: MapFile,
+        /// The 1-based line.
+        line: usize,
+    },
+    /// Two grids name the same parameter.
+    #[error("grid parameter '{0}' is given more than once")]
+    RepeatedGrid(String),
+    /// More combinations of grid values than can be counted.
+    #[error("too many combinations of grid values")]
+    TooManyCombinations,
+    /// Resuming was asked for without a results log to resume from.
+    #[error("resuming needs a results log")]
+    ResumeWithoutResults,
     /// The command cannot be executed (it does not exist, or is not executable).
     #[error("cannot run '{program}': {source}")]
     Spawn {
@@ -41,11 +100,11 @@ pub enum Error {
         /// What `posix_spawn` said.
         source: std::io::Error,
     },
-    /// A file named by an option cannot be read or written.
-    #[error("{path}: {source}")]
+    /// A file of the map cannot be read or written.
+    #[error("{} {file}: {source}", file.role())]
     File {
-        /// The option and its file, as the user wrote them (`--input x.txt`).
-        path: String,
+        /// The file, by its role.
+        file: MapFile,
         /// Why the file cannot be used.
         source: std::io::Error,
     },
@@ -54,12 +113,10 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
-impl Error {
-    /// The exit status the command line gives this error.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Io(_) => 1,
-            _ => 2,
-        }
+fn no_items(source: &Source) -> String {
+    match source {
+        Source::Words(_) => "no items".to_string(),
+        Source::Input(path) => format!("no items in {}", MapFile::Input(path.clone())),
+        Source::Grids(_) => "no items in the grids".to_string(),
     }
 }

@@ -79,7 +79,7 @@ pub struct Report {
 /// first start, so nothing runs for them.
 pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
     if map.resume && map.results.is_none() {
-        return Err(Error::Usage("--resume needs --results FILE".to_string()));
+        return Err(Error::ResumeWithoutResults);
     }
     let template = Template::parse(&map.command, &map.source.param_names(), map.shell)?;
     let items = map.source.load()?;

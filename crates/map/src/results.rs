@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::Error;
+use crate::{Error, MapFile};
 
 /// One line of the log; the fields are the contract's, in its order.
 #[derive(Serialize)]
@@ -51,16 +51,15 @@ impl Serialize for Params<'_> {
 /// The log file, open for appending.
 pub struct Log {
     file: File,
-    path: String,
+    path: PathBuf,
 }
 
 impl Log {
     /// Opens (or creates) `path` for appending. A last line cut short by a killed
     /// writer is ended, so that the next line starts on a line of its own.
     pub fn open(path: &Path) -> Result<Self, Error> {
-        let name = path.display().to_string();
         let failed = |source| Error::File {
-            path: format!("--results {name}"),
+            file: MapFile::Results(path.to_path_buf()),
             source,
         };
         let mut file = OpenOptions::new()
@@ -78,7 +77,10 @@ impl Log {
                 file.write_all(b"\n").map_err(failed)?;
             }
         }
-        Ok(Log { file, path: name })
+        Ok(Log {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Appends one line with a single write: no buffer holds it back, and concurrent
@@ -87,7 +89,7 @@ impl Log {
         let mut line = serde_json::to_vec(record).map_err(std::io::Error::from)?;
         line.push(b'\n');
         self.file.write_all(&line).map_err(|source| Error::File {
-            path: format!("--results {}", self.path),
+            file: MapFile::Results(self.path.clone()),
             source,
         })
     }
@@ -109,7 +111,7 @@ pub fn succeeded(path: &Path) -> Result<(HashMap<String, usize>, usize), Error> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(source) => {
             return Err(Error::File {
-                path: format!("--results {}", path.display()),
+                file: MapFile::Results(path.to_path_buf()),
                 source,
             })
         }

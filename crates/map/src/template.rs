@@ -35,10 +35,7 @@ impl Template {
     /// shell variables survive `--shell`.
     pub fn parse(words: &[String], params: &[String], shell: bool) -> Result<Self, Error> {
         if words.is_empty() {
-            return Err(Error::Usage(
-                "no command (write: taskloom map [OPTIONS] -- COMMAND [ARG]... ::: ITEM...)"
-                    .to_string(),
-            ));
+            return Err(Error::NoCommand);
         }
         let words = words
             .iter()
