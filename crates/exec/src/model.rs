@@ -29,6 +29,16 @@ use crate::idle::Idle;
 use crate::slots::Slots;
 use crate::trace::{LocalSpans, SpanRoom, Trace};
 
+/// Checks `f` in every interleaving with up to `PREEMPTIONS` preemptions: bugs need
+/// few, and the tests of three or more threads then finish in seconds.
+fn check(f: impl Fn() + Sync + Send + 'static) {
+    /// Loom's suggested bound: two or three find what exhaustive runs find.
+    const PREEMPTIONS: usize = 2;
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(PREEMPTIONS);
+    builder.check(f);
+}
+
 /// Work items that producers publish and workers take. Relaxed: only `Idle` may order
 /// a publication before a sleeper's last look for work.
 #[derive(Default)]
@@ -60,7 +70,7 @@ fn take_one(idle: &Idle, work: &Work) {
 /// Runs `workers` workers that take one item each and `workers` producers that
 /// publish one each: loom fails with a deadlock if a sleeper misses its wake-up.
 fn every_item_is_taken(workers: usize) {
-    loom::model(move || {
+    check(move || {
         let idle = Arc::new(Idle::default());
         let work = Arc::new(Work::default());
         let mut threads = Vec::new();
@@ -95,7 +105,7 @@ fn idle_each_published_item_wakes_a_sleeper() {
 
 #[test]
 fn idle_the_end_of_a_run_wakes_every_sleeper() {
-    loom::model(|| {
+    check(|| {
         let idle = Arc::new(Idle::default());
         let over = Arc::new(AtomicBool::new(false));
         let sleepers: Vec<_> = (0..2)
@@ -131,7 +141,7 @@ fn fan_out_plan(a_is_target: bool) -> StdArc<Plan> {
 /// Stores `a`'s result, then has its two consumers read and release it at once.
 fn consume_in_parallel(a_is_target: bool) {
     let plan = fan_out_plan(a_is_target);
-    loom::model(move || {
+    check(move || {
         let a = plan.graph().key("a").unwrap();
         let slots = Arc::new(Slots::new(&plan));
         let result: StdArc<str> = StdArc::from("result of a");
@@ -214,7 +224,7 @@ fn keys_by_worker(spans: &[crate::Span]) -> [Vec<u32>; 2] {
 
 #[test]
 fn room_hands_over_every_span_once_in_each_workers_order() {
-    loom::model(|| {
+    check(|| {
         // Three spans each take two blocks: one full, one left with a hole.
         let spans = record_in_room(6, 3);
         assert_eq!(spans.len(), 6);
@@ -224,7 +234,7 @@ fn room_hands_over_every_span_once_in_each_workers_order() {
 
 #[test]
 fn room_keeps_the_spans_that_do_not_fit() {
-    loom::model(|| {
+    check(|| {
         // Room for one span and a block per worker: some of the six overflow.
         let spans = record_in_room(1, 3);
         let [mut first, mut second] = keys_by_worker(&spans);
