@@ -1,7 +1,8 @@
 //! Model checks of the lock-free pieces of the thread pool, under loom: each test runs
-//! a few threads through every interleaving, with every value the C11 memory model
-//! lets each atomic load return, and fails on a deadlock (a lost wake-up), a data race
-//! on a slot, or a wrong result. Run them (a separate build, in its own target folder):
+//! a few threads through every interleaving of up to two preemptions, with every value
+//! the C11 memory model lets each atomic load return, and fails on a deadlock (a lost
+//! wake-up), a data race on a slot, or a wrong result. Run them (a separate build, in
+//! its own target folder; about 10 s once built):
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" cargo test -p taskloom-exec --lib --target-dir target/loom -- model::
