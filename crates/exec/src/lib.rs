@@ -6,8 +6,11 @@
 
 mod error;
 mod idle;
+#[cfg(all(test, loom))]
+mod model;
 mod observe;
 mod pool;
+mod primitives;
 mod process;
 mod progress;
 mod slots;

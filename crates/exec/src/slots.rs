@@ -2,13 +2,13 @@
 //! task that computes it, read by its consumers, emptied by the last of them.
 //!
 //! The slots are shared by all workers without locks. That is sound because the plan's
-//! counters order every access (the protocol below); the `unsafe` lives here alone.
-
-use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU32, Ordering};
+//! counters order every access (the protocol below): the methods are `unsafe`, their
+//! callers state why they follow it, and the accesses themselves live here alone.
 
 use taskloom_graph::{KeyId, Value};
 use taskloom_sched::Plan;
+
+use crate::primitives::{AtomicU32, Ordering, UnsafeCell};
 
 /// Result slots of one run.
 ///
@@ -44,7 +44,12 @@ impl Slots {
     /// Called once per key, by the task computing it, before its dependents may run.
     #[inline]
     pub unsafe fn put(&self, key: KeyId, value: Value) {
-        *self.cells[key.index()].get() = Some(value);
+        self.cells[key.index()].with_mut(|cell| {
+            // SAFETY: by the caller, no other task reads or writes this slot yet.
+            let cell = unsafe { &mut *cell };
+            debug_assert!(cell.is_none(), "a result is stored once");
+            *cell = Some(value);
+        });
     }
 
     /// The result of `key`, for a task that consumes it.
@@ -54,25 +59,53 @@ impl Slots {
     /// released it.
     #[inline]
     pub unsafe fn get(&self, key: KeyId) -> Value {
-        (*self.cells[key.index()].get())
-            .clone()
-            .expect("a consumed result is present until released")
+        debug_assert!(
+            self.waiting[key.index()].load(Ordering::Relaxed) > 0,
+            "a result is read before its consumer releases it"
+        );
+        // SAFETY: by the caller, the slot was written before and is not emptied until
+        // this task releases it.
+        unsafe { self.read(key) }
     }
 
     /// A consumer of `key` is done with it; the last one frees it unless it is a target.
+    ///
+    /// # Safety
+    /// Called once by each task that consumes `key` (so after `key` was stored), after
+    /// that task's last `get(key)`.
     #[inline]
-    pub fn release(&self, plan: &Plan, key: KeyId) {
-        if self.waiting[key.index()].fetch_sub(1, Ordering::AcqRel) == 1 && !plan.is_target(key) {
-            // SAFETY: every other consumer released (and so finished reading) before us.
-            unsafe { *self.cells[key.index()].get() = None };
+    pub unsafe fn release(&self, plan: &Plan, key: KeyId) {
+        let waiting = self.waiting[key.index()].fetch_sub(1, Ordering::AcqRel);
+        debug_assert!(waiting > 0, "a result is released once per consumer");
+        if waiting == 1 && !plan.is_target(key) {
+            self.cells[key.index()].with_mut(|cell| {
+                // SAFETY: every other consumer released, and so finished reading, before
+                // us (acquire/release on `waiting`), and no task reads it after us.
+                unsafe { *cell = None }
+            });
         }
     }
 
     /// The result of a target, once the run is complete.
     ///
     /// # Safety
-    /// `key` is a target whose task has completed.
+    /// `key` is a target whose task has completed, and the run is over.
     pub unsafe fn target(&self, key: KeyId) -> Value {
-        self.get(key)
+        // SAFETY: by the caller, the slot was written, no task writes it any more, and
+        // releases never empty a target's slot.
+        unsafe { self.read(key) }
+    }
+
+    /// The value in the slot of `key`.
+    ///
+    /// # Safety
+    /// The slot holds a value, which nothing writes meanwhile.
+    unsafe fn read(&self, key: KeyId) -> Value {
+        self.cells[key.index()].with(|cell| {
+            // SAFETY: by the caller, nothing writes the slot while we read it.
+            unsafe { &*cell }
+                .clone()
+                .expect("a consumed result is present until released")
+        })
     }
 }

@@ -7,17 +7,23 @@ use crate::error::RunError;
 use crate::slots::Slots;
 
 /// Runs task `key`, whose dependencies have all completed.
-pub(crate) fn run_task(plan: &Plan, slots: &Slots, key: KeyId) -> Result<(), RunError> {
+///
+/// # Safety
+/// Called once per key, after every dependency's task returned and before any
+/// dependent's starts (each of these ordered by a happens-before edge: the same
+/// thread, or release/acquire), as the protocol of `Slots` requires.
+pub(crate) unsafe fn run_task(plan: &Plan, slots: &Slots, key: KeyId) -> Result<(), RunError> {
     let graph = plan.graph();
-    // SAFETY: the executor runs `key` only after all its dependencies completed, and
-    // releases them below, after this read.
+    // SAFETY: every dependency was stored before this task started (by the caller),
+    // and this task releases it only below, after this read.
     let lookup = |dep: KeyId| Some(unsafe { slots.get(dep) });
     let value =
         evaluate(graph, key, plan.ops(), &lookup).map_err(|e| RunError::task(graph, key, e))?;
-    // SAFETY: each task runs once; dependents are counted down only after this.
+    // SAFETY: this task runs once, and its dependents only after it (by the caller).
     unsafe { slots.put(key, value) };
     for &dep in graph.dependencies(key) {
-        slots.release(plan, dep);
+        // SAFETY: this task consumes `dep` (dependencies are distinct), and read it above.
+        unsafe { slots.release(plan, dep) };
     }
     Ok(())
 }

@@ -191,7 +191,9 @@ impl Shared {
         let mut ready = Vec::new();
         let mut next = None;
         let mut count = LocalCount::new(self.observers.progress.as_ref(), self.plan.len());
-        let mut spans = LocalSpans::in_room(self.observers.trace.as_ref(), me, self.spans.as_ref());
+        // SAFETY: each of the run's workers makes one, and the room was made for them all.
+        let mut spans =
+            unsafe { LocalSpans::in_room(self.observers.trace.as_ref(), me, self.spans.as_ref()) };
         loop {
             let key = match next.take() {
                 Some(key) => key,
@@ -212,7 +214,12 @@ impl Shared {
                 return;
             }
             let start = spans.start();
-            if let Err(error) = run_task(&self.plan, &self.slots, key) {
+            // SAFETY: `key` runs once, here: it was made ready by one count-down to zero
+            // of its unfinished dependencies (acquire/release on `waiting`, after each
+            // dependency's task returned), or is a source, and then went through at most
+            // a deque (whose hand-off is ordered too). Its dependents are counted down in
+            // `complete`, after this returns.
+            if let Err(error) = unsafe { run_task(&self.plan, &self.slots, key) } {
                 self.fail(error);
                 return;
             }

@@ -116,13 +116,20 @@ impl<'a> LocalSpans<'a> {
     }
 
     /// Spans for `worker`, written into `room` with those of the run's other workers.
-    pub fn in_room(trace: Option<&'a Trace>, worker: usize, room: Option<&'a SpanRoom>) -> Self {
+    ///
+    /// # Safety
+    /// At most as many `LocalSpans` are made for `room` as it was made for writers.
+    pub unsafe fn in_room(
+        trace: Option<&'a Trace>,
+        worker: usize,
+        room: Option<&'a SpanRoom>,
+    ) -> Self {
         match room {
-            Some(room) => LocalSpans::with(
-                trace,
-                worker,
-                Store::Shared(room::Writer::new(room), Vec::new()),
-            ),
+            Some(room) => {
+                // SAFETY: one writer per `LocalSpans` (by the caller).
+                let writer = unsafe { room::Writer::new(room) };
+                LocalSpans::with(trace, worker, Store::Shared(writer, Vec::new()))
+            }
             None => LocalSpans::new(trace, worker, 0),
         }
     }
@@ -238,7 +245,8 @@ mod tests {
             for w in 0..writers {
                 let (trace, room) = (&trace, &room);
                 scope.spawn(move || {
-                    let mut local = LocalSpans::in_room(Some(trace), w, Some(room));
+                    // SAFETY: one for each of the room's `writers`.
+                    let mut local = unsafe { LocalSpans::in_room(Some(trace), w, Some(room)) };
                     for i in 0..each {
                         // Waits now and then leave partly filled blocks between others.
                         if i % 1000 == 999 {

@@ -1,20 +1,24 @@
 //! One buffer that the workers of a traced run write their spans into, a block at a
 //! time, so that each span is written once, where it is handed over: a million-task run
 //! touches 24 MB for its spans and copies none of them (separate per-worker lists would
-//! need a second buffer of the same size to be joined). The `unsafe` lives here alone.
+//! need a second buffer of the same size to be joined). The `unsafe` lives here; its
+//! users only vouch that they make no more writers than the room was made for.
 //!
 //! Protocol: a writer claims a block of slots with one atomic add, owns it alone, and
 //! fills it from the front. When it stops it reports the blocks it filled and how far.
-//! The last writer to stop moves the filled slots together (only blocks left partly
-//! full leave holes, at most one per writer) and takes the buffer as a `Vec<Span>`.
-
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+//! The last writer to stop (of as many as the room was made for) moves the filled
+//! slots together (only blocks left partly full leave holes, at most one per writer)
+//! and takes the buffer as a `Vec<Span>`.
 
 use super::Span;
+use crate::primitives::{Accesses, AtomicUsize, Mutex, Ordering};
 
 /// Slots a writer claims at once: few claims, small holes.
+#[cfg(not(loom))]
 const BLOCK: usize = 4096;
+/// Under the model checker: small enough that a few spans take several claims.
+#[cfg(loom)]
+const BLOCK: usize = 2;
 
 /// Room for the spans of `writers` writers that record `tasks` spans in all.
 pub(crate) struct Room {
@@ -23,6 +27,8 @@ pub(crate) struct Room {
     capacity: usize,
     next_block: AtomicUsize,
     state: Mutex<State>,
+    /// The accesses to `slots`, for the model checker.
+    accesses: Accesses,
 }
 
 struct State {
@@ -54,6 +60,7 @@ impl Room {
                 filled: Vec::new(),
                 taken: false,
             }),
+            accesses: Accesses::new(capacity),
         }
     }
 
@@ -68,11 +75,16 @@ impl Room {
 
     /// A writer stops, having filled `blocks`; the last one gets every span recorded,
     /// in claim order (so each writer's in the order it recorded them).
-    fn stop(&self, blocks: &[Block]) -> Option<Vec<Span>> {
+    ///
+    /// # Safety
+    /// `blocks` are the blocks that the calling writer claimed, each with its first
+    /// `filled` slots written, and the writer neither writes nor stops after this.
+    unsafe fn stop(&self, blocks: &[Block]) -> Option<Vec<Span>> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state
             .filled
             .extend(blocks.iter().map(|b| (b.start, b.filled)));
+        debug_assert!(state.writers > 0, "more writers than the room was made for");
         state.writers -= 1;
         if state.writers > 0 {
             return None;
@@ -81,8 +93,15 @@ impl Room {
         filled.sort_unstable();
         let mut len = 0;
         for (start, n) in filled {
-            // SAFETY: [start, start + n) was written by its writer, which has stopped;
-            // len <= start, and copy handles overlap.
+            debug_assert!(
+                len <= start && start + n <= self.capacity,
+                "spans move down"
+            );
+            self.accesses.read(start..start + n);
+            self.accesses.write(len..len + n);
+            // SAFETY: [start, start + n) was written by its writer, which has stopped
+            // (the mutex orders its writes before this); len <= start, and copy handles
+            // overlap.
             unsafe { std::ptr::copy(self.slots.add(start), self.slots.add(len), n) };
             len += n;
         }
@@ -118,7 +137,12 @@ pub(super) struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    pub fn new(room: &'a Room) -> Self {
+    /// A writer of `room`.
+    ///
+    /// # Safety
+    /// At most as many writers are made for `room` as it was made for: the last of
+    /// them to stop takes the buffer, so none may still be writing then.
+    pub unsafe fn new(room: &'a Room) -> Self {
         Writer {
             room,
             current: None,
@@ -139,8 +163,11 @@ impl<'a> Writer<'a> {
         let Some(block) = &mut self.current else {
             return Err(span);
         };
-        // SAFETY: the slot is inside this writer's own block, and not yet written.
-        unsafe { self.room.slots.add(block.start + block.filled).write(span) };
+        let slot = block.start + block.filled;
+        self.room.accesses.write(slot..slot + 1);
+        // SAFETY: the slot is inside this writer's own block, and not yet written; the
+        // buffer is not taken before this writer stops (by the caller of `new`).
+        unsafe { self.room.slots.add(slot).write(span) };
         block.filled += 1;
         Ok(())
     }
@@ -148,6 +175,8 @@ impl<'a> Writer<'a> {
     /// Stops writing; the last writer of the room gets every span.
     pub fn stop(mut self) -> Option<Vec<Span>> {
         self.done.extend(self.current.take());
-        self.room.stop(&self.done)
+        // SAFETY: `done` holds every block this writer claimed, filled up to `filled`,
+        // and `self` is gone after this.
+        unsafe { self.room.stop(&self.done) }
     }
 }
