@@ -6,7 +6,10 @@
 # - python3 with venv: scripts/python-env.sh builds the virtualenv with NumPy and
 #   zarr-python 3 that the array tests check against. It is built here, first, so
 #   that a machine without PyPI fails with one message instead of in many tests.
-# - `cargo test --workspace` holds every suite.
+# - `cargo test --workspace` holds every suite but one:
+# - the model checks of the threaded executor's lock-free pieces (crates/exec/src/
+#   model.rs) explore every interleaving under loom, which needs `--cfg loom` for the
+#   whole build: a build of their own, in target/loom.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +45,12 @@ python_env() {
     fi
 }
 
+# Model-checks `Idle`, `Slots` and the trace's span room under loom.
+model_checks() {
+    RUSTFLAGS="--cfg loom" cargo test -p taskloom-exec --lib --target-dir target/loom -- model::
+}
+
 install_packages
 python_env
 cargo test --workspace "$@"
+model_checks
