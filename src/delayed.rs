@@ -191,7 +191,7 @@ impl<T: FromValue> Delayed<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use taskloom_exec::Sync;
+    use taskloom_exec::Sequential;
 
     #[test]
     fn the_lecture_example_in_code() {
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn user_ops_lists_and_named_keys() {
-        let mut rt = Runtime::new().with_executor(Sync::default());
+        let mut rt = Runtime::new().with_executor(Sequential::default());
         rt.register_fn1("square", |x: i64| x * x);
         let g = Builder::new();
         let squares: Vec<Delayed<i64>> = (1..=4).map(|i| g.call("square", (i,))).collect();

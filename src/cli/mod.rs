@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use taskloom::exec::Observers;
 use taskloom::graph::{Graph, KeyId};
-use taskloom::{Error, Executor, Processes, Runtime, Sync, Threads};
+use taskloom::{Error, Executor, Processes, Runtime, Sequential, Threads};
 
 use exit::{CommandError, Outcome};
 
@@ -101,8 +101,8 @@ impl ExecOptions {
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             |n| n as usize,
         );
-        let executor: Box<dyn Executor + Send + std::marker::Sync> = match self.executor {
-            ExecutorKind::Sync => Box::new(Sync::default().observed(observers)),
+        let executor: Box<dyn Executor + Send + Sync> = match self.executor {
+            ExecutorKind::Sync => Box::new(Sequential::default().observed(observers)),
             ExecutorKind::Threads => Box::new(Threads::new(workers).observed(observers)),
             ExecutorKind::Processes => Box::new(
                 Processes::new(workers)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use proptest::prelude::*;
 use taskloom::graph::parse;
-use taskloom::{Executor, Processes, Runtime, Sync, Threads, Value};
+use taskloom::{Executor, Processes, Runtime, Sequential, Threads, Value};
 
 /// One key of a random graph: an op over earlier keys (so the graph is acyclic).
 #[derive(Clone, Debug)]
@@ -81,9 +81,9 @@ fn reference(nodes: &[Node], i: usize, memo: &mut HashMap<usize, i64>) -> i64 {
     v
 }
 
-fn executors() -> Vec<(&'static str, Box<dyn Executor + Send + std::marker::Sync>)> {
+fn executors() -> Vec<(&'static str, Box<dyn Executor + Send + Sync>)> {
     vec![
-        ("sync", Box::new(Sync::default())),
+        ("sync", Box::new(Sequential::default())),
         ("threads-1", Box::new(Threads::new(1))),
         ("threads-2", Box::new(Threads::new(2))),
         ("threads-8", Box::new(Threads::new(8))),
@@ -146,7 +146,7 @@ fn a_million_task_chain_needs_no_deep_stack() {
     for (label, executor) in [
         (
             "sync",
-            Box::new(Sync::default()) as Box<dyn Executor + Send + std::marker::Sync>,
+            Box::new(Sequential::default()) as Box<dyn Executor + Send + Sync>,
         ),
         ("threads", Box::new(Threads::new(2))),
     ] {

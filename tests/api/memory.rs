@@ -5,7 +5,7 @@
 //! test's alone.
 
 use taskloom::graph::parse;
-use taskloom::{Executor, Runtime, Sync, Threads};
+use taskloom::{Executor, Runtime, Sequential, Threads};
 
 use crate::harness::process::in_own_process;
 
@@ -52,8 +52,8 @@ fn a_wide_tree_reduction_holds_few_leaves_at_once() {
     let root = level.pop().unwrap();
 
     let before = peak_rss();
-    let executors: [(&str, Box<dyn Executor + Send + std::marker::Sync>); 2] = [
-        ("sync", Box::new(Sync::default())),
+    let executors: [(&str, Box<dyn Executor + Send + Sync>); 2] = [
+        ("sync", Box::new(Sequential::default())),
         ("threads", Box::new(Threads::new(2))),
     ];
     for (label, executor) in executors {

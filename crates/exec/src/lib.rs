@@ -13,8 +13,8 @@ mod pool;
 mod primitives;
 mod process;
 mod progress;
+mod sequential;
 mod slots;
-mod sync;
 mod task;
 mod threads;
 mod trace;
@@ -29,7 +29,7 @@ pub use observe::Observers;
 pub use pool::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use process::{serve as serve_worker, Processes, WORKER_ENV};
 pub use progress::Progress;
-pub use sync::Sync;
+pub use sequential::Sequential;
 pub use threads::Threads;
 pub use trace::{Span, Trace};
 

@@ -18,11 +18,11 @@ use crate::Executor;
 
 /// Runs tasks one at a time on the calling thread.
 #[derive(Clone, Debug, Default)]
-pub struct Sync {
+pub struct Sequential {
     observers: Observers,
 }
 
-impl Sync {
+impl Sequential {
     /// Reports finished tasks and task spans to `observers`.
     pub fn observed(mut self, observers: Observers) -> Self {
         self.observers = observers;
@@ -30,7 +30,7 @@ impl Sync {
     }
 }
 
-impl Executor for Sync {
+impl Executor for Sequential {
     fn run(&self, plan: Arc<Plan>) -> Result<Vec<Value>, RunError> {
         let slots = Slots::new(&plan);
         let mut count = LocalCount::new(self.observers.progress.as_ref(), 1);
