@@ -6,8 +6,8 @@
 //! runs elsewhere, the driver fetches the inputs that worker lacks and hands them over
 //! with the task (and counts the bytes it moved).
 
-pub(crate) mod pool;
 pub(crate) mod protocol;
+pub(crate) mod supervisor;
 pub(crate) mod worker;
 
 use std::collections::HashMap;
@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use taskloom_graph::{KeyId, Value};
 use taskloom_sched::{Decision, Event, Failure, Plan, Scheduler, Status, WorkerId};
 
-use self::pool::{Incoming, Pool};
 pub use self::protocol::WORKER_ENV;
-use self::protocol::{ProgramRef, Reply, Request};
+use self::protocol::{LoadRef, ProgramRef, Reply, Request};
+use self::supervisor::{Ended, Incoming, Supervisor};
 pub use self::worker::serve;
 use crate::error::RunError;
 use crate::observe::Observers;
@@ -96,11 +96,11 @@ impl Executor for Processes {
             return Ok(Vec::new());
         }
         let graph = plan.graph();
-        let program = postcard::to_stdvec(&ProgramRef {
+        let load = postcard::to_stdvec(&LoadRef(ProgramRef {
             arena: graph.arena(),
             spans: graph.spans(),
             ops: graph.op_names(),
-        })
+        }))
         .map_err(|e| RunError::Internal(format!("cannot encode the graph: {e}")))?;
         let executable = match &self.executable {
             Some(path) => path.clone(),
@@ -108,16 +108,18 @@ impl Executor for Processes {
                 RunError::Spawn(format!("cannot find this program to start workers: {e}"))
             })?,
         };
+        let (sender, events) = mpsc::channel();
         let mut driver = Driver {
             scheduler: Scheduler::new(Arc::clone(&plan), SLOTS_PER_WORKER, self.retries),
-            pool: Pool::new(executable, program),
+            pool: Supervisor::new(executable, sender),
+            events,
+            load,
             plan,
             relay: HashMap::new(),
             fetching: HashMap::new(),
             in_transit: HashMap::new(),
             parked: Vec::new(),
             started: Vec::new(),
-            kill_cause: HashMap::new(),
             timeout: self.task_timeout,
             bytes_moved: 0,
             observers: self.observers.clone(),
@@ -145,7 +147,10 @@ struct Parked {
 
 struct Driver {
     scheduler: Scheduler,
-    pool: Pool,
+    pool: Supervisor<(WorkerId, Incoming)>,
+    events: mpsc::Receiver<(WorkerId, Incoming)>,
+    /// `Request::Load` with the graph, encoded once: every worker's first request.
+    load: Vec<u8>,
     plan: Arc<Plan>,
     /// Results fetched from one worker for another, until released.
     relay: HashMap<KeyId, Value>,
@@ -158,7 +163,6 @@ struct Driver {
     in_transit: HashMap<(WorkerId, KeyId), usize>,
     /// When each worker started its current task, if it has one.
     started: Vec<Option<Instant>>,
-    kill_cause: HashMap<WorkerId, String>,
     timeout: Option<Duration>,
     bytes_moved: u64,
     observers: Observers,
@@ -180,8 +184,8 @@ impl Driver {
                 Status::Failed(failure) => return Err(self.error(failure)),
             }
             let incoming = match self.timeout {
-                None => self.pool.events.recv().map_err(|_| lost_channel())?,
-                Some(limit) => match self.pool.events.recv_timeout(limit / 4) {
+                None => self.events.recv().map_err(|_| lost_channel())?,
+                Some(limit) => match self.events.recv_timeout(limit / 4) {
                     Ok(incoming) => incoming,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
                         self.kill_overdue(limit);
@@ -195,9 +199,11 @@ impl Driver {
     }
 
     fn add_worker(&mut self, decisions: &mut Vec<Decision>) -> Result<(), RunError> {
-        self.pool
+        let worker = self
+            .pool
             .spawn()
             .map_err(|e| RunError::Spawn(format!("worker process: {e}")))?;
+        self.pool.send_encoded(worker, &self.load);
         self.started.push(None);
         self.scheduler.add_worker(decisions);
         Ok(())
@@ -325,7 +331,7 @@ impl Driver {
         decisions: &mut Vec<Decision>,
     ) -> Result<(), RunError> {
         let event = match incoming {
-            Incoming::Reply(Reply::Loaded) => return Ok(()),
+            Incoming::Reply(Reply::Ready | Reply::Loaded) => return Ok(()),
             Incoming::Reply(Reply::UnknownOp { op }) => {
                 return Err(RunError::Internal(format!(
                     "worker processes do not know op '{op}': register it before serving as a worker"
@@ -373,12 +379,7 @@ impl Driver {
                 }
             }
             Incoming::Gone { garbage } => {
-                let exit = self.pool.reap(worker);
-                let cause = self
-                    .kill_cause
-                    .remove(&worker)
-                    .or(garbage.map(|g| format!("its worker sent an unreadable message ({g})")))
-                    .unwrap_or_else(|| format!("its worker died ({exit})"));
+                let cause = self.pool.reap(worker, garbage).to_string();
                 self.started[worker.0 as usize] = None;
                 self.requeue_inputs_from(worker);
                 self.scheduler
@@ -438,9 +439,8 @@ impl Driver {
                 let cause = format!(
                     "it ran longer than the task timeout ({limit:?}), so its worker was killed"
                 );
-                self.kill_cause.insert(worker, cause);
                 self.started[w] = None;
-                self.pool.kill(worker);
+                self.pool.kill(worker, cause);
             }
         }
     }
@@ -457,14 +457,14 @@ impl Driver {
         }
         self.pool.flush();
         while !self.fetching.is_empty() {
-            match self.pool.events.recv().map_err(|_| lost_channel())? {
+            match self.events.recv().map_err(|_| lost_channel())? {
                 (_, Incoming::Reply(Reply::Values { values })) => {
                     for (key, value) in values {
                         self.arrived(key, value);
                     }
                 }
-                (worker, Incoming::Gone { .. }) => {
-                    let exit = self.pool.reap(worker);
+                (worker, Incoming::Gone { garbage }) => {
+                    let ended = self.pool.reap(worker, garbage);
                     if let Some(&key) = self
                         .fetching
                         .keys()
@@ -472,7 +472,12 @@ impl Driver {
                     {
                         return Err(RunError::WorkerDied {
                             key: self.plan.graph().name(key).to_string(),
-                            cause: format!("the worker holding its result died ({exit})"),
+                            cause: match ended {
+                                Ended::Died(exit) => {
+                                    format!("the worker holding its result died ({exit})")
+                                }
+                                other => format!("the worker holding its result is lost: {other}"),
+                            },
                         });
                     }
                 }
