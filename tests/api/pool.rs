@@ -130,6 +130,52 @@ fn one_failing_item_loses_no_other_result() {
     }
 }
 
+/// Ten `shell` items of which `crashing` kill their worker (the shell's parent).
+fn items_crashing_at(crashing: &[usize]) -> Vec<String> {
+    (0..10)
+        .map(|i| {
+            if crashing.contains(&i) {
+                "kill -ABRT $PPID".into()
+            } else {
+                format!("echo {i}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_crashing_item_fails_alone_and_the_rest_of_its_chunk_succeeds() {
+    let procs = processes(2);
+    for chunking in [Chunking::Fixed(10), Chunking::Dynamic(10)] {
+        for crashing in [&[6][..], &[0, 9]] {
+            let results = procs
+                .map_results("shell", items_crashing_at(crashing), chunking)
+                .unwrap();
+            assert_eq!(results.len(), 10);
+            for (i, r) in results.iter().enumerate() {
+                if crashing.contains(&i) {
+                    let err = r.as_ref().unwrap_err();
+                    assert!(
+                        matches!(err, PoolError::WorkerDied { index, .. } if *index == i),
+                        "{chunking:?}: {err}"
+                    );
+                    assert!(err.to_string().contains("killed by SIGABRT"), "{err}");
+                } else {
+                    assert_eq!(r, &Ok(Value::str(&i.to_string())), "{chunking:?} item {i}");
+                }
+            }
+        }
+    }
+    // The pool goes on, on new workers.
+    assert_eq!(
+        procs
+            .map("inc", 0..10i64, Chunking::Fixed(10))
+            .unwrap()
+            .len(),
+        10
+    );
+}
+
 #[test]
 fn chunk_size_edge_cases() {
     let threads = Pool::threads(2);

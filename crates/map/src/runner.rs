@@ -10,25 +10,25 @@
 //! A child's exit is noticed before it is reaped, while it is a zombie: its pid, which
 //! is also its process group id, cannot be reused yet, so signalling the group never
 //! reaches an unrelated process. When the leader has exited, whatever it left behind in
-//! its group is killed, so that no item leaves orphans.
+//! its group is killed, so that no item leaves orphans. (Groups, signals, the grace
+//! before SIGKILL and reaping are `taskloom_child`'s, shared with the worker
+//! processes of the process executor and pool.)
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{ChildStderr, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use rustix::process::{kill_process_group, Pid, Signal};
+use taskloom_child::{Child, Group, Interrupts};
 
 use crate::Error;
 
-/// How long a process group has between SIGTERM and SIGKILL.
-pub const KILL_GRACE: Duration = Duration::from_secs(2);
+pub use taskloom_child::{signal_name, KILL_GRACE};
 
 /// What the first failure (after its retries) does to the rest of the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -108,7 +108,7 @@ pub fn run(
     options: &Options,
     mut on_end: impl FnMut(Ended),
 ) -> Result<Stop, Error> {
-    let signals = Signals::install()?;
+    let signals = Interrupts::install()?;
     let jobs = options.jobs.max(1);
     allow_open_files(jobs);
     let mut running: Vec<Running> = Vec::with_capacity(jobs);
@@ -140,7 +140,7 @@ pub fn run(
         let mut wake = running.iter().filter_map(Running::next_deadline).min();
         if running
             .iter()
-            .any(|r| r.pidfd.is_none() && r.status.is_none())
+            .any(|r| r.child.exit_fd().is_none() && r.child.status().is_none())
         {
             // No pidfd (not Linux, or an old kernel): look for exits every 10 ms.
             let tick = now + Duration::from_millis(10);
@@ -157,12 +157,12 @@ pub fn run(
         {
             let mut fds = Vec::with_capacity(2 + 3 * running.len());
             let mut tags = Vec::with_capacity(fds.capacity());
-            for (signal, stream) in &signals.streams {
+            for (signal, stream) in signals.streams() {
                 fds.push(PollFd::new(stream, PollFlags::IN));
-                tags.push((usize::MAX, Stream::Signal(*signal)));
+                tags.push((usize::MAX, Stream::Signal(signal)));
             }
             for (slot, r) in running.iter().enumerate() {
-                if let (Some(fd), None) = (&r.pidfd, &r.status) {
+                if let (Some(fd), None) = (r.child.exit_fd(), r.child.status()) {
                     fds.push(PollFd::new(fd, PollFlags::IN));
                     tags.push((slot, Stream::Exit));
                 }
@@ -194,7 +194,7 @@ pub fn run(
                     if matches!(stop, Stop::Interrupted(_)) {
                         // A second Ctrl-C: no more grace.
                         for r in &mut running {
-                            r.signal(Signal::KILL);
+                            r.child.kill();
                         }
                     } else {
                         stop = Stop::Interrupted(signal);
@@ -202,15 +202,17 @@ pub fn run(
                         cancel_all(&mut running);
                     }
                 }
-                Stream::Exit => running[slot].reap()?,
+                Stream::Exit => {
+                    running[slot].child.reap()?;
+                }
                 Stream::Stdout | Stream::Stderr => running[slot].read(stream),
             }
         }
 
         let now = Instant::now();
         for r in &mut running {
-            if r.pidfd.is_none() && r.status.is_none() {
-                r.try_reap()?;
+            if r.child.exit_fd().is_none() {
+                r.child.try_reap()?;
             }
             r.enforce_deadlines(now);
         }
@@ -223,7 +225,7 @@ pub fn run(
                 continue;
             }
             let r = running.swap_remove(slot);
-            let failed = !r.status.is_some_and(|s| s.success());
+            let failed = !r.child.status().is_some_and(|s| s.success());
             if failed && accepting && r.attempts <= options.retries {
                 let argv = command_line(r.index);
                 match Running::spawn(r.index, &argv, &mut programs, options.timeout, Some(&r)) {
@@ -258,7 +260,7 @@ pub fn run(
 fn cancel_all(running: &mut [Running]) {
     for r in running {
         r.cancelled = true;
-        r.terminate(Instant::now());
+        r.child.terminate(Instant::now());
     }
 }
 
@@ -274,22 +276,15 @@ enum Stream {
 /// One item's current attempt.
 struct Running {
     index: usize,
+    /// The item's process, leading its own group.
     child: Child,
-    /// The child's pid, which is also its process group id.
-    group: Pid,
-    /// Readable once the child has exited.
-    pidfd: Option<OwnedFd>,
     stdout: Option<ChildStdout>,
     stderr: Option<ChildStderr>,
     out: Vec<u8>,
     err: Vec<u8>,
-    /// Set once the child is reaped.
-    status: Option<ExitStatus>,
     first_start: Instant,
     attempts: u32,
     deadline: Option<Instant>,
-    terminated_at: Option<Instant>,
-    killed: bool,
     timed_out: bool,
     cancelled: bool,
 }
@@ -316,18 +311,17 @@ impl Running {
             .args(argv.get(1..).unwrap_or_default())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        let mut child = command.spawn().map_err(|source| match source.kind() {
-            ErrorKind::NotFound | ErrorKind::PermissionDenied => Error::Spawn {
-                program: program.to_string(),
-                source,
-            },
-            _ => Error::Io(source),
-        })?;
-        let group = Pid::from_child(&child);
-        let stdout = child.stdout.take();
-        let stderr = child.stderr.take();
+            .stderr(Stdio::piped());
+        let mut child =
+            Child::spawn(&mut command, Group::Own).map_err(|source| match source.kind() {
+                ErrorKind::NotFound | ErrorKind::PermissionDenied => Error::Spawn {
+                    program: program.to_string(),
+                    source,
+                },
+                _ => Error::Io(source),
+            })?;
+        let pipes = child.pipes();
+        let (stdout, stderr) = (pipes.stdout, pipes.stderr);
         for fd in [
             stdout.as_ref().map(AsFd::as_fd),
             stderr.as_ref().map(AsFd::as_fd),
@@ -341,18 +335,13 @@ impl Running {
         Ok(Running {
             index,
             child,
-            group,
-            pidfd: open_pidfd(group),
             stdout,
             stderr,
             out: Vec::new(),
             err: Vec::new(),
-            status: None,
             first_start: previous.map_or(now, |p| p.first_start),
             attempts: previous.map_or(1, |p| p.attempts + 1),
             deadline: timeout.map(|t| now + t),
-            terminated_at: None,
-            killed: false,
             timed_out: false,
             cancelled: false,
         })
@@ -381,48 +370,8 @@ impl Running {
         }
     }
 
-    /// The child has exited (its pidfd said so): clear its group, then reap it.
-    fn reap(&mut self) -> Result<(), Error> {
-        if self.status.is_none() {
-            self.signal(Signal::KILL);
-            self.status = Some(self.child.wait()?);
-        }
-        Ok(())
-    }
-
-    /// Without a pidfd: reap the child if it has exited.
-    fn try_reap(&mut self) -> Result<(), Error> {
-        if let Some(status) = self.child.try_wait()? {
-            self.status = Some(status);
-            // Already reaped, so the group id could in principle be reused by now;
-            // this path is only for systems without pidfds.
-            let _ = kill_process_group(self.group, Signal::KILL);
-        }
-        Ok(())
-    }
-
-    /// Sends `signal` to the whole process group while its leader is not reaped (so
-    /// the group id still belongs to this item).
-    fn signal(&mut self, signal: Signal) {
-        if self.status.is_none() {
-            // ESRCH (the group is already empty) is fine.
-            let _ = kill_process_group(self.group, signal);
-            if signal == Signal::KILL {
-                self.killed = true;
-            }
-        }
-    }
-
-    /// SIGTERM now, SIGKILL after the grace period (see `enforce_deadlines`).
-    fn terminate(&mut self, now: Instant) {
-        if self.terminated_at.is_none() && self.status.is_none() {
-            self.signal(Signal::TERM);
-            self.terminated_at = Some(now);
-        }
-    }
-
     fn enforce_deadlines(&mut self, now: Instant) {
-        if self.status.is_some() {
+        if self.child.status().is_some() {
             // The item has exited but something outside its group (it called setsid)
             // still holds its pipes: stop waiting for them once its time is up.
             if self.next_deadline().is_some_and(|d| now >= d) {
@@ -431,39 +380,37 @@ impl Running {
             }
             return;
         }
-        if self.deadline.is_some_and(|d| now >= d) && self.terminated_at.is_none() {
+        if self.deadline.is_some_and(|d| now >= d) && self.child.grace_end().is_none() {
             self.timed_out = true;
-            self.terminate(now);
+            self.child.terminate(now);
         }
-        if !self.killed && self.terminated_at.is_some_and(|t| now >= t + KILL_GRACE) {
-            self.signal(Signal::KILL);
-        }
+        self.child.enforce_grace(now);
     }
 
     /// When this item next needs attention without any event.
     fn next_deadline(&self) -> Option<Instant> {
-        if self.status.is_some() {
+        let grace_over = self.child.grace_end();
+        if self.child.status().is_some() {
             let pipes_open = self.stdout.is_some() || self.stderr.is_some();
-            let grace_over = self.terminated_at.map(|t| t + KILL_GRACE);
             return match (self.deadline, grace_over) {
                 _ if !pipes_open => None,
                 (Some(d), Some(g)) => Some(d.min(g)),
                 (d, g) => d.or(g),
             };
         }
-        match self.terminated_at {
-            Some(_) if self.killed => None,
-            Some(t) => Some(t + KILL_GRACE),
+        match grace_over {
+            Some(_) if self.child.killed() => None,
+            Some(end) => Some(end),
             None => self.deadline,
         }
     }
 
     fn is_finished(&self) -> bool {
-        self.status.is_some() && self.stdout.is_none() && self.stderr.is_none()
+        self.child.status().is_some() && self.stdout.is_none() && self.stderr.is_none()
     }
 
     fn ended(mut self) -> Ended {
-        let status = self.status;
+        let status = self.child.status();
         Ended {
             index: self.index,
             exit: status.and_then(|s| s.code()),
@@ -527,96 +474,6 @@ impl Programs {
             })
             .as_deref()
     }
-}
-
-impl Drop for Running {
-    /// A run that ends early on an error still leaves no process behind.
-    fn drop(&mut self) {
-        if self.status.is_none() {
-            self.signal(Signal::KILL);
-            let _ = self.child.wait();
-        }
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn open_pidfd(pid: Pid) -> Option<OwnedFd> {
-    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn open_pidfd(_: Pid) -> Option<OwnedFd> {
-    None
-}
-
-/// SIGINT and SIGTERM, each turned into a byte on its own socket while the run lasts.
-struct Signals {
-    streams: Vec<(i32, UnixStream)>,
-    ids: Vec<signal_hook::SigId>,
-}
-
-impl Signals {
-    fn install() -> Result<Self, Error> {
-        let mut signals = Signals {
-            streams: Vec::new(),
-            ids: Vec::new(),
-        };
-        for signal in [Signal::INT, Signal::TERM] {
-            let (read, write) = UnixStream::pair()?;
-            read.set_nonblocking(true)?;
-            signals.ids.push(signal_hook::low_level::pipe::register(
-                signal.as_raw(),
-                write,
-            )?);
-            signals.streams.push((signal.as_raw(), read));
-        }
-        Ok(signals)
-    }
-
-    fn drain(&self) {
-        let mut buffer = [0u8; 64];
-        for (_, mut stream) in self.streams.iter().map(|(s, r)| (s, r)) {
-            while matches!(stream.read(&mut buffer), Ok(n) if n > 0) {}
-        }
-    }
-}
-
-impl Drop for Signals {
-    fn drop(&mut self) {
-        for id in self.ids.drain(..) {
-            signal_hook::low_level::unregister(id);
-        }
-    }
-}
-
-/// The conventional name of a signal (`SIGKILL`), for logs and messages.
-pub fn signal_name(signal: i32) -> String {
-    const NAMES: [(Signal, &str); 20] = [
-        (Signal::HUP, "SIGHUP"),
-        (Signal::INT, "SIGINT"),
-        (Signal::QUIT, "SIGQUIT"),
-        (Signal::ILL, "SIGILL"),
-        (Signal::TRAP, "SIGTRAP"),
-        (Signal::ABORT, "SIGABRT"),
-        (Signal::BUS, "SIGBUS"),
-        (Signal::FPE, "SIGFPE"),
-        (Signal::KILL, "SIGKILL"),
-        (Signal::USR1, "SIGUSR1"),
-        (Signal::SEGV, "SIGSEGV"),
-        (Signal::USR2, "SIGUSR2"),
-        (Signal::PIPE, "SIGPIPE"),
-        (Signal::ALARM, "SIGALRM"),
-        (Signal::TERM, "SIGTERM"),
-        (Signal::XCPU, "SIGXCPU"),
-        (Signal::XFSZ, "SIGXFSZ"),
-        (Signal::VTALARM, "SIGVTALRM"),
-        (Signal::PROF, "SIGPROF"),
-        (Signal::SYS, "SIGSYS"),
-    ];
-    NAMES
-        .iter()
-        .find(|(s, _)| s.as_raw() == signal)
-        .map_or_else(|| format!("SIG{signal}"), |(_, name)| name.to_string())
 }
 
 #[cfg(test)]
@@ -700,12 +557,5 @@ mod tests {
         );
         assert!(matches!(result, Err(Error::Spawn { .. })), "{result:?}");
         assert_eq!(ended, 0);
-    }
-
-    #[test]
-    fn signal_names() {
-        assert_eq!(signal_name(Signal::KILL.as_raw()), "SIGKILL");
-        assert_eq!(signal_name(Signal::TERM.as_raw()), "SIGTERM");
-        assert_eq!(signal_name(77), "SIG77");
     }
 }

@@ -1,6 +1,6 @@
 //! How a map's items are cut into chunks, and who may run each chunk.
 //!
-//! A chunk is the unit handed to a worker: one message to a process, one queue
+//! A chunk (a `job::Batch` inside the pool) is the unit handed to a worker: one message to a process, one queue
 //! operation for a thread. Large chunks make the per-item overhead vanish; small chunks
 //! let idle workers take over the work of slow ones. Where the chunks go is the other
 //! half of the trade-off, as in OpenMP's `schedule(static)` and `schedule(dynamic)`:
@@ -37,10 +37,10 @@ impl Default for Chunking {
     }
 }
 
-/// A chunking resolved for one map: the chunk size and whether chunks are dealt out
-/// up front (static) or shared.
+/// A chunking resolved for one map: how its items split into batches (the chunk
+/// size) and whether the batches are dealt out up front (static) or shared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Plan {
+pub(crate) struct Split {
     pub size: usize,
     pub dealt: bool,
 }
@@ -48,19 +48,19 @@ pub(crate) struct Plan {
 impl Chunking {
     /// The chunk size and placement for `items` items over `workers` workers; a chunk
     /// size of 0 is an error, not a hang.
-    pub(crate) fn plan(self, items: usize, workers: usize) -> Result<Plan, PoolError> {
+    pub(crate) fn split(self, items: usize, workers: usize) -> Result<Split, PoolError> {
         let workers = workers.max(1);
         match self {
             Chunking::Fixed(0) | Chunking::Dynamic(0) => Err(PoolError::ZeroChunkSize),
-            Chunking::Fixed(k) => Ok(Plan {
+            Chunking::Fixed(k) => Ok(Split {
                 size: k,
                 dealt: true,
             }),
-            Chunking::Dynamic(k) => Ok(Plan {
+            Chunking::Dynamic(k) => Ok(Split {
                 size: k,
                 dealt: false,
             }),
-            Chunking::Auto => Ok(Plan {
+            Chunking::Auto => Ok(Split {
                 size: items.div_ceil(4 * workers).max(1),
                 dealt: false,
             }),
@@ -75,21 +75,21 @@ mod tests {
     #[test]
     fn auto_is_about_four_chunks_per_worker_like_multiprocessing() {
         // Python: chunksize, extra = divmod(n, 4 * workers); chunksize += bool(extra)
-        assert_eq!(Chunking::Auto.plan(1_000_000, 2).unwrap().size, 125_000);
-        assert_eq!(Chunking::Auto.plan(100, 3).unwrap().size, 9);
-        assert_eq!(Chunking::Auto.plan(1, 8).unwrap().size, 1);
-        assert_eq!(Chunking::Auto.plan(0, 8).unwrap().size, 1);
-        assert!(!Chunking::Auto.plan(10, 2).unwrap().dealt);
+        assert_eq!(Chunking::Auto.split(1_000_000, 2).unwrap().size, 125_000);
+        assert_eq!(Chunking::Auto.split(100, 3).unwrap().size, 9);
+        assert_eq!(Chunking::Auto.split(1, 8).unwrap().size, 1);
+        assert_eq!(Chunking::Auto.split(0, 8).unwrap().size, 1);
+        assert!(!Chunking::Auto.split(10, 2).unwrap().dealt);
     }
 
     #[test]
     fn zero_sized_chunks_are_rejected() {
         assert_eq!(
-            Chunking::Fixed(0).plan(10, 2),
+            Chunking::Fixed(0).split(10, 2),
             Err(PoolError::ZeroChunkSize)
         );
         assert_eq!(
-            Chunking::Dynamic(0).plan(10, 2),
+            Chunking::Dynamic(0).split(10, 2),
             Err(PoolError::ZeroChunkSize)
         );
     }
@@ -97,15 +97,15 @@ mod tests {
     #[test]
     fn fixed_is_dealt_and_dynamic_is_shared() {
         assert_eq!(
-            Chunking::Fixed(5).plan(10, 2),
-            Ok(Plan {
+            Chunking::Fixed(5).split(10, 2),
+            Ok(Split {
                 size: 5,
                 dealt: true
             })
         );
         assert_eq!(
-            Chunking::Dynamic(5).plan(10, 2),
-            Ok(Plan {
+            Chunking::Dynamic(5).split(10, 2),
+            Ok(Split {
                 size: 5,
                 dealt: false
             })

@@ -16,8 +16,10 @@ pub enum PoolError {
         op: String,
         cause: String,
     },
-    /// The worker process running item `index`'s chunk died (a crash, a signal, the
-    /// OOM killer); the cause names the signal or exit code.
+    /// The worker process died (a crash, a signal, the OOM killer) while it ran item
+    /// `index` alone: the items of a chunk whose worker dies run again one by one, so
+    /// that this error is the crashing item's own. (Or no worker could be started in
+    /// the dead one's place.) The cause names the signal or exit code.
     #[error("item {index} (op '{op}') failed: {cause}")]
     WorkerDied {
         index: usize,

@@ -9,9 +9,10 @@
 //!
 //! Results are per item: `map` gives every value in order or the error of the failed
 //! item with the lowest index, `map_results` every item's own result, and
-//! `map_unordered` each result with its index as soon as its chunk is done. How items
-//! are cut into chunks and handed out is the `Chunking`: fixed chunks dealt up front,
-//! or chunks that idle workers pull (see `chunking`).
+//! `map_unordered` each result with its index as soon as its chunk is done. An item
+//! that crashes its worker process fails alone: the rest of its chunk runs again. How
+//! items are cut into chunks and handed out is the `Chunking`: fixed chunks dealt up
+//! front, or chunks that idle workers pull (see `chunking`).
 
 mod chunking;
 mod error;
@@ -26,17 +27,17 @@ use std::sync::{mpsc, Arc};
 use taskloom_graph::{FromValue, OpFn, Registry, Value};
 
 pub use self::chunking::Chunking;
-use self::chunking::Plan;
+use self::chunking::Split;
 pub use self::error::PoolError;
-use self::job::{Batch, Failure, Job};
+use self::job::{Delivery, Fault, Job};
 use self::process_pool::ProcessBackend;
 use self::thread_pool::ThreadBackend;
 
 /// Where a pool's chunks run: the part that differs between threads and processes.
 trait Dispatch: Send + Sync {
     fn workers(&self) -> usize;
-    /// Queues the job's chunks; on a closed pool, fails its items.
-    fn enqueue(&self, job: Arc<Job>, plan: Plan);
+    /// Queues the job's batches; on a closed pool, fails its items.
+    fn enqueue(&self, job: Arc<Job>, split: Split);
 }
 
 /// Starts pools: `Pool::threads(n)` or `Pool::processes(n)`.
@@ -108,7 +109,7 @@ impl Core {
         spread: bool,
         chunking: Chunking,
     ) -> Result<Results, PoolError> {
-        let plan = chunking.plan(items.len(), self.dispatch.workers())?;
+        let split = chunking.split(items.len(), self.dispatch.workers())?;
         let (sink, receiver) = mpsc::channel();
         let op: Arc<str> = Arc::from(op);
         let len = items.len();
@@ -120,7 +121,7 @@ impl Core {
                 spread,
                 sink,
             });
-            self.dispatch.enqueue(job, plan);
+            self.dispatch.enqueue(job, split);
         }
         Ok(Results {
             op,
@@ -134,7 +135,7 @@ impl Core {
 /// The results of one job as they arrive.
 struct Results {
     op: Arc<str>,
-    receiver: mpsc::Receiver<Batch>,
+    receiver: mpsc::Receiver<Delivery>,
     left: usize,
     len: usize,
 }
@@ -143,62 +144,62 @@ struct Results {
 struct Gathered {
     values: Vec<Value>,
     /// (index, why) in index order; includes items that never arrived.
-    failures: Vec<(usize, Failure)>,
+    faults: Vec<(usize, Fault)>,
 }
 
 impl Results {
     /// Waits for every item's result.
     fn gather(mut self) -> Gathered {
-        let mut batches: Vec<(usize, Vec<Value>)> = Vec::new();
-        let mut failures = Vec::new();
+        let mut deliveries: Vec<(usize, Vec<Value>)> = Vec::new();
+        let mut faults = Vec::new();
         while self.left > 0 {
-            let Ok(batch) = self.receiver.recv() else {
+            let Ok(delivery) = self.receiver.recv() else {
                 break;
             };
-            self.left = self.left.saturating_sub(batch.values.len());
-            failures.extend(batch.failures);
-            batches.push((batch.start, batch.values));
+            self.left = self.left.saturating_sub(delivery.values.len());
+            faults.extend(delivery.faults);
+            deliveries.push((delivery.start, delivery.values));
         }
-        // Chunks in item order, moved (not copied over placeholders: dropping a
+        // Deliveries in item order, moved (not copied over placeholders: dropping a
         // million placeholder values costs more than the move).
-        batches.sort_unstable_by_key(|&(start, _)| start);
+        deliveries.sort_unstable_by_key(|&(start, _)| start);
         let mut values: Vec<Value> = Vec::new();
-        if batches.len() == 1 && batches[0].0 == 0 {
-            values = batches.pop().map(|(_, v)| v).unwrap_or_default();
+        if deliveries.len() == 1 && deliveries[0].0 == 0 {
+            values = deliveries.pop().map(|(_, v)| v).unwrap_or_default();
         } else {
             values.reserve_exact(self.len);
         }
-        for (start, chunk) in batches {
+        for (start, delivered) in deliveries {
             if start > values.len() {
                 // Items that never arrived (the pool closed).
-                failures.extend((values.len()..start).map(|i| (i, Failure::Closed)));
+                faults.extend((values.len()..start).map(|i| (i, Fault::Closed)));
                 values.resize(start, Value::Null);
             }
-            values.extend(chunk);
+            values.extend(delivered);
         }
         if values.len() < self.len {
-            failures.extend((values.len()..self.len).map(|i| (i, Failure::Closed)));
+            faults.extend((values.len()..self.len).map(|i| (i, Fault::Closed)));
             values.resize(self.len, Value::Null);
         }
-        failures.sort_unstable_by_key(|&(i, _)| i);
-        Gathered { values, failures }
+        faults.sort_unstable_by_key(|&(i, _)| i);
+        Gathered { values, faults }
     }
 
     fn all_or_first_error(self) -> Result<Vec<Value>, PoolError> {
         let op = Arc::clone(&self.op);
         let gathered = self.gather();
-        match gathered.failures.into_iter().next() {
-            Some((index, failure)) => Err(failure.at(index, &op)),
+        match gathered.faults.into_iter().next() {
+            Some((index, fault)) => Err(fault.at(index, &op)),
             None => Ok(gathered.values),
         }
     }
 
     fn each(self) -> Vec<Result<Value, PoolError>> {
         let op = Arc::clone(&self.op);
-        let Gathered { values, failures } = self.gather();
+        let Gathered { values, faults } = self.gather();
         let mut out: Vec<Result<Value, PoolError>> = values.into_iter().map(Ok).collect();
-        for (index, failure) in failures {
-            out[index] = Err(failure.at(index, &op));
+        for (index, fault) in faults {
+            out[index] = Err(fault.at(index, &op));
         }
         out
     }
@@ -209,9 +210,10 @@ impl Results {
 /// shut down yields `PoolError::Closed`.
 pub struct MapUnordered {
     results: Results,
-    batch: std::iter::Enumerate<std::vec::IntoIter<Value>>,
+    /// The values of the latest delivery, starting at item `start`.
+    delivered: std::iter::Enumerate<std::vec::IntoIter<Value>>,
     start: usize,
-    failures: std::iter::Peekable<std::vec::IntoIter<(usize, Failure)>>,
+    faults: std::iter::Peekable<std::vec::IntoIter<(usize, Fault)>>,
     /// Which items arrived, to report the others as lost if the pool closes.
     seen: Vec<bool>,
     missing: std::ops::Range<usize>,
@@ -222,27 +224,27 @@ impl Iterator for MapUnordered {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some((offset, value)) = self.batch.next() {
+            if let Some((offset, value)) = self.delivered.next() {
                 let index = self.start + offset;
-                if self.failures.peek().is_some_and(|&(i, _)| i == index) {
-                    if let Some((_, failure)) = self.failures.next() {
-                        return Some((index, Err(failure.at(index, &self.results.op))));
+                if self.faults.peek().is_some_and(|&(i, _)| i == index) {
+                    if let Some((_, fault)) = self.faults.next() {
+                        return Some((index, Err(fault.at(index, &self.results.op))));
                     }
                 }
                 return Some((index, Ok(value)));
             }
             if self.results.left > 0 {
                 match self.results.receiver.recv() {
-                    Ok(batch) => {
-                        let n = batch.values.len();
+                    Ok(delivery) => {
+                        let n = delivery.values.len();
                         self.results.left = self.results.left.saturating_sub(n);
-                        let end = (batch.start + n).min(self.seen.len());
-                        for seen in &mut self.seen[batch.start.min(end)..end] {
+                        let end = (delivery.start + n).min(self.seen.len());
+                        for seen in &mut self.seen[delivery.start.min(end)..end] {
                             *seen = true;
                         }
-                        self.start = batch.start;
-                        self.batch = batch.values.into_iter().enumerate();
-                        self.failures = batch.failures.into_iter().peekable();
+                        self.start = delivery.start;
+                        self.delivered = delivery.values.into_iter().enumerate();
+                        self.faults = delivery.faults.into_iter().peekable();
                         continue;
                     }
                     Err(_) => self.results.left = 0,
@@ -250,7 +252,7 @@ impl Iterator for MapUnordered {
             }
             // Whatever never arrived is reported as lost.
             let index = self.missing.by_ref().find(|&i| !self.seen[i])?;
-            return Some((index, Err(Failure::Closed.at(index, &self.results.op))));
+            return Some((index, Err(Fault::Closed.at(index, &self.results.op))));
         }
     }
 }
@@ -285,9 +287,9 @@ fn unordered(results: Results) -> MapUnordered {
     let len = results.len;
     MapUnordered {
         results,
-        batch: Vec::new().into_iter().enumerate(),
+        delivered: Vec::new().into_iter().enumerate(),
         start: 0,
-        failures: Vec::new().into_iter().peekable(),
+        faults: Vec::new().into_iter().peekable(),
         seen: vec![false; len],
         missing: 0..len,
     }

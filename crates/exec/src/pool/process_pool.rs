@@ -1,14 +1,19 @@
 //! The process backend: N worker processes (this same binary in worker mode, see
-//! `serve_worker_if_requested`) fed chunks by a driver thread over the worker
+//! `serve_worker_if_requested`) fed batches by a driver thread over the worker
 //! protocol's `Map` request. Only named ops cross the process boundary, so this
 //! backend offers no closure methods.
 //!
-//! The driver reuses the process executor's worker pool (spawning, reaping, death
-//! detection). Each worker holds up to two chunks, so it never waits for the driver
-//! between chunks. When a worker dies, the chunk it was running fails with the
-//! cause (e.g. "killed by SIGABRT"), the chunk queued behind it is given back, and a
-//! new worker takes its place; other chunks are unaffected. Dropping the pool kills
-//! and reaps every worker.
+//! - The driver thread owns the workers (the process executor's `Supervisor`): it
+//!   starts them, so that they die with it, and it waits on one channel for jobs and
+//!   worker events alike.
+//! - Each worker holds up to two batches (more while many shared ones wait), so it
+//!   never waits for the driver between batches.
+//! - When a worker dies, a new one takes its place and the batches queued behind the
+//!   one it was running go back to the queue. The items of the batch it was running
+//!   run again, each alone, on the workers left: the item that killed it then fails by
+//!   itself (its cause names the signal, e.g. "killed by SIGABRT"), and the others
+//!   succeed. Items of a crashed batch may so run twice: ops had better be pure.
+//! - Dropping the pool kills and reaps every worker.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -17,33 +22,41 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use taskloom_graph::{ExprArena, Value};
+use taskloom_graph::Value;
 use taskloom_sched::WorkerId;
 
-use crate::pool::chunking::Plan;
+use crate::pool::chunking::Split;
 use crate::pool::error::PoolError;
-use crate::pool::job::{Chunk, Failure, Job};
+use crate::pool::job::{Batch, Fault, Job};
 use crate::pool::queue::Queues;
 use crate::pool::Dispatch;
-use crate::process::pool::{Incoming, Pool};
-use crate::process::protocol::{MapRef, ProgramRef, Reply, WORKER_ENV};
+use crate::process::protocol::{MapRef, Reply, WORKER_ENV};
+use crate::process::supervisor::{Ended, Incoming, Supervisor};
 
-/// Chunks a worker holds at once: the one it runs and the next, so that it never
-/// waits for the driver between chunks.
+/// Batches a worker holds at once: the one it runs and the next, so that it never
+/// waits for the driver between batches.
 const IN_FLIGHT: usize = 2;
 
-/// Chunks a worker may hold while many shared chunks are still queued: more messages
-/// in flight hide the per-message round trip of small chunks. Near the end of a map
-/// the depth falls to one, so that no worker sits on a chunk another could run now.
+/// Batches a worker may hold while many shared batches are still queued: more
+/// messages in flight hide the per-message round trip of small batches. Near the end
+/// of a map the depth falls to one, so that no worker sits on a batch another could
+/// run now.
 const IN_FLIGHT_DEEP: usize = 4;
 
 /// How long a new worker may take to start serving.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// What the driver thread waits for: jobs from the pool, events from its workers.
 enum Msg {
-    Job(Arc<Job>, Plan),
+    Job(Arc<Job>, Split),
     Worker(WorkerId, Incoming),
     Shutdown,
+}
+
+impl From<(WorkerId, Incoming)> for Msg {
+    fn from((worker, incoming): (WorkerId, Incoming)) -> Msg {
+        Msg::Worker(worker, incoming)
+    }
 }
 
 /// The driver thread; dropping it shuts the workers down.
@@ -54,6 +67,8 @@ pub(crate) struct ProcessBackend {
 }
 
 impl ProcessBackend {
+    /// Starts the driver thread, which starts `workers` workers; returns once they
+    /// all serve.
     pub fn start(workers: usize, executable: Option<PathBuf>) -> Result<ProcessBackend, PoolError> {
         if std::env::var_os(WORKER_ENV).is_some() {
             // Without this, a program that forgot to serve would start pools forever.
@@ -69,74 +84,73 @@ impl ProcessBackend {
             None => std::env::current_exe()
                 .map_err(|e| PoolError::Spawn(format!("cannot find this program: {e}")))?,
         };
-        // Workers expect a graph program first; the pool's is empty (maps name ops).
-        let program = postcard::to_stdvec(&ProgramRef {
-            arena: &ExprArena::default(),
-            spans: &[],
-            ops: &[],
-        })
-        .map_err(|e| PoolError::Spawn(format!("cannot encode the empty program: {e}")))?;
-        let mut pool = Pool::new(executable, program);
         let (orders, inbox) = mpsc::channel();
-        let events = std::mem::replace(&mut pool.events, mpsc::channel().1);
-        let forward = orders.clone();
-        thread::Builder::new()
-            .name("taskloom-pool-events".into())
+        let (started, start) = mpsc::channel();
+        let events = orders.clone();
+        let driver = thread::Builder::new()
+            .name("taskloom-pool-driver".into())
             .spawn(move || {
-                while let Ok((worker, incoming)) = events.recv() {
-                    if forward.send(Msg::Worker(worker, incoming)).is_err() {
-                        return;
+                let mut supervisor = Supervisor::new(executable, events);
+                match start_workers(&mut supervisor, &inbox, workers) {
+                    Ok(slots) => {
+                        let _ = started.send(Ok(()));
+                        Driver {
+                            supervisor: Some(supervisor),
+                            queues: Queues::new(workers),
+                            slot_of: (0..workers).collect(),
+                            slots,
+                            next_batch: 0,
+                        }
+                        .run(&inbox);
+                    }
+                    Err(e) => {
+                        supervisor.shutdown(true);
+                        let _ = started.send(Err(e));
                     }
                 }
             })
             .map_err(|e| PoolError::Spawn(e.to_string()))?;
-        let mut slots = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            match pool.spawn() {
-                Ok(id) => slots.push(Slot::new(id)),
-                Err(e) => {
-                    pool.shutdown(true);
-                    return Err(PoolError::Spawn(format!("worker process: {e}")));
-                }
+        let outcome = start
+            .recv()
+            .unwrap_or_else(|_| Err(PoolError::Spawn("the pool's driver thread ended".into())));
+        match outcome {
+            Ok(()) => Ok(ProcessBackend {
+                workers,
+                orders,
+                driver: Some(driver),
+            }),
+            Err(e) => {
+                let _ = driver.join();
+                Err(e)
             }
         }
-        if let Err(e) = wait_loaded(&mut pool, &inbox, workers) {
-            pool.shutdown(true);
-            return Err(e);
-        }
-        let mut driver = Driver {
-            pool: Some(pool),
-            queues: Queues::new(workers),
-            slot_of: (0..workers).collect(),
-            slots,
-            next_batch: 0,
-        };
-        let handle = thread::Builder::new()
-            .name("taskloom-pool-driver".into())
-            .spawn(move || driver.run(&inbox))
-            .map_err(|e| PoolError::Spawn(e.to_string()))?;
-        Ok(ProcessBackend {
-            workers,
-            orders,
-            driver: Some(handle),
-        })
     }
 }
 
-/// Waits until `count` new workers report that they serve.
-fn wait_loaded(
-    pool: &mut Pool,
+/// Starts `count` workers and waits until each says it serves.
+fn start_workers(
+    supervisor: &mut Supervisor<Msg>,
     inbox: &mpsc::Receiver<Msg>,
     count: usize,
-) -> Result<(), PoolError> {
-    let mut loaded = 0;
-    while loaded < count {
+) -> Result<Vec<Slot>, PoolError> {
+    let mut slots = Vec::with_capacity(count);
+    for _ in 0..count {
+        let worker = supervisor
+            .spawn()
+            .map_err(|e| PoolError::Spawn(format!("worker process: {e}")))?;
+        slots.push(Slot::new(worker));
+    }
+    let mut ready = 0;
+    while ready < count {
         match inbox.recv_timeout(START_TIMEOUT) {
-            Ok(Msg::Worker(_, Incoming::Reply(Reply::Loaded))) => loaded += 1,
-            Ok(Msg::Worker(worker, Incoming::Gone { .. })) => {
-                let exit = pool.reap(worker);
+            Ok(Msg::Worker(_, Incoming::Reply(Reply::Ready))) => ready += 1,
+            Ok(Msg::Worker(worker, Incoming::Gone { garbage })) => {
+                let how = match supervisor.reap(worker, garbage) {
+                    Ended::Died(exit) => exit,
+                    other => format!("ended: {other}"),
+                };
                 return Err(PoolError::Spawn(format!(
-                    "a worker process {exit} before serving: does the program call \
+                    "a worker process {how} before serving: does the program call \
                      taskloom::serve_worker_if_requested first thing in main?"
                 )));
             }
@@ -148,7 +162,7 @@ fn wait_loaded(
             }
         }
     }
-    Ok(())
+    Ok(slots)
 }
 
 impl Dispatch for ProcessBackend {
@@ -156,14 +170,9 @@ impl Dispatch for ProcessBackend {
         self.workers
     }
 
-    fn enqueue(&self, job: Arc<Job>, plan: Plan) {
-        if let Err(mpsc::SendError(Msg::Job(job, _))) = self.orders.send(Msg::Job(job, plan)) {
-            Chunk {
-                end: job.items.len(),
-                job,
-                start: 0,
-            }
-            .fail(Failure::Closed);
+    fn enqueue(&self, job: Arc<Job>, split: Split) {
+        if let Err(mpsc::SendError(Msg::Job(job, _))) = self.orders.send(Msg::Job(job, split)) {
+            Batch::whole(job).fail(Fault::Closed);
         }
     }
 }
@@ -178,13 +187,13 @@ impl Drop for ProcessBackend {
 }
 
 /// One worker position: the process filling it now (replaced when it dies) and the
-/// chunks sent to it, oldest (running) first.
+/// batches sent to it, oldest (running) first.
 struct Slot {
     worker: Option<WorkerId>,
-    sent: VecDeque<(u64, Chunk)>,
+    sent: VecDeque<(u64, Batch)>,
     /// The worker said it serves. A replacement that dies before it does is not
     /// replaced again: it would die the same way, forever.
-    loaded: bool,
+    serving: bool,
 }
 
 impl Slot {
@@ -192,14 +201,14 @@ impl Slot {
         Slot {
             worker: Some(worker),
             sent: VecDeque::new(),
-            loaded: true,
+            serving: true,
         }
     }
 }
 
 struct Driver {
     /// `None` once shut down.
-    pool: Option<Pool>,
+    supervisor: Option<Supervisor<Msg>>,
     queues: Queues,
     slots: Vec<Slot>,
     /// The slot of each worker id ever started.
@@ -210,8 +219,8 @@ struct Driver {
 impl Drop for Driver {
     /// However the driver ends (even by a panic), no worker outlives it.
     fn drop(&mut self) {
-        if let Some(pool) = self.pool.take() {
-            pool.shutdown(true);
+        if let Some(supervisor) = self.supervisor.take() {
+            supervisor.shutdown(true);
         }
     }
 }
@@ -232,36 +241,36 @@ impl Driver {
                 break;
             };
             match msg {
-                Msg::Job(job, plan) => self.queues.push(&job, plan),
+                Msg::Job(job, split) => self.queues.push(&job, split),
                 Msg::Worker(worker, Incoming::Reply(Reply::Mapped { batch, results })) => {
                     self.finished(worker, batch, results);
                 }
                 Msg::Worker(worker, Incoming::Gone { garbage }) => self.lost(worker, garbage),
-                Msg::Worker(worker, Incoming::Reply(Reply::Loaded)) => {
+                Msg::Worker(worker, Incoming::Reply(Reply::Ready)) => {
                     if let Some(s) = self.slot(worker) {
-                        self.slots[s].loaded = true;
+                        self.slots[s].serving = true;
                     }
                 }
                 Msg::Worker(..) => {}
                 Msg::Shutdown => break,
             }
         }
-        self.queues.fail_all(Failure::Closed);
+        self.queues.fail_all(Fault::Closed);
         for slot in &mut self.slots {
-            for (_, chunk) in slot.sent.drain(..) {
-                chunk.fail(Failure::Closed);
+            for (_, batch) in slot.sent.drain(..) {
+                batch.fail(Fault::Closed);
             }
         }
-        if let Some(pool) = self.pool.take() {
-            pool.shutdown(true);
+        if let Some(supervisor) = self.supervisor.take() {
+            supervisor.shutdown(true);
         }
     }
 
-    /// Sends each worker chunks until it holds `IN_FLIGHT` (or `IN_FLIGHT_DEEP`):
+    /// Sends each worker batches until it holds `IN_FLIGHT` (or `IN_FLIGHT_DEEP`):
     /// first one each, then the next, so that no worker waits while another is fed
     /// twice.
     fn feed(&mut self) {
-        let Some(pool) = self.pool.as_mut() else {
+        let Some(supervisor) = self.supervisor.as_mut() else {
             return;
         };
         let mut sent_any = false;
@@ -274,8 +283,8 @@ impl Driver {
                 if slot.sent.len() >= round {
                     continue;
                 }
-                // Chunks dealt to this worker are its own anyway: queue two. Shared
-                // chunks: deep while many wait, one at a time at the end, so that
+                // Batches dealt to this worker are its own anyway: queue two. Shared
+                // batches: deep while many wait, one at a time at the end, so that
                 // the last ones go to whichever worker is idle first.
                 let limit = if self.queues.has_own(s) {
                     IN_FLIGHT
@@ -289,92 +298,81 @@ impl Driver {
                 if round > limit {
                     continue;
                 }
-                let Some(chunk) = self.queues.next(s) else {
+                let Some(batch) = self.queues.next(s) else {
                     continue;
                 };
-                let batch = self.next_batch;
+                let id = self.next_batch;
                 self.next_batch += 1;
-                pool.send(
+                supervisor.send(
                     worker,
                     &MapRef {
-                        batch,
-                        op: &chunk.job.op,
-                        spread: chunk.job.spread,
-                        items: chunk.items(),
+                        batch: id,
+                        op: &batch.job.op,
+                        spread: batch.job.spread,
+                        items: batch.items(),
                     },
                 );
                 // Sent at once: the worker may be idle.
-                pool.flush();
-                slot.sent.push_back((batch, chunk));
+                supervisor.flush();
+                slot.sent.push_back((id, batch));
                 sent_any = true;
             }
         }
         if sent_any {
-            pool.flush();
+            supervisor.flush();
         }
     }
 
-    fn finished(&mut self, worker: WorkerId, batch: u64, results: Vec<Result<Value, String>>) {
+    fn finished(&mut self, worker: WorkerId, id: u64, results: Vec<Result<Value, String>>) {
         let Some(s) = self.slot(worker) else {
             return;
         };
         let slot = &mut self.slots[s];
-        let Some(pos) = slot.sent.iter().position(|(b, _)| *b == batch) else {
+        let Some(pos) = slot.sent.iter().position(|(b, _)| *b == id) else {
             return;
         };
-        let Some((_, chunk)) = slot.sent.remove(pos) else {
+        let Some((_, batch)) = slot.sent.remove(pos) else {
             return;
         };
-        if results.len() != chunk.len() {
-            chunk.fail(Failure::Op(format!(
+        if results.len() != batch.len() {
+            batch.fail(Fault::Op(format!(
                 "the worker sent {} results for {} items",
                 results.len(),
-                chunk.len()
+                batch.len()
             )));
             return;
         }
-        let mut values = Vec::with_capacity(results.len());
-        let mut failures = Vec::new();
-        for (i, result) in results.into_iter().enumerate() {
-            match result {
-                Ok(value) => values.push(value),
-                Err(cause) => {
-                    values.push(Value::Null);
-                    failures.push((chunk.start + i, Failure::Op(cause)));
-                }
-            }
-        }
-        chunk.deliver(values, failures);
+        batch.deliver_results(results);
     }
 
-    /// A worker's output ended: it died. The chunk it was running fails with the
-    /// cause; the ones queued behind it go back to its slot, which a new worker fills.
+    /// A worker's output ended: it died. The batches queued behind the one it was
+    /// running go back to its slot, which a new worker fills; the running one's items
+    /// run again one by one, or, when it had one item, that item fails.
     fn lost(&mut self, worker: WorkerId, garbage: Option<String>) {
         let Some(s) = self.slot(worker) else {
             return;
         };
-        let Some(pool) = self.pool.as_mut() else {
+        let Some(supervisor) = self.supervisor.as_mut() else {
             return;
         };
-        let exit = pool.reap(worker);
-        let cause = match garbage {
-            Some(g) => format!("its worker process sent an unreadable message ({g}) and {exit}"),
-            None => format!("its worker process died ({exit})"),
-        };
+        let cause = supervisor.reap(worker, garbage).to_string();
         let slot = &mut self.slots[s];
         if slot.worker != Some(worker) {
             return;
         }
         slot.worker = None;
         let mut sent = std::mem::take(&mut slot.sent);
-        if let Some((_, running)) = sent.pop_front() {
-            running.fail(Failure::Died(cause.clone()));
+        let running = sent.pop_front();
+        for (_, batch) in sent.into_iter().rev() {
+            self.queues.put_back(s, batch);
         }
-        for (_, chunk) in sent.into_iter().rev() {
-            self.queues.put_back(s, chunk);
+        match running {
+            Some((_, batch)) if batch.len() > 1 => self.queues.retry_alone(batch),
+            Some((_, batch)) => batch.fail(Fault::Died(cause.clone())),
+            None => {}
         }
-        let respawn = if self.slots[s].loaded {
-            pool.spawn().map_err(|e| e.to_string())
+        let respawn = if self.slots[s].serving {
+            supervisor.spawn().map_err(|e| e.to_string())
         } else {
             Err("replacement workers die before serving".to_string())
         };
@@ -385,16 +383,14 @@ impl Driver {
                 }
                 self.slot_of[new.0 as usize] = s;
                 self.slots[s].worker = Some(new);
-                self.slots[s].loaded = false;
+                self.slots[s].serving = false;
             }
             Err(e) => {
-                let failure =
-                    Failure::Died(format!("{cause}, and no new worker could be started ({e})"));
-                self.queues.fail_own(s, failure);
+                let fault =
+                    Fault::Died(format!("{cause}, and no new worker could be started ({e})"));
+                self.queues.fail_own(s, fault.clone());
                 if self.slots.iter().all(|slot| slot.worker.is_none()) {
-                    self.queues.fail_all(Failure::Died(format!(
-                        "{cause}, and no new worker could be started ({e})"
-                    )));
+                    self.queues.fail_all(fault);
                 }
             }
         }

@@ -1,16 +1,16 @@
-//! The chunks waiting to run: one queue per worker for chunks dealt up front
+//! The batches waiting to run: one queue per worker for batches dealt up front
 //! (`Chunking::Fixed`), and one shared queue that any idle worker takes from
-//! (`Auto`, `Dynamic`). A worker empties its own queue before it takes shared chunks.
+//! (`Auto`, `Dynamic`). A worker empties its own queue before it takes shared batches.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::pool::chunking::Plan;
-use crate::pool::job::{Chunk, Failure, Job};
+use crate::pool::chunking::Split;
+use crate::pool::job::{Batch, Fault, Job};
 
 pub(crate) struct Queues {
-    own: Vec<VecDeque<Chunk>>,
-    shared: VecDeque<Chunk>,
+    own: Vec<VecDeque<Batch>>,
+    shared: VecDeque<Batch>,
 }
 
 impl Queues {
@@ -21,66 +21,75 @@ impl Queues {
         }
     }
 
-    /// Cuts `job` into chunks as `plan` says and queues them.
-    pub fn push(&mut self, job: &Arc<Job>, plan: Plan) {
+    /// Cuts `job` into batches as `split` says and queues them.
+    pub fn push(&mut self, job: &Arc<Job>, split: Split) {
         let n = job.items.len();
-        let size = plan.size.max(1);
+        let size = split.size.max(1);
         let workers = self.own.len();
         let mut start = 0;
         let mut turn = 0;
         while start < n {
             let end = n.min(start.saturating_add(size));
-            let chunk = Chunk {
+            let batch = Batch {
                 job: Arc::clone(job),
                 start,
                 end,
             };
-            if plan.dealt {
-                self.own[turn % workers].push_back(chunk);
+            if split.dealt {
+                self.own[turn % workers].push_back(batch);
                 turn += 1;
             } else {
-                self.shared.push_back(chunk);
+                self.shared.push_back(batch);
             }
             start = end;
         }
     }
 
-    /// The next chunk for worker `worker`: its own first, then a shared one.
-    pub fn next(&mut self, worker: usize) -> Option<Chunk> {
+    /// The next batch for worker `worker`: its own first, then a shared one.
+    pub fn next(&mut self, worker: usize) -> Option<Batch> {
         self.own[worker]
             .pop_front()
             .or_else(|| self.shared.pop_front())
     }
 
-    /// Whether chunks were dealt to `worker` and wait for it.
+    /// Whether batches were dealt to `worker` and wait for it.
     pub fn has_own(&self, worker: usize) -> bool {
         !self.own[worker].is_empty()
     }
 
-    /// How many chunks wait in the shared queue.
+    /// How many batches wait in the shared queue.
     pub fn shared_len(&self) -> usize {
         self.shared.len()
     }
 
-    /// Puts a chunk that did not run back at the front of `worker`'s queue.
-    pub fn put_back(&mut self, worker: usize, chunk: Chunk) {
-        self.own[worker].push_front(chunk);
+    /// Puts a batch that did not run back at the front of `worker`'s queue.
+    pub fn put_back(&mut self, worker: usize, batch: Batch) {
+        self.own[worker].push_front(batch);
     }
 
-    /// Fails the chunks dealt to `worker` (it cannot be replaced).
-    pub fn fail_own(&mut self, worker: usize, failure: Failure) {
-        for chunk in self.own[worker].drain(..) {
-            chunk.fail(failure.clone());
+    /// Queues each item of `batch` (whose worker died running it) as a batch of its
+    /// own, first in the shared queue: whichever item killed the worker then fails
+    /// alone, and idle workers share the rerun.
+    pub fn retry_alone(&mut self, batch: Batch) {
+        for single in batch.singles().rev() {
+            self.shared.push_front(single);
         }
     }
 
-    /// Fails every queued chunk (the pool is shutting down or has no workers left).
-    pub fn fail_all(&mut self, failure: Failure) {
-        for chunk in self.own.iter_mut().flat_map(|q| q.drain(..)) {
-            chunk.fail(failure.clone());
+    /// Fails the batches dealt to `worker` (it cannot be replaced).
+    pub fn fail_own(&mut self, worker: usize, fault: Fault) {
+        for batch in self.own[worker].drain(..) {
+            batch.fail(fault.clone());
         }
-        for chunk in self.shared.drain(..) {
-            chunk.fail(failure.clone());
+    }
+
+    /// Fails every queued batch (the pool is shutting down or has no workers left).
+    pub fn fail_all(&mut self, fault: Fault) {
+        for batch in self.own.iter_mut().flat_map(|q| q.drain(..)) {
+            batch.fail(fault.clone());
+        }
+        for batch in self.shared.drain(..) {
+            batch.fail(fault.clone());
         }
     }
 }
@@ -110,11 +119,11 @@ mod tests {
     }
 
     #[test]
-    fn fixed_chunks_are_dealt_in_turn_and_only_to_their_worker() {
+    fn fixed_batches_are_dealt_in_turn_and_only_to_their_worker() {
         let mut queues = Queues::new(2);
         queues.push(
             &job(7),
-            Plan {
+            Split {
                 size: 2,
                 dealt: true,
             },
@@ -124,11 +133,11 @@ mod tests {
     }
 
     #[test]
-    fn shared_chunks_go_to_whoever_asks_in_order() {
+    fn shared_batches_go_to_whoever_asks_in_order() {
         let mut queues = Queues::new(3);
         queues.push(
             &job(5),
-            Plan {
+            Split {
                 size: 2,
                 dealt: false,
             },
@@ -139,23 +148,39 @@ mod tests {
     }
 
     #[test]
-    fn a_chunk_larger_than_the_job_is_the_whole_job_and_none_is_empty() {
+    fn a_batch_larger_than_the_job_is_the_whole_job_and_none_is_empty() {
         let mut queues = Queues::new(2);
         queues.push(
             &job(3),
-            Plan {
+            Split {
                 size: 100,
                 dealt: true,
             },
         );
         queues.push(
             &job(0),
-            Plan {
+            Split {
                 size: 1,
                 dealt: false,
             },
         );
         assert_eq!(ranges(&mut queues, 0), [(0, 3)]);
         assert_eq!(ranges(&mut queues, 1), []);
+    }
+
+    #[test]
+    fn a_crashed_batch_runs_again_one_item_at_a_time_before_the_rest() {
+        let mut queues = Queues::new(2);
+        let job = job(6);
+        queues.push(
+            &job,
+            Split {
+                size: 3,
+                dealt: false,
+            },
+        );
+        let crashed = queues.next(0).unwrap();
+        queues.retry_alone(crashed);
+        assert_eq!(ranges(&mut queues, 1), [(0, 1), (1, 2), (2, 3), (3, 6)]);
     }
 }

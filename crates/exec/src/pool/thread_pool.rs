@@ -1,14 +1,12 @@
-//! The thread backend: N threads that take chunks from the queues and call the op in
+//! The thread backend: N threads that take batches from the queues and call the op in
 //! this process. Items and results are shared, never serialized, so closures work
 //! here (and only here).
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 
-use taskloom_graph::Value;
-
-use crate::pool::chunking::Plan;
-use crate::pool::job::{Chunk, Failure, Job};
+use crate::pool::chunking::Split;
+use crate::pool::job::{Batch, Fault, Job};
 use crate::pool::queue::Queues;
 use crate::pool::Dispatch;
 use crate::process::worker::call_op;
@@ -58,43 +56,37 @@ fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, State> {
     shared.state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A worker thread's life: run chunks until the pool closes.
+/// A worker thread's life: run batches until the pool closes.
 fn work(shared: &Shared, me: usize) {
     loop {
-        let chunk = {
+        let batch = {
             let mut state = lock(shared);
             loop {
                 if state.closed {
                     return;
                 }
-                if let Some(chunk) = state.queues.next(me) {
-                    break chunk;
+                if let Some(batch) = state.queues.next(me) {
+                    break batch;
                 }
                 state = shared.work.wait(state).unwrap_or_else(|e| e.into_inner());
             }
         };
-        run_chunk(&chunk);
+        run_batch(&batch);
     }
 }
 
-fn run_chunk(chunk: &Chunk) {
-    let job = &chunk.job;
+fn run_batch(batch: &Batch) {
+    let job = &batch.job;
     let Some(f) = &job.func else {
-        chunk.fail(Failure::Op("no op to call".into()));
+        batch.fail(Fault::Op("no op to call".into()));
         return;
     };
-    let mut values = Vec::with_capacity(chunk.len());
-    let mut failures = Vec::new();
-    for (i, item) in chunk.items().iter().enumerate() {
-        match call_op(f, item, job.spread) {
-            Ok(value) => values.push(value),
-            Err(cause) => {
-                values.push(Value::Null);
-                failures.push((chunk.start + i, Failure::Op(cause)));
-            }
-        }
-    }
-    chunk.deliver(values, failures);
+    batch.deliver_results(
+        batch
+            .items()
+            .iter()
+            .map(|item| call_op(f, item, job.spread)),
+    );
 }
 
 impl Dispatch for ThreadBackend {
@@ -102,19 +94,14 @@ impl Dispatch for ThreadBackend {
         self.threads.len()
     }
 
-    fn enqueue(&self, job: Arc<Job>, plan: Plan) {
+    fn enqueue(&self, job: Arc<Job>, split: Split) {
         let mut state = lock(&self.shared);
         if state.closed {
             drop(state);
-            Chunk {
-                end: job.items.len(),
-                job,
-                start: 0,
-            }
-            .fail(Failure::Closed);
+            Batch::whole(job).fail(Fault::Closed);
             return;
         }
-        state.queues.push(&job, plan);
+        state.queues.push(&job, split);
         drop(state);
         self.shared.work.notify_all();
     }
@@ -124,7 +111,7 @@ impl Drop for ThreadBackend {
     fn drop(&mut self) {
         let mut state = lock(&self.shared);
         state.closed = true;
-        state.queues.fail_all(Failure::Closed);
+        state.queues.fail_all(Fault::Closed);
         drop(state);
         self.shared.work.notify_all();
         for handle in self.threads.drain(..) {

@@ -8,8 +8,8 @@
 //! driver counts the bytes it moved and keeps a relayed value until it is released).
 //! A task is sent at once and waits in its worker for the inputs still travelling.
 
-pub(crate) mod pool;
 pub(crate) mod protocol;
+pub(crate) mod supervisor;
 pub(crate) mod worker;
 
 use std::collections::HashMap;
@@ -21,9 +21,9 @@ use std::time::{Duration, Instant};
 use taskloom_graph::{KeyId, Value};
 use taskloom_sched::{Decision, Event, Failure, Plan, Scheduler, Status, WorkerId};
 
-use self::pool::{Incoming, Pool};
 pub use self::protocol::WORKER_ENV;
-use self::protocol::{ProgramRef, Reply, Request};
+use self::protocol::{LoadRef, ProgramRef, Reply, Request};
+use self::supervisor::{Ended, Incoming, Supervisor};
 pub use self::worker::serve;
 use crate::error::RunError;
 use crate::observe::Observers;
@@ -98,11 +98,11 @@ impl Executor for Processes {
             return Ok(Vec::new());
         }
         let graph = plan.graph();
-        let program = postcard::to_stdvec(&ProgramRef {
+        let load = postcard::to_stdvec(&LoadRef(ProgramRef {
             arena: graph.arena(),
             spans: graph.spans(),
             ops: graph.op_names(),
-        })
+        }))
         .map_err(|e| RunError::Internal(format!("cannot encode the graph: {e}")))?;
         let executable = match &self.executable {
             Some(path) => path.clone(),
@@ -110,15 +110,17 @@ impl Executor for Processes {
                 RunError::Spawn(format!("cannot find this program to start workers: {e}"))
             })?,
         };
+        let (sender, events) = mpsc::channel();
         let mut driver = Driver {
             scheduler: Scheduler::new(Arc::clone(&plan), SLOTS_PER_WORKER, self.retries),
-            pool: Pool::new(executable, program),
+            pool: Supervisor::new(executable, sender),
+            events,
+            load,
             plan,
             relay: HashMap::new(),
             fetching: HashMap::new(),
             own_events: Vec::new(),
             started: Vec::new(),
-            kill_cause: HashMap::new(),
             timeout: self.task_timeout,
             bytes_moved: 0,
             observers: self.observers.clone(),
@@ -143,7 +145,10 @@ struct Fetch {
 
 struct Driver {
     scheduler: Scheduler,
-    pool: Pool,
+    pool: Supervisor<(WorkerId, Incoming)>,
+    events: mpsc::Receiver<(WorkerId, Incoming)>,
+    /// `Request::Load` with the graph, encoded once: every worker's first request.
+    load: Vec<u8>,
     plan: Arc<Plan>,
     /// Results that travelled through the driver, kept until released so that the
     /// next transfer of the same result costs no round trip to its holder.
@@ -155,7 +160,6 @@ struct Driver {
     own_events: Vec<Event>,
     /// When each worker started its current task, if it has one.
     started: Vec<Option<Instant>>,
-    kill_cause: HashMap<WorkerId, String>,
     timeout: Option<Duration>,
     bytes_moved: u64,
     observers: Observers,
@@ -185,8 +189,8 @@ impl Driver {
                 Status::Failed(failure) => return Err(self.error(failure)),
             }
             let incoming = match self.timeout {
-                None => self.pool.events.recv().map_err(|_| lost_channel())?,
-                Some(limit) => match self.pool.events.recv_timeout(limit / 4) {
+                None => self.events.recv().map_err(|_| lost_channel())?,
+                Some(limit) => match self.events.recv_timeout(limit / 4) {
                     Ok(incoming) => incoming,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
                         self.kill_overdue(limit);
@@ -200,9 +204,11 @@ impl Driver {
     }
 
     fn add_worker(&mut self) -> Result<(), RunError> {
-        self.pool
+        let worker = self
+            .pool
             .spawn()
             .map_err(|e| RunError::Spawn(format!("worker process: {e}")))?;
+        self.pool.send_encoded(worker, &self.load);
         self.started.push(None);
         self.scheduler.add_worker();
         Ok(())
@@ -287,7 +293,7 @@ impl Driver {
         decisions: &mut Vec<Decision>,
     ) -> Result<(), RunError> {
         let event = match incoming {
-            Incoming::Reply(Reply::Loaded) => return Ok(()),
+            Incoming::Reply(Reply::Ready | Reply::Loaded) => return Ok(()),
             Incoming::Reply(Reply::UnknownOp { op }) => {
                 return Err(RunError::Internal(format!(
                     "worker processes do not know op '{op}': register it before serving as a worker"
@@ -329,12 +335,7 @@ impl Driver {
                 }
             }
             Incoming::Gone { garbage } => {
-                let exit = self.pool.reap(worker);
-                let cause = self
-                    .kill_cause
-                    .remove(&worker)
-                    .or(garbage.map(|g| format!("its worker sent an unreadable message ({g})")))
-                    .unwrap_or_else(|| format!("its worker died ({exit})"));
+                let cause = self.pool.reap(worker, garbage).to_string();
                 self.started[worker.0 as usize] = None;
                 // The core forgets what the worker held first, so that a failed
                 // transfer from it is sent again from another holder, not from it.
@@ -373,9 +374,8 @@ impl Driver {
                 let cause = format!(
                     "it ran longer than the task timeout ({limit:?}), so its worker was killed"
                 );
-                self.kill_cause.insert(worker, cause);
                 self.started[w] = None;
-                self.pool.kill(worker);
+                self.pool.kill(worker, cause);
             }
         }
     }
@@ -399,7 +399,7 @@ impl Driver {
         }
         self.pool.flush();
         while !missing.is_empty() {
-            match self.pool.events.recv().map_err(|_| lost_channel())? {
+            match self.events.recv().map_err(|_| lost_channel())? {
                 (_, Incoming::Reply(Reply::Values { values })) => {
                     for (key, value) in values {
                         if missing.remove(&key).is_none() {
@@ -414,12 +414,17 @@ impl Driver {
                         self.relay.insert(key, value);
                     }
                 }
-                (worker, Incoming::Gone { .. }) => {
-                    let exit = self.pool.reap(worker);
+                (worker, Incoming::Gone { garbage }) => {
+                    let ended = self.pool.reap(worker, garbage);
                     if let Some((&key, _)) = missing.iter().find(|(_, &w)| w == worker) {
                         return Err(RunError::WorkerDied {
                             key: self.plan.graph().name(key).to_string(),
-                            cause: format!("the worker holding its result died ({exit})"),
+                            cause: match ended {
+                                Ended::Died(exit) => {
+                                    format!("the worker holding its result died ({exit})")
+                                }
+                                other => format!("the worker holding its result is lost: {other}"),
+                            },
                         });
                     }
                 }

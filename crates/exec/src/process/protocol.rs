@@ -15,7 +15,7 @@ pub const WORKER_ENV: &str = "TASKLOOM_WORKER";
 
 /// What a worker evaluates: every expression of the graph and the names of its ops
 /// (bound to the worker's own registry, which is the driver's: same binary).
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Program {
     pub arena: ExprArena,
     pub spans: Vec<Span>,
@@ -28,6 +28,16 @@ pub struct ProgramRef<'a> {
     pub arena: &'a ExprArena,
     pub spans: &'a [Span],
     pub ops: &'a [String],
+}
+
+/// `Request::Load`, borrowed: encoded once by the driver for every worker.
+pub struct LoadRef<'a>(pub ProgramRef<'a>);
+
+impl Serialize for LoadRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // `Load` is `Request`'s seventh variant (the test below checks the encoding).
+        serializer.serialize_newtype_variant("Request", 6, "Load", &self.0)
+    }
 }
 
 /// Driver to worker.
@@ -54,11 +64,16 @@ pub enum Request {
         spread: bool,
         items: Vec<Value>,
     },
+    /// Load this graph program (a graph run's first request); the worker replies
+    /// `Loaded`, or `UnknownOp` and exits.
+    Load(Program),
 }
 
 /// Worker to driver.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Reply {
+    /// The worker serves: its first message, sent before it reads anything.
+    Ready,
     /// The program is loaded and every op is known here.
     Loaded,
     /// The program names an op this worker's registry lacks.
@@ -212,25 +227,38 @@ mod tests {
         assert_eq!(format!("{got:?}"), format!("{mapped:?}"));
     }
 
+    fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+        postcard::to_stdvec(message).unwrap()
+    }
+
     #[test]
-    fn a_borrowed_map_encodes_as_request_map() {
+    fn borrowed_requests_encode_as_their_owned_forms() {
         let items = vec![Value::Int(5), Value::str("a")];
-        let owned = Request::Map {
+        let map = Request::Map {
             batch: 9,
             op: "inc".into(),
             spread: true,
             items: items.clone(),
         };
-        let borrowed = MapRef {
+        let map_ref = MapRef {
             batch: 9,
             op: "inc",
             spread: true,
             items: &items,
         };
-        assert_eq!(
-            postcard::to_stdvec(&owned).unwrap(),
-            postcard::to_stdvec(&borrowed).unwrap()
-        );
+        assert_eq!(encode(&map), encode(&map_ref));
+        let ops = vec!["inc".to_string()];
+        let load = Request::Load(Program {
+            arena: ExprArena::default(),
+            spans: Vec::new(),
+            ops: ops.clone(),
+        });
+        let load_ref = LoadRef(ProgramRef {
+            arena: &ExprArena::default(),
+            spans: &[],
+            ops: &ops,
+        });
+        assert_eq!(encode(&load), encode(&load_ref));
     }
 
     #[test]

@@ -41,22 +41,12 @@ fn serve_on<R: std::io::Read>(
     input: &mut BufReader<R>,
     output: &mut impl Write,
 ) -> io::Result<()> {
-    let mut buf = Vec::new();
-    let Some(program) = receive::<Program>(input, &mut buf)? else {
-        return Ok(());
-    };
-    let mut ops: Vec<OpFn> = Vec::with_capacity(program.ops.len());
-    for name in &program.ops {
-        match registry.get(name) {
-            Some(f) => ops.push(f.clone()),
-            None => {
-                send(output, &Reply::UnknownOp { op: name.clone() })?;
-                return output.flush();
-            }
-        }
-    }
-    send(output, &Reply::Loaded)?;
+    send(output, &Reply::Ready)?;
     output.flush()?;
+    let mut buf = Vec::new();
+    // The graph program and its ops, once loaded (a pool's worker never loads one).
+    let mut program = Program::default();
+    let mut ops: Vec<OpFn> = Vec::new();
     let mut tasks = Tasks::default();
     let mut scratch = Vec::new();
     loop {
@@ -74,8 +64,28 @@ fn serve_on<R: std::io::Read>(
             return output.flush();
         };
         match request {
+            Request::Load(loaded) => {
+                ops.clear();
+                for name in &loaded.ops {
+                    match registry.get(name) {
+                        Some(f) => ops.push(f.clone()),
+                        None => {
+                            send(output, &Reply::UnknownOp { op: name.clone() })?;
+                            return output.flush();
+                        }
+                    }
+                }
+                program = loaded;
+                send(output, &Reply::Loaded)?;
+            }
             Request::Run { key } => {
-                tasks.give(key, program.arena.nodes(program.spans[key.index()]))
+                let Some(&span) = program.spans.get(key.index()) else {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("task {} is not in the loaded program", key.index()),
+                    ));
+                };
+                tasks.give(key, program.arena.nodes(span));
             }
             Request::Store { key, value } => {
                 tasks.held.insert(key, value);
