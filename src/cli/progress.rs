@@ -66,7 +66,13 @@ impl TaskBar {
                 std::thread::sleep(Duration::from_millis(100));
             }
             bar.set_position(progress.done());
-            bar.finish_and_clear();
+            // A terminal's bar makes way for the results; a file or pipe keeps the
+            // final count, drawn even when the run ended before the first tick.
+            if std::io::stderr().is_terminal() {
+                bar.finish_and_clear();
+            } else {
+                bar.finish();
+            }
         });
         TaskBar {
             stop,
