@@ -16,11 +16,11 @@ use crate::error::ArrayError;
 use crate::grid::{Dims, Grid};
 use crate::index::{parse_index, AxisIndex};
 use crate::kernels::elementwise::promote::Scalar;
-use crate::kernels::elementwise::{self, Binary, Scale, Unary};
+use crate::kernels::elementwise::{Binary, Scale, Unary};
 use crate::kernels::matmul::Matmul;
 use crate::kernels::reduce::{Finish, Partial};
 use crate::operation::{BinaryOp, Reduction, UnaryOp};
-use crate::wire::{ArrayOp, Decode};
+use crate::wire::ArrayOp;
 
 /// A chunked n-d array whose blocks are computed on demand. Cheap to clone: clones
 /// share the expression, and an expression used twice is lowered once.
@@ -304,13 +304,9 @@ impl Array {
 
     /// `self * by + add`, in one pass.
     pub fn scale(&self, by: Value, add: Value) -> Result<Array, ArrayError> {
-        let number = |v: &Value, i| Scalar::decode(v, i).map_err(failed::<Scale>);
-        let (by, add) = (number(&by, 1)?, number(&add, 2)?);
-        let dtype = probe(Scale {
-            x: sample(self.dtype),
-            by,
-            add,
-        })?;
+        let scale: Scale = decode(&[Value::Chunk(sample(self.dtype)), by, add])?;
+        let (by, add) = (scale.by, scale.add);
+        let dtype = probe(scale)?;
         let node = Node::Scale {
             x: self.clone(),
             by,
@@ -519,11 +515,8 @@ impl Array {
 
 impl Operand {
     fn binary(self, op: BinaryOp, other: Operand) -> Result<Array, ArrayError> {
-        let dtype = probe(Binary {
-            op,
-            x: self.sample(1)?,
-            y: other.sample(2)?,
-        })?;
+        let binary: Binary = decode(&[Value::str(op.name()), self.sample(), other.sample()])?;
+        let dtype = probe(binary)?;
         let (x, y) = (self.array(), other.array());
         let grid = match (x, y) {
             (Some(x), Some(y)) => broadcast(&x.grid, &y.grid)?,
@@ -545,11 +538,11 @@ impl Operand {
         }
     }
 
-    /// A one-element stand-in for argument `i` of `array.binary`.
-    fn sample(&self, i: usize) -> Result<elementwise::Operand, ArrayError> {
+    /// The operand as an argument of a probe: a one-element chunk for an array.
+    fn sample(&self) -> Value {
         match self {
-            Operand::Array(a) => Ok(elementwise::Operand::Array(sample(a.dtype))),
-            Operand::Scalar(v) => elementwise::Operand::decode(v, i).map_err(failed::<Binary>),
+            Operand::Array(a) => Value::Chunk(sample(a.dtype)),
+            Operand::Scalar(v) => v.clone(),
         }
     }
 }
@@ -603,6 +596,12 @@ fn probe<Op: ArrayOp>(op: Op) -> Result<DType, ArrayError> {
             other.type_name()
         ))),
     }
+}
+
+/// `Op` on arguments given as values, read as its tasks will read them: numbers the
+/// caller passed as values fail here, with the message a task would give.
+fn decode<Op: ArrayOp>(args: &[Value]) -> Result<Op, ArrayError> {
+    Op::decode(args).map_err(failed::<Op>)
 }
 
 /// Why `Op` refused the operands, naming it.

@@ -168,18 +168,16 @@ impl Lowering {
         };
         Ok(match &*array.node {
             Node::Read { path, .. } => each(self, &mut |this, index| {
-                let path = path.clone();
                 Read {
-                    path,
+                    path: path.clone(),
                     index: index.to_vec(),
                 }
                 .encode(&mut this.builder)
             }),
             Node::Full { value } => each(self, &mut |this, index| {
-                let shape = grid.block_shape(index);
                 Full {
                     dtype,
-                    shape,
+                    shape: grid.block_shape(index),
                     value: *value,
                 }
                 .encode(&mut this.builder)
@@ -206,8 +204,12 @@ impl Lowering {
                 Unary { op: *op, x }.encode(&mut this.builder)
             })?,
             Node::Scale { x, by, add } => self.map_blocks(array, x, |this, x| {
-                let (by, add) = (*by, *add);
-                Scale { x, by, add }.encode(&mut this.builder)
+                Scale {
+                    x,
+                    by: *by,
+                    add: *add,
+                }
+                .encode(&mut this.builder)
             })?,
             Node::AsType { x } => self.map_blocks(array, x, |this, x| {
                 AsType { x, dtype }.encode(&mut this.builder)
