@@ -238,3 +238,42 @@ impl Job {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sort_has_its_scratch_directory_only_while_it_runs() {
+        let x = Array::random(&[1000], &[100], 7)
+            .unwrap()
+            .sort(false)
+            .unwrap();
+        let engine = Engine::new().workers(2);
+        let scratch = |job: &Job| {
+            let root = job
+                ._scratch
+                .as_ref()
+                .expect("a sort of 10 blocks needs scratch");
+            root.path().to_path_buf()
+        };
+        let unused = engine.compute_job(&x).unwrap();
+        let dir = scratch(&unused);
+        drop(unused);
+        assert!(
+            !dir.exists(),
+            "building or dropping a job made {}",
+            dir.display()
+        );
+        let job = engine.compute_job(&x).unwrap();
+        let dir = scratch(&job);
+        assert!(!dir.exists(), "lowering made {}", dir.display());
+        let Some(Chunk::F64(sorted)) = job.run(Observers::default()).unwrap() else {
+            panic!("random values sort to float64")
+        };
+        assert!(!dir.exists(), "the run left {} behind", dir.display());
+        let sorted: Vec<f64> = sorted.iter().copied().collect();
+        assert_eq!(sorted.len(), 1000);
+        assert!(sorted.windows(2).all(|w| w[0] <= w[1]));
+    }
+}

@@ -220,20 +220,29 @@ impl Decode for Vec<Arc<Chunk>> {
     }
 }
 
-/// An int: a seed.
-impl Encode for i64 {
-    fn encode(self) -> Expr {
-        Expr::Value(Value::Int(self))
-    }
+/// Values the wire carries as themselves: an int (a seed), a bool (a flag).
+macro_rules! plain {
+    ($($t:ty: $variant:ident, $want:literal;)+) => {$(
+        impl Encode for $t {
+            fn encode(self) -> Expr {
+                Expr::Value(Value::$variant(self))
+            }
+        }
+
+        impl Decode for $t {
+            fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
+                match v {
+                    Value::$variant(x) => Ok(*x),
+                    other => Err(wrong(i, $want, other)),
+                }
+            }
+        }
+    )+};
 }
 
-impl Decode for i64 {
-    fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
-        match v {
-            Value::Int(n) => Ok(*n),
-            other => Err(wrong(i, "an int", other)),
-        }
-    }
+plain! {
+    i64: Int, "an int";
+    bool: Bool, "a bool";
 }
 
 /// A non-negative int: a count, an index, a size.
@@ -248,21 +257,6 @@ impl Decode for usize {
         let n = i64::decode(v, i)?;
         usize::try_from(n)
             .map_err(|_| OpError::new(format!("argument {} must not be negative, got {n}", i + 1)))
-    }
-}
-
-impl Encode for bool {
-    fn encode(self) -> Expr {
-        Expr::Value(Value::Bool(self))
-    }
-}
-
-impl Decode for bool {
-    fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
-        match v {
-            Value::Bool(b) => Ok(*b),
-            other => Err(wrong(i, "a bool", other)),
-        }
     }
 }
 
