@@ -6,6 +6,7 @@
 //! one task graph when a result is asked for.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
@@ -14,7 +15,12 @@ use taskloom_graph::{Chunk, DType, Value};
 use crate::error::ArrayError;
 use crate::grid::{Dims, Grid};
 use crate::index::{parse_index, AxisIndex};
+use crate::kernels::elementwise::promote::Scalar;
+use crate::kernels::elementwise::{Binary, Scale, Unary};
+use crate::kernels::matmul::Matmul;
+use crate::kernels::reduce::{Finish, Partial};
 use crate::operation::{BinaryOp, Reduction, UnaryOp};
+use crate::wire::ArrayOp;
 
 /// A chunked n-d array whose blocks are computed on demand. Cheap to clone: clones
 /// share the expression, and an expression used twice is lowered once.
@@ -22,7 +28,21 @@ use crate::operation::{BinaryOp, Reduction, UnaryOp};
 pub struct Array {
     pub(crate) grid: Grid,
     pub(crate) dtype: DType,
+    /// Which expression this is: clones share it, every other array has its own.
+    pub(crate) id: NodeId,
     pub(crate) node: Arc<Node>,
+}
+
+/// An expression's identity, given when it is built and never reused in a process:
+/// what lowering remembers a lowered expression by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct NodeId(u64);
+
+impl NodeId {
+    fn next() -> NodeId {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        NodeId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
 }
 
 /// How an array's blocks are made.
@@ -35,7 +55,7 @@ pub(crate) enum Node {
     },
     /// Every element `value`.
     Full {
-        value: Value,
+        value: Scalar,
     },
     /// 0, 1, 2, ... in C order.
     Arange,
@@ -54,8 +74,8 @@ pub(crate) enum Node {
     },
     Scale {
         x: Array,
-        by: Value,
-        add: Value,
+        by: Scalar,
+        add: Scalar,
     },
     AsType {
         x: Array,
@@ -119,6 +139,7 @@ impl Array {
         Array {
             grid,
             dtype,
+            id: NodeId::next(),
             node: Arc::new(node),
         }
     }
@@ -140,18 +161,18 @@ impl Array {
         dtype: DType,
         value: Value,
     ) -> Result<Array, ArrayError> {
-        let fits = match (&value, dtype) {
-            (Value::Int(_), DType::Float64 | DType::Float32 | DType::Int64) => true,
-            (Value::Int(i), DType::Int32) => i32::try_from(*i).is_ok(),
-            (Value::Float(f), DType::Float64) => f.is_finite(),
-            (Value::Float(f), DType::Float32) => f.abs() <= f32::MAX as f64,
-            (Value::Float(_), DType::Int64 | DType::Int32) => false,
-            _ => {
-                return Err(ArrayError::invalid(format!(
-                    "fill value must be a number, got {}",
-                    value.type_name()
-                )))
-            }
+        let Some(number) = Scalar::of(&value) else {
+            return Err(ArrayError::invalid(format!(
+                "fill value must be a number, got {}",
+                value.type_name()
+            )));
+        };
+        let fits = match (number, dtype) {
+            (Scalar::Int(_), DType::Float64 | DType::Float32 | DType::Int64) => true,
+            (Scalar::Int(i), DType::Int32) => i32::try_from(i).is_ok(),
+            (Scalar::Float(f), DType::Float64) => f.is_finite(),
+            (Scalar::Float(f), DType::Float32) => f.abs() <= f32::MAX as f64,
+            (Scalar::Float(_), DType::Int64 | DType::Int32) => false,
         };
         if !fits {
             return Err(ArrayError::invalid(format!(
@@ -161,7 +182,7 @@ impl Array {
         Ok(Array::new(
             grid(shape, chunks)?,
             dtype,
-            Node::Full { value },
+            Node::Full { value: number },
         ))
     }
 
@@ -244,10 +265,10 @@ impl Array {
 
     /// An elementwise function.
     pub fn map(&self, op: UnaryOp) -> Result<Array, ArrayError> {
-        let dtype = probe(
-            "array.unary",
-            vec![Value::str(op.name()), sample(self.dtype)],
-        )?;
+        let dtype = probe(Unary {
+            op,
+            x: sample(self.dtype),
+        })?;
         let node = Node::Unary {
             op,
             x: self.clone(),
@@ -283,10 +304,9 @@ impl Array {
 
     /// `self * by + add`, in one pass.
     pub fn scale(&self, by: Value, add: Value) -> Result<Array, ArrayError> {
-        let dtype = probe(
-            "array.scale",
-            vec![sample(self.dtype), by.clone(), add.clone()],
-        )?;
+        let scale: Scale = decode(&[Value::Chunk(sample(self.dtype)), by, add])?;
+        let (by, add) = (scale.by, scale.add);
+        let dtype = probe(scale)?;
         let node = Node::Scale {
             x: self.clone(),
             by,
@@ -412,12 +432,16 @@ impl Array {
                 Dims(self.shape())
             )));
         }
-        let name = Value::str(op.name());
-        let state = probe_value(
-            "array.partial",
-            vec![name.clone(), sample(self.dtype), Value::Null],
-        )?;
-        let dtype = probe("array.finish", vec![name, state, Value::Null])?;
+        let state = probe_value(Partial {
+            op,
+            x: sample(self.dtype),
+            axis: None,
+        })?;
+        let dtype = probe(Finish {
+            op,
+            state,
+            axis: None,
+        })?;
         let node = Node::Reduce {
             op,
             axis,
@@ -446,10 +470,11 @@ impl Array {
                 Dims(b)
             )));
         }
-        let dtype = probe(
-            "array.matmul",
-            vec![sample_2d(self.dtype), sample_2d(other.dtype), Value::Null],
-        )?;
+        let dtype = probe(Matmul {
+            a: sample_2d(self.dtype),
+            b: sample_2d(other.dtype),
+            acc: None,
+        })?;
         // B is cut along its rows as A is along its columns, so blocks pair up.
         let b = other.rechunk(&[self.chunks()[1], other.chunks()[1]])?;
         let grid = grid(&[a[0], b.shape()[1]], &[self.chunks()[0], b.chunks()[1]])?;
@@ -490,10 +515,8 @@ impl Array {
 
 impl Operand {
     fn binary(self, op: BinaryOp, other: Operand) -> Result<Array, ArrayError> {
-        let dtype = probe(
-            "array.binary",
-            vec![Value::str(op.name()), self.sample(), other.sample()],
-        )?;
+        let binary: Binary = decode(&[Value::str(op.name()), self.sample(), other.sample()])?;
+        let dtype = probe(binary)?;
         let (x, y) = (self.array(), other.array());
         let grid = match (x, y) {
             (Some(x), Some(y)) => broadcast(&x.grid, &y.grid)?,
@@ -515,9 +538,10 @@ impl Operand {
         }
     }
 
+    /// The operand as an argument of a probe: a one-element chunk for an array.
     fn sample(&self) -> Value {
         match self {
-            Operand::Array(a) => sample(a.dtype),
+            Operand::Array(a) => Value::Chunk(sample(a.dtype)),
             Operand::Scalar(v) => v.clone(),
         }
     }
@@ -559,33 +583,42 @@ fn grid(shape: &[usize], chunks: &[usize]) -> Result<Grid, ArrayError> {
 
 /// Runs kernel `op` on one-element samples: the kernels are the one authority on
 /// NumPy's promotion rules, so result types are worked out by asking them.
-fn probe_value(op: &str, args: Vec<Value>) -> Result<Value, ArrayError> {
-    let f = crate::ops::registry()
-        .get(op)
-        .ok_or_else(|| ArrayError::invalid(format!("no kernel '{op}'")))?;
-    f(&args).map_err(|e| ArrayError::invalid(format!("{op}: {e}")))
+fn probe_value<Op: ArrayOp>(op: Op) -> Result<Value, ArrayError> {
+    op.run().map_err(failed::<Op>)
 }
 
-fn probe(op: &str, args: Vec<Value>) -> Result<DType, ArrayError> {
-    match &probe_value(op, args)? {
+fn probe<Op: ArrayOp>(op: Op) -> Result<DType, ArrayError> {
+    match &probe_value(op)? {
         Value::Chunk(c) => Ok(c.dtype()),
         other => Err(ArrayError::invalid(format!(
-            "{op} gave {} where an array was expected",
+            "{} gave {} where an array was expected",
+            Op::NAME,
             other.type_name()
         ))),
     }
 }
 
+/// `Op` on arguments given as values, read as its tasks will read them: numbers the
+/// caller passed as values fail here, with the message a task would give.
+fn decode<Op: ArrayOp>(args: &[Value]) -> Result<Op, ArrayError> {
+    Op::decode(args).map_err(failed::<Op>)
+}
+
+/// Why `Op` refused the operands, naming it.
+fn failed<Op: ArrayOp>(e: taskloom_graph::OpError) -> ArrayError {
+    ArrayError::invalid(format!("{}: {e}", Op::NAME))
+}
+
 /// A one-element chunk of `dtype`.
-fn sample(dtype: DType) -> Value {
+fn sample(dtype: DType) -> Arc<Chunk> {
     sample_shaped(dtype, &[1])
 }
 
-fn sample_2d(dtype: DType) -> Value {
+fn sample_2d(dtype: DType) -> Arc<Chunk> {
     sample_shaped(dtype, &[1, 1])
 }
 
-fn sample_shaped(dtype: DType, shape: &[usize]) -> Value {
+fn sample_shaped(dtype: DType, shape: &[usize]) -> Arc<Chunk> {
     let shape = IxDyn(shape);
     let chunk = match dtype {
         DType::Float64 => Chunk::F64(ArrayD::from_elem(shape, 1.0)),
@@ -593,5 +626,5 @@ fn sample_shaped(dtype: DType, shape: &[usize]) -> Value {
         DType::Int64 => Chunk::I64(ArrayD::from_elem(shape, 1)),
         DType::Int32 => Chunk::I32(ArrayD::from_elem(shape, 1)),
     };
-    Value::Chunk(Arc::new(chunk))
+    Arc::new(chunk)
 }

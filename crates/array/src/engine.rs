@@ -11,7 +11,12 @@ use taskloom_sched::Plan;
 
 use crate::array::Array;
 use crate::error::ArrayError;
-use crate::lower::{dims, Lowering};
+use crate::kernels::elementwise::promote::Scalar;
+use crate::kernels::fill::Full;
+use crate::kernels::layout::Concat;
+use crate::lower::Lowering;
+use crate::scratch::ScratchRoot;
+use crate::store::ops::Write;
 use crate::store::{self, ArrayMeta, Compression, PendingArray};
 
 /// How arrays are computed: worker threads, the memory chunks in flight may take,
@@ -108,15 +113,18 @@ impl Engine {
             [one] => *one,
             _ => {
                 let expr = if keys.is_empty() {
-                    let args = vec![
-                        Expr::Value(Value::str(array.dtype().name())),
-                        dims(array.shape()),
-                        Expr::Value(Value::Int(0)),
-                    ];
-                    lowering.call("array.full", args)
+                    let empty = Full {
+                        dtype: array.dtype(),
+                        shape: array.shape().to_vec(),
+                        value: Scalar::Int(0),
+                    };
+                    empty.encode(lowering.builder())
                 } else {
-                    let blocks = Expr::List(keys.iter().map(|&k| Expr::Ref(k)).collect());
-                    lowering.call("array.concat", vec![dims(&array.grid().blocks()), blocks])
+                    let blocks = Concat {
+                        grid: array.grid().blocks(),
+                        parts: keys.iter().map(|&k| Expr::Ref(k)).collect(),
+                    };
+                    blocks.encode(lowering.builder())
                 };
                 lowering.define_named("result", expr)
             }
@@ -140,11 +148,15 @@ impl Engine {
         };
         let pending = store::create_with(path, &meta, options.overwrite, options.compression)
             .map_err(|e| ArrayError::Store(e.to_string()))?;
-        let temp = Value::str(&pending.temp_path().to_string_lossy());
+        let temp = pending.temp_path();
         let mut lowering = Lowering::new(self.fan_in);
-        let targets = lowering.sink(array, "write", |builder, index, block| {
-            let op = builder.op("array.write");
-            Expr::call(op, vec![Expr::Value(temp.clone()), dims(index), block])
+        let targets = lowering.sink(array, "write", |builder, index, chunk| {
+            let write = Write {
+                path: temp.to_path_buf(),
+                index: index.to_vec(),
+                chunk,
+            };
+            write.encode(builder)
         })?;
         self.job(lowering, targets, Some(pending))
     }
@@ -196,7 +208,7 @@ pub struct Job {
     workers: usize,
     pending: Option<PendingArray>,
     /// Scratch files of out-of-core sorts, removed when the job is dropped.
-    _scratch: Vec<tempfile::TempDir>,
+    _scratch: Option<ScratchRoot>,
 }
 
 impl Job {
@@ -243,5 +255,44 @@ impl Job {
                 ))),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sort_has_its_scratch_directory_only_while_it_runs() {
+        let x = Array::random(&[1000], &[100], 7)
+            .unwrap()
+            .sort(false)
+            .unwrap();
+        let engine = Engine::new().workers(2);
+        let scratch = |job: &Job| {
+            let root = job
+                ._scratch
+                .as_ref()
+                .expect("a sort of 10 blocks needs scratch");
+            root.path().to_path_buf()
+        };
+        let unused = engine.compute_job(&x).unwrap();
+        let dir = scratch(&unused);
+        drop(unused);
+        assert!(
+            !dir.exists(),
+            "building or dropping a job made {}",
+            dir.display()
+        );
+        let job = engine.compute_job(&x).unwrap();
+        let dir = scratch(&job);
+        assert!(!dir.exists(), "lowering made {}", dir.display());
+        let Some(Chunk::F64(sorted)) = job.run(Observers::default()).unwrap() else {
+            panic!("random values sort to float64")
+        };
+        assert!(!dir.exists(), "the run left {} behind", dir.display());
+        let sorted: Vec<f64> = sorted.iter().copied().collect();
+        assert_eq!(sorted.len(), 1000);
+        assert!(sorted.windows(2).all(|w| w[0] <= w[1]));
     }
 }

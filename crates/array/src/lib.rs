@@ -10,7 +10,9 @@
 //!   graph; `engine`: running it within a memory limit.
 //! - `kernels`: what one task does to its chunks, pure functions on `Chunk`s.
 //! - `store`: Zarr arrays on disk, read and written a chunk at a time.
-//! - `ops`: the kernels and the store as named ops, so graphs can call them anywhere.
+//! - `wire`: an op as a graph carries it, declared once beside its kernel;
+//!   `ops`: every op in one registry, so graphs can call them anywhere.
+//! - `scratch`: the directory out-of-core sorts keep their files in during a run.
 
 mod array;
 mod axis;
@@ -22,7 +24,9 @@ pub mod kernels;
 mod lower;
 mod operation;
 pub mod ops;
+mod scratch;
 pub mod store;
+mod wire;
 
 pub use array::{Array, Operand};
 pub use axis::normalize_axis_index;

@@ -6,16 +6,33 @@
 //! Reductions, products, top-k and sorts are where blocks meet: they define keys,
 //! and tree-shaped ones merge `fan_in` results at a time, which keeps the working set
 //! near (workers x fan-in) small results.
+//!
+//! Every call is built from its op's typed declaration (`wire`), never from a name
+//! and a list of loose arguments. Lowering does no I/O: a sort's scratch directory is
+//! only named here, and made by the tasks that write into it. An expression shared by
+//! several consumers is lowered once, remembered by its `NodeId`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use taskloom_graph::{Expr, GraphBuilder, KeyId, Value};
+use taskloom_graph::{DType, Expr, GraphBuilder, KeyId};
 
-use crate::array::{Array, Node, Operand};
+use crate::array::{Array, Node, NodeId, Operand};
 use crate::error::ArrayError;
 use crate::grid::Grid;
 use crate::index::AxisIndex;
+use crate::kernels::elementwise::promote::Scalar;
+use crate::kernels::elementwise::{AsType, Binary, Scale, Unary};
+use crate::kernels::fill::{Arange, Full, Random};
+use crate::kernels::layout::{Concat, Entry, Slice, Transpose};
+use crate::kernels::matmul::Matmul;
+use crate::kernels::reduce::{Combine, Finish, Partial};
+use crate::kernels::sort::{Gather, Partition, ReadSorted, Samples, Sort, Splitters};
+use crate::kernels::topk::TopK;
+use crate::operation::{BinaryOp, Reduction};
+use crate::ops::After;
+use crate::scratch::{Scratch, ScratchRoot};
+use crate::store::ops::{Read, ReadPartial};
+use crate::wire::Encode;
 
 /// Per block, the expression that makes it and the bytes of chunks its evaluation
 /// holds at once (about: inputs plus result).
@@ -28,15 +45,14 @@ struct Blocks {
 /// A graph being built from array expressions.
 pub(crate) struct Lowering {
     builder: GraphBuilder,
-    lowered: HashMap<*const Node, Blocks>,
-    /// Keeps every lowered node alive, so no address in `lowered` is reused.
-    alive: Vec<Arc<Node>>,
+    /// Expressions already lowered whose blocks are keys, to be shared.
+    lowered: HashMap<NodeId, Blocks>,
     next_id: usize,
     fan_in: usize,
-    /// Where out-of-core sorts keep their buckets; removed when the run ends.
-    pub(crate) scratch: Vec<tempfile::TempDir>,
+    /// Where out-of-core sorts keep their buckets, named by the first sort lowered.
+    scratch: Option<ScratchRoot>,
     /// The most bytes of chunks one task holds: what bounds memory per worker.
-    pub(crate) task_bytes: u64,
+    task_bytes: u64,
 }
 
 impl Lowering {
@@ -44,10 +60,9 @@ impl Lowering {
         Lowering {
             builder: GraphBuilder::new(),
             lowered: HashMap::new(),
-            alive: Vec::new(),
             next_id: 0,
             fan_in: fan_in.max(2),
-            scratch: Vec::new(),
+            scratch: None,
             task_bytes: 0,
         }
     }
@@ -99,13 +114,14 @@ impl Lowering {
             .expect("lowering names keys uniquely")
     }
 
-    /// A call of op `name`.
-    pub(crate) fn call(&mut self, name: &str, args: Vec<Expr>) -> Expr {
-        call(&mut self.builder, name, args)
+    /// What calls are built with.
+    pub(crate) fn builder(&mut self) -> &mut GraphBuilder {
+        &mut self.builder
     }
 
-    /// The finished graph.
-    pub(crate) fn finish(self) -> (taskloom_graph::Graph, Vec<tempfile::TempDir>, u64) {
+    /// The finished graph, the scratch directory its sorts use (if any), and the
+    /// most bytes of chunks one of its tasks holds.
+    pub(crate) fn finish(self) -> (taskloom_graph::Graph, Option<ScratchRoot>, u64) {
         let graph = self
             .builder
             .finish()
@@ -126,23 +142,21 @@ impl Lowering {
     }
 
     fn blocks(&mut self, array: &Array) -> Result<Blocks, ArrayError> {
-        let id = Arc::as_ptr(&array.node);
-        if let Some(blocks) = self.lowered.get(&id) {
+        if let Some(blocks) = self.lowered.get(&array.id) {
             return Ok(blocks.clone());
         }
         let blocks = self.lower(array)?;
         // Only blocks that are keys are worth sharing; fused expressions are
         // re-evaluated by each consumer rather than held in memory between them.
         if blocks.exprs.iter().all(|e| matches!(e, Expr::Ref(_))) {
-            self.alive.push(Arc::clone(&array.node));
-            self.lowered.insert(id, blocks.clone());
+            self.lowered.insert(array.id, blocks.clone());
         }
         Ok(blocks)
     }
 
     fn lower(&mut self, array: &Array) -> Result<Blocks, ArrayError> {
         let grid = &array.grid;
-        let dtype = Value::str(array.dtype.name());
+        let dtype = array.dtype;
         let each = |this: &mut Lowering, f: &mut dyn FnMut(&mut Lowering, &[usize]) -> Expr| {
             let mut exprs = Vec::new();
             let mut bytes = Vec::new();
@@ -153,53 +167,57 @@ impl Lowering {
             Blocks { exprs, bytes }
         };
         Ok(match &*array.node {
-            Node::Read { path, .. } => {
-                let path = Value::str(&path.to_string_lossy());
-                each(self, &mut |this, index| {
-                    this.call("array.read", vec![lit(path.clone()), dims(index)])
-                })
-            }
+            Node::Read { path, .. } => each(self, &mut |this, index| {
+                Read {
+                    path: path.clone(),
+                    index: index.to_vec(),
+                }
+                .encode(&mut this.builder)
+            }),
             Node::Full { value } => each(self, &mut |this, index| {
-                let shape = dims(&grid.block_shape(index));
-                this.call(
-                    "array.full",
-                    vec![lit(dtype.clone()), shape, lit(value.clone())],
-                )
+                Full {
+                    dtype,
+                    shape: grid.block_shape(index),
+                    value: *value,
+                }
+                .encode(&mut this.builder)
             }),
             Node::Arange => each(self, &mut |this, index| {
-                let args = vec![
-                    lit(dtype.clone()),
-                    dims(grid.shape()),
-                    dims(&grid.block_start(index)),
-                    dims(&grid.block_shape(index)),
-                ];
-                this.call("array.arange", args)
+                Arange {
+                    dtype,
+                    array: grid.shape().to_vec(),
+                    start: grid.block_start(index),
+                    block: grid.block_shape(index),
+                }
+                .encode(&mut this.builder)
             }),
             Node::Random { seed } => each(self, &mut |this, index| {
-                let args = vec![
-                    lit(Value::Int(*seed)),
-                    lit(Value::Int(grid.linear(index) as i64)),
-                    dims(&grid.block_shape(index)),
-                    lit(dtype.clone()),
-                ];
-                this.call("array.random", args)
+                Random {
+                    seed: *seed,
+                    block: grid.linear(index),
+                    shape: grid.block_shape(index),
+                    dtype,
+                }
+                .encode(&mut this.builder)
             }),
-            Node::Unary { op, x } => {
-                let op = Value::str(op.name());
-                self.map_blocks(array, x, |this, e| {
-                    this.call("array.unary", vec![lit(op.clone()), e])
-                })?
-            }
-            Node::Scale { x, by, add } => self.map_blocks(array, x, |this, e| {
-                this.call("array.scale", vec![e, lit(by.clone()), lit(add.clone())])
+            Node::Unary { op, x } => self.map_blocks(array, x, |this, x| {
+                Unary { op: *op, x }.encode(&mut this.builder)
             })?,
-            Node::AsType { x } => self.map_blocks(array, x, |this, e| {
-                this.call("array.astype", vec![e, lit(dtype.clone())])
+            Node::Scale { x, by, add } => self.map_blocks(array, x, |this, x| {
+                Scale {
+                    x,
+                    by: *by,
+                    add: *add,
+                }
+                .encode(&mut this.builder)
             })?,
-            Node::Binary { op, x, y } => self.binary(array, op.name(), x, y)?,
+            Node::AsType { x } => self.map_blocks(array, x, |this, x| {
+                AsType { x, dtype }.encode(&mut this.builder)
+            })?,
+            Node::Binary { op, x, y } => self.binary(array, *op, x, y)?,
             Node::Transpose { x, axes } => self.transpose(array, x, axes)?,
             Node::Window { x, index } => self.window(array, x, index)?,
-            Node::Reduce { op, axis, x } => self.reduce(array, op.name(), *axis, x)?,
+            Node::Reduce { op, axis, x } => self.reduce(array, *op, *axis, x)?,
             Node::Matmul { a, b } => self.matmul(array, a, b)?,
             Node::TopK { x, k, largest } => self.topk(x, *k, *largest)?,
             Node::Sort { x, descending } => self.sort(array, x, *descending)?,
@@ -227,7 +245,7 @@ impl Lowering {
     fn binary(
         &mut self,
         out: &Array,
-        op: &str,
+        op: BinaryOp,
         x: &Operand,
         y: &Operand,
     ) -> Result<Blocks, ArrayError> {
@@ -238,7 +256,7 @@ impl Lowering {
         for (n, index) in out.grid.block_indices().enumerate() {
             let (xe, xb) = x(n, &index);
             let (ye, yb) = y(n, &index);
-            exprs.push(self.call("array.binary", vec![lit(Value::str(op)), xe, ye]));
+            exprs.push(Binary { op, x: xe, y: ye }.encode(&mut self.builder));
             bytes.push(xb + yb + block_bytes(out, &index));
         }
         Ok(Blocks { exprs, bytes })
@@ -256,7 +274,7 @@ impl Lowering {
         let a = match operand {
             Operand::Scalar(v) => {
                 let v = v.clone();
-                return Ok(Box::new(move |_, _| (lit(v.clone()), 0)));
+                return Ok(Box::new(move |_, _| (Expr::Value(v.clone()), 0)));
             }
             Operand::Array(a) => a,
         };
@@ -292,7 +310,6 @@ impl Lowering {
 
     fn transpose(&mut self, out: &Array, x: &Array, axes: &[usize]) -> Result<Blocks, ArrayError> {
         let input = self.blocks(x)?;
-        let axes_value = dims(axes);
         let mut exprs = Vec::new();
         let mut bytes = Vec::new();
         for index in out.grid.block_indices() {
@@ -301,8 +318,11 @@ impl Lowering {
                 source[a] = index[k];
             }
             let n = x.grid.linear(&source);
-            let e = input.exprs[n].clone();
-            exprs.push(self.call("array.transpose", vec![e, axes_value.clone()]));
+            let transpose = Transpose {
+                x: input.exprs[n].clone(),
+                axes: Some(axes.to_vec()),
+            };
+            exprs.push(transpose.encode(&mut self.builder));
             bytes.push(input.bytes[n] + block_bytes(out, &index));
         }
         Ok(Blocks { exprs, bytes })
@@ -326,13 +346,11 @@ impl Lowering {
             let start = out.grid.block_start(&out_index);
             let shape = out.grid.block_shape(&out_index);
             // Per input axis: the (input block, local slice) pieces it needs.
-            let per_axis: Vec<Vec<(usize, Expr)>> = (0..index.len())
+            let per_axis: Vec<Vec<(usize, Entry)>> = (0..index.len())
                 .map(|axis| {
                     let chunk = x.chunks()[axis];
                     match index[axis] {
-                        AxisIndex::At(i) => {
-                            vec![(i / chunk, lit(Value::Int((i % chunk) as i64)))]
-                        }
+                        AxisIndex::At(i) => vec![(i / chunk, Entry::Index(i % chunk))],
                         AxisIndex::Range { start: s, step, .. } => {
                             let k = kept.iter().position(|&a| a == axis).expect("kept axis");
                             let (o0, o1) = (start[k], start[k] + shape[k]);
@@ -353,27 +371,28 @@ impl Lowering {
                 let n = x.grid.linear(&source);
                 part_bytes += input.bytes[n];
                 let whole = choice.iter().enumerate().all(|(axis, &c)| {
-                    is_whole(&per_axis[axis][c].1, x.grid.block_shape(&source)[axis])
+                    is_whole(per_axis[axis][c].1, x.grid.block_shape(&source)[axis])
                 });
                 let block = input.exprs[n].clone();
                 parts.push(if whole {
                     block
                 } else {
-                    let slices = choice
+                    let index = choice
                         .iter()
                         .enumerate()
-                        .map(|(axis, &c)| per_axis[axis][c].1.clone())
+                        .map(|(axis, &c)| per_axis[axis][c].1)
                         .collect();
-                    self.call("array.slice", vec![block, Expr::List(slices)])
+                    Slice { x: block, index }.encode(&mut self.builder)
                 });
             }
             exprs.push(if parts.len() == 1 {
                 parts.pop().expect("one part")
             } else {
-                self.call(
-                    "array.concat",
-                    vec![dims(&counts), Expr::List(parts.into())],
-                )
+                Concat {
+                    grid: counts,
+                    parts,
+                }
+                .encode(&mut self.builder)
             });
             bytes.push(part_bytes + 2 * block_bytes(out, &out_index));
         }
@@ -383,19 +402,15 @@ impl Lowering {
     fn reduce(
         &mut self,
         out: &Array,
-        op: &str,
+        op: Reduction,
         axis: Option<usize>,
         x: &Array,
     ) -> Result<Blocks, ArrayError> {
         let input = self.blocks(x)?;
-        let op_value = lit(Value::str(op));
-        let axis_value = lit(axis.map_or(Value::Null, |a| Value::Int(a as i64)));
-        let label = self.label(&format!("{op}-partial"));
+        let label = self.label(&format!("{}-partial", op.name()));
         // Straight from storage, along rows: read and reduce a slab at a time.
         let streamed = match &*x.node {
-            Node::Read { path, .. } if matches!(axis, None | Some(0)) => {
-                Some(Value::str(&path.to_string_lossy()))
-            }
+            Node::Read { path, .. } if matches!(axis, None | Some(0)) => Some(path),
             _ => None,
         };
         let mut groups: Vec<Vec<Expr>> = vec![Vec::new(); out.grid.num_blocks()];
@@ -405,19 +420,19 @@ impl Lowering {
             .zip(input.bytes)
             .zip(x.grid.block_indices())
         {
-            let (partial, bytes) = match &streamed {
+            let (partial, bytes) = match streamed {
                 Some(path) => {
-                    let args = vec![
-                        lit(path.clone()),
-                        dims(&index),
-                        op_value.clone(),
-                        axis_value.clone(),
-                    ];
-                    (self.call("array.read_partial", args), STREAMED_BYTES)
+                    let read = ReadPartial {
+                        path: path.clone(),
+                        index: index.clone(),
+                        op,
+                        axis,
+                    };
+                    (read.encode(&mut self.builder), STREAMED_BYTES)
                 }
                 None => {
-                    let args = vec![op_value.clone(), expr, axis_value.clone()];
-                    (self.call("array.partial", args), bytes)
+                    let partial = Partial { op, x: expr, axis };
+                    (partial.encode(&mut self.builder), bytes)
                 }
             };
             let key = self.define(&label, &index, partial, bytes);
@@ -438,23 +453,19 @@ impl Lowering {
                 // Nothing to reduce (a zero extent): the partial of an empty block.
                 let mut shape = out.grid.block_shape(&index);
                 shape.insert(axis.unwrap_or(0).min(shape.len()), 0);
-                let dtype = lit(Value::str(x.dtype.name()));
-                let empty = self.call("array.full", vec![dtype, dims(&shape), lit(Value::Int(0))]);
-                group.push(self.call(
-                    "array.partial",
-                    vec![op_value.clone(), empty, axis_value.clone()],
-                ));
+                let empty = self.zeros(x.dtype, shape);
+                let partial = Partial { op, x: empty, axis };
+                group.push(partial.encode(&mut self.builder));
             }
-            let root = self.tree(
-                &format!("{op}-combine"),
-                "array.combine",
-                vec![op_value.clone()],
-                group,
-            );
-            exprs.push(self.call(
-                "array.finish",
-                vec![op_value.clone(), root, axis_value.clone()],
-            ));
+            let root = self.tree(&format!("{}-combine", op.name()), group, |b, states| {
+                Combine { op, states }.encode(b)
+            });
+            let finish = Finish {
+                op,
+                state: root,
+                axis,
+            };
+            exprs.push(finish.encode(&mut self.builder));
         }
         let bytes = out
             .grid
@@ -464,9 +475,14 @@ impl Lowering {
         Ok(Blocks { exprs, bytes })
     }
 
-    /// Merges `inputs` with `op(prefix..., input, input, ...)` calls of at most
-    /// `fan_in` inputs each, level by level, until one remains.
-    fn tree(&mut self, what: &str, op: &str, prefix: Vec<Expr>, mut inputs: Vec<Expr>) -> Expr {
+    /// Merges `inputs` with `merge` calls of at most `fan_in` inputs each, level by
+    /// level, until one remains.
+    fn tree(
+        &mut self,
+        what: &str,
+        mut inputs: Vec<Expr>,
+        merge: impl Fn(&mut GraphBuilder, Vec<Expr>) -> Expr,
+    ) -> Expr {
         if inputs.len() == 1 {
             return inputs.pop().expect("one input");
         }
@@ -475,15 +491,24 @@ impl Lowering {
         while inputs.len() > 1 {
             let mut next = Vec::new();
             for (i, group) in inputs.chunks(self.fan_in).enumerate() {
-                let mut args = prefix.clone();
-                args.extend(group.iter().cloned());
-                let expr = self.call(op, args);
+                let expr = merge(&mut self.builder, group.to_vec());
                 next.push(Expr::Ref(self.define(&label, &[level, i], expr, 0)));
             }
             inputs = next;
             level += 1;
         }
         inputs.pop().expect("one root")
+    }
+
+    /// A call making a chunk of zeros: the value of an empty block, or of a sum of no
+    /// products.
+    fn zeros(&mut self, dtype: DType, shape: Vec<usize>) -> Expr {
+        let full = Full {
+            dtype,
+            shape,
+            value: Scalar::Int(0),
+        };
+        full.encode(&mut self.builder)
     }
 
     /// C[i, j] accumulates A[i, k] @ B[k, j] over k in a chain of tasks, each holding
@@ -497,31 +522,24 @@ impl Lowering {
         let mut bytes = Vec::new();
         for index in out.grid.block_indices() {
             let (i, j) = (index[0], index[1]);
-            let mut acc = if depth == 0 {
-                // (n, 0) @ (0, m): a sum of no products.
-                let dtype = lit(Value::str(out.dtype.name()));
-                self.call(
-                    "array.full",
-                    vec![
-                        dtype,
-                        dims(&out.grid.block_shape(&index)),
-                        lit(Value::Int(0)),
-                    ],
-                )
-            } else {
-                lit(Value::Null)
-            };
+            let mut acc = None;
             for k in 0..depth {
                 let na = a.grid.linear(&[i, k]);
                 let nb = b.grid.linear(&[k, j]);
                 let held = ab.bytes[na] + bb.bytes[nb] + 2 * block_bytes(out, &index);
-                let expr = self.call(
-                    "array.matmul",
-                    vec![ab.exprs[na].clone(), bb.exprs[nb].clone(), acc],
-                );
-                acc = Expr::Ref(self.define(&label, &[i, j, k], expr, held));
+                let product = Matmul {
+                    a: ab.exprs[na].clone(),
+                    b: bb.exprs[nb].clone(),
+                    acc,
+                };
+                let expr = product.encode(&mut self.builder);
+                acc = Some(Expr::Ref(self.define(&label, &[i, j, k], expr, held)));
             }
-            exprs.push(acc);
+            exprs.push(match acc {
+                Some(acc) => acc,
+                // (n, 0) @ (0, m): a sum of no products.
+                None => self.zeros(out.dtype, out.grid.block_shape(&index)),
+            });
             bytes.push(block_bytes(out, &index));
         }
         Ok(Blocks { exprs, bytes })
@@ -529,7 +547,6 @@ impl Lowering {
 
     fn topk(&mut self, x: &Array, k: usize, largest: bool) -> Result<Blocks, ArrayError> {
         let input = self.blocks(x)?;
-        let prefix = vec![lit(Value::Int(k as i64)), lit(Value::Bool(largest))];
         let label = self.label("topk");
         let mut partials = Vec::new();
         for ((expr, bytes), index) in input
@@ -538,20 +555,20 @@ impl Lowering {
             .zip(input.bytes)
             .zip(x.grid.block_indices())
         {
-            let mut args = prefix.clone();
-            args.push(expr);
-            let call = self.call("array.topk", args);
+            let top = TopK {
+                k,
+                largest,
+                parts: vec![expr],
+            };
+            let call = top.encode(&mut self.builder);
             partials.push(Expr::Ref(self.define(&label, &index, call, bytes)));
         }
         if partials.is_empty() {
-            let args = vec![
-                lit(Value::str(x.dtype.name())),
-                dims(&[0]),
-                lit(Value::Int(0)),
-            ];
-            partials.push(self.call("array.full", args));
+            partials.push(self.zeros(x.dtype, vec![0]));
         }
-        let root = self.tree("topk-merge", "array.topk", prefix, partials);
+        let root = self.tree("topk-merge", partials, |b, parts| {
+            TopK { k, largest, parts }.encode(b)
+        });
         Ok(Blocks {
             exprs: vec![root],
             bytes: vec![(k * x.dtype.size()) as u64],
@@ -563,34 +580,31 @@ impl Lowering {
     /// back from the sorted buckets.
     fn sort(&mut self, out: &Array, x: &Array, descending: bool) -> Result<Blocks, ArrayError> {
         let input = self.blocks(x)?;
-        let desc = lit(Value::Bool(descending));
-        let dtype = lit(Value::str(x.dtype.name()));
+        let dtype = x.dtype;
         let n = input.exprs.len();
         if n <= 1 {
             let exprs = input
                 .exprs
                 .into_iter()
-                .map(|e| self.call("array.sort", vec![e, desc.clone()]))
+                .map(|x| Sort { x, descending }.encode(&mut self.builder))
                 .collect();
             let bytes = input.bytes.iter().map(|b| 2 * b).collect();
             return Ok(Blocks { exprs, bytes });
         }
-        let scratch = tempfile::Builder::new()
-            .prefix("taskloom-sort-")
-            .tempdir()
-            .map_err(|e| {
-                ArrayError::Store(format!("cannot create a scratch directory for sort: {e}"))
-            })?;
-        let dir = lit(Value::str(&scratch.path().to_string_lossy()));
-        self.scratch.push(scratch);
         let label = self.label("sort");
+        let dir = self
+            .scratch
+            .get_or_insert_with(ScratchRoot::new)
+            .path()
+            .join(&label);
         let mut samples = Vec::new();
         for (b, expr) in input.exprs.iter().enumerate() {
             let len = x.grid.block_shape(&[b])[0];
-            let call = self.call(
-                "array.samples",
-                vec![expr.clone(), lit(Value::Int(len.min(256) as i64))],
-            );
+            let call = Samples {
+                x: expr.clone(),
+                n: len.min(256),
+            }
+            .encode(&mut self.builder);
             samples.push(Expr::Ref(self.define(
                 &format!("{label}-samples"),
                 &[b],
@@ -598,37 +612,45 @@ impl Lowering {
                 input.bytes[b],
             )));
         }
-        let mut args = vec![lit(Value::Int(n as i64))];
-        args.extend(samples);
-        let call = self.call("array.splitters", args);
-        let splitters = self.define(&format!("{label}-splitters"), &[], call, 0);
-        let mut parts = vec![dir.clone()];
-        for (b, expr) in input.exprs.into_iter().enumerate() {
-            let args = vec![
-                expr,
-                Expr::Ref(splitters),
-                dir.clone(),
-                lit(Value::Int(b as i64)),
-            ];
-            let call = self.call("array.partition", args);
+        let call = Splitters {
+            buckets: n,
+            samples,
+        }
+        .encode(&mut self.builder);
+        let splitters = Expr::Ref(self.define(&format!("{label}-splitters"), &[], call, 0));
+        let mut parts = Vec::new();
+        for (block, x) in input.exprs.into_iter().enumerate() {
+            // Each partition makes the directory it writes to (a no-op once made).
+            let made = Scratch { dir: dir.clone() }.encode(&mut self.builder);
+            let call = Partition {
+                x,
+                splitters: splitters.clone(),
+                dir: made,
+                block,
+            }
+            .encode(&mut self.builder);
             parts.push(Expr::Ref(self.define(
                 &format!("{label}-partition"),
-                &[b],
+                &[block],
                 call,
-                2 * input.bytes[b],
+                2 * input.bytes[block],
             )));
         }
-        let after_partitions = self.call("array.after", parts);
+        let after_partitions = After {
+            first: Encode::encode(dir.clone()),
+            others: parts,
+        }
+        .encode(&mut self.builder);
         let mut sizes = Vec::new();
         for bucket in 0..n {
-            let args = vec![
-                after_partitions.clone(),
-                lit(Value::Int(bucket as i64)),
-                lit(Value::Int(n as i64)),
-                dtype.clone(),
-                desc.clone(),
-            ];
-            let call = self.call("array.gather", args);
+            let call = Gather {
+                dir: after_partitions.clone(),
+                bucket,
+                blocks: n,
+                dtype,
+                descending,
+            }
+            .encode(&mut self.builder);
             // A bucket holds about a block; skewed data can make it larger.
             let held = 2 * block_bytes(out, &[0]);
             sizes.push(Expr::Ref(self.define(
@@ -641,15 +663,15 @@ impl Lowering {
         let mut exprs = Vec::new();
         let mut bytes = Vec::new();
         for index in out.grid.block_indices() {
-            let mut args = vec![
-                dir.clone(),
-                lit(Value::Int(out.grid.block_start(&index)[0] as i64)),
-                lit(Value::Int(out.grid.block_shape(&index)[0] as i64)),
-                dtype.clone(),
-                desc.clone(),
-            ];
-            args.extend(sizes.iter().cloned());
-            exprs.push(self.call("array.read_sorted", args));
+            let read = ReadSorted {
+                dir: dir.clone(),
+                start: out.grid.block_start(&index)[0],
+                len: out.grid.block_shape(&index)[0],
+                dtype,
+                descending,
+                sizes: sizes.clone(),
+            };
+            exprs.push(read.encode(&mut self.builder));
             bytes.push(block_bytes(out, &index));
         }
         Ok(Blocks { exprs, bytes })
@@ -664,23 +686,9 @@ fn block_bytes(array: &Array, index: &[usize]) -> u64 {
     array.grid.block_shape(index).iter().product::<usize>() as u64 * array.dtype.size() as u64
 }
 
-fn call(builder: &mut GraphBuilder, name: &str, args: Vec<Expr>) -> Expr {
-    let op = builder.op(name);
-    Expr::call(op, args)
-}
-
-fn lit(v: Value) -> Expr {
-    Expr::Value(v)
-}
-
-/// A list of ints (a shape, a block index) as a literal.
-pub(crate) fn dims(values: &[usize]) -> Expr {
-    lit(Value::list(values.iter().map(|&v| Value::Int(v as i64))))
-}
-
 /// Along one axis: the input blocks that output positions `o0..o1` of the range
-/// `start, start + step, ...` touch, each with its local `[start, stop, step]` slice
-/// (a negative step walks the local range from its end, as the slice kernel does).
+/// `start, start + step, ...` touch, each with its local slice (a negative step walks
+/// the local range from its end, as the slice kernel does).
 fn pieces_along(
     start: usize,
     step: isize,
@@ -688,7 +696,7 @@ fn pieces_along(
     o1: usize,
     chunk: usize,
     extent: usize,
-) -> Vec<(usize, Expr)> {
+) -> Vec<(usize, Entry)> {
     let stride = step.unsigned_abs();
     let mut pieces = Vec::new();
     let mut o = o0;
@@ -705,23 +713,25 @@ fn pieces_along(
         let last = (o1 - 1).min(o + room);
         let q = (start as isize + last as isize * step) as usize;
         let (first, end) = (p.min(q), p.max(q));
-        let slice = Value::list([
-            Value::Int((first - lo) as i64),
-            Value::Int((end + 1 - lo) as i64),
-            Value::Int(step as i64),
-        ]);
-        pieces.push((block, lit(slice)));
+        let slice = Entry::Range {
+            start: first - lo,
+            stop: end + 1 - lo,
+            step,
+        };
+        pieces.push((block, slice));
         o = last + 1;
     }
     pieces
 }
 
 /// Whether a local slice takes all `extent` elements of a block's axis.
-fn is_whole(slice: &Expr, extent: usize) -> bool {
-    let Expr::Value(Value::List(items)) = slice else {
-        return false;
-    };
-    matches!(&items[..], [Value::Int(0), Value::Int(stop), Value::Int(1)] if *stop as usize == extent)
+fn is_whole(entry: Entry, extent: usize) -> bool {
+    entry
+        == Entry::Range {
+            start: 0,
+            stop: extent,
+            step: 1,
+        }
 }
 
 /// Every choice of one index per axis, in C order.

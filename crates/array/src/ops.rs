@@ -1,20 +1,81 @@
 //! The kernels and the store as named ops: what array graphs call, on any executor.
+//!
+//! The registry is filled from one list of op types (`every_op!`); each type brings
+//! its name, how its arguments are read and its kernel (see `wire`).
 
 use std::sync::OnceLock;
 
-use taskloom_graph::{OpError, Registry};
+use taskloom_graph::{Registry, Value};
 
-/// Adds every `array.*` op to `registry`.
-pub fn register(registry: &mut Registry) {
-    crate::kernels::register(registry);
-    crate::store::register(registry);
-    // Its first argument, once every other argument is computed: how a task waits
-    // for others whose results it does not use (files they wrote, say).
-    registry.register("array.after", |args| {
-        args.first()
-            .cloned()
-            .ok_or_else(|| OpError::new("takes at least 1 argument, got 0"))
-    });
+use crate::kernels::elementwise::{AsType, Binary, Scale, Unary};
+use crate::kernels::fill::{Arange, Full, Random};
+use crate::kernels::layout::{Concat, Slice, Transpose};
+use crate::kernels::matmul::Matmul;
+use crate::kernels::reduce::{Combine, Finish, Partial};
+use crate::kernels::sort::{Gather, Partition, ReadSorted, Samples, Sort, Splitters};
+use crate::kernels::topk::TopK;
+use crate::scratch::Scratch;
+use crate::store::ops::{Read, ReadPartial, Write};
+use crate::wire::{array_op, ArrayOp};
+
+array_op! {
+    /// `array.after(first, others...)`: `first`, once every other argument is
+    /// computed: how a task waits for others whose results it does not use (files
+    /// they wrote, say).
+    pub(crate) struct After<V = Value> = "array.after" {
+        first: V;
+        rest others: V, at least 0
+    }
+    fn run(self) -> OpResult {
+        Ok(self.first)
+    }
+}
+
+macro_rules! every_op {
+    ($($op:ty),+ $(,)?) => {
+        /// Adds every `array.*` op to `registry`.
+        pub fn register(registry: &mut Registry) {
+            $(add::<$op>(registry);)+
+        }
+
+        /// The name of every op, as registered.
+        #[cfg(test)]
+        const NAMES: &[&str] = &[$(<$op as ArrayOp>::NAME),+];
+    };
+}
+
+every_op![
+    Full,
+    Arange,
+    Random,
+    Unary,
+    Binary,
+    Scale,
+    AsType,
+    Transpose,
+    Slice,
+    Concat,
+    Partial,
+    Combine,
+    Finish,
+    Matmul,
+    TopK,
+    Sort,
+    Samples,
+    Splitters,
+    Partition,
+    Gather,
+    ReadSorted,
+    Scratch,
+    Read,
+    ReadPartial,
+    Write,
+    After,
+];
+
+/// Registers `Op` under its name: decoded from the task's arguments, then run.
+fn add<Op: ArrayOp>(registry: &mut Registry) {
+    registry.register(Op::NAME, |args| Op::decode(args)?.run());
 }
 
 /// A registry of just the `array.*` ops, built once.
@@ -25,4 +86,22 @@ pub fn registry() -> &'static Registry {
         register(&mut registry);
         registry
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_op_has_its_own_array_name() {
+        assert_eq!(
+            registry().names().len(),
+            NAMES.len(),
+            "a name is listed twice"
+        );
+        for name in NAMES {
+            assert!(name.starts_with("array."), "{name}");
+            assert!(registry().get(name).is_some(), "{name}");
+        }
+    }
 }

@@ -8,131 +8,83 @@
 pub(crate) mod element;
 pub(crate) mod promote;
 
-use ndarray::{ArrayD, ArrayViewD, CowArray, IxDyn, Zip};
-use taskloom_graph::{with_chunk, Chunk, DType, OpError, Registry, Value};
+use std::sync::Arc;
 
-use super::args::{arity, cast, chunk, dtype, promote, string, value, Element};
+use ndarray::{ArrayD, ArrayViewD, CowArray, IxDyn, Zip};
+use taskloom_graph::{with_chunk, Chunk, DType, OpError, Value};
+
+use super::args::{cast, promote, value, Element};
+use crate::operation::{BinaryOp, UnaryOp};
+use crate::wire::{array_op, Decode};
 use element::{astype, map_c, standard, tuple, with_dtype, Arith, Float};
 use promote::{true_division, with_scalar, Scalar};
 
-pub(super) fn register(registry: &mut Registry) {
-    registry.register("array.unary", |args| {
-        arity(args, 2)?;
-        let op = UnaryOp::parse(string(args, 0)?)?;
-        Ok(value(unary(op, chunk(args, 1)?)))
-    });
-    registry.register("array.binary", |args| {
-        arity(args, 3)?;
-        let op = BinaryOp::parse(string(args, 0)?)?;
-        Ok(value(binary(op, operand(args, 1)?, operand(args, 2)?)?))
-    });
-    registry.register("array.scale", |args| {
-        arity(args, 3)?;
-        Ok(value(scale(
-            chunk(args, 0)?,
-            number(args, 1)?,
-            number(args, 2)?,
-        )?))
-    });
-    registry.register("array.astype", |args| {
-        arity(args, 2)?;
-        Ok(value(astype(chunk(args, 0)?, dtype(args, 1)?)))
-    });
-}
-
-/// A function of one element.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum UnaryOp {
-    Neg,
-    Abs,
-    Sqrt,
-    Exp,
-    Log,
-    Square,
-}
-
-impl UnaryOp {
-    const ALL: [(&'static str, UnaryOp); 6] = [
-        ("neg", UnaryOp::Neg),
-        ("abs", UnaryOp::Abs),
-        ("sqrt", UnaryOp::Sqrt),
-        ("exp", UnaryOp::Exp),
-        ("log", UnaryOp::Log),
-        ("square", UnaryOp::Square),
-    ];
-
-    fn parse(name: &str) -> Result<UnaryOp, OpError> {
-        lookup(&UnaryOp::ALL, name, "unary")
+array_op! {
+    /// `array.unary(op, x)`: `op` of each element.
+    pub(crate) struct Unary<C = Arc<Chunk>> = "array.unary" {
+        op: UnaryOp,
+        x: C,
+    }
+    fn run(self) -> OpResult {
+        Ok(value(unary(self.op, &self.x)))
     }
 }
 
-/// An arithmetic operator of two operands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    /// True division: ints divide to float64.
-    Div,
-}
-
-impl BinaryOp {
-    const ALL: [(&'static str, BinaryOp); 4] = [
-        ("add", BinaryOp::Add),
-        ("sub", BinaryOp::Sub),
-        ("mul", BinaryOp::Mul),
-        ("div", BinaryOp::Div),
-    ];
-
-    fn parse(name: &str) -> Result<BinaryOp, OpError> {
-        lookup(&BinaryOp::ALL, name, "binary")
+array_op! {
+    /// `array.binary(op, x, y)`: `x op y`, either side a chunk or a number.
+    pub(crate) struct Binary<O = Operand> = "array.binary" {
+        op: BinaryOp,
+        x: O,
+        y: O,
+    }
+    fn run(self) -> OpResult {
+        binary(self.op, &self.x, &self.y).map(value)
     }
 }
 
-/// The entry of `table` called `name`; the error lists the names there are.
-pub(crate) fn lookup<T: Copy>(table: &[(&str, T)], name: &str, kind: &str) -> Result<T, OpError> {
-    match table.iter().find(|(n, _)| *n == name) {
-        Some((_, op)) => Ok(*op),
-        None => {
-            let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
-            Err(OpError::new(format!(
-                "unknown {kind} op '{name}' (expected one of {})",
-                names.join(", ")
-            )))
-        }
+array_op! {
+    /// `array.scale(x, by, add)`: `x * by + add` in one pass.
+    pub(crate) struct Scale<C = Arc<Chunk>> = "array.scale" {
+        x: C,
+        by: Scalar,
+        add: Scalar,
+    }
+    fn run(self) -> OpResult {
+        scale(&self.x, self.by, self.add).map(value)
+    }
+}
+
+array_op! {
+    /// `array.astype(x, dtype)`: the values as another element type.
+    pub(crate) struct AsType<C = Arc<Chunk>> = "array.astype" {
+        x: C,
+        dtype: DType,
+    }
+    fn run(self) -> OpResult {
+        Ok(value(astype(&self.x, self.dtype)))
     }
 }
 
 /// One side of a binary op: a chunk, or a Python number.
-#[derive(Clone, Copy, Debug)]
-enum Operand<'a> {
-    Array(&'a Chunk),
+#[derive(Clone, Debug)]
+pub(crate) enum Operand {
+    Array(Arc<Chunk>),
     Scalar(Scalar),
 }
 
-/// Argument `i` as a chunk or a number.
-fn operand(args: &[Value], i: usize) -> Result<Operand<'_>, OpError> {
-    match &args[i] {
-        Value::Chunk(c) => Ok(Operand::Array(c)),
-        other => Scalar::of(other).map(Operand::Scalar).ok_or_else(|| {
-            OpError::new(format!(
-                "argument {} must be an array chunk or a number, got {}",
-                i + 1,
-                other.type_name()
-            ))
-        }),
+impl Decode for Operand {
+    fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
+        match v {
+            Value::Chunk(c) => Ok(Operand::Array(Arc::clone(c))),
+            other => Scalar::of(other).map(Operand::Scalar).ok_or_else(|| {
+                OpError::new(format!(
+                    "argument {} must be an array chunk or a number, got {}",
+                    i + 1,
+                    other.type_name()
+                ))
+            }),
+        }
     }
-}
-
-/// Argument `i` as a number.
-fn number(args: &[Value], i: usize) -> Result<Scalar, OpError> {
-    Scalar::of(&args[i]).ok_or_else(|| {
-        OpError::new(format!(
-            "argument {} must be a number, got {}",
-            i + 1,
-            args[i].type_name()
-        ))
-    })
 }
 
 /// `op` applied to each element; see the module doc for the result dtype.
@@ -162,13 +114,13 @@ fn transcendental<T: Float>(op: UnaryOp, a: &ArrayViewD<'_, T>) -> ArrayD<T> {
 }
 
 /// `x op y` with NumPy broadcasting and promotion.
-fn binary(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Chunk, OpError> {
+fn binary(op: BinaryOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
     let common = match (x, y) {
         (Operand::Array(a), Operand::Array(b)) => promote(a.dtype(), b.dtype()),
         (Operand::Array(a), Operand::Scalar(s)) | (Operand::Scalar(s), Operand::Array(a)) => {
-            with_scalar(a.dtype(), s)?
+            with_scalar(a.dtype(), *s)?
         }
-        (Operand::Scalar(s), Operand::Scalar(t)) => with_scalar(s.default_dtype(), t)?,
+        (Operand::Scalar(s), Operand::Scalar(t)) => with_scalar(s.default_dtype(), *t)?,
     };
     if op == BinaryOp::Div {
         return Ok(match true_division(common) {
@@ -187,17 +139,22 @@ fn binary(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Chunk, OpError
 }
 
 /// `x * by + add`, rounding as NumPy would evaluate the two steps.
-fn scale(x: &Chunk, by: Scalar, add: Scalar) -> Result<Chunk, OpError> {
+fn scale(x: &Arc<Chunk>, by: Scalar, add: Scalar) -> Result<Chunk, OpError> {
     let product = with_scalar(x.dtype(), by)?;
     let result = with_scalar(product, add)?;
     if product != result {
         // An int product with a float offset: NumPy multiplies (and wraps) in the int
         // type before adding in float64.
-        let p = binary(BinaryOp::Mul, Operand::Array(x), Operand::Scalar(by))?;
-        return binary(BinaryOp::Add, Operand::Array(&p), Operand::Scalar(add));
+        let x = Operand::Array(Arc::clone(x));
+        let p = binary(BinaryOp::Mul, &x, &Operand::Scalar(by))?;
+        return binary(
+            BinaryOp::Add,
+            &Operand::Array(Arc::new(p)),
+            &Operand::Scalar(add),
+        );
     }
     with_dtype!(result, T => {
-        let (b, c) = (scalar::<T>(by), scalar::<T>(add));
+        let (b, c) = (by.element::<T>(), add.element::<T>());
         Ok(T::chunk(map_c(&cast::<T>(x).view(), |&v| T::add(T::mul(v, b), c))))
     })
 }
@@ -208,17 +165,10 @@ enum Side<'a, T> {
     Scalar(T),
 }
 
-fn side<T: Arith>(o: Operand<'_>) -> Side<'_, T> {
+fn side<T: Arith>(o: &Operand) -> Side<'_, T> {
     match o {
         Operand::Array(c) => Side::Array(cast(c)),
-        Operand::Scalar(s) => Side::Scalar(scalar(s)),
-    }
-}
-
-fn scalar<T: Element>(s: Scalar) -> T {
-    match s {
-        Scalar::Int(i) => T::from_i64(i),
-        Scalar::Float(f) => T::from_f64(f),
+        Operand::Scalar(s) => Side::Scalar(s.element()),
     }
 }
 

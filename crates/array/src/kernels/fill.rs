@@ -3,56 +3,67 @@
 //! on any worker, in any order, and comes out the same.
 //!
 //! Ops: `array.full(dtype, shape, value)`, `array.arange(dtype, array_shape,
-//! block_start, block_shape)`, `array.random(seed, block, block_shape)`.
+//! block_start, block_shape)`, `array.random(seed, block, block_shape, dtype)`.
 
 mod stream;
 
 use ndarray::{ArrayD, IxDyn};
-use taskloom_graph::{Chunk, DType, OpError, Registry, Value};
+use taskloom_graph::{Chunk, DType, OpError};
 
-use super::args::{arity, count, dims, dtype, int, value, Element};
+use super::args::{value, Element};
 use super::elementwise::element::{tuple, with_dtype};
+use super::elementwise::promote::Scalar;
+use crate::wire::array_op;
 
-pub(super) fn register(registry: &mut Registry) {
-    registry.register("array.full", |args| {
-        arity(args, 3)?;
-        let (dtype, shape) = (dtype(args, 0)?, dims(args, 1)?);
-        elements(&shape)?;
-        Ok(value(with_dtype!(dtype, T => T::chunk(ArrayD::from_elem(
-            IxDyn(&shape),
-            match &args[2] {
-                Value::Int(i) => T::from_i64(*i),
-                Value::Float(f) => T::from_f64(*f),
-                other => return Err(OpError::new(format!(
-                    "argument 3 must be a number, got {}",
-                    other.type_name()
-                ))),
-            },
-        )))))
-    });
-    registry.register("array.arange", |args| {
-        arity(args, 4)?;
-        let dtype = dtype(args, 0)?;
-        let (array, start, block) = (dims(args, 1)?, dims(args, 2)?, dims(args, 3)?);
-        let linear = arange(&array, &start, &block)?;
-        Ok(value(with_dtype!(dtype, T => T::chunk(
-            ArrayD::from_shape_vec(IxDyn(&block), linear.into_iter().map(T::from_i64).collect())
+array_op! {
+    /// `array.full(dtype, shape, value)`: a chunk of one value.
+    pub(crate) struct Full = "array.full" {
+        dtype: DType,
+        shape: Vec<usize>,
+        value: Scalar,
+    }
+    fn run(self) -> OpResult {
+        elements(&self.shape)?;
+        let shape = IxDyn(&self.shape);
+        Ok(value(with_dtype!(self.dtype, T => {
+            T::chunk(ArrayD::from_elem(shape, self.value.element::<T>()))
+        })))
+    }
+}
+
+array_op! {
+    /// `array.arange(dtype, array_shape, block_start, block_shape)`: the block's
+    /// elements numbered in the C order of the whole array.
+    pub(crate) struct Arange = "array.arange" {
+        dtype: DType,
+        array: Vec<usize>,
+        start: Vec<usize>,
+        block: Vec<usize>,
+    }
+    fn run(self) -> OpResult {
+        let linear = arange(&self.array, &self.start, &self.block)?;
+        Ok(value(with_dtype!(self.dtype, T => T::chunk(
+            ArrayD::from_shape_vec(IxDyn(&self.block), linear.into_iter().map(T::from_i64).collect())
                 .map_err(|e| OpError::new(e.to_string()))?
         ))))
-    });
-    registry.register("array.random", |args| {
-        taskloom_graph::ops::expect_arity(args, 3, 4)?;
-        let (seed, block, shape) = (int(args, 0)?, count(args, 1)?, dims(args, 2)?);
-        let dtype = if args.len() == 4 {
-            dtype(args, 3)?
-        } else {
-            DType::Float64
-        };
-        let n = elements(&shape)?;
-        let data = random(seed, block as u64, n);
-        let shape = IxDyn(&shape);
+    }
+}
+
+array_op! {
+    /// `array.random(seed, block, block_shape, dtype)`: block number `block` of the
+    /// uniform [0, 1) array of `seed`; float64 when `dtype` is left out.
+    pub(crate) struct Random = "array.random" {
+        seed: i64,
+        block: usize,
+        shape: Vec<usize>;
+        optional dtype: DType = DType::Float64
+    }
+    fn run(self) -> OpResult {
+        let n = elements(&self.shape)?;
+        let data = random(self.seed, self.block as u64, n);
+        let shape = IxDyn(&self.shape);
         let bad_shape = |e: ndarray::ShapeError| OpError::new(e.to_string());
-        Ok(value(match dtype {
+        Ok(value(match self.dtype {
             DType::Float64 => Chunk::F64(ArrayD::from_shape_vec(shape, data).map_err(bad_shape)?),
             // The top 24 of the 53 bits: rounding to nearest instead could give 1.0.
             DType::Float32 => {
@@ -67,7 +78,7 @@ pub(super) fn register(registry: &mut Registry) {
                 )))
             }
         }))
-    });
+    }
 }
 
 /// The number of elements of `shape`, or an error when that does not fit in memory's

@@ -3,60 +3,47 @@
 //!
 //! Ops: `array.transpose(x, axes)`, `array.slice(x, index)`, `array.concat(grid, parts)`.
 
-use ndarray::{ArrayD, Axis, IxDyn, Slice};
-use taskloom_graph::{with_chunk, Chunk, OpError, Registry, Value};
+use std::sync::Arc;
 
-use super::args::{arity, cast, chunk, dims, promote, value, Element};
+use ndarray::{ArrayD, Axis, IxDyn};
+use taskloom_graph::{with_chunk, Chunk, Expr, OpError, Value};
+
+use super::args::{cast, promote, value, Element};
 use super::elementwise::element::{tuple, with_dtype};
+use crate::wire::{array_op, Decode, Encode};
 
-pub(super) fn register(registry: &mut Registry) {
-    registry.register("array.transpose", |args| {
-        arity(args, 2)?;
-        let x = chunk(args, 0)?;
-        let axes = match &args[1] {
-            Value::Null => None,
-            _ => Some(dims(args, 1)?),
-        };
-        Ok(value(transpose(x, axes)?))
-    });
-    registry.register("array.slice", |args| {
-        arity(args, 2)?;
-        let x = chunk(args, 0)?;
-        let Value::List(entries) = &args[1] else {
-            return Err(OpError::new(format!(
-                "argument 2 must be a list of [start, stop, step] or index entries, got {}",
-                args[1].type_name()
-            )));
-        };
-        let index = entries
-            .iter()
-            .enumerate()
-            .map(|(k, e)| Entry::parse(k, e))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(value(slice(x, &index)?))
-    });
-    registry.register("array.concat", |args| {
-        arity(args, 2)?;
-        let grid = dims(args, 0)?;
-        let Value::List(items) = &args[1] else {
-            return Err(OpError::new(format!(
-                "argument 2 must be a list of array chunks, got {}",
-                args[1].type_name()
-            )));
-        };
-        let parts = items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Value::Chunk(c) => Ok(&**c),
-                other => Err(OpError::new(format!(
-                    "part {i} must be an array chunk, got {}",
-                    other.type_name()
-                ))),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(value(concat(&grid, &parts)?))
-    });
+array_op! {
+    /// `array.transpose(x, axes)`: `x` with its axes permuted (`null`: reversed).
+    pub(crate) struct Transpose<C = Arc<Chunk>> = "array.transpose" {
+        x: C,
+        axes: Option<Vec<usize>>,
+    }
+    fn run(self) -> OpResult {
+        transpose(&self.x, self.axes).map(value)
+    }
+}
+
+array_op! {
+    /// `array.slice(x, index)`: the elements an index entry per axis selects.
+    pub(crate) struct Slice<C = Arc<Chunk>> = "array.slice" {
+        x: C,
+        index: Vec<Entry>,
+    }
+    fn run(self) -> OpResult {
+        slice(&self.x, &self.index).map(value)
+    }
+}
+
+array_op! {
+    /// `array.concat(grid, parts)`: parts on a grid, put side by side.
+    pub(crate) struct Concat<C = Arc<Chunk>> = "array.concat" {
+        grid: Vec<usize>,
+        parts: Vec<C>,
+    }
+    fn run(self) -> OpResult {
+        let parts: Vec<&Chunk> = self.parts.iter().map(|p| &**p).collect();
+        concat(&self.grid, &parts).map(value)
+    }
 }
 
 /// The chunk with its axes permuted (`axes[k]` is the input axis that becomes axis
@@ -115,7 +102,7 @@ fn transpose_tiled<T: Copy>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
 
 /// One axis of a slice: a range, or a single position (which drops the axis).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Entry {
+pub(crate) enum Entry {
     /// Positions in `start..stop`, every `step`-th: from `start` up when the step is
     /// positive, from `stop - 1` down when it is negative (as ndarray slices).
     Range {
@@ -136,6 +123,18 @@ impl std::fmt::Display for Entry {
 }
 
 impl Entry {
+    /// The entry as the wire carries it: `[start, stop, step]` or an int.
+    fn value(self) -> Value {
+        match self {
+            Entry::Range { start, stop, step } => Value::list([
+                Value::Int(start as i64),
+                Value::Int(stop as i64),
+                Value::Int(step as i64),
+            ]),
+            Entry::Index(i) => Value::Int(i as i64),
+        }
+    }
+
     /// Entry `k` of an index list: `[start, stop, step]` or an int.
     fn parse(k: usize, v: &Value) -> Result<Entry, OpError> {
         let bad = || {
@@ -167,6 +166,29 @@ impl Entry {
     }
 }
 
+impl Encode for Vec<Entry> {
+    fn encode(self) -> Expr {
+        Expr::Value(Value::list(self.into_iter().map(Entry::value)))
+    }
+}
+
+impl Decode for Vec<Entry> {
+    fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
+        let Value::List(entries) = v else {
+            return Err(OpError::new(format!(
+                "argument {} must be a list of [start, stop, step] or index entries, got {}",
+                i + 1,
+                v.type_name()
+            )));
+        };
+        entries
+            .iter()
+            .enumerate()
+            .map(|(k, e)| Entry::parse(k, e))
+            .collect()
+    }
+}
+
 /// The elements `index` selects, NumPy style, in C layout.
 fn slice(x: &Chunk, index: &[Entry]) -> Result<Chunk, OpError> {
     let shape = x.shape();
@@ -194,7 +216,7 @@ fn slice(x: &Chunk, index: &[Entry]) -> Result<Chunk, OpError> {
         for (k, entry) in index.iter().enumerate().rev() {
             match *entry {
                 Entry::Range { start, stop, step } => {
-                    v.slice_axis_inplace(Axis(k), Slice::new(start as isize, Some(stop as isize), step));
+                    v.slice_axis_inplace(Axis(k), ndarray::Slice::new(start as isize, Some(stop as isize), step));
                 }
                 Entry::Index(i) => v = v.index_axis_move(Axis(k), i),
             }
@@ -258,7 +280,7 @@ fn concat(grid: &[usize], parts: &[&Chunk]) -> Result<Chunk, OpError> {
             let piece = cast::<T>(part);
             let mut view = out.view_mut();
             for (k, &o) in offset.iter().enumerate() {
-                view.slice_axis_inplace(Axis(k), Slice::from(o..o + piece.shape()[k]));
+                view.slice_axis_inplace(Axis(k), ndarray::Slice::from(o..o + piece.shape()[k]));
             }
             view.assign(&piece);
         }

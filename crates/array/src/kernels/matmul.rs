@@ -6,28 +6,32 @@
 //! the executor already runs one task per core, and a task that spawned threads of its
 //! own would oversubscribe them. Ints have no BLAS; a cache-blocked loop serves them.
 
+use std::sync::Arc;
+
 use faer::traits::ComplexField;
 use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2, Ix2};
-use taskloom_graph::{Chunk, DType, OpError, OpResult, Registry, Value};
+use taskloom_graph::{Chunk, DType, OpError};
 
 use super::args::{self, cast, promote, Element};
 use crate::grid::Dims;
+use crate::wire::array_op;
 
-pub(super) fn register(registry: &mut Registry) {
-    registry.register("array.matmul", matmul);
+array_op! {
+    /// `array.matmul(a, b, acc)`: `a @ b`, plus `acc` unless it is null. Operands
+    /// promote as NumPy's do; a product of ints only is int64 (wrapping on overflow).
+    pub(crate) struct Matmul<C = Arc<Chunk>> = "array.matmul" {
+        a: C,
+        b: C,
+        acc: Option<C>,
+    }
+    fn run(self) -> OpResult {
+        matmul(&self.a, &self.b, self.acc.as_deref()).map(args::value)
+    }
 }
 
-/// `array.matmul(a, b, acc)`: `a @ b`, plus `acc` unless it is null. Operands promote
-/// as NumPy's do; a product of ints only is int64 (wrapping on overflow).
-fn matmul(args: &[Value]) -> OpResult {
-    args::arity(args, 3)?;
-    let a = args::chunk(args, 0)?;
-    let b = args::chunk(args, 1)?;
-    let acc = match &args[2] {
-        Value::Null => None,
-        _ => Some(args::chunk(args, 2)?),
-    };
+/// `a @ b + acc`, after checking the shapes fit.
+fn matmul(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Result<Chunk, OpError> {
     let (m, k) = matrix_shape(a, 1)?;
     let (k2, n) = matrix_shape(b, 2)?;
     if k != k2 {
@@ -50,11 +54,11 @@ fn matmul(args: &[Value]) -> OpResult {
         }
         dtype = promote(dtype, acc.dtype());
     }
-    Ok(args::value(match dtype {
+    Ok(match dtype {
         DType::Float64 => float::<f64>(a, b, acc),
         DType::Float32 => float::<f32>(a, b, acc),
         DType::Int64 | DType::Int32 => int(a, b, acc),
-    }))
+    })
 }
 
 /// The rows and columns of argument `arg` (1-based), which must be 2-D.
@@ -169,10 +173,17 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::wire::ArrayOp;
+    use taskloom_graph::{OpResult, Value};
+
+    /// `array.matmul` as a graph calls it: decoded, then run.
+    fn op(args: &[Value]) -> OpResult {
+        Matmul::decode(args)?.run()
+    }
 
     fn call(a: Chunk, b: Chunk, acc: Option<Chunk>) -> OpResult {
         let acc = acc.map_or(Value::Null, args::value);
-        matmul(&[args::value(a), args::value(b), acc])
+        op(&[args::value(a), args::value(b), acc])
     }
 
     fn result(v: OpResult) -> Chunk {
@@ -299,12 +310,10 @@ mod tests {
     #[test]
     fn bad_arguments_are_errors() {
         let a = args::value(Chunk::F64(ArrayD::zeros(IxDyn(&[2, 2]))));
-        assert!(matmul(&[a.clone(), a.clone()]).is_err());
-        let err = matmul(&[a.clone(), Value::Int(3), Value::Null])
-            .unwrap_err()
-            .0;
+        assert!(op(&[a.clone(), a.clone()]).is_err());
+        let err = op(&[a.clone(), Value::Int(3), Value::Null]).unwrap_err().0;
         assert!(err.contains("argument 2"), "{err}");
-        let err = matmul(&[a.clone(), a, Value::Int(0)]).unwrap_err().0;
+        let err = op(&[a.clone(), a, Value::Int(0)]).unwrap_err().0;
         assert!(err.contains("argument 3"), "{err}");
     }
 }

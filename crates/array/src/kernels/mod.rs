@@ -1,24 +1,11 @@
 //! What one task does to its chunks: pure functions from chunks to chunks, each file
-//! registering its ops under `array.*` names.
+//! declaring its ops (`array_op!`) beside the kernels they call.
 
 pub mod args;
-mod elementwise;
-mod fill;
-mod layout;
-mod matmul;
-mod reduce;
-mod sort;
-mod topk;
-
-use taskloom_graph::Registry;
-
-/// Adds every chunk kernel to `registry`.
-pub fn register(registry: &mut Registry) {
-    fill::register(registry);
-    elementwise::register(registry);
-    layout::register(registry);
-    reduce::register(registry);
-    matmul::register(registry);
-    topk::register(registry);
-    sort::register(registry);
-}
+pub(crate) mod elementwise;
+pub(crate) mod fill;
+pub(crate) mod layout;
+pub(crate) mod matmul;
+pub(crate) mod reduce;
+pub(crate) mod sort;
+pub(crate) mod topk;

@@ -19,76 +19,62 @@
 mod lanes;
 mod pairwise;
 
-use ndarray::{ArrayD, IxDyn, Zip};
-use taskloom_graph::ops::expect_arity;
-use taskloom_graph::{with_chunk, Chunk, OpError, Registry, Value};
+use std::sync::Arc;
 
-use super::args::{arity, axis, chunk, string, value, Element};
+use ndarray::{ArrayD, IxDyn, Zip};
+use taskloom_graph::{with_chunk, Chunk, OpError, Value};
+
+use super::args::{value, Element};
 use super::elementwise::element::{tuple, Arith};
-use super::elementwise::lookup;
+use crate::operation::Reduction;
+use crate::wire::array_op;
 use lanes::Lanes;
 
-pub(super) fn register(registry: &mut Registry) {
-    registry.register("array.partial", |args| {
-        arity(args, 3)?;
-        let op = Op::parse(string(args, 0)?)?;
-        partial(op, chunk(args, 1)?, axis(args, 2)?)
-    });
-    registry.register("array.combine", |args| {
-        expect_arity(args, 2, usize::MAX)?;
-        let op = Op::parse(string(args, 0)?)?;
-        combine(op, &args[1..])
-    });
-    registry.register("array.finish", |args| {
-        arity(args, 3)?;
-        let op = Op::parse(string(args, 0)?)?;
-        finish(op, &args[1], axis(args, 2)?)
-    });
+array_op! {
+    /// `array.partial(op, x, axis)`: the state of one chunk.
+    pub(crate) struct Partial<C = Arc<Chunk>> = "array.partial" {
+        op: Reduction,
+        x: C,
+        axis: Option<usize>,
+    }
+    fn run(self) -> OpResult {
+        partial(self.op, &self.x, self.axis)
+    }
 }
 
-/// A reduction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Op {
-    Sum,
-    Prod,
-    Min,
-    Max,
-    Mean,
-    Var,
-    Std,
+array_op! {
+    /// `array.combine(op, state, ...)`: states merged into one.
+    pub(crate) struct Combine<S = Value> = "array.combine" {
+        op: Reduction;
+        rest states: S, at least 1
+    }
+    fn run(self) -> OpResult {
+        combine(self.op, &self.states)
+    }
 }
 
-impl Op {
-    const ALL: [(&'static str, Op); 7] = [
-        ("sum", Op::Sum),
-        ("prod", Op::Prod),
-        ("min", Op::Min),
-        ("max", Op::Max),
-        ("mean", Op::Mean),
-        ("var", Op::Var),
-        ("std", Op::Std),
-    ];
-
-    fn parse(name: &str) -> Result<Op, OpError> {
-        lookup(&Op::ALL, name, "reduction")
+array_op! {
+    /// `array.finish(op, state, axis)`: the result a state stands for.
+    pub(crate) struct Finish<S = Value> = "array.finish" {
+        op: Reduction,
+        state: S,
+        axis: Option<usize>,
     }
-
-    fn name(self) -> &'static str {
-        Op::ALL
-            .iter()
-            .find(|(_, op)| *op == self)
-            .map_or("?", |(name, _)| name)
+    fn run(self) -> OpResult {
+        finish(self.op, &self.state, self.axis)
     }
+}
 
+impl Reduction {
     /// Whether the state is `[count, mean, m2]` rather than a chunk.
     fn is_moment(self) -> bool {
-        matches!(self, Op::Mean | Op::Var | Op::Std)
+        matches!(self, Reduction::Mean | Reduction::Var | Reduction::Std)
     }
 }
 
 /// The state of one chunk: `x` reduced along `axis` (kept with extent 1), or over all
 /// its elements.
-fn partial(op: Op, x: &Chunk, axis: Option<usize>) -> Result<Value, OpError> {
+pub(crate) fn partial(op: Reduction, x: &Chunk, axis: Option<usize>) -> Result<Value, OpError> {
     let shape = x.shape();
     if let Some(k) = axis {
         if k >= shape.len() {
@@ -121,34 +107,40 @@ fn partial(op: Op, x: &Chunk, axis: Option<usize>) -> Result<Value, OpError> {
 }
 
 /// A sum/prod/min/max state.
-fn simple<T: Arith>(op: Op, lanes: &Lanes<'_, T>, shape: &[usize]) -> Result<Chunk, OpError> {
+fn simple<T: Arith>(
+    op: Reduction,
+    lanes: &Lanes<'_, T>,
+    shape: &[usize],
+) -> Result<Chunk, OpError> {
     if lanes.n == 0 && lanes.outputs() > 0 {
         match op {
-            Op::Min | Op::Max => {
+            Reduction::Min | Reduction::Max => {
                 return Err(OpError::new(format!(
                     "zero-size array to reduction operation {} which has no identity",
                     op.name()
                 )))
             }
-            Op::Prod if T::DTYPE.is_float() => return f64_chunk(shape, vec![1.0; lanes.outputs()]),
-            Op::Prod => return i64_chunk(shape, vec![1; lanes.outputs()]),
+            Reduction::Prod if T::DTYPE.is_float() => {
+                return f64_chunk(shape, vec![1.0; lanes.outputs()])
+            }
+            Reduction::Prod => return i64_chunk(shape, vec![1; lanes.outputs()]),
             _ => {}
         }
     }
     if T::DTYPE.is_float() {
         let data = match op {
-            Op::Sum => lanes.sum(None),
-            Op::Prod => lanes.fold(T::to_f64, |a, x| a * T::to_f64(x)),
-            Op::Min => lanes.fold(T::to_f64, |a, x| min(a, T::to_f64(x))),
+            Reduction::Sum => lanes.sum(None),
+            Reduction::Prod => lanes.fold(T::to_f64, |a, x| a * T::to_f64(x)),
+            Reduction::Min => lanes.fold(T::to_f64, |a, x| min(a, T::to_f64(x))),
             _ => lanes.fold(T::to_f64, |a, x| max(a, T::to_f64(x))),
         };
         f64_chunk(shape, data)
     } else {
         let data = match op {
-            Op::Sum if lanes.n == 0 => vec![0; lanes.outputs()],
-            Op::Sum => lanes.fold(T::to_i64, |a, x| a.wrapping_add(T::to_i64(x))),
-            Op::Prod => lanes.fold(T::to_i64, |a, x| a.wrapping_mul(T::to_i64(x))),
-            Op::Min => lanes.fold(T::to_i64, |a, x| a.min(T::to_i64(x))),
+            Reduction::Sum if lanes.n == 0 => vec![0; lanes.outputs()],
+            Reduction::Sum => lanes.fold(T::to_i64, |a, x| a.wrapping_add(T::to_i64(x))),
+            Reduction::Prod => lanes.fold(T::to_i64, |a, x| a.wrapping_mul(T::to_i64(x))),
+            Reduction::Min => lanes.fold(T::to_i64, |a, x| a.min(T::to_i64(x))),
             _ => lanes.fold(T::to_i64, |a, x| a.max(T::to_i64(x))),
         };
         i64_chunk(shape, data)
@@ -176,11 +168,15 @@ fn max(a: f64, x: f64) -> f64 {
 }
 
 /// A mean/var/std state: `[count, mean, m2]`.
-fn moments<T: Arith>(op: Op, lanes: &Lanes<'_, T>, shape: &[usize]) -> Result<Value, OpError> {
+fn moments<T: Arith>(
+    op: Reduction,
+    lanes: &Lanes<'_, T>,
+    shape: &[usize],
+) -> Result<Value, OpError> {
     let n = lanes.n;
     let mut mean = lanes.sum(None);
     mean.iter_mut().for_each(|m| *m /= n as f64);
-    let m2 = if op == Op::Mean || n == 0 {
+    let m2 = if op == Reduction::Mean || n == 0 {
         vec![f64::NAN; mean.len()]
     } else {
         lanes.sum(Some(&mean))
@@ -212,7 +208,7 @@ fn i64_chunk(shape: &[usize], data: Vec<i64>) -> Result<Chunk, OpError> {
 }
 
 /// The states merged into one.
-fn combine(op: Op, states: &[Value]) -> Result<Value, OpError> {
+pub(crate) fn combine(op: Reduction, states: &[Value]) -> Result<Value, OpError> {
     if op.is_moment() {
         let mut merged = Moments::parse(op, &states[0], 0)?;
         for (i, s) in states.iter().enumerate().skip(1) {
@@ -242,9 +238,9 @@ fn combine(op: Op, states: &[Value]) -> Result<Value, OpError> {
                 a,
                 b,
                 match op {
-                    Op::Sum => |a, b| a + b,
-                    Op::Prod => |a, b| a * b,
-                    Op::Min => min,
+                    Reduction::Sum => |a, b| a + b,
+                    Reduction::Prod => |a, b| a * b,
+                    Reduction::Min => min,
                     _ => max,
                 },
             ),
@@ -252,9 +248,9 @@ fn combine(op: Op, states: &[Value]) -> Result<Value, OpError> {
                 a,
                 b,
                 match op {
-                    Op::Sum => i64::wrapping_add,
-                    Op::Prod => i64::wrapping_mul,
-                    Op::Min => i64::min,
+                    Reduction::Sum => i64::wrapping_add,
+                    Reduction::Prod => i64::wrapping_mul,
+                    Reduction::Min => i64::min,
                     _ => i64::max,
                 },
             ),
@@ -269,7 +265,7 @@ fn merge<T: Copy>(acc: &mut ArrayD<T>, other: &ArrayD<T>, f: fn(T, T) -> T) {
 }
 
 /// Argument `state` as a sum/prod/min/max state: a float64 or int64 chunk.
-fn simple_state(op: Op, state: &Value, i: usize) -> Result<&Chunk, OpError> {
+fn simple_state(op: Reduction, state: &Value, i: usize) -> Result<&Chunk, OpError> {
     match state {
         Value::Chunk(c) if matches!(**c, Chunk::F64(_) | Chunk::I64(_)) => Ok(c),
         other => Err(OpError::new(format!(
@@ -292,7 +288,7 @@ struct Moments {
 }
 
 impl Moments {
-    fn parse(op: Op, state: &Value, i: usize) -> Result<Moments, OpError> {
+    fn parse(op: Reduction, state: &Value, i: usize) -> Result<Moments, OpError> {
         let bad = || {
             OpError::new(format!(
                 "state {} of {} must be [count, mean, m2] (an int and two float64 chunks \
@@ -366,13 +362,13 @@ impl Moments {
 
 /// The result at the root: the state as the reduction's value, the reduced axis
 /// removed (or 0-d for a reduction over everything).
-fn finish(op: Op, state: &Value, axis: Option<usize>) -> Result<Value, OpError> {
+fn finish(op: Reduction, state: &Value, axis: Option<usize>) -> Result<Value, OpError> {
     let result = if op.is_moment() {
         let m = Moments::parse(op, state, 0)?;
         let count = m.count as f64;
         Chunk::F64(match op {
-            Op::Mean => m.mean,
-            Op::Var => m.m2.mapv(|s| s / count),
+            Reduction::Mean => m.mean,
+            Reduction::Var => m.m2.mapv(|s| s / count),
             _ => m.m2.mapv(|s| (s / count).sqrt()),
         })
     } else {

@@ -14,30 +14,141 @@
 //! sorting, selecting and bucketing are plain integer comparisons with NaN in its
 //! place. A NaN keeps its payload but not its sign.
 //!
-//! Files (all raw little-endian values, in the directory the caller made):
+//! Files (all raw little-endian values, in the directory `array.scratch` made):
 //! `part-{block}-{bucket}` from `partition`; `sorted-{bucket}` (the bucket's numbers,
 //! in the requested direction) and, for floats, `sorted-{bucket}.nan` (its NaNs)
 //! from `gather`. `read_sorted` lays the buckets' numbers end to end (bucket 0 first
 //! when ascending, the last bucket first when descending) followed by all NaNs.
 
 use std::fs::{self, File};
+use std::ops::Deref;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ndarray::{Array1, ArrayView1, Ix1};
-use taskloom_graph::{Chunk, DType, OpError, OpResult, Registry, Value};
+use taskloom_graph::{Chunk, DType, OpError, OpResult, Value};
 
 use super::args::{self, Element};
 use super::elementwise::element::with_dtype;
 use crate::grid::Dims;
+use crate::wire::{array_op, wrong, Decode};
 
-pub(super) fn register(registry: &mut Registry) {
-    registry.register("array.sort", sort);
-    registry.register("array.samples", samples);
-    registry.register("array.splitters", splitters);
-    registry.register("array.partition", partition);
-    registry.register("array.gather", gather);
-    registry.register("array.read_sorted", read_sorted);
+array_op! {
+    /// `array.sort(x, descending)`: `x` sorted, for an array of one chunk.
+    pub(crate) struct Sort<C = Vector> = "array.sort" {
+        x: C,
+        descending: bool,
+    }
+    fn run(self) -> OpResult {
+        Ok(args::value(with_dtype!(self.x.dtype(), T => {
+            T::chunk(sorted(view1::<T>(&self.x), self.descending).into_dyn())
+        })))
+    }
+}
+
+array_op! {
+    /// `array.samples(x, n)`: the `n` values of `x` at evenly spaced sorted positions
+    /// (the middles of `n` equal slices), ascending.
+    pub(crate) struct Samples<C = Vector> = "array.samples" {
+        x: C,
+        n: usize,
+    }
+    fn run(self) -> OpResult {
+        samples(&self.x, self.n).map(args::value)
+    }
+}
+
+array_op! {
+    /// `array.splitters(buckets, samples...)`: `buckets - 1` ascending values
+    /// splitting all the samples into equal parts, hence the data into about equal
+    /// buckets.
+    pub(crate) struct Splitters<C = Vector> = "array.splitters" {
+        buckets: usize;
+        rest samples: C, at least 1
+    }
+    fn run(self) -> OpResult {
+        splitters(self.buckets, &self.samples).map(args::value)
+    }
+}
+
+array_op! {
+    /// `array.partition(x, splitters, dir, block)`: writes `x`'s values, bucket by
+    /// bucket, to `part-{block}-{bucket}` files in `dir` (one per bucket, empty ones
+    /// too), and returns the count of values in each bucket.
+    pub(crate) struct Partition<C = Vector, D = PathBuf> = "array.partition" {
+        x: C,
+        splitters: C,
+        dir: D,
+        block: usize,
+    }
+    fn run(self) -> OpResult {
+        partition(&self.x, &self.splitters, &self.dir, self.block)
+    }
+}
+
+array_op! {
+    /// `array.gather(dir, bucket, blocks, dtype, descending)`: sorts bucket `bucket`
+    /// from the pieces blocks `0..blocks` wrote, writes its numbers to
+    /// `sorted-{bucket}` and its NaNs to `sorted-{bucket}.nan`, and returns how many
+    /// values it holds.
+    pub(crate) struct Gather<D = PathBuf> = "array.gather" {
+        dir: D,
+        bucket: usize,
+        blocks: usize,
+        dtype: DType,
+        descending: bool,
+    }
+    fn run(self) -> OpResult {
+        let (dir, bucket, blocks, descending) = (&self.dir, self.bucket, self.blocks, self.descending);
+        let size = with_dtype!(self.dtype, T => sort_bucket::<T>(dir, bucket, blocks, descending)?);
+        Ok(Value::Int(size as i64))
+    }
+}
+
+array_op! {
+    /// `array.read_sorted(dir, start, len, dtype, descending, size_0, ...,
+    /// size_{B-1})`: sorted positions `[start, start + len)` of the whole array, read
+    /// (only those bytes) from the files `gather` wrote; the sizes are `gather`'s
+    /// results, bucket by bucket.
+    pub(crate) struct ReadSorted<N = usize> = "array.read_sorted" {
+        dir: PathBuf,
+        start: usize,
+        len: usize,
+        dtype: DType,
+        descending: bool;
+        rest sizes: N, at least 1
+    }
+    fn run(self) -> OpResult {
+        read_sorted(&self).map(args::value)
+    }
+}
+
+/// A 1-D chunk: what every step of the sort takes.
+pub(crate) struct Vector(Arc<Chunk>);
+
+impl Decode for Vector {
+    fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
+        let Value::Chunk(chunk) = v else {
+            return Err(wrong(i, "an array chunk", v));
+        };
+        if chunk.shape().len() != 1 {
+            return Err(OpError::new(format!(
+                "argument {} must be a 1-D chunk, got shape {}",
+                i + 1,
+                Dims(chunk.shape())
+            )));
+        }
+        Ok(Vector(Arc::clone(chunk)))
+    }
+}
+
+impl Deref for Vector {
+    type Target = Chunk;
+
+    fn deref(&self) -> &Chunk {
+        &self.0
+    }
 }
 
 /// An element type the sort order is defined on: its key in either direction, and its
@@ -145,19 +256,6 @@ fn sorted<T: Sortable>(values: ArrayView1<'_, T>, descending: bool) -> Array1<T>
         .collect()
 }
 
-/// Argument `i` as a 1-D chunk.
-fn vector(args: &[Value], i: usize) -> Result<&Chunk, OpError> {
-    let chunk = args::chunk(args, i)?;
-    if chunk.shape().len() != 1 {
-        return Err(OpError::new(format!(
-            "argument {} must be a 1-D chunk, got shape {}",
-            i + 1,
-            Dims(chunk.shape())
-        )));
-    }
-    Ok(chunk)
-}
-
 /// The 1-D view of a chunk of type `T` (checked by the caller).
 fn view1<T: Element>(chunk: &Chunk) -> ArrayView1<'_, T> {
     T::view(chunk)
@@ -166,36 +264,22 @@ fn view1<T: Element>(chunk: &Chunk) -> ArrayView1<'_, T> {
         .expect("checked 1-D")
 }
 
-/// `array.sort(x, descending)`: `x` sorted, for an array of one chunk.
-fn sort(args: &[Value]) -> OpResult {
-    args::arity(args, 2)?;
-    let x = vector(args, 0)?;
-    let descending = args::flag(args, 1)?;
-    Ok(args::value(with_dtype!(x.dtype(), T => {
-        T::chunk(sorted(view1::<T>(x), descending).into_dyn())
-    })))
-}
-
-/// `array.samples(x, n)`: the `n` values of `x` at evenly spaced sorted positions (the
-/// middles of `n` equal slices), ascending. A selection, not a sort: O(len log n).
-fn samples(args: &[Value]) -> OpResult {
-    args::arity(args, 2)?;
-    let x = vector(args, 0)?;
-    let n = args::count(args, 1)?;
+/// The `n` samples of `x`. A selection, not a sort: O(len log n).
+fn samples(x: &Chunk, n: usize) -> Result<Chunk, OpError> {
     if n > x.len() {
         return Err(OpError::new(format!(
             "cannot take {n} samples of a chunk of {} values",
             x.len()
         )));
     }
-    Ok(args::value(with_dtype!(x.dtype(), T => {
+    Ok(with_dtype!(x.dtype(), T => {
         let mut keys: Vec<_> = view1::<T>(x).iter().map(|v| v.key(false)).collect();
         let len = keys.len();
         let ranks: Vec<usize> = (0..n).map(|i| (2 * i + 1) * len / (2 * n)).collect();
         select_ranks(&mut keys, &ranks, 0);
         let picked: Array1<T> = ranks.iter().map(|&r| T::from_key(keys[r], false)).collect();
         T::chunk(picked.into_dyn())
-    })))
+    }))
 }
 
 /// Reorders `keys` (whose first element is at global rank `offset`) so each of the
@@ -211,17 +295,11 @@ fn select_ranks<K: Ord>(keys: &mut [K], ranks: &[usize], offset: usize) {
     select_ranks(right, &ranks[mid + 1..], offset + at + 1);
 }
 
-/// `array.splitters(buckets, samples...)`: `buckets - 1` ascending values splitting all
-/// the samples into equal parts, hence the data into about equal buckets.
-fn splitters(args: &[Value]) -> OpResult {
-    taskloom_graph::ops::expect_arity(args, 2, usize::MAX)?;
-    let buckets = args::count(args, 0)?;
+/// The splitters of `buckets` buckets, from the samples of every block.
+fn splitters(buckets: usize, parts: &[Vector]) -> Result<Chunk, OpError> {
     if buckets == 0 {
         return Err(OpError::new("argument 1 (buckets) must be at least 1"));
     }
-    let parts = (1..args.len())
-        .map(|i| vector(args, i))
-        .collect::<Result<Vec<_>, _>>()?;
     let dtype = parts[0].dtype();
     if let Some(other) = parts.iter().find(|p| p.dtype() != dtype) {
         return Err(OpError::new(format!(
@@ -236,7 +314,7 @@ fn splitters(args: &[Value]) -> OpResult {
             buckets - 1
         )));
     }
-    Ok(args::value(with_dtype!(dtype, T => {
+    Ok(with_dtype!(dtype, T => {
         let mut keys: Vec<_> = parts
             .iter()
             .flat_map(|p| view1::<T>(p).into_iter().map(|v| v.key(false)))
@@ -246,7 +324,7 @@ fn splitters(args: &[Value]) -> OpResult {
             .map(|i| T::from_key(keys[i * total / buckets], false))
             .collect();
         T::chunk(chosen.into_dyn())
-    })))
+    }))
 }
 
 /// The file holding what block `block` puts into bucket `bucket`.
@@ -268,15 +346,8 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> OpError {
     OpError::new(format!("cannot {what} {}: {e}", path.display()))
 }
 
-/// `array.partition(x, splitters, dir, block)`: writes `x`'s values, bucket by bucket,
-/// to `part-{block}-{bucket}` files in `dir` (one per bucket, empty ones too), and
-/// returns the count of values in each bucket.
-fn partition(args: &[Value]) -> OpResult {
-    args::arity(args, 4)?;
-    let x = vector(args, 0)?;
-    let splitters = vector(args, 1)?;
-    let dir = Path::new(args::string(args, 2)?);
-    let block = args::count(args, 3)?;
+/// Block `block`'s values, written bucket by bucket; the count in each bucket.
+fn partition(x: &Chunk, splitters: &Chunk, dir: &Path, block: usize) -> OpResult {
     if splitters.dtype() != x.dtype() {
         return Err(OpError::new(format!(
             "splitters are {} but the chunk is {}",
@@ -333,20 +404,6 @@ fn write_pieces<T: Sortable>(
     Ok(counts)
 }
 
-/// `array.gather(dir, bucket, blocks, dtype, descending)`: sorts bucket `bucket` from
-/// the pieces blocks `0..blocks` wrote, writes its numbers to `sorted-{bucket}` and
-/// its NaNs to `sorted-{bucket}.nan`, and returns how many values it holds.
-fn gather(args: &[Value]) -> OpResult {
-    args::arity(args, 5)?;
-    let dir = Path::new(args::string(args, 0)?);
-    let bucket = args::count(args, 1)?;
-    let blocks = args::count(args, 2)?;
-    let dtype = args::dtype(args, 3)?;
-    let descending = args::flag(args, 4)?;
-    let size = with_dtype!(dtype, T => sort_bucket::<T>(dir, bucket, blocks, descending)?);
-    Ok(Value::Int(size as i64))
-}
-
 fn sort_bucket<T: Sortable>(
     dir: &Path,
     bucket: usize,
@@ -398,19 +455,16 @@ fn write_values<T: Sortable>(
     fs::write(path, bytes).map_err(|e| io_error("write", path, e))
 }
 
-/// `array.read_sorted(dir, start, len, dtype, descending, size_0, ..., size_{B-1})`:
-/// sorted positions `[start, start + len)` of the whole array, read (only those bytes)
-/// from the files `gather` wrote; the sizes are `gather`'s results, bucket by bucket.
-fn read_sorted(args: &[Value]) -> OpResult {
-    taskloom_graph::ops::expect_arity(args, 6, usize::MAX)?;
-    let dir = Path::new(args::string(args, 0)?);
-    let start = args::count(args, 1)?;
-    let len = args::count(args, 2)?;
-    let dtype = args::dtype(args, 3)?;
-    let descending = args::flag(args, 4)?;
-    let sizes = (5..args.len())
-        .map(|i| args::count(args, i))
-        .collect::<Result<Vec<_>, _>>()?;
+/// The chunk of sorted positions `op` asks for.
+fn read_sorted(op: &ReadSorted) -> Result<Chunk, OpError> {
+    let ReadSorted {
+        ref dir,
+        start,
+        len,
+        dtype,
+        descending,
+        ref sizes,
+    } = *op;
     let total: usize = sizes.iter().sum();
     if start.checked_add(len).is_none_or(|end| end > total) {
         return Err(OpError::new(format!(
@@ -468,10 +522,10 @@ fn read_sorted(args: &[Value]) -> OpResult {
             break;
         }
     }
-    Ok(args::value(with_dtype!(dtype, T => {
+    Ok(with_dtype!(dtype, T => {
         let values: Array1<T> = bytes.chunks_exact(size).map(T::get).collect();
         T::chunk(values.into_dyn())
-    })))
+    }))
 }
 
 /// How many values of `dtype` the file at `path` holds.
@@ -496,6 +550,13 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::wire::ArrayOp;
+    use taskloom_graph::OpResult;
+
+    /// Op `Op` as a graph calls it: decoded, then run.
+    fn call<Op: ArrayOp>(args: &[Value]) -> OpResult {
+        Op::decode(args)?.run()
+    }
 
     /// The order the keys must encode, written as a comparator.
     fn reference(a: f64, b: f64, descending: bool) -> Ordering {
@@ -572,7 +633,7 @@ mod tests {
             fraction in 0.0f64..=1.0,
         ) {
             let n = (fraction * data.len() as f64) as usize;
-            let got = result(samples(&[vector(data.clone()), Value::Int(n as i64)]));
+            let got = result(call::<Samples>(&[vector(data.clone()), Value::Int(n as i64)]));
             let mut all = data.clone();
             all.sort_unstable();
             let want: Vec<i32> = (0..n).map(|i| all[(2 * i + 1) * data.len() / (2 * n)]).collect();
@@ -582,7 +643,7 @@ mod tests {
 
     #[test]
     fn splitters_divide_the_samples_evenly() {
-        let got = result(splitters(&[
+        let got = result(call::<Splitters>(&[
             Value::Int(4),
             vector((0..6).collect::<Vec<i64>>()),
             vector((6..12).collect::<Vec<i64>>()),
@@ -599,7 +660,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nowhere");
         let path = Value::str(missing.to_str().unwrap());
-        let err = gather(&[
+        let err = call::<Gather>(&[
             path.clone(),
             Value::Int(0),
             Value::Int(1),
@@ -610,7 +671,7 @@ mod tests {
         .0;
         assert!(err.contains("nowhere/part-0-0"), "{err}");
         let x = vector(vec![3.0, 1.0]);
-        let err = partition(&[
+        let err = call::<Partition>(&[
             x.clone(),
             vector(vec![2.0, 1.0]),
             Value::str("."),
@@ -619,7 +680,7 @@ mod tests {
         .unwrap_err()
         .0;
         assert!(err.contains("ascending"), "{err}");
-        let err = partition(&[
+        let err = call::<Partition>(&[
             x.clone(),
             vector(vec![2i64]),
             Value::str("."),
@@ -628,27 +689,27 @@ mod tests {
         .unwrap_err()
         .0;
         assert!(err.contains("int64") && err.contains("float64"), "{err}");
-        let err = partition(&[x.clone(), vector(vec![2.0]), path, Value::Int(0)])
+        let err = call::<Partition>(&[x.clone(), vector(vec![2.0]), path, Value::Int(0)])
             .unwrap_err()
             .0;
         assert!(err.contains("nowhere/part-0-0"), "{err}");
-        let err = samples(&[x.clone(), Value::Int(3)]).unwrap_err().0;
+        let err = call::<Samples>(&[x.clone(), Value::Int(3)]).unwrap_err().0;
         assert!(
             err.contains("3 samples") && err.contains("2 values"),
             "{err}"
         );
         let matrix = args::value(Chunk::F64(ArrayD::zeros(IxDyn(&[2, 2]))));
-        let err = sort(&[matrix, Value::Bool(false)]).unwrap_err().0;
+        let err = call::<Sort>(&[matrix, Value::Bool(false)]).unwrap_err().0;
         assert!(
             err.contains("argument 1") && err.contains("(2, 2)"),
             "{err}"
         );
-        let err = splitters(&[Value::Int(2), vector(Vec::<f64>::new())])
+        let err = call::<Splitters>(&[Value::Int(2), vector(Vec::<f64>::new())])
             .unwrap_err()
             .0;
         assert!(err.contains("no samples"), "{err}");
         let dir_arg = Value::str(dir.path().to_str().unwrap());
-        let err = read_sorted(&[
+        let err = call::<ReadSorted>(&[
             dir_arg,
             Value::Int(1),
             Value::Int(5),
@@ -665,7 +726,7 @@ mod tests {
     fn read_sorted_checks_files_against_the_sizes() {
         let dir = tempfile::tempdir().unwrap();
         let dir_arg = Value::str(dir.path().to_str().unwrap());
-        let counts = partition(&[
+        let counts = call::<Partition>(&[
             vector(vec![5i32, 1, 9]),
             vector(vec![4i32]),
             dir_arg.clone(),
@@ -674,7 +735,7 @@ mod tests {
         .unwrap();
         assert_eq!(counts, Value::list([Value::Int(1), Value::Int(2)]));
         for bucket in 0..2 {
-            gather(&[
+            call::<Gather>(&[
                 dir_arg.clone(),
                 Value::Int(bucket),
                 Value::Int(1),
@@ -684,7 +745,7 @@ mod tests {
             .unwrap();
         }
         let read = |sizes: [i64; 2]| {
-            read_sorted(&[
+            call::<ReadSorted>(&[
                 dir_arg.clone(),
                 Value::Int(0),
                 Value::Int(3),

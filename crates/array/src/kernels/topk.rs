@@ -8,42 +8,46 @@
 //! `np.sort(x)[::-1][:k]` would put NaNs first; `sort(descending)[:k]` here and
 //! `topk(k, largest)` agree.)
 
+use std::sync::Arc;
+
 use ndarray::Array1;
-use taskloom_graph::{OpError, OpResult, Registry, Value};
+use taskloom_graph::Chunk;
 
 use super::args::{self, cast, promote, Element};
 use super::elementwise::element::with_dtype;
 use super::sort::Sortable;
+use crate::wire::array_op;
 
-pub(super) fn register(registry: &mut Registry) {
-    registry.register("array.topk", topk);
+array_op! {
+    /// `array.topk(k, largest, part...)`: a 1-D chunk of the `min(k, total)` largest
+    /// values of all parts, descending (with `largest` false: smallest, ascending).
+    /// Parts may have any shape; mixed dtypes promote as NumPy's do.
+    pub(crate) struct TopK<C = Arc<Chunk>> = "array.topk" {
+        k: usize,
+        largest: bool;
+        rest parts: C, at least 1
+    }
+    fn run(self) -> OpResult {
+        Ok(args::value(topk(self.k, self.largest, &self.parts)))
+    }
 }
 
-/// `array.topk(k, largest, part...)`: a 1-D chunk of the `min(k, total)` largest
-/// values of all parts, descending (with `largest` false: smallest, ascending). Parts
-/// may have any shape; mixed dtypes promote as NumPy's do.
-fn topk(args: &[Value]) -> OpResult {
-    taskloom_graph::ops::expect_arity(args, 3, usize::MAX)?;
-    let k = args::count(args, 0)?;
-    let largest = args::flag(args, 1)?;
-    let parts = (2..args.len())
-        .map(|i| args::chunk(args, i))
-        .collect::<Result<Vec<_>, OpError>>()?;
+fn topk(k: usize, largest: bool, parts: &[Arc<Chunk>]) -> Chunk {
     let dtype = parts
         .iter()
         .map(|p| p.dtype())
         .reduce(promote)
         .expect("one part at least");
-    Ok(args::value(with_dtype!(dtype, T => {
+    with_dtype!(dtype, T => {
         let mut best = Best::new(k);
-        for part in &parts {
+        for part in parts {
             for v in cast::<T>(part).iter() {
                 best.offer(v.key(largest));
             }
         }
         let best: Array1<T> = best.into_sorted().into_iter().map(|key| T::from_key(key, largest)).collect();
         T::chunk(best.into_dyn())
-    })))
+    })
 }
 
 /// The k smallest keys seen, in one pass and O(k) memory: keys go into a buffer of 2k;
@@ -101,11 +105,18 @@ mod tests {
     use taskloom_graph::Chunk;
 
     use super::*;
+    use crate::wire::ArrayOp;
+    use taskloom_graph::{OpResult, Value};
+
+    /// `array.topk` as a graph calls it: decoded, then run.
+    fn op(args: &[Value]) -> OpResult {
+        TopK::decode(args)?.run()
+    }
 
     fn call(k: i64, largest: bool, parts: &[Chunk]) -> Chunk {
         let mut args = vec![Value::Int(k), Value::Bool(largest)];
         args.extend(parts.iter().cloned().map(args::value));
-        match &topk(&args).expect("topk succeeds") {
+        match &op(&args).expect("topk succeeds") {
             Value::Chunk(c) => Chunk::clone(c),
             other => panic!("expected a chunk, got {}", other.type_name()),
         }
@@ -198,16 +209,16 @@ mod tests {
     #[test]
     fn bad_arguments_are_errors() {
         let part = args::value(Chunk::F64(ArrayD::zeros(IxDyn(&[2]))));
-        assert!(topk(&[Value::Int(1), Value::Bool(true)]).is_err());
-        let err = topk(&[Value::Int(-1), Value::Bool(true), part.clone()])
+        assert!(op(&[Value::Int(1), Value::Bool(true)]).is_err());
+        let err = op(&[Value::Int(-1), Value::Bool(true), part.clone()])
             .unwrap_err()
             .0;
         assert!(err.contains("argument 1"), "{err}");
-        let err = topk(&[Value::Int(1), Value::Int(1), part.clone()])
+        let err = op(&[Value::Int(1), Value::Int(1), part.clone()])
             .unwrap_err()
             .0;
         assert!(err.contains("argument 2"), "{err}");
-        let err = topk(&[Value::Int(1), Value::Bool(true), part, Value::Null])
+        let err = op(&[Value::Int(1), Value::Bool(true), part, Value::Null])
             .unwrap_err()
             .0;
         assert!(err.contains("argument 4"), "{err}");

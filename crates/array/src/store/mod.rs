@@ -21,7 +21,7 @@ mod element;
 mod error;
 mod fast;
 mod meta;
-mod ops;
+pub(crate) mod ops;
 mod read;
 mod slabs;
 mod write;
@@ -34,11 +34,4 @@ pub use write::{create, create_with, PendingArray};
 /// The array at `path`, opened once per process and shared (what the ops read through).
 pub fn open_shared(path: &std::path::Path) -> Result<std::sync::Arc<StoredArray>, StoreError> {
     cache::get(path)
-}
-
-use taskloom_graph::Registry;
-
-/// Adds `array.read`, `array.read_partial` and `array.write`.
-pub fn register(registry: &mut Registry) {
-    ops::register(registry);
 }

@@ -1,76 +1,86 @@
 //! The store as graph ops. They take paths, not open arrays, so the same graph runs
 //! on threads or in worker processes: each process opens an array once (`cache`).
 
-use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use taskloom_graph::{OpError, Registry, Value};
+use taskloom_graph::{Chunk, OpError, Value};
 
 use super::write::PENDING_SUFFIX;
 use super::{cache, StoreError};
 use crate::kernels::args;
+use crate::kernels::reduce::{combine, partial};
+use crate::operation::Reduction;
+use crate::wire::array_op;
 
-pub(super) fn register(registry: &mut Registry) {
-    // array.read(path, index) -> the chunk at block `index`.
-    registry.register("array.read", |a| {
-        args::arity(a, 2)?;
-        let path = Path::new(args::string(a, 0)?);
-        let index = args::dims(a, 1)?;
-        let chunk = cache::get(path)
-            .and_then(|array| array.read_chunk(&index))
-            .map_err(op_error)?;
+array_op! {
+    /// `array.read(path, index)`: the chunk at block `index`.
+    pub(crate) struct Read = "array.read" {
+        path: PathBuf,
+        index: Vec<usize>,
+    }
+    fn run(self) -> OpResult {
+        let chunk = cache::get(&self.path).and_then(|array| array.read_chunk(&self.index))?;
         Ok(args::value(chunk))
-    });
-    // array.read_partial(path, index, op, axis) -> array.partial(op, array.read(path,
-    // index), axis), computed a slab of rows at a time where the chunk is stored
-    // uncompressed, so the chunk never sits in memory whole. Slabs are whole rows, so
-    // the axis must be null or 0 (where slab states combine).
-    registry.register("array.read_partial", |a| {
-        args::arity(a, 4)?;
-        let path = Path::new(args::string(a, 0)?);
-        let index = args::dims(a, 1)?;
-        let (op, axis) = (a[2].clone(), a[3].clone());
-        if !matches!(axis, Value::Null | Value::Int(0)) {
+    }
+}
+
+array_op! {
+    /// `array.read_partial(path, index, op, axis)`: `array.partial(op,
+    /// array.read(path, index), axis)`, computed a slab of rows at a time where the
+    /// chunk is stored uncompressed, so the chunk never sits in memory whole. Slabs are
+    /// whole rows, so the axis must be null or 0 (where slab states combine).
+    pub(crate) struct ReadPartial = "array.read_partial" {
+        path: PathBuf,
+        index: Vec<usize>,
+        op: Reduction,
+        axis: Option<usize>,
+    }
+    fn run(self) -> OpResult {
+        let ReadPartial { path, index, op, axis } = self;
+        if !matches!(axis, None | Some(0)) {
             return Err(OpError::new(
                 "argument 4 must be null or 0 (slabs are whole rows)",
             ));
         }
-        let array = cache::get(path).map_err(op_error)?;
-        let registry = crate::ops::registry();
-        let kernel = |name: &str| registry.get(name).expect("array kernels are registered");
-        let (partial, combine) = (kernel("array.partial"), kernel("array.combine"));
-        let mut states = vec![op.clone()];
+        let array = cache::get(&path)?;
+        let mut states = Vec::new();
         let streamed = array.for_each_slab(&index, SLAB_BYTES, &mut |slab| {
-            states.push(partial(&[op.clone(), args::value(slab), axis.clone()])?);
-            if states.len() > MERGE_EVERY {
-                let merged = combine(&states)?;
-                states.truncate(1);
+            states.push(partial(op, &slab, axis)?);
+            if states.len() >= MERGE_EVERY {
+                let merged = combine(op, &states)?;
+                states.clear();
                 states.push(merged);
             }
             Ok::<_, OpError>(())
         })?;
-        if !streamed {
-            let chunk = array.read_chunk(&index).map_err(op_error)?;
-            return partial(&[op, args::value(chunk), axis]);
+        if !streamed || states.is_empty() {
+            let chunk = array.read_chunk(&index)?;
+            return partial(op, &chunk, axis);
         }
-        combine(&states)
-    });
-    // array.write(temp_path, index, chunk) -> bytes written (the chunk's size in memory).
-    registry.register("array.write", |a| {
-        args::arity(a, 3)?;
-        let path = args::string(a, 0)?;
-        let index = args::dims(a, 1)?;
-        let chunk = args::chunk(a, 2)?;
+        combine(op, &states)
+    }
+}
+
+array_op! {
+    /// `array.write(temp_path, index, chunk)`: bytes written (the chunk's size in
+    /// memory).
+    pub(crate) struct Write<C = Arc<Chunk>> = "array.write" {
+        path: PathBuf,
+        index: Vec<usize>,
+        chunk: C,
+    }
+    fn run(self) -> OpResult {
+        let path = self.path.to_string_lossy();
         if !path.ends_with(PENDING_SUFFIX) {
             return Err(OpError::new(format!(
                 "{path} is not an array being created (array.write writes only to the \
                  temporary directory of a pending array)"
             )));
         }
-        cache::get(Path::new(path))
-            .and_then(|array| array.write_chunk(&index, chunk))
-            .map_err(op_error)?;
-        Ok(Value::Int(chunk.nbytes() as i64))
-    });
+        cache::get(&self.path).and_then(|array| array.write_chunk(&self.index, &self.chunk))?;
+        Ok(Value::Int(self.chunk.nbytes() as i64))
+    }
 }
 
 /// Rows read per slab: well inside a core's L2 cache.
@@ -81,10 +91,6 @@ const MERGE_EVERY: usize = 64;
 
 impl From<StoreError> for OpError {
     fn from(e: StoreError) -> Self {
-        op_error(e)
+        OpError::new(e.to_string())
     }
-}
-
-fn op_error(e: StoreError) -> OpError {
-    OpError::new(e.to_string())
 }

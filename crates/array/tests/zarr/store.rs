@@ -286,7 +286,7 @@ fn indices_out_of_range_and_mismatched_chunks_are_errors() {
 
 fn registry() -> Registry {
     let mut registry = Registry::empty();
-    store::register(&mut registry);
+    taskloom_array::ops::register(&mut registry);
     registry
 }
 

@@ -1,7 +1,10 @@
 //! Which dtype an operation's result has: NumPy 2 promotion between arrays, and NEP 50
 //! for Python scalars (a scalar adapts to the array's kind instead of widening it).
 
-use taskloom_graph::{DType, OpError, Value};
+use taskloom_graph::{DType, Expr, OpError, Value};
+
+use crate::kernels::args::Element;
+use crate::wire::{Decode, Encode};
 
 /// A Python number given to an array op: it has a kind (int or float) but no width.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -20,12 +23,41 @@ impl Scalar {
         }
     }
 
+    /// The number as an element of type `T` (`astype` semantics).
+    pub(crate) fn element<T: Element>(self) -> T {
+        match self {
+            Scalar::Int(i) => T::from_i64(i),
+            Scalar::Float(f) => T::from_f64(f),
+        }
+    }
+
     /// The dtype NumPy gives the scalar on its own (`np.asarray(2)` is int64).
     pub(crate) fn default_dtype(self) -> DType {
         match self {
             Scalar::Int(_) => DType::Int64,
             Scalar::Float(_) => DType::Float64,
         }
+    }
+}
+
+impl Encode for Scalar {
+    fn encode(self) -> Expr {
+        Expr::Value(match self {
+            Scalar::Int(i) => Value::Int(i),
+            Scalar::Float(f) => Value::Float(f),
+        })
+    }
+}
+
+impl Decode for Scalar {
+    fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
+        Scalar::of(v).ok_or_else(|| {
+            OpError::new(format!(
+                "argument {} must be a number, got {}",
+                i + 1,
+                v.type_name()
+            ))
+        })
     }
 }
 
