@@ -113,7 +113,7 @@ impl Executor for Processes {
         let (sender, events) = mpsc::channel();
         let mut driver = Driver {
             scheduler: Scheduler::new(Arc::clone(&plan), SLOTS_PER_WORKER, self.retries),
-            pool: Supervisor::new(executable, sender),
+            supervisor: Supervisor::new(executable, sender),
             events,
             load,
             plan,
@@ -132,7 +132,7 @@ impl Executor for Processes {
         }
         self.bytes_moved
             .store(driver.bytes_moved, Ordering::Relaxed);
-        driver.pool.shutdown(outcome.is_err());
+        driver.supervisor.shutdown(outcome.is_err());
         outcome
     }
 }
@@ -145,7 +145,7 @@ struct Fetch {
 
 struct Driver {
     scheduler: Scheduler,
-    pool: Supervisor<(WorkerId, Incoming)>,
+    supervisor: Supervisor<(WorkerId, Incoming)>,
     events: mpsc::Receiver<(WorkerId, Incoming)>,
     /// `Request::Load` with the graph, encoded once: every worker's first request.
     load: Vec<u8>,
@@ -182,7 +182,7 @@ impl Driver {
                 }
                 continue;
             }
-            self.pool.flush();
+            self.supervisor.flush();
             match self.scheduler.status() {
                 Status::Running => {}
                 Status::Finished => return self.collect_targets(),
@@ -205,10 +205,10 @@ impl Driver {
 
     fn add_worker(&mut self) -> Result<(), RunError> {
         let worker = self
-            .pool
+            .supervisor
             .spawn()
             .map_err(|e| RunError::Spawn(format!("worker process: {e}")))?;
-        self.pool.send_encoded(worker, &self.load);
+        self.supervisor.send_encoded(worker, &self.load);
         self.started.push(None);
         self.scheduler.add_worker();
         Ok(())
@@ -235,22 +235,22 @@ impl Driver {
                     }
                 }
                 Decision::Run { key, worker } => {
-                    self.pool.send(worker, &Request::Run { key });
+                    self.supervisor.send(worker, &Request::Run { key });
                     self.started[worker.0 as usize].get_or_insert_with(Instant::now);
                 }
                 Decision::Cancel { key, worker } => {
-                    self.pool.send(worker, &Request::Cancel { key });
+                    self.supervisor.send(worker, &Request::Cancel { key });
                 }
                 Decision::Release { key, workers } => {
                     self.relay.remove(&key);
                     for w in workers {
-                        self.pool.send(w, &Request::Release { key });
+                        self.supervisor.send(w, &Request::Release { key });
                     }
                 }
             }
         }
         for (holder, keys) in requests {
-            self.pool.send(holder, &Request::Fetch { keys });
+            self.supervisor.send(holder, &Request::Fetch { keys });
         }
     }
 
@@ -258,7 +258,7 @@ impl Driver {
     /// sends `to` next comes after it: the transfer has arrived as far as the core is
     /// concerned.
     fn deliver(&mut self, key: KeyId, value: Value, to: WorkerId) {
-        let size = self.pool.send(to, &Request::Store { key, value });
+        let size = self.supervisor.send(to, &Request::Store { key, value });
         self.bytes_moved += size as u64;
         self.own_events.push(Event::Arrived { key, worker: to });
     }
@@ -335,7 +335,7 @@ impl Driver {
                 }
             }
             Incoming::Gone { garbage } => {
-                let cause = self.pool.reap(worker, garbage).to_string();
+                let cause = self.supervisor.reap(worker, garbage).to_string();
                 self.started[worker.0 as usize] = None;
                 // The core forgets what the worker held first, so that a failed
                 // transfer from it is sent again from another holder, not from it.
@@ -375,7 +375,7 @@ impl Driver {
                     "it ran longer than the task timeout ({limit:?}), so its worker was killed"
                 );
                 self.started[w] = None;
-                self.pool.kill(worker, cause);
+                self.supervisor.kill(worker, cause);
             }
         }
     }
@@ -395,9 +395,9 @@ impl Driver {
             asks.entry(holder).or_default().push(key);
         }
         for (holder, keys) in asks {
-            self.pool.send(holder, &Request::Fetch { keys });
+            self.supervisor.send(holder, &Request::Fetch { keys });
         }
-        self.pool.flush();
+        self.supervisor.flush();
         while !missing.is_empty() {
             match self.events.recv().map_err(|_| lost_channel())? {
                 (_, Incoming::Reply(Reply::Values { values })) => {
@@ -415,7 +415,7 @@ impl Driver {
                     }
                 }
                 (worker, Incoming::Gone { garbage }) => {
-                    let ended = self.pool.reap(worker, garbage);
+                    let ended = self.supervisor.reap(worker, garbage);
                     if let Some((&key, _)) = missing.iter().find(|(_, &w)| w == worker) {
                         return Err(RunError::WorkerDied {
                             key: self.plan.graph().name(key).to_string(),

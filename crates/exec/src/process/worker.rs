@@ -54,8 +54,8 @@ fn serve_on<R: std::io::Read>(
         // `Fetch` is another worker waiting); then a task that can run; replies go out
         // in batches, flushed before the next read may block.
         if input.buffer().is_empty() {
-            if let Some(key) = tasks.next_runnable() {
-                send(output, &tasks.run(key, &program, &ops))?;
+            if let Some(index) = tasks.next_runnable() {
+                send(output, &tasks.run(index, &program, &ops))?;
                 continue;
             }
             output.flush()?;
