@@ -12,8 +12,9 @@
 //! - Reaping kills what is left (the rest of its group, or a child that must end now)
 //!   and waits; dropping a child that was not reaped kills and reaps it, so that no
 //!   child outlives its owner.
-//! - [`Interrupts`] turns SIGINT and SIGTERM into readable sockets, so that a poll
-//!   loop ends its children before it exits (no orphan after Ctrl-C).
+//! - [`Interrupts`] turns every signal that asks us to end (SIGINT, SIGTERM, SIGHUP,
+//!   SIGQUIT, ...) into a readable socket, so that a poll loop ends its children
+//!   before it exits (no orphan after Ctrl-C, a hangup or a `kill`).
 //! - [`describe`] and [`signal_name`] say how a child ended, the same way everywhere.
 //!
 //! This crate sits below both `taskloom-exec` and `taskloom-map`: neither needs the
