@@ -1,7 +1,14 @@
 //! Durations as every option writes them: `900s`, `20m`, `1h30m`, `1.5s`, or a bare
 //! number of seconds.
+//!
+//! - A duration is at most [`LONGEST`]: beyond it is a clear error, never an overflow
+//!   when a deadline is computed from it.
 
 use std::time::Duration;
+
+/// The longest duration accepted: 100 years. Longer than any run lasts, and small
+/// enough that adding it to any reading of the clock cannot overflow.
+const LONGEST: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// Parses a duration for clap: units `h`, `m`, `s` and `ms`, in that order, each at most
 /// once; a bare number is seconds.
@@ -12,7 +19,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(bad());
     }
     if let Ok(seconds) = text.parse::<f64>() {
-        return seconds_to_duration(seconds).ok_or_else(bad);
+        return seconds_to_duration(text, seconds);
     }
     let units = [
         ("h", 3600.0, 0),
@@ -41,13 +48,22 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         total += number * scale;
         rest = &after[unit.len()..];
     }
-    seconds_to_duration(total).ok_or_else(bad)
+    seconds_to_duration(text, total)
 }
 
-fn seconds_to_duration(seconds: f64) -> Option<Duration> {
-    (seconds.is_finite() && seconds >= 0.0)
-        .then(|| Duration::try_from_secs_f64(seconds).ok())
-        .flatten()
+fn seconds_to_duration(text: &str, seconds: f64) -> Result<Duration, String> {
+    if seconds.is_nan() || seconds < 0.0 {
+        return Err(format!(
+            "invalid duration '{text}' (write e.g. 900s, 20m, 1h30m, 1.5s)"
+        ));
+    }
+    if seconds > LONGEST.as_secs_f64() {
+        return Err(format!(
+            "duration '{text}' is too long (at most 100 years, {}s)",
+            LONGEST.as_secs()
+        ));
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 #[cfg(test)]
@@ -73,9 +89,19 @@ mod tests {
     #[test]
     fn malformed_durations_are_refused() {
         for bad in [
-            "", "s", "10x", "1m1h", "1s1s", "-5s", "-1", "1.2.3s", "h1", "inf",
+            "", "s", "10x", "1m1h", "1s1s", "-5s", "-1", "1.2.3s", "h1", "NaN",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn durations_too_long_to_add_to_a_clock_are_refused_by_name() {
+        for long in ["1e19", "inf", "1e300h", "876001h", "99999999999999999999s"] {
+            let message = parse_duration(long).unwrap_err();
+            assert!(message.contains("too long"), "{long}: {message}");
+            assert!(message.contains(long), "{long}: {message}");
+        }
+        assert_eq!(secs("876000h"), LONGEST.as_secs_f64());
     }
 }
