@@ -5,9 +5,9 @@
 //!
 //! The pieces, one file each: where items come from ([`items`]), how an item becomes a
 //! command line ([`template`]), how processes are run ([`runner`]), in what order their
-//! output is released ([`order`]), the JSON-lines log ([`results`]) and the summary
-//! ([`stats`]). [`run`] ties them together; the command line only parses options and
-//! prints.
+//! output is released ([`order`]), where it waits for its turn ([`spool`]), the
+//! JSON-lines log ([`results`]) and the summary ([`stats`]). [`run`] ties them
+//! together; the command line only parses options and prints.
 
 #![warn(missing_docs)]
 
@@ -15,6 +15,7 @@ pub mod items;
 pub mod order;
 pub mod results;
 pub mod runner;
+pub mod spool;
 pub mod stats;
 pub mod template;
 
@@ -25,7 +26,7 @@ use std::path::PathBuf;
 
 pub use items::{Grid, Item, Source};
 pub use map::{run, Failure, Finished, Map, Observer, Report, Stop};
-pub use runner::{Halt, Options};
+pub use runner::{Halt, Options, Stopped};
 pub use stats::Stats;
 pub use template::Template;
 

@@ -1,13 +1,23 @@
 //! A whole run: load the items, skip what a previous run finished, run the rest, and
-//! log, order and count what ends.
+//! deliver, log and count what ends.
+//!
+//! - An item is settled when its output is delivered (at once in unordered mode, in
+//!   input order otherwise): only then is it logged and counted, so an item whose
+//!   output never reached its reader is never logged as succeeded.
+//! - Output waiting for its turn is held in a [`Spool`], within a memory bound.
+//! - A write error on stdout fails the items it concerns (the halt policy applies);
+//!   a closed stdout abandons the run: running items are stopped, nothing more starts,
+//!   and what was not delivered is logged as undelivered.
 
+use std::io::{self, ErrorKind};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::items::{Item, Source};
 use crate::order::Reorder;
-use crate::results::{self, Log, Params, Record};
-use crate::runner::{self, signal_name, Ended, Options};
+use crate::results::{self, Log, Params, Reason, Record};
+use crate::runner::{self, signal_name, Ended, Flow, Options, Stopped};
+use crate::spool::{Held, Spool};
 use crate::stats::Stats;
 use crate::template::Template;
 use crate::Error;
@@ -39,8 +49,10 @@ pub trait Observer {
     fn start(&mut self, _items: usize) {}
     /// An item ended; called in the order items end.
     fn ended(&mut self, _finished: &Finished) {}
-    /// An item's output is due: its whole stdout, then its whole stderr.
-    fn output(&mut self, stdout: &[u8], stderr: &[u8]);
+    /// An item's output is due: its whole stdout, then its whole stderr. An error
+    /// writing stdout means the output did not reach its reader: `BrokenPipe` when
+    /// the reader is gone (the run stops quietly), anything else fails the item.
+    fn output(&mut self, stdout: &[u8], stderr: &[u8]) -> io::Result<()>;
     /// Something the user should know that does not stop the run.
     fn warn(&mut self, message: &str);
 }
@@ -107,16 +119,23 @@ pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
         }
         _ => items.iter().collect(),
     };
-    let mut log = map.results.as_deref().map(Log::open).transpose()?;
+    let log = map.results.as_deref().map(Log::open).transpose()?;
 
-    let mut stats = Stats {
-        items: todo.len(),
-        skipped,
-        jobs: map.options.jobs,
-        ..Stats::default()
+    let mut settle = Settle {
+        todo: &todo,
+        timeout: map.options.timeout,
+        log,
+        log_error: None,
+        spool: Spool::default(),
+        closed: false,
+        stats: Stats {
+            items: todo.len(),
+            skipped,
+            jobs: map.options.jobs,
+            ..Stats::default()
+        },
+        failures: Vec::new(),
     };
-    let mut failures = Vec::new();
-    let mut log_error = None;
     let mut reorder = Reorder::default();
     observer.start(todo.len());
     let start = Instant::now();
@@ -124,60 +143,45 @@ pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
         todo.len(),
         |i| template.command_line(todo[i]),
         &map.options,
-        |ended| {
-            let item = todo[ended.index];
-            stats.item_seconds += ended.seconds;
-            if ended.succeeded() {
-                stats.succeeded += 1;
-            } else {
-                stats.failed += 1;
-                failures.push(Failure {
-                    seq: item.seq,
-                    item: item.text.clone(),
-                    cause: cause(&ended, map.options.timeout),
-                });
-            }
-            if let (Some(log), None) = (&mut log, &log_error) {
-                let record = Record {
-                    seq: item.seq,
-                    item: &item.text,
-                    params: Params(&item.params),
-                    exit: ended.exit,
-                    signal: ended.signal.map(signal_name),
-                    stdout: &String::from_utf8_lossy(&ended.stdout),
-                    stderr: &String::from_utf8_lossy(&ended.stderr),
-                    seconds: (ended.seconds * 1e6).round() / 1e6,
-                    attempts: ended.attempts,
-                };
-                if let Err(e) = log.append(&record) {
-                    log_error = Some(e);
-                }
-            }
+        |mut ended| {
             observer.ended(&Finished {
-                item,
+                item: todo[ended.index],
                 ended: &ended,
             });
-            let index = ended.index;
-            let block = (ended.stdout, ended.stderr);
-            let due = if map.unordered {
-                vec![block]
-            } else {
-                reorder.push(index, block)
+            let waits = !map.unordered && !reorder.is_next(ended.index);
+            let mut hold = |bytes| match waits {
+                true => settle.spool.hold(bytes),
+                false => Held::Due(bytes),
             };
-            for (stdout, stderr) in due {
-                observer.output(&stdout, &stderr);
-            }
+            let stdout = hold(std::mem::take(&mut ended.stdout));
+            let stderr = hold(std::mem::take(&mut ended.stderr));
+            let waiting = Waiting {
+                ended,
+                stdout,
+                stderr,
+            };
+            let due = if map.unordered {
+                vec![waiting]
+            } else {
+                reorder.push(waiting.ended.index, waiting)
+            };
+            due.into_iter()
+                .map(|waiting| settle.settle(waiting, observer))
+                .max()
+                .unwrap_or(Flow::Go)
         },
     );
-    // A run that stopped early still shows what did end, in order, gaps skipped.
-    for (stdout, stderr) in reorder.drain() {
-        observer.output(&stdout, &stderr);
+    // A run that stopped early still delivers what did end, in order, gaps skipped.
+    for waiting in reorder.drain() {
+        settle.settle(waiting, observer);
     }
     let stop = outcome?;
-    if let Some(error) = log_error {
+    if let Some(error) = settle.log_error {
         return Err(error);
     }
+    let mut stats = settle.stats;
     stats.wall = start.elapsed();
+    let mut failures = settle.failures;
     failures.sort_by_key(|f| f.seq);
     Ok(Report {
         stats,
@@ -186,18 +190,127 @@ pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
     })
 }
 
-fn cause(ended: &Ended, timeout: Option<Duration>) -> String {
-    match (ended.exit, ended.signal) {
-        (Some(code), _) if ended.timed_out => format!("exit {code} after the timeout"),
-        (Some(code), _) => format!("exit {code}"),
-        (None, Some(signal)) => {
-            let name = signal_name(signal);
-            match timeout {
-                Some(t) if ended.timed_out => format!("timed out after {t:?}, {name}"),
-                _ if ended.cancelled => format!("stopped by {name}"),
-                _ => format!("killed by {name}"),
+/// An ended item whose output waits for its turn.
+struct Waiting {
+    /// How it ended (its output moved into the two blocks).
+    ended: Ended,
+    stdout: Held,
+    stderr: Held,
+}
+
+/// Delivers, logs and counts items as their turn comes.
+struct Settle<'a> {
+    todo: &'a [&'a Item],
+    timeout: Option<Duration>,
+    log: Option<Log>,
+    /// The first failure to append to the log; nothing more is appended after it.
+    log_error: Option<Error>,
+    spool: Spool,
+    /// Stdout's reader is gone: nothing more is delivered.
+    closed: bool,
+    stats: Stats,
+    failures: Vec<Failure>,
+}
+
+impl Settle<'_> {
+    /// Delivers `waiting`'s output, then logs and counts it; says how the run goes on.
+    fn settle(&mut self, waiting: Waiting, observer: &mut dyn Observer) -> Flow {
+        let Waiting {
+            ended,
+            stdout,
+            stderr,
+        } = waiting;
+        let (stdout, stderr, delivered) = self.deliver(stdout, stderr, observer);
+        let item = self.todo[ended.index];
+        self.stats.item_seconds += ended.seconds;
+        let cause = match &delivered {
+            Err(Some(e)) => Some(format!("output not delivered: {e}")),
+            // The reader is gone: nobody to tell; the log says it.
+            Err(None) => None,
+            Ok(()) if ended.succeeded() => None,
+            Ok(()) => Some(cause(&ended, self.timeout)),
+        };
+        if delivered.is_ok() && ended.succeeded() {
+            self.stats.succeeded += 1;
+        } else {
+            self.stats.failed += 1;
+        }
+        if let Some(cause) = cause {
+            self.failures.push(Failure {
+                seq: item.seq,
+                item: item.text.clone(),
+                cause,
+            });
+        }
+        let reason = match (&delivered, ended.stopped) {
+            (Err(_), _) | (Ok(()), Some(Stopped::Abandon)) => Some(Reason::Undelivered),
+            (Ok(()), Some(Stopped::Timeout)) => Some(Reason::Timeout),
+            (Ok(()), Some(Stopped::Halt)) => Some(Reason::Halt),
+            (Ok(()), Some(Stopped::Interrupt)) => Some(Reason::Interrupt),
+            (Ok(()), None) => None,
+        };
+        if let (Some(log), None) = (&mut self.log, &self.log_error) {
+            let record = Record {
+                seq: item.seq,
+                item: &item.text,
+                params: Params(&item.params),
+                exit: ended.exit,
+                signal: ended.signal.map(signal_name),
+                stdout: &String::from_utf8_lossy(&stdout),
+                stderr: &String::from_utf8_lossy(&stderr),
+                seconds: (ended.seconds * 1e6).round() / 1e6,
+                attempts: ended.attempts,
+                failure: reason,
+            };
+            if let Err(e) = log.append(&record) {
+                self.log_error = Some(e);
             }
         }
+        match delivered {
+            Ok(()) => Flow::Go,
+            Err(Some(_)) => Flow::Failed,
+            Err(None) => Flow::Abandon,
+        }
+    }
+
+    /// Gives the output back from the spool and writes it. The output comes back even
+    /// when it could not be written (the log still keeps it), with why: `Some(error)`,
+    /// or `None` when stdout's reader is gone.
+    fn deliver(
+        &mut self,
+        stdout: Held,
+        stderr: Held,
+        observer: &mut dyn Observer,
+    ) -> (Vec<u8>, Vec<u8>, Result<(), Option<io::Error>>) {
+        let (stdout, stderr) = match (self.spool.release(stdout), self.spool.release(stderr)) {
+            (Ok(stdout), Ok(stderr)) => (stdout, stderr),
+            (Err(e), _) | (_, Err(e)) => return (Vec::new(), Vec::new(), Err(Some(e))),
+        };
+        let delivered = if self.closed {
+            Err(None)
+        } else {
+            match observer.output(&stdout, &stderr) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                    self.closed = true;
+                    Err(None)
+                }
+                Err(e) => Err(Some(e)),
+            }
+        };
+        (stdout, stderr, delivered)
+    }
+}
+
+fn cause(ended: &Ended, timeout: Option<Duration>) -> String {
+    let status = match (ended.exit, ended.signal) {
+        (Some(code), _) => format!("exit {code}"),
+        (None, Some(signal)) => format!("killed by {}", signal_name(signal)),
         (None, None) => "ended without a status".to_string(),
+    };
+    match (ended.stopped, timeout) {
+        (Some(Stopped::Timeout), Some(t)) => format!("timed out after {t:?}, then {status}"),
+        (Some(_), _) => format!("stopped, then {status}"),
+        (None, _) => status,
     }
 }

@@ -20,6 +20,11 @@ impl<T> Default for Reorder<T> {
 }
 
 impl<T> Reorder<T> {
+    /// Whether item `index` (0-based) is released as soon as it ends.
+    pub fn is_next(&self, index: usize) -> bool {
+        index == self.next
+    }
+
     /// Item `index` (0-based) ended with `value`; returns what can be released now, in
     /// order.
     pub fn push(&mut self, index: usize, value: T) -> Vec<T> {
@@ -50,6 +55,7 @@ mod tests {
     #[test]
     fn releases_in_order() {
         let mut r = Reorder::default();
+        assert!(r.is_next(0) && !r.is_next(2));
         assert!(r.push(2, 'c').is_empty());
         assert!(r.push(1, 'b').is_empty());
         assert_eq!(r.push(0, 'a'), ['a', 'b', 'c']);

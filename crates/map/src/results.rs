@@ -1,6 +1,12 @@
 //! The results log: one JSON line per ended item, appended and written whole as soon as
-//! the item ends, so that a run killed half-way leaves a valid log of what finished,
-//! and `--resume` can skip what already succeeded.
+//! the item's output is delivered (at once when it ends, in unordered mode), so that a
+//! run killed half-way leaves a valid log of what finished, and `--resume` can skip
+//! what already succeeded.
+//!
+//! - An item succeeded when it exited 0 by itself and its output was delivered. A
+//!   line says why an item failed when its status alone does not ([`Reason`]): the
+//!   key `"failure"`, after the contract's keys and only on such lines, so that every
+//!   other line stays as the contract shows it.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -27,6 +33,23 @@ pub struct Record<'a> {
     pub stderr: &'a str,
     pub seconds: f64,
     pub attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Reason>,
+}
+
+/// Why an item failed whatever its status: it was stopped from outside, or its output
+/// never reached its reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reason {
+    /// Stopped by its timeout.
+    Timeout,
+    /// Stopped because another item's failure halted the run.
+    Halt,
+    /// Stopped because a signal stopped the run.
+    Interrupt,
+    /// Its output could not be written (a full disk, a closed pipe).
+    Undelivered,
 }
 
 /// Grid parameters as a JSON object, in grid order.
@@ -100,6 +123,8 @@ impl Log {
 struct Recorded {
     item: String,
     exit: Option<i32>,
+    #[serde(default)]
+    failure: Option<Reason>,
 }
 
 /// How many times each item is recorded as succeeded in the log at `path` (a missing
@@ -120,7 +145,9 @@ pub fn succeeded(path: &Path) -> Result<(HashMap<String, usize>, usize), Error> 
     let mut malformed = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         match serde_json::from_str::<Recorded>(line) {
-            Ok(r) if r.exit == Some(0) => *done.entry(r.item).or_insert(0) += 1,
+            Ok(r) if r.exit == Some(0) && r.failure.is_none() => {
+                *done.entry(r.item).or_insert(0) += 1
+            }
             Ok(_) => {}
             Err(_) => malformed += 1,
         }
@@ -143,10 +170,11 @@ mod tests {
         .unwrap();
         let mut log = Log::open(&path).unwrap();
         let params = [("lr".to_string(), "0.1".to_string())];
-        for (item, exit, signal) in [
-            ("a", Some(0), None),
-            ("b", None, Some("SIGKILL")),
-            ("a", Some(0), None),
+        for (item, exit, signal, failure) in [
+            ("a", Some(0), None, None),
+            ("b", None, Some("SIGKILL"), None),
+            ("a", Some(0), None, None),
+            ("c", Some(0), None, Some(Reason::Timeout)),
         ] {
             log.append(&Record {
                 seq: 1,
@@ -158,20 +186,27 @@ mod tests {
                 stderr: "",
                 seconds: 0.5,
                 attempts: 1,
+                failure,
             })
             .unwrap();
         }
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 5);
+        assert_eq!(lines.len(), 6);
         assert_eq!(
             lines[2],
             r#"{"seq":1,"item":"a","params":{"lr":"0.1"},"exit":0,"signal":null,"stdout":"out\n","stderr":"","seconds":0.5,"attempts":1}"#
+        );
+        assert!(
+            lines[5].ends_with(r#""attempts":1,"failure":"timeout"}"#),
+            "{}",
+            lines[5]
         );
         let (done, malformed) = succeeded(&path).unwrap();
         assert_eq!(done.get("a"), Some(&2));
         assert_eq!(done.get("old"), Some(&1));
         assert_eq!(done.get("b"), None);
+        assert_eq!(done.get("c"), None, "exit 0 after a timeout is a failure");
         assert_eq!(malformed, 1);
         assert!(succeeded(&dir.path().join("none")).unwrap().0.is_empty());
     }

@@ -3,7 +3,8 @@
 //! stdout and stderr captured whole.
 //!
 //! One thread drives everything with `poll(2)`: the children's pipes, a pidfd per child
-//! (readable when it exits), and a self-pipe for SIGINT/SIGTERM. No thread per child,
+//! (readable when it exits), and a socket per terminating signal (SIGINT, SIGTERM,
+//! SIGHUP, SIGQUIT, ...: `taskloom_child::Interrupts`). No thread per child,
 //! so starting an item costs one `posix_spawn` and a few file descriptors; that is what
 //! lets `-j 2` keep up with `xargs -P 2` on commands as short as `true`.
 //!
@@ -13,8 +14,16 @@
 //! its group is killed, so that no item leaves orphans. (Groups, signals, the grace
 //! before SIGKILL and reaping are `taskloom_child`'s, shared with the worker
 //! processes of the process executor and pool.)
+//!
+//! An attempt stopped from outside (its timeout, a halt, a signal to the run, a caller
+//! that abandoned the run) is a failure whatever its status: a program whose SIGTERM
+//! handler exits 0 did not finish its work. [`Ended::stopped`] says why.
+//!
+//! Each running item holds a lane, the lowest of `0..jobs` free when it started (kept
+//! through its retries), so that a timeline can draw a lane per job.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::io::{ErrorKind, Read};
 use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
@@ -68,21 +77,56 @@ pub struct Ended {
     pub stdout: Vec<u8>,
     /// Likewise for stderr.
     pub stderr: Vec<u8>,
+    /// When the first attempt started.
+    pub started: Instant,
     /// From the first attempt's start to the last one's end.
     pub seconds: f64,
     /// 1 plus the retries used.
     pub attempts: u32,
-    /// The last attempt ran into the timeout.
-    pub timed_out: bool,
-    /// Killed because the run was halting or interrupted, not for its own failure.
-    pub cancelled: bool,
+    /// Why the last attempt was stopped from outside, if it was.
+    pub stopped: Option<Stopped>,
+    /// The lane (`0..jobs`) the item ran in.
+    pub lane: usize,
 }
 
 impl Ended {
-    /// Exit status 0; any other status, or a signal, is a failure.
+    /// Exit status 0 of an attempt that ended by itself; any other status, a signal or
+    /// a stop from outside is a failure.
     pub fn succeeded(&self) -> bool {
-        self.exit == Some(0)
+        self.exit == Some(0) && self.stopped.is_none()
     }
+
+    /// A failure of the item's own (its status, or its timeout), not one the run
+    /// brought on it by stopping: only those set off a halt.
+    fn failed_by_itself(&self) -> bool {
+        !self.succeeded() && matches!(self.stopped, None | Some(Stopped::Timeout))
+    }
+}
+
+/// Why an attempt was stopped from outside rather than left to end by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// It ran into the timeout.
+    Timeout,
+    /// Another item's failure halted the run (`Halt::Now`).
+    Halt,
+    /// A terminating signal stopped the run.
+    Interrupt,
+    /// The caller abandoned the run ([`Flow::Abandon`]).
+    Abandon,
+}
+
+/// What the caller makes of an item that ended, from [`run`]'s `on_end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Flow {
+    /// Go on as the options say.
+    Go,
+    /// An item failed after all (its output could not be delivered): the halt policy
+    /// applies as to any failure.
+    Failed,
+    /// Stop the run: kill the running items and start no more (nobody reads its output
+    /// any more).
+    Abandon,
 }
 
 /// Why [`run`] returned.
@@ -92,12 +136,15 @@ pub enum Stop {
     Done,
     /// A failure stopped the run early (`--halt now` or `soon`).
     Halted,
-    /// This signal (SIGINT or SIGTERM) arrived; the running items were killed.
+    /// This terminating signal arrived; the running items were killed.
     Interrupted(i32),
+    /// The caller abandoned the run ([`Flow::Abandon`]); the running items were killed.
+    Abandoned,
 }
 
 /// Runs items `0..count`, whose command lines `command_line` gives, and reports each to
-/// `on_end` as it ends. Returns once no child of the run is left.
+/// `on_end` as it ends, which says how the run goes on. Returns once no child of the
+/// run is left.
 ///
 /// A command that cannot be executed is an error for the whole run, not a failure of
 /// one item: every item would fail the same way. The items already running are killed
@@ -106,12 +153,13 @@ pub fn run(
     count: usize,
     mut command_line: impl FnMut(usize) -> Vec<String>,
     options: &Options,
-    mut on_end: impl FnMut(Ended),
+    mut on_end: impl FnMut(Ended) -> Flow,
 ) -> Result<Stop, Error> {
     let signals = Interrupts::install()?;
     let jobs = options.jobs.max(1);
     allow_open_files(jobs);
     let mut running: Vec<Running> = Vec::with_capacity(jobs);
+    let mut lanes: BinaryHeap<Reverse<usize>> = (0..jobs).map(Reverse).collect();
     let mut next = 0;
     let mut accepting = true;
     let mut stop = Stop::Done;
@@ -121,12 +169,16 @@ pub fn run(
     loop {
         while accepting && running.len() < jobs && next < count {
             let argv = command_line(next);
-            match Running::spawn(next, &argv, &mut programs, options.timeout, None) {
+            let Some(Reverse(lane)) = lanes.pop() else {
+                unreachable!("fewer than `jobs` items run, so a lane is free")
+            };
+            match Running::spawn(next, lane, &argv, &mut programs, options.timeout, None) {
                 Ok(child) => running.push(child),
                 Err(error) => {
+                    lanes.push(Reverse(lane));
                     fatal = Some(error);
                     accepting = false;
-                    cancel_all(&mut running);
+                    cancel_all(&mut running, Stopped::Halt);
                 }
             }
             next += 1;
@@ -157,9 +209,9 @@ pub fn run(
         {
             let mut fds = Vec::with_capacity(2 + 3 * running.len());
             let mut tags = Vec::with_capacity(fds.capacity());
-            for (signal, stream) in signals.streams() {
+            for (_, stream) in signals.streams() {
                 fds.push(PollFd::new(stream, PollFlags::IN));
-                tags.push((usize::MAX, Stream::Signal(signal)));
+                tags.push((usize::MAX, Stream::Signal));
             }
             for (slot, r) in running.iter().enumerate() {
                 if let (Some(fd), None) = (r.child.exit_fd(), r.child.status()) {
@@ -189,8 +241,10 @@ pub fn run(
 
         for &(slot, stream) in &ready {
             match stream {
-                Stream::Signal(signal) => {
-                    signals.drain();
+                Stream::Signal => {
+                    let Some(signal) = signals.pending() else {
+                        continue;
+                    };
                     if matches!(stop, Stop::Interrupted(_)) {
                         // A second Ctrl-C: no more grace.
                         for r in &mut running {
@@ -199,7 +253,7 @@ pub fn run(
                     } else {
                         stop = Stop::Interrupted(signal);
                         accepting = false;
-                        cancel_all(&mut running);
+                        cancel_all(&mut running, Stopped::Interrupt);
                     }
                 }
                 Stream::Exit => {
@@ -224,11 +278,18 @@ pub fn run(
                 slot += 1;
                 continue;
             }
-            let r = running.swap_remove(slot);
-            let failed = !r.child.status().is_some_and(|s| s.success());
-            if failed && accepting && r.attempts <= options.retries {
+            let mut r = running.swap_remove(slot);
+            let ended = r.ended();
+            if !ended.succeeded() && accepting && r.attempts <= options.retries {
                 let argv = command_line(r.index);
-                match Running::spawn(r.index, &argv, &mut programs, options.timeout, Some(&r)) {
+                match Running::spawn(
+                    r.index,
+                    r.lane,
+                    &argv,
+                    &mut programs,
+                    options.timeout,
+                    Some(&r),
+                ) {
                     Ok(again) => {
                         running.push(again);
                         continue;
@@ -236,20 +297,34 @@ pub fn run(
                     Err(error) => {
                         fatal = Some(error);
                         accepting = false;
-                        cancel_all(&mut running);
+                        cancel_all(&mut running, Stopped::Halt);
                     }
                 }
             }
-            let ended = r.ended();
-            if failed && !ended.cancelled && options.halt != Halt::Never && accepting {
+            lanes.push(Reverse(r.lane));
+            let mut flow = if ended.failed_by_itself() {
+                Flow::Failed
+            } else {
+                Flow::Go
+            };
+            flow = flow.max(on_end(ended));
+            if flow == Flow::Abandon && accepting {
+                accepting = false;
+                stop = Stop::Abandoned;
+                cancel_all(&mut running, Stopped::Abandon);
+            } else if flow == Flow::Failed && options.halt != Halt::Never && accepting {
                 accepting = false;
                 stop = Stop::Halted;
                 if options.halt == Halt::Now {
-                    cancel_all(&mut running);
+                    cancel_all(&mut running, Stopped::Halt);
                 }
             }
-            on_end(ended);
         }
+    }
+    // A signal that came as the last item ended still stops the run: the caller then
+    // exits as the signal asked, not as if all went well.
+    if let (Some(signal), Stop::Done | Stop::Halted) = (signals.pending(), stop) {
+        stop = Stop::Interrupted(signal);
     }
     match fatal {
         Some(error) => Err(error),
@@ -257,17 +332,22 @@ pub fn run(
     }
 }
 
-fn cancel_all(running: &mut [Running]) {
+/// Stops every running attempt for `reason` (SIGTERM to its group now, SIGKILL after
+/// the grace); one that has exited already keeps its own status.
+fn cancel_all(running: &mut [Running], reason: Stopped) {
+    let now = Instant::now();
     for r in running {
-        r.cancelled = true;
-        r.child.terminate(Instant::now());
+        if r.child.status().is_none() {
+            r.stopped.get_or_insert(reason);
+            r.child.terminate(now);
+        }
     }
 }
 
 /// What a polled file descriptor is.
 #[derive(Clone, Copy, Debug)]
 enum Stream {
-    Signal(i32),
+    Signal,
     Exit,
     Stdout,
     Stderr,
@@ -276,6 +356,7 @@ enum Stream {
 /// One item's current attempt.
 struct Running {
     index: usize,
+    lane: usize,
     /// The item's process, leading its own group.
     child: Child,
     stdout: Option<ChildStdout>,
@@ -285,14 +366,14 @@ struct Running {
     first_start: Instant,
     attempts: u32,
     deadline: Option<Instant>,
-    timed_out: bool,
-    cancelled: bool,
+    stopped: Option<Stopped>,
 }
 
 impl Running {
     /// Starts an attempt for item `index`: the first, or the one after `previous`.
     fn spawn(
         index: usize,
+        lane: usize,
         argv: &[String],
         programs: &mut Programs,
         timeout: Option<Duration>,
@@ -334,6 +415,7 @@ impl Running {
         let now = Instant::now();
         Ok(Running {
             index,
+            lane,
             child,
             stdout,
             stderr,
@@ -341,9 +423,9 @@ impl Running {
             err: Vec::new(),
             first_start: previous.map_or(now, |p| p.first_start),
             attempts: previous.map_or(1, |p| p.attempts + 1),
-            deadline: timeout.map(|t| now + t),
-            timed_out: false,
-            cancelled: false,
+            // A deadline beyond what the clock can count is no deadline.
+            deadline: timeout.and_then(|t| now.checked_add(t)),
+            stopped: None,
         })
     }
 
@@ -381,7 +463,7 @@ impl Running {
             return;
         }
         if self.deadline.is_some_and(|d| now >= d) && self.child.grace_end().is_none() {
-            self.timed_out = true;
+            self.stopped = Some(Stopped::Timeout);
             self.child.terminate(now);
         }
         self.child.enforce_grace(now);
@@ -409,7 +491,8 @@ impl Running {
         self.child.status().is_some() && self.stdout.is_none() && self.stderr.is_none()
     }
 
-    fn ended(mut self) -> Ended {
+    /// How the attempt ended; its captured output moves out.
+    fn ended(&mut self) -> Ended {
         let status = self.child.status();
         Ended {
             index: self.index,
@@ -417,10 +500,11 @@ impl Running {
             signal: status.and_then(|s| s.signal()),
             stdout: std::mem::take(&mut self.out),
             stderr: std::mem::take(&mut self.err),
+            started: self.first_start,
             seconds: self.first_start.elapsed().as_secs_f64(),
             attempts: self.attempts,
-            timed_out: self.timed_out,
-            cancelled: self.cancelled,
+            stopped: self.stopped,
+            lane: self.lane,
         }
     }
 }
@@ -500,7 +584,10 @@ mod tests {
             scripts.len(),
             |i| sh(scripts[i]),
             options,
-            |e| ended.push(e),
+            |e| {
+                ended.push(e);
+                Flow::Go
+            },
         );
         ended.sort_by_key(|e| e.index);
         (stop, ended)
@@ -541,9 +628,58 @@ mod tests {
         opts.timeout = Some(Duration::from_millis(100));
         let (stop, ended) = run_scripts(&["sleep 5"], &opts);
         assert_eq!(stop.unwrap(), Stop::Done);
-        assert!(ended[0].timed_out);
+        assert_eq!(ended[0].stopped, Some(Stopped::Timeout));
         assert_eq!(ended[0].signal.map(signal_name).as_deref(), Some("SIGTERM"));
         assert!(ended[0].seconds < 2.0);
+    }
+
+    #[test]
+    fn an_attempt_stopped_by_its_timeout_fails_even_if_it_exits_0_and_is_retried() {
+        let mut opts = options(1);
+        opts.timeout = Some(Duration::from_millis(200));
+        opts.retries = 1;
+        opts.halt = Halt::Soon;
+        let (stop, ended) = run_scripts(&["trap 'exit 0' TERM; sleep 5 & wait", "true"], &opts);
+        assert_eq!(stop.unwrap(), Stop::Halted, "the timeout is a failure");
+        assert_eq!(ended.len(), 1, "the second item never starts");
+        assert_eq!(ended[0].exit, Some(0));
+        assert_eq!(ended[0].stopped, Some(Stopped::Timeout));
+        assert_eq!(ended[0].attempts, 2);
+        assert!(!ended[0].succeeded());
+    }
+
+    #[test]
+    fn abandoning_the_run_stops_running_items_and_starts_no_more() {
+        let scripts = ["true", "trap 'exit 0' TERM; sleep 5 & wait", "true"];
+        let mut seen = Vec::new();
+        let stop = run(
+            scripts.len(),
+            |i| sh(scripts[i]),
+            &options(2),
+            |e| {
+                let first = seen.is_empty();
+                seen.push(e);
+                if first {
+                    Flow::Abandon
+                } else {
+                    Flow::Go
+                }
+            },
+        );
+        assert_eq!(stop.unwrap(), Stop::Abandoned);
+        assert_eq!(seen.len(), 2, "the third item never starts");
+        assert_eq!(seen[1].stopped, Some(Stopped::Abandon));
+        assert!(!seen[1].succeeded());
+    }
+
+    #[test]
+    fn each_running_item_has_a_lane_of_its_own() {
+        let scripts = ["sleep 1", "sleep 0.1", "sleep 0.1", "true"];
+        let (stop, ended) = run_scripts(&scripts, &options(2));
+        assert_eq!(stop.unwrap(), Stop::Done);
+        let lanes: Vec<usize> = ended.iter().map(|e| e.lane).collect();
+        // The first item keeps lane 0; the others follow each other in lane 1.
+        assert_eq!(lanes, [0, 1, 1, 1]);
     }
 
     #[test]
@@ -553,7 +689,10 @@ mod tests {
             3,
             |_| vec!["taskloom-no-such-program".to_string()],
             &options(2),
-            |_| ended += 1,
+            |_| {
+                ended += 1;
+                Flow::Go
+            },
         );
         assert!(matches!(result, Err(Error::Spawn { .. })), "{result:?}");
         assert_eq!(ended, 0);
