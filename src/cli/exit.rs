@@ -75,7 +75,7 @@ impl CommandError {
             CommandError::Map(_) => 2,
             CommandError::Unfinished(report) => match report.stop {
                 Stop::Interrupted(signal) => 128 + signal,
-                Stop::Done | Stop::Halted => 1,
+                Stop::Done | Stop::Halted | Stop::Abandoned => 1,
             },
             CommandError::Plot(_) | CommandError::Write { .. } | CommandError::Stdout(_) => 1,
             CommandError::Usage(_) => 2,

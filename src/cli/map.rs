@@ -1,12 +1,15 @@
 //! `taskloom map`: run a command over many items in parallel. Options become a
-//! [`Map`]; this file only parses, prints and draws the progress bar. The contract is
-//! `../shared/spec/map-cli.md`.
+//! [`Map`]; this file only parses, prints, draws the progress bar and records the
+//! items' spans for `--trace` and `--profile` (a lane per job, a bar per item). The
+//! contract is `../shared/spec/map-cli.md`.
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
+use taskloom::exec::Span;
+use taskloom::graph::{Expr, GraphBuilder};
 use taskloom_map::runner::signal_name;
 use taskloom_map::{
     Error, Finished, Grid, Halt, Map, MapFile, Observer, Options, Report, Source, Stop,
@@ -14,6 +17,7 @@ use taskloom_map::{
 
 use super::duration::parse_duration;
 use super::progress::ProgressFlags;
+use super::timeline::TimelineFiles;
 use super::{CommandError, Outcome};
 
 /// Arguments of `taskloom map`, taken as they are: [`MapOptions`] parses them, so that
@@ -85,6 +89,8 @@ struct MapOptions {
     /// Print a summary on stderr at the end.
     #[arg(long)]
     stats: bool,
+    #[command(flatten)]
+    timeline: TimelineFiles,
     /// The command and its arguments, then `:::` and the items.
     #[arg(value_name = "COMMAND [ARG]... [::: ITEM...]", trailing_var_arg = true)]
     command: Vec<String>,
@@ -112,18 +118,36 @@ pub fn map(args: MapArgs) -> Outcome {
         }
     };
     let print_stats = args.stats;
-    let (map, progress) = build(args).map_err(CommandError::Usage)?;
-    let mut terminal = Terminal::new(progress);
+    let (map, progress, timeline) = build(args).map_err(CommandError::Usage)?;
+    let mut terminal = Terminal::new(progress, timeline.wanted());
     let report = taskloom_map::run(&map, &mut terminal);
     terminal.finish();
-    let report = report?;
+    // Written whatever became of the run: a failed or interrupted one is when the
+    // timeline is wanted most.
+    let written = terminal.write_timeline(&map, &timeline);
+    let report = match (report, written) {
+        (Err(error), Err(unwritten)) => {
+            terminal.warn(&unwritten.to_string());
+            return Err(error.into());
+        }
+        (report, written) => {
+            written?;
+            report?
+        }
+    };
     if print_stats {
         eprint!("{}", report.stats);
     }
-    if matches!(report.stop, Stop::Interrupted(_)) || !report.failures.is_empty() {
-        return Err(CommandError::Unfinished(Box::new(report)));
+    match report.stop {
+        // Stdout's reader is gone: end quietly, as a pipeline's writers do; the log
+        // records what was not delivered.
+        Stop::Abandoned => Ok(String::new()),
+        Stop::Interrupted(_) => Err(CommandError::Unfinished(Box::new(report))),
+        Stop::Done | Stop::Halted if !report.failures.is_empty() => {
+            Err(CommandError::Unfinished(Box::new(report)))
+        }
+        Stop::Done | Stop::Halted => Ok(String::new()),
     }
-    Ok(String::new())
 }
 
 /// The words after `map` as typed. The outer parser drops a leading `--`, which
@@ -139,8 +163,9 @@ fn as_typed(parsed: Vec<String>) -> Vec<String> {
     parsed
 }
 
-/// The run the options describe, and whether to draw a progress bar.
-fn build(args: MapOptions) -> Result<(Map, bool), String> {
+/// The run the options describe, whether to draw a progress bar, and the timeline
+/// files to write.
+fn build(args: MapOptions) -> Result<(Map, bool, TimelineFiles), String> {
     let mut command = args.command;
     let words = match command.iter().position(|w| w == ":::") {
         Some(at) => {
@@ -197,7 +222,7 @@ fn build(args: MapOptions) -> Result<(Map, bool), String> {
         results: args.results,
         resume: args.resume,
     };
-    Ok((map, progress))
+    Ok((map, progress, args.timeline))
 }
 
 /// What a map that cannot start is told, naming the option at fault: the library's
@@ -267,16 +292,35 @@ pub fn summary(report: &Report) -> String {
     message
 }
 
-/// Prints items' output as whole blocks, below a progress bar if there is one.
+/// Prints items' output as whole blocks, below a progress bar if there is one, and
+/// records when each item ran for the timeline files.
 struct Terminal {
     bar: Option<ProgressBar>,
     failed: usize,
+    /// When the first item was about to start; `None` before.
+    epoch: Option<Instant>,
+    /// Each ended item's span, when timeline files are wanted.
+    spans: Option<Vec<ItemSpan>>,
+}
+
+/// When and in which lane one item ran.
+struct ItemSpan {
+    seq: usize,
+    item: String,
+    lane: usize,
+    start: Duration,
+    end: Duration,
 }
 
 impl Terminal {
-    fn new(progress: bool) -> Self {
+    fn new(progress: bool, timeline: bool) -> Self {
         let bar = progress.then(|| super::progress::bar(0, "items"));
-        Terminal { bar, failed: 0 }
+        Terminal {
+            bar,
+            failed: 0,
+            epoch: None,
+            spans: timeline.then(Vec::new),
+        }
     }
 
     fn finish(&mut self) {
@@ -285,47 +329,93 @@ impl Terminal {
         }
     }
 
-    fn print(&self, write: impl FnOnce()) {
+    fn print<R>(&self, write: impl FnOnce() -> R) -> R {
         match &self.bar {
             Some(bar) => bar.suspend(write),
             None => write(),
         }
     }
+
+    /// Writes the `--trace` and `--profile` files of a run that started: an item is a
+    /// task named `#SEQ ITEM`, whose op is the command's program, and a job is a
+    /// worker.
+    fn write_timeline(&self, map: &Map, files: &TimelineFiles) -> Result<(), CommandError> {
+        let (Some(epoch), Some(items)) = (self.epoch, &self.spans) else {
+            return Ok(());
+        };
+        let wall_seconds = epoch.elapsed().as_secs_f64();
+        let mut builder = GraphBuilder::with_capacity(items.len(), items.len());
+        let op = builder.op(map.command.first().map_or("", String::as_str));
+        let mut spans = Vec::with_capacity(items.len());
+        for span in items {
+            let name = format!("#{} {}", span.seq, span.item);
+            let key = builder
+                .define(&name, &Expr::call(op, Vec::new()))
+                .expect("sequence numbers make names unique and non-empty");
+            spans.push(Span {
+                key,
+                worker: span.lane as u32,
+                start_ns: span.start.as_nanos() as u64,
+                end_ns: span.end.as_nanos() as u64,
+            });
+        }
+        let graph = builder
+            .finish()
+            .expect("a graph of items refers to no other key");
+        let title = format!("taskloom map {}", map.command.join(" "));
+        files.write(&title, &graph, &spans, map.options.jobs, wall_seconds)
+    }
 }
 
 impl Observer for Terminal {
     fn start(&mut self, items: usize) {
+        self.epoch = Some(Instant::now());
         if let Some(bar) = &self.bar {
             bar.set_length(items as u64);
         }
     }
 
     fn ended(&mut self, finished: &Finished) {
-        if !finished.ended.succeeded() {
+        let ended = finished.ended;
+        if let (Some(spans), Some(epoch)) = (&mut self.spans, self.epoch) {
+            let start = ended.started.saturating_duration_since(epoch);
+            spans.push(ItemSpan {
+                seq: finished.item.seq,
+                item: finished.item.text.clone(),
+                lane: ended.lane,
+                start,
+                end: start + Duration::from_secs_f64(ended.seconds),
+            });
+        }
+        if !ended.succeeded() {
             self.failed += 1;
         }
         if let Some(bar) = &self.bar {
-            if !finished.ended.succeeded() {
+            if !ended.succeeded() {
                 bar.set_message(format!("({} failed)", self.failed));
             }
             bar.inc(1);
         }
     }
 
-    fn output(&mut self, stdout: &[u8], stderr: &[u8]) {
+    fn output(&mut self, stdout: &[u8], stderr: &[u8]) -> io::Result<()> {
         if stdout.is_empty() && stderr.is_empty() {
-            return;
+            return Ok(());
         }
         self.print(|| {
-            // A closed stdout (`| head`) must not stop the run or its log.
-            if !stdout.is_empty() {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(stdout).and_then(|()| out.flush());
-            }
+            let delivered = match stdout.is_empty() {
+                true => Ok(()),
+                false => {
+                    let mut out = io::stdout().lock();
+                    out.write_all(stdout).and_then(|()| out.flush())
+                }
+            };
+            // Stderr is where an error would be told: nowhere to report its own.
             if !stderr.is_empty() {
-                let _ = std::io::stderr().lock().write_all(stderr);
+                let _ = io::stderr().lock().write_all(stderr);
             }
-        });
+            delivered
+        })
     }
 
     fn warn(&mut self, message: &str) {

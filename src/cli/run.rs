@@ -3,10 +3,10 @@
 use taskloom::graph::Value;
 
 use super::progress::{ProgressFlags, TaskBar};
+use super::timeline::TimelineFiles;
 use super::{CommandError, ExecOptions, GraphFile, Outcome};
 use taskloom::exec::{Observers, Progress, Trace};
 use taskloom::graph::Graph;
-use taskloom_analysis::timeline;
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -19,19 +19,13 @@ pub struct RunArgs {
     /// Parse, validate, cull and order, then stop without running anything.
     #[arg(long)]
     dry_run: bool,
-    /// Write when and on which worker each task ran as a Chrome trace (Perfetto,
-    /// chrome://tracing).
-    #[arg(long, value_name = "FILE.json")]
-    trace: Option<std::path::PathBuf>,
-    /// Write an HTML profile of the run: a timeline lane per worker, a summary and the
-    /// slowest tasks.
-    #[arg(long, value_name = "FILE.html")]
-    profile: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    timeline: TimelineFiles,
 }
 
 pub fn run(args: RunArgs) -> Outcome {
     let progress = args.progress.enabled().then(Progress::new);
-    let trace = (args.trace.is_some() || args.profile.is_some()).then(Trace::new);
+    let trace = args.timeline.wanted().then(Trace::new);
     let runtime = args.exec.runtime(Observers {
         progress: progress.clone(),
         trace: trace.clone(),
@@ -74,20 +68,14 @@ fn write_timeline(
     wall_seconds: f64,
 ) -> Result<(), CommandError> {
     let spans = trace.take_spans();
-    if let Some(path) = &args.trace {
-        super::write_file(path, timeline::chrome_trace(graph, &spans).as_bytes())?;
-    }
-    if let Some(path) = &args.profile {
-        let workers = spans
-            .iter()
-            .map(|t| t.worker as usize + 1)
-            .max()
-            .unwrap_or(1);
-        let title = args.graph.file.display().to_string();
-        let html = timeline::profile_html(&title, graph, &spans, workers, wall_seconds);
-        super::write_file(path, html.as_bytes())?;
-    }
-    Ok(())
+    let workers = spans
+        .iter()
+        .map(|t| t.worker as usize + 1)
+        .max()
+        .unwrap_or(1);
+    let title = args.graph.file.display().to_string();
+    args.timeline
+        .write(&title, graph, &spans, workers, wall_seconds)
 }
 
 /// One requested key prints its value; otherwise an object of key to value, in the

@@ -1,0 +1,54 @@
+//! `--trace` and `--profile`, the same for every command that runs tasks (`run`,
+//! `map`): the options, and writing the files from a run's spans.
+//!
+//! - The analysis crate draws; this file only names the files and writes them.
+//! - A run that failed or was interrupted still writes its files: that is when they
+//!   are wanted most.
+
+use std::path::PathBuf;
+
+use taskloom::exec::Span;
+use taskloom::graph::Graph;
+use taskloom_analysis::timeline;
+
+use super::CommandError;
+
+/// The timeline files a run writes.
+#[derive(clap::Args)]
+pub struct TimelineFiles {
+    /// Write when and on which worker each task ran as a Chrome trace (Perfetto,
+    /// chrome://tracing).
+    #[arg(long, value_name = "FILE.json")]
+    pub trace: Option<PathBuf>,
+    /// Write an HTML profile of the run: a timeline lane per worker, a summary and the
+    /// slowest tasks.
+    #[arg(long, value_name = "FILE.html")]
+    pub profile: Option<PathBuf>,
+}
+
+impl TimelineFiles {
+    /// Whether any file is asked for: only then are spans recorded.
+    pub fn wanted(&self) -> bool {
+        self.trace.is_some() || self.profile.is_some()
+    }
+
+    /// Writes the files asked for, of `spans` (keys of `graph`) run on `workers` lanes
+    /// in `wall_seconds`; `title` heads the profile.
+    pub fn write(
+        &self,
+        title: &str,
+        graph: &Graph,
+        spans: &[Span],
+        workers: usize,
+        wall_seconds: f64,
+    ) -> Result<(), CommandError> {
+        if let Some(path) = &self.trace {
+            super::write_file(path, timeline::chrome_trace(graph, spans).as_bytes())?;
+        }
+        if let Some(path) = &self.profile {
+            let html = timeline::profile_html(title, graph, spans, workers, wall_seconds);
+            super::write_file(path, html.as_bytes())?;
+        }
+        Ok(())
+    }
+}
