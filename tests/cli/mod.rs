@@ -10,6 +10,7 @@ mod errors;
 mod graph;
 mod graph_svg;
 mod map;
+mod map_signals;
 mod plan;
 mod processes;
 mod profile;
