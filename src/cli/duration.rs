@@ -97,7 +97,13 @@ mod tests {
 
     #[test]
     fn durations_too_long_to_add_to_a_clock_are_refused_by_name() {
-        for long in ["1e19", "inf", "1e300h", "876001h", "99999999999999999999s"] {
+        for long in [
+            "1e19",
+            "inf",
+            "1000000000000h",
+            "876001h",
+            "99999999999999999999s",
+        ] {
             let message = parse_duration(long).unwrap_err();
             assert!(message.contains("too long"), "{long}: {message}");
             assert!(message.contains(long), "{long}: {message}");

@@ -10,7 +10,8 @@ pub struct Stats {
     pub items: usize,
     /// Ended with status 0 (after retries).
     pub succeeded: usize,
-    /// Ended otherwise, including items killed by a halt or Ctrl-C.
+    /// Ended otherwise, including items stopped by a halt or a signal, and items whose
+    /// output could not be delivered.
     pub failed: usize,
     /// Items skipped because the results log records them as succeeded.
     pub skipped: usize,
