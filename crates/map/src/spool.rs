@@ -116,7 +116,13 @@ mod tests {
         let second = spool.hold(b"0123456789abc".to_vec());
         let third = spool.hold(b"more output".to_vec());
         assert!(matches!(second, Held::File { offset: 0, len: 13 }));
-        assert!(matches!(third, Held::File { offset: 13, len: 11 }));
+        assert!(matches!(
+            third,
+            Held::File {
+                offset: 13,
+                len: 11
+            }
+        ));
         assert_eq!(spool.release(first).unwrap(), big);
         assert_eq!(spool.release(second).unwrap(), b"0123456789abc");
         assert_eq!(spool.release(third).unwrap(), b"more output");
