@@ -2,6 +2,7 @@
 //! [`Map`]; this file only parses, prints and draws the progress bar. The contract is
 //! `../shared/spec/map-cli.md`.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,7 +19,7 @@ use super::{CommandError, Outcome};
 
 /// Arguments of `taskloom map`, taken as they are: [`MapOptions`] parses them, so that
 /// a malformed option is reported like every other map error (`taskloom: error: ...`,
-/// exit 2).
+/// exit 2). They are bytes, not text: an item may be any file name.
 #[derive(clap::Args)]
 #[command(disable_help_flag = true)]
 pub struct MapArgs {
@@ -28,7 +29,7 @@ pub struct MapArgs {
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
-    args: Vec<String>,
+    args: Vec<OsString>,
 }
 
 /// Run a command over many items in parallel.
@@ -39,7 +40,10 @@ pub struct MapArgs {
     after_help = "\
 Items come from exactly one of: `::: ITEM...` after the command, --input or --grid.
 Placeholders: {} the item, {#} its number, {NAME} a grid parameter; with none, the item
-is appended as a last argument.
+is appended as a last argument. Items are bytes: any file name runs unchanged.
+With --shell each substituted value is quoted for the shell (one word, taken literally,
+as GNU parallel does); {!} and {!NAME} substitute it raw, to be run as shell code.
+Without --shell nothing is interpreted, `$` included.
 
 Examples:
   taskloom map -j 4 -- gzip -k {} ::: *.log
@@ -59,7 +63,8 @@ struct MapOptions {
     /// varying slowest.
     #[arg(long, value_name = "NAME=V1,V2,...")]
     grid: Vec<Grid>,
-    /// Join the substituted words with spaces and run them with `sh -c`.
+    /// Join the words with spaces and run them with `sh -c`, each substituted value
+    /// quoted ({!} and {!NAME}: raw).
     #[arg(long)]
     shell: bool,
     /// Append one JSON line per finished item to FILE.
@@ -87,7 +92,7 @@ struct MapOptions {
     stats: bool,
     /// The command and its arguments, then `:::` and the items.
     #[arg(value_name = "COMMAND [ARG]... [::: ITEM...]", trailing_var_arg = true)]
-    command: Vec<String>,
+    command: Vec<OsString>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -98,7 +103,7 @@ enum HaltArg {
 }
 
 pub fn map(args: MapArgs) -> Outcome {
-    let words = std::iter::once("taskloom map".to_string()).chain(as_typed(args.args));
+    let words = std::iter::once(OsString::from("taskloom map")).chain(as_typed(args.args));
     let args = match <MapOptions as clap::Parser>::try_parse_from(words) {
         Ok(args) => args,
         Err(e) => {
@@ -128,8 +133,8 @@ pub fn map(args: MapArgs) -> Outcome {
 
 /// The words after `map` as typed. The outer parser drops a leading `--`, which
 /// [`MapOptions`] needs to see so that `-- -cmd` stays a command.
-fn as_typed(parsed: Vec<String>) -> Vec<String> {
-    let all: Vec<String> = std::env::args().skip(1).collect();
+fn as_typed(parsed: Vec<OsString>) -> Vec<OsString> {
+    let all: Vec<OsString> = std::env::args_os().skip(1).collect();
     if let Some(at) = all.iter().position(|a| a == "map") {
         let typed = &all[at + 1..];
         if typed.first().is_some_and(|w| w == "--") && typed[1..] == parsed[..] {
@@ -212,9 +217,6 @@ pub fn message(error: &Error) -> String {
             format!("no items in {}", option(&MapFile::Input(path.clone())))
         }
         Error::NoItems(Source::Grids(_)) => "no items in --grid".to_string(),
-        Error::NotUtf8 { file, line } => {
-            format!("{}: line {line} is not valid UTF-8", option(file))
-        }
         Error::RepeatedGrid(name) => format!("--grid '{name}' is given more than once"),
         Error::TooManyCombinations => "--grid: too many combinations".to_string(),
         Error::ResumeWithoutResults => "--resume needs --results FILE".to_string(),

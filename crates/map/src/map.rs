@@ -1,13 +1,15 @@
 //! A whole run: load the items, skip what a previous run finished, run the rest, and
 //! log, order and count what ends.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::items::{Item, Source};
 use crate::order::Reorder;
-use crate::results::{self, Log, Params, Record};
+use crate::results::{self, Log, LoggedItem, Params, Record};
 use crate::runner::{self, signal_name, Ended, Options};
+use crate::spawn;
 use crate::stats::Stats;
 use crate::template::Template;
 use crate::Error;
@@ -19,8 +21,8 @@ pub use crate::runner::Stop;
 pub struct Map {
     /// Where the items come from.
     pub source: Source,
-    /// The command and its arguments, with placeholders.
-    pub command: Vec<String>,
+    /// The command and its arguments, with placeholders; bytes, as `argv` is.
+    pub command: Vec<OsString>,
     /// Run the substituted words with `sh -c`.
     pub shell: bool,
     /// Jobs, retries, timeout and halt policy.
@@ -57,7 +59,7 @@ pub struct Finished<'a> {
 pub struct Failure {
     /// The item's `{#}`.
     pub seq: usize,
-    /// The item's text.
+    /// The item as messages show it ([`Item::display`]).
     pub item: String,
     /// `exit 3`, `killed by SIGSEGV`, `timed out (SIGTERM)`, ...
     pub cause: String,
@@ -75,13 +77,17 @@ pub struct Report {
 }
 
 /// Runs `map`, telling `observer` as items end. Usage errors (no items, no command, an
-/// unknown placeholder, a command that does not exist) are found before or at the
-/// first start, so nothing runs for them.
+/// unknown placeholder, a program that is the same for every item and does not
+/// exist) are found before the first start, so nothing runs for them; a command line
+/// that only some items make unrunnable fails those items alone.
 pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
     if map.resume && map.results.is_none() {
         return Err(Error::ResumeWithoutResults);
     }
     let template = Template::parse(&map.command, &map.source.param_names(), map.shell)?;
+    if let Some(program) = template.program() {
+        spawn::check(&program)?;
+    }
     let items = map.source.load()?;
     let mut skipped = 0;
     let todo: Vec<&Item> = match (&map.results, map.resume) {
@@ -95,7 +101,7 @@ pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
             }
             items
                 .iter()
-                .filter(|item| match done.get_mut(&item.text) {
+                .filter(|item| match done.get_mut(&item.bytes) {
                     Some(n) if *n > 0 => {
                         *n -= 1;
                         skipped += 1;
@@ -133,14 +139,14 @@ pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
                 stats.failed += 1;
                 failures.push(Failure {
                     seq: item.seq,
-                    item: item.text.clone(),
+                    item: item.display(),
                     cause: cause(&ended, map.options.timeout),
                 });
             }
             if let (Some(log), None) = (&mut log, &log_error) {
                 let record = Record {
                     seq: item.seq,
-                    item: &item.text,
+                    item: LoggedItem(&item.bytes),
                     params: Params(&item.params),
                     exit: ended.exit,
                     signal: ended.signal.map(signal_name),
@@ -187,6 +193,9 @@ pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
 }
 
 fn cause(ended: &Ended, timeout: Option<Duration>) -> String {
+    if let Some(why) = &ended.unstartable {
+        return why.clone();
+    }
     match (ended.exit, ended.signal) {
         (Some(code), _) if ended.timed_out => format!("exit {code} after the timeout"),
         (Some(code), _) => format!("exit {code}"),

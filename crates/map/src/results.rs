@@ -1,6 +1,11 @@
 //! The results log: one JSON line per ended item, appended and written whole as soon as
 //! the item ends, so that a run killed half-way leaves a valid log of what finished,
 //! and `--resume` can skip what already succeeded.
+//!
+//! - An item is bytes ([`LoggedItem`]): `"item"` is its text when it is UTF-8, as the
+//!   contract shows it; otherwise `"item"` is that text with each invalid byte as
+//!   U+FFFD, for reading, and `"item_hex"` follows with the exact bytes in hex, which
+//!   `--resume` matches, so that it skips exactly the byte-identical items.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -17,7 +22,8 @@ use crate::{Error, MapFile};
 #[allow(missing_docs)]
 pub struct Record<'a> {
     pub seq: usize,
-    pub item: &'a str,
+    #[serde(flatten)]
+    pub item: LoggedItem<'a>,
     /// Only for grid items.
     #[serde(skip_serializing_if = "Params::is_empty")]
     pub params: Params<'a>,
@@ -27,6 +33,26 @@ pub struct Record<'a> {
     pub stderr: &'a str,
     pub seconds: f64,
     pub attempts: u32,
+}
+
+/// An item's bytes as `"item"` and, when they are not UTF-8, `"item_hex"` (see the
+/// module header).
+pub struct LoggedItem<'a>(pub &'a [u8]);
+
+impl Serialize for LoggedItem<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = std::str::from_utf8(self.0);
+        let mut map = serializer.serialize_map(Some(if text.is_ok() { 1 } else { 2 }))?;
+        match text {
+            Ok(text) => map.serialize_entry("item", text)?,
+            Err(_) => {
+                map.serialize_entry("item", &String::from_utf8_lossy(self.0))?;
+                let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
+                map.serialize_entry("item_hex", &hex)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// Grid parameters as a JSON object, in grid order.
@@ -99,13 +125,30 @@ impl Log {
 #[derive(Deserialize)]
 struct Recorded {
     item: String,
+    item_hex: Option<String>,
     exit: Option<i32>,
 }
 
-/// How many times each item is recorded as succeeded in the log at `path` (a missing
-/// file is an empty log). Lines that are not records (a line cut short when a run was
-/// killed) are skipped and counted.
-pub fn succeeded(path: &Path) -> Result<(HashMap<String, usize>, usize), Error> {
+impl Recorded {
+    /// The item's exact bytes; `None` for `item_hex` that is not hex.
+    fn bytes(self) -> Option<Vec<u8>> {
+        let Some(hex) = self.item_hex else {
+            return Some(self.item.into_bytes());
+        };
+        if hex.len() % 2 != 0 || !hex.is_ascii() {
+            return None;
+        }
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+            .collect()
+    }
+}
+
+/// How many times each item (by its bytes) is recorded as succeeded in the log at
+/// `path` (a missing file is an empty log). Lines that are not records (a line cut
+/// short when a run was killed) are skipped and counted.
+pub fn succeeded(path: &Path) -> Result<(HashMap<Vec<u8>, usize>, usize), Error> {
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -120,7 +163,10 @@ pub fn succeeded(path: &Path) -> Result<(HashMap<String, usize>, usize), Error> 
     let mut malformed = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         match serde_json::from_str::<Recorded>(line) {
-            Ok(r) if r.exit == Some(0) => *done.entry(r.item).or_insert(0) += 1,
+            Ok(r) if r.exit == Some(0) => match r.bytes() {
+                Some(item) => *done.entry(item).or_insert(0) += 1,
+                None => malformed += 1,
+            },
             Ok(_) => {}
             Err(_) => malformed += 1,
         }
@@ -144,13 +190,15 @@ mod tests {
         let mut log = Log::open(&path).unwrap();
         let params = [("lr".to_string(), "0.1".to_string())];
         for (item, exit, signal) in [
-            ("a", Some(0), None),
-            ("b", None, Some("SIGKILL")),
-            ("a", Some(0), None),
+            (&b"a"[..], Some(0), None),
+            (b"b", None, Some("SIGKILL")),
+            (b"a", Some(0), None),
+            (b"caf\xe9", Some(0), None),
+            (b"caf\xef\xbf\xbd", Some(0), None),
         ] {
             log.append(&Record {
                 seq: 1,
-                item,
+                item: LoggedItem(item),
                 params: Params(&params),
                 exit,
                 signal: signal.map(str::to_string),
@@ -163,15 +211,24 @@ mod tests {
         }
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 5);
+        assert_eq!(lines.len(), 7);
         assert_eq!(
             lines[2],
             r#"{"seq":1,"item":"a","params":{"lr":"0.1"},"exit":0,"signal":null,"stdout":"out\n","stderr":"","seconds":0.5,"attempts":1}"#
         );
+        assert!(
+            lines[5].starts_with(r#"{"seq":1,"item":"caf�","item_hex":"636166e9","params""#),
+            "{}",
+            lines[5]
+        );
+        assert!(!lines[6].contains("item_hex"), "{}", lines[6]);
         let (done, malformed) = succeeded(&path).unwrap();
-        assert_eq!(done.get("a"), Some(&2));
-        assert_eq!(done.get("old"), Some(&1));
-        assert_eq!(done.get("b"), None);
+        assert_eq!(done.get(&b"a"[..]), Some(&2));
+        assert_eq!(done.get(&b"old"[..]), Some(&1));
+        assert_eq!(done.get(&b"b"[..]), None);
+        // The Latin-1 name and the UTF-8 one that looks the same stay apart.
+        assert_eq!(done.get(&b"caf\xe9"[..]), Some(&1));
+        assert_eq!(done.get("caf\u{fffd}".as_bytes()), Some(&1));
         assert_eq!(malformed, 1);
         assert!(succeeded(&dir.path().join("none")).unwrap().0.is_empty());
     }
