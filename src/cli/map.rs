@@ -47,6 +47,7 @@ Without --shell nothing is interpreted, `$` included.
 
 Examples:
   taskloom map -j 4 -- gzip -k {} ::: *.log
+  taskloom map --shell -- 'convert {} {#}.png' ::: *.svg
   taskloom map --grid lr=0.1,0.01 --grid depth=3,5 --results r.jsonl -- python train.py --lr {lr} --depth {depth}"
 )]
 struct MapOptions {
@@ -71,7 +72,7 @@ struct MapOptions {
     #[arg(long, value_name = "FILE")]
     results: Option<PathBuf>,
     /// Skip the items that the --results file records as succeeded (matched by the
-    /// item's text, so an extended list or grid resumes too).
+    /// item itself, byte for byte, so an extended list or grid resumes too).
     #[arg(long)]
     resume: bool,
     /// Run a failed item up to N more times.
