@@ -3,6 +3,8 @@
 # tests need when it is missing, then runs them. Arguments go to `cargo test`.
 #
 # - Debian's chromium: the HTML profile is checked in headless Chromium.
+# - Debian's parallel (GNU parallel): scripts/compare-parallel.sh, run by the tests,
+#   checks `taskloom map` against it.
 # - python3 with venv: scripts/python-env.sh builds the virtualenv with NumPy and
 #   zarr-python 3 that the array tests check against. It is built here, first, so
 #   that a machine without PyPI fails with one message instead of in many tests.
@@ -26,6 +28,7 @@ as_root() {
 install_packages() {
     local missing=()
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    parallel --version 2>/dev/null | grep -q "GNU parallel" || missing+=(parallel)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
     if [ ${#missing[@]} -gt 0 ]; then

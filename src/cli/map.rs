@@ -3,6 +3,7 @@
 //! items' spans for `--trace` and `--profile` (a lane per job, a bar per item). The
 //! contract is `../shared/spec/map-cli.md`.
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -22,7 +23,7 @@ use super::{CommandError, Outcome};
 
 /// Arguments of `taskloom map`, taken as they are: [`MapOptions`] parses them, so that
 /// a malformed option is reported like every other map error (`taskloom: error: ...`,
-/// exit 2).
+/// exit 2). They are bytes, not text: an item may be any file name.
 #[derive(clap::Args)]
 #[command(disable_help_flag = true)]
 pub struct MapArgs {
@@ -32,7 +33,7 @@ pub struct MapArgs {
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
-    args: Vec<String>,
+    args: Vec<OsString>,
 }
 
 /// Run a command over many items in parallel.
@@ -43,10 +44,14 @@ pub struct MapArgs {
     after_help = "\
 Items come from exactly one of: `::: ITEM...` after the command, --input or --grid.
 Placeholders: {} the item, {#} its number, {NAME} a grid parameter; with none, the item
-is appended as a last argument.
+is appended as a last argument. Items are bytes: any file name runs unchanged.
+With --shell each substituted value is quoted for the shell (one word, taken literally,
+as GNU parallel does); {!} and {!NAME} substitute it raw, to be run as shell code.
+Without --shell nothing is interpreted, `$` included.
 
 Examples:
   taskloom map -j 4 -- gzip -k {} ::: *.log
+  taskloom map --shell -- 'convert {} {#}.png' ::: *.svg
   taskloom map --grid lr=0.1,0.01 --grid depth=3,5 --results r.jsonl -- python train.py --lr {lr} --depth {depth}"
 )]
 struct MapOptions {
@@ -63,14 +68,15 @@ struct MapOptions {
     /// varying slowest.
     #[arg(long, value_name = "NAME=V1,V2,...")]
     grid: Vec<Grid>,
-    /// Join the substituted words with spaces and run them with `sh -c`.
+    /// Join the words with spaces and run them with `sh -c`, each substituted value
+    /// quoted ({!} and {!NAME}: raw).
     #[arg(long)]
     shell: bool,
     /// Append one JSON line per finished item to FILE.
     #[arg(long, value_name = "FILE")]
     results: Option<PathBuf>,
     /// Skip the items that the --results file records as succeeded (matched by the
-    /// item's text, so an extended list or grid resumes too).
+    /// item itself, byte for byte, so an extended list or grid resumes too).
     #[arg(long)]
     resume: bool,
     /// Run a failed item up to N more times.
@@ -93,7 +99,7 @@ struct MapOptions {
     timeline: TimelineFiles,
     /// The command and its arguments, then `:::` and the items.
     #[arg(value_name = "COMMAND [ARG]... [::: ITEM...]", trailing_var_arg = true)]
-    command: Vec<String>,
+    command: Vec<OsString>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -104,7 +110,7 @@ enum HaltArg {
 }
 
 pub fn map(args: MapArgs) -> Outcome {
-    let words = std::iter::once("taskloom map".to_string()).chain(as_typed(args.args));
+    let words = std::iter::once(OsString::from("taskloom map")).chain(as_typed(args.args));
     let args = match <MapOptions as clap::Parser>::try_parse_from(words) {
         Ok(args) => args,
         Err(e) => {
@@ -152,8 +158,8 @@ pub fn map(args: MapArgs) -> Outcome {
 
 /// The words after `map` as typed. The outer parser drops a leading `--`, which
 /// [`MapOptions`] needs to see so that `-- -cmd` stays a command.
-fn as_typed(parsed: Vec<String>) -> Vec<String> {
-    let all: Vec<String> = std::env::args().skip(1).collect();
+fn as_typed(parsed: Vec<OsString>) -> Vec<OsString> {
+    let all: Vec<OsString> = std::env::args_os().skip(1).collect();
     if let Some(at) = all.iter().position(|a| a == "map") {
         let typed = &all[at + 1..];
         if typed.first().is_some_and(|w| w == "--") && typed[1..] == parsed[..] {
@@ -237,9 +243,6 @@ pub fn message(error: &Error) -> String {
             format!("no items in {}", option(&MapFile::Input(path.clone())))
         }
         Error::NoItems(Source::Grids(_)) => "no items in --grid".to_string(),
-        Error::NotUtf8 { file, line } => {
-            format!("{}: line {line} is not valid UTF-8", option(file))
-        }
         Error::RepeatedGrid(name) => format!("--grid '{name}' is given more than once"),
         Error::TooManyCombinations => "--grid: too many combinations".to_string(),
         Error::ResumeWithoutResults => "--resume needs --results FILE".to_string(),
@@ -345,7 +348,8 @@ impl Terminal {
         };
         let wall_seconds = epoch.elapsed().as_secs_f64();
         let mut builder = GraphBuilder::with_capacity(items.len(), items.len());
-        let op = builder.op(map.command.first().map_or("", String::as_str));
+        let program = map.command.first().map(|p| p.to_string_lossy());
+        let op = builder.op(program.as_deref().unwrap_or(""));
         let mut spans = Vec::with_capacity(items.len());
         for span in items {
             let name = format!("#{} {}", span.seq, span.item);
@@ -362,7 +366,8 @@ impl Terminal {
         let graph = builder
             .finish()
             .expect("a graph of items refers to no other key");
-        let title = format!("taskloom map {}", map.command.join(" "));
+        let words: Vec<_> = map.command.iter().map(|w| w.to_string_lossy()).collect();
+        let title = format!("taskloom map {}", words.join(" "));
         files.write(&title, &graph, &spans, map.options.jobs, wall_seconds)
     }
 }
@@ -381,7 +386,7 @@ impl Observer for Terminal {
             let start = ended.started.saturating_duration_since(epoch);
             spans.push(ItemSpan {
                 seq: finished.item.seq,
-                item: finished.item.text.clone(),
+                item: finished.item.display(),
                 lane: ended.lane,
                 start,
                 end: start + Duration::from_secs_f64(ended.seconds),

@@ -10,6 +10,8 @@ mod errors;
 mod graph;
 mod graph_svg;
 mod map;
+mod map_items;
+mod map_parallel;
 mod map_signals;
 mod plan;
 mod processes;

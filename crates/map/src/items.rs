@@ -1,7 +1,15 @@
 //! Where items come from: words after `:::`, lines of a file (or stdin), or the
 //! cartesian product of named parameter grids.
+//!
+//! - An item is bytes, as a Linux file name or argument is: a Latin-1 name from
+//!   `::: *` or a line that is not UTF-8 runs like any other, unchanged.
+//! - Where an item is shown to a person ([`display`]) its valid UTF-8 stays as it is
+//!   and every other byte is written `\xNN`; the results log keeps the exact bytes
+//!   (see `results`).
 
+use std::ffi::OsString;
 use std::io::Read;
+use std::os::unix::ffi::OsStringExt;
 use std::str::FromStr;
 
 use crate::{Error, MapFile};
@@ -11,9 +19,9 @@ use crate::{Error, MapFile};
 pub struct Item {
     /// 1-based position among all items (`{#}`), stable across `--resume` runs.
     pub seq: usize,
-    /// The item as `{}` substitutes it; for a grid item, `NAME=VALUE` pairs joined by
-    /// spaces.
-    pub text: String,
+    /// The item as `{}` substitutes it, byte for byte; for a grid item, `NAME=VALUE`
+    /// pairs joined by spaces.
+    pub bytes: Vec<u8>,
     /// A grid item's parameters in grid order; empty for other sources.
     pub params: Vec<(String, String)>,
 }
@@ -60,11 +68,31 @@ pub fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+impl Item {
+    /// The item as a message shows it (see [`display`]).
+    pub fn display(&self) -> String {
+        display(&self.bytes)
+    }
+}
+
+/// `bytes` for a person to read: valid UTF-8 as it is, any other byte as `\xNN`, so
+/// that two different items never look the same unless one holds a literal `\x`.
+pub fn display(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
+}
+
 /// Where the items come from; exactly one per run.
 #[derive(Clone, Debug)]
 pub enum Source {
-    /// The words after `:::`, one item each.
-    Words(Vec<String>),
+    /// The words after `:::`, one item each, as the command line gave them.
+    Words(Vec<OsString>),
     /// One item per non-empty line of a file; `-` is stdin.
     Input(String),
     /// The cartesian product of the grids, the first varying slowest.
@@ -76,7 +104,7 @@ impl Source {
     /// is almost always a mistake in how the items were given.
     pub fn load(&self) -> Result<Vec<Item>, Error> {
         let items = match self {
-            Source::Words(words) => plain(words.iter().cloned()),
+            Source::Words(words) => plain(words.iter().map(|w| w.clone().into_vec())),
             Source::Input(path) => plain(read_lines(path)?),
             Source::Grids(grids) => product(grids)?,
         };
@@ -95,20 +123,20 @@ impl Source {
     }
 }
 
-fn plain(texts: impl IntoIterator<Item = String>) -> Vec<Item> {
-    texts
+fn plain(items: impl IntoIterator<Item = Vec<u8>>) -> Vec<Item> {
+    items
         .into_iter()
         .enumerate()
-        .map(|(i, text)| Item {
+        .map(|(i, bytes)| Item {
             seq: i + 1,
-            text,
+            bytes,
             params: Vec::new(),
         })
         .collect()
 }
 
-/// The non-empty lines of `path` (`-`: stdin), without their `\n` or `\r\n`.
-fn read_lines(path: &str) -> Result<Vec<String>, Error> {
+/// The non-empty lines of `path` (`-`: stdin), without their `\n` or `\r\n`, as bytes.
+fn read_lines(path: &str) -> Result<Vec<Vec<u8>>, Error> {
     let file = || MapFile::Input(path.to_string());
     let failed = |source| Error::File {
         file: file(),
@@ -121,18 +149,11 @@ fn read_lines(path: &str) -> Result<Vec<String>, Error> {
         std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes))
     }
     .map_err(failed)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        Error::NotUtf8 { file: file(), line }
-    })?;
-    Ok(text
-        .lines()
+    Ok(bytes
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
         .filter(|line| !line.is_empty())
-        .map(str::to_string)
+        .map(<[u8]>::to_vec)
         .collect())
 }
 
@@ -166,7 +187,7 @@ fn product(grids: &[Grid]) -> Result<Vec<Item>, Error> {
             .join(" ");
         items.push(Item {
             seq: index + 1,
-            text,
+            bytes: text.into_bytes(),
             params,
         });
     }
@@ -200,14 +221,14 @@ mod tests {
         let items = Source::Grids(vec![grid("lr=0.1,0.01"), grid("depth=3,5")])
             .load()
             .unwrap();
-        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+        let texts: Vec<&[u8]> = items.iter().map(|i| &i.bytes[..]).collect();
         assert_eq!(
             texts,
             [
-                "lr=0.1 depth=3",
-                "lr=0.1 depth=5",
-                "lr=0.01 depth=3",
-                "lr=0.01 depth=5"
+                &b"lr=0.1 depth=3"[..],
+                b"lr=0.1 depth=5",
+                b"lr=0.01 depth=3",
+                b"lr=0.01 depth=5"
             ]
         );
         assert_eq!(items[2].seq, 3);
@@ -223,9 +244,9 @@ mod tests {
             .load()
             .unwrap();
         assert_eq!(items.len(), 24);
-        assert_eq!(items[0].text, "a=1 b=x c=p");
-        assert_eq!(items[5].text, "a=1 b=y c=q");
-        assert_eq!(items[23].text, "a=3 b=y c=s");
+        assert_eq!(items[0].bytes, b"a=1 b=x c=p");
+        assert_eq!(items[5].bytes, b"a=1 b=y c=q");
+        assert_eq!(items[23].bytes, b"a=3 b=y c=s");
     }
 
     #[test]
@@ -242,8 +263,8 @@ mod tests {
         let path = dir.path().join("items");
         std::fs::write(&path, "a\n\nb c\r\n\n d\n").unwrap();
         let items = Source::Input(path.to_str().unwrap().into()).load().unwrap();
-        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-        assert_eq!(texts, ["a", "b c", " d"]);
+        let texts: Vec<&[u8]> = items.iter().map(|i| &i.bytes[..]).collect();
+        assert_eq!(texts, [&b"a"[..], b"b c", b" d"]);
         assert_eq!(items[2].seq, 3);
         assert!(items[0].params.is_empty());
     }
@@ -262,13 +283,28 @@ mod tests {
             .load()
             .unwrap_err();
         assert!(matches!(err, Error::File { .. }), "{err}");
-        let bad = dir.path().join("bad");
-        std::fs::write(&bad, b"ok\n\xff\n").unwrap();
-        let err = Source::Input(bad.to_str().unwrap().into())
-            .load()
-            .unwrap_err();
-        assert!(matches!(err, Error::NotUtf8 { line: 2, .. }), "{err}");
         assert!(Source::Words(vec![]).load().is_err());
+    }
+
+    #[test]
+    fn items_that_are_not_utf8_are_kept_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1");
+        std::fs::write(&path, b"caf\xe9.txt\r\n\xff\x00x\nok\n").unwrap();
+        let items = Source::Input(path.to_str().unwrap().into()).load().unwrap();
+        let bytes: Vec<&[u8]> = items.iter().map(|i| &i.bytes[..]).collect();
+        assert_eq!(bytes, [&b"caf\xe9.txt"[..], b"\xff\x00x", b"ok"]);
+        let words = Source::Words(vec![OsString::from_vec(b"caf\xe9".to_vec())])
+            .load()
+            .unwrap();
+        assert_eq!(words[0].bytes, b"caf\xe9");
+    }
+
+    #[test]
+    fn display_escapes_only_what_is_not_utf8() {
+        assert_eq!(display("café ok".as_bytes()), "café ok");
+        assert_eq!(display(b"caf\xe9 \xff\xfe"), "caf\\xe9 \\xff\\xfe");
+        assert_eq!(display(b""), "");
     }
 
     #[test]
@@ -277,6 +313,6 @@ mod tests {
             .load()
             .unwrap();
         assert_eq!(items.len(), 2);
-        assert_eq!((items[1].seq, items[1].text.as_str()), (2, "y z"));
+        assert_eq!((items[1].seq, &items[1].bytes[..]), (2, &b"y z"[..]));
     }
 }

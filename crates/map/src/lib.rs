@@ -4,7 +4,8 @@
 //! resumable.
 //!
 //! The pieces, one file each: where items come from ([`items`]), how an item becomes a
-//! command line ([`template`]), how processes are run ([`runner`]), in what order their
+//! command line ([`template`]), how a command line becomes a process or an item's own
+//! failure ([`spawn`]), how processes are run ([`runner`]), in what order their
 //! output is released ([`order`]), where it waits for its turn ([`spool`]), the
 //! JSON-lines log ([`results`]) and the summary ([`stats`]). [`run`] ties them
 //! together; the command line only parses options and prints.
@@ -15,6 +16,7 @@ pub mod items;
 pub mod order;
 pub mod results;
 pub mod runner;
+pub mod spawn;
 pub mod spool;
 pub mod stats;
 pub mod template;
@@ -76,14 +78,6 @@ pub enum Error {
     /// in how the items were given.
     #[error("{}", no_items(.0))]
     NoItems(Source),
-    /// A line of the items file is not UTF-8.
-    #[error("{} {file}: line {line} is not valid UTF-8", file.role())]
-    NotUtf8 {
-        /// The items file.
-        file: MapFile,
-        /// The 1-based line.
-        line: usize,
-    },
     /// Two grids name the same parameter.
     #[error("grid parameter '{0}' is given more than once")]
     RepeatedGrid(String),
@@ -93,12 +87,14 @@ pub enum Error {
     /// Resuming was asked for without a results log to resume from.
     #[error("resuming needs a results log")]
     ResumeWithoutResults,
-    /// The command cannot be executed (it does not exist, or is not executable).
+    /// The program, the same for every item, cannot be executed (it does not exist,
+    /// or is not executable).
     #[error("cannot run '{program}': {source}")]
     Spawn {
-        /// The program as the command line names it.
+        /// The program as the command line names it (bytes that are not UTF-8 as
+        /// `\xNN`).
         program: String,
-        /// What `posix_spawn` said.
+        /// Why not, as `execve` would say it.
         source: std::io::Error,
     },
     /// A file of the map cannot be read or written.

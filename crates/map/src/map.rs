@@ -9,14 +9,16 @@
 //!   a closed stdout abandons the run: running items are stopped, nothing more starts,
 //!   and what was not delivered is logged as undelivered.
 
+use std::ffi::OsString;
 use std::io::{self, ErrorKind};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::items::{Item, Source};
 use crate::order::Reorder;
-use crate::results::{self, Log, Params, Reason, Record};
+use crate::results::{self, Log, LoggedItem, Params, Reason, Record};
 use crate::runner::{self, signal_name, Ended, Flow, Options, Stopped};
+use crate::spawn;
 use crate::spool::{Held, Spool};
 use crate::stats::Stats;
 use crate::template::Template;
@@ -29,8 +31,8 @@ pub use crate::runner::Stop;
 pub struct Map {
     /// Where the items come from.
     pub source: Source,
-    /// The command and its arguments, with placeholders.
-    pub command: Vec<String>,
+    /// The command and its arguments, with placeholders; bytes, as `argv` is.
+    pub command: Vec<OsString>,
     /// Run the substituted words with `sh -c`.
     pub shell: bool,
     /// Jobs, retries, timeout and halt policy.
@@ -69,7 +71,7 @@ pub struct Finished<'a> {
 pub struct Failure {
     /// The item's `{#}`.
     pub seq: usize,
-    /// The item's text.
+    /// The item as messages show it ([`Item::display`]).
     pub item: String,
     /// `exit 3`, `killed by SIGSEGV`, `timed out (SIGTERM)`, ...
     pub cause: String,
@@ -87,13 +89,17 @@ pub struct Report {
 }
 
 /// Runs `map`, telling `observer` as items end. Usage errors (no items, no command, an
-/// unknown placeholder, a command that does not exist) are found before or at the
-/// first start, so nothing runs for them.
+/// unknown placeholder, a program that is the same for every item and does not
+/// exist) are found before the first start, so nothing runs for them; a command line
+/// that only some items make unrunnable fails those items alone.
 pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
     if map.resume && map.results.is_none() {
         return Err(Error::ResumeWithoutResults);
     }
     let template = Template::parse(&map.command, &map.source.param_names(), map.shell)?;
+    if let Some(program) = template.program() {
+        spawn::check(&program)?;
+    }
     let items = map.source.load()?;
     let mut skipped = 0;
     let todo: Vec<&Item> = match (&map.results, map.resume) {
@@ -107,7 +113,7 @@ pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
             }
             items
                 .iter()
-                .filter(|item| match done.get_mut(&item.text) {
+                .filter(|item| match done.get_mut(&item.bytes) {
                     Some(n) if *n > 0 => {
                         *n -= 1;
                         skipped += 1;
@@ -238,7 +244,7 @@ impl Settle<'_> {
         if let Some(cause) = cause {
             self.failures.push(Failure {
                 seq: item.seq,
-                item: item.text.clone(),
+                item: item.display(),
                 cause,
             });
         }
@@ -252,7 +258,7 @@ impl Settle<'_> {
         if let (Some(log), None) = (&mut self.log, &self.log_error) {
             let record = Record {
                 seq: item.seq,
-                item: &item.text,
+                item: LoggedItem(&item.bytes),
                 params: Params(&item.params),
                 exit: ended.exit,
                 signal: ended.signal.map(signal_name),
@@ -303,6 +309,9 @@ impl Settle<'_> {
 }
 
 fn cause(ended: &Ended, timeout: Option<Duration>) -> String {
+    if let Some(why) = &ended.unstartable {
+        return why.clone();
+    }
     let status = match (ended.exit, ended.signal) {
         (Some(code), _) => format!("exit {code}"),
         (None, Some(signal)) => format!("killed by {}", signal_name(signal)),

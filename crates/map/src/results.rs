@@ -7,6 +7,10 @@
 //!   line says why an item failed when its status alone does not ([`Reason`]): the
 //!   key `"failure"`, after the contract's keys and only on such lines, so that every
 //!   other line stays as the contract shows it.
+//! - An item is bytes ([`LoggedItem`]): `"item"` is its text when it is UTF-8, as the
+//!   contract shows it; otherwise `"item"` is that text with each invalid byte as
+//!   U+FFFD, for reading, and `"item_hex"` follows with the exact bytes in hex, which
+//!   `--resume` matches, so that it skips exactly the byte-identical items.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -23,7 +27,8 @@ use crate::{Error, MapFile};
 #[allow(missing_docs)]
 pub struct Record<'a> {
     pub seq: usize,
-    pub item: &'a str,
+    #[serde(flatten)]
+    pub item: LoggedItem<'a>,
     /// Only for grid items.
     #[serde(skip_serializing_if = "Params::is_empty")]
     pub params: Params<'a>,
@@ -50,6 +55,26 @@ pub enum Reason {
     Interrupt,
     /// Its output could not be written (a full disk, a closed pipe).
     Undelivered,
+}
+
+/// An item's bytes as `"item"` and, when they are not UTF-8, `"item_hex"` (see the
+/// module header).
+pub struct LoggedItem<'a>(pub &'a [u8]);
+
+impl Serialize for LoggedItem<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = std::str::from_utf8(self.0);
+        let mut map = serializer.serialize_map(Some(if text.is_ok() { 1 } else { 2 }))?;
+        match text {
+            Ok(text) => map.serialize_entry("item", text)?,
+            Err(_) => {
+                map.serialize_entry("item", &String::from_utf8_lossy(self.0))?;
+                let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
+                map.serialize_entry("item_hex", &hex)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// Grid parameters as a JSON object, in grid order.
@@ -122,15 +147,32 @@ impl Log {
 #[derive(Deserialize)]
 struct Recorded {
     item: String,
+    item_hex: Option<String>,
     exit: Option<i32>,
     #[serde(default)]
     failure: Option<Reason>,
 }
 
-/// How many times each item is recorded as succeeded in the log at `path` (a missing
-/// file is an empty log). Lines that are not records (a line cut short when a run was
-/// killed) are skipped and counted.
-pub fn succeeded(path: &Path) -> Result<(HashMap<String, usize>, usize), Error> {
+impl Recorded {
+    /// The item's exact bytes; `None` for `item_hex` that is not hex.
+    fn bytes(self) -> Option<Vec<u8>> {
+        let Some(hex) = self.item_hex else {
+            return Some(self.item.into_bytes());
+        };
+        if hex.len() % 2 != 0 || !hex.is_ascii() {
+            return None;
+        }
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+            .collect()
+    }
+}
+
+/// How many times each item (by its bytes) is recorded as succeeded in the log at
+/// `path` (a missing file is an empty log). Lines that are not records (a line cut
+/// short when a run was killed) are skipped and counted.
+pub fn succeeded(path: &Path) -> Result<(HashMap<Vec<u8>, usize>, usize), Error> {
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -145,9 +187,10 @@ pub fn succeeded(path: &Path) -> Result<(HashMap<String, usize>, usize), Error> 
     let mut malformed = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         match serde_json::from_str::<Recorded>(line) {
-            Ok(r) if r.exit == Some(0) && r.failure.is_none() => {
-                *done.entry(r.item).or_insert(0) += 1
-            }
+            Ok(r) if r.exit == Some(0) && r.failure.is_none() => match r.bytes() {
+                Some(item) => *done.entry(item).or_insert(0) += 1,
+                None => malformed += 1,
+            },
             Ok(_) => {}
             Err(_) => malformed += 1,
         }
@@ -171,14 +214,16 @@ mod tests {
         let mut log = Log::open(&path).unwrap();
         let params = [("lr".to_string(), "0.1".to_string())];
         for (item, exit, signal, failure) in [
-            ("a", Some(0), None, None),
-            ("b", None, Some("SIGKILL"), None),
-            ("a", Some(0), None, None),
-            ("c", Some(0), None, Some(Reason::Timeout)),
+            (&b"a"[..], Some(0), None, None),
+            (b"b", None, Some("SIGKILL"), None),
+            (b"a", Some(0), None, None),
+            (b"c", Some(0), None, Some(Reason::Timeout)),
+            (b"caf\xe9", Some(0), None, None),
+            (b"caf\xef\xbf\xbd", Some(0), None, None),
         ] {
             log.append(&Record {
                 seq: 1,
-                item,
+                item: LoggedItem(item),
                 params: Params(&params),
                 exit,
                 signal: signal.map(str::to_string),
@@ -192,7 +237,7 @@ mod tests {
         }
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 6);
+        assert_eq!(lines.len(), 8);
         assert_eq!(
             lines[2],
             r#"{"seq":1,"item":"a","params":{"lr":"0.1"},"exit":0,"signal":null,"stdout":"out\n","stderr":"","seconds":0.5,"attempts":1}"#
@@ -202,11 +247,24 @@ mod tests {
             "{}",
             lines[5]
         );
+        assert!(
+            lines[6].starts_with(r#"{"seq":1,"item":"caf�","item_hex":"636166e9","params""#),
+            "{}",
+            lines[6]
+        );
+        assert!(!lines[7].contains("item_hex"), "{}", lines[7]);
         let (done, malformed) = succeeded(&path).unwrap();
-        assert_eq!(done.get("a"), Some(&2));
-        assert_eq!(done.get("old"), Some(&1));
-        assert_eq!(done.get("b"), None);
-        assert_eq!(done.get("c"), None, "exit 0 after a timeout is a failure");
+        assert_eq!(done.get(&b"a"[..]), Some(&2));
+        assert_eq!(done.get(&b"old"[..]), Some(&1));
+        assert_eq!(done.get(&b"b"[..]), None);
+        assert_eq!(
+            done.get(&b"c"[..]),
+            None,
+            "exit 0 after a timeout is a failure"
+        );
+        // The Latin-1 name and the UTF-8 one that looks the same stay apart.
+        assert_eq!(done.get(&b"caf\xe9"[..]), Some(&1));
+        assert_eq!(done.get("caf\u{fffd}".as_bytes()), Some(&1));
         assert_eq!(malformed, 1);
         assert!(succeeded(&dir.path().join("none")).unwrap().0.is_empty());
     }

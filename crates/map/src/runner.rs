@@ -23,18 +23,18 @@
 //! through its retries), so that a timeline can draw a lane per job.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+use std::ffi::OsString;
 use std::io::{ErrorKind, Read};
 use std::os::fd::AsFd;
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
-use std::process::{ChildStderr, ChildStdout, Command, Stdio};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{ChildStderr, ChildStdout};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use taskloom_child::{Child, Group, Interrupts};
+use taskloom_child::{Child, Interrupts};
 
+use crate::spawn::{self, Programs, StartError};
 use crate::Error;
 
 pub use taskloom_child::{signal_name, KILL_GRACE};
@@ -87,6 +87,9 @@ pub struct Ended {
     pub stopped: Option<Stopped>,
     /// The lane (`0..jobs`) the item ran in.
     pub lane: usize,
+    /// Why the last attempt could not start at all (its program is missing, its
+    /// command line is too long); `exit` is then the status a shell gives for it.
+    pub unstartable: Option<String>,
 }
 
 impl Ended {
@@ -146,12 +149,12 @@ pub enum Stop {
 /// `on_end` as it ends, which says how the run goes on. Returns once no child of the
 /// run is left.
 ///
-/// A command that cannot be executed is an error for the whole run, not a failure of
-/// one item: every item would fail the same way. The items already running are killed
-/// first.
+/// A command line that cannot be started is that item's failure (see [`spawn`]); only
+/// the machine refusing processes is an error for the whole run, which kills the items
+/// already running first.
 pub fn run(
     count: usize,
-    mut command_line: impl FnMut(usize) -> Vec<String>,
+    mut command_line: impl FnMut(usize) -> Vec<OsString>,
     options: &Options,
     mut on_end: impl FnMut(Ended) -> Flow,
 ) -> Result<Stop, Error> {
@@ -174,9 +177,15 @@ pub fn run(
             };
             match Running::spawn(next, lane, &argv, &mut programs, options.timeout, None) {
                 Ok(child) => running.push(child),
-                Err(error) => {
+                Err(StartError::Item(why)) => {
                     lanes.push(Reverse(lane));
-                    fatal = Some(error);
+                    let ended = why.ended(next, lane, Instant::now(), 1);
+                    let run = (&mut accepting, &mut stop, &mut running[..]);
+                    conclude(ended, &mut on_end, options, run);
+                }
+                Err(StartError::Run(error)) => {
+                    lanes.push(Reverse(lane));
+                    fatal = Some(Error::Io(error));
                     accepting = false;
                     cancel_all(&mut running, Stopped::Halt);
                 }
@@ -279,7 +288,7 @@ pub fn run(
                 continue;
             }
             let mut r = running.swap_remove(slot);
-            let ended = r.ended();
+            let mut ended = r.ended();
             if !ended.succeeded() && accepting && r.attempts <= options.retries {
                 let argv = command_line(r.index);
                 match Running::spawn(
@@ -294,31 +303,19 @@ pub fn run(
                         running.push(again);
                         continue;
                     }
-                    Err(error) => {
-                        fatal = Some(error);
+                    Err(StartError::Item(why)) => {
+                        ended = why.ended(r.index, r.lane, r.first_start, r.attempts + 1);
+                    }
+                    Err(StartError::Run(error)) => {
+                        fatal = Some(Error::Io(error));
                         accepting = false;
                         cancel_all(&mut running, Stopped::Halt);
                     }
                 }
             }
             lanes.push(Reverse(r.lane));
-            let mut flow = if ended.failed_by_itself() {
-                Flow::Failed
-            } else {
-                Flow::Go
-            };
-            flow = flow.max(on_end(ended));
-            if flow == Flow::Abandon && accepting {
-                accepting = false;
-                stop = Stop::Abandoned;
-                cancel_all(&mut running, Stopped::Abandon);
-            } else if flow == Flow::Failed && options.halt != Halt::Never && accepting {
-                accepting = false;
-                stop = Stop::Halted;
-                if options.halt == Halt::Now {
-                    cancel_all(&mut running, Stopped::Halt);
-                }
-            }
+            let run = (&mut accepting, &mut stop, &mut running[..]);
+            conclude(ended, &mut on_end, options, run);
         }
     }
     // A signal that came as the last item ended still stops the run: the caller then
@@ -329,6 +326,35 @@ pub fn run(
     match fatal {
         Some(error) => Err(error),
         None => Ok(stop),
+    }
+}
+
+/// Hands `ended` to `on_end` and applies what follows for the rest of the run (its
+/// accepting flag, how it stops, its running items): a caller that abandons the run
+/// stops it; a failure of the item's own halts it by `options.halt` (only the first
+/// counts; an item the halt itself stopped is not a new failure).
+fn conclude(
+    ended: Ended,
+    on_end: &mut impl FnMut(Ended) -> Flow,
+    options: &Options,
+    (accepting, stop, running): (&mut bool, &mut Stop, &mut [Running]),
+) {
+    let mut flow = if ended.failed_by_itself() {
+        Flow::Failed
+    } else {
+        Flow::Go
+    };
+    flow = flow.max(on_end(ended));
+    if flow == Flow::Abandon && *accepting {
+        *accepting = false;
+        *stop = Stop::Abandoned;
+        cancel_all(running, Stopped::Abandon);
+    } else if flow == Flow::Failed && options.halt != Halt::Never && *accepting {
+        *accepting = false;
+        *stop = Stop::Halted;
+        if options.halt == Halt::Now {
+            cancel_all(running, Stopped::Halt);
+        }
     }
 }
 
@@ -374,33 +400,12 @@ impl Running {
     fn spawn(
         index: usize,
         lane: usize,
-        argv: &[String],
+        argv: &[OsString],
         programs: &mut Programs,
         timeout: Option<Duration>,
         previous: Option<&Running>,
-    ) -> Result<Self, Error> {
-        let program = argv.first().map(String::as_str).unwrap_or_default();
-        let mut command = match programs.resolve(program) {
-            Some(path) => {
-                let mut command = Command::new(path);
-                command.arg0(program);
-                command
-            }
-            None => Command::new(program),
-        };
-        command
-            .args(argv.get(1..).unwrap_or_default())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child =
-            Child::spawn(&mut command, Group::Own).map_err(|source| match source.kind() {
-                ErrorKind::NotFound | ErrorKind::PermissionDenied => Error::Spawn {
-                    program: program.to_string(),
-                    source,
-                },
-                _ => Error::Io(source),
-            })?;
+    ) -> Result<Self, StartError> {
+        let mut child = spawn::start(argv, programs)?;
         let pipes = child.pipes();
         let (stdout, stderr) = (pipes.stdout, pipes.stderr);
         for fd in [
@@ -410,7 +415,7 @@ impl Running {
         .into_iter()
         .flatten()
         {
-            rustix::io::ioctl_fionbio(fd, true).map_err(|e| Error::Io(e.into()))?;
+            rustix::io::ioctl_fionbio(fd, true).map_err(|e| StartError::Run(e.into()))?;
         }
         let now = Instant::now();
         Ok(Running {
@@ -505,6 +510,7 @@ impl Running {
             attempts: self.attempts,
             stopped: self.stopped,
             lane: self.lane,
+            unstartable: None,
         }
     }
 }
@@ -530,36 +536,6 @@ fn allow_open_files(jobs: usize) {
     }
 }
 
-/// Programs found in `PATH` once, not at every start: `execvp` tries each directory in
-/// turn, and with a long `PATH` the failed `execve`s cost more than the spawn itself
-/// for short commands.
-#[derive(Default)]
-struct Programs {
-    found: HashMap<String, Option<PathBuf>>,
-}
-
-impl Programs {
-    /// Where `execvp` would find `program`; `None` leaves the search (and its error
-    /// message) to the spawn.
-    fn resolve(&mut self, program: &str) -> Option<&Path> {
-        if program.is_empty() || program.contains('/') {
-            return None;
-        }
-        self.found
-            .entry(program.to_string())
-            .or_insert_with(|| {
-                let path = std::env::var_os("PATH")?;
-                std::env::split_paths(&path)
-                    .map(|dir| dir.join(program))
-                    .find(|candidate| {
-                        std::fs::metadata(candidate)
-                            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-                    })
-            })
-            .as_deref()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,8 +549,8 @@ mod tests {
         }
     }
 
-    fn sh(script: &str) -> Vec<String> {
-        ["sh", "-c", script].map(String::from).to_vec()
+    fn sh(script: &str) -> Vec<OsString> {
+        ["sh", "-c", script].map(OsString::from).to_vec()
     }
 
     /// Runs `scripts` (one `sh -c` each) and returns what ended, by index.
@@ -683,18 +659,39 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_program_is_an_error_for_the_run() {
-        let mut ended = 0;
-        let result = run(
-            3,
-            |_| vec!["taskloom-no-such-program".to_string()],
-            &options(2),
-            |_| {
-                ended += 1;
-                Flow::Go
-            },
+    fn an_item_that_cannot_start_fails_alone_and_halt_applies() {
+        let argv = |i: usize| match i {
+            1 => vec![OsString::from("./taskloom-no-such-job.sh")],
+            _ => sh("sleep 0.2; echo ran"),
+        };
+        let collect = |ended: &mut Vec<Ended>, e| {
+            ended.push(e);
+            Flow::Go
+        };
+        let mut ended = Vec::new();
+        let stop = run(3, argv, &options(2), |e| collect(&mut ended, e)).unwrap();
+        assert_eq!(stop, Stop::Done);
+        ended.sort_by_key(|e| e.index);
+        assert_eq!(ended.len(), 3);
+        for e in [&ended[0], &ended[2]] {
+            assert!(e.succeeded(), "{e:?}");
+            assert_eq!(e.stdout, b"ran\n");
+        }
+        assert_eq!((ended[1].exit, ended[1].attempts), (Some(127), 1));
+        let why = ended[1].unstartable.as_deref().unwrap();
+        assert!(
+            why.contains("cannot run './taskloom-no-such-job.sh'"),
+            "{why}"
         );
-        assert!(matches!(result, Err(Error::Spawn { .. })), "{result:?}");
-        assert_eq!(ended, 0);
+        assert!(String::from_utf8_lossy(&ended[1].stderr).contains(why));
+
+        let mut opts = options(1);
+        opts.halt = Halt::Soon;
+        opts.retries = 2;
+        let mut ended = Vec::new();
+        let stop = run(3, argv, &opts, |e| collect(&mut ended, e)).unwrap();
+        assert_eq!(stop, Stop::Halted);
+        assert_eq!(ended.len(), 2, "the third item never starts");
+        assert_eq!(ended[1].attempts, 1, "an unstartable item is not retried");
     }
 }
