@@ -24,6 +24,9 @@ pub enum GraphError {
     /// A key was requested that the graph does not define.
     #[error("no key '{key}' in the graph")]
     NoSuchKey { key: String },
+    /// The source is longer than a graph may be (`parse::MAX_SOURCE_BYTES`).
+    #[error("larger than {limit} bytes, the size limit of a graph file")]
+    TooLarge { limit: u64 },
 }
 
 fn cycle_text(keys: &[String]) -> String {
