@@ -5,6 +5,7 @@ mod array;
 mod duration;
 mod exit;
 mod graph;
+mod input;
 mod json;
 mod map;
 mod plan;
@@ -118,7 +119,8 @@ impl ExecOptions {
 /// A graph file argument.
 #[derive(clap::Args)]
 struct GraphFile {
-    /// The graph: JSON (first non-blank character `{`) or the text form.
+    /// The graph file, or - for standard input: JSON (first non-blank character `{`) or
+    /// the text form.
     file: PathBuf,
     /// A key to compute (repeatable) [default: every key no other key refers to].
     #[arg(long = "get", value_name = "KEY")]

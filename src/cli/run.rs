@@ -36,7 +36,7 @@ pub fn run(args: RunArgs) -> Outcome {
         progress: progress.clone(),
         trace: trace.clone(),
     });
-    let program = runtime.load(&args.graph.file)?;
+    let program = args.graph.load(&runtime)?;
     let graph = program.graph();
     let targets = args.graph.targets(graph)?;
     let names: Vec<String> = targets.iter().map(|&k| graph.name(k).to_string()).collect();
@@ -83,7 +83,7 @@ fn write_timeline(
             .map(|t| t.worker as usize + 1)
             .max()
             .unwrap_or(1);
-        let title = args.graph.file.display().to_string();
+        let title = args.graph.name().display().to_string();
         let html = timeline::profile_html(&title, graph, &spans, workers, wall_seconds);
         super::write_file(path, html.as_bytes())?;
     }
