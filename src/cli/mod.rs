@@ -8,6 +8,7 @@ mod graph;
 mod input;
 mod json;
 mod map;
+mod ops;
 mod plan;
 mod progress;
 mod run;
@@ -38,6 +39,8 @@ enum Command {
     Run(run::RunArgs),
     /// Print the graph (culled to the requested keys) as Graphviz dot or an SVG picture.
     Graph(graph::GraphArgs),
+    /// List the ops a graph can call, with their arguments and meaning.
+    Ops,
     /// Run a command over many inputs in parallel.
     Map(map::MapArgs),
     /// How many cores finish N tasks of T seconds within a deadline.
@@ -132,6 +135,7 @@ pub fn main() -> ! {
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Graph(args) => graph::graph(args),
+        Command::Ops => ops::ops(),
         Command::Map(args) => map::map(args),
         Command::Plan(args) => plan::plan(args),
         Command::Scale(args) => scale::scale(args),

@@ -9,6 +9,7 @@ use taskloom::graph::Graph;
 use taskloom_analysis::timeline;
 
 #[derive(clap::Args)]
+#[command(after_help = "The ops a graph can call, with their arguments: taskloom ops")]
 pub struct RunArgs {
     #[command(flatten)]
     graph: GraphFile,

@@ -8,6 +8,7 @@ mod array_random;
 mod browser_profile;
 mod errors;
 mod graph;
+mod graph_input;
 mod graph_svg;
 mod map;
 mod plan;
