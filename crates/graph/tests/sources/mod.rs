@@ -24,7 +24,7 @@ fn an_unknown_op_suggests_the_nearest_registered_op() {
     let registry = Registry::builtins();
     let unknown = |source: &str| match validate(&parse(source).unwrap(), &registry) {
         Err(GraphError::UnknownOp { suggestion, .. }) => suggestion,
-        other => panic!("{source}: {other:?}"),
+        other => panic!("{source}: {:?}", other.map(|ops| ops.len())),
     };
     assert_eq!(unknown("a = mena([1])\n").as_deref(), Some("mean"));
     assert_eq!(unknown("a = getitme([1], 0)\n").as_deref(), Some("getitem"));
