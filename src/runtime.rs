@@ -1,11 +1,13 @@
 //! A runtime: the ops a graph may call and the executor that runs it.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 use taskloom_exec::{Executor, Threads};
+use taskloom_graph::parse::MAX_SOURCE_BYTES;
 use taskloom_graph::{
-    parse_bytes, validate, FromValue, Graph, KeyId, OpFn, OpResult, Registry, Value,
+    parse_bytes, validate, FromValue, Graph, GraphError, KeyId, OpFn, OpResult, Registry, Value,
 };
 use taskloom_sched::Plan;
 
@@ -16,6 +18,8 @@ use crate::error::Error;
 pub struct Runtime {
     registry: Registry,
     executor: Box<dyn Executor + Send + Sync>,
+    /// The most bytes a graph is read from.
+    source_limit: u64,
 }
 
 impl Runtime {
@@ -24,7 +28,16 @@ impl Runtime {
         Runtime {
             registry: Registry::builtins(),
             executor: Box::new(Threads::per_core()),
+            source_limit: MAX_SOURCE_BYTES,
         }
+    }
+
+    /// Refuses graphs read from more than `bytes` bytes (at most, and by default,
+    /// `MAX_SOURCE_BYTES`): for a program that loads graphs it did not write and wants
+    /// to bound the memory one may take.
+    pub fn with_source_limit(mut self, bytes: u64) -> Self {
+        self.source_limit = bytes.min(MAX_SOURCE_BYTES);
+        self
     }
 
     /// Runs graphs on `executor` instead.
@@ -70,10 +83,34 @@ impl Runtime {
 
     /// Reads and validates a graph file (JSON or text form).
     pub fn load(&self, path: &Path) -> Result<Program, Error> {
-        let source = Source::read(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let source = Source::open(path, self.source_limit).map_err(|e| self.error(e, path))?;
+        self.load_source(source, path)
+    }
+
+    /// Reads and validates a graph from `reader` (standard input, a pipe), which
+    /// `name` stands for in messages. Like [`Runtime::load`], it stops at the source
+    /// limit, so an endless reader is an error rather than a hang.
+    pub fn load_from(&self, reader: impl Read, name: &Path) -> Result<Program, Error> {
+        let source = Source::read(reader, self.source_limit).map_err(|e| self.error(e, name))?;
+        self.load_source(source, name)
+    }
+
+    fn error(&self, error: SourceError, path: &Path) -> Error {
+        match error {
+            SourceError::Io(source) => Error::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+            SourceError::TooLarge => Error::Graph {
+                file: Some(path.to_path_buf()),
+                source: GraphError::TooLarge {
+                    limit: self.source_limit,
+                },
+            },
+        }
+    }
+
+    fn load_source(&self, source: Source, path: &Path) -> Result<Program, Error> {
         let in_file = |source| Error::Graph {
             file: Some(path.to_path_buf()),
             source,
@@ -131,28 +168,75 @@ impl Program {
 
 /// A graph file's bytes: mapped when it is a large regular file, so that loading a
 /// million-task file neither copies it nor touches fresh memory for it; read otherwise
-/// (small files, pipes).
+/// (small files, pipes, devices), never more than the runtime's source limit.
 enum Source {
     Mapped(memmap2::Mmap),
     Read(Vec<u8>),
 }
 
+/// Why a source could not be had.
+enum SourceError {
+    Io(std::io::Error),
+    /// Longer than the limit (a regular file's size, or what a stream gave).
+    TooLarge,
+}
+
 impl Source {
     const MAP_ABOVE: u64 = 1 << 20;
 
-    fn read(path: &Path) -> std::io::Result<Source> {
-        let file = std::fs::File::open(path)?;
-        let meta = file.metadata()?;
+    /// What a stream is read in: growing one buffer by doubling would copy everything
+    /// read so far at each step (reading 4 GiB of `/dev/zero` that way took 55 s and
+    /// 8 GiB of memory); blocks are joined once, at the end.
+    const BLOCK: u64 = 64 << 20;
+
+    fn open(path: &Path, limit: u64) -> Result<Source, SourceError> {
+        let file = std::fs::File::open(path).map_err(SourceError::Io)?;
+        let meta = file.metadata().map_err(SourceError::Io)?;
+        if meta.is_file() && meta.len() > limit {
+            return Err(SourceError::TooLarge);
+        }
         if meta.is_file() && meta.len() > Self::MAP_ABOVE {
             // SAFETY: the map is read-only and lives only while parsing; a file changed
-            // under us at that moment can at worst fail to parse, as a torn read would.
+            // under us at that moment can at worst fail to parse, as a torn read would
+            // (and one grown past the limit is refused by the parser).
             if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
                 return Ok(Source::Mapped(map));
             }
         }
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut &file, &mut bytes)?;
-        Ok(Source::Read(bytes))
+        Source::read(file, limit)
+    }
+
+    /// Reads `reader` to its end, or fails as soon as it has given more than `limit`
+    /// bytes: an endless device or pipe is refused, not read forever.
+    fn read(mut reader: impl Read, limit: u64) -> Result<Source, SourceError> {
+        let mut blocks: Vec<Vec<u8>> = Vec::new();
+        // One byte beyond the limit is what tells a source that is too long.
+        let mut left = limit + 1;
+        loop {
+            let want = left.min(Self::BLOCK);
+            // A small input (the usual pipe) takes only what it needs.
+            let mut block = if blocks.is_empty() {
+                Vec::new()
+            } else {
+                Vec::with_capacity(want as usize)
+            };
+            let got = (&mut reader)
+                .take(want)
+                .read_to_end(&mut block)
+                .map_err(SourceError::Io)? as u64;
+            left -= got;
+            if left == 0 {
+                return Err(SourceError::TooLarge);
+            }
+            blocks.push(block);
+            if got < want {
+                break;
+            }
+        }
+        Ok(Source::Read(match blocks.len() {
+            1 => blocks.pop().unwrap_or_default(),
+            _ => blocks.concat(),
+        }))
     }
 
     fn bytes(&self) -> &[u8] {

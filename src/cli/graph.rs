@@ -27,7 +27,7 @@ enum Format {
 }
 
 pub fn graph(args: GraphArgs) -> Outcome {
-    let program = Runtime::new().load(&args.graph.file)?;
+    let program = args.graph.load(&Runtime::new())?;
     let graph = program.graph();
     let keys: Vec<KeyId> = match args.graph.requested(graph)? {
         Some(targets) => cull(graph, &targets),

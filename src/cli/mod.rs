@@ -5,8 +5,10 @@ mod array;
 mod duration;
 mod exit;
 mod graph;
+mod input;
 mod json;
 mod map;
+mod ops;
 mod plan;
 mod progress;
 mod run;
@@ -38,6 +40,8 @@ enum Command {
     Run(run::RunArgs),
     /// Print the graph (culled to the requested keys) as Graphviz dot or an SVG picture.
     Graph(graph::GraphArgs),
+    /// List the ops a graph can call, with their arguments and meaning.
+    Ops,
     /// Run a command over many inputs in parallel.
     Map(map::MapArgs),
     /// How many cores finish N tasks of T seconds within a deadline.
@@ -119,7 +123,8 @@ impl ExecOptions {
 /// A graph file argument.
 #[derive(clap::Args)]
 struct GraphFile {
-    /// The graph: JSON (first non-blank character `{`) or the text form.
+    /// The graph file, or - for standard input: JSON (first non-blank character `{`) or
+    /// the text form.
     file: PathBuf,
     /// A key to compute (repeatable) [default: every key no other key refers to].
     #[arg(long = "get", value_name = "KEY")]
@@ -131,6 +136,7 @@ pub fn main() -> ! {
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Graph(args) => graph::graph(args),
+        Command::Ops => ops::ops(),
         Command::Map(args) => map::map(args),
         Command::Plan(args) => plan::plan(args),
         Command::Scale(args) => scale::scale(args),

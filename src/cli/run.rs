@@ -9,6 +9,7 @@ use taskloom::exec::{Observers, Progress, Trace};
 use taskloom::graph::Graph;
 
 #[derive(clap::Args)]
+#[command(after_help = "The ops a graph can call, with their arguments: taskloom ops")]
 pub struct RunArgs {
     #[command(flatten)]
     graph: GraphFile,
@@ -30,7 +31,7 @@ pub fn run(args: RunArgs) -> Outcome {
         progress: progress.clone(),
         trace: trace.clone(),
     });
-    let program = runtime.load(&args.graph.file)?;
+    let program = args.graph.load(&runtime)?;
     let graph = program.graph();
     let targets = args.graph.targets(graph)?;
     let names: Vec<String> = targets.iter().map(|&k| graph.name(k).to_string()).collect();
@@ -73,7 +74,7 @@ fn write_timeline(
         .map(|t| t.worker as usize + 1)
         .max()
         .unwrap_or(1);
-    let title = args.graph.file.display().to_string();
+    let title = args.graph.name().display().to_string();
     args.timeline
         .write(&title, graph, &spans, workers, wall_seconds)
 }

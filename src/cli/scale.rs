@@ -38,7 +38,7 @@ pub struct ScaleArgs {
 struct WorkerCounts(Vec<NonZeroUsize>);
 
 pub fn scale(args: ScaleArgs) -> Outcome {
-    let program = Runtime::new().load(&args.graph.file)?;
+    let program = args.graph.load(&Runtime::new())?;
     let targets = args.graph.targets(program.graph())?;
     let plan = Arc::new(program.plan(targets));
     let measured = measure(&plan, &args.workers.0, args.repeat)?;
@@ -57,7 +57,7 @@ pub fn scale(args: ScaleArgs) -> Outcome {
     let mut out = format!(
         "{}: {}, median of {} per worker count, timing the run only (not loading or \
          planning); {} present\n",
-        args.graph.file.display(),
+        args.graph.name().display(),
         counted(plan.len() as u128, "task"),
         counted(args.repeat.get().into(), "run"),
         counted(cores as u128, "core"),

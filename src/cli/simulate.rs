@@ -55,7 +55,7 @@ struct Row {
 }
 
 pub fn simulate(args: SimulateArgs) -> super::Outcome {
-    let program = Runtime::new().load(&args.graph.file)?;
+    let program = args.graph.load(&Runtime::new())?;
     let graph = program.graph();
     let targets = args.graph.targets(graph)?;
     let plan = program.plan(targets);
@@ -121,7 +121,7 @@ fn text(
     let o = &first.outcome;
     let mut out = format!(
         "{}: {} on {}; lower bound {} ms = max(critical path {} ms, work {} ms / {})\n",
-        args.graph.file.display(),
+        args.graph.name().display(),
         counted(tasks as u128, "task"),
         counted(workers as u128, "worker"),
         number(ms(o.lower_bound_ns(workers)), 1),

@@ -4,3 +4,4 @@ mod executors_agree;
 mod memory;
 mod pool;
 mod pool_crash;
+mod source_limit;

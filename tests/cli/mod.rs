@@ -1,5 +1,5 @@
 //! The `taskloom` command, end to end: one module per subcommand or concern, each
-//! running the real binary through `crate::harness` (contracts: `../shared/spec/`).
+//! running the real binary through `crate::harness` (contracts: `docs/spec/`).
 
 mod array;
 mod array_errors;
@@ -8,6 +8,7 @@ mod array_random;
 mod browser_profile;
 mod errors;
 mod graph;
+mod graph_input;
 mod graph_svg;
 mod map;
 mod map_items;

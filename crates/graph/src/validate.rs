@@ -33,9 +33,11 @@ fn bind_ops(graph: &Graph, registry: &Registry) -> Result<Vec<OpFn>, GraphError>
             _ => None,
         });
         if let Some(op) = unknown {
+            let op = graph.op_name(op);
             return Err(GraphError::UnknownOp {
                 key: graph.name(key).to_string(),
-                op: graph.op_name(op).to_string(),
+                op: op.to_string(),
+                suggestion: registry.suggest(op).map(str::to_string),
             });
         }
     }
@@ -122,8 +124,18 @@ mod tests {
             err,
             GraphError::UnknownOp {
                 key: "b".into(),
-                op: "frobnicate".into()
+                op: "frobnicate".into(),
+                suggestion: None,
             }
+        );
+    }
+
+    #[test]
+    fn unknown_ops_suggest_the_nearest_builtin() {
+        let err = check("a = 1\nb = ad(a, 2)\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "key 'b' uses unknown op 'ad' (did you mean 'add'?)"
         );
     }
 

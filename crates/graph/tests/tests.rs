@@ -3,3 +3,4 @@
 //! their own in `tests/`.
 
 mod parse_props;
+mod sources;

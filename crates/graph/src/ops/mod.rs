@@ -3,13 +3,17 @@
 //! Names rather than closures are what let a task run anywhere: every worker runs the
 //! same binary and so has the same registry (the SPMD model of MPI). A graph refers to
 //! ops by name; binding a graph to a registry finds unknown ops before anything runs.
+//! Builtins carry their documentation (`catalog`), so listings come from the registry
+//! itself, and an unknown name finds its nearest registered one (`suggest`).
 
 mod aggregate;
 mod args;
 mod arith;
+mod catalog;
 mod compare;
 mod effects;
 mod lists;
+mod suggest;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,6 +22,7 @@ use std::sync::Arc;
 use crate::value::Value;
 
 pub use args::{expect_arity, float_result};
+pub use catalog::OpDoc;
 
 /// Why an op failed on its arguments: the cause part of a task error.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +50,14 @@ pub type OpFn = Arc<dyn Fn(&[Value]) -> OpResult + Send + Sync>;
 /// The set of ops a graph may name.
 #[derive(Clone)]
 pub struct Registry {
-    ops: HashMap<String, OpFn>,
+    ops: HashMap<String, Op>,
+}
+
+/// A registered op: its implementation, and its documentation when it is a builtin.
+#[derive(Clone)]
+struct Op {
+    f: OpFn,
+    doc: Option<&'static OpDoc>,
 }
 
 impl Registry {
@@ -64,21 +76,31 @@ impl Registry {
         aggregate::register(&mut registry);
         lists::register(&mut registry);
         effects::register(&mut registry);
+        for doc in catalog::BUILTINS {
+            if let Some(op) = registry.ops.get_mut(doc.name) {
+                op.doc = Some(doc);
+            }
+        }
         registry
     }
 
-    /// Adds (or replaces) the op `name`.
+    /// Adds (or replaces) the op `name`. A replaced builtin loses its documentation,
+    /// which described the builtin.
     pub fn register<F>(&mut self, name: &str, f: F) -> &mut Self
     where
         F: Fn(&[Value]) -> OpResult + Send + Sync + 'static,
     {
-        self.ops.insert(name.to_string(), Arc::new(f));
+        let op = Op {
+            f: Arc::new(f),
+            doc: None,
+        };
+        self.ops.insert(name.to_string(), op);
         self
     }
 
     /// The op named `name`, if registered.
     pub fn get(&self, name: &str) -> Option<&OpFn> {
-        self.ops.get(name)
+        self.ops.get(name).map(|op| &op.f)
     }
 
     /// Registered op names, sorted, for messages and listings.
@@ -86,6 +108,23 @@ impl Registry {
         let mut names: Vec<&str> = self.ops.keys().map(String::as_str).collect();
         names.sort_unstable();
         names
+    }
+
+    /// Every registered op by name, sorted, with its documentation if it has any
+    /// (builtins do): what `taskloom ops` lists.
+    pub fn ops(&self) -> Vec<(&str, Option<&'static OpDoc>)> {
+        let mut ops: Vec<_> = self
+            .ops
+            .iter()
+            .map(|(n, op)| (n.as_str(), op.doc))
+            .collect();
+        ops.sort_unstable_by_key(|&(name, _)| name);
+        ops
+    }
+
+    /// The registered op `unknown` is most likely a misspelling of, if any.
+    pub fn suggest(&self, unknown: &str) -> Option<&str> {
+        suggest::nearest(unknown, self.names())
     }
 }
 

@@ -10,11 +10,14 @@ use crate::graph::GraphBuilder;
 use crate::value::Value;
 
 pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
-    // About one binding per line: size the tables once instead of growing them.
+    // About one binding per line: size the tables once instead of growing them. A
+    // binding hardly takes less than 8 bytes (`k = f()` and its newline), so a file of
+    // blank or comment lines does not reserve tables for a key per line.
     let lines = source.bytes().filter(|&b| b == b'\n').count();
+    let keys = (lines + 1).min(source.len() / 8 + 1);
     let mut p = Parser {
         c: Cursor::new(source),
-        graph: GraphBuilder::with_capacity(lines + 1, source.len() / 4),
+        graph: GraphBuilder::with_capacity(keys, source.len() / 4),
     };
     loop {
         p.c.skip_blanks();
