@@ -3,7 +3,7 @@
 use taskloom::graph::Value;
 
 use super::progress::{ProgressFlags, TaskBar};
-use super::{CommandError, ExecOptions, GraphFile, Outcome};
+use super::{CommandError, ExecOptions, GraphFile, Outcome, OutputFile};
 use taskloom::exec::{Observers, Progress, Trace};
 use taskloom::graph::Graph;
 use taskloom_analysis::timeline;
@@ -30,6 +30,8 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Outcome {
+    let trace_file = args.trace.as_deref().map(OutputFile::check).transpose()?;
+    let profile_file = args.profile.as_deref().map(OutputFile::check).transpose()?;
     let progress = args.progress.enabled().then(Progress::new);
     let trace = (args.trace.is_some() || args.profile.is_some()).then(Trace::new);
     let runtime = args.exec.runtime(Observers {
@@ -42,11 +44,11 @@ pub fn run(args: RunArgs) -> Outcome {
     let names: Vec<String> = targets.iter().map(|&k| graph.name(k).to_string()).collect();
     let plan = program.plan(targets);
     if args.dry_run {
-        eprintln!(
+        super::exit::stderr_line(format_args!(
             "taskloom: {} of {} tasks would run",
             plan.len(),
             graph.len()
-        );
+        ));
         return Ok(String::new());
     }
     let bar = progress.map(|p| TaskBar::start(p, plan.len() as u64));
@@ -57,10 +59,13 @@ pub fn run(args: RunArgs) -> Outcome {
         bar.finish();
     }
     let values = values?;
-    if let Some(trace) = &trace {
-        write_timeline(&args, graph, trace, wall_seconds)?;
-    }
     let text = render(&names, &values, args.graph.keys.len() == 1);
+    if let Some(trace) = &trace {
+        let files = [trace_file.as_ref(), profile_file.as_ref()];
+        if let Err(error) = write_timeline(&args, files, graph, trace, wall_seconds) {
+            return Err(error.after_results(text));
+        }
+    }
     // The process exits next: freeing a million tasks one by one would only delay it.
     std::mem::forget((program, values));
     Ok(text)
@@ -69,15 +74,16 @@ pub fn run(args: RunArgs) -> Outcome {
 /// Writes the `--trace` and `--profile` files of a finished run.
 fn write_timeline(
     args: &RunArgs,
+    [trace_file, profile_file]: [Option<&OutputFile>; 2],
     graph: &Graph,
     trace: &Trace,
     wall_seconds: f64,
 ) -> Result<(), CommandError> {
     let spans = trace.take_spans();
-    if let Some(path) = &args.trace {
-        super::write_file(path, timeline::chrome_trace(graph, &spans).as_bytes())?;
+    if let Some(file) = trace_file {
+        file.write(timeline::chrome_trace(graph, &spans).as_bytes())?;
     }
-    if let Some(path) = &args.profile {
+    if let Some(file) = profile_file {
         let workers = spans
             .iter()
             .map(|t| t.worker as usize + 1)
@@ -85,7 +91,7 @@ fn write_timeline(
             .unwrap_or(1);
         let title = args.graph.file.display().to_string();
         let html = timeline::profile_html(&title, graph, &spans, workers, wall_seconds);
-        super::write_file(path, html.as_bytes())?;
+        file.write(html.as_bytes())?;
     }
     Ok(())
 }
