@@ -137,6 +137,20 @@ pub fn finish(outcome: Outcome) -> i32 {
     errors.last().map_or(0, CommandError::exit_code)
 }
 
+/// Shows what the argument parser answered instead of a command (a refused command line
+/// on stderr, or the help or version on stdout) and returns its exit code; help on a
+/// stdout that cannot be written fails as any other output does.
+pub fn refused(answer: clap::Error) -> i32 {
+    match answer.print() {
+        Err(e) if !answer.use_stderr() && e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let error = CommandError::Stdout(e);
+            stderr_line(format_args!("taskloom: error: {error}"));
+            error.exit_code()
+        }
+        _ => answer.exit_code(),
+    }
+}
+
 /// Writes one line to stderr. A stderr that cannot be written is not worth a panic: the
 /// exit code still tells.
 pub fn stderr_line(line: fmt::Arguments) {

@@ -127,7 +127,7 @@ struct GraphFile {
 }
 
 pub fn main() -> ! {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|refused| std::process::exit(exit::refused(refused)));
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Graph(args) => graph::graph(args),
