@@ -118,7 +118,8 @@ pub fn map(args: MapArgs) -> Outcome {
     terminal.finish();
     let report = report?;
     if print_stats {
-        eprint!("{}", report.stats);
+        // A stderr that cannot be written is no reason to fail the run.
+        let _ = write!(std::io::stderr().lock(), "{}", report.stats);
     }
     if matches!(report.stop, Stop::Interrupted(_)) || !report.failures.is_empty() {
         return Err(CommandError::Unfinished(Box::new(report)));
@@ -329,6 +330,6 @@ impl Observer for Terminal {
     }
 
     fn warn(&mut self, message: &str) {
-        self.print(|| eprintln!("taskloom: warning: {message}"));
+        self.print(|| super::exit::stderr_line(format_args!("taskloom: warning: {message}")));
     }
 }

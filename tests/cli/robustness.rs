@@ -307,6 +307,8 @@ fn an_unwritable_stderr_loses_the_message_not_the_exit_code() {
         ),
         (&["array", "get", "missing.zarr"], 2),
         (&["run", "g.tl", "--dry-run"], 0),
+        (&["map", "--stats", "--", "true", ":::", "a"], 0),
+        (&["map", "--", "false", ":::", "a"], 1),
         (&["--bogus"], 2),
     ];
     for (args, code) in cases {
@@ -606,4 +608,19 @@ fn an_existing_output_is_replaced_whole_keeping_its_mode() {
         assert_eq!(mode & 0o777, 0o604, "{}", outcome.context);
         assert_eq!(dir.listing(), before, "{}", outcome.context);
     }
+}
+
+#[test]
+fn an_existing_array_out_is_refused_naming_it_and_the_option_that_replaces_it() {
+    let dir = workspace();
+    let outcome = captured(
+        &dir,
+        &[
+            "array", "create", "a.zarr", "--shape", "3", "--chunks", "3", "--zeros",
+        ],
+    );
+    assert_eq!(
+        outcome.failure(2).trim_end(),
+        "taskloom: error: a.zarr already exists (use --overwrite)"
+    );
 }
