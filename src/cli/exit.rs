@@ -8,8 +8,8 @@
 //!   ran or was written), 1 for a failure while running, 128 + N for a map stopped by
 //!   signal N.
 //! - [`finish`] prints the message once, as `taskloom: error: MESSAGE`. Libraries name
-//!   no options; where a message names one, the command's file maps the typed error to
-//!   it (`map::message`, `plan`, `array_message`).
+//!   no options; where a message names one, the command line maps the typed error to
+//!   it (`map::message`, `plan`, and `array_message` here for `--overwrite`).
 //! - Nothing here panics on I/O: stdout and stderr are written with `write!`, never
 //!   `print!`. A stdout closed by its reader (`| head`) ends the command quietly with
 //!   exit 0, as ripgrep does: the reader had all it wanted, and a `set -o pipefail`
