@@ -4,7 +4,7 @@ use clap::ValueEnum;
 use taskloom::graph::{cull, dot::to_dot, KeyId};
 use taskloom::Runtime;
 
-use super::{GraphFile, Outcome};
+use super::{GraphFile, Outcome, OutputFile};
 
 #[derive(clap::Args)]
 pub struct GraphArgs {
@@ -27,6 +27,7 @@ enum Format {
 }
 
 pub fn graph(args: GraphArgs) -> Outcome {
+    let out = args.out.as_deref().map(OutputFile::check).transpose()?;
     let program = args.graph.load(&Runtime::new())?;
     let graph = program.graph();
     let keys: Vec<KeyId> = match args.graph.requested(graph)? {
@@ -35,11 +36,11 @@ pub fn graph(args: GraphArgs) -> Outcome {
     };
     let text = match args.format {
         Format::Dot => to_dot(graph, &keys),
-        Format::Svg => taskloom_analysis::dag_svg::to_svg(graph, &keys),
+        Format::Svg => taskloom_analysis::dag_svg::to_svg(graph, &keys, "--get KEY"),
     };
-    match args.out {
-        Some(path) => {
-            super::write_file(&path, text.as_bytes())?;
+    match out {
+        Some(out) => {
+            out.write(text.as_bytes())?;
             Ok(String::new())
         }
         None => Ok(text),

@@ -1,7 +1,7 @@
 //! `taskloom map`: run a command over many items in parallel. Options become a
 //! [`Map`]; this file only parses, prints, draws the progress bar and records the
 //! items' spans for `--trace` and `--profile` (a lane per job, a bar per item). The
-//! contract is `../shared/spec/map-cli.md`.
+//! contract is `docs/spec/map-cli.md`.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -18,7 +18,7 @@ use taskloom_map::{
 
 use super::duration::parse_duration;
 use super::progress::ProgressFlags;
-use super::timeline::TimelineFiles;
+use super::timeline::{TimelineArgs, TimelineFiles};
 use super::{CommandError, Outcome};
 
 /// Arguments of `taskloom map`, taken as they are: [`MapOptions`] parses them, so that
@@ -96,7 +96,7 @@ struct MapOptions {
     #[arg(long)]
     stats: bool,
     #[command(flatten)]
-    timeline: TimelineFiles,
+    timeline: TimelineArgs,
     /// The command and its arguments, then `:::` and the items.
     #[arg(value_name = "COMMAND [ARG]... [::: ITEM...]", trailing_var_arg = true)]
     command: Vec<OsString>,
@@ -125,6 +125,7 @@ pub fn map(args: MapArgs) -> Outcome {
     };
     let print_stats = args.stats;
     let (map, progress, timeline) = build(args).map_err(CommandError::Usage)?;
+    let timeline = timeline.check()?;
     let mut terminal = Terminal::new(progress, timeline.wanted());
     let report = taskloom_map::run(&map, &mut terminal);
     terminal.finish();
@@ -142,7 +143,8 @@ pub fn map(args: MapArgs) -> Outcome {
         }
     };
     if print_stats {
-        eprint!("{}", report.stats);
+        // A stderr that cannot be written is no reason to fail the run.
+        let _ = write!(std::io::stderr().lock(), "{}", report.stats);
     }
     match report.stop {
         // Stdout's reader is gone: end quietly, as a pipeline's writers do; the log
@@ -171,7 +173,7 @@ fn as_typed(parsed: Vec<OsString>) -> Vec<OsString> {
 
 /// The run the options describe, whether to draw a progress bar, and the timeline
 /// files to write.
-fn build(args: MapOptions) -> Result<(Map, bool, TimelineFiles), String> {
+fn build(args: MapOptions) -> Result<(Map, bool, TimelineArgs), String> {
     let mut command = args.command;
     let words = match command.iter().position(|w| w == ":::") {
         Some(at) => {
@@ -424,6 +426,6 @@ impl Observer for Terminal {
     }
 
     fn warn(&mut self, message: &str) {
-        self.print(|| eprintln!("taskloom: warning: {message}"));
+        self.print(|| super::exit::stderr_line(format_args!("taskloom: warning: {message}")));
     }
 }

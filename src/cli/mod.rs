@@ -9,6 +9,7 @@ mod input;
 mod json;
 mod map;
 mod ops;
+mod output;
 mod plan;
 mod progress;
 mod run;
@@ -16,7 +17,6 @@ mod scale;
 mod simulate;
 mod timeline;
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -25,6 +25,7 @@ use taskloom::graph::{Graph, KeyId};
 use taskloom::{Error, Executor, Processes, Runtime, Sequential, Threads};
 
 use exit::{CommandError, Outcome};
+use output::OutputFile;
 
 /// Run task graphs in parallel.
 #[derive(Parser)]
@@ -132,7 +133,7 @@ struct GraphFile {
 }
 
 pub fn main() -> ! {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|refused| std::process::exit(exit::refused(refused)));
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Graph(args) => graph::graph(args),
@@ -147,21 +148,4 @@ pub fn main() -> ! {
     // Exit without tearing down large graphs (and without waiting for workers still
     // finishing a task after an error): the output is flushed and nothing else is owed.
     std::process::exit(code)
-}
-
-/// Writes `bytes` to `path` atomically: to a temporary file beside it, then renamed,
-/// so a reader never sees half a file and a failed write leaves nothing behind.
-fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CommandError> {
-    let failed = |source| CommandError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-    tmp.write_all(bytes).map_err(failed)?;
-    tmp.persist(path).map_err(|e| failed(e.error))?;
-    Ok(())
 }

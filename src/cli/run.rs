@@ -3,7 +3,7 @@
 use taskloom::graph::Value;
 
 use super::progress::{ProgressFlags, TaskBar};
-use super::timeline::TimelineFiles;
+use super::timeline::{TimelineArgs, TimelineFiles};
 use super::{CommandError, ExecOptions, GraphFile, Outcome};
 use taskloom::exec::{Observers, Progress, Trace};
 use taskloom::graph::Graph;
@@ -21,12 +21,13 @@ pub struct RunArgs {
     #[arg(long)]
     dry_run: bool,
     #[command(flatten)]
-    timeline: TimelineFiles,
+    timeline: TimelineArgs,
 }
 
 pub fn run(args: RunArgs) -> Outcome {
+    let timeline = args.timeline.check()?;
     let progress = args.progress.enabled().then(Progress::new);
-    let trace = args.timeline.wanted().then(Trace::new);
+    let trace = timeline.wanted().then(Trace::new);
     let runtime = args.exec.runtime(Observers {
         progress: progress.clone(),
         trace: trace.clone(),
@@ -37,11 +38,11 @@ pub fn run(args: RunArgs) -> Outcome {
     let names: Vec<String> = targets.iter().map(|&k| graph.name(k).to_string()).collect();
     let plan = program.plan(targets);
     if args.dry_run {
-        eprintln!(
+        super::exit::stderr_line(format_args!(
             "taskloom: {} of {} tasks would run",
             plan.len(),
             graph.len()
-        );
+        ));
         return Ok(String::new());
     }
     let bar = progress.map(|p| TaskBar::start(p, plan.len() as u64));
@@ -51,10 +52,24 @@ pub fn run(args: RunArgs) -> Outcome {
     if let Some(bar) = bar {
         bar.finish();
     }
-    let values = values?;
-    if let Some(trace) = &trace {
-        write_timeline(&args, graph, trace, wall_seconds)?;
-    }
+    // Written whatever became of the run: a failed one is when it is wanted most.
+    let written = match &trace {
+        Some(trace) => write_timeline(&args, &timeline, graph, trace, wall_seconds),
+        None => Ok(()),
+    };
+    let values = match (values, written) {
+        (Ok(values), Ok(())) => values,
+        (Ok(values), Err(unwritten)) => {
+            let text = render(&names, &values, args.graph.keys.len() == 1);
+            return Err(unwritten.after_results(text));
+        }
+        (Err(error), written) => {
+            if let Err(unwritten) = written {
+                super::exit::stderr_line(format_args!("taskloom: warning: {unwritten}"));
+            }
+            return Err(error.into());
+        }
+    };
     let text = render(&names, &values, args.graph.keys.len() == 1);
     // The process exits next: freeing a million tasks one by one would only delay it.
     std::mem::forget((program, values));
@@ -64,6 +79,7 @@ pub fn run(args: RunArgs) -> Outcome {
 /// Writes the `--trace` and `--profile` files of a finished run.
 fn write_timeline(
     args: &RunArgs,
+    files: &TimelineFiles,
     graph: &Graph,
     trace: &Trace,
     wall_seconds: f64,
@@ -75,8 +91,7 @@ fn write_timeline(
         .max()
         .unwrap_or(1);
     let title = args.graph.name().display().to_string();
-    args.timeline
-        .write(&title, graph, &spans, workers, wall_seconds)
+    files.write(&title, graph, &spans, workers, wall_seconds)
 }
 
 /// One requested key prints its value; otherwise an object of key to value, in the

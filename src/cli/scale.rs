@@ -9,9 +9,9 @@ use std::sync::Arc;
 use clap::builder::TypedValueParser;
 use taskloom::Runtime;
 use taskloom_analysis::human::counted;
-use taskloom_analysis::{measure, plot};
+use taskloom_analysis::{measure, plot, Measurement};
 
-use super::{GraphFile, Outcome};
+use super::{CommandError, GraphFile, Outcome, OutputFile};
 
 /// Arguments of `taskloom scale`.
 #[derive(clap::Args)]
@@ -38,27 +38,45 @@ pub struct ScaleArgs {
 struct WorkerCounts(Vec<NonZeroUsize>);
 
 pub fn scale(args: ScaleArgs) -> Outcome {
+    let plot_file = args.plot.as_deref().map(OutputFile::check).transpose()?;
     let program = args.graph.load(&Runtime::new())?;
     let targets = args.graph.targets(program.graph())?;
     let plan = Arc::new(program.plan(targets));
     let measured = measure(&plan, &args.workers.0, args.repeat)?;
     let (scaling, cores) = (&measured.scaling, measured.cores);
 
-    if let Some(path) = &args.plot {
-        let bytes = match extension(path).as_deref() {
-            Some("png") => plot::png(scaling, cores)?,
-            _ => plot::svg(scaling, cores)?.into_bytes(),
+    let mut text = if args.json {
+        scaling.to_json()
+    } else {
+        text(&args, plan.len(), &measured)
+    };
+    // The measurements print even when the plot cannot be drawn or written.
+    if let Some(file) = &plot_file {
+        let bytes = match extension(file.path()).as_deref() {
+            Some("png") => plot::png(scaling, cores),
+            _ => plot::svg(scaling, cores).map(String::into_bytes),
         };
-        super::write_file(path, &bytes)?;
+        let written = bytes
+            .map_err(CommandError::from)
+            .and_then(|bytes| file.write(&bytes));
+        if let Err(error) = written {
+            return Err(error.after_results(text));
+        }
+        if !args.json {
+            text.push_str(&format!("plot: {}\n", file.path().display()));
+        }
     }
-    if args.json {
-        return Ok(scaling.to_json());
-    }
+    Ok(text)
+}
+
+/// The human report.
+fn text(args: &ScaleArgs, tasks: usize, measured: &Measurement) -> String {
+    let (scaling, cores) = (&measured.scaling, measured.cores);
     let mut out = format!(
         "{}: {}, median of {} per worker count, timing the run only (not loading or \
          planning); {} present\n",
         args.graph.name().display(),
-        counted(plan.len() as u128, "task"),
+        counted(tasks as u128, "task"),
         counted(args.repeat.get().into(), "run"),
         counted(cores as u128, "core"),
     );
@@ -66,10 +84,7 @@ pub fn scale(args: ScaleArgs) -> Outcome {
         out.push_str("1 worker added to the list: T(1) is the baseline of the speed-up\n");
     }
     out.push_str(&scaling.to_text(cores));
-    if let Some(path) = &args.plot {
-        out.push_str(&format!("plot: {}\n", path.display()));
-    }
-    Ok(out)
+    out
 }
 
 /// Parses `--workers`: distinct whole numbers from 1 to 4096, at least one above 1.

@@ -2,6 +2,8 @@
 //! `map`): the options, and writing the files from a run's spans.
 //!
 //! - The analysis crate draws; this file only names the files and writes them.
+//! - The paths are checked before the work ([`TimelineArgs::check`]): a typo costs
+//!   nothing, not a whole run.
 //! - A run that failed or was interrupted still writes its files: that is when they
 //!   are wanted most.
 
@@ -11,11 +13,12 @@ use taskloom::exec::Span;
 use taskloom::graph::Graph;
 use taskloom_analysis::timeline;
 
+use super::output::OutputFile;
 use super::CommandError;
 
-/// The timeline files a run writes.
+/// The timeline files a run is asked to write, as given on the command line.
 #[derive(clap::Args)]
-pub struct TimelineFiles {
+pub struct TimelineArgs {
     /// Write when and on which worker each task ran as a Chrome trace (Perfetto,
     /// chrome://tracing).
     #[arg(long, value_name = "FILE.json")]
@@ -24,6 +27,23 @@ pub struct TimelineFiles {
     /// slowest tasks.
     #[arg(long, value_name = "FILE.html")]
     pub profile: Option<PathBuf>,
+}
+
+impl TimelineArgs {
+    /// The files, each checked to be writable, before any work.
+    pub fn check(&self) -> Result<TimelineFiles, CommandError> {
+        let check = |path: &Option<PathBuf>| path.as_deref().map(OutputFile::check).transpose();
+        Ok(TimelineFiles {
+            trace: check(&self.trace)?,
+            profile: check(&self.profile)?,
+        })
+    }
+}
+
+/// The timeline files of a run, checked to be writable.
+pub struct TimelineFiles {
+    trace: Option<OutputFile>,
+    profile: Option<OutputFile>,
 }
 
 impl TimelineFiles {
@@ -42,12 +62,12 @@ impl TimelineFiles {
         workers: usize,
         wall_seconds: f64,
     ) -> Result<(), CommandError> {
-        if let Some(path) = &self.trace {
-            super::write_file(path, timeline::chrome_trace(graph, spans).as_bytes())?;
+        if let Some(file) = &self.trace {
+            file.write(timeline::chrome_trace(graph, spans).as_bytes())?;
         }
-        if let Some(path) = &self.profile {
+        if let Some(file) = &self.profile {
             let html = timeline::profile_html(title, graph, spans, workers, wall_seconds);
-            super::write_file(path, html.as_bytes())?;
+            file.write(html.as_bytes())?;
         }
         Ok(())
     }

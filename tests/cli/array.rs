@@ -1,4 +1,4 @@
-//! End-to-end tests of `taskloom array` (contract: `../shared/spec/array-cli.md`) with
+//! End-to-end tests of `taskloom array` (contract: `docs/spec/array-cli.md`) with
 //! NumPy as the reference: arrays made by `create` (every fill kind and dtype, 1-3
 //! dimensions, ragged edge chunks, Zarr formats 2 and 3) or written by zarr-python,
 //! then every command's printed JSON and written arrays compared with NumPy's result on

@@ -1,4 +1,4 @@
-//! `taskloom array` errors, end to end (contract: `../shared/spec/array-cli.md`): bad
+//! `taskloom array` errors, end to end (contract: `docs/spec/array-cli.md`): bad
 //! input exits 2 with a message naming what is wrong and writes nothing (no OUT, no
 //! temporary directory next to it); an existing OUT is kept unless `--overwrite`; a
 //! missing chunk file reads as the fill value; a corrupt one fails with exit 1, naming

@@ -1,4 +1,4 @@
-//! The common options of `taskloom array` (contract: `../shared/spec/array-cli.md`):
+//! The common options of `taskloom array` (contract: `docs/spec/array-cli.md`):
 //! `--memory-limit` and `--workers` change how results are computed, never what they
 //! are, and a small limit keeps an array larger than it out of memory; `--progress`
 //! draws on stderr and leaves stdout pure JSON.

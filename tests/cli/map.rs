@@ -1,4 +1,4 @@
-//! End-to-end tests of `taskloom map` (contract: `../shared/spec/map-cli.md`): item
+//! End-to-end tests of `taskloom map` (contract: `docs/spec/map-cli.md`): item
 //! sources, placeholders, output order, the results log, resume, retries, timeouts,
 //! halting, Ctrl-C, exit codes and messages, and that no process outlives a run.
 

@@ -1,4 +1,4 @@
-//! `taskloom map` under a hostile environment (contract: `../shared/spec/map-cli.md`):
+//! `taskloom map` under a hostile environment (contract: `docs/spec/map-cli.md`):
 //! every terminating signal at varying moments, items whose SIGTERM handler exits 0,
 //! a full or closed stdout, output held back by a slow item, and the timeline files
 //! of runs that did not succeed. Each asserts what the user is promised: the exit

@@ -18,6 +18,7 @@ mod plan;
 mod processes;
 mod profile;
 mod progress;
+mod robustness;
 mod run;
 mod scale;
 mod simulate;

@@ -205,3 +205,24 @@ fn bad_options_exit_2_naming_the_option() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("--deadline"), "{stderr}");
 }
+
+#[test]
+fn counts_beyond_2_to_the_53_print_every_digit() {
+    // 9,007,199,254,740,993 = 2^53 + 1, the first whole number a float cannot hold.
+    let out = plan(&[
+        "--tasks",
+        "9007199254740993",
+        "--task-seconds",
+        "1s",
+        "--deadline",
+        "1000000000h",
+    ]);
+    assert_contains_all(
+        out.ok(),
+        &[
+            "cores              2,502\n",
+            "waves              3,599,999,702,135 (9,007,199,254,740,993 tasks of 1 s, \
+             2,502 at a time; the last wave runs 1,725)\n",
+        ],
+    );
+}

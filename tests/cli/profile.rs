@@ -95,12 +95,11 @@ fn the_profile_is_a_self_contained_page_with_lanes_bars_and_a_summary() {
 }
 
 #[test]
-fn an_unwritable_profile_path_is_an_error_and_the_run_still_reports_it() {
+fn an_unwritable_profile_path_is_refused_before_the_run_naming_it() {
     let graph = GraphFile::named("g.tl", "a = inc(1)\n");
     let out = graph.run(&["--profile", "/nonexistent-dir/p.html"]);
-    assert_eq!(out.code, Some(1));
     assert!(
-        out.stderr.contains("/nonexistent-dir/p.html"),
+        out.error(2).contains("/nonexistent-dir/p.html"),
         "{}",
         out.stderr
     );

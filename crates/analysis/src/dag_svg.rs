@@ -37,11 +37,12 @@ const LABEL_CHARS: usize = 28;
 
 /// `keys` of `graph` (usually a culled set, closed under dependencies) as an SVG
 /// document: every key drawn when there are at most `MAX_NODES`, a summary by depth
-/// otherwise (the picture says which).
-pub fn to_svg(graph: &Graph, keys: &[KeyId]) -> String {
+/// otherwise (the picture says which, and tells how to cull with `cull_hint`: the
+/// caller's way of naming fewer keys, such as a command-line option).
+pub fn to_svg(graph: &Graph, keys: &[KeyId], cull_hint: &str) -> String {
     let layout = Layers::new(graph, keys);
     if keys.len() > MAX_NODES || layout.edges > MAX_EDGES {
-        summary(graph, &layout)
+        summary(graph, &layout, cull_hint)
     } else {
         detailed(graph, &layout)
     }
@@ -263,7 +264,7 @@ fn detailed(graph: &Graph, layout: &Layers) -> String {
 }
 
 /// One box per depth (or band of consecutive depths), with arrow counts between them.
-fn summary(graph: &Graph, layout: &Layers) -> String {
+fn summary(graph: &Graph, layout: &Layers, cull_hint: &str) -> String {
     let depths = layout.layers.len();
     let per_band = depths.div_ceil(MAX_BANDS).max(1);
     let bands: Vec<&[Vec<KeyId>]> = layout.layers.chunks(per_band).collect();
@@ -297,8 +298,9 @@ fn summary(graph: &Graph, layout: &Layers) -> String {
     );
     let _ = writeln!(
         out,
-        r#"<text class="op" x="{MARGIN}" y="{}">Cull with --get KEY to see single tasks.</text>"#,
-        MARGIN + 34.0
+        r#"<text class="op" x="{MARGIN}" y="{}">Cull with {} to see single tasks.</text>"#,
+        MARGIN + 34.0,
+        escape(cull_hint)
     );
     let top = |b: usize| MARGIN + TITLE + 24.0 + b as f64 * step;
     let x = MARGIN;
@@ -436,7 +438,7 @@ mod tests {
     fn svg_of(source: &str) -> (Graph, String) {
         let g = parse(source).unwrap();
         let keys: Vec<KeyId> = g.keys().collect();
-        let svg = to_svg(&g, &keys);
+        let svg = to_svg(&g, &keys, "a key");
         (g, svg)
     }
 
@@ -479,7 +481,7 @@ mod tests {
     #[test]
     fn culled_keys_only() {
         let g = parse("a = 1\nb = inc(a)\nc = inc(b)\nd = neg(a)\n").unwrap();
-        let svg = to_svg(&g, &cull(&g, &[g.key("b").unwrap()]));
+        let svg = to_svg(&g, &cull(&g, &[g.key("b").unwrap()]), "a key");
         assert!(svg.contains(r#"data-key="b""#) && !svg.contains(r#"data-key="d""#));
         assert!(!svg.contains(r#"data-to="c""#));
     }

@@ -1,5 +1,6 @@
 //! Numbers for people: thousands separators and durations in h/m/s, as the human
 //! output of `plan` and `scale` rounds them (`--json` carries the unrounded values).
+//! Counts are whole numbers and print every digit; only measured quantities round.
 
 /// `value` rounded to `decimals`, with a comma between thousands: `1,120`, `0.81`.
 pub fn number(value: f64, decimals: usize) -> String {
@@ -15,12 +16,7 @@ pub fn number(value: f64, decimals: usize) -> String {
     if value < 0.0 && text.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
         out.push('-');
     }
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
+    out.push_str(&grouped(whole));
     if let Some(fraction) = fraction {
         out.push('.');
         out.push_str(fraction);
@@ -28,9 +24,22 @@ pub fn number(value: f64, decimals: usize) -> String {
     out
 }
 
-/// A whole count with thousands separators.
+/// A whole count with thousands separators, every digit exact (a count above 2^53 does
+/// not fit a float).
 pub fn count(value: u128) -> String {
-    number(value as f64, 0)
+    grouped(&value.to_string())
+}
+
+/// `digits` with a comma between thousands.
+fn grouped(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// A count and its noun, plural unless one: `1 key`, `3,000 keys`.
@@ -85,6 +94,11 @@ mod tests {
         assert_eq!(number(-1500.0, 0), "-1,500");
         assert_eq!(number(-0.0001, 2), "0.00");
         assert_eq!(count(125), "125");
+        assert_eq!(count(9_007_199_254_740_993), "9,007,199,254,740,993");
+        assert_eq!(
+            count(u128::MAX),
+            "340,282,366,920,938,463,463,374,607,431,768,211,455"
+        );
         assert_eq!(counted(1, "key"), "1 key");
         assert_eq!(counted(3000, "arrow"), "3,000 arrows");
         assert_eq!(seconds(70.0), "70 s");

@@ -215,8 +215,7 @@ impl Array {
     /// The Zarr array (format 2 or 3) at `path`, read a chunk at a time when computed.
     /// Opened once per process: the tasks that read its chunks find it open.
     pub fn open(path: &Path) -> Result<Array, ArrayError> {
-        let stored =
-            crate::store::open_shared(path).map_err(|e| ArrayError::Store(e.to_string()))?;
+        let stored = crate::store::open_shared(path).map_err(ArrayError::from)?;
         let meta = stored.meta();
         let node = Node::Read {
             path: path.to_path_buf(),

@@ -147,7 +147,7 @@ impl Engine {
             zarr_format: options.zarr_format,
         };
         let pending = store::create_with(path, &meta, options.overwrite, options.compression)
-            .map_err(|e| ArrayError::Store(e.to_string()))?;
+            .map_err(ArrayError::from)?;
         let temp = pending.temp_path();
         let mut lowering = Lowering::new(self.fan_in);
         let targets = lowering.sink(array, "write", |builder, index, chunk| {
@@ -237,9 +237,7 @@ impl Job {
         let values = executor.run(Arc::clone(&self.plan))?;
         match self.pending {
             Some(pending) => {
-                pending
-                    .commit()
-                    .map_err(|e| ArrayError::Store(e.to_string()))?;
+                pending.commit().map_err(ArrayError::from)?;
                 Ok(None)
             }
             None => match values.first() {

@@ -10,8 +10,8 @@ pub enum ArrayError {
     #[error("{0}")]
     Invalid(String),
     /// Reading or writing Zarr storage failed.
-    #[error("{0}")]
-    Store(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// A task failed while computing.
     #[error(transparent)]
     Run(#[from] taskloom_exec::RunError),

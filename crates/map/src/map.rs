@@ -107,7 +107,7 @@ pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
             let (mut done, malformed) = results::succeeded(path)?;
             if malformed > 0 {
                 observer.warn(&format!(
-                    "--results {}: skipped {malformed} line(s) that are not results",
+                    "results log {}: skipped {malformed} line(s) that are not results",
                     path.display()
                 ));
             }

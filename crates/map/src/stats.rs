@@ -56,7 +56,7 @@ impl fmt::Display for Stats {
         if self.skipped > 0 {
             writeln!(
                 f,
-                "skipped:      {} (succeeded before, --resume)",
+                "skipped:      {} (succeeded in an earlier run)",
                 self.skipped
             )?;
         }

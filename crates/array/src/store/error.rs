@@ -19,7 +19,7 @@ pub enum StoreError {
     #[error("{}: unsupported {what}", path.display())]
     Unsupported { path: PathBuf, what: String },
     /// The destination of `create` exists and overwriting was not asked for.
-    #[error("{} already exists (use --overwrite)", path.display())]
+    #[error("{} already exists", path.display())]
     Exists { path: PathBuf },
     /// A block index outside the array's grid.
     #[error("chunk index {index:?} is out of range for {} (its grid has {} blocks)", path.display(), Dims(blocks))]

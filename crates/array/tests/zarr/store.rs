@@ -97,7 +97,7 @@ fn an_existing_path_fails_at_once_unless_overwriting() {
     assert!(matches!(err, StoreError::Exists { .. }));
     assert_eq!(
         err.to_string(),
-        format!("{} already exists (use --overwrite)", path.display())
+        format!("{} already exists", path.display())
     );
     assert_eq!(listing(dir.path()), vec!["a.zarr"], "no temporary left");
 }
