@@ -215,14 +215,15 @@ fn counts_beyond_2_to_the_53_print_every_digit() {
         "--task-seconds",
         "1s",
         "--deadline",
-        "1000000000h",
+        // 100 years, the longest duration taskloom takes.
+        "876000h",
     ]);
     assert_contains_all(
         out.ok(),
         &[
-            "cores              2,502\n",
-            "waves              3,599,999,702,135 (9,007,199,254,740,993 tasks of 1 s, \
-             2,502 at a time; the last wave runs 1,725)\n",
+            "cores              2,856,165\n",
+            "waves              3,153,599,059 (9,007,199,254,740,993 tasks of 1 s, \
+             2,856,165 at a time; the last wave runs 1,248,423)\n",
         ],
     );
 }

@@ -230,7 +230,7 @@ impl Settle<'_> {
         let item = self.todo[ended.index];
         self.stats.item_seconds += ended.seconds;
         let cause = match &delivered {
-            Err(Some(e)) => Some(format!("output not delivered: {e}")),
+            Err(Some(e)) => Some(format!("output not delivered to stdout: {e}")),
             // The reader is gone: nobody to tell; the log says it.
             Err(None) => None,
             Ok(()) if ended.succeeded() => None,
