@@ -10,6 +10,7 @@ mod arith;
 mod compare;
 mod effects;
 mod lists;
+mod shells;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use crate::value::Value;
 
 pub use args::{expect_arity, float_result};
+pub use shells::{Entered, Shells};
 
 /// Why an op failed on its arguments: the cause part of a task error.
 #[derive(Clone, Debug, PartialEq, Eq)]
