@@ -4,7 +4,7 @@ use taskloom::graph::Value;
 
 use super::progress::{ProgressFlags, TaskBar};
 use super::{CommandError, ExecOptions, GraphFile, Outcome};
-use taskloom::exec::{Observers, Progress, Trace};
+use taskloom::exec::{Observers, Progress, RunError, Stop, Trace};
 use taskloom::graph::Graph;
 use taskloom_analysis::timeline;
 
@@ -32,10 +32,14 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> Outcome {
     let progress = args.progress.enabled().then(Progress::new);
     let trace = (args.trace.is_some() || args.profile.is_some()).then(Trace::new);
-    let runtime = args.exec.runtime(Observers {
-        progress: progress.clone(),
-        trace: trace.clone(),
-    });
+    let stop = Stop::new();
+    let runtime = args.exec.runtime(
+        Observers {
+            progress: progress.clone(),
+            trace: trace.clone(),
+        },
+        stop.clone(),
+    );
     let program = runtime.load(&args.graph.file)?;
     let graph = program.graph();
     let targets = args.graph.targets(graph)?;
@@ -51,7 +55,13 @@ pub fn run(args: RunArgs) -> Outcome {
     }
     let bar = progress.map(|p| TaskBar::start(p, plan.len() as u64));
     let started = std::time::Instant::now();
+    // A terminating signal stops the run, which ends its shell commands and workers:
+    // the command then exits with 128 + N.
+    let catching = stop
+        .on_signals()
+        .map_err(|e| RunError::Internal(format!("cannot catch signals: {e}")))?;
     let values = runtime.run(plan);
+    drop(catching);
     let wall_seconds = started.elapsed().as_secs_f64();
     if let Some(bar) = bar {
         bar.finish();
@@ -66,6 +76,14 @@ pub fn run(args: RunArgs) -> Outcome {
     Ok(text)
 }
 
+/// `--task-timeout`: a duration, more than zero (a zero timeout would fail every task).
+pub fn parse_task_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match super::duration::parse_duration(text)? {
+        std::time::Duration::ZERO => Err("the task timeout must be more than 0".into()),
+        timeout => Ok(timeout),
+    }
+}
+
 /// Writes the `--trace` and `--profile` files of a finished run.
 fn write_timeline(
     args: &RunArgs,
@@ -78,9 +96,11 @@ fn write_timeline(
         super::write_file(path, timeline::chrome_trace(graph, &spans).as_bytes())?;
     }
     if let Some(path) = &args.profile {
+        // Every worker has a lane, those that ran no task too.
         let workers = spans
             .iter()
             .map(|t| t.worker as usize + 1)
+            .chain([trace.workers(), 1])
             .max()
             .unwrap_or(1);
         let title = args.graph.file.display().to_string();

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use taskloom_child::{Child, Group, KILL_GRACE};
 
-/// Where the thread's shell commands register; `None` outside a run.
 thread_local! {
+    /// Where the thread's shell commands register; `None` outside a run.
     static CURRENT: RefCell<Option<Shells>> = const { RefCell::new(None) };
 }
 
