@@ -15,5 +15,6 @@ mod processes;
 mod profile;
 mod progress;
 mod run;
+mod run_limits;
 mod scale;
 mod simulate;

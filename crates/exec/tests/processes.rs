@@ -7,7 +7,7 @@ use taskloom_graph::{parse, validate, Registry, Value};
 use taskloom_sched::Plan;
 
 /// The `taskloom` binary serves as the worker: it is built with the workspace.
-fn processes(workers: usize) -> Processes {
+pub(crate) fn processes(workers: usize) -> Processes {
     let exe = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
     let profile = if cfg!(debug_assertions) {
         "debug"
