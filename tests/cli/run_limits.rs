@@ -62,7 +62,11 @@ fn a_zero_task_timeout_is_refused() {
     for executor in EXECUTORS {
         let (out, _) = run("a = 1\n", &["--executor", executor, "--task-timeout", "0"]);
         assert_eq!(out.exit_code(), 2, "{executor}");
-        assert!(out.stderr.contains("more than 0"), "{executor}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("more than 0"),
+            "{executor}: {}",
+            out.stderr
+        );
     }
 }
 

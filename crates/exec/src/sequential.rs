@@ -4,6 +4,7 @@
 //! executor must agree with. The tasks run on a thread of their own so that the caller
 //! can end the run on a timeout or a stop request while a task still runs (`watch.rs`).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread;
 
@@ -51,6 +52,14 @@ struct Run {
 
 impl Run {
     fn work(&self) {
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.work_loop()));
+        if outcome.is_err() {
+            self.watch
+                .fail(RunError::Internal("the task thread panicked".into()));
+        }
+    }
+
+    fn work_loop(&self) {
         let _shells = self.watch.enter();
         let plan = &self.plan;
         let mut count = LocalCount::new(self.observers.progress.as_ref(), 1);

@@ -24,6 +24,9 @@ use taskloom_graph::{Graph, KeyId};
 use crate::error::RunError;
 use crate::limits::Limits;
 
+/// A worker's current task and when it started, if it runs one.
+type Running = Mutex<Option<(KeyId, Instant)>>;
+
 /// The end of one run in this process; see the module header.
 pub(crate) struct Watch {
     limits: Limits,
@@ -31,7 +34,7 @@ pub(crate) struct Watch {
     failure: Mutex<Option<RunError>>,
     ended: (Mutex<bool>, Condvar),
     /// Per worker, when there is a task timeout: its current task and its start.
-    running: Box<[Mutex<Option<(KeyId, Instant)>>]>,
+    running: Box<[Running]>,
     shells: Shells,
 }
 

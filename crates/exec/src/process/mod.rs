@@ -176,6 +176,8 @@ impl Driver {
             self.add_worker()?;
         }
         self.scheduler.assign(&mut decisions);
+        let tick = self.limits.tick();
+        let mut last_look = Instant::now();
         loop {
             self.carry_out(&mut decisions);
             if !self.own_events.is_empty() {
@@ -190,19 +192,21 @@ impl Driver {
                 Status::Finished => return self.collect_targets(),
                 Status::Failed(failure) => return Err(self.error(failure)),
             }
-            let incoming = match self.events.recv_timeout(self.limits.tick()) {
-                Ok(incoming) => incoming,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if let Some(signal) = self.limits.stopped() {
-                        return Err(RunError::Stopped { signal });
-                    }
-                    self.end_overdue();
-                    self.supervisor.enforce_grace(Instant::now());
-                    continue;
+            // Every tick, even while replies keep coming: a stop request, tasks past
+            // their timeout, workers past their grace.
+            if last_look.elapsed() >= tick {
+                last_look = Instant::now();
+                if let Some(signal) = self.limits.stopped() {
+                    return Err(RunError::Stopped { signal });
                 }
+                self.end_overdue();
+                self.supervisor.enforce_grace(last_look);
+            }
+            match self.events.recv_timeout(tick) {
+                Ok(incoming) => self.receive(incoming, &mut decisions)?,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Err(lost_channel()),
-            };
-            self.receive(incoming, &mut decisions)?;
+            }
         }
     }
 

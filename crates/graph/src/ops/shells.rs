@@ -8,7 +8,8 @@
 //!   thread-local); a command started there is registered until it is reaped. Outside
 //!   any run (an op called directly) a command belongs to a registry of its own.
 //! - [`Shells::stop`]: no new command starts; every registered group gets SIGTERM, and
-//!   those still there after `KILL_GRACE` get SIGKILL.
+//!   those still there after `KILL_GRACE` get SIGKILL. A command starts under the
+//!   registry's lock, so a stop never misses one that is starting.
 //! - A command's exit is awaited on its pidfd, outside the lock and without reaping it;
 //!   it leaves the registry under the lock and only then is reaped. So a stop signals
 //!   a group only while its leader is unreaped, when its id cannot have been reused.
@@ -122,19 +123,21 @@ impl Shells {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = Child::spawn(command, Group::Own)?;
-        let pipes = child.pipes();
-        let exit_fd = child.exit_fd().map(OwnedFd::try_clone).transpose()?;
-        let id = {
+        // Started under the lock, so that a stop comes either before (and nothing
+        // starts) or after (and finds it registered).
+        let (id, pipes, exit_fd) = {
             let mut state = self.lock();
             if state.stopped {
-                // Dropping the child kills and reaps it.
                 return Err(io::Error::other("the run is stopping"));
             }
+            let mut child = Child::spawn(command, Group::Own)?;
+            let pipes = child.pipes();
+            // On failure, dropping the child kills and reaps it.
+            let exit_fd = child.exit_fd().map(OwnedFd::try_clone).transpose()?;
             let id = state.next;
             state.next += 1;
             state.live.insert(id, child);
-            id
+            (id, pipes, exit_fd)
         };
         let (stdout, stderr) = std::thread::scope(|scope| {
             let stderr = scope.spawn(|| read_all(pipes.stderr));
@@ -151,17 +154,16 @@ impl Shells {
     /// Waits for command `id` to exit, then takes it out of the registry and reaps
     /// it, killing what is left of its group.
     fn reap(&self, id: u64, exit_fd: Option<OwnedFd>) -> io::Result<ExitStatus> {
-        match exit_fd {
-            Some(fd) => wait_readable(&fd)?,
-            None => return self.reap_polling(id),
+        if exit_fd.is_some_and(|fd| wait_readable(&fd).is_ok()) {
+            let child = self.lock().live.remove(&id);
+            self.0.left.notify_all();
+            let mut child = child.expect("a command leaves the registry once, here");
+            return child.reap();
         }
-        let child = self.lock().live.remove(&id);
-        self.0.left.notify_all();
-        let mut child = child.expect("a command leaves the registry once, here");
-        child.reap()
+        self.reap_polling(id)
     }
 
-    /// Without a pidfd: reaps command `id` once it has exited.
+    /// Without a (working) pidfd: reaps command `id` once it has exited.
     fn reap_polling(&self, id: u64) -> io::Result<ExitStatus> {
         loop {
             {
