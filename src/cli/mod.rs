@@ -20,7 +20,7 @@ mod timeline;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use taskloom::exec::Observers;
+use taskloom::exec::{Limits, Observers, Stop};
 use taskloom::graph::{Graph, KeyId};
 use taskloom::{Error, Executor, Processes, Runtime, Sequential, Threads};
 
@@ -92,30 +92,38 @@ struct ExecOptions {
     /// Worker threads [default: number of cores].
     #[arg(long, short = 'w', value_parser = clap::value_parser!(u32).range(1..=4096))]
     workers: Option<u32>,
-    /// Run a failed task up to N more times (processes: task errors and crashes alike).
+    /// Run a failed task up to N more times (processes: crashes and timeouts too).
     #[arg(long, value_name = "N", default_value_t = 0)]
     retries: u32,
-    /// Kill a task's worker process when the task runs longer (processes only).
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse_duration)]
+    /// Fail a task that runs longer, ending its shell commands (processes: its worker,
+    /// and the task is retried; threads and sync: the run ends at once).
+    #[arg(long, value_name = "DURATION", value_parser = run::parse_task_timeout)]
     task_timeout: Option<std::time::Duration>,
 }
 
 impl ExecOptions {
-    /// A runtime with the chosen executor, reporting to `observers`.
-    fn runtime(&self, observers: Observers) -> Runtime {
+    /// A runtime with the chosen executor, reporting to `observers`, ended early by
+    /// `stop`.
+    fn runtime(&self, observers: Observers, stop: Stop) -> Runtime {
         let workers = self.workers.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             |n| n as usize,
         );
+        let limits = Limits {
+            retries: self.retries,
+            task_timeout: self.task_timeout,
+            stop: Some(stop),
+        };
         let executor: Box<dyn Executor + Send + Sync> = match self.executor {
-            ExecutorKind::Sync => Box::new(Sequential::default().observed(observers)),
-            ExecutorKind::Threads => Box::new(Threads::new(workers).observed(observers)),
-            ExecutorKind::Processes => Box::new(
-                Processes::new(workers)
-                    .retries(self.retries)
-                    .task_timeout(self.task_timeout)
-                    .observed(observers),
-            ),
+            ExecutorKind::Sync => {
+                Box::new(Sequential::default().observed(observers).limited(limits))
+            }
+            ExecutorKind::Threads => {
+                Box::new(Threads::new(workers).observed(observers).limited(limits))
+            }
+            ExecutorKind::Processes => {
+                Box::new(Processes::new(workers).observed(observers).limited(limits))
+            }
         };
         Runtime::new().with_boxed_executor(executor)
     }

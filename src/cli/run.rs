@@ -5,7 +5,7 @@ use taskloom::graph::Value;
 use super::progress::{ProgressFlags, TaskBar};
 use super::timeline::{TimelineArgs, TimelineFiles};
 use super::{CommandError, ExecOptions, GraphFile, Outcome};
-use taskloom::exec::{Observers, Progress, Trace};
+use taskloom::exec::{Observers, Progress, RunError, Stop, Trace};
 use taskloom::graph::Graph;
 
 #[derive(clap::Args)]
@@ -28,10 +28,14 @@ pub fn run(args: RunArgs) -> Outcome {
     let timeline = args.timeline.check()?;
     let progress = args.progress.enabled().then(Progress::new);
     let trace = timeline.wanted().then(Trace::new);
-    let runtime = args.exec.runtime(Observers {
-        progress: progress.clone(),
-        trace: trace.clone(),
-    });
+    let stop = Stop::new();
+    let runtime = args.exec.runtime(
+        Observers {
+            progress: progress.clone(),
+            trace: trace.clone(),
+        },
+        stop.clone(),
+    );
     let program = args.graph.load(&runtime)?;
     let graph = program.graph();
     let targets = args.graph.targets(graph)?;
@@ -47,7 +51,13 @@ pub fn run(args: RunArgs) -> Outcome {
     }
     let bar = progress.map(|p| TaskBar::start(p, plan.len() as u64));
     let started = std::time::Instant::now();
+    // A terminating signal stops the run, which ends its shell commands and workers:
+    // the command then exits with 128 + N.
+    let catching = stop
+        .on_signals()
+        .map_err(|e| RunError::Internal(format!("cannot catch signals: {e}")))?;
     let values = runtime.run(plan);
+    drop(catching);
     let wall_seconds = started.elapsed().as_secs_f64();
     if let Some(bar) = bar {
         bar.finish();
@@ -76,7 +86,15 @@ pub fn run(args: RunArgs) -> Outcome {
     Ok(text)
 }
 
-/// Writes the `--trace` and `--profile` files of a finished run.
+/// `--task-timeout`: a duration, more than zero (a zero timeout would fail every task).
+pub fn parse_task_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match super::duration::parse_duration(text)? {
+        std::time::Duration::ZERO => Err("the task timeout must be more than 0".into()),
+        timeout => Ok(timeout),
+    }
+}
+
+/// Writes the `--trace` and `--profile` files of a run, finished or failed.
 fn write_timeline(
     args: &RunArgs,
     files: &TimelineFiles,
@@ -85,9 +103,11 @@ fn write_timeline(
     wall_seconds: f64,
 ) -> Result<(), CommandError> {
     let spans = trace.take_spans();
+    // Every worker has a lane, those that ran no task too.
     let workers = spans
         .iter()
         .map(|t| t.worker as usize + 1)
+        .chain([trace.workers(), 1])
         .max()
         .unwrap_or(1);
     let title = args.graph.name().display().to_string();

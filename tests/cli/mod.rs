@@ -20,5 +20,6 @@ mod profile;
 mod progress;
 mod robustness;
 mod run;
+mod run_limits;
 mod scale;
 mod simulate;

@@ -1,5 +1,7 @@
 //! Why a run failed.
 
+use std::time::Duration;
+
 use taskloom_graph::{EvalError, Graph, KeyId};
 use thiserror::Error;
 
@@ -16,6 +18,13 @@ pub enum RunError {
     /// The process running a task died (or was killed on a timeout), after retries.
     #[error("task '{key}' failed: {cause}")]
     WorkerDied { key: String, cause: String },
+    /// A task ran longer than the task timeout on a thread, which cannot be taken
+    /// back: the run ended without it (its shell commands ended).
+    #[error("task '{key}' failed: it ran longer than the task timeout ({limit:?})")]
+    TimedOut { key: String, limit: Duration },
+    /// A stop was requested (`Stop`), for this signal.
+    #[error("stopped by {}", taskloom_child::signal_name(*.signal))]
+    Stopped { signal: i32 },
     /// The operating system refused to start a worker.
     #[error("cannot start a worker thread: {0}")]
     Spawn(String),

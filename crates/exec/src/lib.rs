@@ -6,6 +6,7 @@
 
 mod error;
 mod idle;
+mod limits;
 #[cfg(all(test, loom))]
 mod model;
 mod observe;
@@ -15,9 +16,11 @@ mod process;
 mod progress;
 mod sequential;
 mod slots;
+mod stop;
 mod task;
 mod threads;
 mod trace;
+mod watch;
 
 use std::sync::Arc;
 
@@ -25,11 +28,13 @@ use taskloom_graph::Value;
 use taskloom_sched::Plan;
 
 pub use error::RunError;
+pub use limits::Limits;
 pub use observe::Observers;
 pub use pool::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use process::{serve as serve_worker, Processes, WORKER_ENV};
 pub use progress::Progress;
 pub use sequential::Sequential;
+pub use stop::{on_signals, Catching, Stop};
 pub use threads::Threads;
 pub use trace::{Span, Trace};
 

@@ -1,24 +1,44 @@
-//! One step of every executor: run a task, store its result, release its inputs.
+//! One step of the executors that run tasks in this process: run a task (again, after
+//! a failure, as often as the retries allow), store its result, release its inputs.
 
-use taskloom_graph::{evaluate, KeyId};
+use taskloom_graph::{evaluate, EvalError, KeyId};
 use taskloom_sched::Plan;
 
 use crate::error::RunError;
 use crate::slots::Slots;
+use crate::watch::Watch;
 
-/// Runs task `key`, whose dependencies have all completed.
+/// Runs task `key`, whose dependencies have all completed, on worker `worker`.
 ///
 /// # Safety
 /// Called once per key, after every dependency's task returned and before any
 /// dependent's starts (each of these ordered by a happens-before edge: the same
 /// thread, or release/acquire), as the protocol of `Slots` requires.
-pub(crate) unsafe fn run_task(plan: &Plan, slots: &Slots, key: KeyId) -> Result<(), RunError> {
+pub(crate) unsafe fn run_task(
+    plan: &Plan,
+    slots: &Slots,
+    key: KeyId,
+    watch: &Watch,
+    worker: usize,
+) -> Result<(), RunError> {
     let graph = plan.graph();
     // SAFETY: every dependency was stored before this task started (by the caller),
-    // and this task releases it only below, after this read.
+    // and this task releases it only below, after its last read.
     let lookup = |dep: KeyId| Some(unsafe { slots.get(dep) });
-    let value =
-        evaluate(graph, key, plan.ops(), &lookup).map_err(|e| RunError::task(graph, key, e))?;
+    let mut retries = watch.retries();
+    watch.begin(worker, key);
+    let value = loop {
+        match evaluate(graph, key, plan.ops(), &lookup) {
+            Ok(value) => break value,
+            // A failed evaluation stored and released nothing: it may simply run again.
+            Err(EvalError::Op { .. }) if retries > 0 && !watch.is_over() => retries -= 1,
+            Err(error) => {
+                watch.done(worker);
+                return Err(RunError::task(graph, key, error));
+            }
+        }
+    };
+    watch.done(worker);
     // SAFETY: this task runs once, and its dependents only after it (by the caller).
     unsafe { slots.put(key, value) };
     for &dep in graph.dependencies(key) {

@@ -10,13 +10,15 @@
 //! - An idle worker takes from its own deque, then from the cursor, then steals half
 //!   of another worker's deque (crossbeam's Chase-Lev deques), then spins briefly and
 //!   parks.
-//! - The run ends when every requested key is done, or at the first task error: no new
-//!   task starts, and the caller gets the error without waiting for running tasks.
+//! - The run ends when every requested key is done, or at the first task error (after
+//!   its retries), timeout or stop request (`watch.rs`): no new task starts, the run's
+//!   shell commands are ended, and the caller gets the error without waiting for
+//!   running tasks.
 
 use std::cmp::Reverse;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::thread;
 
 use crossbeam_deque::{Steal, Stealer, Worker};
@@ -26,11 +28,13 @@ use taskloom_sched::Plan;
 
 use crate::error::RunError;
 use crate::idle::Idle;
+use crate::limits::Limits;
 use crate::observe::Observers;
 use crate::progress::LocalCount;
 use crate::slots::Slots;
 use crate::task::run_task;
 use crate::trace::{LocalSpans, SpanRoom};
+use crate::watch::Watch;
 use crate::Executor;
 
 /// How many ready sources a worker takes from the shared cursor at once: enough to
@@ -42,6 +46,7 @@ const SOURCE_BATCH: usize = 16;
 pub struct Threads {
     workers: usize,
     observers: Observers,
+    limits: Limits,
     settle_on_failure: bool,
 }
 
@@ -51,6 +56,7 @@ impl Threads {
         Threads {
             workers: workers.max(1),
             observers: Observers::default(),
+            limits: Limits::default(),
             settle_on_failure: false,
         }
     }
@@ -66,6 +72,12 @@ impl Threads {
     /// Reports finished tasks and task spans to `observers`.
     pub fn observed(mut self, observers: Observers) -> Self {
         self.observers = observers;
+        self
+    }
+
+    /// Runs under `limits`: retries, a task timeout, a stop request.
+    pub fn limited(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -93,7 +105,11 @@ impl Executor for Threads {
         }
         let locals: Vec<Worker<KeyId>> = (0..self.workers).map(|_| Worker::new_lifo()).collect();
         let stealers = locals.iter().map(Worker::stealer).collect();
-        let shared = Arc::new(Shared::new(plan, stealers, self.observers.clone()));
+        if let Some(trace) = &self.observers.trace {
+            trace.note_workers(self.workers);
+        }
+        let watch = Watch::new(self.workers, self.limits.clone());
+        let shared = Arc::new(Shared::new(plan, stealers, self.observers.clone(), watch));
         let mut handles = Vec::with_capacity(self.workers);
         for (me, local) in locals.into_iter().enumerate() {
             let worker_shared = Arc::clone(&shared);
@@ -108,8 +124,10 @@ impl Executor for Threads {
                 }
             }
         }
-        shared.wait_until_over();
-        if let Some(error) = shared.take_failure() {
+        let failure = shared.watch.wait(shared.plan.graph());
+        // Sleepers see the run over (a timeout or a stop ends it from here).
+        shared.idle.notify_all();
+        if let Some(error) = failure {
             // Running tasks finish on their own and their workers then exit, unless
             // the caller must know they are done.
             if self.settle_on_failure {
@@ -142,17 +160,20 @@ struct Shared {
     next_source: AtomicUsize,
     stealers: Vec<Stealer<KeyId>>,
     targets_left: AtomicUsize,
-    over: AtomicBool,
-    failure: Mutex<Option<RunError>>,
+    watch: Watch,
     idle: Idle,
-    ended: (Mutex<bool>, Condvar),
     observers: Observers,
     /// Where the workers write their spans, when traced.
     spans: Option<SpanRoom>,
 }
 
 impl Shared {
-    fn new(plan: Arc<Plan>, stealers: Vec<Stealer<KeyId>>, observers: Observers) -> Shared {
+    fn new(
+        plan: Arc<Plan>,
+        stealers: Vec<Stealer<KeyId>>,
+        observers: Observers,
+        watch: Watch,
+    ) -> Shared {
         let workers = stealers.len();
         let graph = plan.graph();
         let waiting = graph
@@ -166,10 +187,8 @@ impl Shared {
             next_source: AtomicUsize::new(0),
             stealers,
             targets_left: AtomicUsize::new(plan.distinct_targets()),
-            over: AtomicBool::new(false),
-            failure: Mutex::new(None),
+            watch,
             idle: Idle::default(),
-            ended: (Mutex::new(false), Condvar::new()),
             spans: observers
                 .trace
                 .is_some()
@@ -181,6 +200,7 @@ impl Shared {
 
     /// A worker's life: run tasks until the run is over.
     fn work(&self, local: &Worker<KeyId>, me: usize) {
+        let _shells = self.watch.enter();
         let outcome = catch_unwind(AssertUnwindSafe(|| self.work_loop(local, me)));
         if outcome.is_err() {
             self.fail(RunError::Internal("a worker thread panicked".into()));
@@ -210,7 +230,7 @@ impl Shared {
                     }
                 }
             };
-            if self.over.load(Ordering::Relaxed) {
+            if self.watch.is_over() {
                 return;
             }
             let start = spans.start();
@@ -219,7 +239,7 @@ impl Shared {
             // dependency's task returned), or is a source, and then went through at most
             // a deque (whose hand-off is ordered too). Its dependents are counted down in
             // `complete`, after this returns.
-            if let Err(error) = unsafe { run_task(&self.plan, &self.slots, key) } {
+            if let Err(error) = unsafe { run_task(&self.plan, &self.slots, key, &self.watch, me) } {
                 self.fail(error);
                 return;
             }
@@ -269,12 +289,11 @@ impl Shared {
                 return Some((key, waited));
             }
             waited = true;
-            if self.over.load(Ordering::Acquire) {
+            if self.watch.is_over() {
                 return None;
             }
             if backoff.is_completed() {
-                self.idle
-                    .sleep(|| self.has_work() || self.over.load(Ordering::Acquire));
+                self.idle.sleep(|| self.has_work() || self.watch.is_over());
                 backoff.reset();
             } else {
                 backoff.snooze();
@@ -325,33 +344,13 @@ impl Shared {
     }
 
     fn fail(&self, error: RunError) {
-        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
-        failure.get_or_insert(error);
-        drop(failure);
-        self.end();
-    }
-
-    fn take_failure(&self) -> Option<RunError> {
-        self.failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+        self.watch.fail(error);
+        self.idle.notify_all();
     }
 
     /// Stops every worker and wakes the caller.
     fn end(&self) {
-        self.over.store(true, Ordering::Release);
+        self.watch.end();
         self.idle.notify_all();
-        let (lock, cvar) = &self.ended;
-        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        cvar.notify_all();
-    }
-
-    fn wait_until_over(&self) {
-        let (lock, cvar) = &self.ended;
-        let mut ended = lock.lock().unwrap_or_else(|e| e.into_inner());
-        while !*ended {
-            ended = cvar.wait(ended).unwrap_or_else(|e| e.into_inner());
-        }
     }
 }

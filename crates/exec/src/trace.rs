@@ -2,6 +2,7 @@
 //! `--profile`). Only when asked for: workers keep their spans to themselves and hand
 //! them over when they stop, so a traced run takes no lock per task either.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use taskloom_graph::KeyId;
@@ -29,6 +30,8 @@ struct Inner {
     /// `monotonic_ns` when the trace began.
     epoch: u64,
     spans: Mutex<Vec<Span>>,
+    /// How many workers the runs traced had, the idle ones included.
+    workers: AtomicUsize,
 }
 
 /// The machine's monotonic clock in nanoseconds: the same clock in every process, so
@@ -49,6 +52,7 @@ impl Trace {
         Trace(Arc::new(Inner {
             epoch: monotonic_ns(),
             spans: Mutex::new(Vec::new()),
+            workers: AtomicUsize::new(0),
         }))
     }
 
@@ -68,6 +72,17 @@ impl Trace {
     /// worker's in the order it ran them.
     pub fn take_spans(&self) -> Vec<Span> {
         std::mem::take(&mut *lock(&self.0.spans))
+    }
+
+    /// How many workers the traced runs had, those that ran no task included: the
+    /// lanes of a timeline.
+    pub fn workers(&self) -> usize {
+        self.0.workers.load(Ordering::Relaxed)
+    }
+
+    /// A traced run had `workers` workers.
+    pub(crate) fn note_workers(&self, workers: usize) {
+        self.0.workers.fetch_max(workers, Ordering::Relaxed);
     }
 
     /// Adds `spans` (emptying it): the first list is moved in, not copied.

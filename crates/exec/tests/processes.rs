@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use taskloom_exec::{Executor, Processes};
+use taskloom_exec::{Executor, Limits, Processes};
 use taskloom_graph::{parse, validate, Registry, Value};
 use taskloom_sched::Plan;
 
 /// The `taskloom` binary serves as the worker: it is built with the workspace.
-fn processes(workers: usize) -> Processes {
+pub(crate) fn processes(workers: usize) -> Processes {
     let exe = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
     let profile = if cfg!(debug_assertions) {
         "debug"
@@ -104,7 +104,10 @@ fn a_crash_is_blamed_on_the_task_that_crashes_not_on_its_neighbours() {
     // alone. Either way the error names `boom`, with or without retries.
     let src = "boom = crash()\nfine = sleep(300, 41)\nafter = inc(fine)\n";
     for (workers, retries) in [(1, 0), (1, 2), (2, 0), (2, 2)] {
-        let executor = processes(workers).retries(retries);
+        let executor = processes(workers).limited(Limits {
+            retries,
+            ..Limits::default()
+        });
         let err = executor
             .run(plan(src, &["boom", "after"]))
             .unwrap_err()
@@ -128,7 +131,7 @@ fn bystanders_of_a_crash_run_again_and_use_up_no_retry() {
          b = sleep(50, 3)\nout = list(a, flaky, b)\n",
         m = marker.display()
     );
-    let executor = processes(1).retries(0);
+    let executor = processes(1);
     let out = executor.run(plan(&src, &["out"])).unwrap().pop().unwrap();
     assert_eq!(out.to_json(), r#"[1,"2",3]"#);
     assert!(marker.exists(), "flaky did kill its first worker");

@@ -7,6 +7,10 @@
 //! through the driver (a `Fetch` from the holder, a `Store` to the destination; the
 //! driver counts the bytes it moved and keeps a relayed value until it is released).
 //! A task is sent at once and waits in its worker for the inputs still travelling.
+//!
+//! A worker is ended with SIGTERM (on a task timeout, a failed run or a stop request),
+//! on which it ends its shell commands before it exits (`worker.rs`); SIGKILL follows
+//! only if it is still there after the grace it needs for that (`supervisor.rs`).
 
 pub(crate) mod protocol;
 pub(crate) mod supervisor;
@@ -16,7 +20,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use taskloom_graph::{KeyId, Value};
 use taskloom_sched::{Decision, Event, Failure, Plan, Scheduler, Status, WorkerId};
@@ -26,6 +30,7 @@ use self::protocol::{LoadRef, ProgramRef, Reply, Request};
 use self::supervisor::{Ended, Incoming, Supervisor};
 pub use self::worker::serve;
 use crate::error::RunError;
+use crate::limits::Limits;
 use crate::observe::Observers;
 use crate::trace::Span;
 use crate::Executor;
@@ -40,8 +45,7 @@ const SLOTS_PER_WORKER: usize = 16;
 pub struct Processes {
     workers: usize,
     executable: Option<PathBuf>,
-    retries: u32,
-    task_timeout: Option<Duration>,
+    limits: Limits,
     bytes_moved: AtomicU64,
     observers: Observers,
 }
@@ -52,8 +56,7 @@ impl Processes {
         Processes {
             workers: workers.max(1),
             executable: None,
-            retries: 0,
-            task_timeout: None,
+            limits: Limits::default(),
             bytes_moved: AtomicU64::new(0),
             observers: Observers::default(),
         }
@@ -66,16 +69,11 @@ impl Processes {
         self
     }
 
-    /// Runs a failed task (a task error, or its worker died) up to `retries` more times.
-    pub fn retries(mut self, retries: u32) -> Self {
-        self.retries = retries;
-        self
-    }
-
-    /// Kills a task's worker when the task runs longer than `timeout` (the task then
-    /// fails, or is retried).
-    pub fn task_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.task_timeout = timeout;
+    /// Runs under `limits`: a failed task (a task error, or its worker died or was
+    /// ended on the task timeout) runs again up to `retries` more times; a stop request
+    /// ends the run and its workers.
+    pub fn limited(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -112,7 +110,7 @@ impl Executor for Processes {
         };
         let (sender, events) = mpsc::channel();
         let mut driver = Driver {
-            scheduler: Scheduler::new(Arc::clone(&plan), SLOTS_PER_WORKER, self.retries),
+            scheduler: Scheduler::new(Arc::clone(&plan), SLOTS_PER_WORKER, self.limits.retries),
             supervisor: Supervisor::new(executable, sender),
             events,
             load,
@@ -121,7 +119,7 @@ impl Executor for Processes {
             fetching: HashMap::new(),
             own_events: Vec::new(),
             started: Vec::new(),
-            timeout: self.task_timeout,
+            limits: self.limits.clone(),
             bytes_moved: 0,
             observers: self.observers.clone(),
             spans: Vec::new(),
@@ -129,11 +127,15 @@ impl Executor for Processes {
         let outcome = driver.run(self.workers);
         if let Some(trace) = &self.observers.trace {
             trace.extend(&mut driver.spans);
+            trace.note_workers(driver.started.len());
         }
         self.bytes_moved
             .store(driver.bytes_moved, Ordering::Relaxed);
         driver.supervisor.shutdown(outcome.is_err());
-        outcome
+        match self.limits.stopped() {
+            Some(signal) => Err(RunError::Stopped { signal }),
+            None => outcome,
+        }
     }
 }
 
@@ -160,7 +162,7 @@ struct Driver {
     own_events: Vec<Event>,
     /// When each worker started its current task, if it has one.
     started: Vec<Option<Instant>>,
-    timeout: Option<Duration>,
+    limits: Limits,
     bytes_moved: u64,
     observers: Observers,
     spans: Vec<Span>,
@@ -174,6 +176,8 @@ impl Driver {
             self.add_worker()?;
         }
         self.scheduler.assign(&mut decisions);
+        let tick = self.limits.tick();
+        let mut last_look = Instant::now();
         loop {
             self.carry_out(&mut decisions);
             if !self.own_events.is_empty() {
@@ -188,18 +192,21 @@ impl Driver {
                 Status::Finished => return self.collect_targets(),
                 Status::Failed(failure) => return Err(self.error(failure)),
             }
-            let incoming = match self.timeout {
-                None => self.events.recv().map_err(|_| lost_channel())?,
-                Some(limit) => match self.events.recv_timeout(limit / 4) {
-                    Ok(incoming) => incoming,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        self.kill_overdue(limit);
-                        continue;
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => return Err(lost_channel()),
-                },
-            };
-            self.receive(incoming, &mut decisions)?;
+            // Every tick, even while replies keep coming: a stop request, tasks past
+            // their timeout, workers past their grace.
+            if last_look.elapsed() >= tick {
+                last_look = Instant::now();
+                if let Some(signal) = self.limits.stopped() {
+                    return Err(RunError::Stopped { signal });
+                }
+                self.end_overdue();
+                self.supervisor.enforce_grace(last_look);
+            }
+            match self.events.recv_timeout(tick) {
+                Ok(incoming) => self.receive(incoming, &mut decisions)?,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(lost_channel()),
+            }
         }
     }
 
@@ -294,6 +301,13 @@ impl Driver {
     ) -> Result<(), RunError> {
         let event = match incoming {
             Incoming::Reply(Reply::Ready | Reply::Loaded) => return Ok(()),
+            // A worker being ended (a task timeout) may still report its task, failed
+            // as its shell commands are ended: its end is what counts.
+            Incoming::Reply(Reply::Finished { .. } | Reply::Failed { .. })
+                if self.supervisor.ending(worker) =>
+            {
+                return Ok(())
+            }
             Incoming::Reply(Reply::UnknownOp { op }) => {
                 return Err(RunError::Internal(format!(
                     "worker processes do not know op '{op}': register it before serving as a worker"
@@ -367,7 +381,11 @@ impl Driver {
         self.started[worker.0 as usize] = busy.then(Instant::now);
     }
 
-    fn kill_overdue(&mut self, limit: Duration) {
+    /// Ends the workers whose task runs past the task timeout.
+    fn end_overdue(&mut self) {
+        let Some(limit) = self.limits.task_timeout else {
+            return;
+        };
         for w in 0..self.started.len() {
             let worker = WorkerId(w as u32);
             if self.started[w].is_some_and(|t| t.elapsed() > limit) {
@@ -375,7 +393,7 @@ impl Driver {
                     "it ran longer than the task timeout ({limit:?}), so its worker was killed"
                 );
                 self.started[w] = None;
-                self.supervisor.kill(worker, cause);
+                self.supervisor.terminate(worker, cause);
             }
         }
     }

@@ -14,6 +14,9 @@
 //! - A worker's end arrives as `Incoming::Gone`; `reap` says how it ended: the cause
 //!   given to `kill` (a timeout), an unreadable message, or its own death ("killed by
 //!   SIGSEGV").
+//! - A worker is ended with SIGTERM (`terminate`, `shutdown`), on which it ends its
+//!   shell commands and exits; SIGKILL follows if it is still there once `KILL_GRACE`
+//!   and [`EXIT_MARGIN`] are over.
 //! - `shutdown` ends and reaps every worker; so does dropping the supervisor.
 
 use std::fmt;
@@ -22,12 +25,21 @@ use std::path::PathBuf;
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use taskloom_child::{describe, Child, Group};
+use taskloom_child::{describe, Child, Group, KILL_GRACE};
 use taskloom_sched::WorkerId;
 
 use super::protocol::{receive, send_encoded, send_with, Reply, WORKER_ENV};
+
+/// How much longer than `KILL_GRACE` a worker asked to end (SIGTERM) has before
+/// SIGKILL: its own shell commands get `KILL_GRACE` before it kills them, and it needs
+/// a moment to exit after that.
+const EXIT_MARGIN: Duration = Duration::from_secs(1);
+
+/// How often `shutdown` looks for workers that have exited.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(5);
 
 /// What arrives from a worker.
 pub enum Incoming {
@@ -155,11 +167,29 @@ impl<M: From<(WorkerId, Incoming)> + Send + 'static> Supervisor<M> {
         }
     }
 
-    /// Kills `worker` for `cause`, which `reap` reports once its end arrives.
-    pub fn kill(&mut self, worker: WorkerId, cause: String) {
+    /// Ends `worker` for `cause`, which `reap` reports once its end arrives: SIGTERM
+    /// now, SIGKILL from `enforce_grace`.
+    pub fn terminate(&mut self, worker: WorkerId, cause: String) {
         let w = &mut self.workers[worker.0 as usize];
         w.killed_for.get_or_insert(cause);
-        w.process.kill();
+        w.process.terminate(Instant::now());
+    }
+
+    /// Whether `worker` is being ended (`terminate`).
+    pub fn ending(&self, worker: WorkerId) -> bool {
+        self.workers[worker.0 as usize].killed_for.is_some()
+    }
+
+    /// SIGKILL to the workers still there after their grace and `EXIT_MARGIN`.
+    pub fn enforce_grace(&mut self, now: Instant) {
+        for w in self.workers.iter_mut().filter(|w| w.alive) {
+            if w.process
+                .grace_end()
+                .is_some_and(|end| now >= end + EXIT_MARGIN)
+            {
+                w.process.kill();
+            }
+        }
     }
 
     /// Reaps a worker whose output ended (`Incoming::Gone`, with its `garbage`) and
@@ -180,14 +210,29 @@ impl<M: From<(WorkerId, Incoming)> + Send + 'static> Supervisor<M> {
         }
     }
 
-    /// Ends every worker: closes their input so that they exit, after killing them
-    /// when `kill`, and reaps them all so that no process outlives the run.
-    pub fn shutdown(mut self, kill: bool) {
+    /// Ends every worker: closes their input so that they exit, after SIGTERM when
+    /// `now` (and SIGKILL to those still there after their grace), and reaps them
+    /// all so that no process outlives the run.
+    pub fn shutdown(mut self, now: bool) {
+        let started = Instant::now();
         for w in &mut self.workers {
-            if kill {
-                w.process.kill();
+            if now {
+                w.process.terminate(started);
             }
             w.stdin = None;
+        }
+        if now {
+            while self
+                .workers
+                .iter_mut()
+                .any(|w| matches!(w.process.try_reap(), Ok(None)))
+            {
+                if started.elapsed() >= KILL_GRACE + EXIT_MARGIN {
+                    self.workers.iter_mut().for_each(|w| w.process.kill());
+                    break;
+                }
+                thread::sleep(SHUTDOWN_POLL);
+            }
         }
         for w in &mut self.workers {
             let _ = w.process.wait();

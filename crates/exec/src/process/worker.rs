@@ -7,12 +7,19 @@
 //!   when one will not come, so nothing waits forever.
 //! - One task at a time, on the thread that reads the requests: a task that crashes
 //!   takes only this process down, and the driver knows which tasks it held.
+//! - A failure is reported at once, not batched behind the next task (which may run
+//!   long): the driver stops the run on it.
+//! - A terminating signal (the driver ending this worker, Ctrl-C at the terminal)
+//!   ends the shell commands this worker started, then the worker, with 128 + N: a
+//!   thread of its own does it while a task runs.
 
 use std::collections::HashMap;
 use std::io::{self, BufReader, BufWriter, Write};
 
+use taskloom_graph::ops::Shells;
 use taskloom_graph::{evaluate_span, EvalError, KeyId, Node, OpFn, Registry, Value};
 
+use crate::stop::on_signals;
 use crate::trace::monotonic_ns;
 
 use super::protocol::{receive, send, send_with, Program, Reply, Request};
@@ -23,6 +30,19 @@ use super::protocol::{receive, send, send_with, Program, Reply, Request};
 /// `serve_worker_if_requested`) first thing in `main`, with the same registry as the
 /// driver: workers are the same binary, so they know the same ops.
 pub fn serve(registry: &Registry) -> i32 {
+    let shells = Shells::new();
+    let _entered = shells.enter();
+    let ending = on_signals(move |signal| {
+        shells.stop();
+        std::process::exit(128 + signal)
+    });
+    let _catching = match ending {
+        Ok(catching) => catching,
+        Err(e) => {
+            eprintln!("taskloom worker: cannot catch signals: {e}");
+            return 1;
+        }
+    };
     let stdin = io::stdin();
     let stdout = io::stdout();
     let mut input = BufReader::with_capacity(1 << 16, stdin.lock());
@@ -55,7 +75,11 @@ fn serve_on<R: std::io::Read>(
         // in batches, flushed before the next read may block.
         if input.buffer().is_empty() {
             if let Some(index) = tasks.next_runnable() {
-                send(output, &tasks.run(index, &program, &ops))?;
+                let reply = tasks.run(index, &program, &ops);
+                send(output, &reply)?;
+                if matches!(reply, Reply::Failed { .. }) {
+                    output.flush()?;
+                }
                 continue;
             }
             output.flush()?;

@@ -1,12 +1,14 @@
 //! Ops with effects beyond their result, for building realistic and adversarial
 //! graphs: waiting (`sleep`), burning CPU (`busy`), failing (`fail`), killing the
-//! process (`crash`) and running a shell command (`shell`).
+//! process (`crash`) and running a shell command (`shell`, whose process group a run
+//! ends when it stops early: `shells.rs`).
 
 use std::hint::black_box;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::args::expect_arity;
+use super::shells::Shells;
 use super::{OpError, OpResult, Registry};
 use crate::value::Value;
 
@@ -99,13 +101,10 @@ fn thread_cpu_time() -> Option<Duration> {
     (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
 }
 
-/// Runs `sh -c command` and returns its stdout minus one trailing newline.
+/// Runs `sh -c command` in a process group of its own, which the run ends should it
+/// stop early (see `Shells`), and returns its stdout minus one trailing newline.
 fn shell(command: &str) -> OpResult {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
-        .output()
+    let out = Shells::run(Command::new("sh").arg("-c").arg(command))
         .map_err(|e| OpError(format!("cannot run sh: {e}")))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);

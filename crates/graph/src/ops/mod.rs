@@ -13,6 +13,7 @@ mod catalog;
 mod compare;
 mod effects;
 mod lists;
+mod shells;
 mod suggest;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use crate::value::Value;
 
 pub use args::{expect_arity, float_result};
 pub use catalog::OpDoc;
+pub use shells::{Entered, Shells};
 
 /// Why an op failed on its arguments: the cause part of a task error.
 #[derive(Clone, Debug, PartialEq, Eq)]
