@@ -7,6 +7,7 @@ mod exit;
 mod graph;
 mod json;
 mod map;
+mod observe;
 mod plan;
 mod progress;
 mod run;

@@ -2,11 +2,10 @@
 
 use taskloom::graph::Value;
 
+use super::observe::TimelineFlags;
 use super::progress::{ProgressFlags, TaskBar};
-use super::{CommandError, ExecOptions, GraphFile, Outcome};
-use taskloom::exec::{Observers, Progress, Trace};
-use taskloom::graph::Graph;
-use taskloom_analysis::timeline;
+use super::{ExecOptions, GraphFile, Outcome};
+use taskloom::exec::{Observers, Progress};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -19,19 +18,13 @@ pub struct RunArgs {
     /// Parse, validate, cull and order, then stop without running anything.
     #[arg(long)]
     dry_run: bool,
-    /// Write when and on which worker each task ran as a Chrome trace (Perfetto,
-    /// chrome://tracing).
-    #[arg(long, value_name = "FILE.json")]
-    trace: Option<std::path::PathBuf>,
-    /// Write an HTML profile of the run: a timeline lane per worker, a summary and the
-    /// slowest tasks.
-    #[arg(long, value_name = "FILE.html")]
-    profile: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    timeline: TimelineFlags,
 }
 
 pub fn run(args: RunArgs) -> Outcome {
     let progress = args.progress.enabled().then(Progress::new);
-    let trace = (args.trace.is_some() || args.profile.is_some()).then(Trace::new);
+    let trace = args.timeline.trace();
     let runtime = args.exec.runtime(Observers {
         progress: progress.clone(),
         trace: trace.clone(),
@@ -58,36 +51,13 @@ pub fn run(args: RunArgs) -> Outcome {
     }
     let values = values?;
     if let Some(trace) = &trace {
-        write_timeline(&args, graph, trace, wall_seconds)?;
+        let title = args.graph.file.display().to_string();
+        args.timeline.write(&title, graph, trace, wall_seconds)?;
     }
     let text = render(&names, &values, args.graph.keys.len() == 1);
     // The process exits next: freeing a million tasks one by one would only delay it.
     std::mem::forget((program, values));
     Ok(text)
-}
-
-/// Writes the `--trace` and `--profile` files of a finished run.
-fn write_timeline(
-    args: &RunArgs,
-    graph: &Graph,
-    trace: &Trace,
-    wall_seconds: f64,
-) -> Result<(), CommandError> {
-    let spans = trace.take_spans();
-    if let Some(path) = &args.trace {
-        super::write_file(path, timeline::chrome_trace(graph, &spans).as_bytes())?;
-    }
-    if let Some(path) = &args.profile {
-        let workers = spans
-            .iter()
-            .map(|t| t.worker as usize + 1)
-            .max()
-            .unwrap_or(1);
-        let title = args.graph.file.display().to_string();
-        let html = timeline::profile_html(&title, graph, &spans, workers, wall_seconds);
-        super::write_file(path, html.as_bytes())?;
-    }
-    Ok(())
 }
 
 /// One requested key prints its value; otherwise an object of key to value, in the
