@@ -1,7 +1,14 @@
 //! `taskloom array`: chunked arrays on disk (Zarr), computed chunk by chunk as task
 //! graphs within a memory limit.
+//!
+//! - Every run stops at a terminating signal (those the engine catches): what it wrote
+//!   is removed and the command exits 128 + the signal's number.
+//! - `--trace` and `--profile` are written after every run, a failed or interrupted
+//!   one too.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -9,10 +16,11 @@ use taskloom::array::store::Compression;
 use taskloom::array::{
     normalize_axis_index, Array, BinaryOp, Engine, Job, Reduction, UnaryOp, WriteOptions,
 };
-use taskloom::exec::{Observers, Progress};
+use taskloom::exec::{Observers, Progress, Trace};
 use taskloom::graph::{Chunk, ChunkJson, DType, Value};
 
 use super::progress::{ProgressFlags, TaskBar};
+use super::timeline::TimelineArgs;
 use super::{json, CommandError, Outcome};
 
 /// Results with more elements than this are not printed: write them with `--out`.
@@ -38,7 +46,7 @@ struct Common {
     /// Fan-in of reduction trees: partial results merged per task.
     #[arg(long, global = true, default_value_t = 8)]
     fan_in: usize,
-    /// Replace OUT if it exists (only once the new array is complete).
+    /// Replace OUT if it is a Zarr array (only once the new array is complete).
     #[arg(long, global = true)]
     overwrite: bool,
     /// How written chunks are encoded: zstd (zarr-python's default) or none.
@@ -46,6 +54,8 @@ struct Common {
     compression: Compression,
     #[command(flatten)]
     progress: ProgressFlags,
+    #[command(flatten)]
+    timeline: TimelineArgs,
 }
 
 #[derive(Subcommand)]
@@ -347,7 +357,7 @@ fn deliver(
                     "--chunks applies to --out only".to_string(),
                 ));
             }
-            let n: usize = result.shape().iter().product();
+            let n = result.grid().len();
             if n > PRINT_LIMIT {
                 return Err(CommandError::Usage(format!(
                     "the result has {n} elements, too many to print (more than {PRINT_LIMIT}); write it with --out"
@@ -380,7 +390,7 @@ fn write(
 }
 
 fn engine(common: &Common) -> Engine {
-    let mut engine = Engine::new().fan_in(common.fan_in);
+    let mut engine = Engine::new().fan_in(common.fan_in).stop_on_signals();
     if let Some(limit) = common.memory_limit {
         engine = engine.memory_limit(limit);
     }
@@ -391,18 +401,39 @@ fn engine(common: &Common) -> Engine {
 }
 
 fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
+    let timeline = common.timeline.check()?;
     let progress = common.progress.enabled().then(Progress::new);
+    let trace = timeline.wanted().then(Trace::new);
+    let plan = Arc::clone(job.plan());
     let bar = progress
         .clone()
         .map(|p| TaskBar::start(p, job.tasks() as u64));
+    let started = Instant::now();
     let result = job.run(Observers {
         progress,
-        trace: None,
+        trace: trace.clone(),
     });
+    let wall_seconds = started.elapsed().as_secs_f64();
     if let Some(bar) = bar {
         bar.finish();
     }
-    Ok(result?)
+    let written = match &trace {
+        Some(trace) => timeline.write_trace(&title(), plan.graph(), trace, wall_seconds),
+        None => Ok(()),
+    };
+    // A failed run's own error comes first; its timeline was still written.
+    let chunk = result?;
+    written?;
+    Ok(chunk)
+}
+
+/// The command line, which heads the profile.
+fn title() -> String {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    format!("taskloom {}", args.join(" "))
 }
 
 /// A shape or chunk shape: `1000,2000`.

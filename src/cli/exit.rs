@@ -5,7 +5,7 @@
 //!   went, as `map` does), or a [`CommandError`].
 //! - Errors stay typed until here, and [`CommandError::exit_code`] is the only place
 //!   that decides a code: 2 for input a command cannot accept (found before anything
-//!   ran or was written), 1 for a failure while running, 128 + N for a run or a map
+//!   ran or was written), 1 for a failure while running, 128 + N for a run, a map or an array run
 //!   stopped by signal N.
 //! - [`finish`] prints the message once, as `taskloom: error: MESSAGE`. Libraries name
 //!   no options; where a message names one, the command line maps the typed error to
@@ -95,7 +95,7 @@ impl CommandError {
     }
 
     /// The process exit code: 2 for input the command cannot accept, 1 for a failure
-    /// while running, 128 + N for a run or a map stopped by signal N.
+    /// while running, 128 + N for a run, a map or an array run stopped by signal N.
     pub fn exit_code(&self) -> i32 {
         use taskloom::Error as Taskloom;
         use taskloom_map::Error as Map;
@@ -105,6 +105,7 @@ impl CommandError {
             CommandError::Taskloom(Taskloom::Run(_) | Taskloom::Type { .. }) => 1,
             CommandError::Array(ArrayError::Invalid(_) | ArrayError::Store(_)) => 2,
             CommandError::Array(ArrayError::Run(_)) => 1,
+            CommandError::Array(ArrayError::Interrupted { signal }) => 128 + signal,
             CommandError::Map(Map::Io(_)) => 1,
             CommandError::Map(_) => 2,
             CommandError::Unfinished(report) => match report.stop {

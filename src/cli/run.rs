@@ -3,10 +3,9 @@
 use taskloom::graph::Value;
 
 use super::progress::{ProgressFlags, TaskBar};
-use super::timeline::{TimelineArgs, TimelineFiles};
-use super::{CommandError, ExecOptions, GraphFile, Outcome};
+use super::timeline::TimelineArgs;
+use super::{ExecOptions, GraphFile, Outcome};
 use taskloom::exec::{Observers, Progress, RunError, Stop, Trace};
-use taskloom::graph::Graph;
 
 #[derive(clap::Args)]
 #[command(after_help = "The ops a graph can call, with their arguments: taskloom ops")]
@@ -64,7 +63,10 @@ pub fn run(args: RunArgs) -> Outcome {
     }
     // Written whatever became of the run: a failed one is when it is wanted most.
     let written = match &trace {
-        Some(trace) => write_timeline(&args, &timeline, graph, trace, wall_seconds),
+        Some(trace) => {
+            let title = args.graph.name().display().to_string();
+            timeline.write_trace(&title, graph, trace, wall_seconds)
+        }
         None => Ok(()),
     };
     let values = match (values, written) {
@@ -92,26 +94,6 @@ pub fn parse_task_timeout(text: &str) -> Result<std::time::Duration, String> {
         std::time::Duration::ZERO => Err("the task timeout must be more than 0".into()),
         timeout => Ok(timeout),
     }
-}
-
-/// Writes the `--trace` and `--profile` files of a run, finished or failed.
-fn write_timeline(
-    args: &RunArgs,
-    files: &TimelineFiles,
-    graph: &Graph,
-    trace: &Trace,
-    wall_seconds: f64,
-) -> Result<(), CommandError> {
-    let spans = trace.take_spans();
-    // Every worker has a lane, those that ran no task too.
-    let workers = spans
-        .iter()
-        .map(|t| t.worker as usize + 1)
-        .chain([trace.workers(), 1])
-        .max()
-        .unwrap_or(1);
-    let title = args.graph.name().display().to_string();
-    files.write(&title, graph, &spans, workers, wall_seconds)
 }
 
 /// One requested key prints its value; otherwise an object of key to value, in the

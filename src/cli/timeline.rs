@@ -1,5 +1,5 @@
 //! `--trace` and `--profile`, the same for every command that runs tasks (`run`,
-//! `map`): the options, and writing the files from a run's spans.
+//! `map`, `array`): the options, and writing the files from a run's spans.
 //!
 //! - The analysis crate draws; this file only names the files and writes them.
 //! - The paths are checked before the work ([`TimelineArgs::check`]): a typo costs
@@ -9,23 +9,24 @@
 
 use std::path::PathBuf;
 
-use taskloom::exec::Span;
+use taskloom::exec::{Span, Trace};
 use taskloom::graph::Graph;
 use taskloom_analysis::timeline;
 
 use super::output::OutputFile;
 use super::CommandError;
 
-/// The timeline files a run is asked to write, as given on the command line.
+/// The timeline files a run is asked to write, as given on the command line. Global,
+/// so that commands with subcommands take them after the subcommand too.
 #[derive(clap::Args)]
 pub struct TimelineArgs {
     /// Write when and on which worker each task ran as a Chrome trace (Perfetto,
     /// chrome://tracing).
-    #[arg(long, value_name = "FILE.json")]
+    #[arg(long, global = true, value_name = "FILE.json")]
     pub trace: Option<PathBuf>,
     /// Write an HTML profile of the run: a timeline lane per worker, a summary and the
     /// slowest tasks.
-    #[arg(long, value_name = "FILE.html")]
+    #[arg(long, global = true, value_name = "FILE.html")]
     pub profile: Option<PathBuf>,
 }
 
@@ -70,5 +71,25 @@ impl TimelineFiles {
             file.write(html.as_bytes())?;
         }
         Ok(())
+    }
+
+    /// Writes the files asked for of the spans `trace` recorded of a run of `graph`
+    /// that took `wall_seconds`: a lane for every worker of the run, those that ran no
+    /// task too.
+    pub fn write_trace(
+        &self,
+        title: &str,
+        graph: &Graph,
+        trace: &Trace,
+        wall_seconds: f64,
+    ) -> Result<(), CommandError> {
+        let spans = trace.take_spans();
+        let workers = spans
+            .iter()
+            .map(|t| t.worker as usize + 1)
+            .chain([trace.workers(), 1])
+            .max()
+            .unwrap_or(1);
+        self.write(title, graph, &spans, workers, wall_seconds)
     }
 }

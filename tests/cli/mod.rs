@@ -5,6 +5,7 @@ mod array;
 mod array_errors;
 mod array_options;
 mod array_random;
+mod array_robust;
 mod browser_profile;
 mod errors;
 mod graph;

@@ -232,6 +232,15 @@ impl Array {
         }
     }
 
+    /// The one value every element has, when the array is made of one (`full`): what
+    /// a written array needs no chunk for.
+    pub(crate) fn constant(&self) -> Option<Scalar> {
+        match &*self.node {
+            Node::Full { value } => Some(*value),
+            _ => None,
+        }
+    }
+
     /// The extent along each axis.
     pub fn shape(&self) -> &[usize] {
         self.grid.shape()
@@ -367,7 +376,11 @@ impl Array {
         if chunks == self.chunks() {
             return Ok(self.clone());
         }
-        grid(self.shape(), chunks)?;
+        let regridded = grid(self.shape(), chunks)?;
+        if let Some(value) = self.constant() {
+            // One value in any chunking: nothing to gather.
+            return Ok(Array::new(regridded, self.dtype, Node::Full { value }));
+        }
         let index = self.shape().iter().map(|&n| AxisIndex::all(n)).collect();
         Ok(self.window(index, Some(chunks)))
     }

@@ -1,23 +1,37 @@
 //! Computing arrays: lower an expression to a graph, plan it, run it on a thread pool
 //! sized so that chunks in flight fit the memory limit, and deliver the result (a
 //! chunk in memory, or a Zarr array committed only when every chunk is written).
+//!
+//! - Sizes are checked before anything is allocated per block: the graph's tasks
+//!   against what a quarter of memory can track, the largest chunk a task makes and a
+//!   result computed into memory against the machine's memory.
+//! - An array of one value is written as metadata alone: its fill value stands for
+//!   every chunk, as zarr-python writes it.
+//! - An engine may stop its jobs at a signal (`stop_on_signals`); a stopped job
+//!   commits nothing and removes what it wrote.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use taskloom_exec::{Executor, Observers, Threads};
+use taskloom_exec::{Catching, Executor, Observers, RunError, Stop, Threads};
 use taskloom_graph::{Chunk, Expr, Value};
 use taskloom_sched::Plan;
 
 use crate::array::Array;
 use crate::error::ArrayError;
+use crate::grid::Dims;
 use crate::kernels::elementwise::promote::Scalar;
 use crate::kernels::fill::Full;
 use crate::kernels::layout::Concat;
 use crate::lower::Lowering;
 use crate::scratch::ScratchRoot;
+use crate::stop::stopping;
 use crate::store::ops::Write;
-use crate::store::{self, ArrayMeta, Compression, PendingArray};
+use crate::store::{self, ArrayMeta, Compression, PendingArray, StoreError};
+
+/// About what one task costs to track (its key, calls, plan entries and result slot):
+/// measured at about 600 bytes for a write graph, rounded up for fused expressions.
+const TASK_BYTES: u64 = 1024;
 
 /// How arrays are computed: worker threads, the memory chunks in flight may take,
 /// and the fan-in of reduction trees.
@@ -26,6 +40,7 @@ pub struct Engine {
     workers: usize,
     memory_limit: u64,
     fan_in: usize,
+    stop_on_signals: bool,
 }
 
 /// Where a written array goes and in which form.
@@ -61,9 +76,18 @@ impl Engine {
     pub fn new() -> Engine {
         Engine {
             workers: Threads::per_core().workers(),
-            memory_limit: quarter_of_ram(),
+            memory_limit: ram() / 4,
             fan_in: 8,
+            stop_on_signals: false,
         }
+    }
+
+    /// Jobs catch the signals `taskloom_child::Interrupts` catches (SIGINT, SIGTERM,
+    /// ...) from when they are built until they are dropped, and stop at the first:
+    /// the run fails with [`ArrayError::Interrupted`], having removed what it wrote.
+    pub fn stop_on_signals(mut self) -> Engine {
+        self.stop_on_signals = true;
+        self
     }
 
     /// Computes on `workers` threads.
@@ -107,7 +131,15 @@ impl Engine {
 
     /// A run that computes `array` into memory, ready to start.
     pub fn compute_job(&self, array: &Array) -> Result<Job, ArrayError> {
-        let mut lowering = Lowering::new(self.fan_in);
+        fits_in_memory(array.nbytes(), || {
+            format!(
+                "the result (shape {}, {})",
+                Dims(array.shape()),
+                array.dtype()
+            )
+        })?;
+        let interrupts = self.interrupts()?;
+        let mut lowering = self.lowering();
         let keys = lowering.block_keys(array)?;
         let target = match keys.as_slice() {
             [one] => *one,
@@ -129,12 +161,12 @@ impl Engine {
                 lowering.define_named("result", expr)
             }
         };
-        self.job(lowering, vec![target], None)
+        self.job(lowering, vec![target], None, interrupts)
     }
 
     /// A run that writes `array` to a Zarr array at `path`, ready to start. The
     /// array's metadata goes to a temporary directory now; the path appears only when
-    /// the run succeeds.
+    /// the run succeeds. An array of one value has no chunks to write.
     pub fn write_job(
         &self,
         array: &Array,
@@ -146,19 +178,45 @@ impl Engine {
             dtype: array.dtype(),
             zarr_format: options.zarr_format,
         };
-        let pending = store::create_with(path, &meta, options.overwrite, options.compression)
-            .map_err(ArrayError::from)?;
+        // Caught before the temporary directory exists, so no signal can leave it.
+        let interrupts = self.interrupts()?;
+        let constant = array.constant();
+        let fill = constant.unwrap_or(Scalar::Int(0));
+        let pending =
+            store::create_filled(path, &meta, options.overwrite, options.compression, fill)
+                .map_err(ArrayError::from)?;
         let temp = pending.temp_path();
-        let mut lowering = Lowering::new(self.fan_in);
-        let targets = lowering.sink(array, "write", |builder, index, chunk| {
-            let write = Write {
-                path: temp.to_path_buf(),
-                index: index.to_vec(),
-                chunk,
-            };
-            write.encode(builder)
+        let mut lowering = self.lowering();
+        let targets = match constant {
+            Some(_) => Vec::new(),
+            None => lowering.sink(array, "write", |builder, index, chunk| {
+                let write = Write {
+                    path: temp.to_path_buf(),
+                    index: index.to_vec(),
+                    chunk,
+                };
+                write.encode(builder)
+            })?,
+        };
+        self.job(lowering, targets, Some(pending), interrupts)
+    }
+
+    /// A lowering within the tasks a quarter of memory can track.
+    fn lowering(&self) -> Lowering {
+        Lowering::new(self.fan_in, ram() / 4 / TASK_BYTES)
+    }
+
+    /// The job's stop request, and the signals that raise it while the guard lives,
+    /// if the job is to stop at one.
+    fn interrupts(&self) -> Result<(Stop, Option<Catching>), ArrayError> {
+        let stop = Stop::new();
+        if !self.stop_on_signals {
+            return Ok((stop, None));
+        }
+        let catching = stop.on_signals().map_err(|e| {
+            ArrayError::Run(RunError::Internal(format!("cannot catch signals: {e}")))
         })?;
-        self.job(lowering, targets, Some(pending))
+        Ok((stop, Some(catching)))
     }
 
     fn job(
@@ -166,11 +224,13 @@ impl Engine {
         lowering: Lowering,
         targets: Vec<taskloom_graph::KeyId>,
         pending: Option<PendingArray>,
+        (stop, catching): (Stop, Option<Catching>),
     ) -> Result<Job, ArrayError> {
+        fits_in_memory(lowering.chunk_bytes(), || "a chunk".to_string())?;
         let (graph, scratch, task_bytes) = lowering.finish();
         let ops = taskloom_graph::validate(&graph, crate::ops::registry())
             .map_err(|e| ArrayError::invalid(format!("internal error: {e}")))?;
-        let plan = Plan::new(Arc::new(graph), ops, targets);
+        let plan = Plan::new(Arc::new(graph), stopping(ops, &stop), targets);
         let workers = match task_bytes {
             0 => self.workers,
             _ => ((self.memory_limit / task_bytes) as usize).clamp(1, self.workers),
@@ -179,15 +239,31 @@ impl Engine {
             plan: Arc::new(plan),
             workers,
             pending,
-            _scratch: scratch,
+            scratch,
+            stop,
+            _catching: catching,
         })
     }
 }
 
-/// The default memory limit: a quarter of this machine's RAM, leaving the rest to the
-/// system, the page cache the chunks are read through, and other programs; 1 GiB when
-/// the size of RAM cannot be read.
-fn quarter_of_ram() -> u64 {
+/// Fails when `bytes` (of `what`) are more than this machine's memory: such a chunk
+/// could only end in a failed allocation.
+fn fits_in_memory(bytes: u64, what: impl FnOnce() -> String) -> Result<(), ArrayError> {
+    let ram = ram();
+    if bytes > ram {
+        return Err(ArrayError::invalid(format!(
+            "{} would take {bytes} bytes, more than this machine's memory ({ram} bytes)",
+            what()
+        )));
+    }
+    Ok(())
+}
+
+/// This machine's RAM in bytes; 4 GiB when it cannot be read. A quarter of it is the
+/// default memory limit, leaving the rest to the system, the page cache the chunks are
+/// read through, and other programs, and another quarter the most tasks a graph may
+/// track.
+fn ram() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let (pages, page) = unsafe {
         (
@@ -196,9 +272,9 @@ fn quarter_of_ram() -> u64 {
         )
     };
     if pages > 0 && page > 0 {
-        pages as u64 * page as u64 / 4
+        pages as u64 * page as u64
     } else {
-        1 << 30
+        4 << 30
     }
 }
 
@@ -208,7 +284,11 @@ pub struct Job {
     workers: usize,
     pending: Option<PendingArray>,
     /// Scratch files of out-of-core sorts, removed when the job is dropped.
-    _scratch: Option<ScratchRoot>,
+    scratch: Option<ScratchRoot>,
+    /// What the job's ops check before each call.
+    stop: Stop,
+    /// The signals that raise `stop`, caught while the job lives (a guard, never read).
+    _catching: Option<Catching>,
 }
 
 impl Job {
@@ -222,19 +302,39 @@ impl Job {
         self.workers
     }
 
-    /// The task graph, for inspection (`taskloom graph`-style pictures, tests).
-    pub fn plan(&self) -> &Plan {
+    /// The task graph, for inspection (`taskloom graph`-style pictures, tests, the
+    /// keys a trace's spans name), shared so it can outlive the run.
+    pub fn plan(&self) -> &Arc<Plan> {
         &self.plan
     }
 
     /// Runs to completion: the chunk computed, or `None` once a written array is
-    /// committed. On failure nothing is left at the output path.
-    pub fn run(self, observers: Observers) -> Result<Option<Chunk>, ArrayError> {
+    /// committed. On failure, or at a signal (see [`Engine::stop_on_signals`]),
+    /// nothing is left at the output path and the scratch is removed.
+    pub fn run(mut self, observers: Observers) -> Result<Option<Chunk>, ArrayError> {
+        if let Some(scratch) = &mut self.scratch {
+            scratch.make().map_err(|e| {
+                StoreError::io(
+                    scratch.path(),
+                    "cannot create a scratch directory for sort",
+                    e,
+                )
+            })?;
+        }
         // A failed write removes the pending array: no task may still be writing.
         let executor = Threads::new(self.workers)
             .observed(observers)
             .settle_on_failure();
-        let values = executor.run(Arc::clone(&self.plan))?;
+        let plan = Arc::clone(&self.plan);
+        let values = executor.run(plan);
+        if let Some(signal) = self.stop.requested() {
+            // Removed while the signals are still caught, so a second one cannot
+            // end the process half way.
+            drop(self.pending);
+            drop(self.scratch);
+            return Err(ArrayError::Interrupted { signal });
+        }
+        let values = values?;
         match self.pending {
             Some(pending) => {
                 pending.commit().map_err(ArrayError::from)?;
@@ -269,7 +369,7 @@ mod tests {
         let engine = Engine::new().workers(2);
         let scratch = |job: &Job| {
             let root = job
-                ._scratch
+                .scratch
                 .as_ref()
                 .expect("a sort of 10 blocks needs scratch");
             root.path().to_path_buf()

@@ -15,6 +15,9 @@ pub enum ArrayError {
     /// A task failed while computing.
     #[error(transparent)]
     Run(#[from] taskloom_exec::RunError),
+    /// Signal number `signal` stopped the run; nothing it wrote is left.
+    #[error("interrupted by {}", taskloom_child::signal_name(*signal))]
+    Interrupted { signal: i32 },
 }
 
 impl ArrayError {

@@ -3,8 +3,16 @@
 //! Blocks are numbered per axis (`[i, j]`) and, for naming and seeding, linearly in C
 //! order. The last block along an axis is ragged when the chunk size does not divide
 //! the extent.
+//! - Element counts are checked when a grid is made, so that every count and byte size
+//!   derived from it fits: a grid too large to count is an error naming its size, never
+//!   an overflow.
 
 use std::fmt;
+
+/// The most elements an array, or one of its chunks, may have: so many that the bytes
+/// of any element type (at most 8 each) still fit in a `u64`, as `nbytes` and Zarr's
+/// own sizes need.
+pub const MAX_ELEMENTS: u64 = u64::MAX / 8;
 
 /// A shape cut into blocks of (at most) `chunks` elements per axis.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -14,7 +22,8 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// The grid of `shape` in blocks of `chunks`: one chunk size per axis, none zero.
+    /// The grid of `shape` in blocks of `chunks`: one chunk size per axis, none zero,
+    /// and neither the array nor a chunk with more than [`MAX_ELEMENTS`] elements.
     pub fn new(shape: &[usize], chunks: &[usize]) -> Result<Grid, String> {
         if chunks.len() != shape.len() {
             return Err(format!(
@@ -27,6 +36,17 @@ impl Grid {
         }
         if chunks.contains(&0) {
             return Err(format!("chunk shape {} has a zero extent", Dims(chunks)));
+        }
+        for (what, dims) in [("shape", shape), ("chunk shape", chunks)] {
+            let count = elements(dims);
+            if count.is_none_or(|n| n > u128::from(MAX_ELEMENTS)) {
+                let count = count.map_or_else(|| "more than 2^128".to_string(), |n| n.to_string());
+                return Err(format!(
+                    "{what} {} has {count} elements, more than the {MAX_ELEMENTS} an array or \
+                     chunk can have",
+                    Dims(dims)
+                ));
+            }
         }
         Ok(Grid {
             shape: shape.to_vec(),
@@ -51,7 +71,8 @@ impl Grid {
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        self.shape.iter().product()
+        let n = elements(&self.shape).expect("counted when the grid was made");
+        n as usize
     }
 
     /// Whether the array has no elements.
@@ -68,9 +89,14 @@ impl Grid {
             .collect()
     }
 
-    /// Total number of blocks.
+    /// Total number of blocks (none when an extent is zero, whatever the others).
     pub fn num_blocks(&self) -> usize {
-        self.blocks().iter().product()
+        let blocks = self.blocks();
+        if blocks.contains(&0) {
+            return 0;
+        }
+        // At most the number of elements, which `new` checked.
+        blocks.iter().product()
     }
 
     /// Where block `index` starts, per axis.
@@ -102,7 +128,7 @@ impl Grid {
     /// Every block index, in C order.
     pub fn block_indices(&self) -> impl Iterator<Item = Vec<usize>> {
         let blocks = self.blocks();
-        let total: usize = blocks.iter().product();
+        let total = self.num_blocks();
         (0..total).map(move |mut linear| {
             let mut index = vec![0; blocks.len()];
             for axis in (0..blocks.len()).rev() {
@@ -112,6 +138,15 @@ impl Grid {
             index
         })
     }
+}
+
+/// The number of elements of `dims`, if it fits in a `u128` (zero when any extent is).
+fn elements(dims: &[usize]) -> Option<u128> {
+    if dims.contains(&0) {
+        return Some(0);
+    }
+    dims.iter()
+        .try_fold(1u128, |n, &d| n.checked_mul(d as u128))
 }
 
 /// A shape written as `(3, 4)` in messages, as NumPy prints it.
@@ -152,5 +187,24 @@ mod tests {
             err.contains("2 dimensions") && err.contains("(10,)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn grids_too_large_to_count_are_named() {
+        let huge = 100_000_000_000;
+        let err = Grid::new(&[huge, huge], &[1000, 1000]).unwrap_err();
+        assert!(
+            err.contains("(100000000000, 100000000000)")
+                && err.contains("10000000000000000000000 elements"),
+            "{err}"
+        );
+        let err = Grid::new(&[usize::MAX; 5], &[1; 5]).unwrap_err();
+        assert!(err.contains("more than 2^128 elements"), "{err}");
+        let err = Grid::new(&[4], &[usize::MAX]).unwrap_err();
+        assert!(err.starts_with("chunk shape"), "{err}");
+        // A zero extent makes the others irrelevant, however large.
+        let empty = Grid::new(&[0, usize::MAX, usize::MAX], &[1, 1, 1]).unwrap();
+        assert_eq!((empty.len(), empty.num_blocks()), (0, 0));
+        assert_eq!(empty.block_indices().count(), 0);
     }
 }

@@ -12,7 +12,10 @@
 //! - `store`: Zarr arrays on disk, read and written a chunk at a time.
 //! - `wire`: an op as a graph carries it, declared once beside its kernel;
 //!   `ops`: every op in one registry, so graphs can call them anywhere.
-//! - `scratch`: the directory out-of-core sorts keep their files in during a run.
+//! - `scratch`: the directory out-of-core sorts keep their files in during a run;
+//!   `owned`: directories named and locked by the run that owns them, and removing
+//!   those a killed run left.
+//! - `stop`: stopping a run at a signal, as a failed run stops.
 
 mod array;
 mod axis;
@@ -24,7 +27,9 @@ pub mod kernels;
 mod lower;
 mod operation;
 pub mod ops;
+mod owned;
 mod scratch;
+mod stop;
 pub mod store;
 mod wire;
 

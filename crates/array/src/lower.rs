@@ -11,6 +11,9 @@
 //! and a list of loose arguments. Lowering does no I/O: a sort's scratch directory is
 //! only named here, and made by the tasks that write into it. An expression shared by
 //! several consumers is lowered once, remembered by its `NodeId`.
+//! - Before an expression's blocks are lowered, what they will cost (calls and keys,
+//!   counted as tasks) is charged against a budget, so an expression too large to
+//!   track is an error naming its size before anything is allocated per block.
 
 use std::collections::HashMap;
 
@@ -18,7 +21,7 @@ use taskloom_graph::{DType, Expr, GraphBuilder, KeyId};
 
 use crate::array::{Array, Node, NodeId, Operand};
 use crate::error::ArrayError;
-use crate::grid::Grid;
+use crate::grid::{Dims, Grid};
 use crate::index::AxisIndex;
 use crate::kernels::elementwise::promote::Scalar;
 use crate::kernels::elementwise::{AsType, Binary, Scale, Unary};
@@ -53,10 +56,15 @@ pub(crate) struct Lowering {
     scratch: Option<ScratchRoot>,
     /// The most bytes of chunks one task holds: what bounds memory per worker.
     task_bytes: u64,
+    /// The largest chunk a task makes, in bytes: what must fit in memory at all.
+    chunk_bytes: u64,
+    /// Tasks (and fused calls) that may still be lowered.
+    budget: u128,
 }
 
 impl Lowering {
-    pub(crate) fn new(fan_in: usize) -> Lowering {
+    /// A lowering that makes at most `max_tasks` tasks and fused calls.
+    pub(crate) fn new(fan_in: usize, max_tasks: u64) -> Lowering {
         Lowering {
             builder: GraphBuilder::new(),
             lowered: HashMap::new(),
@@ -64,6 +72,8 @@ impl Lowering {
             fan_in: fan_in.max(2),
             scratch: None,
             task_bytes: 0,
+            chunk_bytes: 0,
+            budget: max_tasks.into(),
         }
     }
 
@@ -129,6 +139,32 @@ impl Lowering {
         (graph, self.scratch, self.task_bytes)
     }
 
+    /// The largest chunk, in bytes, of any expression lowered so far.
+    pub(crate) fn chunk_bytes(&self) -> u64 {
+        self.chunk_bytes
+    }
+
+    /// Takes what lowering `array`'s blocks costs out of the budget, or says why it
+    /// does not fit.
+    fn charge(&mut self, array: &Array) -> Result<(), ArrayError> {
+        let cost = cost(array);
+        if cost > self.budget {
+            return Err(ArrayError::invalid(format!(
+                "computing an array of shape {} in chunks of {} takes about {cost} tasks, \
+                 more than the {} left of what one run can track in memory; use larger chunks",
+                Dims(array.shape()),
+                Dims(array.chunks()),
+                self.budget
+            )));
+        }
+        self.budget -= cost;
+        let chunk: u128 = array.chunks().iter().map(|&c| c as u128).product();
+        // At most `MAX_ELEMENTS` (checked by the grid) times 8 bytes: fits.
+        let chunk = (chunk * array.dtype.size() as u128) as u64;
+        self.chunk_bytes = self.chunk_bytes.max(chunk);
+        Ok(())
+    }
+
     fn label(&mut self, what: &str) -> String {
         self.next_id += 1;
         format!("{what}-{}", self.next_id)
@@ -155,6 +191,7 @@ impl Lowering {
     }
 
     fn lower(&mut self, array: &Array) -> Result<Blocks, ArrayError> {
+        self.charge(array)?;
         let grid = &array.grid;
         let dtype = array.dtype;
         let each = |this: &mut Lowering, f: &mut dyn FnMut(&mut Lowering, &[usize]) -> Expr| {
@@ -676,6 +713,42 @@ impl Lowering {
         }
         Ok(Blocks { exprs, bytes })
     }
+}
+
+/// About how many tasks and calls lowering `array`'s own blocks makes (its inputs are
+/// charged as they are lowered), counted without overflow.
+fn cost(array: &Array) -> u128 {
+    let blocks = |a: &Array| a.grid.num_blocks() as u128;
+    let per_axis =
+        |a: &Array| -> Vec<u128> { a.grid.blocks().iter().map(|&b| b as u128).collect() };
+    let product = |v: Vec<u128>| v.into_iter().fold(1u128, u128::saturating_mul);
+    let out = blocks(array);
+    let own = match &*array.node {
+        // A partial per input block, then merge trees (fewer than the partials).
+        Node::Reduce { x, .. } | Node::TopK { x, .. } => blocks(x).saturating_mul(2),
+        // A product per block pair along the shared axis.
+        Node::Matmul { a, .. } => out.saturating_mul(a.grid.blocks()[1] as u128),
+        // Each output block gathers the input pieces it overlaps: per axis, at most
+        // the blocks of both sides.
+        Node::Window { x, index } => {
+            let mut pieces: Vec<u128> = Vec::new();
+            let (input, output) = (per_axis(x), per_axis(array));
+            let mut kept = output.into_iter();
+            for (axis, i) in index.iter().enumerate() {
+                pieces.push(match i {
+                    AxisIndex::At(_) => 1,
+                    AxisIndex::Range { .. } => input[axis].saturating_add(kept.next().unwrap_or(0)),
+                });
+            }
+            product(pieces)
+        }
+        // Every output block names every bucket's size.
+        Node::Sort { x, .. } => blocks(x)
+            .saturating_mul(blocks(x))
+            .saturating_add(4 * blocks(x)),
+        _ => out,
+    };
+    own.max(out)
 }
 
 /// What a task reducing a stored chunk a slab at a time holds, at most (a slab and

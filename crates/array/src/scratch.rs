@@ -1,40 +1,39 @@
 //! Where out-of-core sorts keep their files while a run lasts.
 //!
-//! - Lowering only names the directory: building a graph touches no disk. An
-//!   `array.scratch` task, which every partition of a sort waits for, makes it when the
-//!   graph runs.
-//! - The name holds 64 random bits beside the process id, so no other run or process
-//!   uses it; it is made readable by this user only, as `tempfile` makes directories.
-//! - The run's `Job` holds the `ScratchRoot`; dropping it removes the directory on
-//!   every path: success, failure, or a job never run (when there is nothing to remove).
+//! - Lowering only names the directory: building a graph touches no disk. The job
+//!   makes it when it starts to run (readable by this user only, as `tempfile` makes
+//!   directories), and an `array.scratch` task, which every partition of a sort waits
+//!   for, makes the sort's own directory inside it.
+//! - It is an owned directory (`owned`): named for this process, locked while the
+//!   run lasts, and removed when the job is dropped, on every path (success, failure,
+//!   a signal, or a job never run). Making one first removes those of runs that were
+//!   killed outright.
 
 use std::fs::DirBuilder;
-use std::hash::{BuildHasher, RandomState};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::SystemTime;
 
 use taskloom_graph::{OpError, Value};
 
+use crate::owned::{fresh_name, remove_stale, OwnedDir};
 use crate::wire::array_op;
+
+/// How scratch directories are named in the system's temporary directory.
+const PREFIX: &str = "taskloom-sort-";
 
 /// The directory the sorts of one run write under, removed when dropped.
 pub(crate) struct ScratchRoot {
     path: PathBuf,
+    /// Once made.
+    dir: Option<OwnedDir>,
 }
 
 impl ScratchRoot {
     /// A fresh name under the system's temporary directory; nothing is created.
     pub(crate) fn new() -> ScratchRoot {
-        static ROOTS: AtomicU64 = AtomicU64::new(0);
-        let pid = std::process::id();
-        let n = ROOTS.fetch_add(1, Ordering::Relaxed);
-        // `RandomState` keys come from the system's randomness.
-        let random = RandomState::new().hash_one((pid, n, SystemTime::now()));
-        let name = format!("taskloom-sort-{pid}-{random:016x}");
         ScratchRoot {
-            path: std::env::temp_dir().join(name),
+            path: std::env::temp_dir().join(fresh_name(PREFIX, "")),
+            dir: None,
         }
     }
 
@@ -42,12 +41,14 @@ impl ScratchRoot {
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
-}
 
-impl Drop for ScratchRoot {
-    fn drop(&mut self) {
-        // Not found when no sort task ran; nothing else can be done about other errors.
-        let _ = std::fs::remove_dir_all(&self.path);
+    /// Makes the directory, for this user only, having removed what killed runs left.
+    pub(crate) fn make(&mut self) -> std::io::Result<()> {
+        if let Some(parent) = self.path.parent() {
+            remove_stale(parent, PREFIX, "");
+        }
+        self.dir = Some(OwnedDir::create(&self.path, 0o700)?);
+        Ok(())
     }
 }
 

@@ -4,5 +4,6 @@
 
 mod kernels;
 mod lazy_arrays;
+mod limits;
 mod python_env;
 mod zarr;

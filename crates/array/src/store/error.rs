@@ -7,8 +7,9 @@ use thiserror::Error;
 
 use crate::grid::Dims;
 
-/// A store error. `NotAnArray`, `Unsupported`, `Exists`, `OutOfRange` and `Mismatch`
-/// are the caller's input; `Corrupt` and `Io` happen while reading or writing data.
+/// A store error. `NotAnArray`, `Unsupported`, `Exists`, `NotReplaceable`, `OutOfRange`
+/// and `Mismatch` are the caller's input; `Corrupt` and `Io` happen while reading or
+/// writing data.
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// Nothing at the path is a Zarr array (no metadata, or metadata that is not valid).
@@ -21,6 +22,10 @@ pub enum StoreError {
     /// The destination of `create` exists and overwriting was not asked for.
     #[error("{} already exists", path.display())]
     Exists { path: PathBuf },
+    /// The destination of `create` is a directory but not a Zarr array, so
+    /// overwriting it could destroy files that are not ours to remove.
+    #[error("{} exists and is not a Zarr array ({reason}); it is left as it is", path.display())]
+    NotReplaceable { path: PathBuf, reason: String },
     /// A block index outside the array's grid.
     #[error("chunk index {index:?} is out of range for {} (its grid has {} blocks)", path.display(), Dims(blocks))]
     OutOfRange {

@@ -10,6 +10,7 @@ use zarrs::array::data_type::{Float32DataType, Float64DataType, Int32DataType, I
 use zarrs::array::{Array, ArrayMetadata};
 
 use super::StoreError;
+use crate::kernels::elementwise::promote::Scalar;
 use crate::Grid;
 
 /// How chunks are encoded on disk when we write them.
@@ -117,13 +118,19 @@ impl ArrayMeta {
 
     /// The metadata files (name, JSON text) zarr-python 3 writes for this array: by
     /// default format 3 is `bytes` (little-endian) + `zstd` level 0 and format 2 the
-    /// `zstd` level 0 compressor with no filters; uncompressed drops the zstd. Fill 0.
-    pub(crate) fn files(&self, compression: Compression) -> Vec<(&'static str, String)> {
+    /// `zstd` level 0 compressor with no filters; uncompressed drops the zstd. The fill
+    /// value is `fill` as an element of the dtype.
+    pub(crate) fn files(
+        &self,
+        compression: Compression,
+        fill: Scalar,
+    ) -> Vec<(&'static str, String)> {
         let zstd = compression == Compression::Zstd;
-        let fill = if self.dtype.is_float() {
-            json!(0.0)
-        } else {
-            json!(0)
+        let fill = match self.dtype {
+            DType::Float64 => json!(fill.element::<f64>()),
+            DType::Float32 => json!(f64::from(fill.element::<f32>())),
+            DType::Int64 => json!(fill.element::<i64>()),
+            DType::Int32 => json!(fill.element::<i32>()),
         };
         let shape = self.grid.shape();
         let chunks = self.grid.chunks();

@@ -29,6 +29,7 @@ mod write;
 pub use error::StoreError;
 pub use meta::{ArrayMeta, Compression};
 pub use read::{open, StoredArray};
+pub(crate) use write::create_filled;
 pub use write::{create, create_with, PendingArray};
 
 /// The array at `path`, opened once per process and shared (what the ops read through).

@@ -1,15 +1,19 @@
 //! Creating a Zarr array atomically and writing one chunk of it.
 //!
 //! `create` writes the metadata into a temporary directory beside the destination
-//! (`.NAME.XXXXXX.partial`); chunks are written there, from any thread or process;
-//! `commit` renames it onto the destination in one step. Until then nothing at the
-//! destination changes, and dropping the `PendingArray` removes the temporary
-//! directory, so a failed run leaves no trace.
+//! (`.NAME.PID-XXXX.partial`, owned and locked by this process: see `owned`); chunks
+//! are written there, from any thread or process; `commit` renames it onto the
+//! destination in one step. Until then nothing at the destination changes, and
+//! dropping the `PendingArray` removes the temporary directory, so a failed run leaves
+//! no trace; what a killed run left is removed by the next `create` beside it.
+//! - An existing destination is replaced only when asked, and only when it is a Zarr
+//!   array or a single file: a directory of anything else is never removed.
+//! - An array whose every element is the fill value needs no chunk file: missing
+//!   chunks read as the fill value, as Zarr defines.
 
 use std::borrow::Cow;
 use std::io::ErrorKind;
 use std::num::NonZeroU64;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,6 +26,8 @@ use super::element::Elem;
 use super::read::{open, zarr_indices};
 use super::{cache, ArrayMeta, Compression, StoreError, StoredArray};
 use crate::grid::Dims;
+use crate::kernels::elementwise::promote::Scalar;
+use crate::owned::{fresh_name, remove_stale, OwnedDir};
 
 /// The suffix of temporary directories; `array.write` writes nowhere else, so a graph
 /// cannot modify a committed array in place.
@@ -34,7 +40,7 @@ pub struct PendingArray {
     overwrite: bool,
     array: Arc<StoredArray>,
     /// `None` once committed (the directory was renamed onto `path`).
-    dir: Option<tempfile::TempDir>,
+    dir: Option<OwnedDir>,
 }
 
 /// Starts writing a new array at `path`: fails at once if `path` exists and
@@ -51,10 +57,25 @@ pub fn create_with(
     overwrite: bool,
     compression: Compression,
 ) -> Result<PendingArray, StoreError> {
-    if !overwrite && path.symlink_metadata().is_ok() {
-        return Err(StoreError::Exists {
-            path: path.to_path_buf(),
-        });
+    create_filled(path, meta, overwrite, compression, Scalar::Int(0))
+}
+
+/// As [`create_with`], with `fill` as the array's fill value: what every chunk not
+/// written reads as.
+pub(crate) fn create_filled(
+    path: &Path,
+    meta: &ArrayMeta,
+    overwrite: bool,
+    compression: Compression,
+    fill: Scalar,
+) -> Result<PendingArray, StoreError> {
+    if path.symlink_metadata().is_ok() {
+        if !overwrite {
+            return Err(StoreError::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        replaceable(path)?;
     }
     if !matches!(meta.zarr_format, 2 | 3) {
         return Err(StoreError::Unsupported {
@@ -73,15 +94,13 @@ pub fn create_with(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let dir = tempfile::Builder::new()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(PENDING_SUFFIX)
-        // As `mkdir` makes it (subject to the umask), not tempfile's owner-only mode:
-        // the directory becomes the array.
-        .permissions(std::fs::Permissions::from_mode(0o777))
-        .tempdir_in(parent)
-        .map_err(creating)?;
-    for (file, text) in meta.files(compression) {
+    let prefix = format!(".{}.", name.to_string_lossy());
+    remove_stale(parent, &prefix, PENDING_SUFFIX);
+    // As `mkdir` makes it (subject to the umask), not owner-only: the directory
+    // becomes the array.
+    let temp = parent.join(fresh_name(&prefix, PENDING_SUFFIX));
+    let dir = OwnedDir::create(&temp, 0o777).map_err(creating)?;
+    for (file, text) in meta.files(compression, fill) {
         std::fs::write(dir.path().join(file), text).map_err(creating)?;
     }
     let array = Arc::new(open(dir.path())?);
@@ -92,6 +111,22 @@ pub fn create_with(
         array,
         dir: Some(dir),
     })
+}
+
+/// Fails when `path` is a directory that is not a Zarr array: overwriting replaces an
+/// array, or a single file as a user's `cp` would, never a folder of other files.
+fn replaceable(path: &Path) -> Result<(), StoreError> {
+    if !path.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+        return Ok(());
+    }
+    match open(path) {
+        Ok(_) | Err(StoreError::Unsupported { .. }) => Ok(()),
+        Err(StoreError::NotAnArray { reason, .. }) => Err(StoreError::NotReplaceable {
+            path: path.to_path_buf(),
+            reason,
+        }),
+        Err(other) => Err(other),
+    }
 }
 
 impl PendingArray {
@@ -125,6 +160,8 @@ impl PendingArray {
                 })
             }
             Some(old) => {
+                // Checked again: something else may have appeared there meanwhile.
+                replaceable(&self.path)?;
                 swap(&temp, &self.path).map_err(committing)?;
                 // `temp` now holds the old array, which `dir` removes when dropped
                 // (a directory) or which is removed here (anything else).
@@ -138,7 +175,7 @@ impl PendingArray {
                 rename_new(&temp, &self.path).map_err(committing)?;
                 cache::forget(&self.path);
                 // The directory is now the array: nothing to clean up.
-                let _ = dir.keep();
+                dir.keep();
             }
         }
         Ok(())
