@@ -422,9 +422,15 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
         None => Ok(()),
     };
     // A failed run's own error comes first; its timeline was still written.
-    let chunk = result?;
-    written?;
-    Ok(chunk)
+    match (result, written) {
+        (Ok(chunk), written) => written.map(|()| chunk),
+        (Err(error), written) => {
+            if let Err(unwritten) = written {
+                super::exit::stderr_line(format_args!("taskloom: warning: {unwritten}"));
+            }
+            Err(error.into())
+        }
+    }
 }
 
 /// The command line, which heads the profile.
