@@ -12,6 +12,7 @@ mod progress;
 mod run;
 mod scale;
 mod simulate;
+mod size;
 
 use std::io::Write;
 use std::path::PathBuf;
