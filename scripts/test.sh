@@ -8,10 +8,13 @@
 # - python3 with venv: scripts/python-env.sh builds the virtualenv with NumPy and
 #   zarr-python 3 that the array tests check against. It is built here, first, so
 #   that a machine without PyPI fails with one message instead of in many tests.
-# - `cargo test --workspace` holds every suite but one:
+# - g++: libFuzzer, which the fuzz targets link, is C++.
+# - `cargo test --workspace` holds every suite but two:
 # - the model checks of the threaded executor's lock-free pieces (crates/exec/src/
 #   model.rs) explore every interleaving under loom, which needs `--cfg loom` for the
 #   whole build: a build of their own, in target/loom.
+# - every parser of user text is fuzzed for FUZZ_SECONDS (default 10) per target by
+#   scripts/fuzz.sh, which builds the targets in target/fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +32,7 @@ install_packages() {
     local missing=()
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     parallel --version 2>/dev/null | grep -q "GNU parallel" || missing+=(parallel)
+    command -v c++ >/dev/null 2>&1 || missing+=(g++)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
     if [ ${#missing[@]} -gt 0 ]; then
@@ -57,3 +61,4 @@ install_packages
 python_env
 cargo test --workspace "$@"
 model_checks
+scripts/fuzz.sh "${FUZZ_SECONDS:-10}"

@@ -20,6 +20,7 @@ use taskloom::exec::{Observers, Progress, Trace};
 use taskloom::graph::{Chunk, ChunkJson, DType, Value};
 
 use super::progress::{ProgressFlags, TaskBar};
+use super::size::parse_size;
 use super::timeline::TimelineArgs;
 use super::{json, CommandError, Outcome};
 
@@ -468,58 +469,5 @@ fn parse_number(text: &str) -> Result<Value, String> {
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() => Ok(Value::Float(f)),
         _ => Err(format!("'{text}' is not a finite number")),
-    }
-}
-
-/// A size such as `512MiB`, `2GiB`, `1.5G` or `1000000` (bytes). Binary and decimal
-/// suffixes both mean what they say.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size such as 512MiB or 2GiB"))?;
-    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kib" => 1024.0,
-        "kb" => 1e3,
-        "m" | "mib" => 1024.0 * 1024.0,
-        "mb" => 1e6,
-        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        "gb" => 1e9,
-        "t" | "tib" => 1024.0f64.powi(4),
-        "tb" => 1e12,
-        _ => {
-            return Err(format!(
-                "'{text}': unknown size unit '{unit}' (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"
-            ))
-        }
-    };
-    let bytes = number * scale;
-    if bytes < 1.0 {
-        return Err(format!("'{text}' must be at least one byte"));
-    }
-    Ok(bytes as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_in_binary_and_decimal_units() {
-        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
-        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
-        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
-        assert_eq!(parse_size("256MB"), Ok(256_000_000));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert!(parse_size("12 parsecs")
-            .unwrap_err()
-            .contains("unknown size unit"));
-        assert!(parse_size("MiB").is_err());
-        assert!(parse_size("0").is_err());
     }
 }

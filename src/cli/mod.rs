@@ -15,6 +15,7 @@ mod progress;
 mod run;
 mod scale;
 mod simulate;
+mod size;
 mod timeline;
 
 use std::path::PathBuf;

@@ -71,7 +71,7 @@ fn parse_axis(part: &str, axis: usize, extent: usize) -> Result<AxisIndex, Array
             .map(Some)
             .map_err(|_| bad("not an integer"))
     };
-    let n = extent as i64;
+    let n = i64::try_from(extent).map_err(|_| bad("the axis is too long to index"))?;
     if !part.contains(':') {
         let i = number(part)?.ok_or_else(|| bad("empty"))?;
         let at = if i < 0 { i + n } else { i };
@@ -108,10 +108,11 @@ fn parse_axis(part: &str, axis: usize, extent: usize) -> Result<AxisIndex, Array
     };
     let start = bound(number(fields[0])?, start_default);
     let stop = bound(number(fields[1])?, stop_default);
+    // Counted without adding the step, which may be as large as an i64 goes.
     let len = if step > 0 && stop > start {
-        (stop - start + step - 1) / step
+        (stop - start - 1) / step + 1
     } else if step < 0 && start > stop {
-        (start - stop - step - 1) / -step
+        (stop - start + 1) / step + 1
     } else {
         0
     };
@@ -179,5 +180,26 @@ mod tests {
         );
         assert!(parse_index("a:b", &shape).is_err());
         assert!(parse_index("::0", &shape).is_err());
+    }
+
+    #[test]
+    fn steps_and_extents_at_the_ends_of_64_bits() {
+        let shape = [100];
+        let max = i64::MAX;
+        let min = i64::MIN;
+        assert_eq!(
+            parse_index(&format!("0:10:{max}"), &shape).unwrap()[0],
+            range(0, max as isize, 1)
+        );
+        assert_eq!(
+            parse_index(&format!("::{min}"), &shape).unwrap()[0],
+            range(99, min as isize, 1)
+        );
+        assert_eq!(
+            parse_index(&format!("{min}:{max}:-1"), &shape).unwrap()[0],
+            range(0, -1, 0)
+        );
+        let err = parse_index("0", &[usize::MAX]).unwrap_err().to_string();
+        assert!(err.contains("too long"), "{err}");
     }
 }

@@ -1,0 +1,167 @@
+//! A parsed graph written back in the JSON form, and in the text form when its names
+//! allow, and graphs compared by meaning: the round trips the graph targets check.
+//!
+//! - Both forms mean the same graph (graph-format.md), so a graph parsed from either,
+//!   written in either and parsed again, is the graph it was.
+//! - Graphs are compared by names, not ids: ids follow the order of first appearance,
+//!   which writing a graph back may change (a key referred to before its binding).
+
+use taskloom_graph::{Expr, Graph};
+
+/// `graph` in the JSON form.
+pub fn to_json(graph: &Graph) -> String {
+    let mut out = String::from("{");
+    for (i, key) in graph.keys().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&quoted(graph.name(key)));
+        out.push(':');
+        json_expr(graph, &graph.expr(key), &mut out);
+    }
+    out.push('}');
+    out
+}
+
+fn json_expr(graph: &Graph, expr: &Expr, out: &mut String) {
+    match expr {
+        Expr::Value(value) => out.push_str(&value.to_json()),
+        Expr::Ref(key) => {
+            out.push_str("{\"ref\":");
+            out.push_str(&quoted(graph.name(*key)));
+            out.push('}');
+        }
+        Expr::List(items) => json_list(graph, items, out),
+        Expr::Call { op, args } => {
+            out.push_str("{\"op\":");
+            out.push_str(&quoted(graph.op_name(*op)));
+            out.push_str(",\"args\":");
+            json_list(graph, args, out);
+            out.push('}');
+        }
+    }
+}
+
+fn json_list(graph: &Graph, items: &[Expr], out: &mut String) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json_expr(graph, item, out);
+    }
+    out.push(']');
+}
+
+/// `graph` in the text form, unless a key or op name is not an identifier (the JSON
+/// form allows any non-empty string).
+pub fn to_text(graph: &Graph) -> Option<String> {
+    let names = graph.keys().map(|k| graph.name(k));
+    let ops = graph.op_names().iter().map(String::as_str);
+    if !names.chain(ops).all(is_text_name) {
+        return None;
+    }
+    let mut out = String::new();
+    for key in graph.keys() {
+        out.push_str(graph.name(key));
+        out.push_str(" = ");
+        text_expr(graph, &graph.expr(key), &mut out);
+        out.push('\n');
+    }
+    Some(out)
+}
+
+fn text_expr(graph: &Graph, expr: &Expr, out: &mut String) {
+    match expr {
+        Expr::Value(value) => out.push_str(&value.to_json()),
+        Expr::Ref(key) => out.push_str(graph.name(*key)),
+        Expr::List(items) => text_list(graph, items, '[', ']', out),
+        Expr::Call { op, args } => {
+            out.push_str(graph.op_name(*op));
+            text_list(graph, args, '(', ')', out);
+        }
+    }
+}
+
+fn text_list(graph: &Graph, items: &[Expr], open: char, close: char, out: &mut String) {
+    out.push(open);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        text_expr(graph, item, out);
+    }
+    out.push(close);
+}
+
+/// Whether the text form can write `name`: an identifier that is not a literal.
+fn is_text_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !matches!(name, "true" | "false" | "null")
+}
+
+fn quoted(name: &str) -> String {
+    serde_json::to_string(name).expect("a string serializes")
+}
+
+/// Where `a` and `b` differ, by key name; `None` when they mean the same graph.
+pub fn difference(a: &Graph, b: &Graph) -> Option<String> {
+    if a.len() != b.len() {
+        return Some(format!("{} keys against {}", a.len(), b.len()));
+    }
+    a.keys().find_map(|key| {
+        let name = a.name(key);
+        let Ok(other) = b.key(name) else {
+            return Some(format!("key {name:?} is missing"));
+        };
+        (!same_expr(a, &a.expr(key), b, &b.expr(other))).then(|| {
+            format!(
+                "key {name:?}: {:?} against {:?}",
+                a.expr(key),
+                b.expr(other)
+            )
+        })
+    })
+}
+
+fn same_expr(a: &Graph, x: &Expr, b: &Graph, y: &Expr) -> bool {
+    let same_items = |xs: &[Expr], ys: &[Expr]| {
+        xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_expr(a, x, b, y))
+    };
+    match (x, y) {
+        (Expr::Value(x), Expr::Value(y)) => x == y,
+        (Expr::Ref(x), Expr::Ref(y)) => a.name(*x) == b.name(*y),
+        (Expr::List(xs), Expr::List(ys)) => same_items(xs, ys),
+        (Expr::Call { op: x, args: xs }, Expr::Call { op: y, args: ys }) => {
+            a.op_name(*x) == b.op_name(*y) && same_items(xs, ys)
+        }
+        _ => false,
+    }
+}
+
+/// What both graph targets check: parsing never panics; a graph that parses is
+/// validated against the builtin ops (cycles, unknown ops) without panicking, and
+/// means the same graph once written in either form and parsed again.
+pub fn check(data: &[u8]) {
+    let Ok(graph) = taskloom_graph::parse_bytes(data) else {
+        return;
+    };
+    let _ = taskloom_graph::validate(&graph, &taskloom_graph::Registry::builtins());
+    let json = to_json(&graph);
+    let again = taskloom_graph::parse(&json)
+        .unwrap_or_else(|e| panic!("the JSON form {json:?} does not parse: {e}"));
+    if let Some(diff) = difference(&graph, &again) {
+        panic!("the JSON form {json:?} is another graph: {diff}");
+    }
+    if let Some(text) = to_text(&graph) {
+        let again = taskloom_graph::parse(&text)
+            .unwrap_or_else(|e| panic!("the text form {text:?} does not parse: {e}"));
+        if let Some(diff) = difference(&graph, &again) {
+            panic!("the text form {text:?} is another graph: {diff}");
+        }
+    }
+}
