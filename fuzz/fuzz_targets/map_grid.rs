@@ -61,7 +61,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             .iter()
             .map(|(n, v)| format!("{n}={v}"))
             .collect();
-        assert_eq!(item.text, text.join(" "));
+        assert_eq!(item.bytes, text.join(" ").into_bytes());
     }
     // The last grid varies fastest: consecutive items differ in it first.
     if let [.., last] = grids.as_slice() {

@@ -1,41 +1,39 @@
-//! `map`'s command templates (`{}`, `{#}`, `{NAME}`): no panic, and a template that
-//! parses builds command lines of the promised shape for every item.
+//! `map`'s command templates (`{}`, `{!}`, `{#}`, `{NAME}`): no panic, and a template
+//! that parses builds command lines of the promised shape for every item.
 //!
 //! Input: the first line holds the grid's parameter names, separated by spaces (an
-//! empty line: no grid); each further line is a word of the command. A first byte
-//! `!` instead asks for `--shell`.
+//! empty line: no grid); each further line is a word of the command, any bytes (as
+//! Linux arguments are). A first byte `!` instead asks for `--shell`.
 
 #![no_main]
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 use taskloom_map::{Item, Template};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let (shell, text) = match text.strip_prefix('!') {
+    let (shell, data) = match data.strip_prefix(b"!") {
         Some(rest) => (true, rest),
-        None => (false, text),
+        None => (false, data),
     };
-    let mut lines = text.split('\n');
-    let params: Vec<String> = lines
-        .next()
-        .unwrap_or_default()
+    let mut lines = data.split(|&b| b == b'\n');
+    let params: Vec<String> = String::from_utf8_lossy(lines.next().unwrap_or_default())
         .split_whitespace()
         .map(str::to_string)
         .collect();
-    let words: Vec<String> = lines.map(str::to_string).collect();
+    let words: Vec<OsString> = lines.map(|l| OsStr::from_bytes(l).to_owned()).collect();
     let Ok(template) = Template::parse(&words, &params, shell) else {
         return;
     };
     let values = ["0.1", "{}", "$x y", "'q'\"", ""];
-    for (seq, text) in [1, 7, usize::MAX]
+    for (seq, bytes) in [1, 7, usize::MAX]
         .into_iter()
-        .zip(["a b", "{}{#}", "ü ${HOME}"])
+        .zip([&b"a b"[..], b"{}{#}", "ü ${HOME}".as_bytes(), b"caf\xe9"])
     {
         let item = Item {
             seq,
-            text: text.to_string(),
+            bytes: bytes.to_vec(),
             params: params
                 .iter()
                 .zip(values.iter().cycle())
@@ -54,7 +52,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         );
         // A word without braces is no placeholder: it stays as it is.
         for (word, built) in words.iter().zip(&line) {
-            if !word.contains('{') {
+            if !word.as_bytes().contains(&b'{') {
                 assert_eq!(word, built, "{words:?} for {item:?}: {line:?}");
             }
         }

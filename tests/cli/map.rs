@@ -15,12 +15,12 @@ fn map(dir: &Dir, args: &[&str]) -> Outcome {
     map_command(dir, args).output()
 }
 
-fn map_command(dir: &Dir, args: &[&str]) -> TestCommand {
+pub(super) fn map_command(dir: &Dir, args: &[&str]) -> TestCommand {
     dir.command(&["map"]).args(args)
 }
 
 /// The results log `name` in `dir`, one parsed JSON value per line.
-fn read_log(dir: &Dir, name: &str) -> Vec<Value> {
+pub(super) fn read_log(dir: &Dir, name: &str) -> Vec<Value> {
     dir.read(name)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))

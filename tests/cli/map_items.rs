@@ -6,8 +6,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::PermissionsExt;
 
-use serde_json::Value;
-
+use super::map::read_log;
 use crate::harness::{Dir, Outcome};
 
 fn map<S: AsRef<OsStr>>(dir: &Dir, args: &[S]) -> Outcome {
@@ -16,13 +15,6 @@ fn map<S: AsRef<OsStr>>(dir: &Dir, args: &[S]) -> Outcome {
 
 fn bytes(b: &[u8]) -> OsString {
     OsString::from_vec(b.to_vec())
-}
-
-fn log(dir: &Dir, name: &str) -> Vec<Value> {
-    dir.read(name)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
-        .collect()
 }
 
 fn executable(dir: &Dir, name: &str, script: &str) {
@@ -95,7 +87,7 @@ fn input_lines_that_are_not_utf8_are_logged_exactly_and_resumed_by_their_bytes()
         "{}",
         out.stderr
     );
-    let lines = log(&dir, "r.jsonl");
+    let lines = read_log(&dir, "r.jsonl");
     assert_eq!(lines[0]["item"], "caf\u{fffd}");
     assert_eq!(lines[0]["item_hex"], "636166e9");
     assert_eq!(lines[0]["exit"], 0);
@@ -117,7 +109,7 @@ fn input_lines_that_are_not_utf8_are_logged_exactly_and_resumed_by_their_bytes()
         ],
     );
     assert_eq!(out.ok(), "now\n");
-    assert_eq!(log(&dir, "r.jsonl").len(), 4);
+    assert_eq!(read_log(&dir, "r.jsonl").len(), 4);
     // A failure is named with its invalid bytes written \xNN.
     std::fs::write(dir.path("gone"), b"gon\xe9\n").unwrap();
     let out = map(&dir, &["--input", "gone", "--", "cat"]);
@@ -235,7 +227,7 @@ fn an_item_whose_program_is_missing_fails_alone_and_the_others_go_on() {
         "{}",
         out.stderr
     );
-    let lines = log(&dir, "r.jsonl");
+    let lines = read_log(&dir, "r.jsonl");
     assert_eq!(lines.len(), 3);
     let two = lines.iter().find(|l| l["item"] == "2").unwrap();
     assert_eq!(two["exit"], 127);
@@ -291,7 +283,7 @@ fn an_item_with_a_nul_byte_or_over_the_argument_limit_fails_alone_named() {
         "{}",
         out.stderr
     );
-    let exits: Vec<i64> = log(&dir, "r.jsonl")
+    let exits: Vec<i64> = read_log(&dir, "r.jsonl")
         .iter()
         .map(|l| l["exit"].as_i64().unwrap())
         .collect();

@@ -14,34 +14,13 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use crate::harness::process::{marked_processes, unique_mark, wait_for, MARK};
-use crate::harness::{Dir, TestCommand, TASKLOOM};
-
-fn map_command(dir: &Dir, args: &[&str]) -> TestCommand {
-    dir.command(&["map"]).args(args)
-}
-
-/// The results log `name` in `dir`, one parsed JSON value per line.
-fn read_log(dir: &Dir, name: &str) -> Vec<Value> {
-    dir.read(name)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
-        .collect()
-}
+use super::map::{map_command, read_log};
+use crate::harness::process::{assert_none_left, unique_mark, wait_for, MARK};
+use crate::harness::{Dir, TASKLOOM};
 
 /// What `--resume` takes for success: exit 0, and no failure recorded.
 fn succeeded(line: &Value) -> bool {
     line["exit"] == 0 && line.get("failure").is_none_or(Value::is_null)
-}
-
-/// Asserts that no process of the run marked `mark` is left.
-fn assert_none_left(mark: &str) {
-    wait_for(Duration::from_secs(5), || marked_processes(mark).is_empty());
-    assert_eq!(
-        marked_processes(mark),
-        Vec::<String>::new(),
-        "processes left"
-    );
 }
 
 /// A delay that differs from run to run, up to `limit` ms: signals land at varying

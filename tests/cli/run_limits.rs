@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use crate::harness::graph::GraphFile;
-use crate::harness::process::{marked_processes, unique_mark, wait_for, MARK};
+use crate::harness::process::{assert_none_left, marked_processes, unique_mark, wait_for, MARK};
 use crate::harness::Outcome;
 
 const EXECUTORS: [&str; 3] = ["sync", "threads", "processes"];
@@ -27,11 +27,6 @@ fn run(source: &str, args: &[&str]) -> (Outcome, Duration) {
     assert_none_left(&mark);
     out.assert_no_panic();
     (out, took)
-}
-
-fn assert_none_left(mark: &str) {
-    wait_for(Duration::from_secs(2), || marked_processes(mark).is_empty());
-    assert_eq!(marked_processes(mark), Vec::<String>::new(), "left behind");
 }
 
 #[test]

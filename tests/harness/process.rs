@@ -47,6 +47,17 @@ pub fn alive(pid: u32) -> bool {
     }
 }
 
+/// Asserts that no process marked `mark` is left, after a few seconds for the last
+/// ones to be reaped.
+pub fn assert_none_left(mark: &str) {
+    wait_for(Duration::from_secs(5), || marked_processes(mark).is_empty());
+    assert_eq!(
+        marked_processes(mark),
+        Vec::<String>::new(),
+        "processes left"
+    );
+}
+
 /// Waits up to `limit` for `done`; returns whether it came true.
 pub fn wait_for(limit: Duration, done: impl Fn() -> bool) -> bool {
     let start = Instant::now();
