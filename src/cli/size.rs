@@ -35,12 +35,28 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     if bytes < 1.0 {
         return Err(format!("'{text}' must be at least one byte"));
     }
+    // 2^64 is exact as a float; `as` would saturate anything beyond it silently.
+    if bytes >= 18_446_744_073_709_551_616.0 {
+        return Err(format!(
+            "'{text}' is more bytes than a 64-bit count can hold"
+        ));
+    }
     Ok(bytes as u64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_beyond_64_bits_are_refused() {
+        assert!(parse_size("16EiB").is_err());
+        assert!(parse_size("18446744073709551616")
+            .unwrap_err()
+            .contains("64-bit"));
+        assert!(parse_size("99999999TiB").unwrap_err().contains("64-bit"));
+        assert_eq!(parse_size("16000000TiB"), Ok(16000000 * (1u64 << 40)));
+    }
 
     #[test]
     fn sizes_in_binary_and_decimal_units() {
