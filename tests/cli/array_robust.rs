@@ -69,7 +69,7 @@ fn a_signal_at_any_moment_leaves_no_partial_array_and_exits_128_plus_it() {
         .unwrap()
         .as_nanos() as u64;
     let moments = delays(seed, 6, 800);
-    for (signal, number) in [("INT", 2), ("TERM", 15)] {
+    for (signal, number) in [("HUP", 1), ("INT", 2), ("QUIT", 3), ("TERM", 15)] {
         for (n, delay) in moments.iter().enumerate() {
             let ws = Dir::new();
             let run = ws.command(&["array"]).args(&LONG_WRITE).spawn();
