@@ -254,21 +254,9 @@ impl Source {
 /// this same binary, and must know the same ops (the SPMD model of MPI).
 pub fn serve_worker_if_requested(runtime: &Runtime) {
     if std::env::var_os(taskloom_exec::WORKER_ENV).is_some() {
-        die_with_parent();
+        // The supervisor started us to get SIGTERM when it dies (`taskloom_child::Group::
+        // Parent`), on which we end our shell commands and exit.
         std::process::exit(taskloom_exec::serve_worker(runtime.registry()));
-    }
-}
-
-/// Asks Linux to kill this worker when the process that started it dies (Ctrl-C, a
-/// kill), even in the middle of a long task: no worker outlives its run.
-fn die_with_parent() {
-    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number and changes only this
-    // process's own death signal.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
-    // The parent may have died before the call: then we were adopted already.
-    // SAFETY: getppid has no preconditions.
-    if unsafe { libc::getppid() } == 1 {
-        std::process::exit(1);
     }
 }
 

@@ -29,6 +29,16 @@ fn run(source: &str, args: &[&str]) -> (Outcome, Duration) {
     (out, took)
 }
 
+/// How many `sleep` commands of the run marked `mark` are running.
+fn sleeps(mark: &str) -> usize {
+    marked_processes(mark)
+        .iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep\0"))
+        })
+        .count()
+}
+
 #[test]
 fn a_task_timeout_ends_a_shell_task_under_every_executor() {
     for executor in EXECUTORS {
@@ -101,7 +111,7 @@ fn a_failure_ends_a_shell_task_running_on_another_worker() {
 
 #[test]
 fn a_terminating_signal_ends_the_run_and_its_shell_tasks() {
-    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+    for (signal, code) in [("HUP", 129), ("INT", 130), ("QUIT", 131), ("TERM", 143)] {
         for executor in EXECUTORS {
             let file = GraphFile::named(
                 "graph.tl",
@@ -113,12 +123,7 @@ fn a_terminating_signal_ends_the_run_and_its_shell_tasks() {
                 .env(MARK, &mark)
                 .spawn();
             // The shell command is up: `sh` and `sleep`, besides taskloom (and workers).
-            let sleeping = || {
-                marked_processes(&mark).iter().any(|pid| {
-                    std::fs::read(format!("/proc/{pid}/cmdline"))
-                        .is_ok_and(|c| c.starts_with(b"sleep\0"))
-                })
-            };
+            let sleeping = || sleeps(&mark) > 0;
             assert!(wait_for(Duration::from_secs(10), sleeping), "{executor}");
             let sent = Instant::now();
             taskloom.signal(signal);
@@ -132,6 +137,31 @@ fn a_terminating_signal_ends_the_run_and_its_shell_tasks() {
             assert_none_left(&mark);
         }
     }
+}
+
+#[test]
+fn a_processes_run_killed_outright_leaves_no_shell_command() {
+    let file = GraphFile::named(
+        "graph.tl",
+        "a = shell(\"sleep 45\")\nb = shell(\"sleep 46\")\nout = list(a, b)\n",
+    );
+    let mark = unique_mark("killed");
+    let taskloom = file
+        .command(&[
+            "run",
+            file.name(),
+            "--executor",
+            "processes",
+            "--workers",
+            "2",
+        ])
+        .env(MARK, &mark)
+        .spawn();
+    assert!(wait_for(Duration::from_secs(10), || sleeps(&mark) == 2));
+    // SIGKILL cannot be caught: the workers learn of it from their parent's death.
+    taskloom.signal("KILL");
+    taskloom.wait();
+    assert_none_left(&mark);
 }
 
 #[test]

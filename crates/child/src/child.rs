@@ -28,8 +28,10 @@ pub enum Group {
     /// commands (`taskloom map`'s items). Started with `posix_spawn`, the fast path.
     Own,
     /// Ours, so that Ctrl-C at the terminal reaches it as it reaches us; and on Linux
-    /// it gets SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG follows
+    /// it gets SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG follows
     /// the thread, not the process): start workers from the thread that drives them.
+    /// SIGTERM, not SIGKILL, so that a worker whose parent was killed outright can
+    /// still end what it started (its `shell()` commands' groups) before it exits.
     Parent,
 }
 
@@ -196,7 +198,7 @@ fn die_with_parent(command: &mut Command) {
     // nothing (an error is an errno).
     unsafe {
         command.pre_exec(move || {
-            set_parent_process_death_signal(Some(Signal::KILL))?;
+            set_parent_process_death_signal(Some(Signal::TERM))?;
             // We may have died before the prctl: then nothing would ever kill it.
             if getppid() != Some(parent) {
                 return Err(rustix::io::Errno::SRCH.into());
@@ -305,7 +307,7 @@ mod tests {
         .unwrap();
         let status = child.wait().unwrap();
         if cfg!(target_os = "linux") {
-            assert_eq!(describe(status), "killed by SIGKILL");
+            assert_eq!(describe(status), "killed by SIGTERM");
         }
     }
 

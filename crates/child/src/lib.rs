@@ -5,7 +5,8 @@
 //! - A child either leads a process group of its own ([`Group::Own`]: a command and
 //!   whatever it starts, signalled as one), or stays in ours and dies with us
 //!   ([`Group::Parent`]: a worker; Ctrl-C at the terminal reaches it as it reaches
-//!   us, and PR_SET_PDEATHSIG on Linux kills it should we die without ending it).
+//!   us, and PR_SET_PDEATHSIG on Linux sends it SIGTERM should we die without ending
+//!   it, which a worker answers by ending its shell commands and exiting).
 //! - A child is signalled only until it is reaped: up to then its pid, which is also
 //!   its group's id, cannot be reused, so a signal never reaches an unrelated process.
 //! - Ending a child politely is SIGTERM, then SIGKILL after [`KILL_GRACE`].
