@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::harness::graph::GraphFile;
-use crate::harness::process::{marked_processes, unique_mark, wait_for, MARK};
+use crate::harness::process::{assert_none_left, marked_processes, unique_mark, wait_for, MARK};
 use crate::harness::Dir;
 
 /// Runs `taskloom run FILE ARGS --executor processes` with a marker in its environment
@@ -22,20 +22,9 @@ fn run_processes(source: &str, args: &[&str]) -> (i32, String, String) {
         .args(&["--executor", "processes"])
         .env(MARK, &mark)
         .output();
-    assert_no_process_left(&mark);
+    assert_none_left(&mark);
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     (out.code.unwrap_or(-1), out.stdout, out.stderr)
-}
-
-/// Fails if any process still has `mark` in its environment after a grace period: a
-/// shell whose worker was killed is orphaned and may end a moment after the run.
-fn assert_no_process_left(mark: &str) {
-    wait_for(Duration::from_secs(2), || marked_processes(mark).is_empty());
-    assert_eq!(
-        marked_processes(mark),
-        Vec::<String>::new(),
-        "processes left behind"
-    );
 }
 
 #[test]
