@@ -6,7 +6,7 @@
 //! - Errors stay typed until here, and [`CommandError::exit_code`] is the only place
 //!   that decides a code: 2 for input a command cannot accept (found before anything
 //!   ran or was written), 1 for a failure while running, 128 + N for a run, a map or an array run
-//!   stopped by signal N.
+//!   stopped by signal N; `taskloom wait` ends with the exit code of the job it waited for.
 //! - [`finish`] prints the message once, as `taskloom: error: MESSAGE`. Libraries name
 //!   no options; where a message names one, the command line maps the typed error to
 //!   it (`map::message`, `plan`, and `array_message` here for `--overwrite`).
@@ -77,6 +77,16 @@ pub enum CommandError {
     /// Options the command line refuses; the message names them.
     #[error("{0}")]
     Usage(String),
+    /// A batch job that cannot be submitted, found or asked about.
+    #[error(transparent)]
+    Batch(#[from] super::batch::BatchError),
+    /// A batch job `wait` saw end other than successfully: exits with `code`, the job's.
+    #[error("job {id} {state}")]
+    Job {
+        id: String,
+        state: String,
+        code: i32,
+    },
 }
 
 impl From<RunError> for CommandError {
@@ -115,6 +125,8 @@ impl CommandError {
             CommandError::Plot(_) | CommandError::Write { .. } | CommandError::Stdout(_) => 1,
             CommandError::Usage(_) | CommandError::Unwritable { .. } => 2,
             CommandError::AfterResults { error, .. } => error.exit_code(),
+            CommandError::Batch(error) => error.exit_code(),
+            CommandError::Job { code, .. } => *code,
         }
     }
 }

@@ -2,10 +2,12 @@
 //! which `exit` turns into output and an exit code.
 
 mod array;
+mod batch;
 mod duration;
 mod exit;
 mod graph;
 mod input;
+mod jobs;
 mod json;
 mod map;
 mod ops;
@@ -16,6 +18,7 @@ mod run;
 mod scale;
 mod simulate;
 mod size;
+mod submit;
 mod timeline;
 
 use std::path::PathBuf;
@@ -54,6 +57,17 @@ enum Command {
     Array(array::ArrayArgs),
     /// Run the scheduler on a simulated clock: makespan and memory of each policy.
     Simulate(simulate::SimulateArgs),
+    /// Submit a taskloom command as a batch job (Slurm, LSF or PBS) and print its id.
+    Submit(submit::SubmitArgs),
+    /// List the jobs submitted from this directory: id, name, batch system, state,
+    /// progress, elapsed time.
+    Jobs,
+    /// Print a job's output so far, then its state and progress.
+    Peek(jobs::PeekArgs),
+    /// End a job, pending or running.
+    Cancel(jobs::JobArgs),
+    /// Wait until a job is over, and exit with its exit code.
+    Wait(jobs::JobArgs),
 }
 
 /// Where tasks run.
@@ -152,6 +166,11 @@ pub fn main() -> ! {
         Command::Scale(args) => scale::scale(args),
         Command::Array(args) => array::array(args),
         Command::Simulate(args) => simulate::simulate(args),
+        Command::Submit(args) => submit::submit(args),
+        Command::Jobs => jobs::jobs(),
+        Command::Peek(args) => jobs::peek(args),
+        Command::Cancel(args) => jobs::cancel(args),
+        Command::Wait(args) => jobs::wait(args),
     };
     let code = exit::finish(outcome);
     // Exit without tearing down large graphs (and without waiting for workers still

@@ -10,6 +10,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use taskloom::exec::Progress;
 
+use super::output::OutputFile;
+
 /// `--progress` / `--no-progress` (the last one given wins).
 #[derive(clap::Args, Clone, Copy, Debug)]
 pub struct ProgressFlags {
@@ -49,43 +51,80 @@ pub fn bar(len: u64, unit: &str) -> ProgressBar {
 
 /// A bar that follows an executor's count of finished tasks from a thread of its own,
 /// so that the executor never waits for the terminal.
-pub struct TaskBar {
-    stop: Arc<AtomicBool>,
-    ticker: Option<JoinHandle<()>>,
-}
+pub struct TaskBar(Ticker);
 
 impl TaskBar {
     /// Shows `tasks` tasks, polling `progress`.
     pub fn start(progress: Progress, tasks: u64) -> TaskBar {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::clone(&stop);
-        let ticker = std::thread::spawn(move || {
-            let bar = bar(tasks, "tasks");
-            while !stopped.load(Ordering::Relaxed) {
-                bar.set_position(progress.done());
-                std::thread::sleep(Duration::from_millis(100));
-            }
+        let bar = bar(tasks, "tasks");
+        TaskBar(Ticker::start(Duration::from_millis(100), move |last| {
             bar.set_position(progress.done());
             // A terminal's bar makes way for the results; a file or pipe keeps the
             // final count, drawn even when the run ended before the first tick.
-            if std::io::stderr().is_terminal() {
+            if last && std::io::stderr().is_terminal() {
                 bar.finish_and_clear();
-            } else {
+            } else if last {
                 bar.finish();
             }
-        });
-        TaskBar {
-            stop,
-            ticker: Some(ticker),
-        }
+        }))
     }
 
     /// Clears the bar before the results are printed.
-    pub fn finish(mut self) {
+    pub fn finish(self) {
+        self.0.finish();
+    }
+}
+
+/// How often `--progress-file` is rewritten: often enough for `taskloom jobs`, rarely
+/// enough to cost nothing on a shared filesystem.
+const PROGRESS_FILE_PERIOD: Duration = Duration::from_secs(1);
+
+/// `--progress-file FILE`: `DONE TOTAL` (tasks finished, tasks to run) and a newline,
+/// replaced atomically every second and once at the end, for whoever watches a run it
+/// cannot see (`taskloom jobs` and `peek` for a batch job). A hint only: a write that
+/// fails (the path was checked before the run) never fails the run.
+pub struct ProgressFile(Ticker);
+
+impl ProgressFile {
+    /// Writes `tasks` tasks' progress to `file`, polling `progress`.
+    pub fn start(progress: Progress, tasks: u64, file: OutputFile) -> ProgressFile {
+        ProgressFile(Ticker::start(PROGRESS_FILE_PERIOD, move |_| {
+            let _ = file.write(format!("{} {tasks}\n", progress.done()).as_bytes());
+        }))
+    }
+
+    /// Writes the final count.
+    pub fn finish(self) {
+        self.0.finish();
+    }
+}
+
+/// A thread that calls `tick(false)` every period until [`Ticker::finish`], then
+/// `tick(true)` once.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl Ticker {
+    fn start(period: Duration, mut tick: impl FnMut(bool) + Send + 'static) -> Ticker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                tick(false);
+                // Woken early by `finish`.
+                std::thread::park_timeout(period);
+            }
+            tick(true);
+        });
+        Ticker { stop, thread }
+    }
+
+    fn finish(self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(ticker) = self.ticker.take() {
-            let _ = ticker.join();
-        }
+        self.thread.thread().unpark();
+        let _ = self.thread.join();
     }
 }
 

@@ -2,7 +2,8 @@
 
 use taskloom::graph::Value;
 
-use super::progress::{ProgressFlags, TaskBar};
+use super::output::OutputFile;
+use super::progress::{ProgressFile, ProgressFlags, TaskBar};
 use super::timeline::TimelineArgs;
 use super::{ExecOptions, GraphFile, Outcome};
 use taskloom::exec::{Observers, Progress, RunError, Stop, Trace};
@@ -19,13 +20,23 @@ pub struct RunArgs {
     /// Parse, validate, cull and order, then stop without running anything.
     #[arg(long)]
     dry_run: bool,
+    /// Keep `DONE TOTAL` (tasks finished, tasks to run) in FILE, replaced every second:
+    /// how `taskloom jobs` follows a batch job.
+    #[arg(long, value_name = "FILE")]
+    progress_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     timeline: TimelineArgs,
 }
 
 pub fn run(args: RunArgs) -> Outcome {
     let timeline = args.timeline.check()?;
-    let progress = args.progress.enabled().then(Progress::new);
+    let progress_file = args
+        .progress_file
+        .as_deref()
+        .map(OutputFile::check)
+        .transpose()?;
+    let shown = args.progress.enabled();
+    let progress = (shown || progress_file.is_some()).then(Progress::new);
     let trace = timeline.wanted().then(Trace::new);
     let stop = Stop::new();
     let runtime = args.exec.runtime(
@@ -48,7 +59,13 @@ pub fn run(args: RunArgs) -> Outcome {
         ));
         return Ok(String::new());
     }
-    let bar = progress.map(|p| TaskBar::start(p, plan.len() as u64));
+    let tasks = plan.len() as u64;
+    let bar = progress
+        .clone()
+        .filter(|_| shown)
+        .map(|p| TaskBar::start(p, tasks));
+    let progress_file =
+        (progress.clone().zip(progress_file)).map(|(p, file)| ProgressFile::start(p, tasks, file));
     let started = std::time::Instant::now();
     // A terminating signal stops the run, which ends its shell commands and workers:
     // the command then exits with 128 + N.
@@ -60,6 +77,9 @@ pub fn run(args: RunArgs) -> Outcome {
     let wall_seconds = started.elapsed().as_secs_f64();
     if let Some(bar) = bar {
         bar.finish();
+    }
+    if let Some(progress_file) = progress_file {
+        progress_file.finish();
     }
     // Written whatever became of the run: a failed one is when it is wanted most.
     let written = match &trace {

@@ -139,8 +139,8 @@ fn substitute(word: &mut Vec<u8>, value: &[u8], quote: bool) {
 /// characters no shell interprets (GNU parallel's set: letters, digits and `-_.+/`),
 /// so `$((1+{}))` still adds numbers; otherwise in single quotes, each `'` written
 /// `'\''`. Single quotes keep every other byte as it is, newlines and bytes that are
-/// not UTF-8 included.
-fn shell_quote(word: &mut Vec<u8>, value: &[u8]) {
+/// not UTF-8 included. `taskloom submit` writes its batch scripts' commands with it too.
+pub fn shell_quote(word: &mut Vec<u8>, value: &[u8]) {
     let plain = |b: &u8| b.is_ascii_alphanumeric() || b"-_.+/".contains(b);
     if !value.is_empty() && value.iter().all(plain) {
         word.extend_from_slice(value);
