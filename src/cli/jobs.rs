@@ -7,6 +7,7 @@
 //! - `peek` prints the job's output so far (its stdout on stdout, its stderr on stderr)
 //!   and then its state and progress on stderr; `-f` follows the output until the job
 //!   is over.
+//! - `jobs` shows a job whose batch system does not answer as `unknown`, with a warning.
 //! - `wait` polls until the job is over and exits with the job's exit code.
 
 use std::fs::File;
@@ -53,11 +54,22 @@ pub fn jobs() -> Outcome {
         "ELAPSED".into(),
     ]];
     for record in &records {
+        // One batch system that does not answer hides no other job.
+        let state = status(record).map_or_else(
+            |error| {
+                stderr_line(format_args!(
+                    "taskloom: warning: job {}: {error}",
+                    record.id
+                ));
+                "unknown".to_string()
+            },
+            |state| state.word(),
+        );
         rows.push([
             record.id.clone(),
             record.name.clone(),
             record.batch.clone(),
-            status(record)?.word(),
+            state,
             progress(record),
             record.elapsed().map_or("-".into(), clock),
         ]);

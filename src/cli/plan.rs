@@ -27,6 +27,10 @@ pub struct PlanArgs {
     /// Price of one core for one hour, to print the cost.
     #[arg(long, value_name = "P", value_parser = parse_price)]
     price_per_core_hour: Option<f64>,
+    /// Cores of one node of the cluster, to print the `taskloom submit` line
+    /// [default: this machine's cores].
+    #[arg(long, value_name = "C", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    cores_per_node: Option<u64>,
     /// Print JSON with unrounded numbers.
     #[arg(long)]
     json: bool,
@@ -42,7 +46,12 @@ pub fn plan(args: PlanArgs) -> Outcome {
     };
     match capacity::plan(&request) {
         Ok(plan) if args.json => Ok(plan.to_json()),
-        Ok(plan) => Ok(text(&request, &plan)),
+        Ok(plan) => {
+            let cores_per_node = args.cores_per_node.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
+            });
+            Ok(text(&request, &plan) + &submit_line(&plan, cores_per_node))
+        }
         Err(PlanError::Impossible { smallest }) => {
             let deadline = request.deadline.as_secs_f64();
             let smallest = smallest.as_secs_f64();
@@ -95,6 +104,20 @@ fn text(request: &Request, plan: &Capacity) -> String {
         ));
     }
     out
+}
+
+/// The `taskloom submit` line that gets the plan's cores for its wall time: one rank
+/// per node, the cores spread evenly over the fewest nodes, and the time limit the
+/// wall time plus the warning `submit` gives before the limit, so that a run on
+/// schedule is never stopped.
+fn submit_line(plan: &Capacity, cores_per_node: u64) -> String {
+    let nodes = plan.cores.div_ceil(cores_per_node);
+    let time = (plan.wall_seconds + super::submit::GRACE.as_secs_f64()).ceil();
+    format!(
+        "submit             taskloom submit --nodes {nodes} --cores-per-rank {} --time {} -- run FILE\n",
+        plan.cores.div_ceil(nodes),
+        duration(time),
+    )
 }
 
 /// A task count: a whole number, at least one.

@@ -21,7 +21,7 @@ use super::{CommandError, Outcome};
 /// How long before its time limit a job is warned (SIGUSR1), so that the run stops,
 /// lets running tasks end and flushes its checkpoint: a minute, Slurm's own
 /// resolution for `--signal`, and at most half the limit.
-const GRACE: Duration = Duration::from_secs(60);
+pub const GRACE: Duration = Duration::from_secs(60);
 
 /// The subcommands a job may run.
 const SUBCOMMANDS: [&str; 3] = ["run", "map", "array"];

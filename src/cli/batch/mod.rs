@@ -187,7 +187,9 @@ fn client(
         })?;
         command.stdin(file);
     }
-    let output = command.output().map_err(|e| failed(e.to_string()))?;
+    let output = command
+        .output()
+        .map_err(|e| failed(format!("cannot start it: {e}")))?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     if output.status.success() || accept(&stderr) || accept(&stdout) {
