@@ -60,7 +60,8 @@ SlurmdPort=$SLURMD_PORT
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-AuthInfo=socket=$DIR/munge/munge.socket
+# A requeued job waits cred_expire seconds before it starts again (default 120).
+AuthInfo=socket=$DIR/munge/munge.socket,cred_expire=10
 CredType=cred/munge
 StateSaveLocation=$DIR/state
 SlurmdSpoolDir=$DIR/spool
@@ -74,13 +75,12 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 MpiDefault=none
+# No mail from a test cluster (the default program is not installed).
+MailProg=/bin/true
 ReturnToService=2
 JobRequeue=1
 # Finished jobs leave the queue after 5 s; taskloom keeps their exit code itself.
 MinJobAge=5
-# The scheduler runs at once on each submission, and a requeued job may start again
-# soon (Slurm's default holds it back longer).
-SchedulerParameters=defer_batch=0
 KillWait=5
 InactiveLimit=0
 SlurmctldTimeout=30

@@ -9,6 +9,9 @@
 #   zarr-python 3 that the array tests check against. It is built here, first, so
 #   that a machine without PyPI fails with one message instead of in many tests.
 # - g++: libFuzzer, which the fuzz targets link, is C++.
+# - Debian's Slurm and munge (slurmctld slurmd slurm-client munge): the batch-job tests
+#   submit to a real single-node cluster, which they start with scripts/slurm.sh; it is
+#   stopped here when the tests end.
 # - `cargo test --workspace` holds every suite but two:
 # - the model checks of the threaded executor's lock-free pieces (crates/exec/src/
 #   model.rs) explore every interleaving under loom, which needs `--cfg loom` for the
@@ -35,6 +38,10 @@ install_packages() {
     command -v c++ >/dev/null 2>&1 || missing+=(g++)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+    command -v slurmctld >/dev/null 2>&1 || missing+=(slurmctld)
+    command -v slurmd >/dev/null 2>&1 || missing+=(slurmd)
+    command -v sbatch >/dev/null 2>&1 || missing+=(slurm-client)
+    command -v munged >/dev/null 2>&1 || missing+=(munge)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "test.sh: installing ${missing[*]}" >&2
         as_root apt-get update -qq
@@ -59,6 +66,7 @@ model_checks() {
 
 install_packages
 python_env
+trap 'scripts/slurm.sh stop' EXIT
 cargo test --workspace "$@"
 model_checks
 scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
