@@ -74,6 +74,8 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
+# A requeued job starts once its hold is over, not up to half a minute later.
+SchedulerParameters=bf_interval=2
 MpiDefault=none
 # No mail from a test cluster (the default program is not installed).
 MailProg=/bin/true

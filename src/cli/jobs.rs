@@ -15,7 +15,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::batch::record::{Record, STDERR, STDOUT};
+use super::batch::record::{self, Record, STDERR, STDOUT};
 use super::batch::status::{status, Status};
 use super::batch::BatchError;
 use super::exit::stderr_line;
@@ -44,7 +44,7 @@ pub struct PeekArgs {
 
 /// `taskloom jobs`: one line per job, oldest first.
 pub fn jobs() -> Outcome {
-    let records = Record::all(&here()?)?;
+    let records = Record::all(&record::submit_dir()?)?;
     let mut rows = vec![[
         "ID".to_string(),
         "NAME".into(),
@@ -92,7 +92,7 @@ pub fn jobs() -> Outcome {
 
 /// `taskloom peek ID [-f]`.
 pub fn peek(args: PeekArgs) -> Outcome {
-    let record = Record::find(&here()?, &args.job.id)?;
+    let record = Record::find(&record::submit_dir()?, &args.job.id)?;
     let mut out = Follower::new(record.file(STDOUT));
     let mut err = Follower::new(record.file(STDERR));
     let over = loop {
@@ -124,7 +124,7 @@ pub fn peek(args: PeekArgs) -> Outcome {
 
 /// `taskloom cancel ID`.
 pub fn cancel(args: JobArgs) -> Outcome {
-    let record = Record::find(&here()?, &args.id)?;
+    let record = Record::find(&record::submit_dir()?, &args.id)?;
     if status(&record)?.over() {
         return Ok(String::new());
     }
@@ -135,7 +135,7 @@ pub fn cancel(args: JobArgs) -> Outcome {
 
 /// `taskloom wait ID`: exits with the job's exit code.
 pub fn wait(args: JobArgs) -> Outcome {
-    let record = Record::find(&here()?, &args.id)?;
+    let record = Record::find(&record::submit_dir()?, &args.id)?;
     loop {
         let state = status(&record)?;
         match state {
@@ -150,14 +150,6 @@ pub fn wait(args: JobArgs) -> Outcome {
             _ => std::thread::sleep(POLL),
         }
     }
-}
-
-/// The submit directory: records are under it.
-fn here() -> Result<PathBuf, CommandError> {
-    std::env::current_dir().map_err(|source| CommandError::Unwritable {
-        path: PathBuf::from("."),
-        source,
-    })
 }
 
 /// `DONE/TOTAL`, or `-` before the run wrote any.

@@ -79,10 +79,7 @@ pub fn submit(args: SubmitArgs) -> Outcome {
         None => Kind::find()?,
     };
     let system = kind.system();
-    let here = std::env::current_dir().map_err(|source| CommandError::Unwritable {
-        path: PathBuf::from("."),
-        source,
-    })?;
+    let here = record::submit_dir()?;
     let dir = if args.dry_run {
         here.join(record::JOBS).join("DRY-RUN")
     } else {

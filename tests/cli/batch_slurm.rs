@@ -126,6 +126,6 @@ fn a_job_warned_before_its_limit_is_requeued_and_finishes_from_its_checkpoint() 
     let wait = slurm.command(&["wait", &id]).output();
     assert_eq!(wait.ok(), "");
     let peek = slurm.taskloom(&["peek", &id]);
-    assert_eq!(peek.stdout, "1225\n");
+    assert_eq!(peek.stdout, "276\n");
     assert_contains_all(&peek.stderr, &["stopped by SIGUSR1"]);
 }

@@ -174,6 +174,14 @@ impl Record {
     }
 }
 
+/// The directory commands run in: jobs are submitted from it and recorded under it.
+pub fn submit_dir() -> Result<PathBuf, BatchError> {
+    std::env::current_dir().map_err(|source| BatchError::Record {
+        path: PathBuf::from("."),
+        source,
+    })
+}
+
 /// The Unix time now, in seconds.
 pub fn now() -> u64 {
     SystemTime::now()
