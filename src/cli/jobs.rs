@@ -55,23 +55,22 @@ pub fn jobs() -> Outcome {
     ]];
     for record in &records {
         // One batch system that does not answer hides no other job.
-        let state = status(record).map_or_else(
-            |error| {
-                stderr_line(format_args!(
-                    "taskloom: warning: job {}: {error}",
-                    record.id
-                ));
-                "unknown".to_string()
-            },
-            |state| state.word(),
-        );
+        let state = status(record).map_err(|error| {
+            stderr_line(format_args!(
+                "taskloom: warning: job {}: {error}",
+                record.id
+            ));
+        });
+        // A job that ended without its exit code has no known end: no elapsed time.
+        let endless = state.as_ref().is_ok_and(Status::over) && record.exit_code().is_none();
+        let elapsed = record.elapsed().filter(|_| !endless);
         rows.push([
             record.id.clone(),
             record.name.clone(),
             record.batch.clone(),
-            state,
+            state.map_or("unknown".into(), |state| state.word()),
             progress(record),
-            record.elapsed().map_or("-".into(), clock),
+            elapsed.map_or("-".into(), clock),
         ]);
     }
     let widths: Vec<usize> = (0..6)
