@@ -100,14 +100,11 @@ pub fn submit(args: SubmitArgs) -> Outcome {
     if args.dry_run {
         return Ok(text);
     }
-    let submitted = submit_script(kind, &dir, &text, &args.name, command);
-    if submitted.is_err() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    submitted.map(|id| id + "\n")
+    submit_script(kind, &dir, &text, &args.name, command).map(|id| id + "\n")
 }
 
-/// Writes the script, submits it and records the job; returns its id.
+/// Writes the script, submits it and records the job; returns its id. A job that
+/// could not be submitted leaves no directory behind.
 fn submit_script(
     kind: Kind,
     dir: &Path,
@@ -119,11 +116,15 @@ fn submit_script(
     let path = dir.join(SCRIPT);
     let written = std::fs::write(&path, text)
         .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)));
-    written.map_err(|source| CommandError::Unwritable {
-        path: path.clone(),
-        source,
+    let submitted = written
+        .map_err(|source| CommandError::Unwritable {
+            path: path.clone(),
+            source,
+        })
+        .and_then(|()| Ok(kind.system().submit(&path)?));
+    let id = submitted.inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(dir);
     })?;
-    let id = kind.system().submit(&path)?;
     let record = Record {
         id: id.clone(),
         batch: kind.name().to_string(),
@@ -132,7 +133,10 @@ fn submit_script(
         command,
         dir: dir.to_path_buf(),
     };
-    record.save()?;
+    // The job is in the queue whatever happens to its record: its id is printed.
+    record
+        .save()
+        .map_err(|e| CommandError::from(e).after_results(format!("{id}\n")))?;
     Ok(id)
 }
 
@@ -144,13 +148,12 @@ fn job_command(args: &SubmitArgs, ranks: u32, dir: &Path) -> Result<Vec<String>,
     let (subcommand, rest) = args.command.split_first().expect("clap requires a command");
     // Options end where a command of map's own begins.
     let own = rest.split(|w| w == "--").next().unwrap_or(&[]);
-    let has = |names: &[&str]| {
-        own.iter().any(|w| {
-            names
-                .iter()
-                .any(|n| w == n || (n.starts_with("--") && w.starts_with(&format!("{n}="))))
-        })
+    // `--name`, `--name=V`, `-n`, `-nV`.
+    let given = |word: &str, name: &str| match name.strip_prefix("--") {
+        Some(_) => word == name || word.starts_with(&format!("{name}=")),
+        None => word.starts_with(name) && !word.starts_with("--"),
     };
+    let has = |names: &[&str]| own.iter().any(|w| names.iter().any(|n| given(w, n)));
     let mut command = vec![program.display().to_string(), subcommand.clone()];
     let mut add = |words: &[&str]| command.extend(words.iter().map(|w| w.to_string()));
     if ranks > 1 && !has(&["--executor"]) {

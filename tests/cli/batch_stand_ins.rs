@@ -132,3 +132,26 @@ fn jobs_lists_every_job_even_when_one_system_does_not_answer() {
         &["taskloom: warning: job 7.server: qstat failed"],
     );
 }
+
+#[test]
+fn a_refused_submission_is_exit_1_quoting_the_batch_system_and_leaves_no_job() {
+    let batch = BatchDir::stand_in("pbs");
+    batch.dir.create("g.tl", "a = inc(1)\n");
+    // The stand-in refuses to work without its state directory.
+    let outcome = batch
+        .command(&["submit", "--batch", "pbs", "--", "run", "g.tl"])
+        .env("STANDIN_STATE", "/nonexistent")
+        .output();
+    assert_contains_all(
+        outcome.error(1),
+        &[
+            "taskloom: error: qsub failed: stand-in qsub: unexpected environment",
+            "(exit status: 99)",
+        ],
+    );
+    let jobs = std::fs::read_dir(batch.dir.path(".taskloom/jobs"))
+        .unwrap()
+        .count();
+    assert_eq!(jobs, 0, "no job directory left");
+    assert_eq!(batch.taskloom(&["jobs"]).ok().lines().count(), 1);
+}
