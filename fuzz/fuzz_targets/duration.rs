@@ -1,14 +1,18 @@
-//! Durations (`--timeout`, `--task-timeout`, `plan --deadline`): no panic, and a duration
-//! that parses, written back as seconds, parses to itself.
+//! Durations (`--timeout`, `--task-timeout`, `plan --deadline`) and time limits
+//! (`submit --time`): no panic, a duration that parses, written back as seconds, parses
+//! to itself, and a time limit of whole seconds, written back as `D-HH:MM:SS`, too.
 
 #![no_main]
 
-use taskloom_fuzz::duration::parse_duration;
+use std::time::Duration;
+
+use taskloom_fuzz::duration::{parse_duration, parse_time_limit};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    time_limit_round_trip(text);
     let Ok(duration) = parse_duration(text) else {
         return;
     };
@@ -22,3 +26,30 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         "{text:?} is {seconds}s, which parses as {again:?}"
     );
 });
+
+fn time_limit_round_trip(text: &str) {
+    let Ok(limit) = parse_time_limit(text) else {
+        return;
+    };
+    assert!(
+        limit >= Duration::from_secs(1),
+        "{text:?} is a limit under 1s"
+    );
+    if limit.subsec_nanos() > 0 {
+        return;
+    }
+    let s = limit.as_secs();
+    let clock = format!(
+        "{}-{:02}:{:02}:{:02}",
+        s / 86_400,
+        s / 3600 % 24,
+        s / 60 % 60,
+        s % 60
+    );
+    let again = parse_time_limit(&clock)
+        .unwrap_or_else(|e| panic!("{text:?} is the limit {clock}, which does not parse: {e}"));
+    assert_eq!(
+        again, limit,
+        "{text:?} is {clock}, which parses as {again:?}"
+    );
+}

@@ -27,10 +27,12 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     let values = ["0.1", "{}", "$x y", "'q'\"", ""];
-    for (seq, bytes) in [1, 7, usize::MAX]
-        .into_iter()
-        .zip([&b"a b"[..], b"{}{#}", "ü ${HOME}".as_bytes(), b"caf\xe9"])
-    {
+    for (seq, bytes) in [1, 7, usize::MAX].into_iter().zip([
+        &b"a b"[..],
+        b"{}{#}",
+        "ü ${HOME}".as_bytes(),
+        b"caf\xe9",
+    ]) {
         let item = Item {
             seq,
             bytes: bytes.to_vec(),

@@ -1,5 +1,6 @@
 //! Durations as every option writes them: `900s`, `20m`, `1h30m`, `1.5s`, or a bare
-//! number of seconds.
+//! number of seconds; a batch job's time limit also as batch systems write it,
+//! `HH:MM:SS` or `D-HH:MM:SS`.
 //!
 //! - A duration is at most [`LONGEST`]: beyond it is a clear error, never an overflow
 //!   when a deadline is computed from it.
@@ -49,6 +50,48 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         rest = &after[unit.len()..];
     }
     seconds_to_duration(text, total)
+}
+
+/// A batch job's time limit (`submit --time`): a duration, or Slurm's `HH:MM:SS` / `D-HH:MM:SS`; above zero.
+pub fn parse_time_limit(text: &str) -> Result<Duration, String> {
+    let time = if text.contains(':') {
+        let seconds = clock_seconds(text).ok_or_else(|| {
+            format!("invalid time '{text}' (write e.g. 90m, 1h30m, 01:30:00 or 1-12:00:00)")
+        })?;
+        seconds_to_duration(text, seconds as f64)?
+    } else {
+        parse_duration(text)?
+    };
+    if time < Duration::from_secs(1) {
+        return Err(format!("the time limit '{text}' must be at least 1s"));
+    }
+    Ok(time)
+}
+
+/// The seconds of `HH:MM:SS` or `D-HH:MM:SS` (minutes and seconds below 60); `None`
+/// when malformed or beyond any sum a u64 holds.
+fn clock_seconds(text: &str) -> Option<u64> {
+    let (days, hms) = match text.split_once('-') {
+        Some((days, hms)) => (number(days)?, hms),
+        None => (0, text),
+    };
+    let parts: Vec<u64> = hms.split(':').map(number).collect::<Option<_>>()?;
+    let [hours, minutes, seconds] = parts[..] else {
+        return None;
+    };
+    if minutes >= 60 || seconds >= 60 {
+        return None;
+    }
+    let hours = days.checked_mul(24)?.checked_add(hours)?;
+    hours.checked_mul(3600)?.checked_add(minutes * 60 + seconds)
+}
+
+/// A whole number written only in ASCII digits (no sign, no blanks).
+fn number(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 fn seconds_to_duration(text: &str, seconds: f64) -> Result<Duration, String> {
@@ -109,5 +152,33 @@ mod tests {
             assert!(message.contains(long), "{long}: {message}");
         }
         assert_eq!(secs("876000h"), LONGEST.as_secs_f64());
+    }
+
+    #[test]
+    fn time_limits_in_both_forms() {
+        let secs = |t: &str| parse_time_limit(t).unwrap().as_secs();
+        assert_eq!(secs("90m"), 5400);
+        assert_eq!(secs("1h30m"), 5400);
+        assert_eq!(secs("5400"), 5400);
+        assert_eq!(secs("01:30:00"), 5400);
+        assert_eq!(secs("1-12:00:00"), 129_600);
+        assert_eq!(secs("00:01:00"), 60);
+        for bad in [
+            "0", "0s", "1:00", "1:60:00", "a:00:00", "1-1:2", "-1:00:00", "::", "1-",
+        ] {
+            assert!(parse_time_limit(bad).is_err(), "{bad} accepted");
+        }
+        for long in [
+            "36501-00:00:00",
+            "99999999999999999999:00:00",
+            "876001:00:00",
+        ] {
+            let message = parse_time_limit(long).unwrap_err();
+            assert!(
+                message.contains("too long") || message.contains("invalid time"),
+                "{message}"
+            );
+        }
+        assert_eq!(secs("36500-00:00:00"), LONGEST.as_secs());
     }
 }

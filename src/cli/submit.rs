@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use super::batch::record::{self, Record, BATCH_OUTPUT, PROGRESS, SCRIPT};
 use super::batch::{script, Kind, Resources};
-use super::duration::parse_duration;
+use super::duration::parse_time_limit;
 use super::{CommandError, Outcome};
 
 /// How long before its time limit a job is warned (SIGUSR1), so that the run stops,
@@ -47,7 +47,7 @@ pub struct SubmitArgs {
     cores_per_rank: Option<u32>,
     /// Time limit: 90m, 1h30m, 5400 (seconds) or HH:MM:SS, D-HH:MM:SS. The run is warned
     /// with SIGUSR1 a minute before (half the limit if shorter).
-    #[arg(long, value_name = "T", value_parser = parse_time)]
+    #[arg(long, value_name = "T", value_parser = parse_time_limit)]
     time: Option<Duration>,
     /// The job's name in the queue.
     #[arg(long, default_value = "taskloom", value_parser = parse_name)]
@@ -177,45 +177,6 @@ fn job_command(args: &SubmitArgs, ranks: u32, dir: &Path) -> Result<Vec<String>,
     Ok(command)
 }
 
-/// `--time`: a taskloom duration, or Slurm's `HH:MM:SS` / `D-HH:MM:SS`; above zero.
-fn parse_time(text: &str) -> Result<Duration, String> {
-    let time = if text.contains(':') {
-        clock_time(text).ok_or_else(|| {
-            format!("invalid time '{text}' (write e.g. 90m, 1h30m, 01:30:00 or 1-12:00:00)")
-        })?
-    } else {
-        parse_duration(text)?
-    };
-    if time < Duration::from_secs(1) {
-        return Err(format!("the time limit '{text}' must be at least 1s"));
-    }
-    Ok(time)
-}
-
-/// `HH:MM:SS` or `D-HH:MM:SS`, minutes and seconds below 60.
-fn clock_time(text: &str) -> Option<Duration> {
-    let (days, hms) = match text.split_once('-') {
-        Some((days, hms)) => (number(days)?, hms),
-        None => (0, text),
-    };
-    let parts: Vec<u64> = hms.split(':').map(number).collect::<Option<_>>()?;
-    let [hours, minutes, seconds] = parts[..] else {
-        return None;
-    };
-    if minutes >= 60 || seconds >= 60 || days > 36_500 || hours > 876_000 {
-        return None;
-    }
-    Some(Duration::from_secs(
-        ((days * 24 + hours) * 60 + minutes) * 60 + seconds,
-    ))
-}
-
-fn number(text: &str) -> Option<u64> {
-    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| text.parse().ok())
-        .flatten()
-}
-
 /// `--name`: one word every batch system takes in its script unquoted.
 fn parse_name(text: &str) -> Result<String, String> {
     let fits = |b: u8| b.is_ascii_alphanumeric() || b"._-".contains(&b);
@@ -225,25 +186,4 @@ fn parse_name(text: &str) -> Result<String, String> {
         ));
     }
     Ok(text.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_in_both_forms() {
-        let secs = |t: &str| parse_time(t).unwrap().as_secs();
-        assert_eq!(secs("90m"), 5400);
-        assert_eq!(secs("1h30m"), 5400);
-        assert_eq!(secs("5400"), 5400);
-        assert_eq!(secs("01:30:00"), 5400);
-        assert_eq!(secs("1-12:00:00"), 129_600);
-        assert_eq!(secs("00:01:00"), 60);
-        for bad in [
-            "0", "0s", "1:00", "1:60:00", "a:00:00", "1-1:2", "-1:00:00", "::", "1-",
-        ] {
-            assert!(parse_time(bad).is_err(), "{bad} accepted");
-        }
-    }
 }
