@@ -59,14 +59,17 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Submit a taskloom command as a batch job (Slurm, LSF or PBS) and print its id.
     Submit(submit::SubmitArgs),
-    /// List the jobs submitted from this directory: id, name, batch system, state,
-    /// progress, elapsed time.
+    /// List the jobs submitted from this directory, with their state and progress.
     Jobs,
     /// Print a job's output so far, then its state and progress.
     Peek(jobs::PeekArgs),
     /// End a job, pending or running.
     Cancel(jobs::JobArgs),
     /// Wait until a job is over, and exit with its exit code.
+    #[command(after_help = "\
+Exit status: the job's own exit code; 143 for a job that was cancelled; 1 for a job that
+ended without an exit code (a time limit, a node failure); 2 for an id not submitted
+from this directory.")]
     Wait(jobs::JobArgs),
 }
 

@@ -34,7 +34,11 @@ Examples:
   taskloom submit --time 1:00:00 --checkpoint ckpt --dry-run -- run graph.json --get total
 
 The job runs in this directory; its output, progress and exit code are kept under
-.taskloom/jobs/ for taskloom jobs, peek, cancel and wait.")]
+.taskloom/jobs/ for taskloom jobs, peek, cancel and wait. With --time, the run gets
+SIGUSR1 before the limit and exits 138; with --checkpoint the job is then requeued.
+
+Exit status: 0 when submitted (the id is printed); 2 for options refused or no batch
+system found; 1 when the batch system refused the job.")]
 pub struct SubmitArgs {
     /// Nodes to allocate.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
