@@ -13,7 +13,8 @@
 #   and requeue allowed (a job stopped before its time limit resumes from its
 #   checkpoint).
 # - `start` is idempotent (a running cluster is left as it is) and returns once sinfo
-#   shows the node idle; `stop` ends the daemons it started and waits until none is left.
+#   shows the node idle; `stop` cancels every job, ends the daemons it started and
+#   waits until none is left.
 # - Must run as root (slurmd starts jobs as their users; munged is started as munge).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -138,8 +139,22 @@ wait_idle() {
     die "the node is not idle after ${WAIT_SECONDS}s (state: '${state:-no answer}'); see $DIR/slurmctld.log and $DIR/slurmd.log"
 }
 
+# Cancels every job of the cluster and waits until none is left: slurmd's job steps
+# (slurmstepd and the jobs' processes) would outlive the daemons.
+cancel_jobs() {
+    alive_pid "$DIR/slurmctld.pid" >/dev/null || return 0
+    export SLURM_CONF=$CONF
+    scancel --partition=debug 2>/dev/null || true
+    local deadline=$((SECONDS + WAIT_SECONDS))
+    while [ -n "$(squeue -h -o %i 2>/dev/null)" ]; do
+        [ $SECONDS -lt $deadline ] || die "jobs still running after ${WAIT_SECONDS}s: $(squeue -h -o %i | tr '\n' ' ')"
+        sleep 0.2
+    done
+}
+
 stop() {
     local pids=() pid name
+    cancel_jobs
     for name in slurmd slurmctld munged; do
         if pid=$(alive_pid "$DIR/$name.pid"); then
             kill "$pid" 2>/dev/null || true
