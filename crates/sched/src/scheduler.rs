@@ -25,7 +25,7 @@
 //!   still needed; tasks waiting for them elsewhere are cancelled and scheduled again.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap};
 use std::sync::Arc;
 
 use taskloom_graph::KeyId;
@@ -73,6 +73,9 @@ pub struct Scheduler {
     suspect: Vec<bool>,
     ready: BinaryHeap<Reverse<(u32, KeyId)>>,
     workers: Vec<Worker>,
+    /// The live workers that are not isolated, as (tasks assigned, index): the least
+    /// busy is the first, so placing a task costs O(log workers), not a scan of them.
+    by_load: BTreeSet<(u32, u32)>,
     targets_left: usize,
     failure: Option<Failure>,
 }
@@ -95,6 +98,7 @@ impl Scheduler {
             suspect: vec![false; n],
             ready: BinaryHeap::new(),
             workers: Vec::new(),
+            by_load: BTreeSet::new(),
             targets_left: plan.distinct_targets(),
             failure: None,
             plan,
@@ -119,7 +123,9 @@ impl Scheduler {
             assigned: Vec::new(),
             isolated: false,
         });
-        WorkerId(self.workers.len() as u32 - 1)
+        let id = self.workers.len() as u32 - 1;
+        self.by_load.insert((0, id));
+        WorkerId(id)
     }
 
     /// Applies `event` and appends the decisions it leads to.
@@ -291,12 +297,26 @@ impl Scheduler {
     }
 
     fn unassign(&mut self, key: KeyId, worker: WorkerId) {
+        self.change_worker(worker, |w| {
+            if let Some(i) = w.assigned.iter().position(|&k| k == key) {
+                w.assigned.remove(i);
+            }
+            if w.assigned.is_empty() {
+                w.isolated = false;
+            }
+        });
+    }
+
+    /// Applies `change` to `worker`, keeping `by_load` in step with it.
+    fn change_worker(&mut self, worker: WorkerId, change: impl FnOnce(&mut Worker)) {
         let w = &mut self.workers[worker.0 as usize];
-        if let Some(i) = w.assigned.iter().position(|&k| k == key) {
-            w.assigned.remove(i);
+        let takes_tasks = |w: &Worker| w.alive && !w.isolated;
+        if takes_tasks(w) {
+            self.by_load.remove(&(w.assigned.len() as u32, worker.0));
         }
-        if w.assigned.is_empty() {
-            w.isolated = false;
+        change(w);
+        if takes_tasks(w) {
+            self.by_load.insert((w.assigned.len() as u32, worker.0));
         }
     }
 
@@ -339,10 +359,12 @@ impl Scheduler {
         if !self.is_alive(worker) {
             return;
         }
-        let w = &mut self.workers[worker.0 as usize];
-        w.alive = false;
-        w.isolated = false;
-        let tasks = std::mem::take(&mut w.assigned);
+        let mut tasks = Vec::new();
+        self.change_worker(worker, |w| {
+            w.alive = false;
+            w.isolated = false;
+            tasks = std::mem::take(&mut w.assigned);
+        });
         for key in self.placement.forget(worker) {
             if self.state[key.index()] == State::Done {
                 self.lost(key);
@@ -451,9 +473,11 @@ impl Scheduler {
             });
         }
         self.state[key.index()] = State::Assigned(worker);
-        let w = &mut self.workers[worker.0 as usize];
-        w.assigned.push(key);
-        w.isolated |= self.suspect[key.index()];
+        let suspect = self.suspect[key.index()];
+        self.change_worker(worker, |w| {
+            w.assigned.push(key);
+            w.isolated |= suspect;
+        });
         out.push(Decision::Run { key, worker });
     }
 
@@ -491,17 +515,92 @@ impl Scheduler {
     /// one for a suspect), one that holds or is being sent the most bytes of its
     /// inputs, then the least busy, then the first. Every input it lacks must be held
     /// somewhere to be sent from; an input that is only travelling makes it wait.
+    ///
+    /// Only the workers that have some input locally, and the least busy worker of
+    /// all, can win: any other holds no more bytes and is no less busy than that one.
+    /// So this costs O(inputs x copies + log workers), however many workers there are.
     fn place(&self, key: KeyId) -> Place {
-        let deps = self.plan.graph().dependencies(key);
         let limit = if self.suspect[key.index()] {
             1
         } else {
             self.slots_per_worker
         };
+        let least_busy = match self.by_load.first() {
+            Some(&(load, w)) if (load as usize) < limit => WorkerId(w),
+            _ => return Place::NoWorker,
+        };
+        let deps = self.plan.graph().dependencies(key);
+        if deps.is_empty() {
+            return Place::On(least_busy);
+        }
+        // Per worker with inputs locally: (worker, their bytes, how many of the inputs
+        // that are only travelling go to it).
+        let mut local: Vec<(WorkerId, u64, usize)> = Vec::new();
+        let mut travelling = 0;
+        for &d in deps {
+            let only_travelling = self.placement.holders(d).is_empty();
+            travelling += usize::from(only_travelling);
+            for w in self.placement.local_workers(d) {
+                let i = match local.iter().position(|&(x, ..)| x == w) {
+                    Some(i) => i,
+                    None => {
+                        local.push((w, 0, 0));
+                        local.len() - 1
+                    }
+                };
+                local[i].1 += self.bytes[d.index()];
+                local[i].2 += usize::from(only_travelling);
+            }
+        }
+        let load = |w: WorkerId| self.workers[w.0 as usize].assigned.len();
+        let free = |w: WorkerId| {
+            let worker = &self.workers[w.0 as usize];
+            worker.alive && !worker.isolated && worker.assigned.len() < limit
+        };
+        // The least busy worker, when it has no input locally, competes with 0 bytes.
+        let outsider = (travelling == 0 && !local.iter().any(|&(w, ..)| w == least_busy))
+            .then_some((least_busy, 0, 0));
+        let best = local
+            .iter()
+            .copied()
+            .chain(outsider)
+            .filter(|&(w, _, arriving)| arriving == travelling && free(w))
+            .map(|(w, bytes, _)| (Reverse(bytes), load(w), w))
+            .min();
+        match best {
+            Some((_, _, w)) => Place::On(w),
+            None => Place::Later,
+        }
+    }
+}
+
+/// Where a ready task can go now.
+#[derive(Debug, PartialEq)]
+enum Place {
+    On(WorkerId),
+    /// Workers are free, but an input it needs is only travelling: try again later.
+    Later,
+    /// No worker has room for it.
+    NoWorker,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taskloom_graph::{parse, validate, Registry};
+
+    /// The placement rule as a scan of every worker: what `place` must decide.
+    fn place_by_scan(s: &Scheduler, key: KeyId) -> Place {
+        let deps = s.plan.graph().dependencies(key);
+        let limit = if s.suspect[key.index()] {
+            1
+        } else {
+            s.slots_per_worker
+        };
         let mut any_free = false;
-        let best = (0..self.workers.len())
+        let best = (0..s.workers.len())
             .filter(|&w| {
-                let worker = &self.workers[w];
+                let worker = &s.workers[w];
                 worker.alive && !worker.isolated && worker.assigned.len() < limit
             })
             .filter_map(|w| {
@@ -509,13 +608,13 @@ impl Scheduler {
                 let id = WorkerId(w as u32);
                 let mut local = 0;
                 for &d in deps {
-                    if self.placement.is_local(d, id) {
-                        local += self.bytes[d.index()];
-                    } else if self.placement.holders(d).is_empty() {
+                    if s.placement.is_local(d, id) {
+                        local += s.bytes[d.index()];
+                    } else if s.placement.holders(d).is_empty() {
                         return None;
                     }
                 }
-                Some((Reverse(local), self.workers[w].assigned.len(), w))
+                Some((Reverse(local), s.workers[w].assigned.len(), w))
             })
             .min();
         match best {
@@ -524,13 +623,115 @@ impl Scheduler {
             None => Place::NoWorker,
         }
     }
-}
 
-/// Where a ready task can go now.
-enum Place {
-    On(WorkerId),
-    /// Workers are free, but an input it needs is only travelling: try again later.
-    Later,
-    /// No worker has room for it.
-    NoWorker,
+    /// A small seeded generator (SplitMix64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % n as u64) as usize
+        }
+    }
+
+    /// Random runs (tasks ending in any order with random sizes, transfers landing or
+    /// failing, workers dying and joining, suspects): at every step, every ready task
+    /// is placed as the scan of all workers places it.
+    #[test]
+    fn placing_by_load_order_decides_as_a_scan_of_every_worker() {
+        for seed in 0..200u64 {
+            let mut rng = Rng(seed);
+            let n = 5 + rng.below(40);
+            let src: String = (0..n)
+                .map(|i| {
+                    let deps = if i == 0 { 0 } else { rng.below(4) };
+                    let args: Vec<String> = std::iter::once(i.to_string())
+                        .chain((0..deps).map(|_| format!("k{}", rng.below(i))))
+                        .collect();
+                    format!("k{i} = list({})\n", args.join(", "))
+                })
+                .collect();
+            let graph = parse(&src).unwrap();
+            let ops = validate(&graph, &Registry::builtins()).unwrap();
+            let targets = graph.outputs();
+            let plan = Arc::new(Plan::new(Arc::new(graph), ops, targets));
+            let mut s = Scheduler::new(plan, 1 + rng.below(3), 1000);
+            for _ in 0..1 + rng.below(6) {
+                s.add_worker();
+            }
+            let mut out = Vec::new();
+            s.assign(&mut out);
+            let mut runs: Vec<(KeyId, WorkerId)> = Vec::new();
+            let mut transfers: Vec<(KeyId, WorkerId)> = Vec::new();
+            for _ in 0..2000 {
+                for d in out.drain(..) {
+                    match d {
+                        Decision::Run { key, worker } => runs.push((key, worker)),
+                        Decision::Transfer { key, to, .. } => transfers.push((key, to)),
+                        Decision::Cancel { key, worker } => runs.retain(|&r| r != (key, worker)),
+                        Decision::Release { .. } => {}
+                    }
+                }
+                for &Reverse((_, key)) in s.ready.iter() {
+                    if s.state[key.index()] == State::Ready {
+                        assert_eq!(s.place(key), place_by_scan(&s, key), "seed {seed}");
+                    }
+                }
+                if s.status() != Status::Running {
+                    break;
+                }
+                let event = match rng.below(10) {
+                    0 if s.workers.iter().filter(|w| w.alive).count() > 1 => {
+                        let alive: Vec<usize> = (0..s.workers.len())
+                            .filter(|&w| s.workers[w].alive)
+                            .collect();
+                        let worker = WorkerId(alive[rng.below(alive.len())] as u32);
+                        runs.retain(|&(_, w)| w != worker);
+                        transfers.retain(|&(_, w)| w != worker);
+                        if rng.below(2) == 0 {
+                            s.add_worker();
+                        }
+                        Event::WorkerLost {
+                            worker,
+                            cause: "killed".into(),
+                        }
+                    }
+                    1..=4 if !transfers.is_empty() => {
+                        let (key, worker) = transfers.swap_remove(rng.below(transfers.len()));
+                        if rng.below(8) == 0 {
+                            Event::TransferFailed { key, worker }
+                        } else {
+                            Event::Arrived { key, worker }
+                        }
+                    }
+                    _ => {
+                        // A task whose inputs are all on its worker.
+                        let on_hand: Vec<usize> = (0..runs.len())
+                            .filter(|&i| {
+                                let (key, worker) = runs[i];
+                                s.plan
+                                    .graph()
+                                    .dependencies(key)
+                                    .iter()
+                                    .all(|&d| s.placement.holders(d).contains(&worker))
+                            })
+                            .collect();
+                        if on_hand.is_empty() {
+                            if transfers.is_empty() {
+                                break; // Nothing can happen (every copy was lost).
+                            }
+                            continue;
+                        }
+                        let (key, worker) = runs.remove(on_hand[rng.below(on_hand.len())]);
+                        let bytes = rng.below(4) as u64 * 8;
+                        Event::Finished { key, worker, bytes }
+                    }
+                };
+                s.handle(event, &mut out);
+            }
+        }
+    }
 }
