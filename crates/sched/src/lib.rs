@@ -16,6 +16,7 @@ mod messages;
 mod placement;
 mod plan;
 mod policy;
+mod ready;
 mod scheduler;
 mod simulate;
 mod workload;

@@ -25,7 +25,7 @@
 //!   still needed; tasks waiting for them elsewhere are cancelled and scheduled again.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use taskloom_graph::KeyId;
@@ -33,6 +33,7 @@ use taskloom_graph::KeyId;
 use crate::messages::{Decision, Event, Failure, Status, WorkerId};
 use crate::placement::Placement;
 use crate::plan::Plan;
+use crate::ready::Ready;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -71,7 +72,7 @@ pub struct Scheduler {
     attempts: Vec<u32>,
     /// Tasks that were on a worker that died running several: each runs alone next.
     suspect: Vec<bool>,
-    ready: BinaryHeap<Reverse<(u32, KeyId)>>,
+    ready: Ready,
     workers: Vec<Worker>,
     /// The live workers that are not isolated, as (tasks assigned, index): the least
     /// busy is the first, so placing a task costs O(log workers), not a scan of them.
@@ -96,7 +97,7 @@ impl Scheduler {
             bytes: vec![0; n],
             attempts: vec![0; n],
             suspect: vec![false; n],
-            ready: BinaryHeap::new(),
+            ready: Ready::default(),
             workers: Vec::new(),
             by_load: BTreeSet::new(),
             targets_left: plan.distinct_targets(),
@@ -109,7 +110,8 @@ impl Scheduler {
             s.consumers[key.index()] = s.plan.consumers(key);
             s.state[key.index()] = State::Waiting;
             if s.waiting[key.index()] == 0 {
-                s.make_ready(key);
+                s.state[key.index()] = State::Ready;
+                s.ready.push_source((s.plan.rank(key), key));
             }
         }
         s
@@ -180,7 +182,7 @@ impl Scheduler {
         }
         // Ready tasks that no worker can take yet (an input is only travelling).
         let mut deferred = Vec::new();
-        while let Some(&Reverse((rank, key))) = self.ready.peek() {
+        while let Some((rank, key)) = self.ready.peek() {
             if self.state[key.index()] != State::Ready {
                 self.ready.pop(); // Stale: it went back to waiting.
                 continue;
@@ -195,19 +197,21 @@ impl Scheduler {
                 }
                 Place::Later => {
                     self.ready.pop();
-                    deferred.push(Reverse((rank, key)));
+                    deferred.push((rank, key));
                 }
                 // A suspect waits for a worker to drain rather than be overtaken
                 // forever by tasks that fill every free slot.
                 Place::NoWorker => break,
             }
         }
-        self.ready.extend(deferred);
+        for entry in deferred {
+            self.ready.push(entry);
+        }
     }
 
     fn make_ready(&mut self, key: KeyId) {
         self.state[key.index()] = State::Ready;
-        self.ready.push(Reverse((self.plan.rank(key), key)));
+        self.ready.push((self.plan.rank(key), key));
     }
 
     fn finished(&mut self, key: KeyId, worker: WorkerId, bytes: u64, out: &mut Vec<Decision>) {
@@ -675,7 +679,7 @@ mod tests {
                         Decision::Release { .. } => {}
                     }
                 }
-                for &Reverse((_, key)) in s.ready.iter() {
+                for (_, key) in s.ready.iter() {
                     if s.state[key.index()] == State::Ready {
                         assert_eq!(s.place(key), place_by_scan(&s, key), "seed {seed}");
                     }
