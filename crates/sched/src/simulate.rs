@@ -22,7 +22,7 @@
 //! With both at zero a report is handled the moment it happens.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use taskloom_graph::KeyId;
@@ -93,6 +93,8 @@ pub fn simulate(plan: Arc<Plan>, workload: &Workload, machine: Machine) -> Outco
         workload,
         machine,
         driver_free_at: 0,
+        inbox: VecDeque::new(),
+        wake_pending: false,
         touched: Vec::new(),
         now: 0,
         events: BinaryHeap::new(),
@@ -128,18 +130,40 @@ pub fn simulate(plan: Arc<Plan>, workload: &Workload, machine: Machine) -> Outco
                 }
                 sim.touched.push(worker);
                 let heard_at = sim.now + machine.latency_ns;
-                sim.report(&mut core, Report::Ended, key, worker, heard_at, &mut decisions);
+                sim.report(
+                    &mut core,
+                    Report::Ended,
+                    key,
+                    worker,
+                    heard_at,
+                    &mut decisions,
+                );
             }
             Happening::Arrived { key, worker } => {
                 sim.workers[worker.0 as usize].has.insert(key);
                 sim.touched.push(worker);
                 let heard_at = sim.now + machine.latency_ns;
-                sim.report(&mut core, Report::Arrived, key, worker, heard_at, &mut decisions);
+                sim.report(
+                    &mut core,
+                    Report::Arrived,
+                    key,
+                    worker,
+                    heard_at,
+                    &mut decisions,
+                );
             }
-            Happening::Heard { report, key, worker } => {
+            Happening::Heard {
+                report,
+                key,
+                worker,
+            } => {
                 sim.report(&mut core, report, key, worker, at, &mut decisions);
             }
             Happening::Given { key, worker } => sim.give(key, worker),
+            Happening::DriverFree => {
+                sim.wake_pending = false;
+                sim.serve(&mut core, &mut decisions);
+            }
         }
         // Only these workers can start anything now, in order of index.
         sim.touched.sort_unstable();
@@ -181,6 +205,8 @@ enum Happening {
         key: KeyId,
         worker: WorkerId,
     },
+    /// The driver is done deciding and turns to the reports that came meanwhile.
+    DriverFree,
 }
 
 /// What a worker reports to the driver.
@@ -208,6 +234,10 @@ struct Simulation<'a> {
     machine: Machine,
     /// When the driver is done with the decisions it has made so far.
     driver_free_at: u64,
+    /// Reports heard and not yet handled, in the order heard.
+    inbox: VecDeque<(Report, KeyId, WorkerId)>,
+    /// A `DriverFree` is scheduled.
+    wake_pending: bool,
     /// Workers whose state changed at this moment: they may start a task.
     touched: Vec<WorkerId>,
     now: u64,
@@ -229,8 +259,9 @@ impl Simulation<'_> {
         self.events.push(Reverse((time, self.seq, happening)));
     }
 
-    /// The driver hears `report` about `key` on `worker` at `heard_at` and handles it
-    /// once it is free: now, when both are now.
+    /// The driver hears `report` about `key` on `worker` at `heard_at`: it handles it
+    /// then, or after the reports before it once it is free (at once when nothing costs
+    /// time).
     fn report(
         &mut self,
         core: &mut Scheduler,
@@ -240,29 +271,42 @@ impl Simulation<'_> {
         heard_at: u64,
         decisions: &mut Vec<Decision>,
     ) {
-        let at = heard_at.max(self.driver_free_at);
-        if at > self.now {
-            // Another report may keep the driver busy then: it is looked at again.
+        if heard_at > self.now {
             let heard = Happening::Heard {
                 report,
                 key,
                 worker,
             };
-            self.at(at, heard);
+            self.at(heard_at, heard);
             return;
         }
-        // `worker` told it (a copy arriving was reported by its destination).
-        self.touched.push(worker);
-        let event = match report {
-            Report::Ended => Event::Finished {
-                key,
-                worker,
-                bytes: self.workload.size(key),
-            },
-            Report::Arrived => Event::Arrived { key, worker },
-        };
-        core.handle(event, decisions);
-        self.apply(decisions);
+        self.inbox.push_back((report, key, worker));
+        self.serve(core, decisions);
+    }
+
+    /// The driver handles the reports in its inbox, in the order heard, while it is
+    /// free; when it is busy it comes back to them at `driver_free_at`.
+    fn serve(&mut self, core: &mut Scheduler, decisions: &mut Vec<Decision>) {
+        while self.driver_free_at <= self.now {
+            let Some((report, key, worker)) = self.inbox.pop_front() else {
+                return;
+            };
+            // `worker` told it (a copy arriving was reported by its destination).
+            self.touched.push(worker);
+            let event = match report {
+                Report::Ended => Event::Finished {
+                    key,
+                    worker,
+                    bytes: self.workload.size(key),
+                },
+                Report::Arrived => Event::Arrived { key, worker },
+            };
+            core.handle(event, decisions);
+            self.apply(decisions);
+        }
+        if !self.inbox.is_empty() && !std::mem::replace(&mut self.wake_pending, true) {
+            self.at(self.driver_free_at, Happening::DriverFree);
+        }
     }
 
     /// Carries out the core's decisions (and empties `decisions`): each `Run` costs the
