@@ -13,6 +13,7 @@
 //! failures and lost workers, bandwidth that depends on result sizes, or contention
 //! between workers for memory and cores.
 
+mod loads;
 mod messages;
 mod placement;
 mod plan;

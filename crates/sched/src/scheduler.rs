@@ -25,11 +25,11 @@
 //!   still needed; tasks waiting for them elsewhere are cancelled and scheduled again.
 
 use std::cmp::Reverse;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use taskloom_graph::KeyId;
 
+use crate::loads::Loads;
 use crate::messages::{Decision, Event, Failure, Status, WorkerId};
 use crate::placement::Placement;
 use crate::plan::Plan;
@@ -74,9 +74,9 @@ pub struct Scheduler {
     suspect: Vec<bool>,
     ready: Ready,
     workers: Vec<Worker>,
-    /// The live workers that are not isolated, as (tasks assigned, index): the least
-    /// busy is the first, so placing a task costs O(log workers), not a scan of them.
-    by_load: BTreeSet<(u32, u32)>,
+    /// The live workers that are not isolated, by tasks assigned: placing a task finds
+    /// the least busy without a scan of the workers.
+    by_load: Loads,
     targets_left: usize,
     failure: Option<Failure>,
 }
@@ -99,7 +99,7 @@ impl Scheduler {
             suspect: vec![false; n],
             ready: Ready::default(),
             workers: Vec::new(),
-            by_load: BTreeSet::new(),
+            by_load: Loads::default(),
             targets_left: plan.distinct_targets(),
             failure: None,
             plan,
@@ -126,7 +126,7 @@ impl Scheduler {
             isolated: false,
         });
         let id = self.workers.len() as u32 - 1;
-        self.by_load.insert((0, id));
+        self.by_load.insert(0, id);
         WorkerId(id)
     }
 
@@ -316,11 +316,11 @@ impl Scheduler {
         let w = &mut self.workers[worker.0 as usize];
         let takes_tasks = |w: &Worker| w.alive && !w.isolated;
         if takes_tasks(w) {
-            self.by_load.remove(&(w.assigned.len() as u32, worker.0));
+            self.by_load.remove(w.assigned.len(), worker.0);
         }
         change(w);
         if takes_tasks(w) {
-            self.by_load.insert((w.assigned.len() as u32, worker.0));
+            self.by_load.insert(w.assigned.len(), worker.0);
         }
     }
 
@@ -522,15 +522,16 @@ impl Scheduler {
     ///
     /// Only the workers that have some input locally, and the least busy worker of
     /// all, can win: any other holds no more bytes and is no less busy than that one.
-    /// So this costs O(inputs x copies + log workers), however many workers there are.
+    /// So this costs O(inputs x copies) and a look-up in `by_load`, however many workers
+    /// there are.
     fn place(&self, key: KeyId) -> Place {
         let limit = if self.suspect[key.index()] {
             1
         } else {
             self.slots_per_worker
         };
-        let least_busy = match self.by_load.first() {
-            Some(&(load, w)) if (load as usize) < limit => WorkerId(w),
+        let least_busy = match self.by_load.least_busy() {
+            Some((load, w)) if load < limit => WorkerId(w),
             _ => return Place::NoWorker,
         };
         let deps = self.plan.graph().dependencies(key);
@@ -648,7 +649,14 @@ mod tests {
     fn placing_by_load_order_decides_as_a_scan_of_every_worker() {
         for seed in 0..200u64 {
             let mut rng = Rng(seed);
-            let n = 5 + rng.below(40);
+            // Every fourth run has more workers than one word of `by_load` holds, and
+            // enough tasks to keep the first word busy.
+            let wide = seed % 4 == 0;
+            let n = if wide {
+                100 + rng.below(200)
+            } else {
+                5 + rng.below(40)
+            };
             let src: String = (0..n)
                 .map(|i| {
                     let deps = if i == 0 { 0 } else { rng.below(4) };
@@ -662,8 +670,13 @@ mod tests {
             let ops = validate(&graph, &Registry::builtins()).unwrap();
             let targets = graph.outputs();
             let plan = Arc::new(Plan::new(Arc::new(graph), ops, targets));
-            let mut s = Scheduler::new(plan, 1 + rng.below(3), 1000);
-            for _ in 0..1 + rng.below(6) {
+            let (slots, workers) = if wide {
+                (1, 64 + rng.below(100))
+            } else {
+                (1 + rng.below(3), 1 + rng.below(6))
+            };
+            let mut s = Scheduler::new(plan, slots, 1000);
+            for _ in 0..workers {
                 s.add_worker();
             }
             let mut out = Vec::new();

@@ -135,7 +135,10 @@ fn a_slow_driver_feeds_its_workers_one_task_per_decision() {
     let src = "a = busy(1)\nb = busy(1)\nc = busy(1)\nd = busy(1)\n";
     let (p, w) = load(src);
     let p = Arc::new(p);
-    assert_eq!(simulate(Arc::clone(&p), &w, driven(4, 0, 0)).makespan_ns, MS);
+    assert_eq!(
+        simulate(Arc::clone(&p), &w, driven(4, 0, 0)).makespan_ns,
+        MS
+    );
     let o = simulate(p, &w, driven(4, 1, 0));
     assert_eq!(o.makespan_ns, 5 * MS);
     assert_eq!(o.runs, [1, 1, 1, 1]);
