@@ -267,8 +267,7 @@ def render(runs, repeat, command, noise, binary):
         ["S(2) on busy.tl", fmt(ps), "", "", "≥ 1.9", met(None if ps is None else ps >= 1.9)],
     ]) + errors_of(ptree, pchain, pb1, pb2, dproc, cproc) + "\n")
 
-    md_.append(simulation_section())
-    md_.append(array_section())
+    md_.append(included_sections())
     md_.append("## Every run\n")
     md_.append("Seconds per run, in run order (taskloom: whole process; Dask: `get()` only).\n")
     md_.append("| side | measurement | tasks | runs (s) |\n|---|---|---|---|")
@@ -278,28 +277,41 @@ def render(runs, repeat, command, noise, binary):
     return "\n".join(md_) + "\n"
 
 
-def simulation_section():
-    """Section 7: the policy comparison that bench/simulate/run.sh wrote, kept across runs
-    of this script (it measures nothing here, so it is included as it was written)."""
-    path = os.path.join(HERE, "simulate", "RESULTS.md")
-    head = "## 7. Scheduling policies, simulated (`bash bench/simulate/run.sh`)\n"
-    if not os.path.exists(path):
-        return head + "\nNot run yet: `bash bench/simulate/run.sh` writes bench/simulate/RESULTS.md.\n"
-    body = open(path).read().split("\n", 1)[1]  # its own title gives way to this heading
-    return head + "\nFrom [simulate/RESULTS.md](simulate/RESULTS.md), as that script wrote it.\n" + \
-        body.replace("\n## ", "\n### ") + "\n"
+def included(path, head, how):
+    """A section that another script wrote to `path`, kept across runs of this one (it
+    measures nothing here, so it is included as it was written); `how` runs that script."""
+    if not os.path.exists(os.path.join(HERE, path)):
+        return f"{head}\nNot run yet: `{how}` writes bench/{path}.\n"
+    body = open(os.path.join(HERE, path)).read().split("\n", 1)[1]  # its own title gives way
+    return f"{head}\nFrom [{path}]({path}), as that script wrote it.\n" + body.replace("\n## ", "\n### ") + "\n"
 
 
-def array_section():
-    """Section 8: the array benchmarks that bench/array/run.sh wrote, kept across runs of
-    this script, as the simulation is."""
-    path = os.path.join(HERE, "ARRAY_RESULTS.md")
-    head = "## 8. Arrays against dask.array, NumPy and the disk (`bash bench/array/run.sh`)\n"
-    if not os.path.exists(path):
-        return head + "\nNot run yet: `bash bench/array/run.sh` writes bench/ARRAY_RESULTS.md.\n"
-    body = open(path).read().split("\n", 1)[1]
-    return head + "\nFrom [ARRAY_RESULTS.md](ARRAY_RESULTS.md), as that script wrote it.\n" + \
-        body.replace("\n## ", "\n### ") + "\n"
+def included_sections():
+    """Sections 7 to 10, from the scripts that measure them apart from this one."""
+    return "\n".join([
+        included("simulate/RESULTS.md",
+                 "## 7. Scheduling policies, simulated (`bash bench/simulate/run.sh`)\n",
+                 "bash bench/simulate/run.sh"),
+        included("ARRAY_RESULTS.md",
+                 "## 8. Arrays against dask.array, NumPy and the disk (`bash bench/array/run.sh`)\n",
+                 "bash bench/array/run.sh"),
+        included("SCHED_RESULTS.md",
+                 "## 9. The scheduler core alone, and a prediction for 64 nodes (`bash bench/sched/run.sh`)\n",
+                 "bash bench/sched/run.sh"),
+        included("MPI_RESULTS.md",
+                 "## 10. Many machines: MPI against Dask distributed (`bash bench/mpi.sh`)\n",
+                 "bash bench/mpi.sh"),
+    ])
+
+
+def refresh_included(output):
+    """Replaces sections 7 onwards of an existing RESULTS.md (up to "## Every run") with
+    the included files as they are now, leaving every measured section as it was."""
+    text = open(output).read()
+    start, end = text.index("\n## 7. ") + 1, text.index("\n## Every run")
+    with open(output, "w") as f:
+        f.write(text[:start] + included_sections() + text[end:])
+    print(f"refreshed sections 7-10 of {output}")
 
 
 def main():
@@ -309,7 +321,11 @@ def main():
     ap.add_argument("--bin", default=taskloom_bench.BIN)
     ap.add_argument("--command", default=" ".join(sys.argv), help="the command to record in RESULTS.md")
     ap.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--refresh-included", action="store_true",
+                    help="only bring sections 7-10 (written by other scripts) up to date; run nothing")
     args = ap.parse_args()
+    if args.refresh_included:
+        return refresh_included(args.output)
     load_before = open("/proc/loadavg").read().split()[0]
     (all0, own0), t0 = cpu_seconds(), time.time()
     runs = collect(args.repeat, args.bin, args.warmup)

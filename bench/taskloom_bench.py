@@ -22,11 +22,12 @@ OUT = os.path.join(HERE, "out")
 BIN = os.path.join(HERE, "..", "target", "release", "taskloom")
 
 
-def run_cli(args, binary=BIN):
-    """Runs `taskloom ARGS`; returns (wall seconds, peak RSS bytes, exit code, stdout, stderr)."""
+def run_cli(args, binary=BIN, launcher=()):
+    """Runs `taskloom ARGS` (under `launcher`, e.g. mpirun and its options); returns
+    (wall seconds, peak RSS bytes, exit code, stdout, stderr)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen([binary, *args], stdout=out, stderr=err)
+        p = subprocess.Popen([*launcher, binary, *args], stdout=out, stderr=err)
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -35,14 +36,14 @@ def run_cli(args, binary=BIN):
         return wall, usage.ru_maxrss * 1024, p.returncode, out.read().decode(), err.read().decode()
 
 
-def measure(file, extra=(), dry_run=False, binary=BIN):
+def measure(file, extra=(), dry_run=False, binary=BIN, launcher=()):
     """One run on bench/out/FILE; raises RuntimeError when it fails or prints a wrong value."""
     exp = json.load(open(os.path.join(OUT, "expected.json")))[file]
     args = ["run", os.path.join(OUT, file), "--get", exp["key"], *extra]
     if dry_run:
         args.append("--dry-run")
-    wall, rss, code, out, err = run_cli(args, binary)
-    cmd = "taskloom " + " ".join(args[:1] + [f"bench/out/{file}"] + args[2:])
+    wall, rss, code, out, err = run_cli(args, binary, launcher)
+    cmd = " ".join([*launcher, "taskloom", args[0], f"bench/out/{file}", *args[2:]])
     if code != 0:
         raise RuntimeError(f"`{cmd}` exited {code}: {err.strip()[-300:]}")
     if dry_run:

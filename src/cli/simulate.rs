@@ -33,6 +33,15 @@ pub struct SimulateArgs {
     /// Cost of moving one input between workers.
     #[arg(long, value_name = "T", value_parser = parse_ms)]
     transfer_ms: Option<f64>,
+    /// The driver's time per task it gives out (rank 0's scheduler cost per task, as
+    /// `bench/sched/run.sh` measures it; e.g. 0.001 for 1 µs); reports wait while it
+    /// decides [default: 0].
+    #[arg(long, value_name = "T", value_parser = parse_ms)]
+    decision_ms: Option<f64>,
+    /// One-way latency of each message between the driver and a worker (e.g. 0.04 for
+    /// 40 µs) [default: 0].
+    #[arg(long, value_name = "T", value_parser = parse_ms)]
+    latency_ms: Option<f64>,
     /// Units of memory a result of OP holds [default: 1 for every op] (repeatable).
     #[arg(long, value_name = "OP=UNITS", value_parser = parse_size_of)]
     size_of: Vec<(String, u64)>,
@@ -60,9 +69,12 @@ pub fn simulate(args: SimulateArgs) -> super::Outcome {
     let targets = args.graph.targets(graph)?;
     let plan = program.plan(targets);
     let workload = Workload::new(graph, args.duration_ms, &args.size_of);
+    let ns = |ms: Option<f64>| ms.map_or(0, |ms| (ms * 1e6).round() as u64);
     let machine = Machine {
         workers: args.workers as usize,
-        transfer_ns: args.transfer_ms.map_or(0, |ms| (ms * 1e6).round() as u64),
+        transfer_ns: ns(args.transfer_ms),
+        decision_ns: ns(args.decision_ms),
+        latency_ns: ns(args.latency_ms),
     };
     let rows: Vec<Row> = policies(&args.policies, args.seed)
         .into_iter()
@@ -120,7 +132,7 @@ fn text(
     let workers = machine.workers;
     let o = &first.outcome;
     let mut out = format!(
-        "{}: {} on {}; lower bound {} ms = max(critical path {} ms, work {} ms / {})\n",
+        "{}: {} on {}; lower bound {} ms = max(critical path {} ms, work {} ms / {})",
         args.graph.name().display(),
         counted(tasks as u128, "task"),
         counted(workers as u128, "worker"),
@@ -129,6 +141,14 @@ fn text(
         number(ms(o.work_ns), 1),
         workers,
     );
+    if machine.decision_ns > 0 || machine.latency_ns > 0 {
+        out.push_str(&format!(
+            "; driver {} ms per task, latency {} ms",
+            ms(machine.decision_ns),
+            ms(machine.latency_ns)
+        ));
+    }
+    out.push('\n');
     out.push_str(&format!(
         "{:<14} {:>14} {:>7} {:>12}",
         "policy", "makespan", "ratio", "peak memory"
@@ -179,8 +199,11 @@ fn json(tasks: usize, machine: Machine, rows: &[Row]) -> String {
     });
     format!(
         "{{\"tasks\":{tasks},\"workers\":{workers},\"transfer_ms\":{},\
-         \"critical_path_ms\":{},\"work_ms\":{},\"lower_bound_ms\":{},\"policies\":[{}]}}\n",
+         \"decision_ms\":{},\"latency_ms\":{},\"critical_path_ms\":{},\"work_ms\":{},\
+         \"lower_bound_ms\":{},\"policies\":[{}]}}\n",
         ms(machine.transfer_ns),
+        ms(machine.decision_ns),
+        ms(machine.latency_ns),
         ms(critical),
         ms(work),
         ms(bound),

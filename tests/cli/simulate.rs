@@ -117,6 +117,33 @@ fn transfers_cost_time_on_a_diamond() {
 }
 
 #[test]
+fn the_driver_can_cost_time_per_decision_and_per_message() {
+    // One task per worker at a time, so each task of a chain waits for the driver to
+    // hear of the previous one. a: decided at 0.5 ms, on its worker at 1.5, ends at 2.5,
+    // heard at 3.5; b: decided at 4, there at 5, ends at 7, heard at 8; c: decided at
+    // 8.5, there at 9.5, ends at 11.5, heard at 12.5.
+    let g = GraphFile::text("a = busy(1)\nb = busy(2, a)\nc = busy(2, b)\n");
+    let costs = ["--decision-ms", "0.5", "--latency-ms", "1"];
+    let mut args = vec!["--workers", "2", "--policy", "default", "--json"];
+    args.extend(costs);
+    let report = simulate(&g, &args).json();
+    assert_eq!(report["decision_ms"], 0.5);
+    assert_eq!(report["latency_ms"], 1.0);
+    assert_eq!(policy(&report, "default")["makespan_ms"], 12.5);
+    let mut args = vec!["--workers", "2", "--policy", "default"];
+    args.extend(costs);
+    let stdout = simulate(&g, &args).ok().to_string();
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("; driver 0.5 ms per task, latency 1 ms"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn durations_and_sizes_can_be_set() {
     let g = GraphFile::text("a = inc(1)\nb = inc(a)\nc = add(a, b)\n");
     let report = simulate(
@@ -161,7 +188,7 @@ fn random_is_repeatable_with_its_seed() {
 #[test]
 fn bad_arguments_exit_2_naming_the_option() {
     let g = GraphFile::text(FORK_JOIN);
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["--workers", "0"], "--workers"),
         (&["--workers", "two"], "--workers"),
         (&[], "--workers"),
@@ -172,6 +199,11 @@ fn bad_arguments_exit_2_naming_the_option() {
         (&["--workers", "2", "--duration-ms=-1"], "--duration-ms"),
         (&["--workers", "2", "--transfer-ms", "nan"], "--transfer-ms"),
         (&["--workers", "2", "--size-of", "inc"], "--size-of"),
+        (
+            &["--workers", "2", "--decision-ms", "fast"],
+            "--decision-ms",
+        ),
+        (&["--workers", "2", "--latency-ms=-0.1"], "--latency-ms"),
     ];
     for (args, needle) in cases {
         let run = simulate(&g, args);

@@ -7,15 +7,18 @@
 //! `Workload`.
 //!
 //! What the simulator models: the core's own decisions, task durations, one task at a
-//! time per worker, and each transfer as a fixed cost on the receiving worker's link,
-//! overlapping computation, as the executors carry transfers out. What it does not: task
-//! failures and lost workers, the driver's own time per message, bandwidth that depends
-//! on result sizes, or contention between workers for memory and cores.
+//! time per worker, each transfer as a fixed cost on the receiving worker's link,
+//! overlapping computation, as the executors carry transfers out, and optionally the
+//! driver's time per decision and each message's latency. What it does not: task
+//! failures and lost workers, bandwidth that depends on result sizes, or contention
+//! between workers for memory and cores.
 
+mod loads;
 mod messages;
 mod placement;
 mod plan;
 mod policy;
+mod ready;
 mod scheduler;
 mod simulate;
 mod workload;

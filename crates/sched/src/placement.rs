@@ -28,6 +28,12 @@ impl Placement {
         &self.holders[key.index()]
     }
 
+    /// The workers holding `key` or being sent it: only they have any of it locally.
+    pub fn local_workers(&self, key: KeyId) -> impl Iterator<Item = WorkerId> + '_ {
+        let (held, incoming) = (&self.holders[key.index()], &self.incoming[key.index()]);
+        held.iter().chain(incoming).copied()
+    }
+
     /// Whether `worker` holds `key` or will once a transfer arrives.
     pub fn is_local(&self, key: KeyId, worker: WorkerId) -> bool {
         self.holders[key.index()].contains(&worker) || self.incoming[key.index()].contains(&worker)

@@ -9,9 +9,20 @@
 //! free (transfers to one worker go one after another; transfers overlap computation).
 //! Memory is the results held at once (each counted once, however many workers hold a
 //! copy), from a task's end until the core releases it.
+//!
+//! The driver (rank 0 of an MPI run) may cost time too, so that a prediction for many
+//! machines shows when the core, not the workers, limits a run:
+//! - `decision_ns`: the driver handles one report at a time and spends this long per
+//!   `Run` it decides (the core's whole cost per task, as `core_throughput` measures
+//!   it); reports that come meanwhile wait for it.
+//! - `latency_ns`: each message between the driver and a worker (a report, a `Run`,
+//!   the order of a `Transfer`) takes this long one way; the run ends when the driver
+//!   hears of its last result.
+//!
+//! With both at zero a report is handled the moment it happens.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use taskloom_graph::KeyId;
@@ -28,12 +39,16 @@ pub struct Machine {
     pub workers: usize,
     /// The cost of moving one input to another worker, in nanoseconds.
     pub transfer_ns: u64,
+    /// The driver's time per `Run` decision, in nanoseconds.
+    pub decision_ns: u64,
+    /// One-way latency of a message between the driver and a worker, in nanoseconds.
+    pub latency_ns: u64,
 }
 
 /// What a simulated run measured.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
-    /// When the last task ended.
+    /// When the driver heard that the last task ended.
     pub makespan_ns: u64,
     /// The longest chain of task durations: no schedule ends sooner.
     pub critical_path_ns: u64,
@@ -76,7 +91,11 @@ pub fn simulate(plan: Arc<Plan>, workload: &Workload, machine: Machine) -> Outco
     let mut sim = Simulation {
         plan: Arc::clone(&plan),
         workload,
-        transfer_ns: machine.transfer_ns,
+        machine,
+        driver_free_at: 0,
+        inbox: VecDeque::new(),
+        wake_pending: false,
+        touched: Vec::new(),
         now: 0,
         events: BinaryHeap::new(),
         seq: 0,
@@ -100,7 +119,7 @@ pub fn simulate(plan: Arc<Plan>, workload: &Workload, machine: Machine) -> Outco
             break; // Nothing runs: only possible for a plan with no tasks.
         };
         sim.now = at;
-        let event = match happening {
+        match happening {
             Happening::Ended { key, worker } => {
                 let w = &mut sim.workers[worker.0 as usize];
                 w.running = false;
@@ -109,18 +128,48 @@ pub fn simulate(plan: Arc<Plan>, workload: &Workload, machine: Machine) -> Outco
                     sim.held += workload.size(key);
                     sim.peak = sim.peak.max(sim.held);
                 }
-                let bytes = workload.size(key);
-                Event::Finished { key, worker, bytes }
+                sim.touched.push(worker);
+                let heard_at = sim.now + machine.latency_ns;
+                sim.report(
+                    &mut core,
+                    Report::Ended,
+                    key,
+                    worker,
+                    heard_at,
+                    &mut decisions,
+                );
             }
             Happening::Arrived { key, worker } => {
                 sim.workers[worker.0 as usize].has.insert(key);
-                Event::Arrived { key, worker }
+                sim.touched.push(worker);
+                let heard_at = sim.now + machine.latency_ns;
+                sim.report(
+                    &mut core,
+                    Report::Arrived,
+                    key,
+                    worker,
+                    heard_at,
+                    &mut decisions,
+                );
             }
-        };
-        core.handle(event, &mut decisions);
-        sim.apply(&mut decisions);
-        for w in 0..sim.workers.len() {
-            sim.start_next(WorkerId(w as u32));
+            Happening::Heard {
+                report,
+                key,
+                worker,
+            } => {
+                sim.report(&mut core, report, key, worker, at, &mut decisions);
+            }
+            Happening::Given { key, worker } => sim.give(key, worker),
+            Happening::DriverFree => {
+                sim.wake_pending = false;
+                sim.serve(&mut core, &mut decisions);
+            }
+        }
+        // Only these workers can start anything now, in order of index.
+        sim.touched.sort_unstable();
+        sim.touched.dedup();
+        for w in std::mem::take(&mut sim.touched) {
+            sim.start_next(w);
         }
     }
     let (critical_path_ns, work_ns) = bounds(&plan, workload);
@@ -137,8 +186,34 @@ pub fn simulate(plan: Arc<Plan>, workload: &Workload, machine: Machine) -> Outco
 /// What happens at a moment of simulated time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Happening {
-    Ended { key: KeyId, worker: WorkerId },
-    Arrived { key: KeyId, worker: WorkerId },
+    Ended {
+        key: KeyId,
+        worker: WorkerId,
+    },
+    Arrived {
+        key: KeyId,
+        worker: WorkerId,
+    },
+    /// A report reaches the driver (or waits there for it to be free).
+    Heard {
+        report: Report,
+        key: KeyId,
+        worker: WorkerId,
+    },
+    /// A `Run` reaches its worker.
+    Given {
+        key: KeyId,
+        worker: WorkerId,
+    },
+    /// The driver is done deciding and turns to the reports that came meanwhile.
+    DriverFree,
+}
+
+/// What a worker reports to the driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Report {
+    Ended,
+    Arrived,
 }
 
 #[derive(Default)]
@@ -156,7 +231,15 @@ struct SimWorker {
 struct Simulation<'a> {
     plan: Arc<Plan>,
     workload: &'a Workload,
-    transfer_ns: u64,
+    machine: Machine,
+    /// When the driver is done with the decisions it has made so far.
+    driver_free_at: u64,
+    /// Reports heard and not yet handled, in the order heard.
+    inbox: VecDeque<(Report, KeyId, WorkerId)>,
+    /// A `DriverFree` is scheduled.
+    wake_pending: bool,
+    /// Workers whose state changed at this moment: they may start a task.
+    touched: Vec<WorkerId>,
     now: u64,
     /// What happens next, by time (then order of scheduling, for determinism).
     events: BinaryHeap<Reverse<(u64, u64, Happening)>>,
@@ -176,21 +259,80 @@ impl Simulation<'_> {
         self.events.push(Reverse((time, self.seq, happening)));
     }
 
-    /// Carries out the core's decisions (and empties `decisions`).
+    /// The driver hears `report` about `key` on `worker` at `heard_at`: it handles it
+    /// then, or after the reports before it once it is free (at once when nothing costs
+    /// time).
+    fn report(
+        &mut self,
+        core: &mut Scheduler,
+        report: Report,
+        key: KeyId,
+        worker: WorkerId,
+        heard_at: u64,
+        decisions: &mut Vec<Decision>,
+    ) {
+        if heard_at > self.now {
+            let heard = Happening::Heard {
+                report,
+                key,
+                worker,
+            };
+            self.at(heard_at, heard);
+            return;
+        }
+        self.inbox.push_back((report, key, worker));
+        self.serve(core, decisions);
+    }
+
+    /// The driver handles the reports in its inbox, in the order heard, while it is
+    /// free; when it is busy it comes back to them at `driver_free_at`.
+    fn serve(&mut self, core: &mut Scheduler, decisions: &mut Vec<Decision>) {
+        while self.driver_free_at <= self.now {
+            let Some((report, key, worker)) = self.inbox.pop_front() else {
+                return;
+            };
+            // `worker` told it (a copy arriving was reported by its destination).
+            self.touched.push(worker);
+            let event = match report {
+                Report::Ended => Event::Finished {
+                    key,
+                    worker,
+                    bytes: self.workload.size(key),
+                },
+                Report::Arrived => Event::Arrived { key, worker },
+            };
+            core.handle(event, decisions);
+            self.apply(decisions);
+        }
+        if !self.inbox.is_empty() && !std::mem::replace(&mut self.wake_pending, true) {
+            self.at(self.driver_free_at, Happening::DriverFree);
+        }
+    }
+
+    /// Carries out the core's decisions (and empties `decisions`): each `Run` costs the
+    /// driver `decision_ns`, and every order reaches its worker a latency after it was
+    /// made.
     fn apply(&mut self, decisions: &mut Vec<Decision>) {
+        let mut decided = self.now;
         for decision in decisions.drain(..) {
+            let reaches = decided + self.machine.latency_ns;
             match decision {
                 Decision::Transfer { key, to, .. } => {
                     let link = &mut self.workers[to.0 as usize].link_free_at;
-                    *link = self.now.max(*link) + self.transfer_ns;
+                    *link = reaches.max(*link) + self.machine.transfer_ns;
                     let arrival = *link;
                     self.transfers += 1;
                     self.at(arrival, Happening::Arrived { key, worker: to });
                 }
                 Decision::Run { key, worker } => {
                     self.runs[key.index()] += 1;
-                    self.workers[worker.0 as usize].queue.push(key);
-                    self.start_next(worker);
+                    decided += self.machine.decision_ns;
+                    let reaches = decided + self.machine.latency_ns;
+                    if reaches == self.now {
+                        self.give(key, worker);
+                    } else {
+                        self.at(reaches, Happening::Given { key, worker });
+                    }
                 }
                 Decision::Cancel { key, worker } => {
                     self.workers[worker.0 as usize].queue.retain(|&k| k != key);
@@ -205,6 +347,13 @@ impl Simulation<'_> {
                 }
             }
         }
+        self.driver_free_at = decided;
+    }
+
+    /// `key` reaches `worker`'s queue.
+    fn give(&mut self, key: KeyId, worker: WorkerId) {
+        self.workers[worker.0 as usize].queue.push(key);
+        self.start_next(worker);
     }
 
     /// An idle worker starts the first task given to it whose inputs are all there.

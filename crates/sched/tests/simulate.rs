@@ -29,6 +29,8 @@ fn run(
     let machine = Machine {
         workers,
         transfer_ns: transfer_ms * MS,
+        decision_ns: 0,
+        latency_ns: 0,
     };
     simulate(ordered, workload, machine)
 }
@@ -104,6 +106,44 @@ fn depth_first_holds_fewer_results_than_fifo_on_a_reduction() {
     assert_eq!(default.peak_memory, dfs.peak_memory);
 }
 
+/// A machine of `workers` whose driver costs `decision_ms` per `Run` and whose messages
+/// take `latency_ms` each way.
+fn driven(workers: usize, decision_ms: u64, latency_ms: u64) -> Machine {
+    Machine {
+        workers,
+        transfer_ns: 0,
+        decision_ns: decision_ms * MS,
+        latency_ns: latency_ms * MS,
+    }
+}
+
+#[test]
+fn each_task_of_a_chain_costs_a_round_trip_to_the_driver() {
+    // One task per worker at a time: b is given once the driver heard that a ended.
+    // Run a reaches the worker at 1, a ends at 2, the driver hears at 3; b: 4 to 6,
+    // heard at 7; c: 8 to 11, heard at 12.
+    let (p, w) = load("a = busy(1)\nb = busy(2, a)\nc = busy(3, b)\n");
+    let o = simulate(Arc::new(p), &w, driven(1, 0, 1));
+    assert_eq!(o.makespan_ns, 12 * MS);
+    assert_eq!(o.runs, [1, 1, 1]);
+}
+
+#[test]
+fn a_slow_driver_feeds_its_workers_one_task_per_decision() {
+    // Four 1 ms tasks on four workers, 1 ms per decision: started at 1, 2, 3 and 4 ms,
+    // the last ends at 5 (reports that come while the driver decides wait for it).
+    let src = "a = busy(1)\nb = busy(1)\nc = busy(1)\nd = busy(1)\n";
+    let (p, w) = load(src);
+    let p = Arc::new(p);
+    assert_eq!(
+        simulate(Arc::clone(&p), &w, driven(4, 0, 0)).makespan_ns,
+        MS
+    );
+    let o = simulate(p, &w, driven(4, 1, 0));
+    assert_eq!(o.makespan_ns, 5 * MS);
+    assert_eq!(o.runs, [1, 1, 1, 1]);
+}
+
 /// A random DAG as graph text: key i reads up to three earlier keys and takes 0-9 ms.
 fn dag() -> impl Strategy<Value = String> {
     (1..60usize).prop_flat_map(|n| {
@@ -158,5 +198,25 @@ proptest! {
             // Without transfer costs some worker is always busy until the end.
             prop_assert!(many.makespan_ns <= alone.makespan_ns, "{}", policy.name());
         }
+    }
+
+    #[test]
+    fn a_driver_that_costs_time_still_runs_each_task_once_and_never_sooner(
+        src in dag(),
+        workers in 1..9usize,
+        decision_ms in 0..3u64,
+        latency_ms in 0..3u64,
+    ) {
+        let (p, w) = load(&src);
+        let p = Arc::new(p);
+        let free = simulate(Arc::clone(&p), &w, driven(workers, 0, 0));
+        let costly = simulate(Arc::clone(&p), &w, driven(workers, decision_ms, latency_ms));
+        for key in p.graph().keys() {
+            prop_assert_eq!(costly.runs[key.index()], u32::from(p.is_needed(key)));
+        }
+        prop_assert!(costly.makespan_ns >= costly.lower_bound_ns(workers));
+        // At least a decision and a round trip before the first task and after the last.
+        let floor = decision_ms * MS + 2 * latency_ms * MS + free.critical_path_ns;
+        prop_assert!(costly.makespan_ns >= floor);
     }
 }

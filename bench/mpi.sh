@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# taskloom on MPI against Dask distributed, side by side: sets up the Dask venv, builds
+# taskloom in release mode with the `mpi` feature when the crate has it, generates the
+# graphs, runs both sides alternately and writes bench/MPI_RESULTS.md (then refreshes its
+# section of bench/RESULTS.md).
+# Usage: bash bench/mpi.sh [--repeat N] [--tree LEAVES] [--chain TASKS] [--tcp]
+#   (defaults: 3 runs, the 100,000-leaf tree, a 10,000-task chain, shared memory)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REPEAT=3
+TREE=100000
+CHAIN=10000
+TCP=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --repeat) REPEAT="$2"; shift 2 ;;
+        --tree) TREE="$2"; shift 2 ;;
+        --chain) CHAIN="$2"; shift 2 ;;
+        --tcp) TCP=(--tcp); shift ;;
+        *) echo "usage: bash bench/mpi.sh [--repeat N] [--tree LEAVES] [--chain TASKS] [--tcp]" >&2; exit 2 ;;
+    esac
+done
+
+command -v mpirun >/dev/null || { echo "mpi.sh: mpirun not found (apt-get install openmpi-bin libopenmpi-dev)" >&2; exit 1; }
+bash bench/setup.sh
+if grep -qE '^mpi *=' Cargo.toml; then
+    cargo build --release --features mpi
+else
+    echo "mpi.sh: this taskloom has no \`mpi\` feature yet: only the Dask side is measured" >&2
+    cargo build --release
+fi
+bench/.venv/bin/python bench/gen_graphs.py --tree 1000000 100000 "$TREE" --chain 1000000 10000 "$CHAIN"
+bench/.venv/bin/python bench/mpi_report.py --repeat "$REPEAT" --tree "$TREE" --chain "$CHAIN" "${TCP[@]}" \
+    --command "bash bench/mpi.sh --repeat $REPEAT --tree $TREE --chain $CHAIN ${TCP[*]}"
+python3 bench/report.py --refresh-included
