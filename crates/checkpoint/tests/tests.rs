@@ -1,0 +1,2 @@
+mod digests;
+mod store;
