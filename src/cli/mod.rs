@@ -2,6 +2,7 @@
 //! which `exit` turns into output and an exit code.
 
 mod array;
+mod checkpoint;
 mod duration;
 mod exit;
 mod graph;
@@ -54,6 +55,8 @@ enum Command {
     Array(array::ArrayArgs),
     /// Run the scheduler on a simulated clock: makespan and memory of each policy.
     Simulate(simulate::SimulateArgs),
+    /// Inspect or empty a checkpoint store (see run --checkpoint).
+    Checkpoint(checkpoint::CheckpointArgs),
 }
 
 /// Where tasks run.
@@ -152,6 +155,7 @@ pub fn main() -> ! {
         Command::Scale(args) => scale::scale(args),
         Command::Array(args) => array::array(args),
         Command::Simulate(args) => simulate::simulate(args),
+        Command::Checkpoint(args) => checkpoint::checkpoint(args),
     };
     let code = exit::finish(outcome);
     // Exit without tearing down large graphs (and without waiting for workers still

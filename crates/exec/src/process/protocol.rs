@@ -7,6 +7,7 @@
 use std::io::{self, Read, Write};
 
 use serde::{Deserialize, Serialize};
+use taskloom_checkpoint::Checkpoint;
 use taskloom_graph::{ExprArena, KeyId, Span, Value};
 
 /// The environment variable that makes a program started by the process executor
@@ -14,12 +15,14 @@ use taskloom_graph::{ExprArena, KeyId, Span, Value};
 pub const WORKER_ENV: &str = "TASKLOOM_WORKER";
 
 /// What a worker evaluates: every expression of the graph and the names of its ops
-/// (bound to the worker's own registry, which is the driver's: same binary).
+/// (bound to the worker's own registry, which is the driver's: same binary), and the
+/// run's checkpoint, if any (where the worker keeps its results and reads stored ones).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Program {
     pub arena: ExprArena,
     pub spans: Vec<Span>,
     pub ops: Vec<String>,
+    pub checkpoint: Option<Checkpoint>,
 }
 
 /// `Program`, borrowed, for the driver to send without copying the graph.
@@ -28,6 +31,7 @@ pub struct ProgramRef<'a> {
     pub arena: &'a ExprArena,
     pub spans: &'a [Span],
     pub ops: &'a [String],
+    pub checkpoint: Option<&'a Checkpoint>,
 }
 
 /// `Request::Load`, borrowed: encoded once by the driver for every worker.
@@ -252,11 +256,13 @@ mod tests {
             arena: ExprArena::default(),
             spans: Vec::new(),
             ops: ops.clone(),
+            checkpoint: None,
         });
         let load_ref = LoadRef(ProgramRef {
             arena: &ExprArena::default(),
             spans: &[],
             ops: &ops,
+            checkpoint: None,
         });
         assert_eq!(encode(&load), encode(&load_ref));
     }
