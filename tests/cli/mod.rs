@@ -7,6 +7,7 @@ mod array_options;
 mod array_random;
 mod array_robust;
 mod browser_profile;
+mod checkpoint;
 mod errors;
 mod graph;
 mod graph_input;
