@@ -257,7 +257,11 @@ fn a_stopped_run_keeps_what_it_finished_and_the_rerun_does_the_rest() {
     for i in 1..steps {
         source.push_str(&format!("k{i} = busy(250, inc(k{}))\n", i - 1));
     }
-    for executor in EXECUTORS {
+    // SIGTERM, and SIGUSR1 (what Slurm sends before a time limit).
+    for (executor, (signal, code)) in EXECUTORS
+        .into_iter()
+        .zip([("TERM", 143), ("USR1", 138)].iter().cycle())
+    {
         let file = GraphFile::text(&source);
         let mut args = vec!["run", "graph.txt", "--checkpoint", "store"];
         args.extend_from_slice(executor);
@@ -267,11 +271,11 @@ fn a_stopped_run_keeps_what_it_finished_and_the_rerun_does_the_rest() {
             wait_for(Duration::from_secs(20), || entries(&store).len() >= 2),
             "no results kept: {executor:?}"
         );
-        running.signal("TERM");
+        running.signal(signal);
         let stopped = running.wait();
         assert_eq!(
             stopped.code,
-            Some(143),
+            Some(*code),
             "{}\n{}",
             stopped.context,
             stopped.stderr
@@ -294,4 +298,40 @@ fn a_stopped_run_keeps_what_it_finished_and_the_rerun_does_the_rest() {
         );
         assert_eq!(entries(&store).len(), steps);
     }
+}
+
+#[test]
+fn a_run_killed_at_any_moment_leaves_a_store_the_next_run_resumes_from() {
+    // Forty tasks of 20 ms and their sum, killed outright at moments spread over the
+    // run: each killed run may leave whole entries and temporary files, never a bad one.
+    let mut source = String::new();
+    let parts: Vec<String> = (0..40).map(|i| format!("p{i}")).collect();
+    for (i, part) in parts.iter().enumerate() {
+        source.push_str(&format!("{part} = busy(20, {i})\n"));
+    }
+    source.push_str(&format!("total = sum([{}])\n", parts.join(", ")));
+    let file = GraphFile::text(&source);
+    let store = file.path("store");
+    for (round, delay) in [20u64, 60, 100, 140, 180, 220].iter().enumerate() {
+        let executor = EXECUTORS[round % 2];
+        let mut args = vec!["run", "graph.txt", "--checkpoint", "store"];
+        args.extend_from_slice(executor);
+        let running = file.command(&args).spawn();
+        std::thread::sleep(Duration::from_millis(*delay));
+        running.signal("KILL");
+        let killed = running.wait();
+        // Killed, or done before the signal came.
+        assert!(
+            killed.code.is_none() || killed.code == Some(0),
+            "{}",
+            killed.stderr
+        );
+    }
+    let kept = entries(&store).len();
+    assert_eq!(
+        run_with(&file, &["--checkpoint", "store"], EXECUTORS[2]),
+        "{\"total\":780}\n"
+    );
+    assert!(entries(&store).len() >= kept);
+    assert_eq!(would_run(&file, &["--checkpoint", "store"]), "1 of 41");
 }
