@@ -12,6 +12,9 @@ use taskloom::checkpoint::{Store, StoreError};
 use super::Outcome;
 
 #[derive(clap::Args)]
+#[command(
+    after_help = "Exit codes: 0, or 2 when DIR is not a checkpoint store (it is left as it is)."
+)]
 #[command(group(clap::ArgGroup::new("action").required(true).args(["stats", "clear"])))]
 pub struct CheckpointArgs {
     /// The checkpoint store: a directory given to `taskloom run --checkpoint`.

@@ -24,7 +24,7 @@ pub struct RunArgs {
     /// Keep the result of every pure task in DIR, and read the results stored there
     /// already: the same command run again computes only what is missing, and a
     /// changed input recomputes only what depends on it. DIR must be new, empty or a
-    /// checkpoint store. Effects (shell, sleep, fail, crash: see taskloom ops) and
+    /// checkpoint store (else exit 2). Effects (shell, sleep, fail, crash: see taskloom ops) and
     /// what is computed from them are never kept.
     #[arg(long, value_name = "DIR")]
     checkpoint: Option<PathBuf>,

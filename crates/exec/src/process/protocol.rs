@@ -268,6 +268,36 @@ mod tests {
     }
 
     #[test]
+    fn a_program_carries_its_checkpoint() {
+        use std::sync::Arc;
+        use taskloom_checkpoint::{resume, Store};
+        use taskloom_graph::{parse, validate, Registry};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let registry = Registry::builtins();
+        let graph = Arc::new(parse("a = inc(1)\n").unwrap());
+        let ops = validate(&graph, &registry).unwrap();
+        let purity = [registry.purity("inc").unwrap()];
+        let target = graph.key("a").unwrap();
+        let checkpoint = resume(&store, &graph, &ops, &purity, &[target]).checkpoint;
+        let names = graph.op_names().to_vec();
+        let load_ref = LoadRef(ProgramRef {
+            arena: graph.arena(),
+            spans: graph.spans(),
+            ops: &names,
+            checkpoint: Some(&checkpoint),
+        });
+        let Request::Load(program) = postcard::from_bytes(&encode(&load_ref)).unwrap() else {
+            panic!("a load request");
+        };
+        // The worker keeps what it computes where the driver said.
+        let received = program.checkpoint.expect("the checkpoint travels");
+        received.keep(target, &Value::Int(2)).unwrap();
+        assert_eq!(store.stats().unwrap().entries, 1);
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         let mut input: &[u8] = &[3, 0, 0, 0, 0xff, 0xff, 0xff];
         assert!(receive::<Request>(&mut input, &mut Vec::new()).is_err());
