@@ -4,7 +4,7 @@
 //! store is computed again, a stopped run keeps what it finished, and a directory that
 //! is not a store is refused.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::harness::graph::GraphFile;
 use crate::harness::process::wait_for;
@@ -285,16 +285,9 @@ fn a_stopped_run_keeps_what_it_finished_and_the_rerun_does_the_rest() {
         // The chain's kept prefix is not run again: its last result is read.
         let expected = format!("{} of {steps}", steps - kept + 1);
         assert_eq!(would_run(&file, &["--checkpoint", "store"]), expected);
-        let start = Instant::now();
         assert_eq!(
             run_with(&file, &["--checkpoint", "store"], executor),
             "{\"k9\":9}\n"
-        );
-        let bound = Duration::from_millis(250 * (steps - kept + 1) as u64 + 2000);
-        assert!(
-            start.elapsed() < bound,
-            "{:?}: {executor:?}",
-            start.elapsed()
         );
         assert_eq!(entries(&store).len(), steps);
     }
@@ -334,4 +327,26 @@ fn a_run_killed_at_any_moment_leaves_a_store_the_next_run_resumes_from() {
     );
     assert!(entries(&store).len() >= kept);
     assert_eq!(would_run(&file, &["--checkpoint", "store"]), "1 of 41");
+}
+
+#[test]
+fn a_result_that_cannot_be_saved_fails_its_task() {
+    for executor in EXECUTORS {
+        let file = GraphFile::text("a = inc(1)\nb = inc(a)\n");
+        std::fs::create_dir(file.path("store")).unwrap();
+        file.run(&["--checkpoint", "store", "--get", "a"]).ok();
+        // Files where the entries' directories go: no entry can be written.
+        for byte in 0..=255u8 {
+            let sub = file.path(&format!("store/{byte:02x}"));
+            let _ = std::fs::remove_dir_all(&sub);
+            std::fs::write(sub, "").unwrap();
+        }
+        let mut args = vec!["--checkpoint", "store"];
+        args.extend_from_slice(executor);
+        let stderr = file.run(&args).error(1).to_string();
+        assert!(
+            stderr.starts_with("taskloom: error: task 'a' failed in op 'checkpoint': cannot save its result in store: "),
+            "{stderr}"
+        );
+    }
 }

@@ -17,8 +17,10 @@ use taskloom_graph::{KeyId, OpError, OpFn, OpId, Value};
 use crate::digest::Digest;
 use crate::store::{EntryError, Store};
 
-/// The name of the op that reads a stored result, as traces and timelines show it.
-pub const LOAD_OP: &str = "checkpoint";
+/// The op name of checkpoint work: the task that reads a stored result (as traces
+/// and timelines show it), and the op a task error names when a result cannot be
+/// saved.
+pub const CHECKPOINT_OP: &str = "checkpoint";
 
 /// A run's checkpoint, as its workers see it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -41,8 +43,8 @@ impl Checkpoint {
     }
 
     /// Saves the result of task `key` if it is to be kept. Called by the worker that
-    /// computed it, as soon as it has; an error is the task's failure (`LOAD_OP` is
-    /// the op to name in it).
+    /// computed it, as soon as it has; an error is the task's failure, in op
+    /// `CHECKPOINT_OP`.
     pub fn keep(&self, key: KeyId, value: &Value) -> Result<(), String> {
         let Some(Some(digest)) = self.keep.get(key.index()) else {
             return Ok(());

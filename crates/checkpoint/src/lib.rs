@@ -19,7 +19,7 @@ mod digest;
 mod resume;
 mod store;
 
-pub use checkpoint::{Checkpoint, LOAD_OP};
+pub use checkpoint::{Checkpoint, CHECKPOINT_OP};
 pub use digest::{digests, Digest};
 pub use resume::{resume, Resumed};
 pub use store::{EntryError, Stats, Store, StoreError};

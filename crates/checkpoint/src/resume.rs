@@ -15,7 +15,7 @@ use std::sync::Arc;
 use taskloom_graph::ops::Purity;
 use taskloom_graph::{Graph, KeyId, Node, OpFn, OpId, Value};
 
-use crate::checkpoint::{load_op, Checkpoint, LOAD_OP};
+use crate::checkpoint::{load_op, Checkpoint, CHECKPOINT_OP};
 use crate::digest::digests;
 use crate::store::Store;
 
@@ -75,7 +75,7 @@ pub fn resume(
     bound.push(load_op(store.clone()));
     Resumed {
         read: read.len(),
-        graph: Arc::new(graph.rebound(LOAD_OP, read)),
+        graph: Arc::new(graph.rebound(CHECKPOINT_OP, read)),
         ops: bound,
         checkpoint: Checkpoint::new(store.clone(), keep, Some(load)),
     }

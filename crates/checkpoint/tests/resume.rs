@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use taskloom_checkpoint::{resume, Store, LOAD_OP};
+use taskloom_checkpoint::{resume, Store, CHECKPOINT_OP};
 use taskloom_graph::ops::Purity;
 use taskloom_graph::{evaluate, parse, validate, Graph, KeyId, Registry, Value};
 
@@ -58,13 +58,13 @@ fn stored_results_are_read_and_nothing_upstream_runs() {
     );
     let (value, read, second) = run(source, &store, "d");
     assert_eq!((value, read), (Value::Int(13), 1));
-    assert_eq!(second, [format!("d:{LOAD_OP}")]);
+    assert_eq!(second, [format!("d:{CHECKPOINT_OP}")]);
     let changed = source.replace("inc(b)", "dec(b)");
     let (value, read, third) = run(&changed, &store, "d");
     assert_eq!((value, read), (Value::Int(11), 1));
     third
         .iter()
         .for_each(|l| assert!(!l.starts_with("a:"), "{third:?}"));
-    assert!(third.contains(&format!("b:{LOAD_OP}")), "{third:?}");
+    assert!(third.contains(&format!("b:{CHECKPOINT_OP}")), "{third:?}");
     assert!(third.contains(&"c:dec".to_string()), "{third:?}");
 }

@@ -2,7 +2,7 @@
 //! a failure, as often as the retries allow), keep its result in the run's checkpoint
 //! if it has one, store it, release its inputs.
 
-use taskloom_checkpoint::LOAD_OP;
+use taskloom_checkpoint::CHECKPOINT_OP;
 use taskloom_graph::{evaluate, EvalError, KeyId};
 use taskloom_sched::Plan;
 
@@ -47,7 +47,7 @@ pub(crate) unsafe fn run_task(
     if let Err(cause) = kept {
         return Err(RunError::Task {
             key: graph.name(key).to_string(),
-            op: LOAD_OP.to_string(),
+            op: CHECKPOINT_OP.to_string(),
             cause,
         });
     }

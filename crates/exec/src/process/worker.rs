@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::io::{self, BufReader, BufWriter, Write};
 
-use taskloom_checkpoint::LOAD_OP;
+use taskloom_checkpoint::CHECKPOINT_OP;
 use taskloom_graph::ops::Shells;
 use taskloom_graph::{evaluate_span, EvalError, KeyId, Node, OpFn, OpId, Registry, Value};
 
@@ -189,7 +189,7 @@ impl Tasks {
         if let Err(cause) = kept {
             return Reply::Failed {
                 key,
-                op: LOAD_OP.into(),
+                op: CHECKPOINT_OP.into(),
                 cause,
             };
         }
