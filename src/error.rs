@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use taskloom_checkpoint::StoreError;
 use taskloom_exec::RunError;
 use taskloom_graph::GraphError;
 use thiserror::Error;
@@ -23,6 +24,9 @@ pub enum Error {
         file: Option<PathBuf>,
         source: GraphError,
     },
+    /// The checkpoint directory cannot be used; found before any task ran.
+    #[error("checkpoint {0}")]
+    Checkpoint(#[from] StoreError),
     /// A task failed while running.
     #[error(transparent)]
     Run(#[from] RunError),

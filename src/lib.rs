@@ -7,7 +7,8 @@
 //!
 //! The layers are separate crates, re-exported here: `graph` (values, parsing,
 //! validation, ordering), `sched` (plans and priorities), `exec` (executors), `array`
-//! (chunked arrays larger than memory, on Zarr storage).
+//! (chunked arrays larger than memory, on Zarr storage), `checkpoint` (stored results
+//! that a run resumes from).
 
 pub mod allocator;
 mod delayed;
@@ -19,6 +20,7 @@ pub use error::Error;
 pub use runtime::{serve_worker_if_requested, Program, Runtime};
 
 pub use taskloom_array as array;
+pub use taskloom_checkpoint as checkpoint;
 pub use taskloom_exec as exec;
 pub use taskloom_graph as graph;
 pub use taskloom_sched as sched;

@@ -1,10 +1,13 @@
-//! A runtime: the ops a graph may call and the executor that runs it.
+//! A runtime: the ops a graph may call, the executor that runs it, and the checkpoint
+//! it resumes from, if any.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use taskloom_checkpoint::{resume, Store};
 use taskloom_exec::{Executor, Threads};
+use taskloom_graph::ops::Purity;
 use taskloom_graph::parse::MAX_SOURCE_BYTES;
 use taskloom_graph::{
     parse_bytes, validate, FromValue, Graph, GraphError, KeyId, OpFn, OpResult, Registry, Value,
@@ -20,6 +23,8 @@ pub struct Runtime {
     executor: Box<dyn Executor + Send + Sync>,
     /// The most bytes a graph is read from.
     source_limit: u64,
+    /// Where pure results are kept and read from.
+    checkpoint: Option<Store>,
 }
 
 impl Runtime {
@@ -29,7 +34,17 @@ impl Runtime {
             registry: Registry::builtins(),
             executor: Box::new(Threads::per_core()),
             source_limit: MAX_SOURCE_BYTES,
+            checkpoint: None,
         }
+    }
+
+    /// Keeps the result of every pure task in the checkpoint store `dir` (made there
+    /// if `dir` is new or empty), and reads from it every result stored already, so
+    /// that computing the same keys again runs only the tasks whose results are
+    /// missing. A directory that holds anything but a store is refused.
+    pub fn with_checkpoint(mut self, dir: impl Into<PathBuf>) -> Result<Self, Error> {
+        self.checkpoint = Some(Store::open(dir)?);
+        Ok(self)
     }
 
     /// Refuses graphs read from more than `bytes` bytes (at most, and by default,
@@ -58,6 +73,18 @@ impl Runtime {
         F: Fn(&[Value]) -> OpResult + Send + Sync + 'static,
     {
         self.registry.register(name, f);
+        self
+    }
+
+    /// Registers op `name`, whose result depends on its arguments alone: with a
+    /// checkpoint, its results are kept under `version` and reused. Change `version`
+    /// when `f` comes to compute something else. (Ops registered with `register` are
+    /// never checkpointed.)
+    pub fn register_pure<F>(&mut self, name: &str, version: u32, f: F) -> &mut Self
+    where
+        F: Fn(&[Value]) -> OpResult + Send + Sync + 'static,
+    {
+        self.registry.register_pure(name, version, f);
         self
     }
 
@@ -126,9 +153,17 @@ impl Runtime {
     /// Validates a graph against this runtime's ops.
     pub fn check(&self, graph: Graph) -> Result<Program, Error> {
         let ops = validate(&graph, &self.registry)?;
+        let checkpoint = self.checkpoint.clone().map(|store| {
+            let purity = graph
+                .op_names()
+                .iter()
+                .map(|name| self.registry.purity(name).unwrap_or(Purity::Effect));
+            (store, purity.collect())
+        });
         Ok(Program {
             graph: Arc::new(graph),
             ops,
+            checkpoint,
         })
     }
 
@@ -152,6 +187,8 @@ impl Runtime {
 pub struct Program {
     graph: Arc<Graph>,
     ops: Vec<OpFn>,
+    /// The store to resume from, and the purity of each op (by `OpId`).
+    checkpoint: Option<(Store, Vec<Purity>)>,
 }
 
 impl Program {
@@ -161,8 +198,14 @@ impl Program {
     }
 
     /// Plans the computation of `targets`: only the tasks they need, in priority order.
+    /// With a checkpoint, results stored already are read instead of computed, and
+    /// nothing upstream of them runs.
     pub fn plan(&self, targets: Vec<KeyId>) -> Plan {
-        Plan::new(Arc::clone(&self.graph), self.ops.clone(), targets)
+        let Some((store, purity)) = &self.checkpoint else {
+            return Plan::new(Arc::clone(&self.graph), self.ops.clone(), targets);
+        };
+        let resumed = resume(store, &self.graph, &self.ops, purity, &targets);
+        Plan::new(resumed.graph, resumed.ops, targets).with_checkpoint(resumed.checkpoint)
     }
 }
 

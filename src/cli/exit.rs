@@ -110,7 +110,9 @@ impl CommandError {
         use taskloom::Error as Taskloom;
         use taskloom_map::Error as Map;
         match self {
-            CommandError::Taskloom(Taskloom::Read { .. } | Taskloom::Graph { .. }) => 2,
+            CommandError::Taskloom(
+                Taskloom::Read { .. } | Taskloom::Graph { .. } | Taskloom::Checkpoint(_),
+            ) => 2,
             CommandError::Taskloom(Taskloom::Run(RunError::Stopped { signal })) => 128 + signal,
             CommandError::Taskloom(Taskloom::Run(_) | Taskloom::Type { .. }) => 1,
             CommandError::Array(ArrayError::Invalid(_) | ArrayError::Store(_)) => 2,

@@ -3,6 +3,7 @@
 
 mod array;
 mod batch;
+mod checkpoint;
 mod duration;
 mod exit;
 mod graph;
@@ -71,6 +72,8 @@ Exit status: the job's own exit code; 143 for a job that was cancelled; 1 for a 
 ended without an exit code (a time limit, a node failure); 2 for an id not submitted
 from this directory.")]
     Wait(jobs::JobArgs),
+    /// Inspect or empty a checkpoint store (see run --checkpoint).
+    Checkpoint(checkpoint::CheckpointArgs),
 }
 
 /// Where tasks run.
@@ -174,6 +177,7 @@ pub fn main() -> ! {
         Command::Peek(args) => jobs::peek(args),
         Command::Cancel(args) => jobs::cancel(args),
         Command::Wait(args) => jobs::wait(args),
+        Command::Checkpoint(args) => checkpoint::checkpoint(args),
     };
     let code = exit::finish(outcome);
     // Exit without tearing down large graphs (and without waiting for workers still

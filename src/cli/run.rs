@@ -1,5 +1,7 @@
 //! `taskloom run`: compute keys and print them as JSON.
 
+use std::path::PathBuf;
+
 use taskloom::graph::Value;
 
 use super::output::OutputFile;
@@ -23,7 +25,14 @@ pub struct RunArgs {
     /// Keep `DONE TOTAL` (tasks finished, tasks to run) in FILE, replaced every second:
     /// how `taskloom jobs` follows a batch job.
     #[arg(long, value_name = "FILE")]
-    progress_file: Option<std::path::PathBuf>,
+    progress_file: Option<PathBuf>,
+    /// Keep the result of every pure task in DIR, and read the results stored there
+    /// already: the same command run again computes only what is missing, and a
+    /// changed input recomputes only what depends on it. DIR must be new, empty or a
+    /// checkpoint store (else exit 2). Effects (shell, sleep, fail, crash: see
+    /// taskloom ops) and what is computed from them are never kept.
+    #[arg(long, value_name = "DIR")]
+    checkpoint: Option<PathBuf>,
     #[command(flatten)]
     timeline: TimelineArgs,
 }
@@ -46,6 +55,10 @@ pub fn run(args: RunArgs) -> Outcome {
         },
         stop.clone(),
     );
+    let runtime = match &args.checkpoint {
+        Some(dir) => runtime.with_checkpoint(dir)?,
+        None => runtime,
+    };
     let program = args.graph.load(&runtime)?;
     let graph = program.graph();
     let targets = args.graph.targets(graph)?;

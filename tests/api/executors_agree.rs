@@ -9,7 +9,7 @@ use taskloom::{Executor, Processes, Runtime, Sequential, Threads, Value};
 
 /// One key of a random graph: an op over earlier keys (so the graph is acyclic).
 #[derive(Clone, Debug)]
-enum Node {
+pub(super) enum Node {
     Literal(i64),
     /// mod(add(a, b), M): a nested task inside the key's task.
     AddMod(usize, usize),
@@ -37,11 +37,11 @@ fn node(index: usize) -> BoxedStrategy<Node> {
     .boxed()
 }
 
-fn graph_strategy() -> impl Strategy<Value = Vec<Node>> {
+pub(super) fn graph_strategy() -> impl Strategy<Value = Vec<Node>> {
     (1..60usize).prop_flat_map(|n| (0..n).map(node).collect::<Vec<_>>())
 }
 
-fn text_of(nodes: &[Node]) -> String {
+pub(super) fn text_of(nodes: &[Node]) -> String {
     let refs = |ds: &[usize]| {
         ds.iter()
             .map(|d| format!("k{d}"))
@@ -65,7 +65,7 @@ fn text_of(nodes: &[Node]) -> String {
 }
 
 /// The oracle: plain recursion with memoisation, sharing no code with the engine.
-fn reference(nodes: &[Node], i: usize, memo: &mut HashMap<usize, i64>) -> i64 {
+pub(super) fn reference(nodes: &[Node], i: usize, memo: &mut HashMap<usize, i64>) -> i64 {
     if let Some(&v) = memo.get(&i) {
         return v;
     }
@@ -81,7 +81,7 @@ fn reference(nodes: &[Node], i: usize, memo: &mut HashMap<usize, i64>) -> i64 {
     v
 }
 
-fn executors() -> Vec<(&'static str, Box<dyn Executor + Send + Sync>)> {
+pub(super) fn executors() -> Vec<(&'static str, Box<dyn Executor + Send + Sync>)> {
     vec![
         ("sync", Box::new(Sequential::default())),
         ("threads-1", Box::new(Threads::new(1))),

@@ -1,5 +1,7 @@
-//! The library's public API, in process: executors, memory release and pools.
+//! The library's public API, in process: executors, memory release, pools and
+//! checkpoints.
 
+mod checkpoint;
 mod executors_agree;
 mod memory;
 mod pool;

@@ -96,7 +96,6 @@ fn cancel_ends_a_running_job_and_leaves_no_process() {
 /// The requeue: a 1-minute limit, warned 30 s before it, stops the run, which
 /// requeues the job; the next start finishes from the checkpoint.
 #[test]
-#[ignore = "needs run --checkpoint (built beside this); enable once merged"]
 fn a_job_warned_before_its_limit_is_requeued_and_finishes_from_its_checkpoint() {
     let slurm = BatchDir::slurm();
     // 50 busy tasks of 1.5 s on one core: 75 s, more than the minute the job has.

@@ -10,6 +10,7 @@ mod batch;
 mod batch_slurm;
 mod batch_stand_ins;
 mod browser_profile;
+mod checkpoint;
 mod errors;
 mod graph;
 mod graph_input;

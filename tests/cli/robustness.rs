@@ -36,6 +36,7 @@ fn workspace() -> Dir {
     dir.create("slow.tl", SLOW_GRAPH);
     dir.create_array("a.zarr", "100", "10", "float64", &["--arange"]);
     dir.create_array("m.zarr", "4,4", "2,2", "float64", &["--arange"]);
+    dir.taskloom(&["run", "g.tl", "--checkpoint", "ck"]).ok();
     dir
 }
 
@@ -56,6 +57,9 @@ const EVERY_COMMAND: &[&[&str]] = &[
         "--workers",
         "2",
     ],
+    &["run", "g.tl", "--checkpoint", "ck"],
+    &["checkpoint", "ck", "--stats"],
+    &["checkpoint", "ck", "--clear"],
     &["graph", "g.tl"],
     &["graph", "g.tl", "--format", "svg"],
     &[

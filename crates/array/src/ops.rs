@@ -1,10 +1,14 @@
 //! The kernels and the store as named ops: what array graphs call, on any executor.
 //!
 //! The registry is filled from one list of op types (`every_op!`); each type brings
-//! its name, how its arguments are read and its kernel (see `wire`).
+//! its name, how its arguments are read and its kernel (see `wire`). The list says
+//! which ops are pure (kernels: the result depends on the arguments alone, so a
+//! checkpoint may keep it) and which are effects (the store, scratch files, random
+//! fills, and `after`, which orders effects).
 
 use std::sync::OnceLock;
 
+use taskloom_graph::ops::Purity;
 use taskloom_graph::{Registry, Value};
 
 use crate::kernels::elementwise::{AsType, Binary, Scale, Unary};
@@ -31,51 +35,43 @@ array_op! {
     }
 }
 
+/// The version of every kernel's results: raised when a kernel comes to compute
+/// something else, so that checkpoints made before do not give the old results.
+const KERNEL_VERSION: u32 = 1;
+
 macro_rules! every_op {
-    ($($op:ty),+ $(,)?) => {
+    (pure: [$($pure:ty),+ $(,)?], effects: [$($effect:ty),+ $(,)?] $(,)?) => {
         /// Adds every `array.*` op to `registry`.
         pub fn register(registry: &mut Registry) {
-            $(add::<$op>(registry);)+
+            $(add::<$pure>(registry, Purity::Pure { version: KERNEL_VERSION });)+
+            $(add::<$effect>(registry, Purity::Effect);)+
         }
 
-        /// The name of every op, as registered.
+        /// The name of every op, as registered, and whether it is pure.
         #[cfg(test)]
-        const NAMES: &[&str] = &[$(<$op as ArrayOp>::NAME),+];
+        const NAMES: &[(&str, bool)] = &[
+            $((<$pure as ArrayOp>::NAME, true),)+
+            $((<$effect as ArrayOp>::NAME, false)),+
+        ];
     };
 }
 
-every_op![
-    Full,
-    Arange,
-    Random,
-    Unary,
-    Binary,
-    Scale,
-    AsType,
-    Transpose,
-    Slice,
-    Concat,
-    Partial,
-    Combine,
-    Finish,
-    Matmul,
-    TopK,
-    Sort,
-    Samples,
-    Splitters,
-    Partition,
-    Gather,
-    ReadSorted,
-    Scratch,
-    Read,
-    ReadPartial,
-    Write,
-    After,
-];
+every_op! {
+    pure: [
+        Full, Arange, Unary, Binary, Scale, AsType, Transpose, Slice, Concat, Partial,
+        Combine, Finish, Matmul, TopK, Sort, Samples, Splitters,
+    ],
+    effects: [Random, Partition, Gather, ReadSorted, Scratch, Read, ReadPartial, Write, After],
+}
 
-/// Registers `Op` under its name: decoded from the task's arguments, then run.
-fn add<Op: ArrayOp>(registry: &mut Registry) {
-    registry.register(Op::NAME, |args| Op::decode(args)?.run());
+/// Registers `Op` under its name, with its purity: decoded from the task's arguments,
+/// then run.
+fn add<Op: ArrayOp>(registry: &mut Registry, purity: Purity) {
+    let f = |args: &[Value]| Op::decode(args)?.run();
+    match purity {
+        Purity::Pure { version } => registry.register_pure(Op::NAME, version, f),
+        Purity::Effect => registry.register(Op::NAME, f),
+    };
 }
 
 /// A registry of just the `array.*` ops, built once.
@@ -99,9 +95,14 @@ mod tests {
             NAMES.len(),
             "a name is listed twice"
         );
-        for name in NAMES {
+        for &(name, pure) in NAMES {
             assert!(name.starts_with("array."), "{name}");
             assert!(registry().get(name).is_some(), "{name}");
+            assert_eq!(
+                registry().purity(name).map(Purity::is_pure),
+                Some(pure),
+                "{name}"
+            );
         }
     }
 }

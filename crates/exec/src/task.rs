@@ -1,6 +1,8 @@
 //! One step of the executors that run tasks in this process: run a task (again, after
-//! a failure, as often as the retries allow), store its result, release its inputs.
+//! a failure, as often as the retries allow), keep its result in the run's checkpoint
+//! if it has one, store it, release its inputs.
 
+use taskloom_checkpoint::CHECKPOINT_OP;
 use taskloom_graph::{evaluate, EvalError, KeyId};
 use taskloom_sched::Plan;
 
@@ -38,7 +40,17 @@ pub(crate) unsafe fn run_task(
             }
         }
     };
+    // Saved by the worker that made it, before any dependent can start: a run that
+    // stops has kept every result it finished.
+    let kept = plan.checkpoint().map_or(Ok(()), |c| c.keep(key, &value));
     watch.done(worker);
+    if let Err(cause) = kept {
+        return Err(RunError::Task {
+            key: graph.name(key).to_string(),
+            op: CHECKPOINT_OP.to_string(),
+            cause,
+        });
+    }
     // SAFETY: this task runs once, and its dependents only after it (by the caller).
     unsafe { slots.put(key, value) };
     for &dep in graph.dependencies(key) {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use taskloom_checkpoint::Checkpoint;
 use taskloom_graph::{cull, priority_order, Graph, KeyId, OpFn};
 
 /// Marks a key outside the run in `rank`.
@@ -21,6 +22,7 @@ pub struct Plan {
     rank: Vec<u32>,
     consumers: Vec<u32>,
     is_target: Vec<bool>,
+    checkpoint: Option<Arc<Checkpoint>>,
 }
 
 impl Plan {
@@ -52,7 +54,21 @@ impl Plan {
             rank,
             consumers,
             is_target,
+            checkpoint: None,
         }
+    }
+
+    /// The same plan, whose workers keep their results in `checkpoint` (and whose
+    /// graph reads the results stored there already: see `taskloom_checkpoint::resume`).
+    pub fn with_checkpoint(mut self, checkpoint: Checkpoint) -> Plan {
+        self.checkpoint = Some(Arc::new(checkpoint));
+        self
+    }
+
+    /// Where the workers keep results, when the run is checkpointed: each calls
+    /// `Checkpoint::keep` on every result it computes.
+    pub fn checkpoint(&self) -> Option<&Checkpoint> {
+        self.checkpoint.as_deref()
     }
 
     /// The same run with another priority order, e.g. a scheduling policy to compare
@@ -79,6 +95,7 @@ impl Plan {
             rank,
             consumers: self.consumers.clone(),
             is_target: self.is_target.clone(),
+            checkpoint: self.checkpoint.clone(),
         }
     }
 

@@ -100,6 +100,7 @@ impl Executor for Processes {
             arena: graph.arena(),
             spans: graph.spans(),
             ops: graph.op_names(),
+            checkpoint: plan.checkpoint(),
         }))
         .map_err(|e| RunError::Internal(format!("cannot encode the graph: {e}")))?;
         let executable = match &self.executable {

@@ -7,6 +7,7 @@
 use std::io::{self, Read, Write};
 
 use serde::{Deserialize, Serialize};
+use taskloom_checkpoint::Checkpoint;
 use taskloom_graph::{ExprArena, KeyId, Span, Value};
 
 /// The environment variable that makes a program started by the process executor
@@ -14,12 +15,14 @@ use taskloom_graph::{ExprArena, KeyId, Span, Value};
 pub const WORKER_ENV: &str = "TASKLOOM_WORKER";
 
 /// What a worker evaluates: every expression of the graph and the names of its ops
-/// (bound to the worker's own registry, which is the driver's: same binary).
+/// (bound to the worker's own registry, which is the driver's: same binary), and the
+/// run's checkpoint, if any (where the worker keeps its results and reads stored ones).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Program {
     pub arena: ExprArena,
     pub spans: Vec<Span>,
     pub ops: Vec<String>,
+    pub checkpoint: Option<Checkpoint>,
 }
 
 /// `Program`, borrowed, for the driver to send without copying the graph.
@@ -28,6 +31,7 @@ pub struct ProgramRef<'a> {
     pub arena: &'a ExprArena,
     pub spans: &'a [Span],
     pub ops: &'a [String],
+    pub checkpoint: Option<&'a Checkpoint>,
 }
 
 /// `Request::Load`, borrowed: encoded once by the driver for every worker.
@@ -252,13 +256,45 @@ mod tests {
             arena: ExprArena::default(),
             spans: Vec::new(),
             ops: ops.clone(),
+            checkpoint: None,
         });
         let load_ref = LoadRef(ProgramRef {
             arena: &ExprArena::default(),
             spans: &[],
             ops: &ops,
+            checkpoint: None,
         });
         assert_eq!(encode(&load), encode(&load_ref));
+    }
+
+    #[test]
+    fn a_program_carries_its_checkpoint() {
+        use std::sync::Arc;
+        use taskloom_checkpoint::{resume, Store};
+        use taskloom_graph::{parse, validate, Registry};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let registry = Registry::builtins();
+        let graph = Arc::new(parse("a = inc(1)\n").unwrap());
+        let ops = validate(&graph, &registry).unwrap();
+        let purity = [registry.purity("inc").unwrap()];
+        let target = graph.key("a").unwrap();
+        let checkpoint = resume(&store, &graph, &ops, &purity, &[target]).checkpoint;
+        let names = graph.op_names().to_vec();
+        let load_ref = LoadRef(ProgramRef {
+            arena: graph.arena(),
+            spans: graph.spans(),
+            ops: &names,
+            checkpoint: Some(&checkpoint),
+        });
+        let Request::Load(program) = postcard::from_bytes(&encode(&load_ref)).unwrap() else {
+            panic!("a load request");
+        };
+        // The worker keeps what it computes where the driver said.
+        let received = program.checkpoint.expect("the checkpoint travels");
+        received.keep(target, &Value::Int(2)).unwrap();
+        assert_eq!(store.stats().unwrap().entries, 1);
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //!   takes only this process down, and the driver knows which tasks it held.
 //! - A failure is reported at once, not batched behind the next task (which may run
 //!   long): the driver stops the run on it.
+//! - A checkpointed run's results are kept by the worker that made them, as each task
+//!   finishes (`Checkpoint::keep`), and stored results are read by the op the
+//!   checkpoint binds (`Checkpoint::op`).
 //! - A terminating signal (the driver ending this worker, Ctrl-C at the terminal)
 //!   ends the shell commands this worker started, then the worker, with 128 + N: a
 //!   thread of its own does it while a task runs.
@@ -16,8 +19,9 @@
 use std::collections::HashMap;
 use std::io::{self, BufReader, BufWriter, Write};
 
+use taskloom_checkpoint::CHECKPOINT_OP;
 use taskloom_graph::ops::Shells;
-use taskloom_graph::{evaluate_span, EvalError, KeyId, Node, OpFn, Registry, Value};
+use taskloom_graph::{evaluate_span, EvalError, KeyId, Node, OpFn, OpId, Registry, Value};
 
 use crate::stop::on_signals;
 use crate::trace::monotonic_ns;
@@ -90,9 +94,10 @@ fn serve_on<R: std::io::Read>(
         match request {
             Request::Load(loaded) => {
                 ops.clear();
-                for name in &loaded.ops {
-                    match registry.get(name) {
-                        Some(f) => ops.push(f.clone()),
+                for (id, name) in loaded.ops.iter().enumerate() {
+                    let checkpoint_op = || loaded.checkpoint.as_ref()?.op(OpId(id as u32));
+                    match checkpoint_op().or_else(|| registry.get(name).cloned()) {
+                        Some(f) => ops.push(f),
                         None => {
                             send(output, &Reply::UnknownOp { op: name.clone() })?;
                             return output.flush();
@@ -177,6 +182,17 @@ impl Tasks {
         let started_ns = monotonic_ns();
         let lookup = |k: KeyId| self.held.get(&k).cloned();
         let result = evaluate_span(&program.arena, program.spans[key.index()], ops, &lookup);
+        let kept = match (&result, &program.checkpoint) {
+            (Ok(value), Some(checkpoint)) => checkpoint.keep(key, value),
+            _ => Ok(()),
+        };
+        if let Err(cause) = kept {
+            return Reply::Failed {
+                key,
+                op: CHECKPOINT_OP.into(),
+                cause,
+            };
+        }
         match result {
             Ok(value) => {
                 let bytes = approximate_size(&value);

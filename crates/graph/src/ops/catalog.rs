@@ -1,10 +1,13 @@
 //! What each builtin op takes and means, for listings (`taskloom ops`) and help.
 //!
-//! - One row per builtin: its forms (the argument lists it accepts) and a line saying
-//!   what it computes. `Registry::builtins` attaches each row to its op, so a listing
+//! - One row per builtin: its forms (the argument lists it accepts), a line saying
+//!   what it computes, and whether it is pure (`doc`) or has effects (`effect`), which
+//!   decides whether a checkpoint may keep its results. `Registry::builtins` attaches each row to its op, so a listing
 //!   walks the registry and shows exactly the ops a graph can call.
 //! - The tests below keep the rows true: every builtin has a row, every row names a
 //!   builtin, and the forms accept exactly the argument counts the op accepts.
+
+use super::Purity;
 
 /// How a builtin op is called and what it computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +19,8 @@ pub struct OpDoc {
     pub forms: &'static [&'static str],
     /// What the op computes, in one line.
     pub summary: &'static str,
+    /// Whether its result depends on its arguments alone.
+    pub purity: Purity,
 }
 
 /// Every builtin op, grouped as in the graph format's table.
@@ -96,7 +101,7 @@ pub(super) const BUILTINS: &[OpDoc] = &[
         "element i; negative i counts from the end",
     ),
     doc("identity", &["a"], "a"),
-    doc(
+    effect(
         "sleep",
         &["ms", "ms, value"],
         "waits ms milliseconds, then gives value (or null)",
@@ -106,24 +111,46 @@ pub(super) const BUILTINS: &[OpDoc] = &[
         &["ms", "ms, value"],
         "burns CPU for ms milliseconds, then gives value (or null)",
     ),
-    doc("fail", &["message"], "a task error carrying message"),
-    doc(
+    effect("fail", &["message"], "a task error carrying message"),
+    effect(
         "crash",
         &[""],
         "aborts the process that runs it (for testing isolation)",
     ),
-    doc(
+    effect(
         "shell",
         &["command"],
         "runs sh -c command; its stdout without one trailing newline",
     ),
 ];
 
+/// The version of every pure builtin's results: raised when a builtin comes to compute
+/// something else, so that checkpoints made before do not give the old results.
+const BUILTIN_VERSION: u32 = 1;
+
+/// A pure builtin.
 const fn doc(name: &'static str, forms: &'static [&'static str], summary: &'static str) -> OpDoc {
     OpDoc {
         name,
         forms,
         summary,
+        purity: Purity::Pure {
+            version: BUILTIN_VERSION,
+        },
+    }
+}
+
+/// A builtin with effects (time, processes, failure on purpose): never checkpointed.
+const fn effect(
+    name: &'static str,
+    forms: &'static [&'static str],
+    summary: &'static str,
+) -> OpDoc {
+    OpDoc {
+        name,
+        forms,
+        summary,
+        purity: Purity::Effect,
     }
 }
 
@@ -150,8 +177,9 @@ mod tests {
         let mut documented: Vec<&str> = BUILTINS.iter().map(|d| d.name).collect();
         documented.sort_unstable();
         assert_eq!(documented, registry.names());
-        for (name, doc) in registry.ops() {
+        for (name, purity, doc) in registry.ops() {
             assert_eq!(doc.map(|d| d.name), Some(name));
+            assert_eq!(doc.map(|d| d.purity), Some(purity));
         }
     }
 

@@ -4,7 +4,8 @@
 //! same binary and so has the same registry (the SPMD model of MPI). A graph refers to
 //! ops by name; binding a graph to a registry finds unknown ops before anything runs.
 //! Builtins carry their documentation (`catalog`), so listings come from the registry
-//! itself, and an unknown name finds its nearest registered one (`suggest`).
+//! itself, and an unknown name finds its nearest registered one (`suggest`). Each op
+//! declares whether it is pure (`purity`): only pure results are checkpointed.
 
 mod aggregate;
 mod args;
@@ -13,6 +14,7 @@ mod catalog;
 mod compare;
 mod effects;
 mod lists;
+mod purity;
 mod shells;
 mod suggest;
 
@@ -24,6 +26,7 @@ use crate::value::Value;
 
 pub use args::{expect_arity, float_result};
 pub use catalog::OpDoc;
+pub use purity::Purity;
 pub use shells::{Entered, Shells};
 
 /// Why an op failed on its arguments: the cause part of a task error.
@@ -55,10 +58,12 @@ pub struct Registry {
     ops: HashMap<String, Op>,
 }
 
-/// A registered op: its implementation, and its documentation when it is a builtin.
+/// A registered op: its implementation, its purity, and its documentation when it is
+/// a builtin.
 #[derive(Clone)]
 struct Op {
     f: OpFn,
+    purity: Purity,
     doc: Option<&'static OpDoc>,
 }
 
@@ -81,19 +86,36 @@ impl Registry {
         for doc in catalog::BUILTINS {
             if let Some(op) = registry.ops.get_mut(doc.name) {
                 op.doc = Some(doc);
+                op.purity = doc.purity;
             }
         }
         registry
     }
 
-    /// Adds (or replaces) the op `name`. A replaced builtin loses its documentation,
-    /// which described the builtin.
+    /// Adds (or replaces) the op `name`, as an effect: its results are never
+    /// checkpointed. A replaced builtin loses its documentation, which described the
+    /// builtin.
     pub fn register<F>(&mut self, name: &str, f: F) -> &mut Self
     where
         F: Fn(&[Value]) -> OpResult + Send + Sync + 'static,
     {
+        self.insert(name, Arc::new(f), Purity::Effect)
+    }
+
+    /// Adds (or replaces) the op `name`, whose result depends on its arguments alone:
+    /// a checkpoint keeps its results under `version`, which must change when `f`
+    /// comes to compute something else.
+    pub fn register_pure<F>(&mut self, name: &str, version: u32, f: F) -> &mut Self
+    where
+        F: Fn(&[Value]) -> OpResult + Send + Sync + 'static,
+    {
+        self.insert(name, Arc::new(f), Purity::Pure { version })
+    }
+
+    fn insert(&mut self, name: &str, f: OpFn, purity: Purity) -> &mut Self {
         let op = Op {
-            f: Arc::new(f),
+            f,
+            purity,
             doc: None,
         };
         self.ops.insert(name.to_string(), op);
@@ -105,6 +127,11 @@ impl Registry {
         self.ops.get(name).map(|op| &op.f)
     }
 
+    /// The purity of the op named `name`, if registered.
+    pub fn purity(&self, name: &str) -> Option<Purity> {
+        self.ops.get(name).map(|op| op.purity)
+    }
+
     /// Registered op names, sorted, for messages and listings.
     pub fn names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.ops.keys().map(String::as_str).collect();
@@ -112,15 +139,15 @@ impl Registry {
         names
     }
 
-    /// Every registered op by name, sorted, with its documentation if it has any
-    /// (builtins do): what `taskloom ops` lists.
-    pub fn ops(&self) -> Vec<(&str, Option<&'static OpDoc>)> {
+    /// Every registered op by name, sorted, with its purity and its documentation if
+    /// it has any (builtins do): what `taskloom ops` lists.
+    pub fn ops(&self) -> Vec<(&str, Purity, Option<&'static OpDoc>)> {
         let mut ops: Vec<_> = self
             .ops
             .iter()
-            .map(|(n, op)| (n.as_str(), op.doc))
+            .map(|(n, op)| (n.as_str(), op.purity, op.doc))
             .collect();
-        ops.sort_unstable_by_key(|&(name, _)| name);
+        ops.sort_unstable_by_key(|&(name, _, _)| name);
         ops
     }
 

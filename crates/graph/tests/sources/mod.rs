@@ -38,7 +38,7 @@ fn user_ops_are_suggested_and_listed_without_documentation() {
     registry.register("add", |_| Ok(Value::Null));
     assert_eq!(registry.suggest("normalise"), Some("normalize"));
     let ops = registry.ops();
-    let doc = |name: &str| ops.iter().find(|(n, _)| *n == name).unwrap().1;
+    let doc = |name: &str| ops.iter().find(|(n, _, _)| *n == name).unwrap().2;
     assert!(doc("normalize").is_none());
     // A replaced builtin no longer does what its documentation says.
     assert!(doc("add").is_none());
