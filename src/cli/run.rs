@@ -24,17 +24,18 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Outcome {
-    let timeline = args.timeline.check()?;
     let progress = args.progress.enabled().then(Progress::new);
-    let trace = timeline.wanted().then(Trace::new);
+    let trace = args.timeline.wanted().then(Trace::new);
     let stop = Stop::new();
+    // First: under MPI, the worker ranks serve from here on and check nothing else.
     let runtime = args.exec.runtime(
         Observers {
             progress: progress.clone(),
             trace: trace.clone(),
         },
         stop.clone(),
-    );
+    )?;
+    let timeline = args.timeline.check()?;
     let program = args.graph.load(&runtime)?;
     let graph = program.graph();
     let targets = args.graph.targets(graph)?;

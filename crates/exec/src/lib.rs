@@ -9,6 +9,8 @@ mod idle;
 mod limits;
 #[cfg(all(test, loom))]
 mod model;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod observe;
 mod pool;
 mod primitives;
@@ -29,6 +31,8 @@ use taskloom_sched::Plan;
 
 pub use error::RunError;
 pub use limits::Limits;
+#[cfg(feature = "mpi")]
+pub use mpi::Mpi;
 pub use observe::Observers;
 pub use pool::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use process::{serve as serve_worker, Processes, WORKER_ENV};

@@ -67,6 +67,15 @@ pub enum Request {
     /// Load this graph program (a graph run's first request); the worker replies
     /// `Loaded`, or `UnknownOp` and exits.
     Load(Program),
+    /// MPI: send the results of these keys to worker rank `to`, peer to peer (as
+    /// `Store`s); a key not held here is reported `Unsent`.
+    Send { keys: Vec<KeyId>, to: u32 },
+    /// MPI: the run ends early; forget queued tasks and reply `Drained` once the
+    /// running ones have ended (at once when `stop_shells`: their shell commands are
+    /// ended, as a failed run's are).
+    Drain { stop_shells: bool },
+    /// MPI: end the shell commands started here, and serve no more.
+    Shutdown,
 }
 
 /// Worker to driver.
@@ -99,6 +108,12 @@ pub enum Reply {
         batch: u64,
         results: Vec<Result<Value, String>>,
     },
+    /// MPI: a result sent by a peer rank is held here now.
+    Arrived { key: KeyId },
+    /// MPI: a `Send` of `key` to rank `to` was not made: it is not held here.
+    Unsent { key: KeyId, to: u32 },
+    /// MPI: the `Drain` is done: no task runs here.
+    Drained,
 }
 
 /// `Request::Map`, borrowed: the driver sends a chunk of a pool map without copying
