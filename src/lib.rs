@@ -25,8 +25,8 @@ pub use taskloom_exec as exec;
 pub use taskloom_graph as graph;
 pub use taskloom_sched as sched;
 
-pub use taskloom_exec::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 #[cfg(feature = "mpi")]
 pub use taskloom_exec::Mpi;
+pub use taskloom_exec::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use taskloom_exec::{Executor, Processes, Sequential, Threads};
 pub use taskloom_graph::{FromValue, Graph, KeyId, OpError, OpResult, Registry, Value};

@@ -266,7 +266,10 @@ pub fn serve_worker_if_requested(runtime: &Runtime) {
 /// Call it first thing in `main`, after registering your ops: every rank is this same
 /// program started by the MPI launcher, and the worker ranks must know the same ops.
 #[cfg(feature = "mpi")]
-pub fn serve_mpi_worker_if_rank_nonzero(runtime: &Runtime, mpi: taskloom_exec::Mpi) -> taskloom_exec::Mpi {
+pub fn serve_mpi_worker_if_rank_nonzero(
+    runtime: &Runtime,
+    mpi: taskloom_exec::Mpi,
+) -> taskloom_exec::Mpi {
     if mpi.rank() != 0 {
         std::process::exit(mpi.serve(runtime.registry()));
     }

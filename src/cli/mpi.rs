@@ -18,9 +18,9 @@ const RANK_VARIABLES: [&str; 3] = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RAN
 
 /// Whether an MPI launcher started this process as a rank other than 0.
 pub fn worker_rank() -> bool {
-    RANK_VARIABLES.iter().any(|name| {
-        std::env::var(name).is_ok_and(|rank| rank.trim() != "0")
-    })
+    RANK_VARIABLES
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|rank| rank.trim() != "0"))
 }
 
 /// The MPI executor, `workers` task threads per rank; on ranks other than 0 this

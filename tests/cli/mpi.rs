@@ -21,8 +21,15 @@ fn results_match_threads() {
     source.push_str(&format!("total = sum(list({}))\n", mids.join(", ")));
     source.push_str("words = concat(list(\"a\", \"b\"))\n");
     let file = GraphFile::text(&source);
-    assert_eq!(file.run_under_mpi_too(&[]).ok(), "{\"total\":2016,\"words\":\"ab\"}\n");
-    assert_eq!(file.run_under_mpi_too(&["--get", "mid3", "--get", "total"]).ok(), "{\"mid3\":54,\"total\":2016}\n");
+    assert_eq!(
+        file.run_under_mpi_too(&[]).ok(),
+        "{\"total\":2016,\"words\":\"ab\"}\n"
+    );
+    assert_eq!(
+        file.run_under_mpi_too(&["--get", "mid3", "--get", "total"])
+            .ok(),
+        "{\"mid3\":54,\"total\":2016}\n"
+    );
 }
 
 #[test]
@@ -35,7 +42,11 @@ fn culling_runs_only_what_the_keys_need() {
 
 #[test]
 fn graph_errors_are_reported_once() {
-    for source in ["a = add(1\n", "a = nosuchop(1)\n", "a = add(b, 1)\nb = add(a, 1)\n"] {
+    for source in [
+        "a = add(1\n",
+        "a = nosuchop(1)\n",
+        "a = add(b, 1)\nb = add(a, 1)\n",
+    ] {
         let file = GraphFile::text(source);
         let out = file.run_under_mpi_too(&[]);
         let message = out.error(2);
@@ -51,10 +62,15 @@ fn task_failures_match_threads() {
         "a = busy(1, 2)\nb = fail(\"boom\")\nc = add(a, b)\nd = div(a, 0)\nout = list(c, d)\n",
     );
     let out = file.run_under_mpi_too(&["--get", "c"]);
-    assert!(out.error(1).contains("task 'b' failed in op 'fail': boom"), "{}", out.stderr);
+    assert!(
+        out.error(1).contains("task 'b' failed in op 'fail': boom"),
+        "{}",
+        out.stderr
+    );
     file.run_under_mpi_too(&["--get", "d"]).error(1);
     // Retries rerun a failing task on the ranks too, then fail the same way.
-    file.run_under_mpi_too(&["--get", "c", "--retries", "2"]).error(1);
+    file.run_under_mpi_too(&["--get", "c", "--retries", "2"])
+        .error(1);
 }
 
 #[test]
@@ -72,4 +88,17 @@ fn a_refused_command_line_is_reported_by_rank_zero_alone() {
         .output();
     assert_eq!(out.code, Some(2), "{}", out.stderr);
     assert_eq!(out.stderr.matches("error:").count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn a_task_timeout_ends_the_run_as_under_threads() {
+    let file =
+        GraphFile::text("slow = sleep(30000, 1)\nquick = sleep(10, 2)\nout = list(slow, quick)\n");
+    let out = file.run_under_mpi_too(&["--task-timeout", "300ms"]);
+    assert!(
+        out.error(1)
+            .contains("task 'slow' failed: it ran longer than the task timeout (300ms)"),
+        "{}",
+        out.stderr
+    );
 }

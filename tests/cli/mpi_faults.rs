@@ -22,7 +22,9 @@ fn ranks(mark: &str) -> Vec<(u32, u32)> {
             })?;
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
             let taskloom = cmdline.split(|&b| b == 0).next()?.ends_with(b"taskloom");
-            taskloom.then(|| (pid.parse().ok(), rank)).and_then(|(p, r)| Some((p?, r)))
+            taskloom
+                .then(|| (pid.parse().ok(), rank))
+                .and_then(|(p, r)| Some((p?, r)))
         })
         .collect()
 }
@@ -32,7 +34,8 @@ fn ranks(mark: &str) -> Vec<(u32, u32)> {
 fn serving(pid: u32) -> bool {
     std::fs::read_dir(format!("/proc/{pid}/task")).is_ok_and(|tasks| {
         tasks.filter_map(|t| t.ok()).any(|t| {
-            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "taskloom-task")
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|c| c.trim() == "taskloom-task")
         })
     })
 }
@@ -83,7 +86,12 @@ fn a_worker_rank_killed_at_any_moment_ends_the_run_promptly() {
             "took {:?} after rank {victim} was killed at {delay:?}",
             killed.elapsed()
         );
-        assert_ne!(out.code, Some(0), "rank {victim} killed at {delay:?}: {}", out.stdout);
+        assert_ne!(
+            out.code,
+            Some(0),
+            "rank {victim} killed at {delay:?}: {}",
+            out.stdout
+        );
         assert_none_left(&mark);
     }
 }
@@ -111,7 +119,10 @@ fn started_with_shells() -> (crate::harness::Running, String) {
             .count()
             == 4
     };
-    assert!(wait_for(Duration::from_secs(20), sleeping), "the shell commands did not start");
+    assert!(
+        wait_for(Duration::from_secs(20), sleeping),
+        "the shell commands did not start"
+    );
     // The file must outlive the run: its directory is the run's.
     std::mem::forget(file);
     (run, mark)
@@ -123,8 +134,16 @@ fn sigusr1_to_mpirun_stops_the_run_with_138() {
     let sent = Instant::now();
     run.signal("USR1");
     let out = run.wait();
-    assert!(sent.elapsed() < Duration::from_secs(10), "took {:?}", sent.elapsed());
-    assert!(out.error(138).contains("stopped by SIGUSR1"), "{}", out.stderr);
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        sent.elapsed()
+    );
+    assert!(
+        out.error(138).contains("stopped by SIGUSR1"),
+        "{}",
+        out.stderr
+    );
     assert_none_left(&mark);
 }
 
@@ -136,8 +155,16 @@ fn sigterm_to_every_rank_stops_the_run_with_143() {
         kill("TERM", pid);
     }
     let out = run.wait();
-    assert!(sent.elapsed() < Duration::from_secs(10), "took {:?}", sent.elapsed());
-    assert!(out.error(143).contains("stopped by SIGTERM"), "{}", out.stderr);
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        sent.elapsed()
+    );
+    assert!(
+        out.error(143).contains("stopped by SIGTERM"),
+        "{}",
+        out.stderr
+    );
     assert_none_left(&mark);
 }
 
@@ -157,7 +184,10 @@ fn worker_ranks_follow_rank_zero_not_their_own_signals() {
         .spawn();
     let workers = || -> Vec<u32> {
         let all = ranks(&mark);
-        all.iter().filter(|(_, r)| *r != 0).map(|(p, _)| *p).collect()
+        all.iter()
+            .filter(|(_, r)| *r != 0)
+            .map(|(p, _)| *p)
+            .collect()
     };
     let up = || workers().len() == 2 && workers().into_iter().all(serving);
     assert!(wait_for(Duration::from_secs(20), up));

@@ -22,7 +22,8 @@ fn key(index: usize) -> BoxedStrategy<String> {
     prop_oneof![
         (0..100i64).prop_map(|v| format!("busy(1, {v})")),
         (0..index, 0..index).prop_map(|(a, b)| format!("mod(add(k{a}, k{b}), 1000003)")),
-        refs.clone().prop_map(|r| format!("mod(sum(list({r})), 1000003)")),
+        refs.clone()
+            .prop_map(|r| format!("mod(sum(list({r})), 1000003)")),
         refs.clone().prop_map(|r| format!("max(list({r}))")),
         refs.prop_map(|r| format!("len(list({r}))")),
     ]

@@ -26,7 +26,14 @@ pub fn mpirun(dir: &Path, ranks: usize, fabric: Fabric) -> TestCommand {
         .args(["--allow-run-as-root", "--oversubscribe", "-q", "-n"])
         .arg(ranks.to_string());
     if let Fabric::Tcp = fabric {
-        command.args(["--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", "lo"]);
+        command.args([
+            "--mca",
+            "btl",
+            "tcp,self",
+            "--mca",
+            "btl_tcp_if_include",
+            "lo",
+        ]);
     }
     command.arg(TASKLOOM);
     TestCommand {

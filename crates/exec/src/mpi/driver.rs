@@ -69,7 +69,11 @@ impl Driver<'_> {
         let ranks = self.transport.size();
         let slots = self.threads + SLOTS_AHEAD;
         let mut scheduler = Scheduler::new(Arc::clone(self.plan), slots, self.limits.retries);
+        let timeout = Request::Timeout {
+            limit: self.limits.task_timeout,
+        };
         for rank in 1..ranks {
+            self.transport.push(rank, &timeout);
             self.transport.push_encoded(rank, &load);
             scheduler.add_worker();
         }
@@ -128,10 +132,15 @@ impl Driver<'_> {
     }
 
     /// Turns one rank's batch into events for the core.
-    fn hear(&mut self, rank: usize, batch: &[u8], events: &mut Vec<Event>) -> Result<Option<Heard>, RunError> {
+    fn hear(
+        &mut self,
+        rank: usize,
+        batch: &[u8],
+        events: &mut Vec<Event>,
+    ) -> Result<Option<Heard>, RunError> {
         let worker = WorkerId(rank as u32 - 1);
         let mut heard = None;
-        let mut refused = None;
+        let mut fatal = None;
         messages::<Reply>(batch, |reply| {
             match reply {
                 Reply::Finished {
@@ -165,7 +174,17 @@ impl Driver<'_> {
                     key,
                     worker: WorkerId(to - 1),
                 }),
-                Reply::UnknownOp { op } => refused = Some(op),
+                Reply::UnknownOp { op } => {
+                    fatal = Some(RunError::Internal(format!(
+                        "rank {rank} does not know op '{op}': register it before serving as an MPI worker"
+                    )))
+                }
+                Reply::TimedOut { key } => {
+                    fatal = Some(RunError::TimedOut {
+                        key: self.plan.graph().name(key).to_string(),
+                        limit: self.limits.task_timeout.unwrap_or_default(),
+                    })
+                }
                 Reply::Values { values } => heard = Some(Heard::Values(values)),
                 Reply::Drained => heard = Some(Heard::Drained),
                 Reply::Ready | Reply::Loaded | Reply::Mapped { .. } => {}
@@ -173,10 +192,8 @@ impl Driver<'_> {
             Ok(())
         })
         .map_err(|e| RunError::Internal(format!("a message from rank {rank}: {e}")))?;
-        match refused {
-            Some(op) => Err(RunError::Internal(format!(
-                "rank {rank} does not know op '{op}': register it before serving as an MPI worker"
-            ))),
+        match fatal {
+            Some(error) => Err(error),
             None => Ok(heard),
         }
     }
@@ -194,7 +211,8 @@ impl Driver<'_> {
                     self.transport.push(rank_of(worker), &Request::Run { key });
                 }
                 Decision::Cancel { key, worker } => {
-                    self.transport.push(rank_of(worker), &Request::Cancel { key });
+                    self.transport
+                        .push(rank_of(worker), &Request::Cancel { key });
                 }
                 Decision::Release { key, workers } => {
                     for w in workers {
@@ -205,7 +223,8 @@ impl Driver<'_> {
         }
         for ((from, to), keys) in sends {
             let to = rank_of(to) as u32;
-            self.transport.push(rank_of(from), &Request::Send { keys, to });
+            self.transport
+                .push(rank_of(from), &Request::Send { keys, to });
         }
     }
 
@@ -222,7 +241,8 @@ impl Driver<'_> {
         }
         let mut waiting = asks.len();
         for (holder, keys) in asks {
-            self.transport.push(rank_of(holder), &Request::Fetch { keys });
+            self.transport
+                .push(rank_of(holder), &Request::Fetch { keys });
         }
         self.transport.flush();
         let mut got: HashMap<KeyId, Value> = HashMap::new();
@@ -260,7 +280,12 @@ impl Driver<'_> {
     fn drain(&mut self, gently: bool) {
         let ranks = self.transport.size();
         for rank in 1..ranks {
-            self.transport.push(rank, &Request::Drain { stop_shells: !gently });
+            self.transport.push(
+                rank,
+                &Request::Drain {
+                    stop_shells: !gently,
+                },
+            );
         }
         self.transport.flush();
         if !gently {

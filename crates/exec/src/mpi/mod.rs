@@ -184,7 +184,8 @@ impl Executor for Mpi {
             trace.extend(&mut driver.spans);
             trace.note_workers(self.ranks - 1);
         }
-        self.bytes_moved.store(driver.bytes_moved, Ordering::Relaxed);
+        self.bytes_moved
+            .store(driver.bytes_moved, Ordering::Relaxed);
         outcome
     }
 }

@@ -15,9 +15,11 @@
 //!   every rank, and rank 0 decides (it drains the ranks, then shuts them down, which
 //!   ends their shell commands). If rank 0 dies instead, the launcher ends the job.
 
+use std::collections::HashMap;
 use std::io;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use taskloom_graph::ops::Shells;
 use taskloom_graph::{KeyId, OpFn, Registry, Value};
@@ -40,7 +42,11 @@ struct Job {
 }
 
 /// Serves rank 0 until it says `Shutdown`, running up to `threads` tasks at once.
-pub(crate) fn serve(transport: &mut Transport, registry: &Registry, threads: usize) -> io::Result<()> {
+pub(crate) fn serve(
+    transport: &mut Transport,
+    registry: &Registry,
+    threads: usize,
+) -> io::Result<()> {
     // Signals are rank 0's to act on (see the module header): caught, and ignored here.
     let _catching = on_signals(|_| {})?;
     let (jobs, taken) = mpsc::channel::<Job>();
@@ -59,7 +65,8 @@ pub(crate) fn serve(transport: &mut Transport, registry: &Registry, threads: usi
         ops: Arc::from(Vec::new()),
         tasks: Tasks::default(),
         jobs,
-        running: 0,
+        running: HashMap::new(),
+        timeout: None,
         threads: threads.max(1),
         draining: false,
         serving: true,
@@ -73,14 +80,15 @@ pub(crate) fn serve(transport: &mut Transport, registry: &Registry, threads: usi
         }
         while let Ok((program, evaluated)) = done.try_recv() {
             active = true;
-            rank.running -= 1;
+            rank.running.remove(&evaluated.key);
             if Arc::ptr_eq(&program, &rank.program) {
                 let reply = rank.tasks.conclude(evaluated, &rank.program);
                 transport.push(DRIVER, &reply);
             }
         }
         active |= rank.start_runnable();
-        if rank.draining && rank.running == 0 {
+        rank.report_overdue(transport);
+        if rank.draining && rank.running.is_empty() {
             rank.draining = false;
             transport.push(DRIVER, &Reply::Drained);
         }
@@ -98,14 +106,22 @@ pub(crate) fn serve(transport: &mut Transport, registry: &Registry, threads: usi
 }
 
 /// A task thread: runs jobs until the rank drops the sending end.
-fn run_jobs(taken: &Mutex<mpsc::Receiver<Job>>, finished: &mpsc::Sender<(Arc<Program>, Evaluated)>) {
+fn run_jobs(
+    taken: &Mutex<mpsc::Receiver<Job>>,
+    finished: &mpsc::Sender<(Arc<Program>, Evaluated)>,
+) {
     loop {
         let job = match taken.lock() {
             Ok(taken) => taken.recv(),
             Err(_) => return,
         };
         let Ok(job) = job else { return };
-        let lookup = |k: KeyId| job.inputs.iter().find(|(i, _)| *i == k).map(|(_, v)| v.clone());
+        let lookup = |k: KeyId| {
+            job.inputs
+                .iter()
+                .find(|(i, _)| *i == k)
+                .map(|(_, v)| v.clone())
+        };
         let evaluated = {
             let _entered = job.shells.enter();
             evaluate(&job.program, &job.ops, job.key, &lookup)
@@ -124,7 +140,11 @@ struct Rank<'r> {
     ops: Arc<[OpFn]>,
     tasks: Tasks,
     jobs: mpsc::Sender<Job>,
-    running: usize,
+    /// The tasks on the task threads, each with its start (`None` once reported
+    /// overdue).
+    running: HashMap<KeyId, Option<Instant>>,
+    /// The task timeout of the current run.
+    timeout: Option<Duration>,
     threads: usize,
     /// A `Drain` waits for the running tasks to end.
     draining: bool,
@@ -186,6 +206,7 @@ impl Rank<'_> {
                 self.draining = true;
             }
             Request::Shutdown => self.serving = false,
+            Request::Timeout { limit } => self.timeout = limit,
             Request::Map { .. } => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -196,10 +217,22 @@ impl Rank<'_> {
         Ok(())
     }
 
+    /// Reports the tasks running longer than the task timeout, once each: rank 0 ends
+    /// the run (a thread cannot be taken back), as the threads executor does.
+    fn report_overdue(&mut self, transport: &mut Transport) {
+        let Some(limit) = self.timeout else { return };
+        for (&key, started) in &mut self.running {
+            if started.is_some_and(|t| t.elapsed() > limit) {
+                *started = None;
+                transport.push(DRIVER, &Reply::TimedOut { key });
+            }
+        }
+    }
+
     /// Hands runnable tasks to free task threads; whether any was.
     fn start_runnable(&mut self) -> bool {
         let mut started = false;
-        while self.running < self.threads {
+        while self.running.len() < self.threads {
             let Some((key, inputs)) = self.tasks.take_runnable() else {
                 break;
             };
@@ -217,7 +250,7 @@ impl Rank<'_> {
             if self.jobs.send(job).is_err() {
                 break;
             }
-            self.running += 1;
+            self.running.insert(key, Some(Instant::now()));
             started = true;
         }
         started

@@ -322,7 +322,11 @@ impl Driver {
             }
             // Only the Pool API sends `Map`, and only MPI ranks the others.
             Incoming::Reply(
-                Reply::Mapped { .. } | Reply::Arrived { .. } | Reply::Unsent { .. } | Reply::Drained,
+                Reply::Mapped { .. }
+                | Reply::Arrived { .. }
+                | Reply::Unsent { .. }
+                | Reply::Drained
+                | Reply::TimedOut { .. },
             ) => return Ok(()),
             Incoming::Reply(Reply::Finished {
                 key,

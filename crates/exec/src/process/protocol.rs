@@ -76,6 +76,9 @@ pub enum Request {
     Drain { stop_shells: bool },
     /// MPI: end the shell commands started here, and serve no more.
     Shutdown,
+    /// MPI: a task that runs longer than `limit` is reported `TimedOut` (each run's
+    /// limit, sent before its program).
+    Timeout { limit: Option<std::time::Duration> },
 }
 
 /// Worker to driver.
@@ -114,6 +117,8 @@ pub enum Reply {
     Unsent { key: KeyId, to: u32 },
     /// MPI: the `Drain` is done: no task runs here.
     Drained,
+    /// MPI: task `key` has run longer than the task timeout (and still runs).
+    TimedOut { key: KeyId },
 }
 
 /// `Request::Map`, borrowed: the driver sends a chunk of a pool map without copying

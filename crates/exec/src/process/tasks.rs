@@ -19,7 +19,7 @@ use crate::trace::monotonic_ns;
 
 /// A task's evaluation and when it ran, on the machine's monotonic clock.
 pub(crate) struct Evaluated {
-    key: KeyId,
+    pub key: KeyId,
     result: Result<Value, EvalError>,
     started_ns: u64,
     ended_ns: u64,

@@ -127,7 +127,10 @@ fn serve_on<R: std::io::Read>(
                 output.flush()?;
                 drop(items);
             }
-            Request::Send { .. } | Request::Drain { .. } | Request::Shutdown => {
+            Request::Send { .. }
+            | Request::Drain { .. }
+            | Request::Shutdown
+            | Request::Timeout { .. } => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     "an MPI request reached a worker process",
