@@ -86,7 +86,8 @@ impl Tasks {
         self.queue.retain(|(k, _)| *k != key);
     }
 
-    /// Forgets every queued task.
+    /// Forgets every queued task (an MPI rank whose run ended early).
+    #[cfg(feature = "mpi")]
     pub fn cancel_all(&mut self) {
         self.queue.clear();
     }
