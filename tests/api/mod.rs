@@ -1,7 +1,10 @@
-//! The library's public API, in process: executors, memory release and pools.
+//! The library's public API, in process: executors, memory release and pools; and the
+//! MPI executor, under mpirun.
 
 mod executors_agree;
 mod memory;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod pool;
 mod pool_crash;
 mod source_limit;

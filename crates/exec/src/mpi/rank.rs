@@ -34,6 +34,8 @@ pub(crate) const DRIVER: usize = 0;
 
 /// A task handed to a task thread, with everything it reads.
 struct Job {
+    /// Which load of the program it belongs to.
+    load: u64,
     program: Arc<Program>,
     shells: Shells,
     ops: Arc<[OpFn]>,
@@ -50,7 +52,7 @@ pub(crate) fn serve(
     // Signals are rank 0's to act on (see the module header): caught, and ignored here.
     let _catching = on_signals(|_| {})?;
     let (jobs, taken) = mpsc::channel::<Job>();
-    let (finished, done) = mpsc::channel::<(Arc<Program>, Evaluated)>();
+    let (finished, done) = mpsc::channel::<(u64, Evaluated)>();
     let taken = Arc::new(Mutex::new(taken));
     for _ in 0..threads.max(1) {
         let (taken, finished) = (Arc::clone(&taken), finished.clone());
@@ -60,6 +62,7 @@ pub(crate) fn serve(
     }
     let mut rank = Rank {
         registry,
+        load: 0,
         program: Arc::new(Program::default()),
         shells: Shells::new(),
         ops: Arc::from(Vec::new()),
@@ -78,13 +81,9 @@ pub(crate) fn serve(
             active = true;
             messages(&batch, |request| rank.handle(request, transport))?;
         }
-        while let Ok((program, evaluated)) = done.try_recv() {
+        while let Ok(ended) = done.try_recv() {
             active = true;
-            rank.running.remove(&evaluated.key);
-            if Arc::ptr_eq(&program, &rank.program) {
-                let reply = rank.tasks.conclude(evaluated, &rank.program);
-                transport.push(DRIVER, &reply);
-            }
+            rank.conclude(ended, transport);
         }
         active |= rank.start_runnable();
         rank.report_overdue(transport);
@@ -95,8 +94,14 @@ pub(crate) fn serve(
         transport.flush();
         if active {
             idle.busy();
-        } else {
+        } else if rank.running.is_empty() {
             idle.wait();
+        } else if let Some(pause) = idle.pause() {
+            // A task ending wakes the rank at once; a message waits at most `pause`.
+            if let Ok(ended) = done.recv_timeout(pause) {
+                rank.conclude(ended, transport);
+                idle.busy();
+            }
         }
     }
     // Task threads still in an op that is not a shell command are left to the exit.
@@ -106,10 +111,7 @@ pub(crate) fn serve(
 }
 
 /// A task thread: runs jobs until the rank drops the sending end.
-fn run_jobs(
-    taken: &Mutex<mpsc::Receiver<Job>>,
-    finished: &mpsc::Sender<(Arc<Program>, Evaluated)>,
-) {
+fn run_jobs(taken: &Mutex<mpsc::Receiver<Job>>, finished: &mpsc::Sender<(u64, Evaluated)>) {
     loop {
         let job = match taken.lock() {
             Ok(taken) => taken.recv(),
@@ -126,7 +128,7 @@ fn run_jobs(
             let _entered = job.shells.enter();
             evaluate(&job.program, &job.ops, job.key, &lookup)
         };
-        if finished.send((job.program, evaluated)).is_err() {
+        if finished.send((job.load, evaluated)).is_err() {
             return;
         }
     }
@@ -134,15 +136,17 @@ fn run_jobs(
 
 struct Rank<'r> {
     registry: &'r Registry,
+    /// How many programs were loaded: the current load's number.
+    load: u64,
     program: Arc<Program>,
     /// The shell commands of the loaded program's tasks.
     shells: Shells,
     ops: Arc<[OpFn]>,
     tasks: Tasks,
     jobs: mpsc::Sender<Job>,
-    /// The tasks on the task threads, each with its start (`None` once reported
-    /// overdue).
-    running: HashMap<KeyId, Option<Instant>>,
+    /// The tasks on the task threads, by load, each with its start (`None` once
+    /// reported overdue).
+    running: HashMap<(u64, KeyId), Option<Instant>>,
     /// The task timeout of the current run.
     timeout: Option<Duration>,
     threads: usize,
@@ -157,6 +161,7 @@ impl Rank<'_> {
             Request::Load(program) => match bind(self.registry, &program) {
                 Ok(ops) => {
                     self.ops = Arc::from(ops);
+                    self.load += 1;
                     self.program = Arc::new(program);
                     self.shells = Shells::new();
                     self.tasks = Tasks::default();
@@ -217,12 +222,21 @@ impl Rank<'_> {
         Ok(())
     }
 
+    /// Keeps a task's result and reports its end, unless it belongs to an earlier load.
+    fn conclude(&mut self, (load, evaluated): (u64, Evaluated), transport: &mut Transport) {
+        self.running.remove(&(load, evaluated.key));
+        if load == self.load {
+            let reply = self.tasks.conclude(evaluated, &self.program);
+            transport.push(DRIVER, &reply);
+        }
+    }
+
     /// Reports the tasks running longer than the task timeout, once each: rank 0 ends
     /// the run (a thread cannot be taken back), as the threads executor does.
     fn report_overdue(&mut self, transport: &mut Transport) {
         let Some(limit) = self.timeout else { return };
-        for (&key, started) in &mut self.running {
-            if started.is_some_and(|t| t.elapsed() > limit) {
+        for (&(load, key), started) in &mut self.running {
+            if load == self.load && started.is_some_and(|t| t.elapsed() > limit) {
                 *started = None;
                 transport.push(DRIVER, &Reply::TimedOut { key });
             }
@@ -241,6 +255,7 @@ impl Rank<'_> {
                 .map(|k| (k, self.tasks.held[&k].clone()))
                 .collect();
             let job = Job {
+                load: self.load,
                 program: Arc::clone(&self.program),
                 shells: self.shells.clone(),
                 ops: Arc::clone(&self.ops),
@@ -250,7 +265,7 @@ impl Rank<'_> {
             if self.jobs.send(job).is_err() {
                 break;
             }
-            self.running.insert(key, Some(Instant::now()));
+            self.running.insert((self.load, key), Some(Instant::now()));
             started = true;
         }
         started

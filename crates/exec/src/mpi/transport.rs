@@ -190,12 +190,19 @@ impl Idle {
 
     /// Nothing happened: wait a little before looking again.
     pub fn wait(&mut self) {
-        self.looks = self.looks.saturating_add(1);
-        if self.looks <= YIELDS {
-            thread::yield_now();
-        } else {
-            let micros = u64::from(self.looks - YIELDS).min(LONGEST_SLEEP.as_micros() as u64);
-            thread::sleep(Duration::from_micros(micros));
+        match self.pause() {
+            Some(pause) => thread::sleep(pause),
+            None => thread::yield_now(),
         }
+    }
+
+    /// How long to wait before looking again: `None` to only yield the core (a rank
+    /// that can wait on something of its own, its task threads, waits on that).
+    pub fn pause(&mut self) -> Option<Duration> {
+        self.looks = self.looks.saturating_add(1);
+        (self.looks > YIELDS).then(|| {
+            let micros = u64::from(self.looks - YIELDS).min(LONGEST_SLEEP.as_micros() as u64);
+            Duration::from_micros(micros)
+        })
     }
 }
