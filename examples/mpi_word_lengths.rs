@@ -31,7 +31,7 @@ fn main() -> Result<(), taskloom::Error> {
     );
 
     let pids: Vec<Delayed<i64>> = (0..16i64)
-        .map(|i| g.call("pid", (g.call::<i64>("busy", (5, i)),)))
+        .map(|i| g.call("pid", (&g.call::<i64>("busy", (5, i)),)))
         .collect();
     let all: Delayed<Vec<i64>> = g.call("list", pids.iter().collect::<Vec<_>>());
     let mut ran_on = all.compute_on(&runtime)?;

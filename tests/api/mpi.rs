@@ -16,6 +16,11 @@ fn example() -> PathBuf {
 
 #[test]
 fn user_ops_run_on_the_worker_ranks_and_rank_zero_prints() {
+    assert!(
+        example().exists(),
+        "{} is missing: `cargo test --features mpi` builds the examples (`--test tests` alone does not)",
+        example().display()
+    );
     let out = std::process::Command::new("mpirun")
         .args(["--allow-run-as-root", "--oversubscribe", "-q", "-n", "3"])
         .arg(example())
