@@ -1,7 +1,8 @@
 //! Executors: what runs a plan's tasks, and where.
 //!
 //! Every executor takes the same `Plan` and must give the same results; they differ in
-//! where tasks run (the calling thread, a thread pool, worker processes) and so in
+//! where tasks run (the calling thread, a thread pool, worker processes, MPI ranks
+//! with the `mpi` feature) and so in
 //! speed and isolation.
 
 mod error;
