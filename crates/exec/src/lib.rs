@@ -2,8 +2,7 @@
 //!
 //! Every executor takes the same `Plan` and must give the same results; they differ in
 //! where tasks run (the calling thread, a thread pool, worker processes, MPI ranks
-//! with the `mpi` feature) and so in
-//! speed and isolation.
+//! with the `mpi` feature) and so in speed and isolation.
 
 mod error;
 mod idle;
