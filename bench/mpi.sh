@@ -25,7 +25,7 @@ done
 command -v mpirun >/dev/null || { echo "mpi.sh: mpirun not found (apt-get install openmpi-bin libopenmpi-dev)" >&2; exit 1; }
 bash bench/setup.sh
 if grep -qE '^mpi *=' Cargo.toml; then
-    cargo build --release --features mpi
+    cargo build --release --features mpi --bin taskloom --example mpi_bench
 else
     echo "mpi.sh: this taskloom has no \`mpi\` feature yet: only the Dask side is measured" >&2
     cargo build --release

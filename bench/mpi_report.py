@@ -55,6 +55,19 @@ def mpi_missing(binary):
     return None
 
 
+def bytes_moved(launcher, tree):
+    """The result bytes the tree's run moves between ranks, as examples/mpi_bench counts
+    them (the targets' bytes to rank 0 not included), or the reason it is not known."""
+    example = os.path.join(HERE, "..", "target", "release", "examples", "mpi_bench")
+    if not os.path.exists(example):
+        return {"error": "examples/mpi_bench is not built (cargo build --release --features mpi --example mpi_bench)"}
+    out = subprocess.run([*launcher, "-q", "-n", "3", example, os.path.join(HERE, "out", f"tree_{tree}.tl"),
+                          "total", "1"], capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1][:300]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def collect(repeat, binary, launcher, tree, chain):
     tl = {name: (ranks, file, extra) for name, ranks, file, extra in taskloom_runs(tree, chain)}
     dk = {name: (shape, n, w) for name, shape, n, w in dask_distributed.measurements(tree, chain)}
@@ -88,7 +101,7 @@ def collect(repeat, binary, launcher, tree, chain):
     return runs
 
 
-def render(runs, args, noise, launcher):
+def render(runs, args, noise, launcher, moved):
     T = lambda n: report.Med(runs.get(("taskloom", n)))  # noqa: E731
     D = lambda n: report.Med(runs.get(("dask", n)))  # noqa: E731
     fmt, ratio, met, us = report.fmt, report.ratio, report.met, "us_per_task"
@@ -139,6 +152,14 @@ def render(runs, args, noise, launcher):
         ["S(2)", fmt(s_tl), fmt(s_dk), fmt(ratio(s_tl, s_dk), "x"), "≥ 1.9", met(None if s_tl is None else s_tl >= 1.9)],
         ["Dask cluster start (not charged), s", "", fmt(dtree("start_s")), "", "", ""],
     ]) + report.errors_of(tree, chain, b1, b2, dtree, dchain, d1, d2) + "\n")
+    md_.append("## Bytes moved between ranks\n")
+    if "error" in moved:
+        md_.append(f"Not measured: {moved['error']}\n")
+    else:
+        md_.append(f"The tree on 3 ranks (`examples/mpi_bench`, one task thread per rank) moved "
+                   f"{moved['bytes_moved']:,} bytes of results between ranks for {moved['tasks']:,} tasks "
+                   f"({moved['bytes_moved'] / moved['tasks']:.1f} bytes per task): only partial sums travel, "
+                   "peer to peer.\n")
     md_.append("## Every run\n")
     md_.append("| side | measurement | tasks | runs (s) |\n|---|---|---|---|")
     for (side, name), rs in runs.items():
@@ -162,9 +183,10 @@ def main():
     (all0, own0), t0 = report.cpu_seconds(), time.time()
     runs = collect(args.repeat, args.bin, launcher, args.tree, args.chain)
     (all1, own1), wall = report.cpu_seconds(), time.time() - t0
+    moved = bytes_moved(launcher, args.tree)
     noise = {"load_before": load_before, "wall": wall, "other_cpu": max(0.0, (all1 - all0) - (own1 - own0))}
     with open(args.output, "w") as f:
-        f.write(render(runs, args, noise, launcher))
+        f.write(render(runs, args, noise, launcher, moved))
     print(f"wrote {args.output}")
 
 

@@ -9,6 +9,10 @@
 #   zarr-python 3 that the array tests check against. It is built here, first, so
 #   that a machine without PyPI fails with one message instead of in many tests.
 # - g++: libFuzzer, which the fuzz targets link, is C++.
+# - Open MPI (openmpi-bin, libopenmpi-dev) with libclang-dev and pkg-config, which the
+#   `mpi` crate's bindings are generated with: the suites run with `--features mpi`, so
+#   the MPI executor's tests run under a real mpirun; the refusal of `--executor mpi`
+#   by a build without MPI is tested by a default build of its own.
 # - Debian's Slurm and munge (slurmctld slurmd slurm-client munge): the batch-job tests
 #   submit to a real single-node cluster, which they start with scripts/slurm.sh; it is
 #   stopped here when the tests end.
@@ -36,6 +40,10 @@ install_packages() {
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     parallel --version 2>/dev/null | grep -q "GNU parallel" || missing+=(parallel)
     command -v c++ >/dev/null 2>&1 || missing+=(g++)
+    command -v mpirun >/dev/null 2>&1 || missing+=(openmpi-bin)
+    command -v mpicc >/dev/null 2>&1 || missing+=(libopenmpi-dev)
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+    ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || missing+=(libclang-dev)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
     command -v slurmctld >/dev/null 2>&1 || missing+=(slurmctld)
@@ -67,6 +75,7 @@ model_checks() {
 install_packages
 python_env
 trap 'scripts/slurm.sh stop' EXIT
-cargo test --workspace "$@"
+cargo test --workspace --features mpi "$@"
+cargo test --test tests "$@" -- cli::mpi_absent
 model_checks
 scripts/fuzz.sh "${FUZZ_SECONDS:-10}"

@@ -17,6 +17,8 @@ mod runtime;
 
 pub use delayed::{Arg, Builder, Delayed, IntoArgs};
 pub use error::Error;
+#[cfg(feature = "mpi")]
+pub use runtime::serve_mpi_worker_if_rank_nonzero;
 pub use runtime::{serve_worker_if_requested, Program, Runtime};
 
 pub use taskloom_array as array;
@@ -25,6 +27,8 @@ pub use taskloom_exec as exec;
 pub use taskloom_graph as graph;
 pub use taskloom_sched as sched;
 
+#[cfg(feature = "mpi")]
+pub use taskloom_exec::Mpi;
 pub use taskloom_exec::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use taskloom_exec::{Executor, Processes, Sequential, Threads};
 pub use taskloom_graph::{FromValue, Graph, KeyId, OpError, OpResult, Registry, Value};

@@ -303,6 +303,22 @@ pub fn serve_worker_if_requested(runtime: &Runtime) {
     }
 }
 
+/// On every MPI rank but 0, serves rank 0 with `runtime`'s ops and exits; on rank 0
+/// returns `mpi`, the executor for `Runtime::with_executor`.
+///
+/// Call it first thing in `main`, after registering your ops: every rank is this same
+/// program started by the MPI launcher, and the worker ranks must know the same ops.
+#[cfg(feature = "mpi")]
+pub fn serve_mpi_worker_if_rank_nonzero(
+    runtime: &Runtime,
+    mpi: taskloom_exec::Mpi,
+) -> taskloom_exec::Mpi {
+    if mpi.rank() != 0 {
+        std::process::exit(mpi.serve(runtime.registry()));
+    }
+    mpi
+}
+
 impl Default for Runtime {
     fn default() -> Self {
         Runtime::new()

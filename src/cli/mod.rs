@@ -11,6 +11,7 @@ mod input;
 mod jobs;
 mod json;
 mod map;
+mod mpi;
 mod ops;
 mod output;
 mod plan;
@@ -85,6 +86,10 @@ enum ExecutorKind {
     Threads,
     /// A pool of worker processes: a task that crashes takes only its worker down.
     Processes,
+    /// MPI ranks, under `mpirun -n K` or `srun --mpi=pmix`: rank 0 schedules and
+    /// prints, ranks 1..K-1 run tasks (--workers threads each); alone, rank 0 runs
+    /// them. Needs a build with `--features mpi`.
+    Mpi,
 }
 
 impl GraphFile {
@@ -124,8 +129,8 @@ struct ExecOptions {
 
 impl ExecOptions {
     /// A runtime with the chosen executor, reporting to `observers`, ended early by
-    /// `stop`.
-    fn runtime(&self, observers: Observers, stop: Stop) -> Runtime {
+    /// `stop`. Under MPI, every rank but 0 serves rank 0 here and exits.
+    fn runtime(&self, observers: Observers, stop: Stop) -> Result<Runtime, CommandError> {
         let workers = self.workers.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             |n| n as usize,
@@ -145,8 +150,9 @@ impl ExecOptions {
             ExecutorKind::Processes => {
                 Box::new(Processes::new(workers).observed(observers).limited(limits))
             }
+            ExecutorKind::Mpi => mpi::executor(workers, observers, limits)?,
         };
-        Runtime::new().with_boxed_executor(executor)
+        Ok(Runtime::new().with_boxed_executor(executor))
     }
 }
 
@@ -162,7 +168,13 @@ struct GraphFile {
 }
 
 pub fn main() -> ! {
-    let cli = Cli::try_parse().unwrap_or_else(|refused| std::process::exit(exit::refused(refused)));
+    let cli = Cli::try_parse().unwrap_or_else(|refused| {
+        // Every MPI rank parses the same command line: rank 0 alone says what is wrong.
+        if mpi::worker_rank() {
+            std::process::exit(refused.exit_code())
+        }
+        std::process::exit(exit::refused(refused))
+    });
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Graph(args) => graph::graph(args),

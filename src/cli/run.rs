@@ -38,23 +38,24 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Outcome {
-    let timeline = args.timeline.check()?;
-    let progress_file = args
-        .progress_file
-        .as_deref()
-        .map(OutputFile::check)
-        .transpose()?;
     let shown = args.progress.enabled();
-    let progress = (shown || progress_file.is_some()).then(Progress::new);
-    let trace = timeline.wanted().then(Trace::new);
+    let progress = (shown || args.progress_file.is_some()).then(Progress::new);
+    let trace = args.timeline.wanted().then(Trace::new);
     let stop = Stop::new();
+    // First: under MPI, the worker ranks serve from here on and check nothing else.
     let runtime = args.exec.runtime(
         Observers {
             progress: progress.clone(),
             trace: trace.clone(),
         },
         stop.clone(),
-    );
+    )?;
+    let timeline = args.timeline.check()?;
+    let progress_file = args
+        .progress_file
+        .as_deref()
+        .map(OutputFile::check)
+        .transpose()?;
     let runtime = match &args.checkpoint {
         Some(dir) => runtime.with_checkpoint(dir)?,
         None => runtime,

@@ -31,6 +31,12 @@ pub struct TimelineArgs {
 }
 
 impl TimelineArgs {
+    /// Whether any file is asked for (before they are checked: an MPI worker rank
+    /// records nothing and checks nothing).
+    pub fn wanted(&self) -> bool {
+        self.trace.is_some() || self.profile.is_some()
+    }
+
     /// The files, each checked to be writable, before any work.
     pub fn check(&self) -> Result<TimelineFiles, CommandError> {
         let check = |path: &Option<PathBuf>| path.as_deref().map(OutputFile::check).transpose();

@@ -19,6 +19,14 @@ mod map;
 mod map_items;
 mod map_parallel;
 mod map_signals;
+#[cfg(feature = "mpi")]
+mod mpi;
+#[cfg(not(feature = "mpi"))]
+mod mpi_absent;
+#[cfg(feature = "mpi")]
+mod mpi_faults;
+#[cfg(feature = "mpi")]
+mod mpi_random;
 mod plan;
 mod processes;
 mod profile;

@@ -8,14 +8,16 @@
 //!   knows it), so every failed assertion shows what ran.
 //! - Each area's helpers build on these three and live beside them: graph files run
 //!   under every executor ([`graph`]), `taskloom array` checked against NumPy
-//!   ([`array`]), the processes a run leaves ([`process`]), and batch systems to
-//!   submit jobs to ([`batch`]).
+//!   ([`array`]), the processes a run leaves ([`process`]), batch systems to submit
+//!   jobs to ([`batch`]), and runs under `mpirun` (`mpi`, with the `mpi` feature).
 //! - A new test file goes in `tests/cli/` or `tests/api/` and is listed in that
 //!   directory's `mod.rs`: every test is in the one binary `tests/tests.rs` builds.
 
 pub mod array;
 pub mod batch;
 pub mod graph;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod process;
 
 use std::ffi::OsStr;

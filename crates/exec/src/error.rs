@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use taskloom_graph::{EvalError, Graph, KeyId};
+use taskloom_sched::Failure;
 use thiserror::Error;
 
 /// A failed run: the message names the key, the op and the cause.
@@ -34,6 +35,21 @@ pub enum RunError {
 }
 
 impl RunError {
+    /// The error of a run the scheduler core failed with `failure`.
+    pub(crate) fn failed(graph: &Graph, failure: Failure) -> RunError {
+        match failure {
+            Failure::Task { key, op, cause } => RunError::Task {
+                key: graph.name(key).to_string(),
+                op,
+                cause,
+            },
+            Failure::WorkerDied { key, cause } => RunError::WorkerDied {
+                key: graph.name(key).to_string(),
+                cause,
+            },
+        }
+    }
+
     /// The error of task `key` whose evaluation failed with `error`.
     pub fn task(graph: &Graph, key: KeyId, error: EvalError) -> RunError {
         match error {

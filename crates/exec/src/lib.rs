@@ -1,14 +1,16 @@
 //! Executors: what runs a plan's tasks, and where.
 //!
 //! Every executor takes the same `Plan` and must give the same results; they differ in
-//! where tasks run (the calling thread, a thread pool, worker processes) and so in
-//! speed and isolation.
+//! where tasks run (the calling thread, a thread pool, worker processes, MPI ranks
+//! with the `mpi` feature) and so in speed and isolation.
 
 mod error;
 mod idle;
 mod limits;
 #[cfg(all(test, loom))]
 mod model;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod observe;
 mod pool;
 mod primitives;
@@ -29,6 +31,8 @@ use taskloom_sched::Plan;
 
 pub use error::RunError;
 pub use limits::Limits;
+#[cfg(feature = "mpi")]
+pub use mpi::Mpi;
 pub use observe::Observers;
 pub use pool::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use process::{serve as serve_worker, Processes, WORKER_ENV};

@@ -14,6 +14,7 @@
 
 pub(crate) mod protocol;
 pub(crate) mod supervisor;
+pub(crate) mod tasks;
 pub(crate) mod worker;
 
 use std::collections::HashMap;
@@ -23,10 +24,10 @@ use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 use taskloom_graph::{KeyId, Value};
-use taskloom_sched::{Decision, Event, Failure, Plan, Scheduler, Status, WorkerId};
+use taskloom_sched::{Decision, Event, Plan, Scheduler, Status, WorkerId};
 
 pub use self::protocol::WORKER_ENV;
-use self::protocol::{LoadRef, ProgramRef, Reply, Request};
+use self::protocol::{encode_load, Reply, Request};
 use self::supervisor::{Ended, Incoming, Supervisor};
 pub use self::worker::serve;
 use crate::error::RunError;
@@ -95,14 +96,7 @@ impl Executor for Processes {
         if plan.is_empty() {
             return Ok(Vec::new());
         }
-        let graph = plan.graph();
-        let load = postcard::to_stdvec(&LoadRef(ProgramRef {
-            arena: graph.arena(),
-            spans: graph.spans(),
-            ops: graph.op_names(),
-            checkpoint: plan.checkpoint(),
-        }))
-        .map_err(|e| RunError::Internal(format!("cannot encode the graph: {e}")))?;
+        let load = encode_load(&plan)?;
         let executable = match &self.executable {
             Some(path) => path.clone(),
             None => std::env::current_exe().map_err(|e| {
@@ -191,7 +185,9 @@ impl Driver {
             match self.scheduler.status() {
                 Status::Running => {}
                 Status::Finished => return self.collect_targets(),
-                Status::Failed(failure) => return Err(self.error(failure)),
+                Status::Failed(failure) => {
+                    return Err(RunError::failed(self.plan.graph(), failure))
+                }
             }
             // Every tick, even while replies keep coming: a stop request, tasks past
             // their timeout, workers past their grace.
@@ -318,8 +314,14 @@ impl Driver {
                 self.fetched(values);
                 return Ok(());
             }
-            // Only the Pool API sends `Map`.
-            Incoming::Reply(Reply::Mapped { .. }) => return Ok(()),
+            // Only the Pool API sends `Map`, and only MPI ranks the others.
+            Incoming::Reply(
+                Reply::Mapped { .. }
+                | Reply::Arrived { .. }
+                | Reply::Unsent { .. }
+                | Reply::Drained
+                | Reply::TimedOut { .. },
+            ) => return Ok(()),
             Incoming::Reply(Reply::Finished {
                 key,
                 bytes,
@@ -451,21 +453,6 @@ impl Driver {
             }
         }
         Ok(targets.iter().map(|t| self.relay[t].clone()).collect())
-    }
-
-    fn error(&self, failure: Failure) -> RunError {
-        let graph = self.plan.graph();
-        match failure {
-            Failure::Task { key, op, cause } => RunError::Task {
-                key: graph.name(key).to_string(),
-                op,
-                cause,
-            },
-            Failure::WorkerDied { key, cause } => RunError::WorkerDied {
-                key: graph.name(key).to_string(),
-                cause,
-            },
-        }
     }
 }
 

@@ -37,6 +37,19 @@ pub struct ProgramRef<'a> {
 /// `Request::Load`, borrowed: encoded once by the driver for every worker.
 pub struct LoadRef<'a>(pub ProgramRef<'a>);
 
+/// `Request::Load` of `plan`'s graph (and checkpoint), encoded once by a driver for
+/// every worker it starts or rank it serves.
+pub fn encode_load(plan: &taskloom_sched::Plan) -> Result<Vec<u8>, crate::error::RunError> {
+    let graph = plan.graph();
+    postcard::to_stdvec(&LoadRef(ProgramRef {
+        arena: graph.arena(),
+        spans: graph.spans(),
+        ops: graph.op_names(),
+        checkpoint: plan.checkpoint(),
+    }))
+    .map_err(|e| crate::error::RunError::Internal(format!("cannot encode the graph: {e}")))
+}
+
 impl Serialize for LoadRef<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // `Load` is `Request`'s seventh variant (the test below checks the encoding).
@@ -71,6 +84,18 @@ pub enum Request {
     /// Load this graph program (a graph run's first request); the worker replies
     /// `Loaded`, or `UnknownOp` and exits.
     Load(Program),
+    /// MPI: send the results of these keys to worker rank `to`, peer to peer (as
+    /// `Store`s); a key not held here is reported `Unsent`.
+    Send { keys: Vec<KeyId>, to: u32 },
+    /// MPI: the run ends early; forget queued tasks and reply `Drained` once the
+    /// running ones have ended (at once when `stop_shells`: their shell commands are
+    /// ended, as a failed run's are).
+    Drain { stop_shells: bool },
+    /// MPI: end the shell commands started here, and serve no more.
+    Shutdown,
+    /// MPI: a task that runs longer than `limit` is reported `TimedOut` (each run's
+    /// limit, sent before its program).
+    Timeout { limit: Option<std::time::Duration> },
 }
 
 /// Worker to driver.
@@ -103,6 +128,14 @@ pub enum Reply {
         batch: u64,
         results: Vec<Result<Value, String>>,
     },
+    /// MPI: a result sent by a peer rank is held here now.
+    Arrived { key: KeyId },
+    /// MPI: a `Send` of `key` to rank `to` was not made: it is not held here.
+    Unsent { key: KeyId, to: u32 },
+    /// MPI: the `Drain` is done: no task runs here.
+    Drained,
+    /// MPI: task `key` has run longer than the task timeout (and still runs).
+    TimedOut { key: KeyId },
 }
 
 /// `Request::Map`, borrowed: the driver sends a chunk of a pool map without copying

@@ -1,32 +1,25 @@
 //! A worker process: evaluates the tasks the driver sends and keeps their results
 //! until told to release them.
 //!
-//! - A task may arrive before its inputs: it waits in order until they are all here
-//!   (stored by the driver, or made here by an earlier task), then runs. The scheduler
-//!   core sends a task only where its inputs are or are on their way, and cancels it
-//!   when one will not come, so nothing waits forever.
+//! - A task may arrive before its inputs: it waits until they are all here
+//!   (`tasks.rs`, shared with MPI worker ranks).
 //! - One task at a time, on the thread that reads the requests: a task that crashes
 //!   takes only this process down, and the driver knows which tasks it held.
 //! - A failure is reported at once, not batched behind the next task (which may run
 //!   long): the driver stops the run on it.
-//! - A checkpointed run's results are kept by the worker that made them, as each task
-//!   finishes (`Checkpoint::keep`), and stored results are read by the op the
-//!   checkpoint binds (`Checkpoint::op`).
 //! - A terminating signal (the driver ending this worker, Ctrl-C at the terminal)
 //!   ends the shell commands this worker started, then the worker, with 128 + N: a
 //!   thread of its own does it while a task runs.
 
-use std::collections::HashMap;
 use std::io::{self, BufReader, BufWriter, Write};
 
-use taskloom_checkpoint::CHECKPOINT_OP;
 use taskloom_graph::ops::Shells;
-use taskloom_graph::{evaluate_span, EvalError, KeyId, Node, OpFn, OpId, Registry, Value};
+use taskloom_graph::{OpFn, Registry, Value};
 
 use crate::stop::on_signals;
-use crate::trace::monotonic_ns;
 
 use super::protocol::{receive, send, send_with, Program, Reply, Request};
+use super::tasks::{bind, evaluate, Tasks};
 
 /// Serves the driver on stdin/stdout until stdin closes; returns the exit code.
 ///
@@ -78,8 +71,9 @@ fn serve_on<R: std::io::Read>(
         // `Fetch` is another worker waiting); then a task that can run; replies go out
         // in batches, flushed before the next read may block.
         if input.buffer().is_empty() {
-            if let Some(index) = tasks.next_runnable() {
-                let reply = tasks.run(index, &program, &ops);
+            if let Some((key, _)) = tasks.take_runnable() {
+                let done = evaluate(&program, &ops, key, &|k| tasks.held.get(&k).cloned());
+                let reply = tasks.conclude(done, &program);
                 send(output, &reply)?;
                 if matches!(reply, Reply::Failed { .. }) {
                     output.flush()?;
@@ -92,30 +86,20 @@ fn serve_on<R: std::io::Read>(
             return output.flush();
         };
         match request {
-            Request::Load(loaded) => {
-                ops.clear();
-                for (id, name) in loaded.ops.iter().enumerate() {
-                    let checkpoint_op = || loaded.checkpoint.as_ref()?.op(OpId(id as u32));
-                    match checkpoint_op().or_else(|| registry.get(name).cloned()) {
-                        Some(f) => ops.push(f),
-                        None => {
-                            send(output, &Reply::UnknownOp { op: name.clone() })?;
-                            return output.flush();
-                        }
-                    }
+            Request::Load(loaded) => match bind(registry, &loaded) {
+                Ok(bound) => {
+                    ops = bound;
+                    program = loaded;
+                    send(output, &Reply::Loaded)?;
                 }
-                program = loaded;
-                send(output, &Reply::Loaded)?;
-            }
-            Request::Run { key } => {
-                let Some(&span) = program.spans.get(key.index()) else {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("task {} is not in the loaded program", key.index()),
-                    ));
-                };
-                tasks.give(key, program.arena.nodes(span));
-            }
+                Err(op) => {
+                    send(output, &Reply::UnknownOp { op })?;
+                    return output.flush();
+                }
+            },
+            Request::Run { key } => tasks
+                .give(key, &program)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
             Request::Store { key, value } => {
                 tasks.held.insert(key, value);
             }
@@ -126,7 +110,7 @@ fn serve_on<R: std::io::Read>(
                     .collect();
                 send(output, &Reply::Values { values })?;
             }
-            Request::Cancel { key } => tasks.queue.retain(|(k, _)| *k != key),
+            Request::Cancel { key } => tasks.cancel(key),
             Request::Release { key } => {
                 tasks.held.remove(&key);
             }
@@ -143,79 +127,15 @@ fn serve_on<R: std::io::Read>(
                 output.flush()?;
                 drop(items);
             }
-        }
-    }
-}
-
-/// A worker's tasks and results: each task given waits until every input it refers to
-/// is held here, then runs, the oldest runnable first.
-#[derive(Default)]
-struct Tasks {
-    held: HashMap<KeyId, Value>,
-    /// Tasks given and not yet run, in order, with the inputs each refers to.
-    queue: Vec<(KeyId, Vec<KeyId>)>,
-}
-
-impl Tasks {
-    fn give(&mut self, key: KeyId, nodes: &[Node]) {
-        let mut inputs: Vec<KeyId> = nodes
-            .iter()
-            .filter_map(|n| match n {
-                Node::Ref(k) => Some(*k),
-                _ => None,
-            })
-            .collect();
-        inputs.sort_unstable();
-        inputs.dedup();
-        self.queue.push((key, inputs));
-    }
-
-    fn next_runnable(&self) -> Option<usize> {
-        self.queue
-            .iter()
-            .position(|(_, inputs)| inputs.iter().all(|k| self.held.contains_key(k)))
-    }
-
-    /// Runs the queued task at `index` and keeps its result; returns the reply.
-    fn run(&mut self, index: usize, program: &Program, ops: &[OpFn]) -> Reply {
-        let (key, _) = self.queue.remove(index);
-        let started_ns = monotonic_ns();
-        let lookup = |k: KeyId| self.held.get(&k).cloned();
-        let result = evaluate_span(&program.arena, program.spans[key.index()], ops, &lookup);
-        let kept = match (&result, &program.checkpoint) {
-            (Ok(value), Some(checkpoint)) => checkpoint.keep(key, value),
-            _ => Ok(()),
-        };
-        if let Err(cause) = kept {
-            return Reply::Failed {
-                key,
-                op: CHECKPOINT_OP.into(),
-                cause,
-            };
-        }
-        match result {
-            Ok(value) => {
-                let bytes = approximate_size(&value);
-                self.held.insert(key, value);
-                Reply::Finished {
-                    key,
-                    bytes,
-                    started_ns,
-                    ended_ns: monotonic_ns(),
-                }
+            Request::Send { .. }
+            | Request::Drain { .. }
+            | Request::Shutdown
+            | Request::Timeout { .. } => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "an MPI request reached a worker process",
+                ))
             }
-            Err(EvalError::Op { op, cause }) => Reply::Failed {
-                key,
-                op: program.ops[op.index()].clone(),
-                cause: cause.0,
-            },
-            // `next_runnable` saw every input here: this is a bug, reported as the
-            // task's failure rather than a wrong value.
-            Err(EvalError::MissingInput(input)) => Reply::Failed {
-                key,
-                op: "(input)".into(),
-                cause: format!("input {input:?} is not in this worker (a bug in taskloom)"),
-            },
         }
     }
 }
@@ -264,23 +184,4 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
     } else {
         "(no message)"
     }
-}
-
-/// About how many bytes a value takes: what placement weighs when it decides where a
-/// task's inputs already are.
-fn approximate_size(value: &Value) -> u64 {
-    // A stack, not recursion: values may be nested a million deep.
-    let mut total = 0;
-    let mut todo = vec![value];
-    while let Some(v) = todo.pop() {
-        total += 16;
-        match v {
-            Value::Str(s) => total += s.len() as u64,
-            Value::Bytes(b) => total += b.len() as u64,
-            Value::Chunk(c) => total += c.nbytes() as u64,
-            Value::List(items) => todo.extend(items.iter()),
-            _ => {}
-        }
-    }
-    total
 }

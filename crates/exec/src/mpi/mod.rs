@@ -1,0 +1,203 @@
+//! The MPI executor: one program started on K ranks by the site's MPI launcher
+//! (`mpirun -n K`, `srun --mpi=pmix`); rank 0 schedules, ranks 1..K-1 run tasks.
+//!
+//! - Every rank makes an [`Mpi`] first. Rank 0 uses it as its executor; the others
+//!   call [`Mpi::serve`], which runs the tasks rank 0 sends until it says `Shutdown`
+//!   (so they never read the graph: rank 0 sends it). The SPMD model: every rank is
+//!   the same binary, so its registry knows the same ops.
+//! - The messages are the process executor's protocol (`process::protocol`), in
+//!   batches over MPI (`transport.rs`); rank 0 drives the scheduler core
+//!   (`driver.rs`), a worker rank runs tasks on threads of its own (`rank.rs`) with
+//!   the worker processes' task logic (`process::tasks`).
+//! - Alone (K = 1, or started without a launcher) rank 0 runs the tasks itself, on
+//!   threads, as the threads executor does.
+//! - Dropping rank 0's `Mpi` shuts the worker ranks down; every rank finalizes MPI
+//!   when its `Mpi` is dropped, which the launcher requires of a clean exit.
+//! - A rank that dies makes the launcher end the whole job (MPI's rule), so rank 0
+//!   never waits on a dead peer; every MPI call here returns at once, so rank 0 also
+//!   sees a stop request while it waits.
+
+mod driver;
+mod rank;
+mod transport;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use mpi::environment::Universe;
+use mpi::Threading;
+use taskloom_graph::{Registry, Value};
+use taskloom_sched::Plan;
+
+use self::driver::Driver;
+use self::transport::Transport;
+use crate::error::RunError;
+use crate::limits::Limits;
+use crate::observe::Observers;
+use crate::process::protocol::Request;
+use crate::threads::Threads;
+use crate::Executor;
+
+/// MPI's state in this process: the transport before the universe, so that sends
+/// complete before the universe finalizes MPI when dropped.
+struct Session {
+    transport: Transport,
+    _universe: Universe,
+}
+
+// SAFETY: MPI is initialized at `MPI_THREAD_SERIALIZED` (checked in `Mpi::init`): any
+// thread may call it, one at a time. A `Session` is only reached through the mutex of
+// its `Mpi`, so its MPI calls never overlap.
+unsafe impl Send for Session {}
+
+/// Runs tasks on MPI ranks; see the module header.
+pub struct Mpi {
+    session: Mutex<Session>,
+    rank: usize,
+    ranks: usize,
+    threads: usize,
+    limits: Limits,
+    observers: Observers,
+    bytes_moved: AtomicU64,
+}
+
+impl std::fmt::Debug for Mpi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mpi")
+            .field("rank", &self.rank)
+            .field("ranks", &self.ranks)
+            .field("threads", &self.threads)
+            .finish()
+    }
+}
+
+impl Mpi {
+    /// Initializes MPI (once per process), with one task thread per core on each rank.
+    pub fn init() -> Result<Mpi, RunError> {
+        let (universe, threading) = mpi::initialize_with_threading(Threading::Serialized)
+            .ok_or_else(|| RunError::Internal("MPI is initialized already".into()))?;
+        if threading < Threading::Serialized {
+            return Err(RunError::Internal(format!(
+                "this MPI library offers threads only at level {threading:?}; taskloom needs Serialized"
+            )));
+        }
+        let transport = Transport::new(universe.world());
+        Ok(Mpi {
+            rank: transport.rank(),
+            ranks: transport.size(),
+            session: Mutex::new(Session {
+                transport,
+                _universe: universe,
+            }),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            limits: Limits::default(),
+            observers: Observers::default(),
+            bytes_moved: AtomicU64::new(0),
+        })
+    }
+
+    /// This process's rank: 0 schedules, the others serve.
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    /// How many ranks the job has.
+    pub fn ranks(&self) -> usize {
+        self.ranks
+    }
+
+    /// Runs up to `threads` tasks at once on each rank (at least one).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Runs under `limits`: failed tasks run again up to `retries` more times; a stop
+    /// request drains the ranks and ends the run.
+    pub fn limited(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Reports finished tasks and their spans (per rank) to `observers`.
+    pub fn observed(mut self, observers: Observers) -> Self {
+        self.observers = observers;
+        self
+    }
+
+    /// Result bytes moved between ranks in the last run (each result counted at the
+    /// size its rank measured), the targets' bytes to rank 0 not included.
+    pub fn bytes_moved(&self) -> u64 {
+        self.bytes_moved.load(Ordering::Relaxed)
+    }
+
+    /// Serves rank 0 with `registry`'s ops until it shuts this rank down, then
+    /// finalizes MPI; returns the exit code. For every rank but 0.
+    pub fn serve(self, registry: &Registry) -> i32 {
+        let outcome = rank::serve(&mut self.session().transport, registry, self.threads);
+        drop(self);
+        match outcome {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("taskloom MPI rank: {e}");
+                1
+            }
+        }
+    }
+
+    fn session(&self) -> MutexGuard<'_, Session> {
+        // A panic while holding it leaves MPI as it was: go on.
+        self.session.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Executor for Mpi {
+    fn run(&self, plan: Arc<Plan>) -> Result<Vec<Value>, RunError> {
+        if self.rank != rank::DRIVER {
+            return Err(RunError::Internal(
+                "only rank 0 runs graphs; the other ranks serve it (Mpi::serve)".into(),
+            ));
+        }
+        if self.ranks == 1 {
+            return Threads::new(self.threads)
+                .observed(self.observers.clone())
+                .limited(self.limits.clone())
+                .run(plan);
+        }
+        if plan.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut session = self.session();
+        let mut driver = Driver {
+            transport: &mut session.transport,
+            plan: &plan,
+            limits: &self.limits,
+            observers: &self.observers,
+            threads: self.threads,
+            bytes_moved: 0,
+            bytes: HashMap::new(),
+            spans: Vec::new(),
+        };
+        let outcome = driver.run();
+        if let Some(trace) = &self.observers.trace {
+            trace.extend(&mut driver.spans);
+            trace.note_workers(self.ranks - 1);
+        }
+        self.bytes_moved
+            .store(driver.bytes_moved, Ordering::Relaxed);
+        outcome
+    }
+}
+
+impl Drop for Mpi {
+    fn drop(&mut self) {
+        let mut session = self.session();
+        if self.rank == rank::DRIVER {
+            for to in 1..self.ranks {
+                session.transport.push(to, &Request::Shutdown);
+            }
+        }
+        session.transport.finish();
+    }
+}

@@ -1,0 +1,174 @@
+//! A worker's tasks and results, shared by worker processes and MPI worker ranks: the
+//! one place a task given to a worker waits for its inputs, is evaluated, and has its
+//! result kept and reported.
+//!
+//! - A task may arrive before its inputs: it waits in order until they are all held
+//!   here (stored by the driver or a peer, or made here by an earlier task), then
+//!   runs, the oldest runnable first. The scheduler core sends a task only where its
+//!   inputs are or are on their way, and cancels it when one will not come.
+//! - [`evaluate`] computes a task from its inputs, and saves its result in the run's
+//!   checkpoint when there is one, and may run on any thread; [`Tasks::conclude`] keeps
+//!   a finished task's value and makes its reply, on the thread that owns the results.
+
+use std::collections::HashMap;
+
+use taskloom_checkpoint::CHECKPOINT_OP;
+use taskloom_graph::{evaluate_span, EvalError, KeyId, Node, OpFn, OpId, Registry, Value};
+
+use super::protocol::{Program, Reply};
+use crate::trace::monotonic_ns;
+
+/// A task's evaluation and when it ran, on the machine's monotonic clock.
+pub(crate) struct Evaluated {
+    pub key: KeyId,
+    result: Result<Value, EvalError>,
+    /// Whether the result is saved in the checkpoint (or needs not be): a result that
+    /// cannot be saved fails its task.
+    kept: Result<(), String>,
+    started_ns: u64,
+    ended_ns: u64,
+}
+
+/// Evaluates task `key` of `program`, its inputs found by `lookup`.
+pub(crate) fn evaluate(
+    program: &Program,
+    ops: &[OpFn],
+    key: KeyId,
+    lookup: &impl Fn(KeyId) -> Option<Value>,
+) -> Evaluated {
+    let started_ns = monotonic_ns();
+    let result = evaluate_span(&program.arena, program.spans[key.index()], ops, lookup);
+    let kept = match (&result, &program.checkpoint) {
+        (Ok(value), Some(checkpoint)) => checkpoint.keep(key, value),
+        _ => Ok(()),
+    };
+    Evaluated {
+        key,
+        result,
+        kept,
+        started_ns,
+        ended_ns: monotonic_ns(),
+    }
+}
+
+/// Binds a loaded program's op names to `registry`'s functions (the op that reads a
+/// stored result is the checkpoint's, bound by id); `Err` names the first op the
+/// registry lacks.
+pub(crate) fn bind(registry: &Registry, program: &Program) -> Result<Vec<OpFn>, String> {
+    let checkpoint_op = |id: usize| program.checkpoint.as_ref()?.op(OpId(id as u32));
+    program
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(id, name)| {
+            checkpoint_op(id)
+                .or_else(|| registry.get(name).cloned())
+                .ok_or_else(|| name.clone())
+        })
+        .collect()
+}
+
+/// See the module header.
+#[derive(Default)]
+pub(crate) struct Tasks {
+    pub held: HashMap<KeyId, Value>,
+    /// Tasks given and not yet run, in order, with the inputs each refers to.
+    queue: Vec<(KeyId, Vec<KeyId>)>,
+}
+
+impl Tasks {
+    /// Queues task `key` of `program`; `Err` when the program has no such task.
+    pub fn give(&mut self, key: KeyId, program: &Program) -> Result<(), String> {
+        let Some(&span) = program.spans.get(key.index()) else {
+            return Err(format!("task {} is not in the loaded program", key.index()));
+        };
+        let mut inputs: Vec<KeyId> = program
+            .arena
+            .nodes(span)
+            .iter()
+            .filter_map(|n| match n {
+                Node::Ref(k) => Some(*k),
+                _ => None,
+            })
+            .collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        self.queue.push((key, inputs));
+        Ok(())
+    }
+
+    /// Forgets a queued task: an input it waits for will not come.
+    pub fn cancel(&mut self, key: KeyId) {
+        self.queue.retain(|(k, _)| *k != key);
+    }
+
+    /// Forgets every queued task (an MPI rank whose run ended early).
+    #[cfg(feature = "mpi")]
+    pub fn cancel_all(&mut self) {
+        self.queue.clear();
+    }
+
+    /// Takes the oldest task whose inputs are all here, with those inputs.
+    pub fn take_runnable(&mut self) -> Option<(KeyId, Vec<KeyId>)> {
+        let index = self
+            .queue
+            .iter()
+            .position(|(_, inputs)| inputs.iter().all(|k| self.held.contains_key(k)))?;
+        Some(self.queue.remove(index))
+    }
+
+    /// Keeps a finished task's value; returns the reply that reports its end.
+    pub fn conclude(&mut self, done: Evaluated, program: &Program) -> Reply {
+        let key = done.key;
+        if let Err(cause) = done.kept {
+            return Reply::Failed {
+                key,
+                op: CHECKPOINT_OP.into(),
+                cause,
+            };
+        }
+        match done.result {
+            Ok(value) => {
+                let bytes = approximate_size(&value);
+                self.held.insert(key, value);
+                Reply::Finished {
+                    key,
+                    bytes,
+                    started_ns: done.started_ns,
+                    ended_ns: done.ended_ns,
+                }
+            }
+            Err(EvalError::Op { op, cause }) => Reply::Failed {
+                key,
+                op: program.ops[op.index()].clone(),
+                cause: cause.0,
+            },
+            // `take_runnable` saw every input here: this is a bug, reported as the
+            // task's failure rather than a wrong value.
+            Err(EvalError::MissingInput(input)) => Reply::Failed {
+                key,
+                op: "(input)".into(),
+                cause: format!("input {input:?} is not in this worker (a bug in taskloom)"),
+            },
+        }
+    }
+}
+
+/// About how many bytes a value takes: what placement weighs when it decides where a
+/// task's inputs already are.
+fn approximate_size(value: &Value) -> u64 {
+    // A stack, not recursion: values may be nested a million deep.
+    let mut total = 0;
+    let mut todo = vec![value];
+    while let Some(v) = todo.pop() {
+        total += 16;
+        match v {
+            Value::Str(s) => total += s.len() as u64,
+            Value::Bytes(b) => total += b.len() as u64,
+            Value::Chunk(c) => total += c.nbytes() as u64,
+            Value::List(items) => todo.extend(items.iter()),
+            _ => {}
+        }
+    }
+    total
+}

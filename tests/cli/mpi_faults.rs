@@ -1,0 +1,200 @@
+//! Faults under `mpirun`: a rank killed outright (a worker rank, or rank 0) ends the
+//! run promptly and non-zero, leaving no process; SIGUSR1 (forwarded by mpirun to every rank) and
+//! SIGTERM to every rank (as a batch system sends it) stop the run with 128 + N and
+//! end its shell commands; a signal that reaches the worker ranks alone changes
+//! nothing (they follow rank 0).
+
+use std::time::{Duration, Instant};
+
+use crate::harness::graph::GraphFile;
+use crate::harness::mpi::Fabric;
+use crate::harness::process::{assert_none_left, marked_processes, unique_mark, wait_for, MARK};
+
+/// The taskloom ranks of the run marked `mark`, as (pid, rank).
+fn ranks(mark: &str) -> Vec<(u32, u32)> {
+    marked_processes(mark)
+        .iter()
+        .filter_map(|pid| {
+            let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            let rank = env.split(|&b| b == 0).find_map(|v| {
+                let v = std::str::from_utf8(v).ok()?;
+                v.strip_prefix("OMPI_COMM_WORLD_RANK=")?.parse().ok()
+            })?;
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let taskloom = cmdline.split(|&b| b == 0).next()?.ends_with(b"taskloom");
+            taskloom
+                .then(|| (pid.parse().ok(), rank))
+                .and_then(|(p, r)| Some((p?, r)))
+        })
+        .collect()
+}
+
+/// Whether rank `pid` serves already: its task threads are up (it catches signals
+/// from before it starts them).
+fn serving(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task")).is_ok_and(|tasks| {
+        tasks.filter_map(|t| t.ok()).any(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|c| c.trim() == "taskloom-task")
+        })
+    })
+}
+
+fn kill(signal: &str, pid: u32) {
+    let sent = std::process::Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -{signal} {pid}");
+}
+
+/// Many short sleeps: a run of a few seconds on 2 worker ranks of 2 threads.
+fn long_graph() -> GraphFile {
+    let mut source = String::new();
+    for i in 0..300 {
+        source.push_str(&format!("t{i} = sleep(40, {i})\n"));
+    }
+    let all: Vec<String> = (0..300).map(|i| format!("t{i}")).collect();
+    source.push_str(&format!("total = sum(list({}))\n", all.join(", ")));
+    GraphFile::text(&source)
+}
+
+#[test]
+fn a_rank_killed_at_any_moment_ends_the_run_promptly() {
+    let file = long_graph();
+    // A fixed sequence of moments over the run (a small LCG: no randomness crate).
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for attempt in 0..8 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let delay = Duration::from_millis(50 + (seed >> 33) % 2000);
+        // Worker ranks mostly, rank 0 too.
+        let victim = [1, 2, 1, 2, 0][attempt % 5];
+        let mark = unique_mark("mpi-kill");
+        let run = file
+            .mpi_command(3, Fabric::SharedMemory, &["--workers", "2"])
+            .env(MARK, &mark)
+            .spawn();
+        assert!(wait_for(Duration::from_secs(20), || ranks(&mark).len() == 3));
+        std::thread::sleep(delay);
+        let Some(&(pid, _)) = ranks(&mark).iter().find(|(_, r)| *r == victim) else {
+            panic!("rank {victim} is not there after {delay:?}");
+        };
+        let killed = Instant::now();
+        kill("KILL", pid);
+        let out = run.wait();
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "took {:?} after rank {victim} was killed at {delay:?}",
+            killed.elapsed()
+        );
+        assert_ne!(
+            out.code,
+            Some(0),
+            "rank {victim} killed at {delay:?}: {}",
+            out.stdout
+        );
+        assert_none_left(&mark);
+    }
+}
+
+/// A run whose shell commands are up, with its marker.
+fn started_with_shells() -> (crate::harness::Running, String) {
+    let mut source = String::new();
+    for i in 0..4 {
+        source.push_str(&format!("s{i} = shell(\"sleep 45; echo {i}\")\n"));
+    }
+    source.push_str("out = list(s0, s1, s2, s3)\n");
+    let file = GraphFile::text(&source);
+    let mark = unique_mark("mpi-signal");
+    let run = file
+        .mpi_command(3, Fabric::SharedMemory, &["--workers", "2"])
+        .env(MARK, &mark)
+        .spawn();
+    let sleeping = || {
+        marked_processes(&mark)
+            .iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.starts_with(b"sleep\0"))
+            })
+            .count()
+            == 4
+    };
+    assert!(
+        wait_for(Duration::from_secs(20), sleeping),
+        "the shell commands did not start"
+    );
+    // The file must outlive the run: its directory is the run's.
+    std::mem::forget(file);
+    (run, mark)
+}
+
+#[test]
+fn sigusr1_to_mpirun_stops_the_run_with_138() {
+    let (run, mark) = started_with_shells();
+    let sent = Instant::now();
+    run.signal("USR1");
+    let out = run.wait();
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        sent.elapsed()
+    );
+    assert!(
+        out.error(138).contains("stopped by SIGUSR1"),
+        "{}",
+        out.stderr
+    );
+    assert_none_left(&mark);
+}
+
+#[test]
+fn sigterm_to_every_rank_stops_the_run_with_143() {
+    let (run, mark) = started_with_shells();
+    let sent = Instant::now();
+    for (pid, _) in ranks(&mark) {
+        kill("TERM", pid);
+    }
+    let out = run.wait();
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        sent.elapsed()
+    );
+    assert!(
+        out.error(143).contains("stopped by SIGTERM"),
+        "{}",
+        out.stderr
+    );
+    assert_none_left(&mark);
+}
+
+#[test]
+fn worker_ranks_follow_rank_zero_not_their_own_signals() {
+    let mut source = String::new();
+    for i in 0..120 {
+        source.push_str(&format!("t{i} = sleep(30, {i})\n"));
+    }
+    let all: Vec<String> = (0..120).map(|i| format!("t{i}")).collect();
+    source.push_str(&format!("total = sum(list({}))\n", all.join(", ")));
+    let file = GraphFile::text(&source);
+    let mark = unique_mark("mpi-follow");
+    let run = file
+        .mpi_command(3, Fabric::SharedMemory, &["--workers", "2"])
+        .env(MARK, &mark)
+        .spawn();
+    let workers = || -> Vec<u32> {
+        let all = ranks(&mark);
+        all.iter()
+            .filter(|(_, r)| *r != 0)
+            .map(|(p, _)| *p)
+            .collect()
+    };
+    let up = || workers().len() == 2 && workers().into_iter().all(serving);
+    assert!(wait_for(Duration::from_secs(20), up));
+    for pid in workers() {
+        kill("TERM", pid);
+    }
+    assert_eq!(run.wait().ok(), "{\"total\":7140}\n");
+    assert_none_left(&mark);
+}
