@@ -102,3 +102,27 @@ fn a_task_timeout_ends_the_run_as_under_threads() {
         out.stderr
     );
 }
+
+/// The worker ranks keep the results they compute in the checkpoint themselves: after
+/// a run under MPI, the same command reads the target and runs nothing else, under MPI
+/// and under threads, and prints the same.
+#[test]
+fn worker_ranks_keep_a_checkpoint_that_any_executor_resumes_from() {
+    let mut source = String::new();
+    for i in 0..20 {
+        source.push_str(&format!("leaf{i} = busy(1, {i})\n"));
+    }
+    let leaves: Vec<String> = (0..20).map(|i| format!("leaf{i}")).collect();
+    source.push_str(&format!("total = sum(list({}))\n", leaves.join(", ")));
+    let file = GraphFile::text(&source);
+    let args = ["--checkpoint", "ck", "--get", "total"];
+    let first = file.mpi_command(3, Fabric::SharedMemory, &args).output();
+    assert_eq!(first.ok(), "190\n");
+    let dry_args = [&args[..], &["--dry-run"]].concat();
+    let dry = file
+        .mpi_command(3, Fabric::SharedMemory, &dry_args)
+        .output();
+    assert_eq!(dry.stderr, "taskloom: 1 of 21 tasks would run\n");
+    assert_eq!(file.run(&dry_args).stderr, dry.stderr);
+    assert_eq!(file.run_under_mpi_too(&args).ok(), "190\n");
+}

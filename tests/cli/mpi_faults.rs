@@ -48,36 +48,47 @@ fn kill(signal: &str, pid: u32) {
     assert!(sent.success(), "kill -{signal} {pid}");
 }
 
-/// Many short sleeps: a run of a few seconds on 2 worker ranks of 2 threads.
+/// Pure busy tasks (kept in a checkpoint): about a second of work on 2 worker ranks
+/// of 2 threads.
+const TASKS: u64 = 100;
+
 fn long_graph() -> GraphFile {
     let mut source = String::new();
-    for i in 0..300 {
-        source.push_str(&format!("t{i} = sleep(40, {i})\n"));
+    for i in 0..TASKS {
+        source.push_str(&format!("t{i} = busy(20, {i})\n"));
     }
-    let all: Vec<String> = (0..300).map(|i| format!("t{i}")).collect();
+    let all: Vec<String> = (0..TASKS).map(|i| format!("t{i}")).collect();
     source.push_str(&format!("total = sum(list({}))\n", all.join(", ")));
     GraphFile::text(&source)
 }
 
+/// The fault drill, 20 times at moments spread over the run: the job ends
+/// promptly and non-zero, nothing is left, and the same command run again with the same
+/// checkpoint prints the right result.
 #[test]
-fn a_rank_killed_at_any_moment_ends_the_run_promptly() {
+fn a_rank_killed_at_any_moment_ends_the_run_promptly_and_the_rerun_resumes() {
     let file = long_graph();
+    let expected = format!("{}\n", (0..TASKS).sum::<u64>());
     // A fixed sequence of moments over the run (a small LCG: no randomness crate).
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    for attempt in 0..8 {
+    for attempt in 0..20 {
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        let delay = Duration::from_millis(50 + (seed >> 33) % 2000);
+        let delay = Duration::from_millis(50 + (seed >> 33) % 1200);
         // Worker ranks mostly, rank 0 too.
         let victim = [1, 2, 1, 2, 0][attempt % 5];
+        let checkpoint = format!("ck{attempt}");
+        let args = ["--workers", "2", "--checkpoint", &checkpoint];
         let mark = unique_mark("mpi-kill");
         let run = file
-            .mpi_command(3, Fabric::SharedMemory, &["--workers", "2"])
+            .mpi_command(3, Fabric::SharedMemory, &args)
             .env(MARK, &mark)
             .spawn();
         assert!(wait_for(Duration::from_secs(20), || ranks(&mark).len() == 3));
         std::thread::sleep(delay);
         let Some(&(pid, _)) = ranks(&mark).iter().find(|(_, r)| *r == victim) else {
-            panic!("rank {victim} is not there after {delay:?}");
+            // The run ended before the moment came: nothing to kill this time.
+            assert_eq!(run.wait().stdout, expected);
+            continue;
         };
         let killed = Instant::now();
         kill("KILL", pid);
@@ -94,6 +105,13 @@ fn a_rank_killed_at_any_moment_ends_the_run_promptly() {
             out.stdout
         );
         assert_none_left(&mark);
+        let rerun = file.mpi_command(3, Fabric::SharedMemory, &args).output();
+        assert_eq!(
+            (rerun.stdout.as_str(), rerun.code),
+            (expected.as_str(), Some(0)),
+            "the rerun after rank {victim} was killed at {delay:?}: {}",
+            rerun.stderr
+        );
     }
 }
 
