@@ -3,6 +3,8 @@
 
 mod array;
 mod array_errors;
+#[cfg(feature = "mpi")]
+mod array_mpi;
 mod array_options;
 mod array_random;
 mod array_robust;
