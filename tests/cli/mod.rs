@@ -15,6 +15,7 @@ mod graph_input;
 mod graph_svg;
 mod map;
 mod map_items;
+mod map_mpi;
 mod map_parallel;
 mod map_signals;
 #[cfg(feature = "mpi")]
