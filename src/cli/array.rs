@@ -65,9 +65,9 @@ struct Common {
     #[arg(long, global = true, value_enum, default_value_t = ArrayExecutor::Threads)]
     executor: ArrayExecutor,
     /// Rank 0's MPI executor under `--executor mpi`: started before any array is read,
-    /// taken by the command's one run.
+    /// taken by the command's one run (boxed: the options stay small).
     #[arg(skip)]
-    mpi: Cell<Option<Mpi>>,
+    mpi: Cell<Option<Box<Mpi>>>,
     #[command(flatten)]
     progress: ProgressFlags,
     #[command(flatten)]
@@ -247,7 +247,7 @@ pub fn array(args: ArrayArgs) -> Outcome {
             |n| n as usize,
         );
         let mpi = mpi::rank_zero(workers, taskloom::array::ops::registry())?;
-        common.mpi.set(Some(mpi));
+        common.mpi.set(Some(Box::new(mpi)));
     }
     let open = |p: &Path| Array::open(p).map_err(CommandError::from);
     match args.command {
@@ -447,7 +447,7 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
         trace: trace.clone(),
     };
     let result = match common.mpi.take() {
-        Some(mpi) => mpi::run_array_job(mpi, job, observers),
+        Some(mpi) => mpi::run_array_job(*mpi, job, observers),
         None => job.run(observers),
     };
     let wall_seconds = started.elapsed().as_secs_f64();
