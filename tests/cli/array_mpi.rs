@@ -1,8 +1,13 @@
 //! `taskloom array --executor mpi` under a real `mpirun` with 2 and 3 ranks: the same
 //! stdout, stderr and exit code as threads, and the same files written byte for byte,
 //! for printed results, written arrays and errors (bad input, a corrupt chunk read on
-//! a worker rank, an existing OUT).
+//! a worker rank, an existing OUT); a signal forwarded by mpirun stops a write on
+//! every rank, leaving nothing.
 
+use std::time::Duration;
+
+use crate::harness::mpi::{mpirun, Fabric};
+use crate::harness::process::wait_for;
 use crate::harness::Dir;
 
 /// `r.zarr` (float64 random, 40x30 in 7x9 chunks: ragged edges), `i.zarr` (int32
@@ -126,4 +131,47 @@ fn errors_match_threads_and_write_nothing() {
             assert_eq!(ws.listing(), before, "`{}` left files", out.context);
         }
     }
+}
+
+#[test]
+fn a_signal_forwarded_to_every_rank_stops_a_write_leaving_nothing() {
+    let ws = Dir::new();
+    let before = ws.listing();
+    // A write of a few seconds: 900 chunks, every rank writing some.
+    let run = mpirun(ws.root(), 3, Fabric::SharedMemory)
+        .args(&[
+            "array",
+            "create",
+            "out.zarr",
+            "--shape",
+            "3000,3000",
+            "--chunks",
+        ])
+        .args(&[
+            "100,100",
+            "--random",
+            "--compression",
+            "none",
+            "--executor",
+            "mpi",
+        ])
+        .spawn();
+    let writing = || {
+        ws.listing()
+            .iter()
+            .any(|name| name.ends_with(".partial") && !name.contains('/'))
+    };
+    assert!(
+        wait_for(Duration::from_secs(60), writing),
+        "the write never started"
+    );
+    // mpirun forwards SIGUSR1 to every rank, as Slurm's `--signal` reaches them all.
+    run.signal("USR1");
+    let out = run.wait();
+    assert!(
+        out.error(138).contains("interrupted by SIGUSR1"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ws.listing(), before, "the stopped write left files");
 }
