@@ -5,12 +5,17 @@
 //!   is removed and the command exits 128 + the signal's number.
 //! - `--trace` and `--profile` are written after every run, a failed or interrupted
 //!   one too.
+//! - `--executor mpi` (under `mpirun -n K`): MPI starts before any array is opened;
+//!   ranks 1..K-1 serve the `array.*` ops and exit there, rank 0 does all the rest
+//!   (reads metadata, plans, prints, commits), and every rank reads and writes its
+//!   chunks, so arrays must be on a filesystem every rank sees.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use taskloom::array::store::Compression;
 use taskloom::array::{
@@ -19,6 +24,7 @@ use taskloom::array::{
 use taskloom::exec::{Observers, Progress, Trace};
 use taskloom::graph::{Chunk, ChunkJson, DType, Value};
 
+use super::mpi::{self, Mpi};
 use super::progress::{ProgressFlags, TaskBar};
 use super::size::parse_size;
 use super::timeline::TimelineArgs;
@@ -53,10 +59,28 @@ struct Common {
     /// How written chunks are encoded: zstd (zarr-python's default) or none.
     #[arg(long, global = true, default_value = "zstd", value_parser = Compression::parse)]
     compression: Compression,
+    /// Where chunks are computed: threads of this process, or MPI ranks under
+    /// `mpirun -n K` (rank 0 plans and prints; every rank reads and writes chunks, so
+    /// arrays must be on a shared filesystem). mpi needs a build with `--features mpi`.
+    #[arg(long, global = true, value_enum, default_value_t = ArrayExecutor::Threads)]
+    executor: ArrayExecutor,
+    /// Rank 0's MPI executor under `--executor mpi`: started before any array is read,
+    /// taken by the command's one run (boxed: the options stay small).
+    #[arg(skip)]
+    mpi: Cell<Option<Box<Mpi>>>,
     #[command(flatten)]
     progress: ProgressFlags,
     #[command(flatten)]
     timeline: TimelineArgs,
+}
+
+/// Where array tasks run.
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum ArrayExecutor {
+    /// A pool of threads (--workers).
+    Threads,
+    /// MPI ranks, --workers threads each.
+    Mpi,
 }
 
 #[derive(Subcommand)]
@@ -217,6 +241,14 @@ struct Info<'a> {
 
 pub fn array(args: ArrayArgs) -> Outcome {
     let common = &args.common;
+    if common.executor == ArrayExecutor::Mpi {
+        let workers = common.workers.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n as usize,
+        );
+        let mpi = mpi::rank_zero(workers, taskloom::array::ops::registry())?;
+        common.mpi.set(Some(Box::new(mpi)));
+    }
     let open = |p: &Path| Array::open(p).map_err(CommandError::from);
     match args.command {
         ArrayCommand::Create(create) => {
@@ -410,10 +442,14 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
         .clone()
         .map(|p| TaskBar::start(p, job.tasks() as u64));
     let started = Instant::now();
-    let result = job.run(Observers {
+    let observers = Observers {
         progress,
         trace: trace.clone(),
-    });
+    };
+    let result = match common.mpi.take() {
+        Some(mpi) => mpi::run_array_job(*mpi, job, observers),
+        None => job.run(observers),
+    };
     let wall_seconds = started.elapsed().as_secs_f64();
     if let Some(bar) = bar {
         bar.finish();

@@ -97,9 +97,19 @@ struct MapOptions {
     stats: bool,
     #[command(flatten)]
     timeline: TimelineArgs,
+    /// Where items run: as child processes of this one (local), or spread over MPI
+    /// ranks (mpi: not available yet, refused with exit 2).
+    #[arg(long, value_enum, value_name = "WHERE", default_value_t = MapExecutor::Local)]
+    executor: MapExecutor,
     /// The command and its arguments, then `:::` and the items.
     #[arg(value_name = "COMMAND [ARG]... [::: ITEM...]", trailing_var_arg = true)]
     command: Vec<OsString>,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum MapExecutor {
+    Local,
+    Mpi,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -123,6 +133,18 @@ pub fn map(args: MapArgs) -> Outcome {
             return Err(CommandError::Usage(text.to_string()));
         }
     };
+    if args.executor == MapExecutor::Mpi {
+        let refusal = CommandError::Usage(
+            "--executor mpi: map does not spread items over MPI ranks yet; run it on one \
+             machine (without --executor)"
+                .to_string(),
+        );
+        // Every rank of `mpirun -n K` gets here: rank 0 alone says it.
+        if super::mpi::worker_rank() {
+            std::process::exit(refusal.exit_code())
+        }
+        return Err(refusal);
+    }
     let print_stats = args.stats;
     let (map, progress, timeline) = build(args).map_err(CommandError::Usage)?;
     let timeline = timeline.check()?;

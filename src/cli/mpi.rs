@@ -6,8 +6,13 @@
 //!   checking any output file, so that only rank 0 reads, prints and fails.
 //! - A command line that cannot be parsed fails on every rank: only rank 0 says why
 //!   ([`worker_rank`], from the launcher's environment, as MPI is not started yet).
+//! - `array` builds its executor per job (its threads follow the memory limit): it
+//!   starts MPI with [`rank_zero`], whose worker ranks serve the `array.*` ops, and
+//!   runs its job with [`run_array_job`].
 
+use taskloom::array::{ArrayError, Job};
 use taskloom::exec::{Limits, Observers};
+use taskloom::graph::{Chunk, Registry};
 use taskloom::Executor;
 
 use super::CommandError;
@@ -31,11 +36,9 @@ pub fn executor(
     observers: Observers,
     limits: Limits,
 ) -> Result<Box<dyn Executor + Send + Sync>, CommandError> {
-    let mpi = taskloom::Mpi::init()?
-        .threads(workers)
+    let mpi = rank_zero(workers, taskloom::Runtime::new().registry())?
         .observed(observers)
         .limited(limits);
-    let mpi = taskloom::serve_mpi_worker_if_rank_nonzero(&taskloom::Runtime::new(), mpi);
     Ok(Box::new(mpi))
 }
 
@@ -46,6 +49,62 @@ pub fn executor(
     _observers: Observers,
     _limits: Limits,
 ) -> Result<Box<dyn Executor + Send + Sync>, CommandError> {
+    Err(refusal())
+}
+
+/// Rank 0's MPI executor, `workers` task threads per rank; on ranks other than 0 this
+/// serves rank 0 with `registry`'s ops and exits.
+#[cfg(feature = "mpi")]
+pub fn rank_zero(workers: usize, registry: &Registry) -> Result<Mpi, CommandError> {
+    let mpi = Mpi::init()?.threads(workers);
+    if mpi.rank() != 0 {
+        std::process::exit(mpi.serve(registry));
+    }
+    Ok(mpi)
+}
+
+/// Without the `mpi` feature: the refusal, from rank 0 only.
+#[cfg(not(feature = "mpi"))]
+pub fn rank_zero(_workers: usize, _registry: &Registry) -> Result<Mpi, CommandError> {
+    Err(refusal())
+}
+
+/// Rank 0's MPI executor (`taskloom::Mpi`).
+#[cfg(feature = "mpi")]
+pub use taskloom::Mpi;
+
+/// No MPI executor exists in a build without MPI ([`rank_zero`] refuses).
+#[cfg(not(feature = "mpi"))]
+pub enum Mpi {}
+
+/// Runs an array job on the ranks: rank 0 plans (`job.workers()` tasks at once per
+/// rank), every rank reads and writes its chunks, and a failure returns once no rank
+/// writes any more, so the job's clean-up is the last word.
+pub fn run_array_job(
+    mpi: Mpi,
+    job: Job,
+    observers: Observers,
+) -> Result<Option<Chunk>, ArrayError> {
+    #[cfg(feature = "mpi")]
+    {
+        let mpi = mpi
+            .threads(job.workers())
+            .observed(observers)
+            .limited(job.limits())
+            .settle_on_failure();
+        job.run_on(&mpi)
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        let _ = (job, observers);
+        match mpi {}
+    }
+}
+
+/// The refusal of `--executor mpi` by a build without MPI; ranks other than 0 exit
+/// with its code at once, so that rank 0 alone says it.
+#[cfg(not(feature = "mpi"))]
+fn refusal() -> CommandError {
     let refusal = CommandError::Usage(
         "--executor mpi: this taskloom was built without MPI; build it with \
          `cargo build --release --features mpi` (Debian: openmpi-bin libopenmpi-dev \
@@ -55,5 +114,5 @@ pub fn executor(
     if worker_rank() {
         std::process::exit(refusal.exit_code())
     }
-    Err(refusal)
+    refusal
 }

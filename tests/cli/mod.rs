@@ -3,6 +3,8 @@
 
 mod array;
 mod array_errors;
+#[cfg(feature = "mpi")]
+mod array_mpi;
 mod array_options;
 mod array_random;
 mod array_robust;
@@ -17,6 +19,7 @@ mod graph_input;
 mod graph_svg;
 mod map;
 mod map_items;
+mod map_mpi;
 mod map_parallel;
 mod map_signals;
 #[cfg(feature = "mpi")]

@@ -6,10 +6,11 @@
 //! - Shared memory is Open MPI's default between ranks on one machine; [`Fabric::Tcp`]
 //!   forces the TCP transport over loopback, as between machines.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::graph::GraphFile;
-use super::{Outcome, TestCommand, TASKLOOM};
+use super::{Dir, Outcome, TestCommand, TASKLOOM};
 
 /// How the ranks reach each other.
 #[derive(Clone, Copy, Debug)]
@@ -70,3 +71,82 @@ impl GraphFile {
         threads
     }
 }
+
+impl Dir {
+    /// `mpirun -n RANKS taskloom array ARGS --executor mpi` in this directory (shared
+    /// memory), run to its end.
+    pub fn array_mpi(&self, ranks: usize, args: &[&str]) -> Outcome {
+        mpirun(self.root(), ranks, Fabric::SharedMemory)
+            .arg("array")
+            .args(args)
+            .args(&["--executor", "mpi"])
+            .output()
+    }
+
+    /// Runs `taskloom array ARGS` on threads, then under MPI with 2 and 3 ranks:
+    /// asserts the same stdout, stderr and exit code and that the directory changed
+    /// alike (the same files, byte for byte); returns the threads outcome, the
+    /// directory left as the threads run left it.
+    pub fn array_under_mpi_too(&self, args: &[&str]) -> Outcome {
+        let before = self.snapshot();
+        let threads = self.array(args);
+        let after = self.snapshot();
+        for ranks in [2, 3] {
+            self.restore(&before, &after);
+            let mpi = self.array_mpi(ranks, args);
+            assert_eq!(
+                (&mpi.stdout, &mpi.stderr, mpi.code),
+                (&threads.stdout, &threads.stderr, threads.code),
+                "mpi and threads disagree: `{}` vs `{}`",
+                mpi.context,
+                threads.context
+            );
+            assert!(
+                self.snapshot() == after,
+                "`{}` left other files than `{}`",
+                mpi.context,
+                threads.context
+            );
+        }
+        threads
+    }
+
+    /// Every entry under the directory: a file with its bytes, a directory as `None`.
+    fn snapshot(&self) -> Snapshot {
+        self.listing()
+            .into_iter()
+            .map(|name| {
+                let path = self.path(&name);
+                let bytes = path
+                    .is_file()
+                    .then(|| std::fs::read(&path).expect("read a file"));
+                (name, bytes)
+            })
+            .collect()
+    }
+
+    /// Takes the directory from `after` back to `before`: removes what appeared
+    /// (deepest first), rewrites what changed, puts back what went.
+    fn restore(&self, before: &Snapshot, after: &Snapshot) {
+        for (name, bytes) in after.iter().rev() {
+            match (before.get(name), bytes) {
+                (None, Some(_)) => std::fs::remove_file(self.path(name)).expect("remove a file"),
+                (None, None) => std::fs::remove_dir(self.path(name)).expect("remove a directory"),
+                (Some(old), new) if old != new => {
+                    let old = old.as_ref().expect("a file stays a file");
+                    std::fs::write(self.path(name), old).expect("restore a file")
+                }
+                _ => {}
+            }
+        }
+        for (name, bytes) in before.iter().filter(|(name, _)| !after.contains_key(*name)) {
+            match bytes {
+                Some(bytes) => std::fs::write(self.path(name), bytes).expect("restore a file"),
+                None => std::fs::create_dir_all(self.path(name)).expect("restore a directory"),
+            }
+        }
+    }
+}
+
+/// A directory's entries: a file with its bytes, a directory as `None`.
+type Snapshot = BTreeMap<String, Option<Vec<u8>>>;

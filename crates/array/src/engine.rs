@@ -9,11 +9,16 @@
 //!   every chunk, as zarr-python writes it.
 //! - An engine may stop its jobs at a signal (`stop_on_signals`); a stopped job
 //!   commits nothing and removes what it wrote.
+//! - A job runs on threads, or on any executor (`Job::run_on`: MPI ranks): the graph
+//!   names only `array.*` ops, so every process that knows them (`ops::registry`) can
+//!   run its tasks; chunks are read and written where the task runs (a shared
+//!   filesystem between machines), and the written array is committed here, once the
+//!   executor has returned every target, that is once every write has ended.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use taskloom_exec::{Catching, Executor, Observers, RunError, Stop, Threads};
+use taskloom_exec::{Catching, Executor, Limits, Observers, RunError, Stop, Threads};
 use taskloom_graph::{Chunk, Expr, Value};
 use taskloom_sched::Plan;
 
@@ -308,10 +313,32 @@ impl Job {
         &self.plan
     }
 
-    /// Runs to completion: the chunk computed, or `None` once a written array is
-    /// committed. On failure, or at a signal (see [`Engine::stop_on_signals`]),
-    /// nothing is left at the output path and the scratch is removed.
-    pub fn run(mut self, observers: Observers) -> Result<Option<Chunk>, ArrayError> {
+    /// What an executor given to [`Job::run_on`] runs under: the job's stop request,
+    /// raised by a signal when the engine stops on signals.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            stop: Some(self.stop.clone()),
+            ..Limits::default()
+        }
+    }
+
+    /// Runs to completion on [`Job::workers`] threads: the chunk computed, or `None`
+    /// once a written array is committed. On failure, or at a signal (see
+    /// [`Engine::stop_on_signals`]), nothing is left at the output path and the
+    /// scratch is removed.
+    pub fn run(self, observers: Observers) -> Result<Option<Chunk>, ArrayError> {
+        // A failed write removes the pending array: no task may still be writing.
+        let executor = Threads::new(self.workers)
+            .observed(observers)
+            .settle_on_failure();
+        self.run_on(&executor)
+    }
+
+    /// Runs as [`Job::run`] does, on `executor`, which must know the `array.*` ops
+    /// ([`crate::ops::registry`]) wherever it runs tasks, run under [`Job::limits`],
+    /// and return from a failure only once no task runs (it settles on failure),
+    /// since a failed run removes the directory the tasks write into.
+    pub fn run_on(mut self, executor: &dyn Executor) -> Result<Option<Chunk>, ArrayError> {
         if let Some(scratch) = &mut self.scratch {
             scratch.make().map_err(|e| {
                 StoreError::io(
@@ -321,10 +348,6 @@ impl Job {
                 )
             })?;
         }
-        // A failed write removes the pending array: no task may still be writing.
-        let executor = Threads::new(self.workers)
-            .observed(observers)
-            .settle_on_failure();
         let plan = Arc::clone(&self.plan);
         let values = executor.run(plan);
         if let Some(signal) = self.stop.requested() {

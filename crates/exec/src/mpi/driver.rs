@@ -10,8 +10,9 @@
 //!   ends (`transport.rs`).
 //! - Results stay on the ranks; only the targets come to rank 0 at the end.
 //! - A failed run drains the ranks (their queues forgotten, shell commands ended) and
-//!   returns at once; a stop request drains them too but lets running tasks end for up
-//!   to `STOP_GRACE` first.
+//!   returns at once (or once no rank runs a task, when the run settles on failure); a
+//!   stop request drains them too but lets running tasks end for up to `STOP_GRACE`
+//!   first.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,6 +45,8 @@ pub(crate) struct Driver<'t> {
     pub observers: &'t Observers,
     /// Task threads per rank.
     pub threads: usize,
+    /// A failed run waits until no rank runs a task (`Mpi::settle_on_failure`).
+    pub settle: bool,
     /// Result bytes moved between ranks (as the workers measured the results).
     pub bytes_moved: u64,
     /// Result bytes per key, as reported when it finished.
@@ -270,7 +273,8 @@ impl Driver<'_> {
     }
 
     /// Ends the run on every rank: queued tasks forgotten; running ones let end for up
-    /// to `STOP_GRACE` when `gently`, their shell commands ended at once otherwise.
+    /// to `STOP_GRACE` when `gently`, their shell commands ended at once otherwise;
+    /// when the run settles, waits for the running ones to end however long they take.
     fn drain(&mut self, gently: bool) {
         let ranks = self.transport.size();
         for rank in 1..ranks {
@@ -282,14 +286,14 @@ impl Driver<'_> {
             );
         }
         self.transport.flush();
-        if !gently {
+        if !gently && !self.settle {
             return;
         }
         let deadline = Instant::now() + STOP_GRACE;
         let mut drained = 1;
         let mut idle = Idle::default();
         let mut events = Vec::new();
-        while drained < ranks && Instant::now() < deadline {
+        while drained < ranks && (self.settle || Instant::now() < deadline) {
             match self.transport.receive() {
                 Some((rank, batch)) => {
                     idle.busy();

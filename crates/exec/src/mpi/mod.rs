@@ -59,6 +59,7 @@ pub struct Mpi {
     threads: usize,
     limits: Limits,
     observers: Observers,
+    settle_on_failure: bool,
     bytes_moved: AtomicU64,
 }
 
@@ -93,6 +94,7 @@ impl Mpi {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             limits: Limits::default(),
             observers: Observers::default(),
+            settle_on_failure: false,
             bytes_moved: AtomicU64::new(0),
         })
     }
@@ -123,6 +125,14 @@ impl Mpi {
     /// Reports finished tasks and their spans (per rank) to `observers`.
     pub fn observed(mut self, observers: Observers) -> Self {
         self.observers = observers;
+        self
+    }
+
+    /// On a failure, returns only once the tasks running on every rank have finished
+    /// (as `Threads::settle_on_failure`): for tasks that write into a directory the
+    /// caller removes on failure (array chunks), so none lands after the clean-up.
+    pub fn settle_on_failure(mut self) -> Self {
+        self.settle_on_failure = true;
         self
     }
 
@@ -160,10 +170,13 @@ impl Executor for Mpi {
             ));
         }
         if self.ranks == 1 {
-            return Threads::new(self.threads)
+            let mut threads = Threads::new(self.threads)
                 .observed(self.observers.clone())
-                .limited(self.limits.clone())
-                .run(plan);
+                .limited(self.limits.clone());
+            if self.settle_on_failure {
+                threads = threads.settle_on_failure();
+            }
+            return threads.run(plan);
         }
         if plan.is_empty() {
             return Ok(Vec::new());
@@ -175,6 +188,7 @@ impl Executor for Mpi {
             limits: &self.limits,
             observers: &self.observers,
             threads: self.threads,
+            settle: self.settle_on_failure,
             bytes_moved: 0,
             bytes: HashMap::new(),
             spans: Vec::new(),
