@@ -147,11 +147,12 @@ fn started_with_shells() -> (crate::harness::Running, String) {
     (run, mark)
 }
 
-#[test]
-fn sigusr1_to_mpirun_stops_the_run_with_138() {
+/// Starts a run with shell commands, signals it with `send`, and checks that it stops
+/// within seconds with `code`, naming `signal`, and leaves nothing.
+fn stops_on(send: impl FnOnce(&crate::harness::Running, &str), code: i32, signal: &str) {
     let (run, mark) = started_with_shells();
     let sent = Instant::now();
-    run.signal("USR1");
+    send(&run, &mark);
     let out = run.wait();
     assert!(
         sent.elapsed() < Duration::from_secs(10),
@@ -159,7 +160,7 @@ fn sigusr1_to_mpirun_stops_the_run_with_138() {
         sent.elapsed()
     );
     assert!(
-        out.error(138).contains("stopped by SIGUSR1"),
+        out.error(code).contains(&format!("stopped by {signal}")),
         "{}",
         out.stderr
     );
@@ -167,24 +168,21 @@ fn sigusr1_to_mpirun_stops_the_run_with_138() {
 }
 
 #[test]
+fn sigusr1_to_mpirun_stops_the_run_with_138() {
+    stops_on(|run, _| run.signal("USR1"), 138, "SIGUSR1");
+}
+
+#[test]
 fn sigterm_to_every_rank_stops_the_run_with_143() {
-    let (run, mark) = started_with_shells();
-    let sent = Instant::now();
-    for (pid, _) in ranks(&mark) {
-        kill("TERM", pid);
-    }
-    let out = run.wait();
-    assert!(
-        sent.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        sent.elapsed()
+    stops_on(
+        |_, mark| {
+            for (pid, _) in ranks(mark) {
+                kill("TERM", pid);
+            }
+        },
+        143,
+        "SIGTERM",
     );
-    assert!(
-        out.error(143).contains("stopped by SIGTERM"),
-        "{}",
-        out.stderr
-    );
-    assert_none_left(&mark);
 }
 
 #[test]

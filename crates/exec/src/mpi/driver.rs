@@ -146,17 +146,12 @@ impl Driver<'_> {
                     started_ns,
                     ended_ns,
                 } => {
-                    if let Some(progress) = &self.observers.progress {
-                        progress.add(1);
-                    }
-                    if let Some(trace) = &self.observers.trace {
-                        self.spans.push(Span {
-                            key,
-                            worker: worker.0,
-                            start_ns: trace.since(started_ns),
-                            end_ns: trace.since(ended_ns),
-                        });
-                    }
+                    self.observers.remote_task_finished(
+                        &mut self.spans,
+                        key,
+                        worker.0,
+                        (started_ns, ended_ns),
+                    );
                     self.bytes.insert(key, bytes);
                     events.push(Event::Finished { key, worker, bytes });
                 }
