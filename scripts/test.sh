@@ -11,12 +11,13 @@
 # - g++: libFuzzer, which the fuzz targets link, is C++.
 # - Open MPI (openmpi-bin, libopenmpi-dev) with libclang-dev and pkg-config, which the
 #   `mpi` crate's bindings are generated with: the suites run with `--features mpi`, so
-#   the MPI executor's tests run under a real mpirun; the refusal of `--executor mpi`
-#   by a build without MPI is tested by a default build of its own.
+#   the MPI executor's tests run under a real mpirun.
 # - Debian's Slurm and munge (slurmctld slurmd slurm-client munge): the batch-job tests
 #   submit to a real single-node cluster, which they start with scripts/slurm.sh; it is
 #   stopped here when the tests end.
-# - `cargo test --workspace` holds every suite but two:
+# - `cargo test --workspace --features mpi` holds every suite but three:
+# - the refusal of `--executor mpi` by a build without MPI, tested by a default build
+#   of the root test binary;
 # - the model checks of the threaded executor's lock-free pieces (crates/exec/src/
 #   model.rs) explore every interleaving under loom, which needs `--cfg loom` for the
 #   whole build: a build of their own, in target/loom.

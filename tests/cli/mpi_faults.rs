@@ -77,7 +77,14 @@ fn a_rank_killed_at_any_moment_ends_the_run_promptly_and_the_rerun_resumes() {
         // Worker ranks mostly, rank 0 too.
         let victim = [1, 2, 1, 2, 0][attempt % 5];
         let checkpoint = format!("ck{attempt}");
-        let args = ["--workers", "2", "--checkpoint", &checkpoint];
+        let args = [
+            "--workers",
+            "2",
+            "--checkpoint",
+            &checkpoint,
+            "--get",
+            "total",
+        ];
         let mark = unique_mark("mpi-kill");
         let run = file
             .mpi_command(3, Fabric::SharedMemory, &args)

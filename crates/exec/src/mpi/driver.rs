@@ -62,7 +62,7 @@ enum Heard {
 
 impl Driver<'_> {
     pub fn run(&mut self) -> Result<Vec<Value>, RunError> {
-        let load = encode_load(&self.plan)?;
+        let load = encode_load(self.plan)?;
         let ranks = self.transport.size();
         let slots = self.threads + SLOTS_AHEAD;
         let mut scheduler = Scheduler::new(Arc::clone(self.plan), slots, self.limits.retries);
