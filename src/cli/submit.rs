@@ -150,6 +150,22 @@ fn job_command(args: &SubmitArgs, ranks: u32, dir: &Path) -> Result<Vec<String>,
     let program = std::env::current_exe()
         .map_err(|e| CommandError::Usage(format!("cannot find the taskloom program: {e}")))?;
     let (subcommand, rest) = args.command.split_first().expect("clap requires a command");
+    // What the job could not do is refused here, not found in its output later.
+    if args.checkpoint.is_some() && subcommand != "run" {
+        return Err(CommandError::Usage(format!(
+            "--checkpoint: only run keeps a checkpoint, not {subcommand}{}",
+            if subcommand == "map" {
+                " (map resumes from its own log: --results FILE --resume)"
+            } else {
+                ""
+            }
+        )));
+    }
+    if subcommand == "map" && ranks > 1 {
+        return Err(CommandError::Usage(format!(
+            "map runs on one rank ({ranks} asked): MPI ranks do not take map items yet"
+        )));
+    }
     // Options end where a command of map's own begins.
     let own = rest.split(|w| w == "--").next().unwrap_or(&[]);
     // `--name`, `--name=V`, `-n`, `-nV`.

@@ -268,6 +268,25 @@ fn bad_submissions_are_refused_with_exit_2() {
         outcome.error(2),
         &["a job runs taskloom run, map or array, not 'graph'"],
     );
+    // What the job could not do: a checkpoint outside run, map on several ranks.
+    for (args, message) in [
+        (
+            vec!["--checkpoint", "ck", "--", "map", "--", "echo", ":::", "a"],
+            "--checkpoint: only run keeps a checkpoint, not map (map resumes from its own log",
+        ),
+        (
+            vec!["--checkpoint", "ck", "--", "array", "info", "a.zarr"],
+            "--checkpoint: only run keeps a checkpoint, not array",
+        ),
+        (
+            vec!["--nodes", "2", "--", "map", "--", "echo", ":::", "a"],
+            "map runs on one rank (2 asked)",
+        ),
+    ] {
+        let outcome =
+            dir.taskloom(&[&["submit", "--batch", "slurm", "--dry-run"], &args[..]].concat());
+        assert_contains_all(outcome.error(2), &[message]);
+    }
     let outcome = dir.taskloom(&["submit", "--batch", "slurm"]);
     assert_contains_all(outcome.failure(2), &["<COMMAND>"]);
     assert_eq!(dir.listing(), vec!["g.tl"], "nothing written");
