@@ -17,12 +17,11 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import dask_distributed  # noqa: E402
-import report  # noqa: E402  (Med, fmt, ratio, met, table, errors_of, sh, cpu_seconds)
+import report  # noqa: E402  (Med, fmt, ratio, met, table, errors_of, sh, noise)
 import taskloom_bench  # noqa: E402
 
 MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe"]
@@ -179,12 +178,10 @@ def main():
     ap.add_argument("--output", default=OUTPUT)
     args = ap.parse_args()
     launcher = MPIRUN + (TCP if args.tcp else [])
-    load_before = open("/proc/loadavg").read().split()[0]
-    (all0, own0), t0 = report.cpu_seconds(), time.time()
+    start = report.noise_start()
     runs = collect(args.repeat, args.bin, launcher, args.tree, args.chain)
-    (all1, own1), wall = report.cpu_seconds(), time.time() - t0
+    noise = report.noise(start)
     moved = bytes_moved(launcher, args.tree)
-    noise = {"load_before": load_before, "wall": wall, "other_cpu": max(0.0, (all1 - all0) - (own1 - own0))}
     with open(args.output, "w") as f:
         f.write(render(runs, args, noise, launcher, moved))
     print(f"wrote {args.output}")

@@ -55,6 +55,19 @@ def cpu_seconds():
     return busy / os.sysconf("SC_CLK_TCK"), own
 
 
+def noise_start():
+    """Where the machine stands before a benchmark: pass it to `noise` after the runs."""
+    return open("/proc/loadavg").read().split()[0], cpu_seconds(), time.time()
+
+
+def noise(start):
+    """What else the machine did while the runs went on: the load average before them,
+    their wall time and the CPU seconds other processes used meanwhile."""
+    load_before, (all0, own0), t0 = start
+    (all1, own1), wall = cpu_seconds(), time.time() - t0
+    return {"load_before": load_before, "wall": wall, "other_cpu": max(0.0, (all1 - all0) - (own1 - own0))}
+
+
 def collect(repeat, binary, warmup):
     runs = {}  # (side, name) -> list of result dicts ({"error": ...} when a run failed)
     log = open(os.path.join(HERE, "out", "results.jsonl"), "w")
@@ -326,14 +339,11 @@ def main():
     args = ap.parse_args()
     if args.refresh_included:
         return refresh_included(args.output)
-    load_before = open("/proc/loadavg").read().split()[0]
-    (all0, own0), t0 = cpu_seconds(), time.time()
+    start = noise_start()
     runs = collect(args.repeat, args.bin, args.warmup)
-    (all1, own1), wall = cpu_seconds(), time.time() - t0
-    noise = {"load_before": load_before, "wall": wall, "other_cpu": max(0.0, (all1 - all0) - (own1 - own0)),
-             "warmup": args.warmup}
+    measured = dict(noise(start), warmup=args.warmup)
     with open(args.output, "w") as f:
-        f.write(render(runs, args.repeat, args.command, noise, args.bin))
+        f.write(render(runs, args.repeat, args.command, measured, args.bin))
     print(f"wrote {args.output}")
 
 

@@ -16,13 +16,12 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
 ROOT = os.path.dirname(BENCH)
 sys.path.insert(0, BENCH)
-import report  # noqa: E402  (sh, cpu_seconds, fmt)
+import report  # noqa: E402  (sh, noise, fmt)
 
 CORE = os.path.join(ROOT, "target", "release", "examples", "core_throughput")
 BIN = os.path.join(ROOT, "target", "release", "taskloom")
@@ -177,8 +176,7 @@ def main():
     ap.add_argument("--output", default=OUTPUT)
     args = ap.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
-    load_before = open("/proc/loadavg").read().split()[0]
-    (all0, own0), t0 = report.cpu_seconds(), time.time()
+    start = report.noise_start()
     runs = throughput(args.repeat, workers, args.tasks)
     tree_at_goal = runs.get(("tree", GOAL_WORKERS)) or runs[("tree", workers[-1])]
     decision_ms = statistics.median(r["seconds"] / r["runs"] for r in tree_at_goal) * 1000
@@ -191,8 +189,7 @@ def main():
         for name, graph, duration in [("1M-task tree", tree, TREE_TASK_MS), ("5x5x5 grid search", grid, 1)]:
             cmd, rep = simulate(graph, duration, decision_ms, latency)
             predictions.append((name, network, cmd, rep))
-    (all1, own1), wall = report.cpu_seconds(), time.time() - t0
-    noise = {"load_before": load_before, "wall": wall, "other_cpu": max(0.0, (all1 - all0) - (own1 - own0))}
+    noise = report.noise(start)
     with open(args.output, "w") as f:
         f.write(render(runs, predictions, args, noise, decision_ms))
     print(f"wrote {args.output}")
