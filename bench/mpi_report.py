@@ -21,7 +21,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import dask_distributed  # noqa: E402
-import report  # noqa: E402  (Med, fmt, ratio, met, table, errors_of, sh, noise)
+import report  # noqa: E402  (Med, fmt, ratio, met, table, errors_of, sh, noise, every_run)
 import taskloom_bench  # noqa: E402
 
 MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe"]
@@ -160,10 +160,7 @@ def render(runs, args, noise, launcher, moved):
                    f"({moved['bytes_moved'] / moved['tasks']:.1f} bytes per task): only partial sums travel, "
                    "peer to peer.\n")
     md_.append("## Every run\n")
-    md_.append("| side | measurement | tasks | runs (s) |\n|---|---|---|---|")
-    for (side, name), rs in runs.items():
-        vals = ", ".join("failed (see above)" if "error" in r else f"{r['run_s']:.3f}" for r in rs)
-        md_.append(f"| {side} | {name} | {next((r['tasks'] for r in rs if 'tasks' in r), '')} | {vals} |")
+    md_.append(report.every_run(runs))
     return "\n".join(md_) + "\n"
 
 

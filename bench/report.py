@@ -68,6 +68,15 @@ def noise(start):
     return {"load_before": load_before, "wall": wall, "other_cpu": max(0.0, (all1 - all0) - (own1 - own0))}
 
 
+def every_run(runs):
+    """The table of every run's seconds, by side and measurement, in run order."""
+    rows = ["| side | measurement | tasks | runs (s) |\n|---|---|---|---|"]
+    for (side, name), rs in runs.items():
+        vals = ", ".join("failed (see above)" if "error" in r else f"{r['run_s']:.3f}" for r in rs)
+        rows.append(f"| {side} | {name} | {next((r['tasks'] for r in rs if 'tasks' in r), '')} | {vals} |")
+    return "\n".join(rows)
+
+
 def collect(repeat, binary, warmup):
     runs = {}  # (side, name) -> list of result dicts ({"error": ...} when a run failed)
     log = open(os.path.join(HERE, "out", "results.jsonl"), "w")
@@ -283,10 +292,7 @@ def render(runs, repeat, command, noise, binary):
     md_.append(included_sections())
     md_.append("## Every run\n")
     md_.append("Seconds per run, in run order (taskloom: whole process; Dask: `get()` only).\n")
-    md_.append("| side | measurement | tasks | runs (s) |\n|---|---|---|---|")
-    for (side, name), rs in runs.items():
-        vals = ", ".join("failed (see above)" if "error" in r else f"{r['run_s']:.3f}" for r in rs)
-        md_.append(f"| {side} | {name} | {next((r['tasks'] for r in rs if 'tasks' in r), '')} | {vals} |")
+    md_.append(every_run(runs))
     return "\n".join(md_) + "\n"
 
 
