@@ -130,3 +130,34 @@ fn a_job_warned_before_its_limit_is_requeued_and_finishes_from_its_checkpoint() 
     assert_eq!(peek.stdout, format!("{}\n", (0..30).sum::<i64>()));
     assert_contains_all(&peek.stderr, &["stopped by SIGUSR1"]);
 }
+
+/// Two ranks on the real Slurm, started by the job's `srun --mpi=pmix` and wired by
+/// PMIx: the tasks run on rank 1 (rank 0 only drives), and the job prints what threads
+/// print, once.
+#[cfg(feature = "mpi")]
+#[test]
+fn a_two_rank_job_is_wired_by_srun_and_pmix() {
+    let slurm = BatchDir::slurm();
+    let graph = "rank = shell(\"echo $PMIX_RANK\")\na = busy(5, 2)\n";
+    slurm.dir.create("g.tl", graph);
+    let id = slurm.submit(&[
+        "--ranks-per-node",
+        "2",
+        "--cores-per-rank",
+        "1",
+        "--time",
+        "00:05:00",
+        "--",
+        "run",
+        "g.tl",
+        "--executor",
+        "mpi",
+        "--get",
+        "rank",
+        "--get",
+        "a",
+    ]);
+    assert_eq!(slurm.command(&["wait", &id]).output().ok(), "");
+    let peek = slurm.taskloom(&["peek", &id]);
+    assert_eq!(peek.stdout, "{\"rank\":\"1\",\"a\":2}\n");
+}
