@@ -7,7 +7,7 @@
 //!   (`serve_worker`) with one op, `OP`: a payload of pickled bytes in, the pickled
 //!   outcome out. A worker that dies fails only the payload it ran alone.
 //! - Results reach Python through a callback, called from a thread of the job's
-//!   own (the one that waits for its results) and holding the GIL only while it
+//!   own (the one that waits for its results), which holds the GIL only while it
 //!   calls: the engine's scheduling never holds the GIL.
 //! - Every wait (starting workers, ending them, a worker's loop) releases the GIL.
 //! - No Rust panic crosses into Python: the engine turns a panicking op into its
@@ -93,12 +93,17 @@ impl Pool {
             .name("taskloom-results".into())
             .stack_size(RESULT_THREAD_STACK)
             .spawn(move || {
-                for (index, result) in results {
-                    Python::attach(|py| report(py, &on_result, index, result));
-                }
-                // Released attached, so that the job (and the values it holds) goes
-                // now rather than when some thread next enters Python.
-                Python::attach(|_| drop(on_result));
+                // Attached once for the whole job, detached while it waits: entering
+                // Python anew for every result would make and unmake a thread state.
+                Python::attach(|py| {
+                    let mut results = results;
+                    while let Some((index, result)) = py.detach(|| results.next()) {
+                        report(py, &on_result, index, result);
+                    }
+                    // Released attached, so that the job (and the values it holds)
+                    // goes now rather than when some thread next enters Python.
+                    drop(on_result);
+                });
             })
             .map_err(|e| PyRuntimeError::new_err(format!("cannot start a thread: {e}")))?;
         Ok(())
