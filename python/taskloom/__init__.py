@@ -9,8 +9,6 @@ and functions of `__main__` by value, with cloudpickle). Unlike `multiprocessing
 worker that dies fails only the task it ran (`WorkerDiedError`) and the pool goes on.
 """
 
-from typing import TYPE_CHECKING
-
 from ._errors import PoolTerminatedError, WorkerDiedError
 from ._pool import AsyncResult, IMapIterator, MapResult, Pool
 
@@ -26,6 +24,8 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+# `typing` is not imported: `import taskloom` stays fast.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._executor import Executor
 

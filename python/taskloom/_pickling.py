@@ -15,12 +15,14 @@ from __future__ import annotations
 import io
 import pickle
 import types
-from typing import Any, Dict, Optional, Type
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Type
 
 PROTOCOL = 5
 
 # The error classes made for each original exception type (see `_pickling_error`).
-_error_classes: Dict[Type[BaseException], Type[pickle.PicklingError]] = {}
+_error_classes: "Dict[Type[BaseException], Type[pickle.PicklingError]]" = {}
 
 
 class _ByReference(pickle.Pickler):

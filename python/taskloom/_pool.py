@@ -22,27 +22,31 @@ import collections
 import itertools
 import os
 import sys
-import tempfile
 import threading
 import time
 import warnings
 import weakref
-from typing import (
-    Any,
-    Callable,
-    Deque,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Mapping,
-    Optional,
-    Sequence,
-    Tuple,
-)
 
 from . import _core, _pickling
 from ._errors import PoolTerminatedError, WorkerDiedError
+
+# `typing` and `tempfile` cost more to import than the rest of the package: neither is
+# imported by `import taskloom` (the names below are for type checkers only).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        Any,
+        Callable,
+        Deque,
+        Dict,
+        Iterable,
+        Iterator,
+        List,
+        Mapping,
+        Optional,
+        Sequence,
+        Tuple,
+    )
 
 # `multiprocessing.pool`'s state names: code and tests written for it read `_state`.
 RUN, CLOSE, TERMINATE = "RUN", "CLOSE", "TERMINATE"
@@ -136,6 +140,8 @@ class Pool:
         self._lock = threading.Lock()
         # The setup reaches every worker, replacements too, as a file named on its
         # command line: payloads need not carry it.
+        import tempfile
+
         fd, self._setup_file = tempfile.mkstemp(prefix="taskloom-pool-", suffix=".pickle")
         with os.fdopen(fd, "wb") as f:
             f.write(setup)
