@@ -250,9 +250,9 @@ class Pool:
     ) -> "MapResult":
         self._check_running()
         _check_callable(func)
-        if not hasattr(iterable, "__len__"):
-            iterable = list(iterable)
-        items = iterable if isinstance(iterable, list) else list(iterable)  # type: ignore[arg-type]
+        # Lists, tuples and ranges are cut as they are (a range's chunks pickle as a few
+        # bytes, not as their numbers); anything else is read into a list first.
+        items = iterable if type(iterable) in (list, tuple, range) else list(iterable)
         if chunksize is None:
             chunksize, extra = divmod(len(items), self._processes * CHUNKS_PER_WORKER)
             if extra:
@@ -268,7 +268,7 @@ class Pool:
         self._check_running()
         _check_callable(func)
         _check_chunksize(chunksize)
-        chunks: List[List[Any]] = []
+        chunks: List[Sequence[Any]] = []
         failure: Optional[BaseException] = None
         source = iter(iterable)
         while True:
@@ -339,7 +339,7 @@ class Pool:
         with self._lock:
             self._cache.pop(job._id, None)
 
-    def _retry_alone(self, func_bytes: bytes, mode: str, items: List[Any], on_result: Callable[[int, str, Any], None]) -> bool:
+    def _retry_alone(self, func_bytes: bytes, mode: str, items: Sequence[Any], on_result: Callable[[int, str, Any], None]) -> bool:
         """Runs each item of a chunk whose worker died as a payload of its own."""
         if self._state == TERMINATE:
             return False
@@ -445,10 +445,10 @@ class _Chunked:
     """The chunks of a map and their outcomes; a chunk whose worker died runs again
     item by item, and its outcome is then the first failure among them, or the values."""
 
-    def __init__(self, func: Callable[..., Any], mode: str, chunks: List[List[Any]], chunksize: int) -> None:
+    def __init__(self, func: Callable[..., Any], mode: str, chunks: List[Sequence[Any]], chunksize: int) -> None:
         self.func = _pickling.dumps_named(func, f"the function {_pickling.describe(func)}")
         self.mode = mode
-        self.chunks: Dict[int, List[Any]] = dict(enumerate(chunks))
+        self.chunks: Dict[int, Sequence[Any]] = dict(enumerate(chunks))
         self.payloads = [
             _pickling.payload(self.func, mode, chunk, i * chunksize) for i, chunk in enumerate(chunks)
         ]
@@ -500,7 +500,7 @@ class MapResult(AsyncResult):
         pool: Pool,
         func: Callable[..., Any],
         mode: str,
-        chunks: List[List[Any]],
+        chunks: List[Sequence[Any]],
         chunksize: int,
         length: int,
         callback: Optional[Callable[[Any], Any]],
@@ -554,7 +554,7 @@ class IMapIterator(_Job):
         pool: Pool,
         func: Callable[..., Any],
         mode: str,
-        chunks: List[List[Any]],
+        chunks: List[Sequence[Any]],
         chunksize: int,
         ordered: bool,
         failure: Optional[BaseException],
