@@ -2,7 +2,9 @@
 # Prints the path of a Python interpreter with numpy and zarr-python 3, creating the
 # virtualenv (target/pyenv) on first use. The interop tests call this to check our
 # Zarr files against the reference implementation; a lock keeps parallel tests from
-# building the same environment twice.
+# building the same environment twice. The Python package's tests (scripts/
+# python-test.sh) run in it too: maturin builds the package, pytest runs its suites,
+# cloudpickle is the package's one dependency.
 #
 # Environment: PYTHON (the interpreter to build from, default python3),
 # TASKLOOM_PYENV (the virtualenv's directory, default <repo>/target/pyenv).
@@ -11,7 +13,9 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 env_dir=${TASKLOOM_PYENV:-$root/target/pyenv}
 python=${PYTHON:-python3}
-ready="$env_dir/.ready"
+# Named after what the environment holds: an environment made before maturin, pytest
+# and cloudpickle were added is made again.
+ready="$env_dir/.ready-python-package"
 
 mkdir -p "$(dirname "$env_dir")"
 exec 9>"$env_dir.lock"
@@ -21,7 +25,8 @@ if [ ! -f "$ready" ]; then
     rm -rf "$env_dir"
     "$python" -m venv "$env_dir" >&2
     "$env_dir/bin/python" -m pip install --quiet --upgrade pip >&2
-    "$env_dir/bin/python" -m pip install --quiet "numpy>=1.26" "zarr>=3,<4" >&2
+    "$env_dir/bin/python" -m pip install --quiet "numpy>=1.26" "zarr>=3,<4" \
+        "maturin>=1.5,<2" "pytest>=7" "cloudpickle>=2" >&2
     "$env_dir/bin/python" -c "import numpy, zarr; assert zarr.__version__.startswith('3')" >&2
     touch "$ready"
 fi

@@ -6,8 +6,12 @@
 # - Debian's parallel (GNU parallel): scripts/compare-parallel.sh, run by the tests,
 #   checks `taskloom map` against it.
 # - python3 with venv: scripts/python-env.sh builds the virtualenv with NumPy and
-#   zarr-python 3 that the array tests check against. It is built here, first, so
-#   that a machine without PyPI fails with one message instead of in many tests.
+#   zarr-python 3 that the array tests check against, and maturin, pytest and
+#   cloudpickle for the Python package. It is built here, first, so that a machine
+#   without PyPI fails with one message instead of in many tests.
+# - The Python package (python/): scripts/python-test.sh builds its wheel into that
+#   virtualenv and runs its pytest suites, CPython's own multiprocessing.Pool tests
+#   among them (from Debian's libpython3.X-testsuite, installed when missing).
 # - g++: libFuzzer, which the fuzz targets link, is C++.
 # - Open MPI (openmpi-bin, libopenmpi-dev) with libclang-dev and pkg-config, which the
 #   `mpi` crate's bindings are generated with: the suites run with `--features mpi`, so
@@ -63,7 +67,7 @@ python_env() {
     local log
     if ! log=$(scripts/python-env.sh 2>&1 >/dev/null); then
         printf '%s\n' "$log" | tail -n 5 >&2
-        echo "test.sh: error: cannot build the Python environment (numpy, zarr-python 3 from PyPI) that the array tests check against" >&2
+        echo "test.sh: error: cannot build the Python environment (numpy, zarr-python 3, maturin, pytest, cloudpickle from PyPI) that the array and Python tests need" >&2
         exit 1
     fi
 }
@@ -77,6 +81,7 @@ install_packages
 python_env
 trap 'scripts/slurm.sh stop' EXIT
 cargo test --workspace --features mpi "$@"
+scripts/python-test.sh
 cargo test --test tests "$@" -- cli::mpi_absent
 model_checks
 scripts/fuzz.sh "${FUZZ_SECONDS:-10}"

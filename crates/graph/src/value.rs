@@ -22,7 +22,7 @@ pub enum Value {
     Float(f64),
     Str(Arc<str>),
     List(Arc<[Value]>),
-    Bytes(Arc<[u8]>),
+    Bytes(#[serde(with = "block")] Arc<[u8]>),
     /// A block of an n-d array (see `chunk.rs`).
     Chunk(Arc<Chunk>),
 }
@@ -219,9 +219,64 @@ impl<T: FromValue> FromValue for Vec<T> {
     }
 }
 
+/// `Value::Bytes` as one block of bytes rather than a sequence of numbers: postcard
+/// writes the same bytes either way (a length, then each byte as it is), so stored
+/// checkpoints and their digests are unchanged, but in one copy instead of one call
+/// per byte, which made megabytes of pickled Python data the costliest part of a pool
+/// map. JSON still writes an array of numbers, which it also reads back.
+mod block {
+    use std::fmt;
+    use std::sync::Arc;
+
+    use serde::de::{SeqAccess, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    /// The most bytes reserved up front from a sequence's own length hint: the hint
+    /// of garbage input must not allocate gigabytes.
+    const MAX_RESERVE: usize = 1 << 20;
+
+    pub fn serialize<S: Serializer>(bytes: &Arc<[u8]>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[u8]>, D::Error> {
+        d.deserialize_bytes(Block)
+    }
+
+    struct Block;
+
+    impl<'de> Visitor<'de> for Block {
+        type Value = Arc<[u8]>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("bytes")
+        }
+
+        fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Arc<[u8]>, E> {
+            Ok(Arc::from(bytes))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Arc<[u8]>, A::Error> {
+            let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_RESERVE));
+            while let Some(byte) = seq.next_element()? {
+                bytes.push(byte);
+            }
+            Ok(bytes.into())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_still_read_and_write_as_a_json_array_of_numbers() {
+        let bytes = Value::Bytes(Arc::from(&[0u8, 255, 7][..]));
+        let json = serde_json::to_string(&bytes).unwrap();
+        assert_eq!(json, r#"{"Bytes":[0,255,7]}"#);
+        assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), bytes);
+    }
 
     #[test]
     fn floats_print_round_trip_and_keep_a_point_when_whole() {

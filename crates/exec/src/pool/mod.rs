@@ -21,6 +21,7 @@ mod process_pool;
 mod queue;
 mod thread_pool;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 
@@ -86,12 +87,19 @@ impl Pool {
         workers: usize,
         executable: Option<impl Into<PathBuf>>,
     ) -> Result<ProcessPool, PoolError> {
-        let backend = ProcessBackend::start(workers, executable.map(Into::into))?;
-        Ok(ProcessPool {
-            core: Core {
-                dispatch: Box::new(backend),
-            },
-        })
+        ProcessPool::launch(workers, executable.map(Into::into), Vec::new())
+    }
+
+    /// A pool of `workers` processes started as `program args...`, which must serve
+    /// as a worker (`serve_worker`) with the ops the pool calls: an interpreter whose
+    /// worker loop is this engine's, as the Python package's workers are.
+    pub fn processes_running(
+        workers: usize,
+        program: impl Into<PathBuf>,
+        args: impl IntoIterator<Item = impl Into<OsString>>,
+    ) -> Result<ProcessPool, PoolError> {
+        let args = args.into_iter().map(Into::into).collect();
+        ProcessPool::launch(workers, Some(program.into()), args)
     }
 }
 
@@ -496,6 +504,20 @@ pub struct ProcessPool {
 
 impl ProcessPool {
     named_op_methods!();
+
+    /// Starts the workers: see `Pool::processes_of` and `Pool::processes_running`.
+    fn launch(
+        workers: usize,
+        executable: Option<PathBuf>,
+        args: Vec<OsString>,
+    ) -> Result<ProcessPool, PoolError> {
+        let backend = ProcessBackend::start(workers, executable, args)?;
+        Ok(ProcessPool {
+            core: Core {
+                dispatch: Box::new(backend),
+            },
+        })
+    }
 
     fn start<T: Into<Value>>(
         &self,

@@ -16,6 +16,7 @@
 //! - Dropping the pool kills and reaps every worker.
 
 use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -67,9 +68,13 @@ pub(crate) struct ProcessBackend {
 }
 
 impl ProcessBackend {
-    /// Starts the driver thread, which starts `workers` workers; returns once they
-    /// all serve.
-    pub fn start(workers: usize, executable: Option<PathBuf>) -> Result<ProcessBackend, PoolError> {
+    /// Starts the driver thread, which starts `workers` workers (`executable` with
+    /// `args`); returns once they all serve.
+    pub fn start(
+        workers: usize,
+        executable: Option<PathBuf>,
+        args: Vec<OsString>,
+    ) -> Result<ProcessBackend, PoolError> {
         if std::env::var_os(WORKER_ENV).is_some() {
             // Without this, a program that forgot to serve would start pools forever.
             return Err(PoolError::Spawn(
@@ -90,7 +95,7 @@ impl ProcessBackend {
         let driver = thread::Builder::new()
             .name("taskloom-pool-driver".into())
             .spawn(move || {
-                let mut supervisor = Supervisor::new(executable, events);
+                let mut supervisor = Supervisor::new(executable, events).with_args(args);
                 match start_workers(&mut supervisor, &inbox, workers) {
                     Ok(slots) => {
                         let _ = started.send(Ok(()));

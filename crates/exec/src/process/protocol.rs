@@ -331,6 +331,17 @@ mod tests {
     }
 
     #[test]
+    fn bytes_encode_as_a_length_then_each_byte_as_before() {
+        use std::sync::Arc;
+        let bytes = Value::Bytes(Arc::from(&[0u8, 255, 7][..]));
+        // `Bytes` is `Value`'s seventh variant; then the length and the bytes, as a
+        // sequence of u8 was written: stored checkpoints read the same.
+        assert_eq!(encode(&bytes), [6, 3, 0, 255, 7]);
+        let back: Value = postcard::from_bytes(&encode(&bytes)).unwrap();
+        assert_eq!(back, bytes);
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         let mut input: &[u8] = &[3, 0, 0, 0, 0xff, 0xff, 0xff];
         assert!(receive::<Request>(&mut input, &mut Vec::new()).is_err());

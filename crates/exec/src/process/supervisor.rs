@@ -19,6 +19,7 @@
 //!   and [`EXIT_MARGIN`] are over.
 //! - `shutdown` ends and reaps every worker; so does dropping the supervisor.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::PathBuf;
@@ -95,6 +96,8 @@ impl Worker {
 /// Running worker processes; their replies go to the caller's channel.
 pub struct Supervisor<M> {
     executable: PathBuf,
+    /// Arguments the workers start with (an interpreter's worker module, say).
+    args: Vec<OsString>,
     workers: Vec<Worker>,
     /// Where requests are encoded, reused.
     scratch: Vec<u8>,
@@ -107,10 +110,18 @@ impl<M: From<(WorkerId, Incoming)> + Send + 'static> Supervisor<M> {
     pub fn new(executable: PathBuf, events: mpsc::Sender<M>) -> Self {
         Supervisor {
             executable,
+            args: Vec::new(),
             workers: Vec::new(),
             scratch: Vec::new(),
             events,
         }
+    }
+
+    /// Starts the workers with `args`: for an executable that serves only when told
+    /// how (`python -c ...`), where this program serves on `WORKER_ENV` alone.
+    pub fn with_args(mut self, args: Vec<OsString>) -> Self {
+        self.args = args;
+        self
     }
 
     /// Starts a worker; its id is the next in order. Its `Ready` (or `Gone`, when it
@@ -119,6 +130,7 @@ impl<M: From<(WorkerId, Incoming)> + Send + 'static> Supervisor<M> {
         let id = WorkerId(self.workers.len() as u32);
         let mut command = Command::new(&self.executable);
         command
+            .args(&self.args)
             .env(WORKER_ENV, "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# taskloom.Pool against multiprocessing.Pool (bench/python/pool.py): builds the
+# package's wheel with the release profile into the test virtualenv, runs both pools
+# side by side, writes bench/python/RESULTS.md and refreshes its section of
+# bench/RESULTS.md.
+#
+#   bash bench/python/run.sh            # REPEAT=3
+#   REPEAT=5 bash bench/python/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+python=$(PROFILE=release scripts/python-package.sh)
+"$python" bench/python/pool.py
+python3 bench/report.py --refresh-included

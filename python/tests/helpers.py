@@ -1,0 +1,76 @@
+"""Functions the tests run in worker processes: importable, so they travel by reference."""
+
+import ctypes
+import os
+import signal
+import time
+
+STATE = {"value": None}
+
+
+def square(x):
+    return x * x
+
+
+def add(a, b):
+    return a + b
+
+
+def keyword(a, b=0, *, c=0):
+    return (a, b, c)
+
+
+def fail_on(x, bad=3):
+    if x == bad:
+        raise KeyError(f"bad item {x}")
+    return x
+
+
+def crash(how):
+    """Dies as a worker can: a segfault, os._exit, or SIGKILL (as from the OOM killer)."""
+    if how == "segfault":
+        ctypes.string_at(0)
+    elif how == "exit":
+        os._exit(3)
+    elif how == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return how
+
+
+def crash_at(x, bad=3):
+    if x == bad:
+        os._exit(7)
+    return x * 10
+
+
+def remember(value):
+    STATE["value"] = value
+
+
+def remembered(_=None):
+    return STATE["value"]
+
+
+def pid(_=None):
+    return os.getpid()
+
+
+def sleep_then(x, seconds=0.05):
+    time.sleep(seconds)
+    return x
+
+
+def shout(x):
+    print("hello from a worker", x)
+    return x
+
+
+def touch(path):
+    with open(path, "w") as f:
+        f.write("ran")
+    return path
+
+
+class Unpicklable:
+    def __reduce__(self):
+        raise RuntimeError("refuses to be pickled")
