@@ -160,14 +160,14 @@ mod ranks {
                     match answer {
                         Answer::Ready { jobs } => worker.jobs = jobs.max(1),
                         Answer::Ended(mut ended) => {
-                            worker.handed -= 1;
+                            worker.handed = worker.handed.saturating_sub(1);
                             ended.started = started_ago(ended.seconds);
                             // Lanes per rank, one after the other, for the timeline.
                             ended.lane += (from - 1) * options.jobs;
                             let cut = course.conclude(ended, on_end);
                             self.tell(cut, course.stop())?;
                         }
-                        Answer::Unstarted(_) => worker.handed -= 1,
+                        Answer::Unstarted(_) => worker.handed = worker.handed.saturating_sub(1),
                         Answer::Stopped(stop) => {
                             let cut = course.stop_by(stop);
                             self.tell(cut, course.stop())?;

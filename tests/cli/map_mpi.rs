@@ -76,6 +76,14 @@ mod under_mpirun {
         runs
     }
 
+    /// Asserts exit `code` and a one-line error; returns stderr (stdout is the items').
+    fn failed(out: &Outcome, code: i32) -> &str {
+        assert_eq!(out.code, Some(code), "{}\n{}", out.context, out.stderr);
+        assert!(out.stderr.starts_with("taskloom: error: "), "{}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        &out.stderr
+    }
+
     /// A results log without its timings, which differ from run to run.
     fn log_without_seconds(dir: &Dir, name: &str) -> Vec<Value> {
         super::super::map::read_log(dir, name)
@@ -127,7 +135,8 @@ mod under_mpirun {
             "1",
         ];
         let runs = alike(&args, |_| {});
-        let message = runs[0].2.error(1);
+        assert_eq!(runs[0].2.stdout, "0\n3\n0\n1\n");
+        let message = failed(&runs[0].2, 1);
         assert!(message.contains("2 of 4 items failed"), "{message}");
     }
 
@@ -239,7 +248,7 @@ mod under_mpirun {
             "c",
         ];
         let runs = alike(&first, |_| {});
-        runs[0].2.error(1);
+        assert!(failed(&runs[0].2, 1).contains("#2 'b' (exit 1)"), "{}", runs[0].2.stderr);
         let resume = [&["--resume"][..], &first[..]].concat();
         let local = command(&runs[0].1, Way::Local, &resume).output();
         assert_eq!(local.ok(), "b\n");

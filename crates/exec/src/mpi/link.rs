@@ -67,17 +67,20 @@ impl Link {
         let (rank, ranks) = (transport.rank(), transport.size());
         let (outbox, outgoing) = mpsc::channel();
         let (incoming, inbox) = mpsc::channel();
-        let (news, told) = UnixStream::pair()?;
-        news.set_nonblocking(true)?;
-        told.set_nonblocking(true)?;
         let closing = Arc::new(AtomicBool::new(false));
-        let thread = {
+        let start = || -> io::Result<_> {
+            let (news, told) = UnixStream::pair()?;
+            news.set_nonblocking(true)?;
+            told.set_nonblocking(true)?;
             let closing = Arc::clone(&closing);
             let moved = Moved(transport);
-            thread::Builder::new()
+            let thread = thread::Builder::new()
                 .name("taskloom-mpi".into())
-                .spawn(move || speak(moved, &outgoing, &incoming, told, &closing))?
+                .spawn(move || speak(moved, &outgoing, &incoming, told, &closing))?;
+            Ok((news, thread))
         };
+        let (news, thread) =
+            start().map_err(|e| RunError::Internal(format!("cannot start the MPI thread: {e}")))?;
         Ok(Link {
             rank,
             ranks,
