@@ -14,6 +14,9 @@
 //!   abandoned run or a signal stops what runs everywhere. A terminating signal that
 //!   reaches a worker rank (a launcher or batch system signals every rank; mpirun ends
 //!   a job whose rank died that way) stops its items at once and then the whole run.
+//! - A worker rank killed outright (SIGKILL) leaves no item running: a guard process
+//!   of its own ends their groups (`taskloom_map::guard`); mpirun ends the other ranks,
+//!   which end their items themselves.
 //! - Alone (`mpirun -n 1`) rank 0 runs the items itself, as the MPI executor of `run`
 //!   runs its tasks.
 //! - Every item handed out is answered once (ended or not started), and rank 0 says
@@ -60,6 +63,7 @@ mod ranks {
     use taskloom::exec::Link;
     use taskloom_child::Interrupts;
     use taskloom_map::course::{Course, Cut};
+    use taskloom_map::guard::Guard;
     use taskloom_map::runner::{self, Ended, Feed, Flow, Halt, Options, Stop};
     use taskloom_map::{Error, Map, Place};
 
@@ -232,6 +236,8 @@ mod ranks {
     /// The items rank 0 hands this rank, as the runner takes them.
     struct Handed<'a> {
         link: &'a Link,
+        /// Ends the items' groups if this rank is killed outright.
+        guard: Guard,
         queue: VecDeque<(usize, Vec<OsString>)>,
         stop: Option<Stop>,
         open: bool,
@@ -281,6 +287,14 @@ mod ranks {
         fn news(&self) -> Option<BorrowedFd<'_>> {
             Some(self.link.news())
         }
+
+        fn group_started(&mut self, group: u32) {
+            self.guard.started(group);
+        }
+
+        fn group_reaped(&mut self, group: u32) {
+            self.guard.reaped(group);
+        }
     }
 
     /// Runs the items rank 0 hands this rank until it says `End`; returns the rank's
@@ -304,6 +318,7 @@ mod ranks {
         link.send(ZERO, &Answer::Ready { jobs: options.jobs })?;
         let mut feed = Handed {
             link,
+            guard: Guard::start()?,
             queue: VecDeque::new(),
             stop: None,
             open: true,

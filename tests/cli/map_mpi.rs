@@ -79,7 +79,11 @@ mod under_mpirun {
     /// Asserts exit `code` and a one-line error; returns stderr (stdout is the items').
     fn failed(out: &Outcome, code: i32) -> &str {
         assert_eq!(out.code, Some(code), "{}\n{}", out.context, out.stderr);
-        assert!(out.stderr.starts_with("taskloom: error: "), "{}", out.stderr);
+        assert!(
+            out.stderr.starts_with("taskloom: error: "),
+            "{}",
+            out.stderr
+        );
         assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
         &out.stderr
     }
@@ -152,11 +156,16 @@ mod under_mpirun {
     }
 
     #[test]
-    fn an_unknown_placeholder_is_refused_by_rank_0_alone() {
-        let args = ["--", "echo", "{nope}", ":::", "a"];
-        let runs = alike(&args, |_| {});
-        assert_eq!(runs[0].2.stderr.lines().count(), 1, "{}", runs[0].2.stderr);
-        runs[0].2.error(2);
+    fn errors_found_by_rank_0_are_said_once_and_run_nothing() {
+        for args in [
+            &["--grid", "x=1", "--", "touch", "{y}"][..],
+            &["--resume", "--", "touch", ":::", "a"][..],
+        ] {
+            for (way, dir, out) in alike(args, |_| {}) {
+                out.error(2);
+                assert!(dir.listing().is_empty(), "{way:?}: an item ran");
+            }
+        }
     }
 
     #[test]
@@ -202,11 +211,9 @@ mod under_mpirun {
             (&mpi.stdout, &mpi.stderr, mpi.code),
             (&local.stdout, &local.stderr, local.code)
         );
-        assert!(
-            local.error(1).contains("2 not run (--halt)"),
-            "{}",
-            local.stderr
-        );
+        assert_eq!(local.stdout, "0\n2\n");
+        let message = failed(&local, 1);
+        assert!(message.contains("2 not run (--halt)"), "{message}");
     }
 
     #[test]
@@ -248,7 +255,11 @@ mod under_mpirun {
             "c",
         ];
         let runs = alike(&first, |_| {});
-        assert!(failed(&runs[0].2, 1).contains("#2 'b' (exit 1)"), "{}", runs[0].2.stderr);
+        assert!(
+            failed(&runs[0].2, 1).contains("#2 'b' (exit 1)"),
+            "{}",
+            runs[0].2.stderr
+        );
         let resume = [&["--resume"][..], &first[..]].concat();
         let local = command(&runs[0].1, Way::Local, &resume).output();
         assert_eq!(local.ok(), "b\n");

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod course;
+pub mod guard;
 pub mod items;
 pub mod order;
 pub mod place;

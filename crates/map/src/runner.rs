@@ -189,6 +189,11 @@ pub trait Feed {
     /// Readable when the feed has news for [`Feed::update`] and [`Feed::next`];
     /// `None` for a feed that has every item from the start.
     fn news(&self) -> Option<BorrowedFd<'_>>;
+    /// An attempt's process group started (its id): a feed whose runner may be killed
+    /// outright has it ended then ([`crate::guard`]).
+    fn group_started(&mut self, _group: u32) {}
+    /// The group's leader was reaped: its id may be reused from now on.
+    fn group_reaped(&mut self, _group: u32) {}
 }
 
 /// Items `0..count`, command lines made on demand.
@@ -248,7 +253,10 @@ pub fn run_fed(
                 unreachable!("fewer than `jobs` items run, so a lane is free")
             };
             match Running::spawn(index, lane, argv, &mut programs, options.timeout, None) {
-                Ok(child) => running.push(child),
+                Ok(child) => {
+                    feed.group_started(child.child.id());
+                    running.push(child);
+                }
                 Err(StartError::Item(why)) => {
                     lanes.push(Reverse(lane));
                     let ended = why.ended(index, lane, Instant::now(), 1);
@@ -353,6 +361,7 @@ pub fn run_fed(
                 continue;
             }
             let mut r = running.swap_remove(slot);
+            feed.group_reaped(r.child.id());
             let mut ended = r.ended();
             if !ended.succeeded() && course.accepting() && r.attempts <= options.retries {
                 let argv = std::mem::take(&mut r.argv);
@@ -365,6 +374,7 @@ pub fn run_fed(
                     Some(&r),
                 ) {
                     Ok(again) => {
+                        feed.group_started(again.child.id());
                         running.push(again);
                         continue;
                     }
