@@ -286,7 +286,7 @@ fn bad_submissions_are_refused_with_exit_2() {
     // Map on several ranks spreads its items over them.
     let args = ["--nodes", "2", "--", "map", "--", "echo", ":::", "a"];
     let outcome = dir.taskloom(&[&["submit", "--batch", "slurm", "--dry-run"], &args[..]].concat());
-    assert_contains_all(outcome.ok(), &[" map --executor mpi -- echo ::: a"]);
+    assert_contains_all(outcome.ok(), &[" map --executor mpi -- echo ':::' a"]);
     let outcome = dir.taskloom(&["submit", "--batch", "slurm"]);
     assert_contains_all(outcome.failure(2), &["<COMMAND>"]);
     assert_eq!(dir.listing(), vec!["g.tl"], "nothing written");
