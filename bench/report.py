@@ -306,7 +306,7 @@ def included(path, head, how):
 
 
 def included_sections():
-    """Sections 7 to 10, from the scripts that measure them apart from this one."""
+    """Sections 7 to 11, from the scripts that measure them apart from this one."""
     return "\n".join([
         included("simulate/RESULTS.md",
                  "## 7. Scheduling policies, simulated (`bash bench/simulate/run.sh`)\n",
@@ -320,6 +320,10 @@ def included_sections():
         included("MPI_RESULTS.md",
                  "## 10. Many machines: MPI against Dask distributed (`bash bench/mpi.sh`)\n",
                  "bash bench/mpi.sh"),
+        included("MAP_MPI_RESULTS.md",
+                 "## 11. `taskloom map` on MPI ranks against one machine and GNU parallel "
+                 "(`bash bench/map_mpi_bench.sh`)\n",
+                 "bash bench/map_mpi_bench.sh"),
     ])
 
 
@@ -330,7 +334,7 @@ def refresh_included(output):
     start, end = text.index("\n## 7. ") + 1, text.index("\n## Every run")
     with open(output, "w") as f:
         f.write(text[:start] + included_sections() + text[end:])
-    print(f"refreshed sections 7-10 of {output}")
+    print(f"refreshed sections 7-11 of {output}")
 
 
 def main():
