@@ -320,8 +320,12 @@ def included_sections():
         included("MPI_RESULTS.md",
                  "## 10. Many machines: MPI against Dask distributed (`bash bench/mpi.sh`)\n",
                  "bash bench/mpi.sh"),
+        included("MAP_MPI_RESULTS.md",
+                 "## 11. `taskloom map` on MPI ranks against one machine and GNU parallel "
+                 "(`bash bench/map_mpi_bench.sh`)\n",
+                 "bash bench/map_mpi_bench.sh"),
         included("python/RESULTS.md",
-                 "## 11. Python: taskloom.Pool against multiprocessing.Pool (`bash bench/python/run.sh`)\n",
+                 "## 12. Python: taskloom.Pool against multiprocessing.Pool (`bash bench/python/run.sh`)\n",
                  "bash bench/python/run.sh"),
     ])
 

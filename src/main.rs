@@ -9,6 +9,10 @@ static ALLOCATOR: taskloom::allocator::MiMalloc = taskloom::allocator::MiMalloc;
 
 fn main() -> ! {
     taskloom::allocator::keep_freed_memory_for_reuse();
+    // Started by a worker rank of `map --executor mpi` to end its items should the
+    // rank be killed outright.
+    #[cfg(feature = "mpi")]
+    taskloom_map::guard::serve_if_requested();
     // Started by the process executor: serve tasks instead of parsing arguments.
     taskloom::serve_worker_if_requested(&taskloom::Runtime::new());
     cli::main()

@@ -13,7 +13,8 @@ use taskloom::exec::Span;
 use taskloom::graph::{Expr, GraphBuilder};
 use taskloom_map::runner::signal_name;
 use taskloom_map::{
-    Error, Finished, Grid, Halt, Map, MapFile, Observer, Options, Report, Source, Stop,
+    Error, Finished, Grid, Halt, Local, Map, MapFile, Observer, Options, Place, Report, Source,
+    Stop,
 };
 
 use super::duration::parse_duration;
@@ -97,8 +98,10 @@ struct MapOptions {
     stats: bool,
     #[command(flatten)]
     timeline: TimelineArgs,
-    /// Where items run: as child processes of this one (local), or spread over MPI
-    /// ranks (mpi: not available yet, refused with exit 2).
+    /// Where items run: as child processes of this one (local), or spread over the
+    /// ranks of an MPI job (mpi: start with `mpirun -n K taskloom map ...`; rank 0
+    /// hands out the items and prints, each other rank runs up to -j of them at once;
+    /// with one rank, rank 0 runs them).
     #[arg(long, value_enum, value_name = "WHERE", default_value_t = MapExecutor::Local)]
     executor: MapExecutor,
     /// The command and its arguments, then `:::` and the items.
@@ -130,26 +133,21 @@ pub fn map(args: MapArgs) -> Outcome {
             }
             let text = e.render().to_string();
             let text = text.strip_prefix("error: ").unwrap_or(&text).trim_end();
-            return Err(CommandError::Usage(text.to_string()));
+            return Err(on_rank_zero(CommandError::Usage(text.to_string())));
         }
     };
-    if args.executor == MapExecutor::Mpi {
-        let refusal = CommandError::Usage(
-            "--executor mpi: map does not spread items over MPI ranks yet; run it on one \
-             machine (without --executor)"
-                .to_string(),
-        );
-        // Every rank of `mpirun -n K` gets here: rank 0 alone says it.
-        if super::mpi::worker_rank() {
-            std::process::exit(refusal.exit_code())
-        }
-        return Err(refusal);
-    }
     let print_stats = args.stats;
-    let (map, progress, timeline) = build(args).map_err(CommandError::Usage)?;
+    let executor = args.executor;
+    let (map, progress, timeline) =
+        build(args).map_err(|why| on_rank_zero(CommandError::Usage(why)))?;
+    let mut place: Box<dyn Place> = match executor {
+        MapExecutor::Local => Box::new(Local),
+        // A worker rank runs its share of the items in here, and exits.
+        MapExecutor::Mpi => super::map_ranks::place(&map)?,
+    };
     let timeline = timeline.check()?;
     let mut terminal = Terminal::new(progress, timeline.wanted());
-    let report = taskloom_map::run(&map, &mut terminal);
+    let report = taskloom_map::run(&map, place.as_mut(), &mut terminal);
     terminal.finish();
     // Written whatever became of the run: a failed or interrupted one is when the
     // timeline is wanted most.
@@ -178,6 +176,15 @@ pub fn map(args: MapArgs) -> Outcome {
         }
         Stop::Done | Stop::Halted => Ok(String::new()),
     }
+}
+
+/// `error`, which every rank of an MPI job meets alike (they parse the same command
+/// line): ranks other than 0 exit with its code at once, so that rank 0 alone says it.
+fn on_rank_zero(error: CommandError) -> CommandError {
+    if super::mpi::worker_rank() {
+        std::process::exit(error.exit_code())
+    }
+    error
 }
 
 /// The words after `map` as typed. The outer parser drops a leading `--`, which
@@ -392,7 +399,15 @@ impl Terminal {
             .expect("a graph of items refers to no other key");
         let words: Vec<_> = map.command.iter().map(|w| w.to_string_lossy()).collect();
         let title = format!("taskloom map {}", words.join(" "));
-        files.write(&title, &graph, &spans, map.options.jobs, wall_seconds)
+        // Items that ran on MPI ranks have a lane per job of every rank.
+        let lanes = items.iter().map(|s| s.lane + 1).chain([map.options.jobs]);
+        files.write(
+            &title,
+            &graph,
+            &spans,
+            lanes.max().unwrap_or(1),
+            wall_seconds,
+        )
     }
 }
 

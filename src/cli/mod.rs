@@ -11,6 +11,7 @@ mod input;
 mod jobs;
 mod json;
 mod map;
+mod map_ranks;
 mod mpi;
 mod ops;
 mod output;

@@ -104,7 +104,7 @@ pub fn run_array_job(
 /// The refusal of `--executor mpi` by a build without MPI; ranks other than 0 exit
 /// with its code at once, so that rank 0 alone says it.
 #[cfg(not(feature = "mpi"))]
-fn refusal() -> CommandError {
+pub fn refusal() -> CommandError {
     let refusal = CommandError::Usage(
         "--executor mpi: this taskloom was built without MPI; build it with \
          `cargo build --release --features mpi` (Debian: openmpi-bin libopenmpi-dev \

@@ -161,11 +161,6 @@ fn job_command(args: &SubmitArgs, ranks: u32, dir: &Path) -> Result<Vec<String>,
             }
         )));
     }
-    if subcommand == "map" && ranks > 1 {
-        return Err(CommandError::Usage(format!(
-            "map runs on one rank ({ranks} asked): MPI ranks do not take map items yet"
-        )));
-    }
     // Options end where a command of map's own begins.
     let own = rest.split(|w| w == "--").next().unwrap_or(&[]);
     // `--name`, `--name=V`, `-n`, `-nV`.

@@ -268,7 +268,7 @@ fn bad_submissions_are_refused_with_exit_2() {
         outcome.error(2),
         &["a job runs taskloom run, map or array, not 'graph'"],
     );
-    // What the job could not do: a checkpoint outside run, map on several ranks.
+    // What the job could not do: a checkpoint outside run.
     for (args, message) in [
         (
             vec!["--checkpoint", "ck", "--", "map", "--", "echo", ":::", "a"],
@@ -278,15 +278,15 @@ fn bad_submissions_are_refused_with_exit_2() {
             vec!["--checkpoint", "ck", "--", "array", "info", "a.zarr"],
             "--checkpoint: only run keeps a checkpoint, not array",
         ),
-        (
-            vec!["--nodes", "2", "--", "map", "--", "echo", ":::", "a"],
-            "map runs on one rank (2 asked)",
-        ),
     ] {
         let outcome =
             dir.taskloom(&[&["submit", "--batch", "slurm", "--dry-run"], &args[..]].concat());
         assert_contains_all(outcome.error(2), &[message]);
     }
+    // Map on several ranks spreads its items over them.
+    let args = ["--nodes", "2", "--", "map", "--", "echo", ":::", "a"];
+    let outcome = dir.taskloom(&[&["submit", "--batch", "slurm", "--dry-run"], &args[..]].concat());
+    assert_contains_all(outcome.ok(), &[" map --executor mpi -- echo ':::' a"]);
     let outcome = dir.taskloom(&["submit", "--batch", "slurm"]);
     assert_contains_all(outcome.failure(2), &["<COMMAND>"]);
     assert_eq!(dir.listing(), vec!["g.tl"], "nothing written");

@@ -93,6 +93,11 @@ impl Child {
         self.pidfd.as_ref()
     }
 
+    /// Its pid, which is also its group's id under [`Group::Own`].
+    pub fn id(&self) -> u32 {
+        self.pid.as_raw_nonzero().get() as u32
+    }
+
     /// How it ended, once reaped.
     pub fn status(&self) -> Option<ExitStatus> {
         self.status

@@ -32,7 +32,7 @@ use taskloom_sched::Plan;
 pub use error::RunError;
 pub use limits::Limits;
 #[cfg(feature = "mpi")]
-pub use mpi::Mpi;
+pub use mpi::{Link, Mpi};
 pub use observe::Observers;
 pub use pool::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use process::{serve as serve_worker, Processes, WORKER_ENV};

@@ -5,15 +5,19 @@
 //!
 //! The pieces, one file each: where items come from ([`items`]), how an item becomes a
 //! command line ([`template`]), how a command line becomes a process or an item's own
-//! failure ([`spawn`]), how processes are run ([`runner`]), in what order their
+//! failure ([`spawn`]), how processes are run ([`runner`]) and where ([`place`]), what
+//! a failure or a signal does to the rest of the run ([`course`]), in what order their
 //! output is released ([`order`]), where it waits for its turn ([`spool`]), the
 //! JSON-lines log ([`results`]) and the summary ([`stats`]). [`run`] ties them
 //! together; the command line only parses options and prints.
 
 #![warn(missing_docs)]
 
+pub mod course;
+pub mod guard;
 pub mod items;
 pub mod order;
+pub mod place;
 pub mod results;
 pub mod runner;
 pub mod spawn;
@@ -28,6 +32,7 @@ use std::path::PathBuf;
 
 pub use items::{Grid, Item, Source};
 pub use map::{run, Failure, Finished, Map, Observer, Report, Stop};
+pub use place::{Local, Place};
 pub use runner::{Halt, Options, Stopped};
 pub use stats::Stats;
 pub use template::Template;

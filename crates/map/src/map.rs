@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use crate::items::{Item, Source};
 use crate::order::Reorder;
+use crate::place::Place;
 use crate::results::{self, Log, LoggedItem, Params, Reason, Record};
-use crate::runner::{self, signal_name, Ended, Flow, Options, Stopped};
+use crate::runner::{signal_name, Ended, Flow, Options, Stopped};
 use crate::spawn;
 use crate::spool::{Held, Spool};
 use crate::stats::Stats;
@@ -88,11 +89,11 @@ pub struct Report {
     pub failures: Vec<Failure>,
 }
 
-/// Runs `map`, telling `observer` as items end. Usage errors (no items, no command, an
+/// Runs `map` at `place`, telling `observer` as items end. Usage errors (no items, no command, an
 /// unknown placeholder, a program that is the same for every item and does not
 /// exist) are found before the first start, so nothing runs for them; a command line
 /// that only some items make unrunnable fails those items alone.
-pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
+pub fn run(map: &Map, place: &mut dyn Place, observer: &mut dyn Observer) -> Result<Report, Error> {
     if map.resume && map.results.is_none() {
         return Err(Error::ResumeWithoutResults);
     }
@@ -145,11 +146,11 @@ pub fn run(map: &Map, observer: &mut dyn Observer) -> Result<Report, Error> {
     let mut reorder = Reorder::default();
     observer.start(todo.len());
     let start = Instant::now();
-    let outcome = runner::run(
+    let outcome = place.run(
         todo.len(),
-        |i| template.command_line(todo[i]),
+        &mut |i| template.command_line(todo[i]),
         &map.options,
-        |mut ended| {
+        &mut |mut ended| {
             observer.ended(&Finished {
                 item: todo[ended.index],
                 ended: &ended,

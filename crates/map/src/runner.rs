@@ -19,6 +19,10 @@
 //! that abandoned the run) is a failure whatever its status: a program whose SIGTERM
 //! handler exits 0 did not finish its work. [`Ended::stopped`] says why.
 //!
+//! Items come from a [`Feed`]: `0..count` on one machine ([`run`]), or as another
+//! process hands them out and tells its halts ([`run_fed`]); what a failure or a
+//! signal does to the rest of the run is [`Course`]'s to decide.
+//!
 //! Each running item holds a lane, the lowest of `0..jobs` free when it started (kept
 //! through its retries), so that a timeline can draw a lane per job.
 
@@ -26,14 +30,16 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::ffi::OsString;
 use std::io::{ErrorKind, Read};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ChildStderr, ChildStdout};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use serde::{Deserialize, Serialize};
 use taskloom_child::{Child, Interrupts};
 
+use crate::course::{Course, Cut};
 use crate::spawn::{self, Programs, StartError};
 use crate::Error;
 
@@ -64,8 +70,9 @@ pub struct Options {
     pub halt: Halt,
 }
 
-/// How one item ended (its last attempt), reported as soon as it does.
-#[derive(Debug)]
+/// How one item ended (its last attempt), reported as soon as it does. It travels
+/// between processes as it is, but for `started`, which is the receiver's to set.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Ended {
     /// The item's position in the list given to [`run`].
     pub index: usize,
@@ -78,6 +85,7 @@ pub struct Ended {
     /// Likewise for stderr.
     pub stderr: Vec<u8>,
     /// When the first attempt started.
+    #[serde(skip, default = "Instant::now")]
     pub started: Instant,
     /// From the first attempt's start to the last one's end.
     pub seconds: f64,
@@ -101,13 +109,13 @@ impl Ended {
 
     /// A failure of the item's own (its status, or its timeout), not one the run
     /// brought on it by stopping: only those set off a halt.
-    fn failed_by_itself(&self) -> bool {
+    pub(crate) fn failed_by_itself(&self) -> bool {
         !self.succeeded() && matches!(self.stopped, None | Some(Stopped::Timeout))
     }
 }
 
 /// Why an attempt was stopped from outside rather than left to end by itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Stopped {
     /// It ran into the timeout.
     Timeout,
@@ -133,7 +141,7 @@ pub enum Flow {
 }
 
 /// Why [`run`] returned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Stop {
     /// Every item ran.
     Done,
@@ -154,7 +162,73 @@ pub enum Stop {
 /// already running first.
 pub fn run(
     count: usize,
-    mut command_line: impl FnMut(usize) -> Vec<OsString>,
+    command_line: impl FnMut(usize) -> Vec<OsString>,
+    options: &Options,
+    on_end: impl FnMut(Ended) -> Flow,
+) -> Result<Stop, Error> {
+    let mut feed = Counted {
+        count,
+        next: 0,
+        command_line,
+    };
+    run_fed(&mut feed, options, on_end)
+}
+
+/// Where [`run_fed`] takes its items from, as they become known: all at once on one
+/// machine ([`run`]), or as another process hands them out (a rank of a job spread
+/// over machines, which also follows the halts and signals of that process).
+pub trait Feed {
+    /// The next item to start, by its index, with its command line; `None` when none
+    /// is ready now.
+    fn next(&mut self) -> Option<(usize, Vec<OsString>)>;
+    /// Whether more items may come: the run ends once none may and none runs.
+    fn open(&self) -> bool;
+    /// Takes in what came since the last look; a stop the source asks for (it halted,
+    /// it was interrupted, or its output's reader is gone).
+    fn update(&mut self) -> Option<Stop>;
+    /// Readable when the feed has news for [`Feed::update`] and [`Feed::next`];
+    /// `None` for a feed that has every item from the start.
+    fn news(&self) -> Option<BorrowedFd<'_>>;
+    /// An attempt's process group started (its id): a feed whose runner may be killed
+    /// outright has it ended then ([`crate::guard`]).
+    fn group_started(&mut self, _group: u32) {}
+    /// The group's leader was reaped: its id may be reused from now on.
+    fn group_reaped(&mut self, _group: u32) {}
+}
+
+/// Items `0..count`, command lines made on demand.
+struct Counted<F> {
+    count: usize,
+    next: usize,
+    command_line: F,
+}
+
+impl<F: FnMut(usize) -> Vec<OsString>> Feed for Counted<F> {
+    fn next(&mut self) -> Option<(usize, Vec<OsString>)> {
+        let index = self.next;
+        (index < self.count).then(|| {
+            self.next += 1;
+            (index, (self.command_line)(index))
+        })
+    }
+
+    fn open(&self) -> bool {
+        self.next < self.count
+    }
+
+    fn update(&mut self) -> Option<Stop> {
+        None
+    }
+
+    fn news(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+}
+
+/// [`run`] with items from `feed`: at most `options.jobs` at once, each retried and
+/// timed out here; `options.halt` applies to the failures seen here.
+pub fn run_fed(
+    feed: &mut dyn Feed,
     options: &Options,
     mut on_end: impl FnMut(Ended) -> Flow,
 ) -> Result<Stop, Error> {
@@ -163,40 +237,43 @@ pub fn run(
     allow_open_files(jobs);
     let mut running: Vec<Running> = Vec::with_capacity(jobs);
     let mut lanes: BinaryHeap<Reverse<usize>> = (0..jobs).map(Reverse).collect();
-    let mut next = 0;
-    let mut accepting = true;
-    let mut stop = Stop::Done;
+    let mut course = Course::new(options.halt);
     let mut fatal: Option<Error> = None;
     let mut ready: Vec<(usize, Stream)> = Vec::new();
     let mut programs = Programs::default();
     loop {
-        while accepting && running.len() < jobs && next < count {
-            let argv = command_line(next);
+        if let Some(stop) = feed.update() {
+            apply(course.stop_by(stop), &mut running);
+        }
+        while course.accepting() && running.len() < jobs {
+            let Some((index, argv)) = feed.next() else {
+                break;
+            };
             let Some(Reverse(lane)) = lanes.pop() else {
                 unreachable!("fewer than `jobs` items run, so a lane is free")
             };
-            match Running::spawn(next, lane, &argv, &mut programs, options.timeout, None) {
-                Ok(child) => running.push(child),
+            match Running::spawn(index, lane, argv, &mut programs, options.timeout, None) {
+                Ok(child) => {
+                    feed.group_started(child.child.id());
+                    running.push(child);
+                }
                 Err(StartError::Item(why)) => {
                     lanes.push(Reverse(lane));
-                    let ended = why.ended(next, lane, Instant::now(), 1);
-                    let run = (&mut accepting, &mut stop, &mut running[..]);
-                    conclude(ended, &mut on_end, options, run);
+                    let ended = why.ended(index, lane, Instant::now(), 1);
+                    apply(course.conclude(ended, &mut on_end), &mut running);
                 }
                 Err(StartError::Run(error)) => {
                     lanes.push(Reverse(lane));
                     fatal = Some(Error::Io(error));
-                    accepting = false;
-                    cancel_all(&mut running, Stopped::Halt);
+                    apply(course.fail(), &mut running);
                 }
             }
-            next += 1;
         }
-        if running.is_empty() {
+        if running.is_empty() && !(course.accepting() && feed.open()) {
             break;
         }
 
-        // Wait for the next event: output, an exit, a signal, or a deadline.
+        // Wait for the next event: output, an exit, a signal, news, or a deadline.
         let now = Instant::now();
         let mut wake = running.iter().filter_map(Running::next_deadline).min();
         if running
@@ -216,11 +293,15 @@ pub fn run(
         });
         ready.clear();
         {
-            let mut fds = Vec::with_capacity(2 + 3 * running.len());
+            let mut fds = Vec::with_capacity(3 + 3 * running.len());
             let mut tags = Vec::with_capacity(fds.capacity());
             for (_, stream) in signals.streams() {
                 fds.push(PollFd::new(stream, PollFlags::IN));
                 tags.push((usize::MAX, Stream::Signal));
+            }
+            if let Some(news) = feed.news() {
+                fds.push(PollFd::from_borrowed_fd(news, PollFlags::IN));
+                tags.push((usize::MAX, Stream::News));
             }
             for (slot, r) in running.iter().enumerate() {
                 if let (Some(fd), None) = (r.child.exit_fd(), r.child.status()) {
@@ -251,20 +332,12 @@ pub fn run(
         for &(slot, stream) in &ready {
             match stream {
                 Stream::Signal => {
-                    let Some(signal) = signals.pending() else {
-                        continue;
-                    };
-                    if matches!(stop, Stop::Interrupted(_)) {
-                        // A second Ctrl-C: no more grace.
-                        for r in &mut running {
-                            r.child.kill();
-                        }
-                    } else {
-                        stop = Stop::Interrupted(signal);
-                        accepting = false;
-                        cancel_all(&mut running, Stopped::Interrupt);
+                    if let Some(signal) = signals.pending() {
+                        apply(course.interrupt(signal), &mut running);
                     }
                 }
+                // Taken in by `update` at the top of the loop.
+                Stream::News => {}
                 Stream::Exit => {
                     running[slot].child.reap()?;
                 }
@@ -288,18 +361,20 @@ pub fn run(
                 continue;
             }
             let mut r = running.swap_remove(slot);
+            feed.group_reaped(r.child.id());
             let mut ended = r.ended();
-            if !ended.succeeded() && accepting && r.attempts <= options.retries {
-                let argv = command_line(r.index);
+            if !ended.succeeded() && course.accepting() && r.attempts <= options.retries {
+                let argv = std::mem::take(&mut r.argv);
                 match Running::spawn(
                     r.index,
                     r.lane,
-                    &argv,
+                    argv,
                     &mut programs,
                     options.timeout,
                     Some(&r),
                 ) {
                     Ok(again) => {
+                        feed.group_started(again.child.id());
                         running.push(again);
                         continue;
                     }
@@ -308,52 +383,30 @@ pub fn run(
                     }
                     Err(StartError::Run(error)) => {
                         fatal = Some(Error::Io(error));
-                        accepting = false;
-                        cancel_all(&mut running, Stopped::Halt);
+                        apply(course.fail(), &mut running);
                     }
                 }
             }
             lanes.push(Reverse(r.lane));
-            let run = (&mut accepting, &mut stop, &mut running[..]);
-            conclude(ended, &mut on_end, options, run);
+            apply(course.conclude(ended, &mut on_end), &mut running);
         }
     }
-    // A signal that came as the last item ended still stops the run: the caller then
-    // exits as the signal asked, not as if all went well.
-    if let (Some(signal), Stop::Done | Stop::Halted) = (signals.pending(), stop) {
-        stop = Stop::Interrupted(signal);
-    }
+    let stop = course.finish(signals.pending());
     match fatal {
         Some(error) => Err(error),
         None => Ok(stop),
     }
 }
 
-/// Hands `ended` to `on_end` and applies what follows for the rest of the run (its
-/// accepting flag, how it stops, its running items): a caller that abandons the run
-/// stops it; a failure of the item's own halts it by `options.halt` (only the first
-/// counts; an item the halt itself stopped is not a new failure).
-fn conclude(
-    ended: Ended,
-    on_end: &mut impl FnMut(Ended) -> Flow,
-    options: &Options,
-    (accepting, stop, running): (&mut bool, &mut Stop, &mut [Running]),
-) {
-    let mut flow = if ended.failed_by_itself() {
-        Flow::Failed
-    } else {
-        Flow::Go
-    };
-    flow = flow.max(on_end(ended));
-    if flow == Flow::Abandon && *accepting {
-        *accepting = false;
-        *stop = Stop::Abandoned;
-        cancel_all(running, Stopped::Abandon);
-    } else if flow == Flow::Failed && options.halt != Halt::Never && *accepting {
-        *accepting = false;
-        *stop = Stop::Halted;
-        if options.halt == Halt::Now {
-            cancel_all(running, Stopped::Halt);
+/// Carries out what the course decided for the running attempts.
+fn apply(cut: Option<Cut>, running: &mut [Running]) {
+    match cut {
+        None => {}
+        Some(Cut::Cancel(reason)) => cancel_all(running, reason),
+        Some(Cut::Kill) => {
+            for r in running {
+                r.child.kill();
+            }
         }
     }
 }
@@ -374,6 +427,7 @@ fn cancel_all(running: &mut [Running], reason: Stopped) {
 #[derive(Clone, Copy, Debug)]
 enum Stream {
     Signal,
+    News,
     Exit,
     Stdout,
     Stderr,
@@ -383,6 +437,8 @@ enum Stream {
 struct Running {
     index: usize,
     lane: usize,
+    /// The command line, for a retry.
+    argv: Vec<OsString>,
     /// The item's process, leading its own group.
     child: Child,
     stdout: Option<ChildStdout>,
@@ -400,12 +456,12 @@ impl Running {
     fn spawn(
         index: usize,
         lane: usize,
-        argv: &[OsString],
+        argv: Vec<OsString>,
         programs: &mut Programs,
         timeout: Option<Duration>,
         previous: Option<&Running>,
     ) -> Result<Self, StartError> {
-        let mut child = spawn::start(argv, programs)?;
+        let mut child = spawn::start(&argv, programs)?;
         let pipes = child.pipes();
         let (stdout, stderr) = (pipes.stdout, pipes.stderr);
         for fd in [
@@ -421,6 +477,7 @@ impl Running {
         Ok(Running {
             index,
             lane,
+            argv,
             child,
             stdout,
             stderr,

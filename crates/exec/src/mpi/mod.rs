@@ -18,6 +18,7 @@
 //!   sees a stop request while it waits.
 
 mod driver;
+mod link;
 mod rank;
 mod transport;
 
@@ -29,6 +30,8 @@ use mpi::environment::Universe;
 use mpi::Threading;
 use taskloom_graph::{Registry, Value};
 use taskloom_sched::Plan;
+
+pub use self::link::Link;
 
 use self::driver::Driver;
 use self::transport::Transport;
