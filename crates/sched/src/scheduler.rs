@@ -24,7 +24,8 @@
 //!   not moved.
 //! - **Pipelining.** Dependents whose every input is done or queued on the same worker
 //!   follow their input there at once (while it has room), so a chain, or a reduction
-//!   whose inputs met, costs no round trip per task.
+//!   whose inputs met, costs no round trip per task; each task a worker ends tops its
+//!   queue up from the last task given to it, so a long chain never waits for one.
 //! - **Memory.** A result is released on every worker holding it once its last consumer
 //!   has run, unless it was requested; a copy still travelling is released on arrival.
 //! - **Failure.** A failed task is retried up to `retries` times, then the run fails.
@@ -147,7 +148,10 @@ impl Scheduler {
     /// Applies `event` and appends the decisions it leads to.
     pub fn handle(&mut self, event: Event, out: &mut Vec<Decision>) {
         match event {
-            Event::Finished { key, worker, bytes } => self.finished(key, worker, bytes, out),
+            Event::Finished { key, worker, bytes } => {
+                self.finished(key, worker, bytes, out);
+                self.top_up(worker, out);
+            }
             Event::Failed {
                 key,
                 worker,
@@ -500,6 +504,18 @@ impl Scheduler {
             w.isolated |= suspect;
         });
         out.push(Decision::Run { key, worker });
+    }
+
+    /// A task ended on `worker`: pipelines behind the last task given to it, as far as
+    /// its room allows (only that one: a cost per event that does not grow with the
+    /// queue).
+    fn top_up(&mut self, worker: WorkerId, out: &mut Vec<Decision>) {
+        let Some(&last) = self.workers[worker.0 as usize].assigned.last() else {
+            return;
+        };
+        if self.failure.is_none() && !self.suspect[last.index()] {
+            self.pipeline(last, worker, out);
+        }
     }
 
     /// Pipelining: the waiting dependents of `key` whose every other input is done or
