@@ -32,14 +32,27 @@ OUTPUT = os.path.join(HERE, "MPI_RESULTS.md")
 
 def taskloom_runs(tree, chain):
     """(name, ranks, file, extra): the taskloom side. Rank 0 schedules; the others work,
-    so 3 ranks are 2 worker ranks; for S(2) each worker rank runs one thread."""
+    so 3 ranks are 2 worker ranks; for S(2) each worker rank runs one thread. Ranks None:
+    the same graph on the threaded executor, without mpirun: where the bound of one
+    machine lies (no Dask counterpart)."""
     mpi = ["--executor", "mpi"]
+    threads = ["--executor", "threads", "--workers", "2"]
     return [
         ("tree", 3, f"tree_{tree}.tl", mpi),
         ("chain", 3, f"chain_{chain}.tl", mpi),
         ("busy_w1", 2, "busy.tl", [*mpi, "--workers", "1"]),
         ("busy_w2", 3, "busy.tl", [*mpi, "--workers", "1"]),
+        ("tree_threads", None, f"tree_{tree}.tl", threads),
+        ("chain_threads", None, f"chain_{chain}.tl", threads),
     ]
+
+
+def launch_seconds(launcher):
+    """Seconds of `mpirun -n 3 true`: what starting the ranks costs, before taskloom runs."""
+    import time
+    start = time.perf_counter()
+    subprocess.run([*launcher, "-q", "-n", "3", "true"], check=True, capture_output=True)
+    return {"run_s": time.perf_counter() - start}
 
 
 def mpi_missing(binary):
@@ -67,16 +80,16 @@ def bytes_moved(launcher, tree):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def collect(repeat, binary, launcher, tree, chain):
+def collect(repeat, binary, launcher, tree, chain, dask_tree, dask_chain):
     tl = {name: (ranks, file, extra) for name, ranks, file, extra in taskloom_runs(tree, chain)}
-    dk = {name: (shape, n, w) for name, shape, n, w in dask_distributed.measurements(tree, chain)}
+    dk = {name: (shape, n, w) for name, shape, n, w in dask_distributed.measurements(dask_tree, dask_chain)}
     missing = mpi_missing(binary)
     if missing:
         print(f"mpi_report: {missing}; measuring the Dask side only", file=sys.stderr)
     runs = {}
     for rep in range(repeat):
         for name in tl:
-            jobs = [("taskloom", name), ("dask", name)]
+            jobs = [("taskloom", name)] + ([("dask", name)] if name in dk else [])
             if rep % 2:
                 jobs.reverse()
             for side, _ in jobs:
@@ -88,7 +101,7 @@ def collect(repeat, binary, launcher, tree, chain):
                     else:
                         ranks, file, extra = tl[name]
                         r = taskloom_bench.measure(file, extra, False, binary,
-                                                   [*launcher, "-n", str(ranks)])
+                                                   [*launcher, "-n", str(ranks)] if ranks else [])
                 except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
                     msg = getattr(e, "stderr", None) or str(e)
                     r = {"error": str(msg).strip().splitlines()[-1][:300]}
@@ -97,6 +110,12 @@ def collect(repeat, binary, launcher, tree, chain):
                 print(f"rep {rep} {side:8} {name:8} " +
                       (r["error"] if "error" in r else f"{r['run_s']:.3f} s, {r['us_per_task']:.2f} µs/task"),
                       flush=True)
+        try:
+            r = launch_seconds(launcher)
+        except (OSError, subprocess.CalledProcessError) as e:
+            r = {"error": str(e)[:300]}
+        r.update(figure="launch", rep=rep)
+        runs.setdefault(("mpirun", "launch"), []).append(r)
     return runs
 
 
@@ -115,7 +134,9 @@ def render(runs, args, noise, launcher, moved):
                "parse, schedule, run, print); Dask distributed figures time **only** `client.get(graph, key)` on a "
                "LocalCluster of worker processes (one thread each) already started, with the graph dict already "
                f"built, which favours Dask. Each figure is the median of {args.repeat} runs; the two sides "
-               "alternate, who goes first swapping each repetition. *ratio* is Dask ÷ taskloom, except for S(2).\n")
+               "alternate, who goes first swapping each repetition. *ratio* is Dask ÷ taskloom, except for S(2). "
+               f"Dask runs a {args.dask_tree:,}-leaf tree and a {args.dask_chain:,}-task chain (the full sizes take "
+               "it more than 15 minutes a run here): its figures are per task and per hop of those.\n")
     load_before, other, wall = noise["load_before"], noise["other_cpu"], noise["wall"]
     env = [
         ("command", f"`{args.command}`"),
@@ -138,7 +159,7 @@ def render(runs, args, noise, launcher, moved):
     r_tree = ratio(dtree(us), tree(us))
     md_.append(f"## Tree, chain and S(2) on 3 ranks (rank 0 schedules, 2 worker ranks)\n")
     md_.append(f"Tree: `taskloom run bench/out/tree_{args.tree}.tl --get total --executor mpi` "
-               f"({tree_tasks:,} tasks) vs the same dict on 2 Dask workers. Chain: "
+               f"({tree_tasks:,} tasks) vs the same shape with {args.dask_tree:,} leaves on 2 Dask workers. Chain: "
                f"`chain_{args.chain}.tl` ({args.chain:,} tasks). S(2): `busy.tl` (2,000 × `busy(1)`) with "
                "`--workers 1` on 2 ranks (1 worker rank) vs 3 ranks (2), and Dask on 1 vs 2 worker processes.\n")
     md_.append(report.table([
@@ -151,6 +172,18 @@ def render(runs, args, noise, launcher, moved):
         ["S(2)", fmt(s_tl), fmt(s_dk), fmt(ratio(s_tl, s_dk), "x"), "≥ 1.9", met(None if s_tl is None else s_tl >= 1.9)],
         ["Dask cluster start (not charged), s", "", fmt(dtree("start_s")), "", "", ""],
     ]) + report.errors_of(tree, chain, b1, b2, dtree, dchain, d1, d2) + "\n")
+    tt, ct, launch_ = T("tree_threads"), T("chain_threads"), report.Med(runs.get(("mpirun", "launch")))
+    md_.append("### Where the bound lies on one machine\n")
+    md_.append("The same graphs on the threaded executor (`--executor threads --workers 2`, no mpirun, whole "
+               f"process) and the launcher's own start (`{launch} -q -n 3 true`), in the same session:\n")
+    md_.append(report.table([
+        ["tree on threads, µs/task", fmt(tt(us)), "", "", "", ""],
+        ["chain on threads, µs/hop", fmt(ct(us)), "", "", "", ""],
+        ["`mpirun -n 3 true`, s", fmt(launch_("run_s")), "", "", "", ""],
+        ["tree on MPI minus the launcher's start, µs/task",
+         fmt(None if tree("run_s") is None or launch_("run_s") is None
+             else (tree("run_s") - launch_("run_s")) / tree_tasks * 1e6), "", "", "", ""],
+    ]) + report.errors_of(tt, ct) + "\n")
     md_.append("## Bytes moved between ranks\n")
     if "error" in moved:
         md_.append(f"Not measured: {moved['error']}\n")
@@ -169,6 +202,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--tree", type=int, default=100_000, help="leaves of the tree (bench/out/tree_N.tl)")
     ap.add_argument("--chain", type=int, default=10_000, help="tasks of the chain (bench/out/chain_N.tl)")
+    ap.add_argument("--dask-tree", type=int, default=5_000, help="leaves of the tree Dask runs")
+    ap.add_argument("--dask-chain", type=int, default=1_000, help="tasks of the chain Dask runs")
     ap.add_argument("--tcp", action="store_true", help="MPI over loopback TCP instead of shared memory")
     ap.add_argument("--bin", default=taskloom_bench.BIN)
     ap.add_argument("--command", default=" ".join(sys.argv), help="the command to record in the results")
@@ -176,7 +211,7 @@ def main():
     args = ap.parse_args()
     launcher = MPIRUN + (TCP if args.tcp else [])
     start = report.noise_start()
-    runs = collect(args.repeat, args.bin, launcher, args.tree, args.chain)
+    runs = collect(args.repeat, args.bin, launcher, args.tree, args.chain, args.dask_tree, args.dask_chain)
     noise = report.noise(start)
     moved = bytes_moved(launcher, args.tree)
     with open(args.output, "w") as f:

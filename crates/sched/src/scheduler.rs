@@ -8,13 +8,24 @@
 //! Rules:
 //! - **Priority.** Ready tasks are given out in the plan's priority order (depth-first
 //!   along reductions, critical path first).
+//! - **Room.** Tasks are given while some worker has a free slot; a worker may then
+//!   take tasks while it holds fewer than its slots, or than the least busy one plus
+//!   half its slots: locality may cost half a worker's slots of imbalance, no more.
+//!   With no free slot anywhere, a worker takes no more than its slots.
 //! - **Locality.** A result stays on the worker that made it. A ready task goes to the
-//!   worker with a free slot that holds (or is being sent) the most bytes of its
-//!   inputs, then the least busy one, so idle workers get work before busy ones get
-//!   more. The core orders a `Transfer` of each input the worker lacks, peer to peer,
-//!   from a worker holding it; the task is sent at once and waits there for them.
+//!   worker with room that holds (or is being sent) the most bytes of its inputs, then
+//!   the least busy one, so idle workers get work before busy ones get more. The core
+//!   orders a `Transfer` of each input the worker lacks, peer to peer, from a worker
+//!   holding it; the task is sent at once and waits there for them.
+//! - **Siblings meet.** Once every worker holds half its slots (none is short of
+//!   work), a task without inputs goes where the first such input of its first
+//!   consumer went, when that worker has room: the leaves of a reduction are made
+//!   where they are consumed, not spread over the workers as slots free up, and are
+//!   not moved.
 //! - **Pipelining.** Dependents whose every input is done or queued on the same worker
-//!   follow their input there at once, so a chain costs no round trip per task.
+//!   follow their input there at once (while it has room), so a chain, or a reduction
+//!   whose inputs met, costs no round trip per task; each task a worker ends tops its
+//!   queue up from the last task given to it, so a long chain never waits for one.
 //! - **Memory.** A result is released on every worker holding it once its last consumer
 //!   has run, unless it was requested; a copy still travelling is released on arrival.
 //! - **Failure.** A failed task is retried up to `retries` times, then the run fails.
@@ -72,6 +83,9 @@ pub struct Scheduler {
     attempts: Vec<u32>,
     /// Tasks that were on a worker that died running several: each runs alone next.
     suspect: Vec<bool>,
+    /// Per task, the worker the first of its inputs without inputs went to: its other
+    /// such inputs go there too (see "Siblings meet").
+    siblings_on: Vec<Option<WorkerId>>,
     ready: Ready,
     workers: Vec<Worker>,
     /// The live workers that are not isolated, by tasks assigned: placing a task finds
@@ -97,6 +111,7 @@ impl Scheduler {
             bytes: vec![0; n],
             attempts: vec![0; n],
             suspect: vec![false; n],
+            siblings_on: vec![None; n],
             ready: Ready::default(),
             workers: Vec::new(),
             by_load: Loads::default(),
@@ -133,7 +148,10 @@ impl Scheduler {
     /// Applies `event` and appends the decisions it leads to.
     pub fn handle(&mut self, event: Event, out: &mut Vec<Decision>) {
         match event {
-            Event::Finished { key, worker, bytes } => self.finished(key, worker, bytes, out),
+            Event::Finished { key, worker, bytes } => {
+                self.finished(key, worker, bytes, out);
+                self.top_up(worker, out);
+            }
             Event::Failed {
                 key,
                 worker,
@@ -190,6 +208,9 @@ impl Scheduler {
             match self.place(key) {
                 Place::On(worker) => {
                     self.ready.pop();
+                    if let Some(consumer) = self.first_consumer(key) {
+                        self.siblings_on[consumer.index()].get_or_insert(worker);
+                    }
                     self.start(key, worker, out);
                     if !self.suspect[key.index()] {
                         self.pipeline(key, worker, out);
@@ -485,6 +506,18 @@ impl Scheduler {
         out.push(Decision::Run { key, worker });
     }
 
+    /// A task ended on `worker`: pipelines behind the last task given to it, as far as
+    /// its room allows (only that one: a cost per event that does not grow with the
+    /// queue).
+    fn top_up(&mut self, worker: WorkerId, out: &mut Vec<Decision>) {
+        let Some(&last) = self.workers[worker.0 as usize].assigned.last() else {
+            return;
+        };
+        if self.failure.is_none() && !self.suspect[last.index()] {
+            self.pipeline(last, worker, out);
+        }
+    }
+
     /// Pipelining: the waiting dependents of `key` whose every other input is done or
     /// assigned to `worker` follow it there at once. The worker runs each once its
     /// inputs are made, and a chain runs without a round trip to the driver per task.
@@ -493,8 +526,8 @@ impl Scheduler {
         let mut todo = vec![key];
         while let Some(k) = todo.pop() {
             for d in plan.dependents(k) {
-                let w = &self.workers[worker.0 as usize];
-                if w.isolated || w.assigned.len() >= self.slots_per_worker {
+                let room = self.room(self.by_load.least_busy().map_or(0, |(load, _)| load));
+                if !self.has_room(worker, room) {
                     return;
                 }
                 let local = |x: &KeyId| match self.state[x.index()] {
@@ -530,13 +563,23 @@ impl Scheduler {
         } else {
             self.slots_per_worker
         };
-        let least_busy = match self.by_load.least_busy() {
-            Some((load, w)) if load < limit => WorkerId(w),
+        let (least_load, least_busy) = match self.by_load.least_busy() {
+            Some((load, w)) if load < limit => (load, WorkerId(w)),
             _ => return Place::NoWorker,
+        };
+        // A suspect needs an empty worker; any other task, room.
+        let room = if self.suspect[key.index()] {
+            limit
+        } else {
+            self.room(least_load)
         };
         let deps = self.plan.graph().dependencies(key);
         if deps.is_empty() {
-            return Place::On(least_busy);
+            let fed = least_load >= self.slots_per_worker / 2;
+            let sibling = self
+                .sibling_worker(key)
+                .filter(|&w| fed && self.has_room(w, room));
+            return Place::On(sibling.unwrap_or(least_busy));
         }
         // Per worker with inputs locally: (worker, their bytes, how many of the inputs
         // that are only travelling go to it).
@@ -558,10 +601,7 @@ impl Scheduler {
             }
         }
         let load = |w: WorkerId| self.workers[w.0 as usize].assigned.len();
-        let free = |w: WorkerId| {
-            let worker = &self.workers[w.0 as usize];
-            worker.alive && !worker.isolated && worker.assigned.len() < limit
-        };
+        let free = |w: WorkerId| self.has_room(w, room);
         // The least busy worker, when it has no input locally, competes with 0 bytes.
         let outsider = (travelling == 0 && !local.iter().any(|&(w, ..)| w == least_busy))
             .then_some((least_busy, 0, 0));
@@ -576,6 +616,36 @@ impl Scheduler {
             Some((_, _, w)) => Place::On(w),
             None => Place::Later,
         }
+    }
+
+    /// The first task of the plan that consumes `key`, if any: where its siblings meet.
+    fn first_consumer(&self, key: KeyId) -> Option<KeyId> {
+        if self.suspect[key.index()] || !self.plan.graph().dependencies(key).is_empty() {
+            return None;
+        }
+        self.plan.dependents(key).next()
+    }
+
+    /// The worker the siblings of task `key`, which has no inputs, went to.
+    fn sibling_worker(&self, key: KeyId) -> Option<WorkerId> {
+        self.siblings_on[self.first_consumer(key)?.index()]
+    }
+
+    /// How many tasks a worker may hold when the least busy holds `least` (see
+    /// "Room").
+    fn room(&self, least: usize) -> usize {
+        let slots = self.slots_per_worker;
+        if least < slots {
+            slots.max(least + slots / 2)
+        } else {
+            slots
+        }
+    }
+
+    /// Whether `worker` takes tasks and holds fewer than `room`.
+    fn has_room(&self, worker: WorkerId, room: usize) -> bool {
+        let w = &self.workers[worker.0 as usize];
+        w.alive && !w.isolated && w.assigned.len() < room
     }
 }
 
@@ -602,12 +672,34 @@ mod tests {
         } else {
             s.slots_per_worker
         };
+        let takes = |w: &Worker| w.alive && !w.isolated;
+        let least = s
+            .workers
+            .iter()
+            .filter(|w| takes(w))
+            .map(|w| w.assigned.len())
+            .min();
+        if least.is_none_or(|l| l >= limit) {
+            return Place::NoWorker;
+        }
+        let least = least.unwrap_or(0);
+        // `least` < `limit`, which is at most the slots.
+        let room = if s.suspect[key.index()] {
+            limit
+        } else {
+            s.slots_per_worker.max(least + s.slots_per_worker / 2)
+        };
+        let has_room = |w: &Worker| takes(w) && w.assigned.len() < room;
+        let sibling = s
+            .first_consumer(key)
+            .and_then(|c| s.siblings_on[c.index()])
+            .filter(|w| least >= s.slots_per_worker / 2 && has_room(&s.workers[w.0 as usize]));
+        if let (true, Some(w)) = (deps.is_empty(), sibling) {
+            return Place::On(w);
+        }
         let mut any_free = false;
         let best = (0..s.workers.len())
-            .filter(|&w| {
-                let worker = &s.workers[w];
-                worker.alive && !worker.isolated && worker.assigned.len() < limit
-            })
+            .filter(|&w| has_room(&s.workers[w]))
             .filter_map(|w| {
                 any_free = true;
                 let id = WorkerId(w as u32);

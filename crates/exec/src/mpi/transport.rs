@@ -7,10 +7,12 @@
 //! - Sends are nonblocking (`MPI_Isend`) and every rank receives whatever has come
 //!   while its own sends are in flight, so two ranks sending each other large batches
 //!   at once cannot deadlock: each one's receives let the other's sends complete.
-//! - Nothing blocks inside MPI: `receive` returns at once, and `Idle` waits between
-//!   looks (yielding first, then sleeping a little longer each time), so a rank can
-//!   also watch its task threads, stop requests and timeouts, and ranks that share a
-//!   core (oversubscribed) leave it to the busy one.
+//! - Nothing blocks inside MPI (Open MPI spins in a blocking call, taking the core
+//!   from the ranks that share it): `receive` returns at once, and `Idle` waits
+//!   between looks, yielding a few times, then parked, twice as long each time, so a
+//!   rank can also watch its task threads, stop requests and timeouts, and ranks that
+//!   share a core (oversubscribed) leave it to the busy one. A thread with news for
+//!   the rank (a task that ended) unparks it.
 
 use std::io;
 use std::thread;
@@ -32,11 +34,17 @@ const TAG: i32 = 11;
 const BATCH_BYTES: usize = 1 << 20;
 
 /// Idle looks that only yield the core before the rank starts sleeping: about the
-/// round trip of a message between ranks on one machine.
-const YIELDS: u32 = 64;
+/// round trip of a message between ranks on one machine, so a reply that is on its
+/// way is seen at once, while a rank that waits longer leaves the core to the others.
+const YIELDS: u32 = 16;
 
-/// The longest sleep between two idle looks: short next to a task worth sending to
-/// another rank, long enough that an idle rank costs nothing to speak of.
+/// The first sleep: the kernel's default timer slack, which a shorter sleep lasts
+/// anyway.
+const SHORTEST_SLEEP: Duration = Duration::from_micros(50);
+
+/// The longest sleep between two idle looks: short next to the tasks a worker rank
+/// has queued ahead (`driver::SLOTS_AHEAD`), long enough that an idle rank costs
+/// nothing to speak of.
 const LONGEST_SLEEP: Duration = Duration::from_micros(500);
 
 /// A batch in flight. Its bytes are leaked into the request (MPI reads them until it
@@ -151,6 +159,12 @@ impl Transport {
         }
     }
 
+    /// Ends the whole job at once (`MPI_Abort`): for a rank that cannot go on, which
+    /// a finalize would leave waiting for the others.
+    pub fn abort(&self) -> ! {
+        self.world.abort(1)
+    }
+
     /// A batch that has come, with the rank it came from; `None` when none has.
     pub fn receive(&mut self) -> Option<(usize, Vec<u8>)> {
         let probed = self
@@ -188,21 +202,15 @@ impl Idle {
         self.looks = 0;
     }
 
-    /// Nothing happened: wait a little before looking again.
+    /// Nothing happened: wait a little before looking again. The wait is a park, so
+    /// another thread of the rank with news for it (a task that ended) ends it early.
     pub fn wait(&mut self) {
-        match self.pause() {
-            Some(pause) => thread::sleep(pause),
-            None => thread::yield_now(),
-        }
-    }
-
-    /// How long to wait before looking again: `None` to only yield the core (a rank
-    /// that can wait on something of its own, its task threads, waits on that).
-    pub fn pause(&mut self) -> Option<Duration> {
         self.looks = self.looks.saturating_add(1);
-        (self.looks > YIELDS).then(|| {
-            let micros = u64::from(self.looks - YIELDS).min(LONGEST_SLEEP.as_micros() as u64);
-            Duration::from_micros(micros)
-        })
+        if self.looks <= YIELDS {
+            thread::yield_now();
+        } else {
+            let doublings = (self.looks - YIELDS - 1).min(8);
+            thread::park_timeout((SHORTEST_SLEEP * (1 << doublings)).min(LONGEST_SLEEP));
+        }
     }
 }

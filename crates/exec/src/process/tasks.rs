@@ -110,11 +110,21 @@ impl Tasks {
 
     /// Takes the oldest task whose inputs are all here, with those inputs.
     pub fn take_runnable(&mut self) -> Option<(KeyId, Vec<KeyId>)> {
-        let index = self
-            .queue
-            .iter()
-            .position(|(_, inputs)| inputs.iter().all(|k| self.held.contains_key(k)))?;
+        let index = self.runnable()?;
         Some(self.queue.remove(index))
+    }
+
+    /// Whether a queued task has all its inputs here (another thread may take it).
+    #[cfg(feature = "mpi")]
+    pub fn has_runnable(&self) -> bool {
+        self.runnable().is_some()
+    }
+
+    /// Where the oldest task whose inputs are all here is in the queue.
+    fn runnable(&self) -> Option<usize> {
+        self.queue
+            .iter()
+            .position(|(_, inputs)| inputs.iter().all(|k| self.held.contains_key(k)))
     }
 
     /// Keeps a finished task's value; returns the reply that reports its end.
