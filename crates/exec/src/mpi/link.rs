@@ -178,10 +178,7 @@ fn speak(
         if active || received {
             idle.busy();
         } else {
-            match idle.pause() {
-                Some(pause) => thread::park_timeout(pause),
-                None => thread::yield_now(),
-            }
+            idle.wait();
         }
     }
 }
