@@ -3,21 +3,23 @@
 //! Inside brackets and parentheses a binding may continue over several lines (as in
 //! Python), which keeps long lists readable; `#` starts a comment outside strings.
 
+use std::borrow::Cow;
+
 use super::cursor::Cursor;
-use super::nested;
+use super::{nested, Names, Progress};
 use crate::error::GraphError;
 use crate::graph::GraphBuilder;
 use crate::value::Value;
 
-pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
-    // About one binding per line: size the tables once instead of growing them. A
-    // binding hardly takes less than 8 bytes (`k = f()` and its newline), so a file of
-    // blank or comment lines does not reserve tables for a key per line.
-    let lines = source.bytes().filter(|&b| b == b'\n').count();
-    let keys = (lines + 1).min(source.len() / 8 + 1);
+pub(super) fn parse(
+    source: &str,
+    passed: &mut dyn FnMut(usize),
+) -> Result<GraphBuilder, GraphError> {
+    let (mut progress, graph) = Progress::start(source.len(), passed);
     let mut p = Parser {
         c: Cursor::new(source),
-        graph: GraphBuilder::with_capacity(keys, source.len() / 4),
+        graph,
+        names: Names::default(),
     };
     loop {
         p.c.skip_blanks();
@@ -25,7 +27,10 @@ pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
             None => return Ok(p.graph),
             Some(b'\n') => p.c.pos += 1,
             Some(b'#') => p.skip_comment(),
-            Some(_) => p.binding()?,
+            Some(_) => {
+                p.binding()?;
+                progress.at(p.c.pos, &mut p.graph);
+            }
         }
     }
 }
@@ -33,9 +38,10 @@ pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
 struct Parser<'a> {
     c: Cursor<'a>,
     graph: GraphBuilder,
+    names: Names<'a>,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn binding(&mut self) -> Result<(), GraphError> {
         let at = self.c.pos;
         let key = self
@@ -47,7 +53,7 @@ impl Parser<'_> {
                 .c
                 .error_at(at, format!("'{key}' is a literal and cannot be a key")));
         }
-        let id = self.graph.key(key);
+        self.names.define(&mut self.graph, Cow::Borrowed(key));
         self.c.skip_blanks();
         if !self.c.eat(b'=') {
             return Err(self.c.unexpected(&format!("'=' after key '{key}'")));
@@ -60,8 +66,8 @@ impl Parser<'_> {
             None | Some(b'\n' | b'#') => {}
             Some(_) => return Err(self.c.unexpected("end of line after the expression")),
         }
-        self.graph
-            .bind(id, start)
+        self.names
+            .bind(&mut self.graph, start)
             .map_err(|e| self.c.error_at(at, e.to_string()))?;
         Ok(())
     }
@@ -122,7 +128,7 @@ impl Parser<'_> {
                     self.list(b')')
                 } else {
                     self.c.pos = after_name;
-                    self.graph.push_ref(name);
+                    self.names.reference(&mut self.graph, Cow::Borrowed(name));
                     Ok(())
                 }
             }
