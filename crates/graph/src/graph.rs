@@ -220,6 +220,9 @@ pub struct GraphBuilder {
     arena: ExprArena,
     ops: Vec<String>,
     op_ids: hashbrown::HashMap<String, OpId>,
+    /// The op `op` gave last: consecutive tasks mostly call the same op, and one
+    /// comparison costs less than hashing its name.
+    last_op: OpId,
     /// Calls of `key`: at least the number of references, so edges are allocated once.
     references: usize,
     /// No bound expression refers to a key unbound when it was bound (nor to itself).
@@ -234,6 +237,7 @@ impl Default for GraphBuilder {
             arena: ExprArena::default(),
             ops: Vec::new(),
             op_ids: hashbrown::HashMap::default(),
+            last_op: OpId(0),
             references: 0,
             backward_only: true,
         }
@@ -318,21 +322,25 @@ impl GraphBuilder {
         &mut self.arena
     }
 
-    /// Appends a reference to the key `name`, defined now or later.
-    #[inline]
-    pub fn push_ref(&mut self, name: &str) {
-        let key = self.key(name);
-        self.arena.push_ref(key);
-    }
-
     /// The id for a call of op `name`.
     pub fn op(&mut self, name: &str) -> OpId {
-        if let Some(&id) = self.op_ids.get(name) {
-            return id;
+        if self
+            .ops
+            .get(self.last_op.index())
+            .is_some_and(|last| last == name)
+        {
+            return self.last_op;
         }
-        let id = OpId(self.ops.len() as u32);
-        self.ops.push(name.to_string());
-        self.op_ids.insert(name.to_string(), id);
+        let id = match self.op_ids.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = OpId(self.ops.len() as u32);
+                self.ops.push(name.to_string());
+                self.op_ids.insert(name.to_string(), id);
+                id
+            }
+        };
+        self.last_op = id;
         id
     }
 
@@ -344,18 +352,16 @@ impl GraphBuilder {
         let id = self.key(name);
         let start = self.arena.position();
         self.arena.push_expr(expr);
-        self.bind(id, start)?;
+        self.bind(id, self.arena.span_from(start))?;
         Ok(id)
     }
 
-    /// Binds the key `id` (from `key`) to the nodes appended since `start`; a key may
-    /// be bound once.
-    pub fn bind(&mut self, id: KeyId, start: u32) -> Result<(), BindError> {
+    /// Binds the key `id` (from `key`) to the nodes of `span`, which follow every
+    /// node bound before; a key may be bound once.
+    pub fn bind(&mut self, id: KeyId, span: Span) -> Result<(), BindError> {
         if self.spans[id.index()] != UNBOUND {
             return Err(BindError::Duplicate(self.keys.name(id).to_string()));
         }
-        let span = self.arena.span_from(start);
-        // The nodes were just written, so this look costs no trip to memory.
         if self.backward_only {
             let spans = &self.spans;
             self.backward_only = refs(self.arena.nodes(span)).all(|k| spans[k.index()] != UNBOUND);

@@ -21,42 +21,10 @@ pub(super) fn parse(
         graph,
         names: Names::default(),
     };
-    p.skip_ws();
-    p.c.expect(b'{', "'{'")?;
-    p.skip_ws();
-    if !p.c.eat(b'}') {
-        loop {
-            p.skip_ws();
-            let at = p.c.pos;
-            if p.c.peek() != Some(b'"') {
-                return Err(p.c.unexpected("a key (a string)"));
-            }
-            let key = p.c.string()?;
-            if key.is_empty() {
-                return Err(p.c.error_at(at, BindError::EmptyKey.to_string()));
-            }
-            p.names.define(&mut p.graph, key);
-            p.skip_ws();
-            p.c.expect(b':', "':'")?;
-            p.skip_ws();
-            let start = p.graph.arena().position();
-            p.expr()?;
-            p.names
-                .bind(&mut p.graph, start)
-                .map_err(|e| p.c.error_at(at, e.to_string()))?;
-            progress.at(p.c.pos, &mut p.graph);
-            p.skip_ws();
-            if p.c.eat(b'}') {
-                break;
-            }
-            p.c.expect(b',', "',' or '}'")?;
-        }
+    match p.graph_object(&mut progress) {
+        Ok(()) => Ok(p.graph),
+        Err(error) => Err(p.names.first_error(&mut p.graph, &p.c, error)),
     }
-    p.skip_ws();
-    if p.c.peek().is_some() {
-        return Err(p.c.unexpected("end of file after the graph object"));
-    }
-    Ok(p.graph)
 }
 
 struct Parser<'a> {
@@ -75,6 +43,49 @@ struct Fields<'a> {
 }
 
 impl<'a> Parser<'a> {
+    /// The whole source: the graph object.
+    fn graph_object(&mut self, progress: &mut Progress) -> Result<(), GraphError> {
+        let p = self;
+        p.skip_ws();
+        p.c.expect(b'{', "'{'")?;
+        p.skip_ws();
+        if !p.c.eat(b'}') {
+            loop {
+                p.skip_ws();
+                let at = p.c.pos;
+                if p.c.peek() != Some(b'"') {
+                    return Err(p.c.unexpected("a key (a string)"));
+                }
+                let key = p.c.string()?;
+                if key.is_empty() {
+                    return Err(p.c.error_at(at, BindError::EmptyKey.to_string()));
+                }
+                p.names
+                    .define(&mut p.graph, key)
+                    .map_err(|r| r.place(&p.c))?;
+                p.skip_ws();
+                p.c.expect(b':', "':'")?;
+                p.skip_ws();
+                let start = p.graph.arena().position();
+                p.expr()?;
+                p.names
+                    .end(&mut p.graph, start, at)
+                    .map_err(|r| r.place(&p.c))?;
+                progress.at(p.c.pos, &mut p.graph);
+                p.skip_ws();
+                if p.c.eat(b'}') {
+                    break;
+                }
+                p.c.expect(b',', "',' or '}'")?;
+            }
+        }
+        p.skip_ws();
+        if p.c.peek().is_some() {
+            return Err(p.c.unexpected("end of file after the graph object"));
+        }
+        p.names.finish(&mut p.graph).map_err(|r| r.place(&p.c))
+    }
+
     fn skip_ws(&mut self) {
         while matches!(self.c.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             self.c.pos += 1;
@@ -188,7 +199,10 @@ impl<'a> Parser<'a> {
                 reference: Some(key),
                 op: false,
                 args: false,
-            } => self.names.reference(&mut self.graph, key),
+            } => self
+                .names
+                .reference(&mut self.graph, key)
+                .map_err(|r| r.place(&self.c))?,
             Fields {
                 reference: None,
                 op: true,

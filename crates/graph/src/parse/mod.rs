@@ -25,6 +25,8 @@ use std::borrow::Cow;
 use crate::error::GraphError;
 use crate::graph::{BindError, Graph, GraphBuilder};
 use crate::key::KeyId;
+use crate::node::Span;
+use cursor::Cursor;
 
 /// The longest source a graph is read from: 4 GiB less a byte. Every node, reference,
 /// list element and key-name byte of a graph takes at least a byte of its source, and
@@ -114,7 +116,7 @@ fn parse_str(source: &str, passed: &mut dyn FnMut(usize)) -> Result<Graph, Graph
 
 /// What a parser calls after each binding: reports the bytes passed every
 /// `PASSED_EVERY` bytes, and sizes the builder's tables once the sample is read.
-pub(super) struct Progress<'p> {
+struct Progress<'p> {
     passed: &'p mut dyn FnMut(usize),
     len: usize,
     next: usize,
@@ -156,76 +158,148 @@ impl<'p> Progress<'p> {
     }
 }
 
-/// The key names of the binding being read, looked up at its end: each name's slot
-/// in the key table is fetched as the name is read, so the trips to memory of a
-/// binding's names overlap instead of following one another (a binding that sums 32
-/// keys makes 33). Ids are the same as if each name were looked up as it was read:
-/// the binding's key first, then its references in order.
+/// Key names a parser has read, looked up in batches: each name's slot in the key
+/// table is fetched as the name is read, and looked up `BATCH` bindings later, so the
+/// trips to memory of many names overlap instead of following one another.
+///
+/// Nothing a user sees changes: ids are given in order of first appearance, as if
+/// each name were looked up when read, and a key bound twice is still the first error
+/// in the file, since a parser that fails looks up the names before the failure first
+/// (`first_error`).
 #[derive(Default)]
-pub(super) struct Names<'a> {
-    key: Option<Name<'a>>,
-    /// Each reference's node and name.
-    refs: Vec<(u32, Name<'a>)>,
+struct Names<'a> {
+    /// Every name not yet looked up, in order of appearance.
+    waiting: Vec<Waiting<'a>>,
+    /// The bindings ended since the last lookup: each key's span and source position.
+    ended: Vec<(Span, usize)>,
 }
 
-/// A name whose lookup waits, or the id it was given already.
-enum Name<'a> {
-    Waiting(&'a str, u64),
+/// A name read but not yet looked up, or the id it got when it could not wait.
+enum Waiting<'a> {
+    /// The key of a binding.
+    Key(Lookup<'a>),
+    /// A reference: the node that takes its key, and the name.
+    Ref(u32, Lookup<'a>),
+}
+
+enum Lookup<'a> {
+    Name(&'a str, u64),
     Found(KeyId),
 }
 
+/// Bindings whose names wait to be looked up together: enough that the fetch of the
+/// first is done before it is needed, few enough that they stay in the cache.
+const BATCH: usize = 32;
+
 impl<'a> Names<'a> {
     /// Starts a binding of the key `name`.
-    pub fn define(&mut self, graph: &mut GraphBuilder, name: Cow<'a, str>) {
-        self.refs.clear();
-        self.key = Some(match name {
-            Cow::Borrowed(name) => Name::Waiting(name, graph.key_hash(name)),
-            Cow::Owned(name) => Name::Found(graph.key(&name)),
-        });
+    fn define(&mut self, graph: &mut GraphBuilder, name: Cow<'a, str>) -> Result<(), Refused> {
+        let lookup = self.lookup(graph, name)?;
+        self.waiting.push(Waiting::Key(lookup));
+        Ok(())
     }
 
-    /// Appends a reference to `name` to the binding's expression.
-    pub fn reference(&mut self, graph: &mut GraphBuilder, name: Cow<'a, str>) {
-        match name {
-            Cow::Borrowed(name) => {
-                let hash = graph.key_hash(name);
-                let at = graph.arena().open_ref();
-                self.refs.push((at, Name::Waiting(name, hash)));
-            }
-            // A name with escapes lives no longer than this call: it is looked up now,
-            // after the names read before it, to keep the order of first appearance.
+    /// Appends a reference to `name` to the current binding's expression.
+    fn reference(&mut self, graph: &mut GraphBuilder, name: Cow<'a, str>) -> Result<(), Refused> {
+        let lookup = self.lookup(graph, name)?;
+        let at = graph.arena().open_ref();
+        self.waiting.push(Waiting::Ref(at, lookup));
+        Ok(())
+    }
+
+    /// Ends the current binding, which started at byte `at` of the source: its
+    /// expression is the nodes appended since `start`.
+    fn end(&mut self, graph: &mut GraphBuilder, start: u32, at: usize) -> Result<(), Refused> {
+        self.ended.push((graph.arena().span_from(start), at));
+        if self.ended.len() == BATCH {
+            self.look_up(graph)?;
+        }
+        Ok(())
+    }
+
+    /// Binds every ended binding; what a parser calls when it reaches the end.
+    fn finish(&mut self, graph: &mut GraphBuilder) -> Result<(), Refused> {
+        self.look_up(graph)
+    }
+
+    /// The error a parser reports when it fails with `error`: a key bound twice
+    /// before the failure comes first, as it would had every binding been bound as
+    /// it ended.
+    fn first_error(
+        &mut self,
+        graph: &mut GraphBuilder,
+        c: &Cursor<'_>,
+        error: GraphError,
+    ) -> GraphError {
+        match self.look_up(graph) {
+            Ok(()) => error,
+            Err(refused) => refused.place(c),
+        }
+    }
+
+    /// How a name is kept until its lookup: a name with escapes lives no longer than
+    /// this call, so it is looked up now, after every name read before it.
+    fn lookup(
+        &mut self,
+        graph: &mut GraphBuilder,
+        name: Cow<'a, str>,
+    ) -> Result<Lookup<'a>, Refused> {
+        Ok(match name {
+            Cow::Borrowed(name) => Lookup::Name(name, graph.key_hash(name)),
             Cow::Owned(name) => {
-                self.look_up(graph);
-                let at = graph.arena().open_ref();
-                self.refs.push((at, Name::Found(graph.key(&name))));
+                self.look_up(graph)?;
+                Lookup::Found(graph.key(&name))
             }
-        }
+        })
     }
 
-    /// Ends the binding: its expression is the nodes appended since `start`.
-    pub fn bind(&mut self, graph: &mut GraphBuilder, start: u32) -> Result<(), BindError> {
-        let key = self.look_up(graph);
-        for (at, name) in self.refs.drain(..) {
-            let Name::Found(id) = name else {
-                unreachable!("look_up finds every name")
-            };
-            graph.arena().close_ref(at, id);
-        }
-        graph.bind(key, start)
-    }
-
-    /// Looks up every waiting name, in order; returns the binding's key.
-    fn look_up(&mut self, graph: &mut GraphBuilder) -> KeyId {
-        let key = self.key.as_mut().expect("a binding was started");
-        for name in std::iter::once(key).chain(self.refs.iter_mut().map(|(_, n)| n)) {
-            if let Name::Waiting(text, hash) = *name {
-                *name = Name::Found(graph.key_hashed(text, hash));
+    /// Looks up every waiting name in order and binds every ended binding. The
+    /// current binding, if not ended, keeps its key's id for when it ends.
+    fn look_up(&mut self, graph: &mut GraphBuilder) -> Result<(), Refused> {
+        let mut ended = self.ended.drain(..);
+        let mut key = None;
+        for waiting in self.waiting.drain(..) {
+            match waiting {
+                Waiting::Key(lookup) => {
+                    if let Some(done) = key.replace(found(graph, lookup)) {
+                        bind(graph, done, ended.next())?;
+                    }
+                }
+                Waiting::Ref(at, lookup) => {
+                    let id = found(graph, lookup);
+                    graph.arena().close_ref(at, id);
+                }
             }
         }
-        match self.key {
-            Some(Name::Found(id)) => id,
-            _ => unreachable!("the key was just looked up"),
+        if let Some(last) = key {
+            match ended.next() {
+                Some(span) => bind(graph, last, Some(span))?,
+                None => self.waiting.push(Waiting::Key(Lookup::Found(last))),
+            }
         }
+        Ok(())
+    }
+}
+
+fn found(graph: &mut GraphBuilder, lookup: Lookup<'_>) -> KeyId {
+    match lookup {
+        Lookup::Name(name, hash) => graph.key_hashed(name, hash),
+        Lookup::Found(id) => id,
+    }
+}
+
+fn bind(graph: &mut GraphBuilder, key: KeyId, ended: Option<(Span, usize)>) -> Result<(), Refused> {
+    let (span, at) = ended.expect("a binding ends before the next one starts");
+    graph.bind(key, span).map_err(|e| Refused(at, e))
+}
+
+/// A binding the builder refused, and the byte of the source where it starts.
+struct Refused(usize, BindError);
+
+impl Refused {
+    /// The syntax error that names the binding's place.
+    fn place(self, c: &Cursor<'_>) -> GraphError {
+        c.error_at(self.0, self.1.to_string())
     }
 }
 

@@ -21,17 +21,9 @@ pub(super) fn parse(
         graph,
         names: Names::default(),
     };
-    loop {
-        p.c.skip_blanks();
-        match p.c.peek() {
-            None => return Ok(p.graph),
-            Some(b'\n') => p.c.pos += 1,
-            Some(b'#') => p.skip_comment(),
-            Some(_) => {
-                p.binding()?;
-                progress.at(p.c.pos, &mut p.graph);
-            }
-        }
+    match p.bindings(&mut progress) {
+        Ok(()) => Ok(p.graph),
+        Err(error) => Err(p.names.first_error(&mut p.graph, &p.c, error)),
     }
 }
 
@@ -42,6 +34,26 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    fn bindings(&mut self, progress: &mut Progress) -> Result<(), GraphError> {
+        loop {
+            self.c.skip_blanks();
+            match self.c.peek() {
+                None => {
+                    return self
+                        .names
+                        .finish(&mut self.graph)
+                        .map_err(|r| r.place(&self.c))
+                }
+                Some(b'\n') => self.c.pos += 1,
+                Some(b'#') => self.skip_comment(),
+                Some(_) => {
+                    self.binding()?;
+                    progress.at(self.c.pos, &mut self.graph);
+                }
+            }
+        }
+    }
+
     fn binding(&mut self) -> Result<(), GraphError> {
         let at = self.c.pos;
         let key = self
@@ -53,7 +65,9 @@ impl<'a> Parser<'a> {
                 .c
                 .error_at(at, format!("'{key}' is a literal and cannot be a key")));
         }
-        self.names.define(&mut self.graph, Cow::Borrowed(key));
+        self.names
+            .define(&mut self.graph, Cow::Borrowed(key))
+            .map_err(|r| r.place(&self.c))?;
         self.c.skip_blanks();
         if !self.c.eat(b'=') {
             return Err(self.c.unexpected(&format!("'=' after key '{key}'")));
@@ -67,9 +81,8 @@ impl<'a> Parser<'a> {
             Some(_) => return Err(self.c.unexpected("end of line after the expression")),
         }
         self.names
-            .bind(&mut self.graph, start)
-            .map_err(|e| self.c.error_at(at, e.to_string()))?;
-        Ok(())
+            .end(&mut self.graph, start, at)
+            .map_err(|r| r.place(&self.c))
     }
 
     fn skip_comment(&mut self) {
@@ -128,8 +141,9 @@ impl<'a> Parser<'a> {
                     self.list(b')')
                 } else {
                     self.c.pos = after_name;
-                    self.names.reference(&mut self.graph, Cow::Borrowed(name));
-                    Ok(())
+                    self.names
+                        .reference(&mut self.graph, Cow::Borrowed(name))
+                        .map_err(|r| r.place(&self.c))
                 }
             }
         }
