@@ -3,6 +3,8 @@
 //!
 //! - Usage: `load_phases FILE KEY [REPEAT]`; prints one JSON object per line, the
 //!   median seconds of each step over REPEAT runs (default 5) and the task counts.
+//! - Peak RSS is the process's, loading included (the system allocator, not the
+//!   binary's mimalloc).
 //! - Reading copies the file from the page cache into memory (`std::fs::read`):
 //!   the first part of the bound every loader pays, whatever it parses with.
 
@@ -42,11 +44,23 @@ fn main() {
         .map(|(name, t)| format!("\"{name}\": {:.6}", median(t)))
         .collect();
     println!(
-        "{{{}, \"keys\": {}, \"tasks\": {}}}",
+        "{{{}, \"keys\": {}, \"tasks\": {}, \"peak_rss\": {}}}",
         fields.join(", "),
         tasks.0,
-        tasks.1
+        tasks.1,
+        peak_rss()
     );
+}
+
+/// The process's peak resident memory so far, in bytes.
+fn peak_rss() -> u64 {
+    // SAFETY: getrusage writes the struct it is given, which is valid for writing.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    usage.ru_maxrss as u64 * 1024
 }
 
 /// Seconds since the last lap.

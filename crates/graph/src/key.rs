@@ -73,11 +73,14 @@ impl KeyTable {
     }
 
     /// Room for `keys` more keys, with names as long as the average so far.
+    /// Only the name buffers are reserved: memory reserved and never written costs
+    /// nothing, but every page of the slots is written (an estimate twice too high
+    /// would cost 16 bytes a key), so they grow as keys come, which moves slots
+    /// without reading a name.
     pub fn reserve(&mut self, keys: usize) {
         let average = self.text.len().div_ceil(self.len().max(1));
         self.text.reserve(keys * average);
         self.ends.reserve(keys);
-        self.grow_to(self.len() + keys);
     }
 
     /// The id of `name`, added if it was not there yet.
@@ -174,15 +177,14 @@ impl KeyTable {
         if wanted <= self.slots.len() {
             return;
         }
-        self.slots = huge_page_vec(wanted, EMPTY);
+        let old = std::mem::replace(&mut self.slots, huge_page_vec(wanted, EMPTY));
         let mask = wanted - 1;
-        for id in 0..self.len() as u32 {
-            let hash = self.hasher.hash_one(self.name(KeyId(id)));
-            let mut slot = home(hash, mask);
+        for entry in old.into_iter().filter(|&e| e != EMPTY) {
+            let mut slot = (entry >> 32) as usize & mask;
             while self.slots[slot] != EMPTY {
                 slot = (slot + 1) & mask;
             }
-            self.slots[slot] = tag(hash) << 32 | u64::from(id);
+            self.slots[slot] = entry;
         }
     }
 }
@@ -231,17 +233,18 @@ fn prefetch(slot: &u64) {
     }
 }
 
-/// The slot where probing for `hash` starts: its high bits, which `tag` leaves out.
+/// The slot where probing for `hash` starts: the low bits of its tag, so that a
+/// growing table places each slot anew from the slot alone.
 #[inline]
 fn home(hash: u64, mask: usize) -> usize {
-    (hash >> 32) as usize & mask
+    tag(hash) as usize & mask
 }
 
-/// The hash bits a slot keeps, to tell keys apart without reading their names: the low
-/// 31, so that no slot holding a key is ever `EMPTY` (all ones).
+/// The hash bits a slot keeps, to tell keys apart without reading their names: the
+/// high 31, so that no slot holding a key is ever `EMPTY` (all ones).
 #[inline]
 fn tag(hash: u64) -> u64 {
-    hash & 0x7fff_ffff
+    hash >> 33
 }
 
 #[cfg(test)]
