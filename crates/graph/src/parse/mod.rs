@@ -307,3 +307,84 @@ impl Refused {
 fn nested<T>(f: impl FnOnce() -> T) -> T {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(graph: &Graph) -> Vec<&str> {
+        graph.keys().map(|k| graph.name(k)).collect()
+    }
+
+    #[test]
+    fn ids_follow_first_appearance_across_batches_and_escapes() {
+        // More bindings than a batch, references ahead and behind, and names with
+        // escapes (looked up at once) between names that wait.
+        let mut bindings = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..100 {
+            let ahead = format!("k{}", i + 1);
+            let escaped = format!("e{i}");
+            bindings.push(format!(
+                r#""k{i}": {{"op": "list", "args": [{{"ref": "{ahead}"}}, {{"ref": "\u0065{i}"}}]}}"#
+            ));
+            bindings.push(format!(r#""{escaped}": {i}"#));
+            for name in [format!("k{i}"), ahead, escaped] {
+                if !expected.contains(&name) {
+                    expected.push(name);
+                }
+            }
+        }
+        bindings.push(r#""k100": 0"#.to_string());
+        let graph = parse(&format!("{{{}}}", bindings.join(",\n"))).unwrap();
+        assert_eq!(names(&graph), expected);
+        let k0 = graph.key("k0").unwrap();
+        let deps: Vec<&str> = graph
+            .dependencies(k0)
+            .iter()
+            .map(|&k| graph.name(k))
+            .collect();
+        assert_eq!(deps, ["k1", "e0"]);
+    }
+
+    #[test]
+    fn a_key_bound_twice_is_reported_before_a_later_syntax_error() {
+        for src in [
+            "a = 1\nb = 2\na = 3\nc = (\n",
+            "{\"a\": 1, \"b\": 2,\n\"a\": 3, \"c\": ]}",
+        ] {
+            match parse(src) {
+                Err(GraphError::Syntax { line, message, .. }) => {
+                    assert_eq!(line, if src.starts_with('{') { 2 } else { 3 }, "{src}");
+                    assert!(message.contains("'a' is defined twice"), "{message}");
+                }
+                other => panic!("{src}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn passes_report_their_progress_and_check_utf8_across_pieces() {
+        // A character cut by the first piece's end, then an invalid byte later.
+        let mut src = "a = \"".to_string();
+        src.push_str(&"x".repeat(PASSED_EVERY - 6));
+        src.push_str("é\"\nb = 1\n");
+        let mut passed = Vec::new();
+        let graph = parse_bytes_releasing(src.as_bytes(), &mut |n| passed.push(n)).unwrap();
+        assert_eq!(graph.len(), 2);
+        assert_eq!(passed.first(), Some(&(PASSED_EVERY - 1)));
+        assert!(passed.contains(&src.len()));
+        let mut bad = src.into_bytes();
+        bad.extend_from_slice(b"c = \"\xff\"\n");
+        match parse_bytes(&bad) {
+            Err(GraphError::Syntax {
+                line,
+                column,
+                message,
+            }) => {
+                assert_eq!((line, column, message.as_str()), (3, 6, "invalid UTF-8"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
