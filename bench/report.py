@@ -306,7 +306,7 @@ def included(path, head, how):
 
 
 def included_sections():
-    """Sections 7 to 10, from the scripts that measure them apart from this one."""
+    """Sections 7 to 11, from the scripts that measure them apart from this one."""
     return "\n".join([
         included("simulate/RESULTS.md",
                  "## 7. Scheduling policies, simulated (`bash bench/simulate/run.sh`)\n",
@@ -320,6 +320,9 @@ def included_sections():
         included("MPI_RESULTS.md",
                  "## 10. Many machines: MPI against Dask distributed (`bash bench/mpi.sh`)\n",
                  "bash bench/mpi.sh"),
+        included("LOAD_RESULTS.md",
+                 "## 11. Loading a large graph: 1M and 10M tasks, text and JSON (`bash bench/load/run.sh`)\n",
+                 "bash bench/load/run.sh"),
     ])
 
 
@@ -330,7 +333,7 @@ def refresh_included(output):
     start, end = text.index("\n## 7. ") + 1, text.index("\n## Every run")
     with open(output, "w") as f:
         f.write(text[:start] + included_sections() + text[end:])
-    print(f"refreshed sections 7-10 of {output}")
+    print(f"refreshed sections 7-11 of {output}")
 
 
 def main():
@@ -341,7 +344,7 @@ def main():
     ap.add_argument("--command", default=" ".join(sys.argv), help="the command to record in RESULTS.md")
     ap.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--refresh-included", action="store_true",
-                    help="only bring sections 7-10 (written by other scripts) up to date; run nothing")
+                    help="only bring sections 7-11 (written by other scripts) up to date; run nothing")
     args = ap.parse_args()
     if args.refresh_included:
         return refresh_included(args.output)
