@@ -29,6 +29,6 @@ cargo build --release -p taskloom-graph --example load_phases
 (cd bench/load/bound && RUSTFLAGS="-C target-cpu=native" \
     cargo build --release --target-dir ../../out/load/bound) || echo "run.sh: no simd-json bound" >&2
 # shellcheck disable=SC2086
-python3 bench/load/report.py --repeat "$REPEAT" --sizes $SIZES "${BEFORE[@]}" \
+python3 bench/load/load_report.py --repeat "$REPEAT" --sizes $SIZES "${BEFORE[@]}" \
     --command "bash bench/load/run.sh --repeat $REPEAT${BEFORE:+ --before BIN}"
 python3 bench/report.py --refresh-included
