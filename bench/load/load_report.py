@@ -188,6 +188,7 @@ def render(rows, scales, dask, noise, args):
           f"{noise['wall']:.0f} s of wall time |",
           f"| taskloom | commit {report.sh('git rev-parse --short HEAD')}, `cargo build --release` |",
           f"| before | {args.before_label or '–'} |\n",
+          busy_note(noise),
           "## Per task, whole process\n",
           "Loading: `taskloom run FILE --get total --dry-run`. Whole run: `taskloom run FILE --get total` "
           "(2 workers). RSS: the process's peak (`ru_maxrss`).\n",
@@ -250,6 +251,16 @@ def render(rows, scales, dask, noise, args):
                           + ", ".join(f"{x[0]:.3f}" for x in r["runs"]["load"][side]) + " |")
         md.append(f"| {name} | whole run | " + ", ".join(f"{x[0]:.3f}" for x in r["runs"]["run"]) + " |")
     return "\n".join(md) + "\n"
+
+
+def busy_note(noise):
+    """How far other work skews the figures, said where it matters."""
+    cores = noise["other_cpu"] / noise["wall"]
+    if cores < 0.25:
+        return ""
+    return (f"Other processes used {cores:.1f} of the {os.cpu_count()} cores on average during the runs: wall "
+            "times wait for the processor, and 2 workers cannot show a speed-up. CPU seconds and instructions "
+            "per task are the figures to compare.\n")
 
 
 def main():
