@@ -94,7 +94,7 @@ fn check_utf8<'a>(source: &'a [u8], passed: &mut dyn FnMut(usize)) -> Result<&'a
                 // SAFETY: the bytes before `checked` were checked by earlier pieces, and
                 // this piece is valid up to `valid_up_to`.
                 let valid = unsafe { std::str::from_utf8_unchecked(valid) };
-                return Err(cursor::Cursor::new(valid).error_at(valid.len(), "invalid UTF-8"));
+                return Err(Cursor::new(valid).error_at(valid.len(), "invalid UTF-8"));
             }
         }
         passed(checked);
