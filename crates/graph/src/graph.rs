@@ -58,6 +58,8 @@ pub struct Graph {
     ops: Vec<String>,
     dependencies: Adjacency,
     dependents: Adjacency,
+    /// Every key refers only to keys bound before it, so the graph has no cycle.
+    backward_only: bool,
 }
 
 impl Graph {
@@ -137,6 +139,13 @@ impl Graph {
         self.dependents.of(key)
     }
 
+    /// Whether every key refers only to keys bound before it (as a generated file
+    /// usually does): then binding order is a topological order, and the graph is
+    /// known to be acyclic without a pass over its edges.
+    pub fn is_backward_only(&self) -> bool {
+        self.backward_only
+    }
+
     /// The keys no other key refers to: what `taskloom run` computes by default.
     pub fn outputs(&self) -> Vec<KeyId> {
         self.keys()
@@ -178,6 +187,8 @@ impl Graph {
             ops,
             dependencies,
             dependents,
+            // A rebound key refers to nothing: no reference is added.
+            backward_only: self.backward_only,
         }
     }
 
@@ -201,7 +212,7 @@ impl Graph {
 }
 
 /// Collects bindings, from a parser or from code, into a `Graph`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct GraphBuilder {
     keys: KeyTable,
     /// Each key's expression; `UNBOUND` until defined.
@@ -209,8 +220,28 @@ pub struct GraphBuilder {
     arena: ExprArena,
     ops: Vec<String>,
     op_ids: hashbrown::HashMap<String, OpId>,
+    /// The op `op` gave last: consecutive tasks mostly call the same op, and one
+    /// comparison costs less than hashing its name.
+    last_op: OpId,
     /// Calls of `key`: at least the number of references, so edges are allocated once.
     references: usize,
+    /// No bound expression refers to a key unbound when it was bound (nor to itself).
+    backward_only: bool,
+}
+
+impl Default for GraphBuilder {
+    fn default() -> Self {
+        GraphBuilder {
+            keys: KeyTable::default(),
+            spans: Vec::new(),
+            arena: ExprArena::default(),
+            ops: Vec::new(),
+            op_ids: hashbrown::HashMap::default(),
+            last_op: OpId(0),
+            references: 0,
+            backward_only: true,
+        }
+    }
 }
 
 /// Why a binding was refused.
@@ -247,10 +278,38 @@ impl GraphBuilder {
         }
     }
 
+    /// How many keys and expression nodes were added so far.
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.spans.len(), self.arena.position() as usize)
+    }
+
+    /// Room for about `keys` more keys and `nodes` more nodes: a parser that has read
+    /// part of its source sizes the tables for the rest once.
+    pub fn reserve(&mut self, keys: usize, nodes: usize) {
+        self.keys.reserve(keys);
+        self.spans.reserve(keys);
+        self.arena.reserve(nodes);
+    }
+
     /// The id for a reference to `name`, defined now or later.
     pub fn key(&mut self, name: &str) -> KeyId {
+        self.key_hashed(name, self.keys.hash(name))
+    }
+
+    /// The hash `key_hashed` takes: taking it fetches `name`'s slot of the key table
+    /// toward the cache, so that a parser that takes the hashes of a binding's names
+    /// as it reads them, and looks them up at its end, waits for memory once per
+    /// binding rather than once per name.
+    #[inline]
+    pub fn key_hash(&self, name: &str) -> u64 {
+        self.keys.hash(name)
+    }
+
+    /// `key`, for a name whose `key_hash` was taken already.
+    #[inline]
+    pub fn key_hashed(&mut self, name: &str, hash: u64) -> KeyId {
         self.references += 1;
-        let id = self.keys.intern(name);
+        let id = self.keys.intern_hashed(name, hash);
         if id.index() == self.spans.len() {
             self.spans.push(UNBOUND);
         }
@@ -263,21 +322,25 @@ impl GraphBuilder {
         &mut self.arena
     }
 
-    /// Appends a reference to the key `name`, defined now or later.
-    #[inline]
-    pub fn push_ref(&mut self, name: &str) {
-        let key = self.key(name);
-        self.arena.push_ref(key);
-    }
-
     /// The id for a call of op `name`.
     pub fn op(&mut self, name: &str) -> OpId {
-        if let Some(&id) = self.op_ids.get(name) {
-            return id;
+        if self
+            .ops
+            .get(self.last_op.index())
+            .is_some_and(|last| last == name)
+        {
+            return self.last_op;
         }
-        let id = OpId(self.ops.len() as u32);
-        self.ops.push(name.to_string());
-        self.op_ids.insert(name.to_string(), id);
+        let id = match self.op_ids.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = OpId(self.ops.len() as u32);
+                self.ops.push(name.to_string());
+                self.op_ids.insert(name.to_string(), id);
+                id
+            }
+        };
+        self.last_op = id;
         id
     }
 
@@ -289,17 +352,21 @@ impl GraphBuilder {
         let id = self.key(name);
         let start = self.arena.position();
         self.arena.push_expr(expr);
-        self.bind(id, start)?;
+        self.bind(id, self.arena.span_from(start))?;
         Ok(id)
     }
 
-    /// Binds the key `id` (from `key`) to the nodes appended since `start`; a key may
-    /// be bound once.
-    pub fn bind(&mut self, id: KeyId, start: u32) -> Result<(), BindError> {
+    /// Binds the key `id` (from `key`) to the nodes of `span`, which follow every
+    /// node bound before; a key may be bound once.
+    pub fn bind(&mut self, id: KeyId, span: Span) -> Result<(), BindError> {
         if self.spans[id.index()] != UNBOUND {
             return Err(BindError::Duplicate(self.keys.name(id).to_string()));
         }
-        self.spans[id.index()] = self.arena.span_from(start);
+        if self.backward_only {
+            let spans = &self.spans;
+            self.backward_only = refs(self.arena.nodes(span)).all(|k| spans[k.index()] != UNBOUND);
+        }
+        self.spans[id.index()] = span;
         Ok(())
     }
 
@@ -318,6 +385,7 @@ impl GraphBuilder {
             arena,
             ops,
             references,
+            backward_only,
             ..
         } = self;
         if let Some(missing) = spans.iter().position(|&s| s == UNBOUND) {
@@ -337,6 +405,7 @@ impl GraphBuilder {
             ops,
             dependencies,
             dependents,
+            backward_only,
         })
     }
 }
@@ -450,6 +519,16 @@ mod tests {
                 missing: "nope".into()
             }
         );
+    }
+
+    #[test]
+    fn a_graph_is_backward_only_until_a_key_refers_ahead_or_to_itself() {
+        let backward = |src: &str| crate::parse::parse(src).unwrap().is_backward_only();
+        assert!(backward("a = 1\nb = inc(a)\nc = add(a, [b])\n"));
+        assert!(!backward("b = inc(a)\na = 1\n"));
+        assert!(!backward("a = inc(a)\n"));
+        assert!(backward(r#"{"a": 1, "b": {"ref": "a"}}"#));
+        assert!(!backward(r#"{"b": {"ref": "a"}, "a": 1}"#));
     }
 
     #[test]

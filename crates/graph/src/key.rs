@@ -3,8 +3,6 @@
 
 use std::hash::BuildHasher;
 
-use hashbrown::HashTable;
-
 /// A key's dense index in its graph, in order of first appearance in the source.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -21,15 +19,33 @@ impl KeyId {
 
 /// An interner from key names to ids that stores every name once, in one buffer.
 ///
-/// A million keys cost their bytes plus about twelve bytes each, which is what keeps a
-/// million-task graph within a few hundred bytes per task.
+/// - A million keys cost their bytes plus about 20 bytes each, which is what keeps a
+///   million-task graph within about a hundred bytes per task.
+/// - Loading a large graph is mostly looking up keys in a table far larger than the
+///   caches, so a lookup is built to cost one trip to memory: the table is open
+///   addressing with linear probing, and a slot holds both the id and 32 bits of the
+///   name's hash, so probing past other keys reads neither their names nor a second
+///   array (a hashbrown table reads a control byte, then a bucket elsewhere: two trips).
 #[derive(Clone, Default)]
 pub struct KeyTable {
     text: String,
     ends: Vec<u32>,
-    table: HashTable<u32>,
+    /// `EMPTY`, or a key's `tag(hash) << 32 | id`; a power of two long, at most
+    /// `MAX_LOAD` full.
+    slots: Vec<u64>,
     hasher: foldhash::fast::FixedState,
 }
+
+/// A slot that holds no key.
+const EMPTY: u64 = u64::MAX;
+
+/// The fullest a table gets before it doubles, as (numerator, denominator): linear
+/// probing at three quarters full still finds most keys within one cache line of
+/// eight slots, and a fuller table needs fewer pages.
+const MAX_LOAD: (usize, usize) = (3, 4);
+
+/// The fewest slots a table has once it holds a key.
+const MIN_SLOTS: usize = 16;
 
 impl std::fmt::Debug for KeyTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,49 +63,76 @@ impl KeyTable {
 
     /// An empty table with room for `keys` keys.
     pub fn with_capacity(keys: usize) -> Self {
-        KeyTable {
+        let mut table = KeyTable {
             text: String::with_capacity(keys * 8),
             ends: Vec::with_capacity(keys),
-            table: HashTable::with_capacity(keys),
             ..KeyTable::default()
-        }
+        };
+        table.grow_to(keys);
+        table
+    }
+
+    /// Room for `keys` more keys, with names as long as the average so far.
+    /// Only the name buffers are reserved: memory reserved and never written costs
+    /// nothing, but every page of the slots is written (an estimate twice too high
+    /// would cost 16 bytes a key), so they grow as keys come, which moves slots
+    /// without reading a name.
+    pub fn reserve(&mut self, keys: usize) {
+        let average = self.text.len().div_ceil(self.len().max(1));
+        self.text.reserve(keys * average);
+        self.ends.reserve(keys);
     }
 
     /// The id of `name`, added if it was not there yet.
+    #[inline]
     pub fn intern(&mut self, name: &str) -> KeyId {
+        self.intern_hashed(name, self.hash(name))
+    }
+
+    /// The hash `intern_hashed` takes, with the slot where the lookup of `name` will
+    /// start fetched toward the cache: a caller that looks up several names hashes
+    /// them all first, so that their trips to memory overlap.
+    #[inline]
+    pub fn hash(&self, name: &str) -> u64 {
         let hash = self.hasher.hash_one(name);
-        let KeyTable {
-            text,
-            ends,
-            table,
-            hasher,
-        } = self;
-        let entry = table.entry(
-            hash,
-            |&id| slice(text, ends, id) == name,
-            |&id| hasher.hash_one(slice(text, ends, id)),
-        );
-        let id = *entry
-            .or_insert_with(|| {
-                text.push_str(name);
-                ends.push(u32::try_from(text.len()).expect("key names exceed 4 GiB in total"));
-                (ends.len() - 1) as u32
-            })
-            .get();
-        KeyId(id)
+        if let Some(slot) = self.slots.get(home(hash, self.slots.len().wrapping_sub(1))) {
+            prefetch(slot);
+        }
+        hash
+    }
+
+    /// `intern`, for a name whose `hash` was taken already.
+    #[inline]
+    pub fn intern_hashed(&mut self, name: &str, hash: u64) -> KeyId {
+        if (self.len() + 1) * MAX_LOAD.1 > self.slots.len() * MAX_LOAD.0 {
+            self.grow_to(self.len() + 1);
+        }
+        match self.find(hash, name) {
+            Ok(id) => id,
+            Err(slot) => {
+                self.text.push_str(name);
+                let end = u32::try_from(self.text.len()).expect("key names exceed 4 GiB in total");
+                let id = self.ends.len() as u32;
+                self.ends.push(end);
+                self.slots[slot] = tag(hash) << 32 | u64::from(id);
+                KeyId(id)
+            }
+        }
     }
 
     /// The id of `name`, if it was interned.
     pub fn get(&self, name: &str) -> Option<KeyId> {
-        let hash = self.hasher.hash_one(name);
-        self.table
-            .find(hash, |&id| slice(&self.text, &self.ends, id) == name)
-            .map(|&id| KeyId(id))
+        self.find(self.hasher.hash_one(name), name).ok()
     }
 
     /// The name of `id`.
     pub fn name(&self, id: KeyId) -> &str {
-        slice(&self.text, &self.ends, id.0)
+        let end = self.ends[id.index()] as usize;
+        let start = match id.0 {
+            0 => 0,
+            i => self.ends[i as usize - 1] as usize,
+        };
+        &self.text[start..end]
     }
 
     /// How many keys were interned.
@@ -101,16 +144,107 @@ impl KeyTable {
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
+
+    /// The id of `name` (whose hash is `hash`), or the empty slot where it belongs.
+    #[inline]
+    fn find(&self, hash: u64, name: &str) -> Result<KeyId, usize> {
+        if self.slots.is_empty() {
+            return Err(0);
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = home(hash, mask);
+        loop {
+            let entry = self.slots[slot];
+            if entry == EMPTY {
+                return Err(slot);
+            }
+            if entry >> 32 == tag(hash) {
+                let id = KeyId(entry as u32);
+                if self.name(id) == name {
+                    return Ok(id);
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Makes room for `keys` keys, rehashing every name if the table must grow.
+    fn grow_to(&mut self, keys: usize) {
+        let wanted = (keys * MAX_LOAD.1)
+            .div_ceil(MAX_LOAD.0)
+            .next_power_of_two()
+            .max(MIN_SLOTS);
+        if wanted <= self.slots.len() {
+            return;
+        }
+        let old = std::mem::replace(&mut self.slots, huge_page_vec(wanted, EMPTY));
+        let mask = wanted - 1;
+        for entry in old.into_iter().filter(|&e| e != EMPTY) {
+            let mut slot = (entry >> 32) as usize & mask;
+            while self.slots[slot] != EMPTY {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = entry;
+        }
+    }
 }
 
-fn slice<'a>(text: &'a str, ends: &[u32], id: u32) -> &'a str {
-    let end = ends[id as usize] as usize;
-    let start = if id == 0 {
-        0
-    } else {
-        ends[id as usize - 1] as usize
-    };
-    &text[start..end]
+/// A vector of `len` copies of `value`, in huge pages where the system gives them:
+/// a lookup lands on a random slot, and with 4 KiB pages every lookup in a table of a
+/// million keys (16 MiB, 4,096 pages) also misses the TLB, which costs another
+/// trip to memory (several under a hypervisor); 2 MiB pages make that 8 pages.
+fn huge_page_vec(len: usize, value: u64) -> Vec<u64> {
+    let mut slots = Vec::with_capacity(len);
+    let bytes = len * std::mem::size_of::<u64>();
+    #[cfg(target_os = "linux")]
+    if bytes >= HUGE_PAGE {
+        let start = slots.as_ptr() as usize;
+        let aligned = start.next_multiple_of(HUGE_PAGE);
+        let end = (start + bytes) / HUGE_PAGE * HUGE_PAGE;
+        if aligned < end {
+            // SAFETY: the range lies inside the vector's allocation, which nothing has
+            // written yet; MADV_HUGEPAGE only asks how to back it and changes no byte.
+            // It is a hint: when refused, the table works as well in small pages.
+            unsafe {
+                libc::madvise(
+                    aligned as *mut libc::c_void,
+                    end - aligned,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
+        }
+    }
+    slots.resize(len, value);
+    slots
+}
+
+/// The size of a huge page on x86_64 and most other Linux targets.
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Asks the processor to fetch `slot`'s cache line, without waiting for it.
+#[inline]
+fn prefetch(slot: &u64) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it neither reads nor faults, whatever the address
+    // (here a valid one), and SSE is part of every x86_64 target.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((slot as *const u64).cast());
+    }
+}
+
+/// The slot where probing for `hash` starts: the low bits of its tag, so that a
+/// growing table places each slot anew from the slot alone.
+#[inline]
+fn home(hash: u64, mask: usize) -> usize {
+    tag(hash) as usize & mask
+}
+
+/// The hash bits a slot keeps, to tell keys apart without reading their names: the
+/// high 31, so that no slot holding a key is ever `EMPTY` (all ones).
+#[inline]
+fn tag(hash: u64) -> u64 {
+    hash >> 33
 }
 
 #[cfg(test)]

@@ -53,6 +53,11 @@ impl ExprArena {
         }
     }
 
+    /// Room for about `nodes` more nodes.
+    pub fn reserve(&mut self, nodes: usize) {
+        self.nodes.reserve(nodes);
+    }
+
     /// The position the next node will take.
     #[inline]
     pub fn position(&self) -> u32 {
@@ -99,6 +104,20 @@ impl ExprArena {
     #[inline]
     pub fn push_ref(&mut self, key: KeyId) {
         self.nodes.push(Node::Ref(key));
+    }
+
+    /// Appends a reference whose key `close_ref` sets: parsers look names up in
+    /// batches, at the end of each binding.
+    #[inline]
+    pub fn open_ref(&mut self) -> u32 {
+        self.nodes.push(Node::Ref(KeyId(u32::MAX)));
+        self.position() - 1
+    }
+
+    /// Sets the key of the reference opened at `at`.
+    #[inline]
+    pub fn close_ref(&mut self, at: u32, key: KeyId) {
+        self.nodes[at as usize] = Node::Ref(key);
     }
 
     /// Appends a list whose length `close_list` sets once its elements are appended.

@@ -44,10 +44,14 @@ fn bind_ops(graph: &Graph, registry: &Registry) -> Result<Vec<OpFn>, GraphError>
     unreachable!("an unknown op is used by some key")
 }
 
-/// Kahn's algorithm: repeatedly retire keys whose dependencies are all retired. Keys
+/// No cycle when every key refers only to keys bound before it (the builder noted it).
+/// Otherwise, Kahn's algorithm: repeatedly retire keys whose dependencies are all retired. Keys
 /// left over lie on or behind a cycle; walking unretired dependencies from the first of
 /// them must come back to a key already seen, which closes the cycle.
 fn check_acyclic(graph: &Graph) -> Result<(), GraphError> {
+    if graph.is_backward_only() {
+        return Ok(());
+    }
     let n = graph.len();
     let mut waiting: Vec<u32> = graph
         .keys()
@@ -109,6 +113,11 @@ mod tests {
             }
         );
         assert_eq!(err.to_string(), "cycle: a -> b -> c -> a");
+    }
+
+    #[test]
+    fn forward_references_without_a_cycle_are_valid() {
+        assert_eq!(check("b = add(a, c)\na = inc(c)\nc = 1\n"), Ok(2));
     }
 
     #[test]

@@ -231,6 +231,17 @@ impl<'a> Cursor<'a> {
                 Ok(f) if f.is_finite() => Ok(Value::Float(f)),
                 _ => Err(self.error_at(start, format!("number {text} is out of range"))),
             }
+        } else if int_digits <= MAX_EXACT_DIGITS {
+            // Most integers are short: summed digit by digit, with no overflow check
+            // needed, instead of through the general parser.
+            let magnitude = bytes[int_start..self.pos]
+                .iter()
+                .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+            Ok(Value::Int(if int_start > start {
+                -magnitude
+            } else {
+                magnitude
+            }))
         } else {
             text.parse::<i64>().map(Value::Int).map_err(|_| {
                 self.error_at(start, format!("integer {text} is outside the 64-bit range"))
@@ -238,6 +249,9 @@ impl<'a> Cursor<'a> {
         }
     }
 }
+
+/// The most decimal digits whose value always fits in an `i64` (10^18 - 1 does).
+const MAX_EXACT_DIGITS: usize = 18;
 
 fn floor_char_boundary(s: &str, mut pos: usize) -> usize {
     pos = pos.min(s.len());
@@ -265,6 +279,16 @@ mod tests {
         assert_eq!(number("-2.5"), Ok(Value::Float(-2.5)));
         assert_eq!(number("1e3"), Ok(Value::Float(1000.0)));
         assert_eq!(number("-9223372036854775808"), Ok(Value::Int(i64::MIN)));
+        assert_eq!(number("-0"), Ok(Value::Int(0)));
+        assert_eq!(number("-120"), Ok(Value::Int(-120)));
+        assert_eq!(
+            number("999999999999999999"),
+            Ok(Value::Int(999_999_999_999_999_999))
+        );
+        assert_eq!(
+            number("-1234567890123456789"),
+            Ok(Value::Int(-1_234_567_890_123_456_789))
+        );
         assert!(number("9223372036854775808").is_err());
         assert!(number("01").is_err());
         assert!(number("1.").is_err());

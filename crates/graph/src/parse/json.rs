@@ -3,69 +3,89 @@
 //! `{"ref": K}` is a reference, `{"op": NAME, "args": [...]}` a task; any other object
 //! shape is refused, with the place.
 
+use std::borrow::Cow;
+
 use super::cursor::Cursor;
-use super::nested;
+use super::{nested, Names, Progress};
 use crate::error::GraphError;
 use crate::graph::{BindError, GraphBuilder};
 use crate::value::Value;
 
-pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
-    // Roughly one key per 32 bytes and a node per 8: size the tables once.
+pub(super) fn parse(
+    source: &str,
+    passed: &mut dyn FnMut(usize),
+) -> Result<GraphBuilder, GraphError> {
+    let (mut progress, graph) = Progress::start(source.len(), passed);
     let mut p = Parser {
         c: Cursor::new(source),
-        graph: GraphBuilder::with_capacity(source.len() / 32, source.len() / 8),
+        graph,
+        names: Names::default(),
     };
-    p.skip_ws();
-    p.c.expect(b'{', "'{'")?;
-    p.skip_ws();
-    if !p.c.eat(b'}') {
-        loop {
-            p.skip_ws();
-            let at = p.c.pos;
-            if p.c.peek() != Some(b'"') {
-                return Err(p.c.unexpected("a key (a string)"));
-            }
-            let key = p.c.string()?;
-            if key.is_empty() {
-                return Err(p.c.error_at(at, BindError::EmptyKey.to_string()));
-            }
-            let id = p.graph.key(&key);
-            p.skip_ws();
-            p.c.expect(b':', "':'")?;
-            p.skip_ws();
-            let start = p.graph.arena().position();
-            p.expr()?;
-            p.graph
-                .bind(id, start)
-                .map_err(|e| p.c.error_at(at, e.to_string()))?;
-            p.skip_ws();
-            if p.c.eat(b'}') {
-                break;
-            }
-            p.c.expect(b',', "',' or '}'")?;
-        }
+    match p.graph_object(&mut progress) {
+        Ok(()) => Ok(p.graph),
+        Err(error) => Err(p.names.first_error(&mut p.graph, &p.c, error)),
     }
-    p.skip_ws();
-    if p.c.peek().is_some() {
-        return Err(p.c.unexpected("end of file after the graph object"));
-    }
-    Ok(p.graph)
 }
 
 struct Parser<'a> {
     c: Cursor<'a>,
     graph: GraphBuilder,
+    names: Names<'a>,
 }
 
-/// Which of the expression object's fields were given.
+/// Which of the expression object's fields were given. Names borrow the source unless
+/// they hold escapes, so a task or a reference costs no allocation of its own.
 #[derive(Default)]
-struct Fields {
-    reference: Option<String>,
-    op: Option<String>,
+struct Fields<'a> {
+    reference: Option<Cow<'a, str>>,
+    op: bool,
     args: bool,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// The whole source: the graph object.
+    fn graph_object(&mut self, progress: &mut Progress) -> Result<(), GraphError> {
+        let p = self;
+        p.skip_ws();
+        p.c.expect(b'{', "'{'")?;
+        p.skip_ws();
+        if !p.c.eat(b'}') {
+            loop {
+                p.skip_ws();
+                let at = p.c.pos;
+                if p.c.peek() != Some(b'"') {
+                    return Err(p.c.unexpected("a key (a string)"));
+                }
+                let key = p.c.string()?;
+                if key.is_empty() {
+                    return Err(p.c.error_at(at, BindError::EmptyKey.to_string()));
+                }
+                p.names
+                    .define(&mut p.graph, key)
+                    .map_err(|r| r.place(&p.c))?;
+                p.skip_ws();
+                p.c.expect(b':', "':'")?;
+                p.skip_ws();
+                let start = p.graph.arena().position();
+                p.expr()?;
+                p.names
+                    .end(&mut p.graph, start, at)
+                    .map_err(|r| r.place(&p.c))?;
+                progress.at(p.c.pos, &mut p.graph);
+                p.skip_ws();
+                if p.c.eat(b'}') {
+                    break;
+                }
+                p.c.expect(b',', "',' or '}'")?;
+            }
+        }
+        p.skip_ws();
+        if p.c.peek().is_some() {
+            return Err(p.c.unexpected("end of file after the graph object"));
+        }
+        p.names.finish(&mut p.graph).map_err(|r| r.place(&p.c))
+    }
+
     fn skip_ws(&mut self) {
         while matches!(self.c.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             self.c.pos += 1;
@@ -145,7 +165,7 @@ impl Parser<'_> {
                         } else {
                             self.graph.arena().push_call(id);
                         }
-                        fields.op.replace(op).is_some()
+                        std::mem::replace(&mut fields.op, true)
                     }
                     "args" => {
                         if self.c.peek() != Some(b'[') {
@@ -177,12 +197,15 @@ impl Parser<'_> {
         match fields {
             Fields {
                 reference: Some(key),
-                op: None,
+                op: false,
                 args: false,
-            } => self.graph.push_ref(&key),
+            } => self
+                .names
+                .reference(&mut self.graph, key)
+                .map_err(|r| r.place(&self.c))?,
             Fields {
                 reference: None,
-                op: Some(_),
+                op: true,
                 args,
             } => {
                 if !args {
@@ -200,7 +223,7 @@ impl Parser<'_> {
     }
 
     /// The string value of a `ref` or `op` field.
-    fn name_field(&mut self, field: &str) -> Result<String, GraphError> {
+    fn name_field(&mut self, field: &str) -> Result<Cow<'a, str>, GraphError> {
         if self.c.peek() != Some(b'"') {
             return Err(self.c.unexpected(&format!("a string after \"{field}\"")));
         }
@@ -209,7 +232,7 @@ impl Parser<'_> {
         if name.is_empty() {
             return Err(self.c.error_at(at, format!("\"{field}\" cannot be empty")));
         }
-        Ok(name.into_owned())
+        Ok(name)
     }
 }
 

@@ -8,15 +8,25 @@
 //! - A source is at most [`MAX_SOURCE_BYTES`] long, checked before anything is built:
 //!   readers stop there (an endless `/dev/zero` is an error, not a full memory), and
 //!   the graph's 32-bit indexes cannot overflow.
-//! - Tables are sized once from the source's length, never from a count written in
-//!   it, so what parsing reserves is bounded by what was read.
+//! - Tables are sized from the source's length, never from a count written in it, so
+//!   what parsing reserves is bounded by what was read. A first guess from the length
+//!   is corrected once, from the first `SAMPLE_BYTES`' density of keys and nodes,
+//!   instead of from a pass over the whole source before parsing.
+//! - Each pass over the source (checking UTF-8, then parsing) tells its caller as it
+//!   leaves every `PASSED_EVERY` bytes behind (`parse_bytes_releasing`): an owner that
+//!   maps the file gives those pages back, so a large file is never in memory whole.
 
 mod cursor;
 mod json;
 mod text;
 
+use std::borrow::Cow;
+
 use crate::error::GraphError;
-use crate::graph::Graph;
+use crate::graph::{BindError, Graph, GraphBuilder};
+use crate::key::KeyId;
+use crate::node::Span;
+use cursor::Cursor;
 
 /// The longest source a graph is read from: 4 GiB less a byte. Every node, reference,
 /// list element and key-name byte of a graph takes at least a byte of its source, and
@@ -27,35 +37,354 @@ use crate::graph::Graph;
 /// than never.
 pub const MAX_SOURCE_BYTES: u64 = u32::MAX as u64;
 
+/// How far a pass goes between reports of the bytes it has passed: large enough that
+/// giving pages back costs nothing measurable (a call per 4 MiB), small enough that a
+/// large file's pages never add up (4 bytes per task of the million-task JSON file).
+const PASSED_EVERY: usize = 4 << 20;
+
+/// How much of the source the parsers read before they size their tables for the rest:
+/// enough bindings to know their density (thousands in the benchmarks' files).
+const SAMPLE_BYTES: usize = 1 << 20;
+
 /// Parses a graph from raw bytes, which must be UTF-8 (an error names the first
 /// invalid byte's line and column).
 pub fn parse_bytes(source: &[u8]) -> Result<Graph, GraphError> {
-    match std::str::from_utf8(source) {
-        Ok(text) => parse(text),
-        Err(e) => {
-            let valid = std::str::from_utf8(&source[..e.valid_up_to()]).unwrap_or_default();
-            Err(cursor::Cursor::new(valid).error_at(valid.len(), "invalid UTF-8"))
-        }
-    }
+    parse_bytes_releasing(source, &mut |_| {})
+}
+
+/// `parse_bytes`, calling `passed(n)` whenever a pass over the source has read its
+/// first `n` bytes and will not read them again soon (a later pass or an error
+/// message may): an owner that maps a file can drop those pages, which the kernel
+/// reads again from the file if they are read again.
+pub fn parse_bytes_releasing(
+    source: &[u8],
+    passed: &mut dyn FnMut(usize),
+) -> Result<Graph, GraphError> {
+    check_length(source.len())?;
+    let text = check_utf8(source, passed)?;
+    parse_str(text, passed)
 }
 
 /// Parses a graph in either form, checking that every reference is defined.
 pub fn parse(source: &str) -> Result<Graph, GraphError> {
-    if source.len() as u64 > MAX_SOURCE_BYTES {
+    check_length(source.len())?;
+    parse_str(source, &mut |_| {})
+}
+
+fn check_length(len: usize) -> Result<(), GraphError> {
+    if len as u64 > MAX_SOURCE_BYTES {
         return Err(GraphError::TooLarge {
             limit: MAX_SOURCE_BYTES,
         });
     }
+    Ok(())
+}
+
+/// `source` as text, checked `PASSED_EVERY` bytes at a time.
+fn check_utf8<'a>(source: &'a [u8], passed: &mut dyn FnMut(usize)) -> Result<&'a str, GraphError> {
+    let mut checked = 0;
+    while checked < source.len() {
+        let end = (checked + PASSED_EVERY).min(source.len());
+        match std::str::from_utf8(&source[checked..end]) {
+            Ok(_) => checked = end,
+            // A character cut by the piece's end is checked whole with the next piece.
+            Err(e) if e.error_len().is_none() && end < source.len() => checked += e.valid_up_to(),
+            Err(e) => {
+                let valid = &source[..checked + e.valid_up_to()];
+                // SAFETY: the bytes before `checked` were checked by earlier pieces, and
+                // this piece is valid up to `valid_up_to`.
+                let valid = unsafe { std::str::from_utf8_unchecked(valid) };
+                return Err(Cursor::new(valid).error_at(valid.len(), "invalid UTF-8"));
+            }
+        }
+        passed(checked);
+    }
+    // SAFETY: every byte was checked above, piece by piece, and the pieces end on
+    // character boundaries.
+    Ok(unsafe { std::str::from_utf8_unchecked(source) })
+}
+
+fn parse_str(source: &str, passed: &mut dyn FnMut(usize)) -> Result<Graph, GraphError> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let first = source.bytes().find(|b| !b.is_ascii_whitespace());
     if first == Some(b'{') {
-        json::parse(source)?.finish()
+        json::parse(source, passed)?.finish()
     } else {
-        text::parse(source)?.finish()
+        text::parse(source, passed)?.finish()
+    }
+}
+
+/// What a parser calls after each binding: reports the bytes passed every
+/// `PASSED_EVERY` bytes, and sizes the builder's tables once the sample is read.
+struct Progress<'p> {
+    passed: &'p mut dyn FnMut(usize),
+    len: usize,
+    next: usize,
+    sized: bool,
+}
+
+impl<'p> Progress<'p> {
+    /// A parser's progress over a source of `len` bytes, and a builder sized for the
+    /// sample: tables for the rest of a large source wait for the sample's density.
+    fn start(len: usize, passed: &'p mut dyn FnMut(usize)) -> (Self, GraphBuilder) {
+        let sample = len.min(SAMPLE_BYTES);
+        // The least a binding takes is about 8 bytes (`k = f()` and its newline) and
+        // a node 2 (`1,`): guesses that only the sample's bytes bound.
+        let builder = GraphBuilder::with_capacity(sample / 8 + 1, sample / 2 + 1);
+        let progress = Progress {
+            passed,
+            len,
+            next: PASSED_EVERY,
+            sized: len <= SAMPLE_BYTES,
+        };
+        (progress, builder)
+    }
+
+    /// Called with the position after a binding.
+    #[inline]
+    fn at(&mut self, pos: usize, graph: &mut GraphBuilder) {
+        if !self.sized && pos >= SAMPLE_BYTES {
+            self.sized = true;
+            // The rest of the source at the sample's density, and an eighth more for
+            // a denser tail: one growth instead of a doubling per table.
+            let scale = |n: usize| n + n * (self.len - pos) / pos + n / 8;
+            let (keys, nodes) = graph.sizes();
+            graph.reserve(scale(keys) - keys, scale(nodes) - nodes);
+        }
+        if pos >= self.next {
+            self.next = pos + PASSED_EVERY;
+            (self.passed)(pos);
+        }
+    }
+}
+
+/// Key names a parser has read, looked up in batches: each name's slot in the key
+/// table is fetched as the name is read, and looked up `BATCH` bindings later, so the
+/// trips to memory of many names overlap instead of following one another.
+///
+/// Nothing a user sees changes: ids are given in order of first appearance, as if
+/// each name were looked up when read, and a key bound twice is still the first error
+/// in the file, since a parser that fails looks up the names before the failure first
+/// (`first_error`).
+#[derive(Default)]
+struct Names<'a> {
+    /// Every name not yet looked up, in order of appearance.
+    waiting: Vec<Waiting<'a>>,
+    /// The bindings ended since the last lookup: each key's span and source position.
+    ended: Vec<(Span, usize)>,
+}
+
+/// A name read but not yet looked up, or the id it got when it could not wait.
+enum Waiting<'a> {
+    /// The key of a binding.
+    Key(Lookup<'a>),
+    /// A reference: the node that takes its key, and the name.
+    Ref(u32, Lookup<'a>),
+}
+
+enum Lookup<'a> {
+    Name(&'a str, u64),
+    Found(KeyId),
+}
+
+/// Bindings whose names wait to be looked up together: enough that the fetch of the
+/// first is done before it is needed, few enough that they stay in the cache.
+const BATCH: usize = 32;
+
+impl<'a> Names<'a> {
+    /// Starts a binding of the key `name`.
+    fn define(&mut self, graph: &mut GraphBuilder, name: Cow<'a, str>) -> Result<(), Refused> {
+        let lookup = self.lookup(graph, name)?;
+        self.waiting.push(Waiting::Key(lookup));
+        Ok(())
+    }
+
+    /// Appends a reference to `name` to the current binding's expression.
+    fn reference(&mut self, graph: &mut GraphBuilder, name: Cow<'a, str>) -> Result<(), Refused> {
+        let lookup = self.lookup(graph, name)?;
+        let at = graph.arena().open_ref();
+        self.waiting.push(Waiting::Ref(at, lookup));
+        Ok(())
+    }
+
+    /// Ends the current binding, which started at byte `at` of the source: its
+    /// expression is the nodes appended since `start`.
+    fn end(&mut self, graph: &mut GraphBuilder, start: u32, at: usize) -> Result<(), Refused> {
+        self.ended.push((graph.arena().span_from(start), at));
+        if self.ended.len() == BATCH {
+            self.look_up(graph)?;
+        }
+        Ok(())
+    }
+
+    /// Binds every ended binding; what a parser calls when it reaches the end.
+    fn finish(&mut self, graph: &mut GraphBuilder) -> Result<(), Refused> {
+        self.look_up(graph)
+    }
+
+    /// The error a parser reports when it fails with `error`: a key bound twice
+    /// before the failure comes first, as it would had every binding been bound as
+    /// it ended.
+    fn first_error(
+        &mut self,
+        graph: &mut GraphBuilder,
+        c: &Cursor<'_>,
+        error: GraphError,
+    ) -> GraphError {
+        match self.look_up(graph) {
+            Ok(()) => error,
+            Err(refused) => refused.place(c),
+        }
+    }
+
+    /// How a name is kept until its lookup: a name with escapes lives no longer than
+    /// this call, so it is looked up now, after every name read before it.
+    fn lookup(
+        &mut self,
+        graph: &mut GraphBuilder,
+        name: Cow<'a, str>,
+    ) -> Result<Lookup<'a>, Refused> {
+        Ok(match name {
+            Cow::Borrowed(name) => Lookup::Name(name, graph.key_hash(name)),
+            Cow::Owned(name) => {
+                self.look_up(graph)?;
+                Lookup::Found(graph.key(&name))
+            }
+        })
+    }
+
+    /// Looks up every waiting name in order and binds every ended binding. The
+    /// current binding, if not ended, keeps its key's id for when it ends.
+    fn look_up(&mut self, graph: &mut GraphBuilder) -> Result<(), Refused> {
+        let mut ended = self.ended.drain(..);
+        let mut key = None;
+        for waiting in self.waiting.drain(..) {
+            match waiting {
+                Waiting::Key(lookup) => {
+                    if let Some(done) = key.replace(found(graph, lookup)) {
+                        bind(graph, done, ended.next())?;
+                    }
+                }
+                Waiting::Ref(at, lookup) => {
+                    let id = found(graph, lookup);
+                    graph.arena().close_ref(at, id);
+                }
+            }
+        }
+        if let Some(last) = key {
+            match ended.next() {
+                Some(span) => bind(graph, last, Some(span))?,
+                None => self.waiting.push(Waiting::Key(Lookup::Found(last))),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn found(graph: &mut GraphBuilder, lookup: Lookup<'_>) -> KeyId {
+    match lookup {
+        Lookup::Name(name, hash) => graph.key_hashed(name, hash),
+        Lookup::Found(id) => id,
+    }
+}
+
+fn bind(graph: &mut GraphBuilder, key: KeyId, ended: Option<(Span, usize)>) -> Result<(), Refused> {
+    let (span, at) = ended.expect("a binding ends before the next one starts");
+    graph.bind(key, span).map_err(|e| Refused(at, e))
+}
+
+/// A binding the builder refused, and the byte of the source where it starts.
+struct Refused(usize, BindError);
+
+impl Refused {
+    /// The syntax error that names the binding's place.
+    fn place(self, c: &Cursor<'_>) -> GraphError {
+        c.error_at(self.0, self.1.to_string())
     }
 }
 
 /// Grows the stack before a parser recurses, so that nesting depth is bounded by memory.
 fn nested<T>(f: impl FnOnce() -> T) -> T {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(graph: &Graph) -> Vec<&str> {
+        graph.keys().map(|k| graph.name(k)).collect()
+    }
+
+    #[test]
+    fn ids_follow_first_appearance_across_batches_and_escapes() {
+        // More bindings than a batch, references ahead and behind, and names with
+        // escapes (looked up at once) between names that wait.
+        let mut bindings = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..100 {
+            let ahead = format!("k{}", i + 1);
+            let escaped = format!("e{i}");
+            bindings.push(format!(
+                r#""k{i}": {{"op": "list", "args": [{{"ref": "{ahead}"}}, {{"ref": "\u0065{i}"}}]}}"#
+            ));
+            bindings.push(format!(r#""{escaped}": {i}"#));
+            for name in [format!("k{i}"), ahead, escaped] {
+                if !expected.contains(&name) {
+                    expected.push(name);
+                }
+            }
+        }
+        bindings.push(r#""k100": 0"#.to_string());
+        let graph = parse(&format!("{{{}}}", bindings.join(",\n"))).unwrap();
+        assert_eq!(names(&graph), expected);
+        let k0 = graph.key("k0").unwrap();
+        let deps: Vec<&str> = graph
+            .dependencies(k0)
+            .iter()
+            .map(|&k| graph.name(k))
+            .collect();
+        assert_eq!(deps, ["k1", "e0"]);
+    }
+
+    #[test]
+    fn a_key_bound_twice_is_reported_before_a_later_syntax_error() {
+        for src in [
+            "a = 1\nb = 2\na = 3\nc = (\n",
+            "{\"a\": 1, \"b\": 2,\n\"a\": 3, \"c\": ]}",
+        ] {
+            match parse(src) {
+                Err(GraphError::Syntax { line, message, .. }) => {
+                    assert_eq!(line, if src.starts_with('{') { 2 } else { 3 }, "{src}");
+                    assert!(message.contains("'a' is defined twice"), "{message}");
+                }
+                other => panic!("{src}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn passes_report_their_progress_and_check_utf8_across_pieces() {
+        // A character cut by the first piece's end, then an invalid byte later.
+        let mut src = "a = \"".to_string();
+        src.push_str(&"x".repeat(PASSED_EVERY - 6));
+        src.push_str("é\"\nb = 1\n");
+        let mut passed = Vec::new();
+        let graph = parse_bytes_releasing(src.as_bytes(), &mut |n| passed.push(n)).unwrap();
+        assert_eq!(graph.len(), 2);
+        assert_eq!(passed.first(), Some(&(PASSED_EVERY - 1)));
+        assert!(passed.contains(&src.len()));
+        let mut bad = src.into_bytes();
+        bad.extend_from_slice(b"c = \"\xff\"\n");
+        match parse_bytes(&bad) {
+            Err(GraphError::Syntax {
+                line,
+                column,
+                message,
+            }) => {
+                assert_eq!((line, column, message.as_str()), (3, 6, "invalid UTF-8"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -3,39 +3,57 @@
 //! Inside brackets and parentheses a binding may continue over several lines (as in
 //! Python), which keeps long lists readable; `#` starts a comment outside strings.
 
+use std::borrow::Cow;
+
 use super::cursor::Cursor;
-use super::nested;
+use super::{nested, Names, Progress};
 use crate::error::GraphError;
 use crate::graph::GraphBuilder;
 use crate::value::Value;
 
-pub(super) fn parse(source: &str) -> Result<GraphBuilder, GraphError> {
-    // About one binding per line: size the tables once instead of growing them. A
-    // binding hardly takes less than 8 bytes (`k = f()` and its newline), so a file of
-    // blank or comment lines does not reserve tables for a key per line.
-    let lines = source.bytes().filter(|&b| b == b'\n').count();
-    let keys = (lines + 1).min(source.len() / 8 + 1);
+pub(super) fn parse(
+    source: &str,
+    passed: &mut dyn FnMut(usize),
+) -> Result<GraphBuilder, GraphError> {
+    let (mut progress, graph) = Progress::start(source.len(), passed);
     let mut p = Parser {
         c: Cursor::new(source),
-        graph: GraphBuilder::with_capacity(keys, source.len() / 4),
+        graph,
+        names: Names::default(),
     };
-    loop {
-        p.c.skip_blanks();
-        match p.c.peek() {
-            None => return Ok(p.graph),
-            Some(b'\n') => p.c.pos += 1,
-            Some(b'#') => p.skip_comment(),
-            Some(_) => p.binding()?,
-        }
+    match p.bindings(&mut progress) {
+        Ok(()) => Ok(p.graph),
+        Err(error) => Err(p.names.first_error(&mut p.graph, &p.c, error)),
     }
 }
 
 struct Parser<'a> {
     c: Cursor<'a>,
     graph: GraphBuilder,
+    names: Names<'a>,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn bindings(&mut self, progress: &mut Progress) -> Result<(), GraphError> {
+        loop {
+            self.c.skip_blanks();
+            match self.c.peek() {
+                None => {
+                    return self
+                        .names
+                        .finish(&mut self.graph)
+                        .map_err(|r| r.place(&self.c))
+                }
+                Some(b'\n') => self.c.pos += 1,
+                Some(b'#') => self.skip_comment(),
+                Some(_) => {
+                    self.binding()?;
+                    progress.at(self.c.pos, &mut self.graph);
+                }
+            }
+        }
+    }
+
     fn binding(&mut self) -> Result<(), GraphError> {
         let at = self.c.pos;
         let key = self
@@ -47,7 +65,9 @@ impl Parser<'_> {
                 .c
                 .error_at(at, format!("'{key}' is a literal and cannot be a key")));
         }
-        let id = self.graph.key(key);
+        self.names
+            .define(&mut self.graph, Cow::Borrowed(key))
+            .map_err(|r| r.place(&self.c))?;
         self.c.skip_blanks();
         if !self.c.eat(b'=') {
             return Err(self.c.unexpected(&format!("'=' after key '{key}'")));
@@ -60,10 +80,9 @@ impl Parser<'_> {
             None | Some(b'\n' | b'#') => {}
             Some(_) => return Err(self.c.unexpected("end of line after the expression")),
         }
-        self.graph
-            .bind(id, start)
-            .map_err(|e| self.c.error_at(at, e.to_string()))?;
-        Ok(())
+        self.names
+            .end(&mut self.graph, start, at)
+            .map_err(|r| r.place(&self.c))
     }
 
     fn skip_comment(&mut self) {
@@ -122,8 +141,9 @@ impl Parser<'_> {
                     self.list(b')')
                 } else {
                     self.c.pos = after_name;
-                    self.graph.push_ref(name);
-                    Ok(())
+                    self.names
+                        .reference(&mut self.graph, Cow::Borrowed(name))
+                        .map_err(|r| r.place(&self.c))
                 }
             }
         }
