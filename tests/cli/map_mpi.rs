@@ -27,9 +27,9 @@ mod under_mpirun {
     use serde_json::Value;
 
     use super::Dir;
-    use crate::harness::mpi::{mpirun, Fabric};
+    use crate::harness::mpi::{mpirun, ranks, Fabric};
     use crate::harness::process::{
-        assert_none_left, marked_processes, unique_mark, wait_for, MARK,
+        assert_none_left, await_running, send_signal, unique_mark, MARK,
     };
     use crate::harness::{Outcome, Running, TestCommand};
 
@@ -291,26 +291,6 @@ mod under_mpirun {
         );
     }
 
-    /// The taskloom ranks of the run marked `mark`, as (pid, rank).
-    fn ranks(mark: &str) -> Vec<(u32, u32)> {
-        marked_processes(mark)
-            .iter()
-            .filter_map(|pid| {
-                let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-                let rank = env.split(|&b| b == 0).find_map(|v| {
-                    let v = std::str::from_utf8(v).ok()?;
-                    v.strip_prefix("OMPI_COMM_WORLD_RANK=")?.parse().ok()
-                })?;
-                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-                let program = cmdline.split(|&b| b == 0).next()?;
-                program
-                    .ends_with(b"taskloom")
-                    .then(|| Some((pid.parse().ok()?, rank)))
-                    .flatten()
-            })
-            .collect()
-    }
-
     /// Starts 4 long items (`sleep 30`, 2 per worker rank of 3 ranks), marked, and
     /// waits until every one runs.
     fn started() -> (Running, String) {
@@ -320,31 +300,10 @@ mod under_mpirun {
             .args(&[":::", "30", "30.1", "30.2", "30.3", "30.4"])
             .env(MARK, &mark)
             .spawn();
-        let sleeping = || {
-            marked_processes(&mark)
-                .iter()
-                .filter(|pid| {
-                    std::fs::read(format!("/proc/{pid}/cmdline"))
-                        .is_ok_and(|c| c.starts_with(b"sleep\0"))
-                })
-                .count()
-                == 4
-        };
-        assert!(
-            wait_for(Duration::from_secs(20), sleeping),
-            "the items did not start"
-        );
+        await_running(&mark, "sleep", 4, "the items did not start");
         // The directory must outlive the run.
         std::mem::forget(dir);
         (run, mark)
-    }
-
-    fn kill(signal: &str, pid: u32) {
-        let sent = std::process::Command::new("kill")
-            .args([format!("-{signal}"), pid.to_string()])
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -{signal} {pid}");
     }
 
     /// Signals a run of long items with `send`; asserts that it stops within seconds
@@ -382,7 +341,7 @@ mod under_mpirun {
     fn sigterm_to_every_rank_stops_the_items_on_every_rank() {
         let every_rank = |_: &Running, mark: &str| {
             for (pid, _) in ranks(mark) {
-                kill("TERM", pid);
+                send_signal("TERM", pid);
             }
         };
         stops_on(every_rank, 143, "SIGTERM");
@@ -396,7 +355,7 @@ mod under_mpirun {
             .find(|&(_, rank)| rank == 2)
             .expect("rank 2 runs");
         let killed = Instant::now();
-        kill("KILL", victim);
+        send_signal("KILL", victim);
         let out = run.wait();
         assert!(
             killed.elapsed() < Duration::from_secs(10),

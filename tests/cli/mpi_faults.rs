@@ -7,27 +7,10 @@
 use std::time::{Duration, Instant};
 
 use crate::harness::graph::GraphFile;
-use crate::harness::mpi::Fabric;
-use crate::harness::process::{assert_none_left, marked_processes, unique_mark, wait_for, MARK};
-
-/// The taskloom ranks of the run marked `mark`, as (pid, rank).
-fn ranks(mark: &str) -> Vec<(u32, u32)> {
-    marked_processes(mark)
-        .iter()
-        .filter_map(|pid| {
-            let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-            let rank = env.split(|&b| b == 0).find_map(|v| {
-                let v = std::str::from_utf8(v).ok()?;
-                v.strip_prefix("OMPI_COMM_WORLD_RANK=")?.parse().ok()
-            })?;
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            let taskloom = cmdline.split(|&b| b == 0).next()?.ends_with(b"taskloom");
-            taskloom
-                .then(|| (pid.parse().ok(), rank))
-                .and_then(|(p, r)| Some((p?, r)))
-        })
-        .collect()
-}
+use crate::harness::mpi::{ranks, Fabric};
+use crate::harness::process::{
+    assert_none_left, await_running, send_signal, unique_mark, wait_for, MARK,
+};
 
 /// Whether rank `pid` serves already: its task threads are up (it catches signals
 /// from before it starts them).
@@ -38,14 +21,6 @@ fn serving(pid: u32) -> bool {
                 .is_ok_and(|c| c.trim() == "taskloom-task")
         })
     })
-}
-
-fn kill(signal: &str, pid: u32) {
-    let sent = std::process::Command::new("kill")
-        .args([format!("-{signal}"), pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(sent.success(), "kill -{signal} {pid}");
 }
 
 /// Pure busy tasks (kept in a checkpoint): about a second of work on 2 worker ranks
@@ -98,7 +73,7 @@ fn a_rank_killed_at_any_moment_ends_the_run_promptly_and_the_rerun_resumes() {
             continue;
         };
         let killed = Instant::now();
-        kill("KILL", pid);
+        send_signal("KILL", pid);
         let out = run.wait();
         assert!(
             killed.elapsed() < Duration::from_secs(10),
@@ -135,20 +110,7 @@ fn started_with_shells() -> (crate::harness::Running, String) {
         .mpi_command(3, Fabric::SharedMemory, &["--workers", "2"])
         .env(MARK, &mark)
         .spawn();
-    let sleeping = || {
-        marked_processes(&mark)
-            .iter()
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| c.starts_with(b"sleep\0"))
-            })
-            .count()
-            == 4
-    };
-    assert!(
-        wait_for(Duration::from_secs(20), sleeping),
-        "the shell commands did not start"
-    );
+    await_running(&mark, "sleep", 4, "the shell commands did not start");
     // The file must outlive the run: its directory is the run's.
     std::mem::forget(file);
     (run, mark)
@@ -184,7 +146,7 @@ fn sigterm_to_every_rank_stops_the_run_with_143() {
     stops_on(
         |_, mark| {
             for (pid, _) in ranks(mark) {
-                kill("TERM", pid);
+                send_signal("TERM", pid);
             }
         },
         143,
@@ -216,7 +178,7 @@ fn worker_ranks_follow_rank_zero_not_their_own_signals() {
     let up = || workers().len() == 2 && workers().into_iter().all(serving);
     assert!(wait_for(Duration::from_secs(20), up));
     for pid in workers() {
-        kill("TERM", pid);
+        send_signal("TERM", pid);
     }
     assert_eq!(run.wait().ok(), "{\"total\":7140}\n");
     assert_none_left(&mark);

@@ -189,16 +189,31 @@ impl Running {
 
     /// Sends the signal `name` (`TERM`, `INT`, `KILL`) to the command.
     pub fn signal(&self, name: &str) {
-        let sent = std::process::Command::new("kill")
-            .args([format!("-{name}"), self.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -{name} {}", self.id());
+        process::send_signal(name, self.id());
     }
 
-    /// Waits for the command's end.
-    pub fn wait(self) -> Outcome {
-        let output = self.child.wait_with_output().expect("wait for taskloom");
+    /// Waits for the command's end, failing the test after [`TIMEOUT`] (the command is
+    /// killed then), so that a hang shows as a failure instead of a suite that never ends.
+    pub fn wait(mut self) -> Outcome {
+        let stdout = read_all(self.child.stdout.take().expect("stdout is piped"));
+        let stderr = read_all(self.child.stderr.take().expect("stderr is piped"));
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for taskloom") {
+                break status;
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("still running after {TIMEOUT:?}, killed\n{}", self.context);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let output = std::process::Output {
+            status,
+            stdout: stdout.join().expect("read stdout"),
+            stderr: stderr.join().expect("read stderr"),
+        };
         Outcome {
             stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -206,6 +221,17 @@ impl Running {
             context: self.context,
         }
     }
+}
+
+/// Reads `pipe` to its end on a thread of its own, so that a full pipe never stops
+/// the command while the test waits for it.
+fn read_all(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        pipe.read_to_end(&mut bytes)
+            .expect("read the command's output");
+        bytes
+    })
 }
 
 /// What a command did.

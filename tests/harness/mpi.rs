@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::graph::GraphFile;
+use super::process::marked_processes;
 use super::{Dir, Outcome, TestCommand, TASKLOOM};
 
 /// How the ranks reach each other.
@@ -150,3 +151,22 @@ impl Dir {
 
 /// A directory's entries: a file with its bytes, a directory as `None`.
 type Snapshot = BTreeMap<String, Option<Vec<u8>>>;
+
+/// The taskloom ranks of the run marked `mark`, as (pid, rank).
+pub fn ranks(mark: &str) -> Vec<(u32, u32)> {
+    marked_processes(mark)
+        .iter()
+        .filter_map(|pid| {
+            let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            let rank = env.split(|&b| b == 0).find_map(|v| {
+                let v = std::str::from_utf8(v).ok()?;
+                v.strip_prefix("OMPI_COMM_WORLD_RANK=")?.parse().ok()
+            })?;
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let taskloom = cmdline.split(|&b| b == 0).next()?.ends_with(b"taskloom");
+            taskloom
+                .then(|| (pid.parse().ok(), rank))
+                .and_then(|(p, r)| Some((p?, r)))
+        })
+        .collect()
+}

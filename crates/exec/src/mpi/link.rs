@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use mpi::environment::Universe;
-use mpi::Threading;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -56,14 +55,7 @@ pub struct Link {
 impl Link {
     /// Initializes MPI (once per process) and starts the MPI thread.
     pub fn init() -> Result<Link, RunError> {
-        let (universe, threading) = mpi::initialize_with_threading(Threading::Serialized)
-            .ok_or_else(|| RunError::Internal("MPI is initialized already".into()))?;
-        if threading < Threading::Serialized {
-            return Err(RunError::Internal(format!(
-                "this MPI library offers threads only at level {threading:?}; taskloom needs Serialized"
-            )));
-        }
-        let transport = Transport::new(universe.world());
+        let (universe, transport) = super::initialize()?;
         let (rank, ranks) = (transport.rank(), transport.size());
         let (outbox, outgoing) = mpsc::channel();
         let (incoming, inbox) = mpsc::channel();

@@ -76,17 +76,24 @@ impl std::fmt::Debug for Mpi {
     }
 }
 
+/// Initializes MPI (once per process) at the thread level every rank needs: the MPI
+/// thread alone calls MPI, and other threads hand it their messages.
+fn initialize() -> Result<(Universe, Transport), RunError> {
+    let (universe, threading) = mpi::initialize_with_threading(Threading::Serialized)
+        .ok_or_else(|| RunError::Internal("MPI is initialized already".into()))?;
+    if threading < Threading::Serialized {
+        return Err(RunError::Internal(format!(
+            "this MPI library offers threads only at level {threading:?}; taskloom needs Serialized"
+        )));
+    }
+    let transport = Transport::new(universe.world());
+    Ok((universe, transport))
+}
+
 impl Mpi {
     /// Initializes MPI (once per process), with one task thread per core on each rank.
     pub fn init() -> Result<Mpi, RunError> {
-        let (universe, threading) = mpi::initialize_with_threading(Threading::Serialized)
-            .ok_or_else(|| RunError::Internal("MPI is initialized already".into()))?;
-        if threading < Threading::Serialized {
-            return Err(RunError::Internal(format!(
-                "this MPI library offers threads only at level {threading:?}; taskloom needs Serialized"
-            )));
-        }
-        let transport = Transport::new(universe.world());
+        let (universe, transport) = initialize()?;
         Ok(Mpi {
             rank: transport.rank(),
             ranks: transport.size(),
