@@ -5,7 +5,7 @@
 #
 # CPython's own tests of multiprocessing.Pool (Lib/test/_test_multiprocessing.py) run
 # against taskloom.Pool: they are in the interpreter's `test` package, which Debian
-# ships apart, as libpython3.X-testsuite; it is installed here when missing.
+# ships apart, as libpython3.X-testsuite (scripts/test.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,10 +13,8 @@ python=$(scripts/python-package.sh)
 
 if ! "$python" -c "import test._test_multiprocessing" >/dev/null 2>&1; then
     version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    echo "python-test.sh: installing libpython$version-testsuite (CPython's tests)" >&2
-    if [ "$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi
-    $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "libpython$version-testsuite" >/dev/null
+    echo "python-test.sh: error: CPython's tests are missing: install libpython$version-testsuite (scripts/test.sh does)" >&2
+    exit 1
 fi
 
 cd python/tests

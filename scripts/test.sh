@@ -11,7 +11,7 @@
 #   without PyPI fails with one message instead of in many tests.
 # - The Python package (python/): scripts/python-test.sh builds its wheel into that
 #   virtualenv and runs its pytest suites, CPython's own multiprocessing.Pool tests
-#   among them (from Debian's libpython3.X-testsuite, installed when missing).
+#   among them (from Debian's libpython3.X-testsuite, installed here when missing).
 # - g++: libFuzzer, which the fuzz targets link, is C++.
 # - Open MPI (openmpi-bin, libopenmpi-dev) with libclang-dev and pkg-config, which the
 #   `mpi` crate's bindings are generated with: the suites run with `--features mpi`, so
@@ -25,7 +25,7 @@
 # - the model checks of the threaded executor's lock-free pieces (crates/exec/src/
 #   model.rs) explore every interleaving under loom, which needs `--cfg loom` for the
 #   whole build: a build of their own, in target/loom.
-# - every parser of user text is fuzzed for FUZZ_SECONDS (default 10) per target by
+# - every parser of user text is fuzzed for FUZZ_SECONDS (default 5) per target by
 #   scripts/fuzz.sh, which builds the targets in target/fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +51,10 @@ install_packages() {
     ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || missing+=(libclang-dev)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+    # CPython's own tests of multiprocessing.Pool, run against taskloom.Pool.
+    if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import test._test_multiprocessing' >/dev/null 2>&1; then
+        missing+=("libpython$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')-testsuite")
+    fi
     command -v slurmctld >/dev/null 2>&1 || missing+=(slurmctld)
     command -v slurmd >/dev/null 2>&1 || missing+=(slurmd)
     command -v sbatch >/dev/null 2>&1 || missing+=(slurm-client)
@@ -84,4 +88,4 @@ cargo test --workspace --features mpi "$@"
 scripts/python-test.sh
 cargo test --test tests "$@" -- cli::mpi_absent
 model_checks
-scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+scripts/fuzz.sh "${FUZZ_SECONDS:-5}"

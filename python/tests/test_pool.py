@@ -184,9 +184,12 @@ def test_workers_are_the_pools_own(pool):
     assert pids <= set(workers_of(os.getpid()))
 
 
+# The caller takes Ctrl-C as at a terminal even when the tests run in the background,
+# where the shell leaves SIGINT ignored and Python keeps it so.
 CALLER = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, {tests!r})
     import taskloom, helpers
     pool = taskloom.Pool(2)
