@@ -84,6 +84,9 @@ model_checks() {
 install_packages
 python_env
 trap 'scripts/slurm.sh stop' EXIT
+# Four tests at once on two cores: many of them wait (for mpirun, Slurm, sleeping
+# items), so the suites end sooner (204 s instead of 280 s for the root binary).
+export RUST_TEST_THREADS=${RUST_TEST_THREADS:-4}
 cargo test --workspace --features mpi "$@"
 scripts/python-test.sh
 cargo test --test tests "$@" -- cli::mpi_absent
