@@ -27,10 +27,8 @@ mod under_mpirun {
     use serde_json::Value;
 
     use super::Dir;
-    use crate::harness::mpi::{mpirun, ranks, Fabric};
-    use crate::harness::process::{
-        assert_none_left, await_running, send_signal, unique_mark, MARK,
-    };
+    use crate::harness::mpi::{await_running, mpirun, ranks, Fabric};
+    use crate::harness::process::{assert_none_left, send_signal, unique_mark, MARK};
     use crate::harness::{Outcome, Running, TestCommand};
 
     /// How a run was made: on one machine, or under `mpirun -n RANKS`.

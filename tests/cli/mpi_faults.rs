@@ -7,10 +7,8 @@
 use std::time::{Duration, Instant};
 
 use crate::harness::graph::GraphFile;
-use crate::harness::mpi::{ranks, Fabric};
-use crate::harness::process::{
-    assert_none_left, await_running, send_signal, unique_mark, wait_for, MARK,
-};
+use crate::harness::mpi::{await_running, ranks, Fabric};
+use crate::harness::process::{assert_none_left, send_signal, unique_mark, wait_for, MARK};
 
 /// Whether rank `pid` serves already: its task threads are up (it catches signals
 /// from before it starts them).

@@ -8,9 +8,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use super::graph::GraphFile;
-use super::process::marked_processes;
+use super::process::{marked_processes, wait_for};
 use super::{Dir, Outcome, TestCommand, TASKLOOM};
 
 /// How the ranks reach each other.
@@ -169,4 +170,21 @@ pub fn ranks(mark: &str) -> Vec<(u32, u32)> {
                 .and_then(|(p, r)| Some((p?, r)))
         })
         .collect()
+}
+
+/// Waits up to 20 s until `count` processes marked `mark` run `program`; panics with
+/// `what` otherwise.
+pub fn await_running(mark: &str, program: &str, count: usize, what: &str) {
+    let prefix = format!("{program}\0");
+    let running = || {
+        marked_processes(mark)
+            .iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.starts_with(prefix.as_bytes()))
+            })
+            .count()
+            == count
+    };
+    assert!(wait_for(Duration::from_secs(20), running), "{what}");
 }

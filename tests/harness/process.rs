@@ -104,20 +104,3 @@ pub fn send_signal(name: &str, pid: u32) {
         .expect("run kill");
     assert!(sent.success(), "kill -{name} {pid}");
 }
-
-/// Waits up to 20 s until `count` processes marked `mark` run `program`; panics with
-/// `what` otherwise.
-pub fn await_running(mark: &str, program: &str, count: usize, what: &str) {
-    let prefix = format!("{program}\0");
-    let running = || {
-        marked_processes(mark)
-            .iter()
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| c.starts_with(prefix.as_bytes()))
-            })
-            .count()
-            == count
-    };
-    assert!(wait_for(Duration::from_secs(20), running), "{what}");
-}
