@@ -14,7 +14,8 @@
 //!   fsync: a crash of the machine may lose recent entries, which are then computed
 //!   again, but the checks above keep it from giving a wrong result.
 //! - The marker keeps a run from writing into a directory that holds something else:
-//!   only a new or empty directory becomes a store.
+//!   only a new or empty directory becomes a store. The marker too is written aside and
+//!   renamed into place.
 
 use std::fs;
 use std::io::{self, Write};
@@ -28,6 +29,11 @@ use crate::digest::Digest;
 
 /// The marker file's name, in the store's directory.
 const MARKER: &str = "taskloom-checkpoint";
+
+/// A marker being written, named apart per process: it is renamed into place whole, so
+/// a run killed while it makes a store (or ranks making the same store at once) never
+/// leave a half-written marker, and such a leftover does not count as content.
+const MARKER_BEING_WRITTEN: &str = "taskloom-checkpoint.new-";
 
 /// The marker file's content: the format of the entries.
 const FORMAT: &str = "taskloom checkpoint store, format 1\n";
@@ -100,11 +106,19 @@ impl Store {
         };
         fs::create_dir_all(&dir).map_err(io)?;
         if !dir.join(MARKER).exists() {
-            let empty = fs::read_dir(&dir).map_err(io)?.next().is_none();
-            if !empty {
+            let holds_something = fs::read_dir(&dir).map_err(io)?.any(|entry| {
+                entry.map_or(true, |e| {
+                    !e.file_name()
+                        .to_string_lossy()
+                        .starts_with(MARKER_BEING_WRITTEN)
+                })
+            });
+            if holds_something {
                 return Err(StoreError::NotAStore { dir });
             }
-            fs::write(dir.join(MARKER), FORMAT).map_err(io)?;
+            let new = dir.join(format!("{MARKER_BEING_WRITTEN}{}", std::process::id()));
+            fs::write(&new, FORMAT).map_err(io)?;
+            fs::rename(&new, dir.join(MARKER)).map_err(io)?;
         }
         Store::existing(dir)
     }

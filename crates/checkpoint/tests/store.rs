@@ -147,6 +147,12 @@ fn only_a_new_empty_or_marked_directory_is_a_store() {
     let empty = dir.path().join("empty");
     fs::create_dir(&empty).unwrap();
     Store::open(&empty).unwrap();
+    // A run killed while it wrote the marker left only the marker's temporary file.
+    let interrupted = dir.path().join("interrupted");
+    fs::create_dir(&interrupted).unwrap();
+    fs::write(interrupted.join("taskloom-checkpoint.new-12345"), "task").unwrap();
+    Store::open(&interrupted).unwrap();
+    Store::existing(&interrupted).unwrap();
     let other = dir.path().join("other");
     fs::create_dir(&other).unwrap();
     fs::write(other.join("data.csv"), "1,2\n").unwrap();
