@@ -27,25 +27,15 @@ if ! command -v parallel >/dev/null; then
         echo "no apt-get here: GNU parallel is left out (install it to compare)" >&2
     fi
 fi
+source bench/rounds.sh
 HAVE_PARALLEL=0
-if command -v parallel >/dev/null && parallel --version 2>/dev/null | grep -q "GNU parallel"; then
-    HAVE_PARALLEL=1
-fi
+have_gnu_parallel && HAVE_PARALLEL=1
 
 ITEMS=$(mktemp)
 WARM=$(mktemp)
 trap 'rm -f "$ITEMS" "$WARM"' EXIT
 seq "$N" >"$ITEMS"
 seq 100 >"$WARM"
-
-# Seconds of wall time of one command (stdout and stderr discarded).
-seconds() {
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc -l
-}
 
 # Each reads its items from the file named by $1.
 run_taskloom() { "$TASKLOOM" map -j "$JOBS" --no-progress -- true ::: $(cat "$1"); }
@@ -54,31 +44,15 @@ run_parallel() { parallel --will-cite -j "$JOBS" true <"$1"; }
 
 tools=(taskloom xargs)
 [ "$HAVE_PARALLEL" = 1 ] && tools+=(parallel)
-declare -A times
-for tool in "${tools[@]}"; do times[$tool]=""; done
-# One untimed warm-up each (page cache, binary loading).
-for tool in "${tools[@]}"; do "run_$tool" "$WARM" >/dev/null 2>&1 || true; done
-for round in $(seq "$REPEAT"); do
-    for tool in "${tools[@]}"; do
-        t=$(printf '%.2f' "$(seconds "run_$tool" "$ITEMS")")
-        times[$tool]+="$t "
-        printf '%-9s round %d: %s s\n' "$tool" "$round" "$t" >&2
-    done
-done
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-declare -A med
-for tool in "${tools[@]}"; do med[$tool]=$(echo "${times[$tool]}" | median); done
-
-ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
-per_item() { printf '%.3f' "$(echo "$1 * 1000 / $N" | bc -l)"; }
+time_rounds "$ITEMS" "$WARM"
 
 [ -f "$OUT" ] || printf '# taskloom map benchmarks\n\nAppended by `bash bench/map_bench.sh`; newest last.\n' >"$OUT"
 {
     echo
     echo "## taskloom map"
     echo
-    echo "$(date -u +'%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -sr); \`true\` $N times, \`-j $JOBS\`;"
+    echo "$(date -u +'%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -sr); load average (1, 5, 15 min)"
+    echo "$load_before before, $load_after after; \`true\` $N times, \`-j $JOBS\`;"
     echo "median of $REPEAT runs each, alternating. Commands: \`taskloom map -j $JOBS -- true ::: \$(seq $N)\`,"
     echo "\`seq $N | xargs -P $JOBS -n 1 true\`, \`seq $N | parallel -j $JOBS true\`."
     echo

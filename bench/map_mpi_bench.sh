@@ -20,25 +20,15 @@ OUT=bench/MAP_MPI_RESULTS.md
 cargo build --release --quiet --features mpi
 TASKLOOM=${CARGO_TARGET_DIR:-$PWD/target}/release/taskloom
 
+source bench/rounds.sh
 HAVE_PARALLEL=0
-if command -v parallel >/dev/null && parallel --version 2>/dev/null | grep -q "GNU parallel"; then
-    HAVE_PARALLEL=1
-fi
+have_gnu_parallel && HAVE_PARALLEL=1
 
 ITEMS=$(mktemp)
 WARM=$(mktemp)
 trap 'rm -f "$ITEMS" "$WARM"' EXIT
 seq "$N" >"$ITEMS"
 seq 100 >"$WARM"
-
-# Seconds of wall time of one command (stdout and stderr discarded).
-seconds() {
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc -l
-}
 
 # Each reads its items from the file named by $1.
 run_mpi() {
@@ -50,24 +40,7 @@ run_parallel() { parallel --will-cite -j "$JOBS" true <"$1"; }
 
 tools=(mpi local)
 [ "$HAVE_PARALLEL" = 1 ] && tools+=(parallel)
-declare -A times
-for tool in "${tools[@]}"; do times[$tool]=""; done
-for tool in "${tools[@]}"; do "run_$tool" "$WARM" >/dev/null 2>&1 || true; done
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-for round in $(seq "$REPEAT"); do
-    for tool in "${tools[@]}"; do
-        t=$(printf '%.2f' "$(seconds "run_$tool" "$ITEMS")")
-        times[$tool]+="$t "
-        printf '%-9s round %d: %s s\n' "$tool" "$round" "$t" >&2
-    done
-done
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-declare -A med
-for tool in "${tools[@]}"; do med[$tool]=$(echo "${times[$tool]}" | median); done
-ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
-per_item() { printf '%.3f' "$(echo "$1 * 1000 / $N" | bc -l)"; }
+time_rounds "$ITEMS" "$WARM"
 
 [ -f "$OUT" ] || printf '# taskloom map on MPI ranks\n\nAppended by `bash bench/map_mpi_bench.sh`; newest last.\n' >"$OUT"
 {
