@@ -491,7 +491,32 @@ class _Alone:
             self.done(False, self.failure[1])
 
 
-class MapResult(AsyncResult):
+class _ChunkedJob(_Job):
+    """A job of chunks (a map or an imap): submitted together, each chunk's outcome
+    passed to `_chunk_done` once known (after its items ran alone if its worker died)."""
+
+    _chunked: "_Chunked"
+    _left: int
+
+    def _start(self) -> None:
+        pool = self._pool
+        if self._left == 0:
+            self._no_chunks()
+        elif pool is not None:
+            pool._submit(self, self._chunked.payloads, grouped=True)
+            self._chunked.payloads = []
+
+    def _arrived(self, index: int, kind: str, data: Any) -> None:
+        self._chunked.outcome(self._pool, index, kind, data, self._chunk_done)
+
+    def _no_chunks(self) -> None:
+        raise NotImplementedError
+
+    def _chunk_done(self, index: int, success: bool, value: Any) -> None:
+        raise NotImplementedError
+
+
+class MapResult(_ChunkedJob, AsyncResult):
     """The result of `map_async` and `starmap_async`: every chunk's values, in order, or
     the first exception to arrive (after every chunk has run, as `multiprocessing`)."""
 
@@ -514,16 +539,8 @@ class MapResult(AsyncResult):
         self._left = len(chunks)
         self._lock = threading.Lock()
 
-    def _start(self) -> None:
-        pool = self._pool
-        if self._left == 0:
-            self._set(True, self._value)
-        elif pool is not None:
-            pool._submit(self, self._chunked.payloads, grouped=True)
-            self._chunked.payloads = []
-
-    def _arrived(self, index: int, kind: str, data: Any) -> None:
-        self._chunked.outcome(self._pool, index, kind, data, self._chunk_done)
+    def _no_chunks(self) -> None:
+        self._set(True, self._value)
 
     def _chunk_done(self, index: int, success: bool, value: Any) -> None:
         with self._lock:
@@ -546,7 +563,7 @@ class MapResult(AsyncResult):
                 self._finish()
 
 
-class IMapIterator(_Job):
+class IMapIterator(_ChunkedJob):
     """The results of `imap` and `imap_unordered`, as they come."""
 
     def __init__(
@@ -572,16 +589,8 @@ class IMapIterator(_Job):
         self._next_chunk = 0
         self._current: Iterator[Any] = iter(())
 
-    def _start(self) -> None:
-        pool = self._pool
-        if self._left == 0:
-            self._finish()
-        elif pool is not None:
-            pool._submit(self, self._chunked.payloads, grouped=True)
-            self._chunked.payloads = []
-
-    def _arrived(self, index: int, kind: str, data: Any) -> None:
-        self._chunked.outcome(self._pool, index, kind, data, self._chunk_done)
+    def _no_chunks(self) -> None:
+        self._finish()
 
     def _chunk_done(self, index: int, success: bool, value: Any) -> None:
         with self._cond:
