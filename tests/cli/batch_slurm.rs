@@ -8,21 +8,17 @@ use crate::harness::assert_contains_all;
 use crate::harness::batch::BatchDir;
 use crate::harness::process::{assert_none_left, unique_mark, wait_for, MARK};
 
+/// One core per rank (the cluster has two) and five minutes: room for a small job to
+/// finish on a loaded machine.
+const SMALL_JOB: &[&str] = &["--cores-per-rank", "1", "--time", "00:05:00"];
+
 #[test]
 fn submit_jobs_peek_and_wait() {
     let slurm = BatchDir::slurm();
     slurm
         .dir
         .create("g.tl", "a = sleep(1500, 41)\nb = inc(a)\n");
-    let id = slurm.submit(&[
-        "--cores-per-rank",
-        "1",
-        "--time",
-        "00:05:00",
-        "--",
-        "run",
-        "g.tl",
-    ]);
+    let id = slurm.submit(&[SMALL_JOB, &["--", "run", "g.tl"]].concat());
     assert!(id.bytes().all(|b| b.is_ascii_digit()), "sbatch's id: {id}");
     let row = slurm.row(&id);
     assert_eq!(row[1..3], ["taskloom", "slurm"]);
@@ -124,7 +120,11 @@ fn a_job_warned_before_its_limit_is_requeued_and_finishes_from_its_checkpoint() 
         "--get",
         "total",
     ]);
-    let wait = slurm.command(&["wait", &id]).output();
+    // Two starts and a requeue: minutes on a loaded machine.
+    let wait = slurm
+        .command(&["wait", &id])
+        .patience(Duration::from_secs(300))
+        .output();
     assert_eq!(wait.ok(), "");
     let peek = slurm.taskloom(&["peek", &id]);
     assert_eq!(peek.stdout, format!("{}\n", (0..30).sum::<i64>()));
@@ -140,13 +140,7 @@ fn a_two_rank_job_is_wired_by_srun_and_pmix() {
     let slurm = BatchDir::slurm();
     let graph = "rank = shell(\"echo $PMIX_RANK\")\na = busy(5, 2)\n";
     slurm.dir.create("g.tl", graph);
-    let id = slurm.submit(&[
-        "--ranks-per-node",
-        "2",
-        "--cores-per-rank",
-        "1",
-        "--time",
-        "00:05:00",
+    let command = [
         "--",
         "run",
         "g.tl",
@@ -156,7 +150,8 @@ fn a_two_rank_job_is_wired_by_srun_and_pmix() {
         "rank",
         "--get",
         "a",
-    ]);
+    ];
+    let id = slurm.submit(&[SMALL_JOB, &["--ranks-per-node", "2"], &command].concat());
     assert_eq!(slurm.command(&["wait", &id]).output().ok(), "");
     let peek = slurm.taskloom(&["peek", &id]);
     assert_eq!(peek.stdout, "{\"rank\":\"1\",\"a\":2}\n");

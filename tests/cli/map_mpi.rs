@@ -62,14 +62,8 @@ mod under_mpirun {
             })
             .collect();
         let local = &runs[0].2;
-        for (way, _, out) in &runs[1..] {
-            assert_eq!(
-                (&out.stdout, &out.stderr, out.code),
-                (&local.stdout, &local.stderr, local.code),
-                "{way:?} and local disagree: `{}` vs `{}`",
-                out.context,
-                local.context
-            );
+        for (_, _, out) in &runs[1..] {
+            out.assert_alike(local);
         }
         runs
     }
@@ -205,10 +199,7 @@ mod under_mpirun {
         let args = [&args[..], &[":::", "0", "2", "0", "0"]].concat();
         let local = command(&Dir::new(), Way::Local, &args).output();
         let mpi = command(&Dir::new(), Way::Ranks(2), &args).output();
-        assert_eq!(
-            (&mpi.stdout, &mpi.stderr, mpi.code),
-            (&local.stdout, &local.stderr, local.code)
-        );
+        mpi.assert_alike(&local);
         assert_eq!(local.stdout, "0\n2\n");
         let message = failed(&local, 1);
         assert!(message.contains("2 not run (--halt)"), "{message}");
@@ -283,10 +274,7 @@ mod under_mpirun {
         ];
         let local = command(&Dir::new(), Way::Local, &args).output();
         let alone = command(&Dir::new(), Way::Ranks(1), &args).output();
-        assert_eq!(
-            (&alone.stdout, &alone.stderr, alone.code),
-            (&local.stdout, &local.stderr, local.code)
-        );
+        alone.assert_alike(&local);
     }
 
     /// Starts 4 long items (`sleep 30`, 2 per worker rank of 3 ranks), marked, and
@@ -308,14 +296,7 @@ mod under_mpirun {
     /// with `code`, saying so, and leaves no process.
     fn stops_on(send: impl FnOnce(&Running, &str), code: i32, signal: &str) {
         let (run, mark) = started();
-        let sent = Instant::now();
-        send(&run, &mark);
-        let out = run.wait();
-        assert!(
-            sent.elapsed() < Duration::from_secs(10),
-            "took {:?}",
-            sent.elapsed()
-        );
+        let out = run.stopped_by(|run| send(run, &mark));
         let message = out.error(code);
         assert!(
             message.contains(&format!(
@@ -352,14 +333,7 @@ mod under_mpirun {
             .into_iter()
             .find(|&(_, rank)| rank == 2)
             .expect("rank 2 runs");
-        let killed = Instant::now();
-        send_signal("KILL", victim);
-        let out = run.wait();
-        assert!(
-            killed.elapsed() < Duration::from_secs(10),
-            "took {:?}",
-            killed.elapsed()
-        );
+        let out = run.stopped_by(|_| send_signal("KILL", victim));
         assert_ne!(out.code, Some(0), "{}", out.stderr);
         assert_none_left(&mark);
     }

@@ -83,13 +83,7 @@ impl GraphFile {
             let all: Vec<&str> = args.iter().chain(executor.iter()).copied().collect();
             let run = self.run(&all);
             if let Some(reference) = &first {
-                assert_eq!(
-                    (&run.stdout, &run.stderr, run.code),
-                    (&reference.stdout, &reference.stderr, reference.code),
-                    "executors disagree: `{}` vs `{}`",
-                    run.context,
-                    reference.context
-                );
+                run.assert_alike(reference);
             } else {
                 first = Some(run);
             }

@@ -34,6 +34,10 @@ pub const TASKLOOM: &str = env!("CARGO_BIN_EXE_taskloom");
 /// A safety net so that a hung command fails its test instead of hanging the suite.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How soon a signalled or killed run must have ended: it stops its tasks and exits,
+/// it does not finish its work.
+pub const STOP_LIMIT: Duration = Duration::from_secs(10);
+
 /// A fresh temporary working directory for one test's commands and files.
 pub struct Dir {
     dir: TempDir,
@@ -102,17 +106,33 @@ pub struct TestCommand {
     command: std::process::Command,
     stdin: String,
     context: String,
+    /// How long it may run before the test fails.
+    timeout: Duration,
 }
 
 impl TestCommand {
     fn new(dir: &Path) -> Self {
         let mut command = std::process::Command::new(TASKLOOM);
         command.current_dir(dir);
+        TestCommand::of(command, "taskloom")
+    }
+
+    /// `command` (which starts taskloom, perhaps through a launcher), shown as `context`
+    /// when an assertion fails.
+    pub fn of(command: std::process::Command, context: &str) -> Self {
         TestCommand {
             command,
             stdin: String::new(),
-            context: "taskloom".to_string(),
+            context: context.to_string(),
+            timeout: TIMEOUT,
         }
+    }
+
+    /// Lets the command run up to `limit` instead of [`TIMEOUT`]: for one that waits
+    /// on something slow by design (a batch job that is requeued).
+    pub fn patience(mut self, limit: Duration) -> Self {
+        self.timeout = limit;
+        self
     }
 
     pub fn arg<S: AsRef<OsStr>>(mut self, arg: S) -> Self {
@@ -144,11 +164,11 @@ impl TestCommand {
         self
     }
 
-    /// Runs the command to its end (failing the test after [`TIMEOUT`]).
+    /// Runs the command to its end (failing the test after its timeout).
     pub fn output(self) -> Outcome {
         let output = assert_cmd::Command::from_std(self.command)
             .write_stdin(self.stdin)
-            .timeout(TIMEOUT)
+            .timeout(self.timeout)
             .output()
             .expect("run taskloom");
         Outcome {
@@ -172,6 +192,7 @@ impl TestCommand {
         Running {
             child,
             context: self.context,
+            timeout: self.timeout,
         }
     }
 }
@@ -180,6 +201,7 @@ impl TestCommand {
 pub struct Running {
     child: std::process::Child,
     context: String,
+    timeout: Duration,
 }
 
 impl Running {
@@ -192,7 +214,22 @@ impl Running {
         process::send_signal(name, self.id());
     }
 
-    /// Waits for the command's end, failing the test after [`TIMEOUT`] (the command is
+    /// Does `stop` to the command (a signal to it or to one of its processes) and waits
+    /// for its end, asserting that it came within [`STOP_LIMIT`]: stopping is prompt.
+    pub fn stopped_by(self, stop: impl FnOnce(&Running)) -> Outcome {
+        let sent = std::time::Instant::now();
+        stop(&self);
+        let out = self.wait();
+        assert!(
+            sent.elapsed() < STOP_LIMIT,
+            "took {:?} to stop\n{}",
+            sent.elapsed(),
+            out.context
+        );
+        out
+    }
+
+    /// Waits for the command's end, failing the test after its timeout (the command is
     /// killed then), so that a hang shows as a failure instead of a suite that never ends.
     pub fn wait(mut self) -> Outcome {
         let stdout = read_all(self.child.stdout.take().expect("stdout is piped"));
@@ -202,10 +239,13 @@ impl Running {
             if let Some(status) = self.child.try_wait().expect("wait for taskloom") {
                 break status;
             }
-            if started.elapsed() > TIMEOUT {
+            if started.elapsed() > self.timeout {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                panic!("still running after {TIMEOUT:?}, killed\n{}", self.context);
+                panic!(
+                    "still running after {:?}, killed\n{}",
+                    self.timeout, self.context
+                );
             }
             std::thread::sleep(Duration::from_millis(10));
         };
@@ -246,6 +286,18 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Asserts the same stdout, stderr and exit code as `reference`: one command run
+    /// in two ways (executors, rank counts) must not tell them apart.
+    pub fn assert_alike(&self, reference: &Outcome) {
+        assert_eq!(
+            (&self.stdout, &self.stderr, self.code),
+            (&reference.stdout, &reference.stderr, reference.code),
+            "`{}` and `{}` disagree",
+            self.context,
+            reference.context
+        );
+    }
+
     /// The exit code, asserting that the command exited rather than died of a signal.
     pub fn exit_code(&self) -> i32 {
         self.code

@@ -39,11 +39,7 @@ pub fn mpirun(dir: &Path, ranks: usize, fabric: Fabric) -> TestCommand {
         ]);
     }
     command.arg(TASKLOOM);
-    TestCommand {
-        command,
-        stdin: String::new(),
-        context: format!("mpirun -n {ranks} ({fabric:?}) taskloom"),
-    }
+    TestCommand::of(command, &format!("mpirun -n {ranks} ({fabric:?}) taskloom"))
 }
 
 impl GraphFile {
@@ -62,13 +58,7 @@ impl GraphFile {
         let threads = self.run(args);
         for ranks in [2, 3] {
             let mpi = self.mpi_command(ranks, Fabric::SharedMemory, args).output();
-            assert_eq!(
-                (&mpi.stdout, &mpi.stderr, mpi.code),
-                (&threads.stdout, &threads.stderr, threads.code),
-                "mpi and threads disagree: `{}` vs `{}`",
-                mpi.context,
-                threads.context
-            );
+            mpi.assert_alike(&threads);
         }
         threads
     }
@@ -96,13 +86,7 @@ impl Dir {
         for ranks in [2, 3] {
             self.restore(&before, &after);
             let mpi = self.array_mpi(ranks, args);
-            assert_eq!(
-                (&mpi.stdout, &mpi.stderr, mpi.code),
-                (&threads.stdout, &threads.stderr, threads.code),
-                "mpi and threads disagree: `{}` vs `{}`",
-                mpi.context,
-                threads.context
-            );
+            mpi.assert_alike(&threads);
             assert!(
                 self.snapshot() == after,
                 "`{}` left other files than `{}`",
