@@ -81,14 +81,24 @@ model_checks() {
     RUSTFLAGS="--cfg loom" cargo test -p taskloom-exec --lib --target-dir target/loom -- model::
 }
 
-install_packages
-python_env
+# Runs a phase of the tests and says how long it took, so that a slow CI run shows
+# where its time went.
+phase() {
+    local name=$1 start=$SECONDS
+    shift
+    "$@"
+    echo "test.sh: $name took $((SECONDS - start)) s" >&2
+}
+
+phase "installing packages" install_packages
+phase "the Python environment" python_env
 trap 'scripts/slurm.sh stop' EXIT
 # Four tests at once on two cores: many of them wait (for mpirun, Slurm, sleeping
 # items), so the suites end sooner (204 s instead of 280 s for the root binary).
 export RUST_TEST_THREADS=${RUST_TEST_THREADS:-4}
-cargo test --workspace --features mpi "$@"
-scripts/python-test.sh
-cargo test --test tests "$@" -- cli::mpi_absent
-model_checks
-scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
+phase "building the suites" cargo test --workspace --features mpi --no-run "$@"
+phase "the Rust suites" cargo test --workspace --features mpi "$@"
+phase "the Python suites" scripts/python-test.sh
+phase "the build without MPI" cargo test --test tests "$@" -- cli::mpi_absent
+phase "the model checks" model_checks
+phase "fuzzing" scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
