@@ -30,7 +30,7 @@ use crate::digest::Digest;
 /// The marker file's name, in the store's directory.
 const MARKER: &str = "taskloom-checkpoint";
 
-/// A marker being written, named apart per process: it is renamed into place whole, so
+/// A marker being written, named apart per process and write: it is renamed into place whole, so
 /// a run killed while it makes a store (or ranks making the same store at once) never
 /// leave a half-written marker, and such a leftover does not count as content.
 const MARKER_BEING_WRITTEN: &str = "taskloom-checkpoint.new-";
@@ -105,7 +105,8 @@ impl Store {
             source,
         };
         fs::create_dir_all(&dir).map_err(io)?;
-        if !dir.join(MARKER).exists() {
+        let marker = dir.join(MARKER);
+        if !marker.exists() {
             let holds_something = fs::read_dir(&dir).map_err(io)?.any(|entry| {
                 entry.map_or(true, |e| {
                     !e.file_name()
@@ -113,12 +114,19 @@ impl Store {
                         .starts_with(MARKER_BEING_WRITTEN)
                 })
             });
-            if holds_something {
+            if !holds_something {
+                let new = dir.join(format!(
+                    "{MARKER_BEING_WRITTEN}{}-{}",
+                    std::process::id(),
+                    WRITES.fetch_add(1, Ordering::Relaxed)
+                ));
+                fs::write(&new, FORMAT).map_err(io)?;
+                fs::rename(&new, &marker).map_err(io)?;
+            } else if !marker.exists() {
+                // Looked at again: what was found may be the store that another
+                // process (a rank of the same job) made meanwhile, marker first.
                 return Err(StoreError::NotAStore { dir });
             }
-            let new = dir.join(format!("{MARKER_BEING_WRITTEN}{}", std::process::id()));
-            fs::write(&new, FORMAT).map_err(io)?;
-            fs::rename(&new, dir.join(MARKER)).map_err(io)?;
         }
         Store::existing(dir)
     }

@@ -137,6 +137,31 @@ fn concurrent_writers_of_one_digest_leave_one_good_entry() {
     assert_eq!((stats.entries, stats.temporary), (20, 0));
 }
 
+/// The ranks of an MPI job open one new store at once: each must find it a store,
+/// whichever of them makes it (one that lost the race once saw the winner's files and
+/// refused the directory).
+#[test]
+fn processes_making_one_store_at_once_all_open_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..100 {
+        let store = dir.path().join(format!("s{round}"));
+        let start = Arc::new(std::sync::Barrier::new(4));
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, start) = (store.clone(), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    start.wait();
+                    Store::open(&store).map(|_| ())
+                })
+            })
+            .collect();
+        for opener in openers {
+            let opened = opener.join().unwrap();
+            assert!(opened.is_ok(), "round {round}: {opened:?}");
+        }
+    }
+}
+
 #[test]
 fn only_a_new_empty_or_marked_directory_is_a_store() {
     let dir = tempfile::tempdir().unwrap();
