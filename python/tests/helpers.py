@@ -74,3 +74,29 @@ def touch(path):
 class Unpicklable:
     def __reduce__(self):
         raise RuntimeError("refuses to be pickled")
+
+
+def array_facts(array):
+    """What a worker sees of a NumPy argument: its sum, whether it may write to it,
+    the file its buffer is mapped from (if any), and its own pid."""
+    import mmap
+
+    import numpy as np
+
+    base = array
+    while getattr(base, "base", None) is not None and not isinstance(base, memoryview):
+        base = base.base
+    mapped = isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)
+    array[0] = -1.0  # its own copy-on-write page: the caller's array stays as it was
+    return float(np.sum(array[1:])), mapped, os.getpid()
+
+
+def make_array(n, value):
+    import numpy as np
+
+    return np.full(n, value)
+
+
+def crash_holding(array, how="exit"):
+    """Dies, as `crash` does, with a (large) argument in hand."""
+    return crash(how), array
