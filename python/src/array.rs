@@ -398,7 +398,7 @@ fn copy_elements<T: Copy>(address: usize, shape: &[usize], len: usize) -> PyResu
     let elements = if len == 0 {
         Vec::new()
     } else {
-        if address == 0 || address % std::mem::align_of::<T>() != 0 {
+        if address == 0 || !address.is_multiple_of(std::mem::align_of::<T>()) {
             return Err(PyValueError::new_err(
                 "from_numpy: the array's buffer is not aligned for its element type",
             ));
