@@ -279,6 +279,8 @@ impl Values {
         interface.set_item("version", 3)?;
         interface.set_item("shape", PyTuple::new(py, self.chunk.shape())?)?;
         interface.set_item("typestr", typestr)?;
+        // Writable: NumPy writes through the address while no Rust reference to the
+        // elements exists (this module reads them nowhere after computing them).
         interface.set_item("data", (address, false))?;
         interface.set_item("strides", py.None())?;
         Ok(interface)

@@ -79,16 +79,21 @@ class Unpicklable:
 def array_facts(array):
     """What a worker sees of a NumPy argument: its sum, whether it may write to it,
     the file its buffer is mapped from (if any), and its own pid."""
-    import mmap
-
     import numpy as np
+
+    was_mapped = mapped(array)
+    array[0] = -1.0  # its own copy-on-write page: the caller's array stays as it was
+    return float(np.sum(array[1:])), was_mapped, os.getpid()
+
+
+def mapped(array):
+    """Whether a NumPy array views a mapped file (shared memory) rather than a copy."""
+    import mmap
 
     base = array
     while getattr(base, "base", None) is not None and not isinstance(base, memoryview):
         base = base.base
-    mapped = isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)
-    array[0] = -1.0  # its own copy-on-write page: the caller's array stays as it was
-    return float(np.sum(array[1:])), mapped, os.getpid()
+    return isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)
 
 
 def make_array(n, value):

@@ -17,7 +17,8 @@ SMALL = 1000  # 8 KB: in band
 
 
 def files_of(pids):
-    return sorted(f for f in glob.glob(f"{_shared.SHM}/taskloom-*") if int(f.split("-")[1]) in pids)
+    """The shared-memory files processes `pids` made (their names start with the pid)."""
+    return sorted(f for pid in pids for f in glob.glob(f"{_shared.SHM}/taskloom-{pid}-*"))
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def test_large_arguments_and_results_go_through_shared_memory_and_leave_no_file(
     assert total == a[1:].sum() and mapped
     assert a[0] == 0.0, "the worker's write reached the caller's array"
     back = pool.starmap(helpers.make_array, [(BIG, BIG), (BIG, BIG)], chunksize=1)
-    assert all(b.shape == (BIG,) and (b == BIG).all() for b in back)
+    assert all(b.shape == (BIG,) and (b == BIG).all() and helpers.mapped(b) for b in back)
     back[0][:] = 1.0  # results are writable arrays of the caller's own
     results = pool.starmap(helpers.add, [(a, a), (a, 1.0)])
     np.testing.assert_array_equal(results[0], 2 * a)
