@@ -10,10 +10,18 @@
 //!   own (the one that waits for its results), which holds the GIL only while it
 //!   calls: the engine's scheduling never holds the GIL.
 //! - Every wait (starting workers, ending them, a worker's loop) releases the GIL.
+//! - Arguments and results whose large buffers went to shared memory (the package's
+//!   `_shared.py`) name the file their buffers are in; the result thread removes an
+//!   argument's file once its payload's outcome is reported (the engine reruns a
+//!   payload whose worker died before that), and a result's once `on_result`, which
+//!   reads it, has returned.
+//! - `array`: the array library's lazy arrays, for `taskloom.array`.
 //! - No Rust panic crosses into Python: the engine turns a panicking op into its
 //!   item's error, and a panic in this module becomes pyo3's `PanicException`.
 
-use std::path::PathBuf;
+mod array;
+
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
@@ -25,6 +33,10 @@ use taskloom_graph::{OpError, Registry, Value};
 
 /// The one op a Python worker serves: calls the worker's `run(payload) -> bytes`.
 const OP: &str = "python";
+
+/// Starts a message whose buffers are in a shared-memory file, followed by the file's
+/// path and a newline: `MAGIC` in the package's `_shared.py`.
+const SHARED_MAGIC: &[u8] = b"\0taskloom-shm\0";
 
 /// Stack of a job's result thread: it only waits and calls back into Python, whose
 /// frames live on the interpreter's own stack, not this one.
@@ -75,6 +87,8 @@ impl Pool {
             .iter()
             .map(|p| Value::Bytes(Arc::from(p.as_bytes())))
             .collect();
+        let mut shared: Vec<Option<PathBuf>> =
+            payloads.iter().map(|p| shared_file(p.as_bytes())).collect();
         let chunking = if grouped {
             Chunking::Auto
         } else {
@@ -82,12 +96,19 @@ impl Pool {
         };
         let results = {
             let engine = self.engine.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(engine) = engine.as_ref() else {
-                return Err(PyValueError::new_err("the pool is terminated"));
+            let submitted = match engine.as_ref() {
+                Some(engine) => engine
+                    .map_unordered(OP, items, chunking)
+                    .map_err(|e| PyRuntimeError::new_err(e.to_string())),
+                None => Err(PyValueError::new_err("the pool is terminated")),
             };
-            engine
-                .map_unordered(OP, items, chunking)
-                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+            match submitted {
+                Ok(results) => results,
+                Err(error) => {
+                    shared.iter().flatten().for_each(|f| remove(f));
+                    return Err(error);
+                }
+            }
         };
         thread::Builder::new()
             .name("taskloom-results".into())
@@ -98,7 +119,16 @@ impl Pool {
                 Python::attach(|py| {
                     let mut results = results;
                     while let Some((index, result)) = py.detach(|| results.next()) {
+                        let result_file = match &result {
+                            Ok(Value::Bytes(bytes)) => shared_file(bytes),
+                            _ => None,
+                        };
                         report(py, &on_result, index, result);
+                        let argument_file = shared.get_mut(index).and_then(Option::take);
+                        [result_file, argument_file]
+                            .iter()
+                            .flatten()
+                            .for_each(|f| remove(f));
                     }
                     // Released attached, so that the job (and the values it holds)
                     // goes now rather than when some thread next enters Python.
@@ -119,6 +149,21 @@ impl Pool {
         // Dropping the engine's pool kills and reaps its workers: a wait.
         py.detach(move || drop(engine));
     }
+}
+
+/// The shared-memory file a message's large buffers are in, if it has one.
+fn shared_file(message: &[u8]) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+
+    let rest = message.strip_prefix(SHARED_MAGIC)?;
+    let end = rest.iter().position(|&b| b == b'\n')?;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(&rest[..end])))
+}
+
+/// Removes a shared-memory file no one reads any more. Best effort: a file already
+/// gone (or never made, its worker having died first) is nothing to report.
+fn remove(file: &Path) {
+    let _ = std::fs::remove_file(file);
 }
 
 /// Hands one payload's outcome to the Python layer. The callback's own exception
@@ -175,5 +220,7 @@ fn serve_worker(py: Python<'_>, run: Py<PyAny>) -> i32 {
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Pool>()?;
     module.add_function(wrap_pyfunction!(serve_worker, module)?)?;
+    module.add_class::<array::ArrayExpr>()?;
+    module.add_class::<array::Values>()?;
     Ok(())
 }

@@ -3,6 +3,7 @@ already use.
 
 - `Pool`: a drop-in for `multiprocessing.Pool`.
 - `Executor`: a drop-in for `concurrent.futures.ProcessPoolExecutor`.
+- `taskloom.array`: chunked arrays larger than memory, spelled as NumPy.
 
 Functions and arguments are pickled (by reference when importable; lambdas, closures
 and functions of `__main__` by value, with cloudpickle). Unlike `multiprocessing`, a
@@ -27,6 +28,7 @@ __version__ = "0.1.0"
 # `typing` is not imported: `import taskloom` stays fast.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from . import array
     from ._executor import Executor
 
 
@@ -37,4 +39,9 @@ def __getattr__(name: str) -> object:
         from ._executor import Executor
 
         return Executor
+    # NumPy is imported with `taskloom.array`, on its first use.
+    if name == "array":
+        import importlib
+
+        return importlib.import_module(".array", __name__)
     raise AttributeError(f"module 'taskloom' has no attribute {name!r}")

@@ -5,6 +5,8 @@
 - cloudpickle when plain pickle cannot (lambdas, closures, local classes) and for
   functions and classes defined in `__main__` or a notebook, which a worker could not
   import: they travel by value.
+- Arguments and results (`shared`) send NumPy arrays' data and other large buffers
+  out of band, through shared memory (`_shared`): one copy, whatever the size.
 - An object neither can pickle raises `PicklingError` naming it, in the caller and before
   anything runs; the error is also of the original exception's type, so that code written
   for `multiprocessing` (which lets that exception through) still catches it.
@@ -15,9 +17,12 @@ from __future__ import annotations
 import io
 import pickle
 import types
+
+from . import _shared
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Optional, Type
+    from typing import Any, Dict, List, Optional, Type
 
 PROTOCOL = 5
 
@@ -35,16 +40,30 @@ class _ByReference(pickle.Pickler):
         return NotImplemented
 
 
-def dumps(obj: Any) -> bytes:
-    """Pickles `obj`: plain pickle, else cloudpickle. Raises what cloudpickle raises."""
+def dumps(obj: Any, shared: bool = False) -> bytes:
+    """Pickles `obj`: plain pickle, else cloudpickle. Raises what cloudpickle raises.
+    With `shared`, large buffers go to shared memory (`_shared`): for a message read
+    once, whose file the engine removes when done (an argument, a result)."""
+    large: "List[pickle.PickleBuffer]" = []
+
+    def out_of_band(buffer: pickle.PickleBuffer) -> bool:
+        # True keeps the buffer in the pickle.
+        if buffer.raw().nbytes < _shared.OUT_OF_BAND_BYTES:
+            return True
+        large.append(buffer)
+        return False
+
+    callback = out_of_band if shared else None
     out = io.BytesIO()
     try:
-        _ByReference(out, PROTOCOL).dump(obj)
-        return out.getvalue()
+        _ByReference(out, PROTOCOL, buffer_callback=callback).dump(obj)
+        data = out.getvalue()
     except Exception:
         import cloudpickle
 
-        return cloudpickle.dumps(obj, PROTOCOL)
+        large.clear()
+        data = cloudpickle.dumps(obj, PROTOCOL, buffer_callback=callback)
+    return _shared.pack(data, large) if large else data
 
 
 def dumps_named(obj: Any, what: str) -> bytes:
@@ -85,6 +104,9 @@ def describe(obj: Any) -> str:
 
 def loads(data: bytes) -> Any:
     """Unpickles what `dumps` made (cloudpickle's output is plain pickle data)."""
+    if _shared.is_packed(data):
+        data, buffers = _shared.unpack(data)
+        return pickle.loads(data, buffers=buffers)
     return pickle.loads(data)
 
 
@@ -97,7 +119,7 @@ def payload(function: bytes, mode: str, items: Any, first: Optional[int] = None)
     """What a worker runs: the pickled function, how to call it, the items (of a map,
     the first being item `first`; else a call's `(args, kwds)`)."""
     try:
-        return dumps((function, mode, items))
+        return dumps((function, mode, items), shared=True)
     except Exception as error:
         what = "the arguments" if first is None else _culprit(items, first)
         raise _pickling_error(what, error) from error

@@ -43,7 +43,7 @@ def run(payload: bytes) -> bytes:
     except Exception as error:
         return _failure(error)
     try:
-        return _pickling.dumps((True, result))
+        return _pickling.dumps((True, result), shared=True)
     except Exception as error:
         from multiprocessing.pool import MaybeEncodingError
 

@@ -74,3 +74,34 @@ def touch(path):
 class Unpicklable:
     def __reduce__(self):
         raise RuntimeError("refuses to be pickled")
+
+
+def array_facts(array):
+    """What a worker sees of a NumPy argument: its sum, whether it may write to it,
+    the file its buffer is mapped from (if any), and its own pid."""
+    import numpy as np
+
+    was_mapped = mapped(array)
+    array[0] = -1.0  # its own copy-on-write page: the caller's array stays as it was
+    return float(np.sum(array[1:])), was_mapped, os.getpid()
+
+
+def mapped(array):
+    """Whether a NumPy array views a mapped file (shared memory) rather than a copy."""
+    import mmap
+
+    base = array
+    while getattr(base, "base", None) is not None and not isinstance(base, memoryview):
+        base = base.base
+    return isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)
+
+
+def make_array(n, value):
+    import numpy as np
+
+    return np.full(n, value)
+
+
+def crash_holding(array, how="exit"):
+    """Dies, as `crash` does, with a (large) argument in hand."""
+    return crash(how), array

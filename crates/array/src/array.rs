@@ -59,6 +59,10 @@ pub(crate) enum Node {
     },
     /// 0, 1, 2, ... in C order.
     Arange,
+    /// Values already in memory (the whole array), each block a slice of them.
+    Memory {
+        values: Arc<Chunk>,
+    },
     /// Uniform [0, 1), reproducible for a seed, shape and chunking.
     Random {
         seed: i64,
@@ -189,6 +193,17 @@ impl Array {
     /// 0, 1, 2, ... in C order.
     pub fn arange(shape: &[usize], chunks: &[usize], dtype: DType) -> Result<Array, ArrayError> {
         Ok(Array::new(grid(shape, chunks)?, dtype, Node::Arange))
+    }
+
+    /// The values of an array in memory, cut into blocks of `chunks` when computed:
+    /// the values are shared with the tasks, not copied until a block is cut.
+    pub fn from_chunk(values: Chunk, chunks: &[usize]) -> Result<Array, ArrayError> {
+        let grid = grid(values.shape(), chunks)?;
+        let dtype = values.dtype();
+        let node = Node::Memory {
+            values: Arc::new(values),
+        };
+        Ok(Array::new(grid, dtype, node))
     }
 
     /// Uniform float64 values in [0, 1): the same for the same seed, shape and chunks.
@@ -526,7 +541,9 @@ impl Array {
 }
 
 impl Operand {
-    fn binary(self, op: BinaryOp, other: Operand) -> Result<Array, ArrayError> {
+    /// Elementwise arithmetic of two operands, at least one an array: what
+    /// [`Array::binary`] is with the array on the left, for a scalar on the left.
+    pub fn binary(self, op: BinaryOp, other: Operand) -> Result<Array, ArrayError> {
         let binary: Binary = decode(&[Value::str(op.name()), self.sample(), other.sample()])?;
         let dtype = probe(binary)?;
         let (x, y) = (self.array(), other.array());

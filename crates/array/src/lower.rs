@@ -16,8 +16,9 @@
 //!   track is an error naming its size before anything is allocated per block.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use taskloom_graph::{DType, Expr, GraphBuilder, KeyId};
+use taskloom_graph::{DType, Expr, GraphBuilder, KeyId, Value};
 
 use crate::array::{Array, Node, NodeId, Operand};
 use crate::error::ArrayError;
@@ -225,6 +226,23 @@ impl Lowering {
                     array: grid.shape().to_vec(),
                     start: grid.block_start(index),
                     block: grid.block_shape(index),
+                }
+                .encode(&mut this.builder)
+            }),
+            Node::Memory { values } => each(self, &mut |this, index| {
+                let start = grid.block_start(index);
+                let entries = start
+                    .iter()
+                    .zip(grid.block_shape(index))
+                    .map(|(&start, len)| Entry::Range {
+                        start,
+                        stop: start + len,
+                        step: 1,
+                    })
+                    .collect();
+                Slice {
+                    x: Expr::Value(Value::Chunk(Arc::clone(values))),
+                    index: entries,
                 }
                 .encode(&mut this.builder)
             }),

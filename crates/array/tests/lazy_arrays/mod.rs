@@ -51,6 +51,23 @@ fn sum_of_an_arange_with_ragged_chunks_is_the_closed_form() {
 }
 
 #[test]
+fn values_in_memory_come_back_whole_and_work_as_any_array_in_ragged_chunks() {
+    let values = ArrayD::from_shape_fn(IxDyn(&[7, 5]), |i| (i[0] * 5 + i[1]) as f64);
+    let a = Array::from_chunk(Chunk::F64(values.clone()), &[3, 2]).unwrap();
+    assert_eq!((a.shape(), a.chunks()), (&[7, 5][..], &[3, 2][..]));
+    assert_eq!(f64s(engine().compute(&a).unwrap()), values);
+    let from_scalar = taskloom_array::Operand::from(1.0)
+        .binary(BinaryOp::Sub, (&a.t()).into())
+        .unwrap();
+    let expected = values.t().mapv(|v| 1.0 - v);
+    assert!(close(
+        &f64s(engine().compute(&from_scalar).unwrap()),
+        &expected
+    ));
+    assert!(Array::from_chunk(Chunk::F64(values), &[3]).is_err());
+}
+
+#[test]
 fn a_plus_its_transpose_sums_to_twice_the_sum() {
     let a = Array::arange(&[9, 9], &[4, 2], DType::Int64).unwrap();
     let total = a.add(&a.t()).unwrap().sum().unwrap();
