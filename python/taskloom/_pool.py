@@ -27,7 +27,7 @@ import time
 import warnings
 import weakref
 
-from . import _core, _pickling
+from . import _core, _pickling, _shared
 from ._errors import PoolTerminatedError, WorkerDiedError
 
 # `typing` and `tempfile` cost more to import than the rest of the package: neither is
@@ -142,7 +142,8 @@ class Pool:
         # command line: payloads need not carry it.
         import tempfile
 
-        fd, self._setup_file = tempfile.mkstemp(prefix="taskloom-pool-", suffix=".pickle")
+        _shared.sweep()
+        fd, self._setup_file = tempfile.mkstemp(prefix=f"taskloom-pool-{os.getpid()}-", suffix=".pickle")
         with os.fdopen(fd, "wb") as f:
             f.write(setup)
         try:

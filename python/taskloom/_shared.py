@@ -13,6 +13,9 @@ its workers through shared memory, not through the engine's pipe.
   (`_core.Pool`, python/src/lib.rs, which spells `MAGIC` too) removes the file once the
   message is done with: an argument's once its payload's outcome is reported (after
   any rerun), a result's once the caller has read it.
+- Every file is named after its caller (`taskloom-<caller's pid>-<random>`, workers
+  name theirs after their pool's caller too): a caller killed outright cannot remove
+  its files, so a pool that starts removes those of callers that are gone (`sweep`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,14 @@ ALIGN = 64
 # Where the files go: memory, where Linux offers it.
 SHM = "/dev/shm"
 
+# The caller whose files these are: this process, or a worker's pool's caller (set by
+# the worker when it starts).
+owner = os.getpid()
+
+# The files a caller owns: its messages' buffers here, and its pools' setup files in
+# the temporary directory (`taskloom-pool-<pid>-...`, made by taskloom/_pool.py).
+_OWNED = r"taskloom-(?:pool-)?(\d+)-[0-9a-z_]+(?:\.pickle)?"
+
 
 def pack(data: bytes, buffers: "List[pickle.PickleBuffer]") -> bytes:
     """The message of pickle `data` whose out-of-band `buffers` are written to a file."""
@@ -48,7 +59,7 @@ def pack(data: bytes, buffers: "List[pickle.PickleBuffer]") -> bytes:
         start = -(-end // ALIGN) * ALIGN
         spans.append((start, view.nbytes))
         end = start + view.nbytes
-    path = os.path.join(_directory(), f"taskloom-{os.getpid()}-{os.urandom(8).hex()}")
+    path = os.path.join(_directory(), f"taskloom-{owner}-{os.urandom(8).hex()}")
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.ftruncate(fd, end)
@@ -70,6 +81,36 @@ def _directory() -> str:
     import tempfile
 
     return tempfile.gettempdir()
+
+
+def sweep() -> None:
+    """Removes the files of callers that are gone (killed before they could)."""
+    import re
+    import tempfile
+
+    owned = re.compile(_OWNED)
+    for directory in {_directory(), tempfile.gettempdir()}:
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            match = owned.fullmatch(name)
+            if match is not None and not _alive(int(match.group(1))):
+                try:
+                    os.unlink(os.path.join(directory, name))
+                except OSError:
+                    pass  # removed by another pool meanwhile, or not ours to remove
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's
+    return True
 
 
 def is_packed(message: bytes) -> bool:

@@ -19,7 +19,7 @@ import os
 import sys
 from typing import Any, Callable, Dict
 
-from . import _pickling
+from . import _pickling, _shared
 
 # Functions kept unpickled, by their pickled bytes. Bounded: a long-lived pool may be
 # given many functions.
@@ -73,6 +73,7 @@ def main(setup_file: str) -> None:
     """Applies the pool's setup, then serves until the pool closes this worker's input."""
     sys.stdin = open(os.devnull)
     sys.stdout = sys.stderr
+    _shared.owner = os.getppid()
     with open(setup_file, "rb") as f:
         path, initializer, initargs = _pickling.loads(f.read())
     sys.path[:0] = [p for p in path if p not in sys.path]

@@ -105,3 +105,10 @@ def make_array(n, value):
 def crash_holding(array, how="exit"):
     """Dies, as `crash` does, with a (large) argument in hand."""
     return crash(how), array
+
+
+def shared_owner():
+    """Whom a worker names its shared-memory files after."""
+    from taskloom import _shared
+
+    return _shared.owner

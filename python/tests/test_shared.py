@@ -62,3 +62,33 @@ def test_a_worker_that_dies_holding_a_shared_argument_leaves_no_file(pool):
         pool.apply(helpers.crash_holding, (a,))
     assert files_of({os.getpid()}) == []
     assert pool.apply(helpers.array_facts, (a,))[0] == BIG - 1
+
+
+def test_workers_name_their_files_after_the_caller(pool):
+    assert pool.apply(helpers.shared_owner) == os.getpid()
+
+
+def test_a_starting_pool_removes_the_files_of_callers_that_are_gone(tmp_path):
+    import subprocess
+    import sys
+    import tempfile
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = int(gone.stdout)
+    left = [
+        os.path.join(_shared.SHM, f"taskloom-{dead}-{os.urandom(8).hex()}"),
+        os.path.join(tempfile.gettempdir(), f"taskloom-pool-{dead}-abc_123.pickle"),
+    ]
+    ours = os.path.join(_shared.SHM, f"taskloom-{os.getpid()}-{os.urandom(8).hex()}")
+    other = os.path.join(_shared.SHM, f"taskloom-{dead}-not-ours")
+    try:
+        for path in left + [ours, other]:
+            open(path, "wb").close()
+        with taskloom.Pool(1) as p:
+            assert p.apply(abs, (-1,)) == 1
+        assert [os.path.exists(path) for path in left] == [False, False]
+        assert os.path.exists(ours) and os.path.exists(other)
+    finally:
+        for path in left + [ours, other]:
+            if os.path.exists(path):
+                os.unlink(path)
