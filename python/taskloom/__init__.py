@@ -3,6 +3,9 @@ already use.
 
 - `Pool`: a drop-in for `multiprocessing.Pool`.
 - `Executor`: a drop-in for `concurrent.futures.ProcessPoolExecutor`.
+- `delayed`, `compute`: lazy calls that form a task graph, as `dask.delayed` does, run
+  on the engine's threads or worker processes.
+- `get`: a Dask scheduler, `dask.compute(x, scheduler=taskloom.get)`.
 
 Functions and arguments are pickled (by reference when importable; lambdas, closures
 and functions of `__main__` by value, with cloudpickle). Unlike `multiprocessing`, a
@@ -14,12 +17,17 @@ from ._pool import AsyncResult, IMapIterator, MapResult, Pool
 
 __all__ = [
     "AsyncResult",
+    "Delayed",
     "Executor",
     "IMapIterator",
     "MapResult",
     "Pool",
     "PoolTerminatedError",
     "WorkerDiedError",
+    "compute",
+    "delayed",
+    "get",
+    "visualize",
 ]
 
 __version__ = "0.1.0"
@@ -27,14 +35,29 @@ __version__ = "0.1.0"
 # `typing` is not imported: `import taskloom` stays fast.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._dask import get
+    from ._delayed import Delayed, compute, delayed, visualize
     from ._executor import Executor
+
+# Where the names imported on first use live.
+_LAZY = {
+    "Executor": "_executor",
+    "Delayed": "_delayed",
+    "compute": "_delayed",
+    "delayed": "_delayed",
+    "visualize": "_delayed",
+    "get": "_dask",
+}
 
 
 def __getattr__(name: str) -> object:
-    # `concurrent.futures` is imported on first use of `Executor`: `import taskloom`
-    # stays fast for programs that use only the pool.
-    if name == "Executor":
-        from ._executor import Executor
+    # `concurrent.futures` and the graph modules are imported on first use: `import
+    # taskloom` stays fast for programs that use only the pool.
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
 
-        return Executor
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'taskloom' has no attribute {name!r}")
