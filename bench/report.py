@@ -306,7 +306,7 @@ def included(path, head, how):
 
 
 def included_sections():
-    """Sections 7 to 13, from the scripts that measure them apart from this one."""
+    """Sections 7 to 14, from the scripts that measure them apart from this one."""
     return "\n".join([
         included("simulate/RESULTS.md",
                  "## 7. Scheduling policies, simulated (`bash bench/simulate/run.sh`)\n",
@@ -330,6 +330,9 @@ def included_sections():
         included("LOAD_RESULTS.md",
                  "## 13. Loading a large graph: 1M and 10M tasks, text and JSON (`bash bench/load/run.sh`)\n",
                  "bash bench/load/run.sh"),
+        included("python/GRAPH_RESULTS.md",
+                 "## 14. Python: taskloom.get and compute against Dask's schedulers (`bash bench/python/run.sh`)\n",
+                 "bash bench/python/run.sh"),
     ])
 
 
@@ -340,7 +343,7 @@ def refresh_included(output):
     start, end = text.index("\n## 7. ") + 1, text.index("\n## Every run")
     with open(output, "w") as f:
         f.write(text[:start] + included_sections() + text[end:])
-    print(f"refreshed sections 7-13 of {output}")
+    print(f"refreshed sections 7-14 of {output}")
 
 
 def main():
@@ -351,7 +354,7 @@ def main():
     ap.add_argument("--command", default=" ".join(sys.argv), help="the command to record in RESULTS.md")
     ap.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--refresh-included", action="store_true",
-                    help="only bring sections 7-13 (written by other scripts) up to date; run nothing")
+                    help="only bring sections 7-14 (written by other scripts) up to date; run nothing")
     args = ap.parse_args()
     if args.refresh_included:
         return refresh_included(args.output)

@@ -37,6 +37,15 @@ class _ByReference(pickle.Pickler):
 
 def dumps(obj: Any) -> bytes:
     """Pickles `obj`: plain pickle, else cloudpickle. Raises what cloudpickle raises."""
+    # The C pickler alone first: `_ByReference` calls back into Python for every object
+    # it pickles. Whatever it sent by reference to `__main__` names `__main__` in the
+    # bytes; only then (or when it fails) is the object pickled again, the slow way.
+    try:
+        data = pickle.dumps(obj, PROTOCOL)
+        if b"__main__" not in data:
+            return data
+    except Exception:
+        pass
     out = io.BytesIO()
     try:
         _ByReference(out, PROTOCOL).dump(obj)

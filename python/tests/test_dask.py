@@ -61,37 +61,44 @@ def test_task_objects_and_legacy_tuples(get):
     assert get(dsk, ["d", ["e", "c"]]) == (4, (13, 2))
 
 
-def test_arrays_match_the_threaded_scheduler(get):
+def collections(folder):
+    """Dask's array, bag, dataframe and delayed examples: a tuple of collections."""
     x = da.random.default_rng(0).random((60, 40), chunks=(15, 10))
-    y = (x + x.T[:40, :60].T).sum(axis=0) - x.mean()
-    expected = y.compute(scheduler="threads")
-    np.testing.assert_allclose(dask.compute(y, scheduler=get)[0], expected)
-    with dask.config.set(scheduler=get):
-        np.testing.assert_allclose(y.compute(), expected)
-
-
-def test_bags_match_the_threaded_scheduler(get):
+    array = (x + x.T[:40, :60].T).sum(axis=0) - x.mean()
     b = db.from_sequence(range(100), npartitions=7)
-    result = b.map(helpers.square).filter(lambda v: v % 3).fold(helpers.add, initial=0)
-    assert result.compute(scheduler=get) == result.compute(scheduler="threads")
-    freq = b.map(lambda v: v % 5).frequencies()
-    assert sorted(freq.compute(scheduler=get)) == sorted(freq.compute(scheduler="threads"))
-
-
-def test_dataframes_match_the_threaded_scheduler(get, tmp_path):
+    bag = b.map(helpers.square).filter(lambda v: v % 3).fold(helpers.add, initial=0)
+    frequencies = b.map(lambda v: v % 5).frequencies()
     for i in range(3):
-        pd.DataFrame({"k": [i % 2] * 10, "v": np.arange(10) * (i + 1.5)}).to_csv(tmp_path / f"2014-{i}.csv", index=False)
-    df = dd.read_csv(str(tmp_path / "2014-*.csv"))
-    for frame in (df.describe(), df.groupby("k").v.sum()):
-        pd.testing.assert_frame_equal(
-            pd.DataFrame(frame.compute(scheduler=get)), pd.DataFrame(frame.compute(scheduler="threads"))
-        )
-
-
-def test_dask_delayed_matches_the_threaded_scheduler(get):
+        frame = pd.DataFrame({"k": [i % 2] * 10, "v": np.arange(10) * (i + 1.5)})
+        frame.to_csv(folder / f"2014-{i}.csv", index=False)
+    df = dd.read_csv(str(folder / "2014-*.csv"))
     parts = [dask.delayed(helpers.square)(i) for i in range(10)]
-    total = dask.delayed(sum)(parts)
-    assert total.compute(scheduler=get) == total.compute(scheduler="threads") == 285
+    return array, bag, frequencies, df.describe(), df.groupby("k").v.sum(), dask.delayed(sum)(parts)
+
+
+def check_same(got, expected):
+    array, bag, frequencies, describe, sums, total = got
+    np.testing.assert_allclose(array, expected[0])
+    assert bag == expected[1]
+    assert sorted(frequencies) == sorted(expected[2])
+    pd.testing.assert_frame_equal(describe, expected[3])
+    pd.testing.assert_series_equal(sums, expected[4])
+    assert total == expected[5] == 285
+
+
+@pytest.mark.filterwarnings("ignore:Computing mixed collections")
+def test_collections_match_the_threaded_scheduler(get, tmp_path):
+    """Every collection computed in one call: a worker process imports pandas once."""
+    values = collections(tmp_path)
+    check_same(dask.compute(*values, scheduler=get), dask.compute(*values, scheduler="threads"))
+
+
+@pytest.mark.filterwarnings("ignore:Computing mixed collections")
+def test_config_set_makes_it_the_default_scheduler(tmp_path):
+    values = collections(tmp_path)
+    expected = dask.compute(*values, scheduler="threads")
+    with dask.config.set(scheduler=taskloom.get):
+        check_same(dask.compute(*values), expected)
 
 
 def test_a_task_exception_reaches_the_caller(get):
