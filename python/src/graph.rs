@@ -10,7 +10,8 @@
 //!   lock-free fast path; the scheduler core is for workers elsewhere). A task's
 //!   engine value is a token (its index); the Python object lives in a list beside
 //!   the run, is passed to its consumers in a dict, and is dropped when its last
-//!   consumer has run. The GIL is held only while a task's node runs.
+//!   consumer has run. The GIL is held only while a task's node runs; each engine
+//!   thread keeps its Python thread state from task to task (`attached`).
 //! - Processes: the engine's `Processes` executor (the sans-IO scheduler core), its
 //!   workers the Python interpreters the pool uses. Each task's node and the keys of
 //!   its inputs travel pickled as its first argument; results are pickled bytes that
@@ -22,6 +23,7 @@
 //!   into the task's own exception, `WorkerDiedError` or `KeyboardInterrupt`; a
 //!   task's exception in this process is kept and raised as it is.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,6 +32,7 @@ use std::time::Duration;
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use taskloom_exec::{Executor, Limits, Processes, RunError, Sequential, Stop, Threads};
@@ -230,6 +233,52 @@ impl InProcess {
     }
 }
 
+/// This thread's Python thread state, made on its first task and kept until the
+/// thread ends.
+struct KeptState {
+    gil: ffi::PyGILState_STATE,
+    saved: *mut ffi::PyThreadState,
+}
+
+thread_local! {
+    static KEPT: RefCell<Option<KeptState>> = const { RefCell::new(None) };
+}
+
+impl Drop for KeptState {
+    fn drop(&mut self) {
+        // SAFETY: `saved` is this thread's state, released by `PyEval_SaveThread` in
+        // `attached`; it is taken back and let go once, here, while the interpreter
+        // lives (after it is finalized, the state is left: the process is ending).
+        unsafe {
+            if ffi::Py_IsInitialized() != 0 {
+                ffi::PyEval_RestoreThread(self.saved);
+                ffi::PyGILState_Release(self.gil);
+            }
+        }
+    }
+}
+
+/// Runs `f` holding the GIL. `Python::attach` alone, on a thread Python did not start,
+/// makes a thread state and frees it again on every call, which costs more than a
+/// small task: the first call on a thread makes one that the thread keeps.
+fn attached<R>(f: impl FnOnce(Python<'_>) -> R) -> R {
+    KEPT.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if kept.is_none() {
+            // SAFETY: called outside any `attach` on this thread (the engine's worker
+            // loop holds no GIL), with the interpreter running (a run is under way):
+            // `PyGILState_Ensure` makes this thread's state and takes the GIL, which
+            // `PyEval_SaveThread` releases at once, keeping the state for `attach`.
+            unsafe {
+                let gil = ffi::PyGILState_Ensure();
+                let saved = ffi::PyEval_SaveThread();
+                *kept = Some(KeptState { gil, saved });
+            }
+        }
+    });
+    Python::attach(f)
+}
+
 /// The task index a token stands for.
 fn token(value: &Value) -> Result<usize, OpError> {
     match value {
@@ -275,7 +324,7 @@ pub fn run_in_process(
                 .split_first()
                 .ok_or_else(|| OpError::new("a task without its index"))?;
             let index = token(index)?;
-            Python::attach(|py| shared.call(py, index, inputs))
+            attached(|py| shared.call(py, index, inputs))
         },
         |i| Ok(Value::Int(i as i64)),
     )?;
@@ -287,7 +336,12 @@ pub fn run_in_process(
     let outcome = match workers {
         // One task at a time, in the engine's order (Sequential runs them on a thread
         // of its own, so the caller waits without the GIL as for threads).
-        None => wait(py, Sequential::default().limited(stopped_by(&stop)), plan, stop)?,
+        None => wait(
+            py,
+            Sequential::default().limited(stopped_by(&stop)),
+            plan,
+            stop,
+        )?,
         Some(workers) => {
             let threads = Threads::new(workers).limited(stopped_by(&stop));
             wait(py, threads, plan, stop)?
