@@ -36,7 +36,9 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use taskloom_exec::{Executor, Limits, Processes, RunError, Sequential, Stop, Threads};
-use taskloom_graph::{validate, Expr, GraphBuilder, OpError, OpResult, Registry, Value};
+use taskloom_graph::{
+    validate, Expr, Graph, GraphBuilder, KeyId, OpError, OpId, OpResult, Registry, Value,
+};
 use taskloom_sched::Plan;
 
 /// The op of a task run in this process: its arguments are its own index, then its
@@ -128,13 +130,12 @@ impl Tasks {
         Ok(tasks)
     }
 
-    /// The engine's plan: task `i` is a call of `op` on `first(i)` and its inputs.
-    fn plan(
+    /// The engine's graph: task `i` is a call of the op `call(builder, i)` gives, on
+    /// the value it gives (if any), then on its inputs. Returns the keys' ids by index.
+    fn graph(
         &self,
-        op: &str,
-        run: impl Fn(&[Value]) -> OpResult + Send + Sync + 'static,
-        mut first: impl FnMut(usize) -> PyResult<Value>,
-    ) -> PyResult<Plan> {
+        mut call: impl FnMut(&mut GraphBuilder, usize) -> PyResult<(OpId, Option<Value>)>,
+    ) -> PyResult<(Graph, Vec<KeyId>)> {
         let mut builder = GraphBuilder::with_capacity(self.names.len(), 3 * self.names.len());
         let mut ids = Vec::with_capacity(self.names.len());
         for (i, name) in self.names.iter().enumerate() {
@@ -145,24 +146,40 @@ impl Tasks {
             }
             ids.push(id);
         }
-        let op_id = builder.op(op);
         for (i, inputs) in self.inputs.iter().enumerate() {
+            let (op, first) = call(&mut builder, i)?;
             let mut args = Vec::with_capacity(inputs.len() + 1);
-            args.push(Expr::Value(first(i)?));
+            args.extend(first.map(Expr::Value));
             args.extend(inputs.iter().map(|&d| Expr::Ref(ids[d as usize])));
             let start = builder.arena().position();
-            builder.arena().push_expr(&Expr::call(op_id, args));
+            builder.arena().push_expr(&Expr::call(op, args));
             let span = builder.arena().span_from(start);
             builder
                 .bind(ids[i], span)
-                .map_err(|e| internal(e.to_string()))?;
+                .map_err(|e| PyValueError::new_err(format!("the graph cannot run: {e}")))?;
         }
         let graph = builder.finish().map_err(|e| internal(e.to_string()))?;
+        Ok((graph, ids))
+    }
+
+    /// The requested keys' ids.
+    fn target_ids(&self, ids: &[KeyId]) -> Vec<KeyId> {
+        self.targets.iter().map(|&t| ids[t as usize]).collect()
+    }
+
+    /// The engine's plan: task `i` is a call of `op` on `first(i)` and its inputs.
+    fn plan(
+        &self,
+        op: &str,
+        run: impl Fn(&[Value]) -> OpResult + Send + Sync + 'static,
+        mut first: impl FnMut(usize) -> PyResult<Value>,
+    ) -> PyResult<Plan> {
+        let (graph, ids) = self.graph(|builder, i| Ok((builder.op(op), Some(first(i)?))))?;
         let mut registry = Registry::empty();
         registry.register(op, run);
         let ops = validate(&graph, &registry)
             .map_err(|e| PyValueError::new_err(format!("the graph cannot run: {e}")))?;
-        let targets = self.targets.iter().map(|&t| ids[t as usize]).collect();
+        let targets = self.target_ids(&ids);
         Ok(Plan::new(Arc::new(graph), ops, targets))
     }
 }
@@ -430,21 +447,8 @@ pub fn draw(
         return Err(PyValueError::new_err("one label per task is needed"));
     }
     // A graph drawn, never run: each task's op is its label.
-    let mut builder = GraphBuilder::with_capacity(tasks.names.len(), 2 * tasks.names.len());
-    let ids: Vec<_> = tasks.names.iter().map(|name| builder.key(name)).collect();
-    for (i, inputs) in tasks.inputs.iter().enumerate() {
-        let op = builder.op(&labels[i]);
-        let args = inputs.iter().map(|&d| Expr::Ref(ids[d as usize])).collect();
-        let start = builder.arena().position();
-        builder.arena().push_expr(&Expr::call(op, args));
-        let span = builder.arena().span_from(start);
-        builder
-            .bind(ids[i], span)
-            .map_err(|e| internal(e.to_string()))?;
-    }
-    let graph = builder.finish().map_err(|e| internal(e.to_string()))?;
-    let targets: Vec<_> = tasks.targets.iter().map(|&t| ids[t as usize]).collect();
-    let keys = taskloom_graph::cull(&graph, &targets);
+    let (graph, ids) = tasks.graph(|builder, i| Ok((builder.op(&labels[i]), None)))?;
+    let keys = taskloom_graph::cull(&graph, &tasks.target_ids(&ids));
     Ok(taskloom_analysis::dag_svg::to_svg(
         &graph,
         &keys,

@@ -221,12 +221,14 @@ def _plain(leaves, nodes):
     return values
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(graphs())
-def test_random_graphs_give_the_same_result_on_every_scheduler(graph):
-    expected = _plain(*graph)
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(graphs(), min_size=1, max_size=8))
+def test_random_graphs_give_the_same_result_on_every_scheduler(many):
+    """Several graphs per example, computed together: one start of the workers each."""
+    expected = [_plain(*graph) for graph in many]
     for scheduler in SCHEDULERS:
-        assert list(compute(*_build(*graph), scheduler=scheduler, num_workers=WORKERS)) == expected
+        built = [_build(*graph) for graph in many]
+        assert list(map(list, compute(*built, scheduler=scheduler, num_workers=WORKERS))) == expected
 
 
 # --- Ctrl-C --------------------------------------------------------------------------------
