@@ -333,6 +333,9 @@ def included_sections():
         included("python/TRANSFER_RESULTS.md",
                  "## 14. Python: a 1 GiB NumPy array to a worker (`bash bench/python/transfer.sh`)\n",
                  "bash bench/python/transfer.sh"),
+        included("python/GRAPH_RESULTS.md",
+                 "## 15. Python: taskloom.get and compute against Dask's schedulers (`bash bench/python/run.sh`)\n",
+                 "bash bench/python/run.sh"),
     ])
 
 
@@ -343,7 +346,7 @@ def refresh_included(output):
     start, end = text.index("\n## 7. ") + 1, text.index("\n## Every run")
     with open(output, "w") as f:
         f.write(text[:start] + included_sections() + text[end:])
-    print(f"refreshed sections 7-14 of {output}")
+    print(f"refreshed sections 7-15 of {output}")
 
 
 def main():
@@ -354,7 +357,7 @@ def main():
     ap.add_argument("--command", default=" ".join(sys.argv), help="the command to record in RESULTS.md")
     ap.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--refresh-included", action="store_true",
-                    help="only bring sections 7-14 (written by other scripts) up to date; run nothing")
+                    help="only bring sections 7-15 (written by other scripts) up to date; run nothing")
     args = ap.parse_args()
     if args.refresh_included:
         return refresh_included(args.output)

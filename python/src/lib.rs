@@ -15,11 +15,15 @@
 //!   argument's file once its payload's outcome is reported (the engine reruns a
 //!   payload whose worker died before that), and a result's once `on_result`, which
 //!   reads it, has returned.
+//! - Task graphs of Python callables (`delayed`, Dask's scheduler protocol) run on
+//!   the engine's executors: see `graph.rs`. The workers serve their tasks with a
+//!   second op, `graph::IN_WORKER_OP`.
 //! - `array`: the array library's lazy arrays, for `taskloom.array`.
 //! - No Rust panic crosses into Python: the engine turns a panicking op into its
 //!   item's error, and a panic in this module becomes pyo3's `PanicException`.
 
 mod array;
+mod graph;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,7 +31,7 @@ use std::thread;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyString, PyTuple};
 use taskloom_exec::{Chunking, Pool as EnginePool, PoolError, ProcessPool};
 use taskloom_graph::{OpError, Registry, Value};
 
@@ -192,10 +196,11 @@ fn report(py: Python<'_>, on_result: &Py<PyAny>, index: usize, result: Result<Va
 }
 
 /// Serves the engine's worker loop on stdin and stdout until stdin closes, calling
-/// `run(payload) -> bytes` for each payload; returns the exit code. `run` must not
-/// raise: an exception it lets through fails its payload with the exception's text.
+/// `run(payload) -> bytes` for each payload and `run_task(task, *inputs)` for each
+/// graph task (bytes, or the failure's text as a str); returns the exit code. Neither
+/// should raise: an exception let through fails its payload with the exception's text.
 #[pyfunction]
-fn serve_worker(py: Python<'_>, run: Py<PyAny>) -> i32 {
+fn serve_worker(py: Python<'_>, run: Py<PyAny>, run_task: Py<PyAny>) -> i32 {
     let mut registry = Registry::empty();
     registry.register(OP, move |args: &[Value]| {
         let Some(Value::Bytes(payload)) = args.first() else {
@@ -212,6 +217,29 @@ fn serve_worker(py: Python<'_>, run: Py<PyAny>) -> i32 {
             Ok(Value::Bytes(Arc::from(out.as_bytes())))
         })
     });
+    registry.register(graph::IN_WORKER_OP, move |args: &[Value]| {
+        Python::attach(|py| {
+            let mut call = Vec::with_capacity(args.len());
+            for arg in args {
+                let Value::Bytes(bytes) = arg else {
+                    return Err(OpError::new("a graph task takes bytes only"));
+                };
+                call.push(PyBytes::new(py, bytes));
+            }
+            let call = PyTuple::new(py, call).map_err(|e| OpError::new(e.to_string()))?;
+            let out = run_task
+                .call1(py, call)
+                .map_err(|e| OpError::new(e.to_string()))?;
+            let out = out.bind(py);
+            if let Ok(failure) = out.cast::<PyString>() {
+                return Err(OpError::new(failure.to_string()));
+            }
+            let out = out
+                .cast::<PyBytes>()
+                .map_err(|e| OpError::new(e.to_string()))?;
+            Ok(Value::Bytes(Arc::from(out.as_bytes())))
+        })
+    });
     py.detach(|| taskloom_exec::serve_worker(&registry))
 }
 
@@ -222,5 +250,9 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(serve_worker, module)?)?;
     module.add_class::<array::ArrayExpr>()?;
     module.add_class::<array::Values>()?;
+    module.add_function(wrap_pyfunction!(graph::run_in_process, module)?)?;
+    module.add_function(wrap_pyfunction!(graph::run_in_workers, module)?)?;
+    module.add_function(wrap_pyfunction!(graph::draw, module)?)?;
+    module.add("RunFailed", module.py().get_type::<graph::RunFailed>())?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 """Stubs of the Rust extension module (python/src/lib.rs)."""
 
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Hashable, Iterable, List, Mapping, Optional, Tuple, Union
 
 class Pool:
     """The engine's process pool, its workers Python interpreters (`serve_worker`)."""
@@ -15,8 +15,6 @@ class Pool:
         on_result: Callable[[int, str, Union[bytes, str]], None],
     ) -> None: ...
     def terminate(self) -> None: ...
-
-def serve_worker(run: Callable[[bytes], bytes]) -> int: ...
 
 class ArrayExpr:
     """A lazy chunked array of the array library (python/src/array.rs)."""
@@ -67,3 +65,22 @@ class Values:
 
     @property
     def __array_interface__(self) -> Dict[str, Any]: ...
+def serve_worker(
+    run: Callable[[bytes], bytes], run_task: Callable[..., Union[bytes, str]]
+) -> int: ...
+
+class RunFailed(Exception):
+    """A graph's run failed: args are (kind, key, cause)."""
+
+def run_in_process(
+    graph: Mapping[Hashable, Any], targets: Iterable[Hashable], workers: Optional[int] = None
+) -> List[Any]: ...
+def run_in_workers(
+    graph: Mapping[Hashable, Any],
+    targets: Iterable[Hashable],
+    workers: int,
+    program: str,
+    args: List[str],
+    pack: Callable[[Hashable, Any, tuple], bytes],
+) -> List[bytes]: ...
+def draw(graph: Mapping[Hashable, Any], targets: Iterable[Hashable], labels: List[str]) -> str: ...

@@ -54,6 +54,16 @@ def dumps(obj: Any, shared: bool = False) -> bytes:
         return False
 
     callback = out_of_band if shared else None
+    # The C pickler alone first: `_ByReference` calls back into Python for every object
+    # it pickles. Whatever it sent by reference to `__main__` names `__main__` in the
+    # bytes; only then (or when it fails) is the object pickled again, the slow way.
+    try:
+        data = pickle.dumps(obj, PROTOCOL, buffer_callback=callback)
+        if b"__main__" not in data:
+            return _shared.pack(data, large) if large else data
+    except Exception:
+        pass
+    large.clear()
     out = io.BytesIO()
     try:
         _ByReference(out, PROTOCOL, buffer_callback=callback).dump(obj)

@@ -10,6 +10,10 @@
 - The outcome is pickled `(True, result)` or `(False, exception)`, the exception carrying
   its remote traceback as `multiprocessing` does (`__cause__` is a `RemoteTraceback`).
   A chunk fails as a whole, as `multiprocessing`'s do.
+- A graph task (`run_task`) is its pickled node and the keys of its inputs, then the
+  inputs' pickled values; its result is pickled bytes the engine keeps in this worker.
+  A failure is text (the engine's errors are text): `FAILURE` and the pickled exception
+  in base64, which the caller turns back into the exception (`_graph.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from . import _pickling, _shared
 MAX_FUNCTIONS = 64
 
 _functions: Dict[bytes, Callable[..., Any]] = {}
+
+# Begins a graph task's failure text; the pickled exception follows, in base64.
+FAILURE = "taskloom-exception:"
 
 
 def run(payload: bytes) -> bytes:
@@ -48,6 +55,18 @@ def run(payload: bytes) -> bytes:
         from multiprocessing.pool import MaybeEncodingError
 
         return _failure(MaybeEncodingError(error, result))
+
+
+def run_task(task: bytes, *inputs: bytes) -> Any:
+    """Runs one graph task: its pickled result, or its failure's text; never raises."""
+    try:
+        node, keys = _pickling.loads(task)
+        result = node({key: _pickling.loads(value) for key, value in zip(keys, inputs)})
+        return _pickling.dumps(result)
+    except Exception as error:
+        import base64
+
+        return FAILURE + base64.b64encode(_failure(error)).decode("ascii")
 
 
 def _function(pickled: bytes) -> Callable[..., Any]:
@@ -81,4 +100,4 @@ def main(setup_file: str) -> None:
         initializer(*initargs)
     from . import _core
 
-    sys.exit(_core.serve_worker(run))
+    sys.exit(_core.serve_worker(run, run_task))

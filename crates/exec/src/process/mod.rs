@@ -18,6 +18,7 @@ pub(crate) mod tasks;
 pub(crate) mod worker;
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -46,6 +47,7 @@ const SLOTS_PER_WORKER: usize = 16;
 pub struct Processes {
     workers: usize,
     executable: Option<PathBuf>,
+    args: Vec<OsString>,
     limits: Limits,
     bytes_moved: AtomicU64,
     observers: Observers,
@@ -57,6 +59,7 @@ impl Processes {
         Processes {
             workers: workers.max(1),
             executable: None,
+            args: Vec::new(),
             limits: Limits::default(),
             bytes_moved: AtomicU64::new(0),
             observers: Observers::default(),
@@ -67,6 +70,13 @@ impl Processes {
     /// call `serve` when `WORKER_ENV` is set, as the `taskloom` binary does).
     pub fn executable(mut self, executable: impl Into<PathBuf>) -> Self {
         self.executable = Some(executable.into());
+        self
+    }
+
+    /// Starts the workers with `args`: for an interpreter that serves only when told
+    /// how (`python -c ...`), as the Python package's workers do.
+    pub fn args(mut self, args: impl IntoIterator<Item = impl Into<OsString>>) -> Self {
+        self.args = args.into_iter().map(Into::into).collect();
         self
     }
 
@@ -106,7 +116,7 @@ impl Executor for Processes {
         let (sender, events) = mpsc::channel();
         let mut driver = Driver {
             scheduler: Scheduler::new(Arc::clone(&plan), SLOTS_PER_WORKER, self.limits.retries),
-            supervisor: Supervisor::new(executable, sender),
+            supervisor: Supervisor::new(executable, sender).with_args(self.args.clone()),
             events,
             load,
             plan,
