@@ -5,6 +5,8 @@
 //!   is removed and the command exits 128 + the signal's number.
 //! - `--trace` and `--profile` are written after every run, a failed or interrupted
 //!   one too.
+//! - `--executor processes`: chunks travel as values between worker processes (this
+//!   same program, serving the `array.*` ops); the graph is the one threads run.
 //! - `--executor mpi` (under `mpirun -n K`): MPI starts before any array is opened;
 //!   ranks 1..K-1 serve the `array.*` ops and exit there, rank 0 does all the rest
 //!   (reads metadata, plans, prints, commits), and every rank reads and writes its
@@ -19,9 +21,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use taskloom::array::store::Compression;
 use taskloom::array::{
-    normalize_axis_index, Array, BinaryOp, Engine, Job, Reduction, UnaryOp, WriteOptions,
+    normalize_axis_index, Array, BinaryOp, CompareOp, Engine, Job, Reduction, UnaryOp,
+    WriteOptions,
 };
 use taskloom::exec::{Observers, Progress, Trace};
+use taskloom::Processes;
 use taskloom::graph::{Chunk, ChunkJson, DType, Value};
 
 use super::mpi::{self, Mpi};
@@ -59,9 +63,10 @@ struct Common {
     /// How written chunks are encoded: zstd (zarr-python's default) or none.
     #[arg(long, global = true, default_value = "zstd", value_parser = Compression::parse)]
     compression: Compression,
-    /// Where chunks are computed: threads of this process, or MPI ranks under
-    /// `mpirun -n K` (rank 0 plans and prints; every rank reads and writes chunks, so
-    /// arrays must be on a shared filesystem). mpi needs a build with `--features mpi`.
+    /// Where chunks are computed: threads of this process, worker processes (chunks
+    /// travel between them as values), or MPI ranks under `mpirun -n K` (rank 0 plans
+    /// and prints; every rank reads and writes chunks, so arrays must be on a shared
+    /// filesystem). mpi needs a build with `--features mpi`.
     #[arg(long, global = true, value_enum, default_value_t = ArrayExecutor::Threads)]
     executor: ArrayExecutor,
     /// Rank 0's MPI executor under `--executor mpi`: started before any array is read,
@@ -79,6 +84,8 @@ struct Common {
 enum ArrayExecutor {
     /// A pool of threads (--workers).
     Threads,
+    /// A pool of worker processes (--workers).
+    Processes,
     /// MPI ranks, --workers threads each.
     Mpi,
 }
@@ -114,6 +121,32 @@ enum ArrayCommand {
         b: PathBuf,
         #[arg(long, value_parser = BinaryOp::parse)]
         op: BinaryOp,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Elementwise comparison of two arrays, broadcasting: a bool array.
+    Compare {
+        a: PathBuf,
+        b: PathBuf,
+        #[arg(long, value_parser = CompareOp::parse)]
+        op: CompareOp,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Elements of A where COND is true (nonzero), else of B, broadcasting all three.
+    Where {
+        cond: PathBuf,
+        a: PathBuf,
+        b: PathBuf,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Running sum along --axis (ints and bools sum to int64).
+    Cumsum {
+        path: PathBuf,
+        /// The axis to sum along; negative counts from the last.
+        #[arg(long, allow_hyphen_values = true)]
+        axis: i64,
         #[command(flatten)]
         out: Out,
     },
@@ -292,6 +325,19 @@ pub fn array(args: ArrayArgs) -> Outcome {
             let result = open(&a)?.binary(op, &open(&b)?)?;
             deliver(common, &result, &a, out.out, out.chunks)
         }
+        ArrayCommand::Compare { a, b, op, out } => {
+            let result = open(&a)?.compare(op, &open(&b)?)?;
+            deliver(common, &result, &a, out.out, out.chunks)
+        }
+        ArrayCommand::Where { cond, a, b, out } => {
+            let result = open(&cond)?.select(&open(&a)?, &open(&b)?)?;
+            deliver(common, &result, &a, out.out, out.chunks)
+        }
+        ArrayCommand::Cumsum { path, axis, out } => {
+            let x = open(&path)?;
+            let result = x.cumsum(normalize_axis_index(axis, x.ndim())?)?;
+            deliver(common, &result, &path, out.out, out.chunks)
+        }
         ArrayCommand::Scale { path, by, add, out } => {
             let result = open(&path)?.scale(by, add)?;
             deliver(common, &result, &path, Some(out.out), out.chunks)
@@ -446,9 +492,15 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
         progress,
         trace: trace.clone(),
     };
-    let result = match common.mpi.take() {
-        Some(mpi) => mpi::run_array_job(*mpi, job, observers),
-        None => job.run(observers),
+    let result = match (common.mpi.take(), common.executor) {
+        (Some(mpi), _) => mpi::run_array_job(*mpi, job, observers),
+        (None, ArrayExecutor::Processes) => {
+            let processes = Processes::new(job.workers())
+                .observed(observers)
+                .limited(job.limits());
+            job.run_on(&processes)
+        }
+        (None, _) => job.run(observers),
     };
     let wall_seconds = started.elapsed().as_secs_f64();
     if let Some(bar) = bar {
