@@ -21,12 +21,12 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use taskloom::array::store::Compression;
 use taskloom::array::{
-    normalize_axis_index, Array, BinaryOp, CompareOp, Engine, Job, Reduction, UnaryOp,
+    normalize_axis_index, Array, ArrayError, BinaryOp, CompareOp, Engine, Job, Reduction, UnaryOp,
     WriteOptions,
 };
 use taskloom::exec::{Observers, Progress, Trace};
-use taskloom::Processes;
 use taskloom::graph::{Chunk, ChunkJson, DType, Value};
+use taskloom::Processes;
 
 use super::mpi::{self, Mpi};
 use super::progress::{ProgressFlags, TaskBar};
@@ -311,9 +311,7 @@ pub fn array(args: ArrayArgs) -> Outcome {
             out,
         } => {
             let x = open(&path)?;
-            let axis = axis
-                .map(|k| normalize_axis_index(k, x.ndim()))
-                .transpose()?;
+            let axis = axis.map(|k| axis_of(op.name(), k, &x)).transpose()?;
             let result = x.reduce(op, axis)?;
             deliver(common, &result, &path, out.out, out.chunks)
         }
@@ -335,7 +333,7 @@ pub fn array(args: ArrayArgs) -> Outcome {
         }
         ArrayCommand::Cumsum { path, axis, out } => {
             let x = open(&path)?;
-            let result = x.cumsum(normalize_axis_index(axis, x.ndim())?)?;
+            let result = x.cumsum(axis_of("cumsum", axis, &x)?)?;
             deliver(common, &result, &path, out.out, out.chunks)
         }
         ArrayCommand::Scale { path, by, add, out } => {
@@ -386,6 +384,12 @@ pub fn array(args: ArrayArgs) -> Outcome {
             deliver(common, &result, &path, None, None)
         }
     }
+}
+
+/// Axis `k` of `x` (negative counts from the last), or an error naming `op`.
+fn axis_of(op: &str, k: i64, x: &Array) -> Result<usize, CommandError> {
+    normalize_axis_index(k, x.ndim())
+        .map_err(|e| CommandError::Array(ArrayError::invalid(format!("{op}: {e}"))))
 }
 
 fn created(create: &CreateArgs) -> Result<Array, CommandError> {

@@ -622,7 +622,9 @@ impl Operand {
         match (self.array(), other.array()) {
             (Some(x), Some(y)) => broadcast(&x.grid, &y.grid),
             (Some(only), None) | (None, Some(only)) => Ok(only.grid.clone()),
-            (None, None) => Err(ArrayError::invalid("an elementwise op needs at least one array")),
+            (None, None) => Err(ArrayError::invalid(
+                "an elementwise op needs at least one array",
+            )),
         }
     }
 

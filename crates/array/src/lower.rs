@@ -254,11 +254,17 @@ impl Lowering {
                 AsType { x, dtype }.encode(&mut this.builder)
             })?,
             Node::Binary { op, x, y } => self.elementwise(array, &[x, y], |b, mut e| {
-                let (y, x) = (e.pop().expect("two operands"), e.pop().expect("two operands"));
+                let (y, x) = (
+                    e.pop().expect("two operands"),
+                    e.pop().expect("two operands"),
+                );
                 Binary { op: *op, x, y }.encode(b)
             })?,
             Node::Compare { op, x, y } => self.elementwise(array, &[x, y], |b, mut e| {
-                let (y, x) = (e.pop().expect("two operands"), e.pop().expect("two operands"));
+                let (y, x) = (
+                    e.pop().expect("two operands"),
+                    e.pop().expect("two operands"),
+                );
                 Compare { op: *op, x, y }.encode(b)
             })?,
             Node::Where { cond, x, y } => {
@@ -477,9 +483,7 @@ impl Lowering {
         // Straight from storage, along rows: read and reduce a slab at a time (but a
         // position needs the whole block's place).
         let streamed = match &*x.node {
-            Node::Read { path, .. } if matches!(axis, None | Some(0)) && !op.is_arg() => {
-                Some(path)
-            }
+            Node::Read { path, .. } if matches!(axis, None | Some(0)) && !op.is_arg() => Some(path),
             _ => None,
         };
         let mut groups: Vec<Vec<Expr>> = vec![Vec::new(); out.grid.num_blocks()];
@@ -614,7 +618,14 @@ impl Lowering {
             .zip(out.grid.block_indices())
         {
             bytes.push(input.bytes[exprs.len()] + block_bytes(out, &index));
-            exprs.push(Cumsum { x: expr, axis, carry }.encode(&mut self.builder));
+            exprs.push(
+                Cumsum {
+                    x: expr,
+                    axis,
+                    carry,
+                }
+                .encode(&mut self.builder),
+            );
         }
         Ok(Blocks { exprs, bytes })
     }

@@ -17,8 +17,8 @@ use ndarray::ArrayD;
 use taskloom_graph::{Chunk, OpError, Value};
 
 use super::args::{cast, value};
-use super::reduce::kept_shape;
 use super::elementwise::element::{astype, standard, tuple, Arith};
+use super::reduce::kept_shape;
 use crate::operation::Reduction;
 use crate::wire::array_op;
 

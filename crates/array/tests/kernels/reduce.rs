@@ -107,7 +107,11 @@ fn every_op_on_every_axis_of_small_3d_chunks_matches_plain_loops() {
                 assert_eq!(r.dtype(), want_type, "{op} of {}", x.dtype());
                 assert!(is_c(&r));
                 // A float32 result is rounded once, to float32.
-                let tolerance = if want_type == DType::Float32 { 1e-6 } else { 1e-12 };
+                let tolerance = if want_type == DType::Float32 {
+                    1e-6
+                } else {
+                    1e-12
+                };
                 assert!(
                     close(&f64s(&r), &want, tolerance),
                     "{op} {axis:?} of {}: {:?} vs {want:?}",
