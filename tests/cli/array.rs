@@ -538,16 +538,8 @@ fn transpose_and_matmul_over_ragged_blocks_match_numpy() {
     ] {
         let out = format!("mm-{a}-{b}");
         ws.array_write(&["matmul", a, b, "--out", &out]);
-        // A product of ints only is int64 (the engine's documented choice; NumPy keeps
-        // int32 @ int32 in int32): the same values, in a wider type.
-        let (a_np, b_np) = if a.starts_with('i') {
-            (
-                np::astype("int64", np::read(a)),
-                np::astype("int64", np::read(b)),
-            )
-        } else {
-            (np::read(a), np::read(b))
-        };
+        // Ints multiply in NumPy's type: int32 @ int32 stays int32.
+        let (a_np, b_np) = (np::read(a), np::read(b));
         reference.stored(&format!("matmul {a} {b}"), np::matmul(a_np, b_np), &out)["rtol"] =
             json!(if a == "fa.zarr" { 2e-6 } else { 1e-13 });
     }
