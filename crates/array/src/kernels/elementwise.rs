@@ -180,6 +180,8 @@ fn binary(op: BinaryOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
 
 /// `x op y` as bools, compared in the operands' common dtype (NaN compares unequal
 /// to everything, itself included).
+// One body for every dtype: for bool, `<` is NumPy's order (false < true) as written.
+#[allow(clippy::bool_comparison)]
 fn compare(op: CompareOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
     with_dtype!(common(x, y)?, T => {
         let (x, y) = (side::<T>(x), side::<T>(y));
