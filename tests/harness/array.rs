@@ -177,9 +177,6 @@ pub mod np {
     pub fn scale(by: Json, add: Json, x: Json) -> Json {
         json!({ "scale": [by, add], "x": x })
     }
-    pub fn astype(dtype: &str, x: Json) -> Json {
-        json!({ "astype": dtype, "x": x })
-    }
     pub fn transpose(x: Json) -> Json {
         json!({ "transpose": x })
     }
