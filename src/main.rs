@@ -13,7 +13,8 @@ fn main() -> ! {
     // rank be killed outright.
     #[cfg(feature = "mpi")]
     taskloom_map::guard::serve_if_requested();
-    // Started by the process executor: serve tasks instead of parsing arguments.
-    taskloom::serve_worker_if_requested(&taskloom::Runtime::new());
+    // Started by the process executor: serve tasks instead of parsing arguments (the
+    // tasks of `taskloom array --executor processes` too).
+    taskloom::serve_worker_if_requested(&taskloom::Runtime::new().with_array_ops());
     cli::main()
 }

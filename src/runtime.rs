@@ -67,6 +67,13 @@ impl Runtime {
         self
     }
 
+    /// Adds the `array.*` ops, so that array graphs (`taskloom::array`) can run on
+    /// this runtime, and in its worker processes when they serve its registry.
+    pub fn with_array_ops(mut self) -> Self {
+        taskloom_array::ops::register(&mut self.registry);
+        self
+    }
+
     /// Registers op `name` over dynamic values. Ops are found by name, so a graph
     /// naming `name` can run wherever this runtime's registry is.
     pub fn register<F>(&mut self, name: &str, f: F) -> &mut Self

@@ -184,7 +184,7 @@ def main():
 def memory_cases(run, args, size):
     """The cases on generated arrays: taskloom's engine, dask.array and NumPy."""
     n, c = size["square"]
-    for case in ("sum", "mean0", "xxt"):
+    for case in ("sum", "mean0", "xxt", "cumsum0"):
         run.group([(f"tl_{case}", [EX, case, str(n), str(c), "--workers", "2"], True),
                    (f"dask_{case}", [PY, "bench/array/dask_cases.py", case, str(n), str(c)], True)])
     n1, c1 = size["line"]
@@ -272,7 +272,8 @@ def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged):
     ln = f"{n1:,} float64 ({n1 * 8 / GIB:.2f} GiB) in chunks of {c1:,}"
     rows = []  # (figure, taskloom command, tl s, other s, other side, ratio, tl RSS, other RSS, goal, met)
 
-    for case, what in (("sum", "`x.sum()`"), ("mean0", "`x.mean(axis=0)`"), ("xxt", "`(x + x.T).sum()`")):
+    for case, what in (("sum", "`x.sum()`"), ("mean0", "`x.mean(axis=0)`"), ("xxt", "`(x + x.T).sum()`"),
+                       ("cumsum0", "`x.cumsum(axis=0).sum()`")):
         r = div(m(f"dask_{case}"), m(f"tl_{case}"))
         rows.append([f"{what}, random {sq}", f"`array_bench {case} {n} {c} --workers 2`", fmt(m(f"tl_{case}")),
                      fmt(m(f"dask_{case}")), "dask.array", fmt(r) + "x", fmt(rss(f"tl_{case}"), 0),

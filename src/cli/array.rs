@@ -5,6 +5,8 @@
 //!   is removed and the command exits 128 + the signal's number.
 //! - `--trace` and `--profile` are written after every run, a failed or interrupted
 //!   one too.
+//! - `--executor processes`: chunks travel as values between worker processes (this
+//!   same program, serving the `array.*` ops); the graph is the one threads run.
 //! - `--executor mpi` (under `mpirun -n K`): MPI starts before any array is opened;
 //!   ranks 1..K-1 serve the `array.*` ops and exit there, rank 0 does all the rest
 //!   (reads metadata, plans, prints, commits), and every rank reads and writes its
@@ -19,10 +21,12 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use taskloom::array::store::Compression;
 use taskloom::array::{
-    normalize_axis_index, Array, BinaryOp, Engine, Job, Reduction, UnaryOp, WriteOptions,
+    normalize_axis_index, Array, ArrayError, BinaryOp, CompareOp, Engine, Job, Reduction, UnaryOp,
+    WriteOptions,
 };
 use taskloom::exec::{Observers, Progress, Trace};
 use taskloom::graph::{Chunk, ChunkJson, DType, Value};
+use taskloom::Processes;
 
 use super::mpi::{self, Mpi};
 use super::progress::{ProgressFlags, TaskBar};
@@ -59,9 +63,10 @@ struct Common {
     /// How written chunks are encoded: zstd (zarr-python's default) or none.
     #[arg(long, global = true, default_value = "zstd", value_parser = Compression::parse)]
     compression: Compression,
-    /// Where chunks are computed: threads of this process, or MPI ranks under
-    /// `mpirun -n K` (rank 0 plans and prints; every rank reads and writes chunks, so
-    /// arrays must be on a shared filesystem). mpi needs a build with `--features mpi`.
+    /// Where chunks are computed: threads of this process, worker processes (chunks
+    /// travel between them as values), or MPI ranks under `mpirun -n K` (rank 0 plans
+    /// and prints; every rank reads and writes chunks, so arrays must be on a shared
+    /// filesystem). mpi needs a build with `--features mpi`.
     #[arg(long, global = true, value_enum, default_value_t = ArrayExecutor::Threads)]
     executor: ArrayExecutor,
     /// Rank 0's MPI executor under `--executor mpi`: started before any array is read,
@@ -79,6 +84,8 @@ struct Common {
 enum ArrayExecutor {
     /// A pool of threads (--workers).
     Threads,
+    /// A pool of worker processes (--workers).
+    Processes,
     /// MPI ranks, --workers threads each.
     Mpi,
 }
@@ -114,6 +121,32 @@ enum ArrayCommand {
         b: PathBuf,
         #[arg(long, value_parser = BinaryOp::parse)]
         op: BinaryOp,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Elementwise comparison of two arrays, broadcasting: a bool array.
+    Compare {
+        a: PathBuf,
+        b: PathBuf,
+        #[arg(long, value_parser = CompareOp::parse)]
+        op: CompareOp,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Elements of A where COND is true (nonzero), else of B, broadcasting all three.
+    Where {
+        cond: PathBuf,
+        a: PathBuf,
+        b: PathBuf,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Running sum along --axis (ints and bools sum to int64).
+    Cumsum {
+        path: PathBuf,
+        /// The axis to sum along; negative counts from the last.
+        #[arg(long, allow_hyphen_values = true)]
+        axis: i64,
         #[command(flatten)]
         out: Out,
     },
@@ -278,9 +311,7 @@ pub fn array(args: ArrayArgs) -> Outcome {
             out,
         } => {
             let x = open(&path)?;
-            let axis = axis
-                .map(|k| normalize_axis_index(k, x.ndim()))
-                .transpose()?;
+            let axis = axis.map(|k| axis_of(op.name(), k, &x)).transpose()?;
             let result = x.reduce(op, axis)?;
             deliver(common, &result, &path, out.out, out.chunks)
         }
@@ -291,6 +322,19 @@ pub fn array(args: ArrayArgs) -> Outcome {
         ArrayCommand::Binary { a, b, op, out } => {
             let result = open(&a)?.binary(op, &open(&b)?)?;
             deliver(common, &result, &a, out.out, out.chunks)
+        }
+        ArrayCommand::Compare { a, b, op, out } => {
+            let result = open(&a)?.compare(op, &open(&b)?)?;
+            deliver(common, &result, &a, out.out, out.chunks)
+        }
+        ArrayCommand::Where { cond, a, b, out } => {
+            let result = open(&cond)?.select(&open(&a)?, &open(&b)?)?;
+            deliver(common, &result, &a, out.out, out.chunks)
+        }
+        ArrayCommand::Cumsum { path, axis, out } => {
+            let x = open(&path)?;
+            let result = x.cumsum(axis_of("cumsum", axis, &x)?)?;
+            deliver(common, &result, &path, out.out, out.chunks)
         }
         ArrayCommand::Scale { path, by, add, out } => {
             let result = open(&path)?.scale(by, add)?;
@@ -340,6 +384,12 @@ pub fn array(args: ArrayArgs) -> Outcome {
             deliver(common, &result, &path, None, None)
         }
     }
+}
+
+/// Axis `k` of `x` (negative counts from the last), or an error naming `op`.
+fn axis_of(op: &str, k: i64, x: &Array) -> Result<usize, CommandError> {
+    normalize_axis_index(k, x.ndim())
+        .map_err(|e| CommandError::Array(ArrayError::invalid(format!("{op}: {e}"))))
 }
 
 fn created(create: &CreateArgs) -> Result<Array, CommandError> {
@@ -446,9 +496,15 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
         progress,
         trace: trace.clone(),
     };
-    let result = match common.mpi.take() {
-        Some(mpi) => mpi::run_array_job(*mpi, job, observers),
-        None => job.run(observers),
+    let result = match (common.mpi.take(), common.executor) {
+        (Some(mpi), _) => mpi::run_array_job(*mpi, job, observers),
+        (None, ArrayExecutor::Processes) => {
+            let processes = Processes::new(job.workers())
+                .observed(observers)
+                .limited(job.limits());
+            job.run_on(&processes)
+        }
+        (None, _) => job.run(observers),
     };
     let wall_seconds = started.elapsed().as_secs_f64();
     if let Some(bar) = bar {

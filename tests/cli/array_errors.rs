@@ -57,7 +57,7 @@ fn workspace() -> Dir {
 /// Every command, reading `input` (and `v.zarr` as the other operand), writing OUT
 /// where the command writes.
 fn every_command(input: &str) -> Vec<Vec<String>> {
-    let commands: [&[&str]; 16] = [
+    let commands: [&[&str]; 19] = [
         &["info", input],
         &["reduce", input, "--op", "sum"],
         &[
@@ -69,6 +69,11 @@ fn every_command(input: &str) -> Vec<Vec<String>> {
         ],
         &["binary", "v.zarr", input, "--op", "add"],
         &["scale", input, "--by", "2", "--out", "out.zarr"],
+        &[
+            "compare", input, "v.zarr", "--op", "gt", "--out", "out.zarr",
+        ],
+        &["where", input, "v.zarr", "a.zarr", "--out", "out.zarr"],
+        &["cumsum", input, "--axis", "0", "--out", "out.zarr"],
         &["transpose", input, "--out", "out.zarr"],
         &["matmul", input, "a.zarr", "--out", "out.zarr"],
         &["matmul", "a.zarr", input, "--out", "out.zarr"],

@@ -5,6 +5,7 @@ mod array;
 mod array_errors;
 #[cfg(feature = "mpi")]
 mod array_mpi;
+mod array_ops;
 mod array_options;
 mod array_random;
 mod array_robust;

@@ -165,11 +165,17 @@ pub mod np {
     pub fn binary(op: &str, a: Json, b: Json) -> Json {
         json!({ "binary": op, "a": a, "b": b })
     }
+    pub fn compare(op: &str, a: Json, b: Json) -> Json {
+        json!({ "compare": op, "a": a, "b": b })
+    }
+    pub fn select(cond: Json, a: Json, b: Json) -> Json {
+        json!({ "where": [cond, a, b] })
+    }
+    pub fn cumsum(axis: usize, x: Json) -> Json {
+        json!({ "cumsum": axis, "x": x })
+    }
     pub fn scale(by: Json, add: Json, x: Json) -> Json {
         json!({ "scale": [by, add], "x": x })
-    }
-    pub fn astype(dtype: &str, x: Json) -> Json {
-        json!({ "astype": dtype, "x": x })
     }
     pub fn transpose(x: Json) -> Json {
         json!({ "transpose": x })

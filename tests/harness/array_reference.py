@@ -18,13 +18,15 @@ check compares what taskloom produced with NumPy:
 A check may give "rtol" (float results; default 1e-12, 2e-6 for float32), "atol"
 (default 0: for float32 sums that cancel, whose error scales with the inputs), "dtype" (the
 dtype a written array must have; default NumPy's) and "chunks" (of a written array).
-Printed ints must be JSON integers and printed floats JSON floats, as NumPy's dtype says.
+Printed ints must be JSON integers, printed floats JSON floats and printed bools JSON
+booleans, as NumPy's dtype says.
 
 EXPR is NumPy's side of the computation:
     {"read": PATH}  {"arange": SHAPE, "dtype"}  {"full": V, "shape", "dtype"}
     {"ints": [LOW, HIGH], "shape", "dtype", "seed"}   (NumPy's generator: any data)
     {"floats": [LOW, HIGH], "shape", "dtype", "seed"}
     {"reduce": OP, "axis": K or null, "x"}  {"map": OP, "x"}  {"binary": OP, "a", "b"}
+    {"compare": OP, "a", "b"}  {"where": [COND, A, B]}  {"cumsum": AXIS, "x"}
     {"scale": [BY, ADD], "x"}  {"astype": DTYPE, "x"}  {"transpose": X}  {"matmul": [A, B]}  {"index": TEXT, "x"}
     {"topk": K, "smallest": BOOL, "x"}  {"sort": "ascending"|"descending", "x"}
 
@@ -55,6 +57,18 @@ REDUCTIONS = {
     "max": np.max,
     "std": np.std,
     "var": np.var,
+    "any": np.any,
+    "all": np.all,
+    "argmin": np.argmin,
+    "argmax": np.argmax,
+}
+COMPARES = {
+    "gt": np.greater,
+    "lt": np.less,
+    "ge": np.greater_equal,
+    "le": np.less_equal,
+    "eq": np.equal,
+    "ne": np.not_equal,
 }
 
 
@@ -93,16 +107,20 @@ def evaluate(expr, root):
     if "reduce" in expr:
         x = ev(expr["x"])
         op = expr["reduce"]
-        result = REDUCTIONS[op](x, axis=expr["axis"])
-        if np.issubdtype(x.dtype, np.integer) and op in ("sum", "prod", "min", "max"):
-            result = np.asarray(result).astype(np.int64)
-        return np.asarray(result)
+        return np.asarray(REDUCTIONS[op](x, axis=expr["axis"]))
     if "map" in expr:
         with np.errstate(all="ignore"):
             return MAPS[expr["map"]](ev(expr["x"]))
     if "binary" in expr:
         with np.errstate(all="ignore"):
             return BINARIES[expr["binary"]](ev(expr["a"]), ev(expr["b"]))
+    if "compare" in expr:
+        return COMPARES[expr["compare"]](ev(expr["a"]), ev(expr["b"]))
+    if "where" in expr:
+        c, a, b = expr["where"]
+        return np.where(ev(c), ev(a), ev(b))
+    if "cumsum" in expr:
+        return np.cumsum(ev(expr["x"]), axis=expr["cumsum"])
     if "scale" in expr:
         by, add = expr["scale"]
         return ev(expr["x"]) * by + add
@@ -137,7 +155,7 @@ def compare_values(got, expected, rtol, atol=0.0):
     """Why `got` (an ndarray) differs from `expected`, or None."""
     if got.shape != expected.shape:
         return f"shape {got.shape}, expected {expected.shape}"
-    if np.issubdtype(expected.dtype, np.integer):
+    if np.issubdtype(expected.dtype, np.integer) or expected.dtype == np.bool_:
         if not np.array_equal(got, expected):
             bad = np.argwhere(got != expected)[0]
             bad = tuple(int(i) for i in bad)
@@ -159,7 +177,10 @@ def default_rtol(dtype):
 def check_json(check, expected):
     got = json.loads(check["json"])
     kinds = {type(v) for v in leaves(got)}
-    if np.issubdtype(expected.dtype, np.integer):
+    if expected.dtype == np.bool_:
+        if not kinds <= {bool}:
+            return f"printed {sorted(k.__name__ for k in kinds)} for a bool result"
+    elif np.issubdtype(expected.dtype, np.integer):
         if not kinds <= {int}:
             return f"printed {sorted(k.__name__ for k in kinds)} for an integer result"
     elif not kinds <= {float}:

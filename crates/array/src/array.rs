@@ -16,10 +16,9 @@ use crate::error::ArrayError;
 use crate::grid::{Dims, Grid};
 use crate::index::{parse_index, AxisIndex};
 use crate::kernels::elementwise::promote::Scalar;
-use crate::kernels::elementwise::{Binary, Scale, Unary};
+use crate::kernels::elementwise::{Binary, Compare, Scale, Unary, Where};
 use crate::kernels::matmul::Matmul;
-use crate::kernels::reduce::{Finish, Partial};
-use crate::operation::{BinaryOp, Reduction, UnaryOp};
+use crate::operation::{BinaryOp, CompareOp, Reduction, UnaryOp};
 use crate::wire::ArrayOp;
 
 /// A chunked n-d array whose blocks are computed on demand. Cheap to clone: clones
@@ -76,6 +75,17 @@ pub(crate) enum Node {
         x: Operand,
         y: Operand,
     },
+    Compare {
+        op: CompareOp,
+        x: Operand,
+        y: Operand,
+    },
+    /// `x` where `cond`, else `y`.
+    Where {
+        cond: Array,
+        x: Operand,
+        y: Operand,
+    },
     Scale {
         x: Array,
         by: Scalar,
@@ -98,6 +108,11 @@ pub(crate) enum Node {
         op: Reduction,
         axis: Option<usize>,
         x: Array,
+    },
+    /// The running sum along `axis`.
+    Cumsum {
+        x: Array,
+        axis: usize,
     },
     Matmul {
         a: Array,
@@ -177,6 +192,8 @@ impl Array {
             (Scalar::Float(f), DType::Float64) => f.is_finite(),
             (Scalar::Float(f), DType::Float32) => f.abs() <= f32::MAX as f64,
             (Scalar::Float(_), DType::Int64 | DType::Int32) => false,
+            (Scalar::Int(i), DType::Bool) => i == 0 || i == 1,
+            (Scalar::Float(_), DType::Bool) => false,
         };
         if !fits {
             return Err(ArrayError::invalid(format!(
@@ -192,6 +209,11 @@ impl Array {
 
     /// 0, 1, 2, ... in C order.
     pub fn arange(shape: &[usize], chunks: &[usize], dtype: DType) -> Result<Array, ArrayError> {
+        if dtype == DType::Bool {
+            return Err(ArrayError::invalid(
+                "arange counts 0, 1, 2, ...: use a number type, not bool",
+            ));
+        }
         Ok(Array::new(grid(shape, chunks)?, dtype, Node::Arange))
     }
 
@@ -325,6 +347,51 @@ impl Array {
         self.binary(BinaryOp::Div, other)
     }
 
+    /// Elementwise comparison with another array or a scalar, broadcasting as
+    /// [`Array::binary`] does: a bool array.
+    pub fn compare(&self, op: CompareOp, other: impl Into<Operand>) -> Result<Array, ArrayError> {
+        Operand::Array(self.clone()).compare(op, other.into())
+    }
+
+    /// `self > other`.
+    pub fn gt(&self, other: impl Into<Operand>) -> Result<Array, ArrayError> {
+        self.compare(CompareOp::Gt, other)
+    }
+
+    /// `self < other`.
+    pub fn lt(&self, other: impl Into<Operand>) -> Result<Array, ArrayError> {
+        self.compare(CompareOp::Lt, other)
+    }
+
+    /// `self == other`.
+    pub fn eq(&self, other: impl Into<Operand>) -> Result<Array, ArrayError> {
+        self.compare(CompareOp::Eq, other)
+    }
+
+    /// `x` where `self` is true (nonzero), else `y`, all three broadcast together, as
+    /// `np.where(self, x, y)`: the result has the dtype of `x` and `y` combined.
+    pub fn select(
+        &self,
+        x: impl Into<Operand>,
+        y: impl Into<Operand>,
+    ) -> Result<Array, ArrayError> {
+        let (x, y) = (x.into(), y.into());
+        let select: Where = decode(&[Value::Chunk(sample(self.dtype)), x.sample(), y.sample()])?;
+        let dtype = probe(select)?;
+        let mut grid = self.grid.clone();
+        for side in [&x, &y] {
+            if let Some(a) = side.array() {
+                grid = broadcast(&grid, &a.grid)?;
+            }
+        }
+        let node = Node::Where {
+            cond: self.clone(),
+            x,
+            y,
+        };
+        Ok(Array::new(grid, dtype, node))
+    }
+
     /// `self * by + add`, in one pass.
     pub fn scale(&self, by: Value, add: Value) -> Result<Array, ArrayError> {
         let scale: Scale = decode(&[Value::Chunk(sample(self.dtype)), by, add])?;
@@ -443,32 +510,17 @@ impl Array {
                 };
                 (drop(self.shape()), drop(self.chunks()))
             }
-            Some(k) => {
-                return Err(ArrayError::invalid(format!(
-                    "axis {k} is out of range for an array of shape {} ({} dimensions)",
-                    Dims(self.shape()),
-                    self.ndim()
-                )))
-            }
+            Some(k) => return Err(out_of_range(op.name(), k, self.shape())),
         };
         let reduced = axis.map_or(self.grid.len(), |k| self.shape()[k]);
-        if reduced == 0 && matches!(op, Reduction::Min | Reduction::Max) {
+        if reduced == 0 && op.needs_elements() {
             return Err(ArrayError::invalid(format!(
                 "zero-size array to reduction operation {} which has no identity (shape {})",
                 op.name(),
                 Dims(self.shape())
             )));
         }
-        let state = probe_value(Partial {
-            op,
-            x: sample(self.dtype),
-            axis: None,
-        })?;
-        let dtype = probe(Finish {
-            op,
-            state,
-            axis: None,
-        })?;
+        let dtype = op.result_dtype(self.dtype);
         let node = Node::Reduce {
             op,
             axis,
@@ -485,6 +537,21 @@ impl Array {
     /// The mean of all elements.
     pub fn mean(&self) -> Result<Array, ArrayError> {
         self.reduce(Reduction::Mean, None)
+    }
+
+    /// The running sum along `axis`, as `np.cumsum(x, axis)`: a blocked scan, each
+    /// block's running sum plus the sum of the blocks before it along the axis. Ints
+    /// and bools sum to int64, floats keep their type.
+    pub fn cumsum(&self, axis: usize) -> Result<Array, ArrayError> {
+        if axis >= self.ndim() {
+            return Err(out_of_range("cumsum", axis, self.shape()));
+        }
+        let dtype = Reduction::Sum.result_dtype(self.dtype);
+        let node = Node::Cumsum {
+            x: self.clone(),
+            axis,
+        };
+        Ok(Array::new(self.grid.clone(), dtype, node))
     }
 
     /// The matrix product of two 2-D arrays, block by block.
@@ -546,18 +613,36 @@ impl Operand {
     pub fn binary(self, op: BinaryOp, other: Operand) -> Result<Array, ArrayError> {
         let binary: Binary = decode(&[Value::str(op.name()), self.sample(), other.sample()])?;
         let dtype = probe(binary)?;
-        let (x, y) = (self.array(), other.array());
-        let grid = match (x, y) {
-            (Some(x), Some(y)) => broadcast(&x.grid, &y.grid)?,
-            (Some(only), None) | (None, Some(only)) => only.grid.clone(),
-            (None, None) => return Err(ArrayError::invalid("binary needs at least one array")),
-        };
+        let grid = self.grid(&other)?;
         let node = Node::Binary {
             op,
             x: self,
             y: other,
         };
         Ok(Array::new(grid, dtype, node))
+    }
+
+    fn compare(self, op: CompareOp, other: Operand) -> Result<Array, ArrayError> {
+        let compare: Compare = decode(&[Value::str(op.name()), self.sample(), other.sample()])?;
+        let dtype = probe(compare)?;
+        let grid = self.grid(&other)?;
+        let node = Node::Compare {
+            op,
+            x: self,
+            y: other,
+        };
+        Ok(Array::new(grid, dtype, node))
+    }
+
+    /// The grid of this operand broadcast with `other`.
+    fn grid(&self, other: &Operand) -> Result<Grid, ArrayError> {
+        match (self.array(), other.array()) {
+            (Some(x), Some(y)) => broadcast(&x.grid, &y.grid),
+            (Some(only), None) | (None, Some(only)) => Ok(only.grid.clone()),
+            (None, None) => Err(ArrayError::invalid(
+                "an elementwise op needs at least one array",
+            )),
+        }
     }
 
     fn array(&self) -> Option<&Array> {
@@ -604,6 +689,15 @@ fn broadcast(x: &Grid, y: &Grid) -> Result<Grid, ArrayError> {
         chunks.push(chunk);
     }
     grid(&shape, &chunks)
+}
+
+/// The error for `axis` not being one of the array's, naming the op.
+fn out_of_range(op: &str, axis: usize, shape: &[usize]) -> ArrayError {
+    ArrayError::invalid(format!(
+        "{op}: axis {axis} is out of range for an array of shape {} ({} dimensions)",
+        Dims(shape),
+        shape.len()
+    ))
 }
 
 fn grid(shape: &[usize], chunks: &[usize]) -> Result<Grid, ArrayError> {
@@ -654,6 +748,7 @@ fn sample_shaped(dtype: DType, shape: &[usize]) -> Arc<Chunk> {
         DType::Float32 => Chunk::F32(ArrayD::from_elem(shape, 1.0)),
         DType::Int64 => Chunk::I64(ArrayD::from_elem(shape, 1)),
         DType::Int32 => Chunk::I32(ArrayD::from_elem(shape, 1)),
+        DType::Bool => Chunk::Bool(ArrayD::from_elem(shape, true)),
     };
     Arc::new(chunk)
 }

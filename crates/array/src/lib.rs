@@ -39,4 +39,4 @@ pub use engine::{Engine, Job, WriteOptions};
 pub use error::ArrayError;
 pub use grid::Grid;
 pub use index::{parse_index, AxisIndex};
-pub use operation::{BinaryOp, Reduction, UnaryOp};
+pub use operation::{BinaryOp, CompareOp, Reduction, UnaryOp};

@@ -25,14 +25,16 @@ use crate::error::ArrayError;
 use crate::grid::{Dims, Grid};
 use crate::index::AxisIndex;
 use crate::kernels::elementwise::promote::Scalar;
-use crate::kernels::elementwise::{AsType, Binary, Scale, Unary};
+use crate::kernels::elementwise::{AsType, Binary, Compare, Scale, Unary, Where};
 use crate::kernels::fill::{Arange, Full, Random};
 use crate::kernels::layout::{Concat, Entry, Slice, Transpose};
 use crate::kernels::matmul::Matmul;
+use crate::kernels::reduce::arg::ArgPartial;
 use crate::kernels::reduce::{Combine, Finish, Partial};
+use crate::kernels::scan::Cumsum;
 use crate::kernels::sort::{Gather, Partition, ReadSorted, Samples, Sort, Splitters};
 use crate::kernels::topk::TopK;
-use crate::operation::{BinaryOp, Reduction};
+use crate::operation::Reduction;
 use crate::ops::After;
 use crate::scratch::{Scratch, ScratchRoot};
 use crate::store::ops::{Read, ReadPartial};
@@ -269,7 +271,30 @@ impl Lowering {
             Node::AsType { x } => self.map_blocks(array, x, |this, x| {
                 AsType { x, dtype }.encode(&mut this.builder)
             })?,
-            Node::Binary { op, x, y } => self.binary(array, *op, x, y)?,
+            Node::Binary { op, x, y } => self.elementwise(array, &[x, y], |b, mut e| {
+                let (y, x) = (
+                    e.pop().expect("two operands"),
+                    e.pop().expect("two operands"),
+                );
+                Binary { op: *op, x, y }.encode(b)
+            })?,
+            Node::Compare { op, x, y } => self.elementwise(array, &[x, y], |b, mut e| {
+                let (y, x) = (
+                    e.pop().expect("two operands"),
+                    e.pop().expect("two operands"),
+                );
+                Compare { op: *op, x, y }.encode(b)
+            })?,
+            Node::Where { cond, x, y } => {
+                let cond = Operand::Array(cond.clone());
+                self.elementwise(array, &[&cond, x, y], |b, mut e| {
+                    let y = e.pop().expect("three operands");
+                    let x = e.pop().expect("three operands");
+                    let cond = e.pop().expect("three operands");
+                    Where { cond, x, y }.encode(b)
+                })?
+            }
+            Node::Cumsum { x, axis } => self.cumsum(array, x, *axis)?,
             Node::Transpose { x, axes } => self.transpose(array, x, axes)?,
             Node::Window { x, index } => self.window(array, x, index)?,
             Node::Reduce { op, axis, x } => self.reduce(array, *op, *axis, x)?,
@@ -297,22 +322,32 @@ impl Lowering {
         Ok(Blocks { exprs, bytes })
     }
 
-    fn binary(
+    /// Blocks of `out` made by `call` from the operands' expressions for each block,
+    /// in order, each operand broadcast to `out`.
+    fn elementwise(
         &mut self,
         out: &Array,
-        op: BinaryOp,
-        x: &Operand,
-        y: &Operand,
+        operands: &[&Operand],
+        call: impl Fn(&mut GraphBuilder, Vec<Expr>) -> Expr,
     ) -> Result<Blocks, ArrayError> {
-        let x = self.aligned(x, &out.grid)?;
-        let y = self.aligned(y, &out.grid)?;
+        let aligned = operands
+            .iter()
+            .map(|o| self.aligned(o, &out.grid))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut exprs = Vec::new();
         let mut bytes = Vec::new();
         for (n, index) in out.grid.block_indices().enumerate() {
-            let (xe, xb) = x(n, &index);
-            let (ye, yb) = y(n, &index);
-            exprs.push(Binary { op, x: xe, y: ye }.encode(&mut self.builder));
-            bytes.push(xb + yb + block_bytes(out, &index));
+            let mut held = block_bytes(out, &index);
+            let args = aligned
+                .iter()
+                .map(|operand| {
+                    let (expr, b) = operand(n, &index);
+                    held += b;
+                    expr
+                })
+                .collect();
+            exprs.push(call(&mut self.builder, args));
+            bytes.push(held);
         }
         Ok(Blocks { exprs, bytes })
     }
@@ -463,9 +498,10 @@ impl Lowering {
     ) -> Result<Blocks, ArrayError> {
         let input = self.blocks(x)?;
         let label = self.label(&format!("{}-partial", op.name()));
-        // Straight from storage, along rows: read and reduce a slab at a time.
+        // Straight from storage, along rows: read and reduce a slab at a time (but a
+        // position needs the whole block's place).
         let streamed = match &*x.node {
-            Node::Read { path, .. } if matches!(axis, None | Some(0)) => Some(path),
+            Node::Read { path, .. } if matches!(axis, None | Some(0)) && !op.is_arg() => Some(path),
             _ => None,
         };
         let mut groups: Vec<Vec<Expr>> = vec![Vec::new(); out.grid.num_blocks()];
@@ -484,6 +520,16 @@ impl Lowering {
                         axis,
                     };
                     (read.encode(&mut self.builder), STREAMED_BYTES)
+                }
+                None if op.is_arg() => {
+                    let partial = ArgPartial {
+                        op,
+                        x: expr,
+                        axis,
+                        start: x.grid.block_start(&index),
+                        shape: x.shape().to_vec(),
+                    };
+                    (partial.encode(&mut self.builder), bytes)
                 }
                 None => {
                     let partial = Partial { op, x: expr, axis };
@@ -519,6 +565,7 @@ impl Lowering {
                 op,
                 state: root,
                 axis,
+                dtype: x.dtype,
             };
             exprs.push(finish.encode(&mut self.builder));
         }
@@ -527,6 +574,77 @@ impl Lowering {
             .block_indices()
             .map(|i| block_bytes(out, &i))
             .collect();
+        Ok(Blocks { exprs, bytes })
+    }
+
+    /// Each block's running sum along `axis` plus its carry: the sum of the blocks
+    /// before it along the axis, a chain of small tasks (a sum state per block, added
+    /// to the carry before it), so blocks scan in parallel once their carry is known.
+    /// Blocks are read twice (for their sums and for their scan) rather than held.
+    fn cumsum(&mut self, out: &Array, x: &Array, axis: usize) -> Result<Blocks, ArrayError> {
+        let input = self.blocks(x)?;
+        let label = self.label("cumsum");
+        let streamed = match &*x.node {
+            Node::Read { path, .. } if axis == 0 => Some(path),
+            _ => None,
+        };
+        // Per block, in C order: the carry key of the blocks before it along the axis.
+        let mut carries: Vec<Option<Expr>> = vec![None; input.exprs.len()];
+        for index in x.grid.block_indices() {
+            if index[axis] + 1 == x.grid.blocks()[axis] {
+                continue;
+            }
+            let n = x.grid.linear(&index);
+            let (total, held) = match streamed {
+                Some(path) => {
+                    let read = ReadPartial {
+                        path: path.clone(),
+                        index: index.clone(),
+                        op: Reduction::Sum,
+                        axis: Some(axis),
+                    };
+                    (read.encode(&mut self.builder), STREAMED_BYTES)
+                }
+                None => {
+                    let partial = Partial {
+                        op: Reduction::Sum,
+                        x: input.exprs[n].clone(),
+                        axis: Some(axis),
+                    };
+                    (partial.encode(&mut self.builder), input.bytes[n])
+                }
+            };
+            let carry = match &carries[n] {
+                Some(before) => Combine {
+                    op: Reduction::Sum,
+                    states: vec![before.clone(), total],
+                }
+                .encode(&mut self.builder),
+                None => total,
+            };
+            let key = self.define(&label, &index, carry, held);
+            let mut next = index.clone();
+            next[axis] += 1;
+            carries[x.grid.linear(&next)] = Some(Expr::Ref(key));
+        }
+        let mut exprs = Vec::new();
+        let mut bytes = Vec::new();
+        for ((expr, carry), index) in input
+            .exprs
+            .into_iter()
+            .zip(carries)
+            .zip(out.grid.block_indices())
+        {
+            bytes.push(input.bytes[exprs.len()] + block_bytes(out, &index));
+            exprs.push(
+                Cumsum {
+                    x: expr,
+                    axis,
+                    carry,
+                }
+                .encode(&mut self.builder),
+            );
+        }
         Ok(Blocks { exprs, bytes })
     }
 
@@ -760,6 +878,8 @@ fn cost(array: &Array) -> u128 {
             }
             product(pieces)
         }
+        // A carry per block, and the block's scan.
+        Node::Cumsum { x, .. } => blocks(x).saturating_mul(2),
         // Every output block names every bucket's size.
         Node::Sort { x, .. } => blocks(x)
             .saturating_mul(blocks(x))

@@ -69,8 +69,17 @@ named_ops!(
 );
 
 named_ops!(
+    /// Elementwise comparisons of two arrays (or an array and a scalar), broadcasting:
+    /// bool results.
+    CompareOp, cli "compare", wire "comparison" {
+        Gt = "gt", Lt = "lt", Ge = "ge", Le = "le", Eq = "eq", Ne = "ne",
+    }
+);
+
+named_ops!(
     /// Reductions over all elements or along one axis.
     Reduction, cli "reduce", wire "reduction" {
         Sum = "sum", Prod = "prod", Mean = "mean", Min = "min", Max = "max", Std = "std", Var = "var",
+        Any = "any", All = "all", Argmin = "argmin", Argmax = "argmax",
     }
 );

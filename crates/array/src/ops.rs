@@ -11,11 +11,13 @@ use std::sync::OnceLock;
 use taskloom_graph::ops::Purity;
 use taskloom_graph::{Registry, Value};
 
-use crate::kernels::elementwise::{AsType, Binary, Scale, Unary};
+use crate::kernels::elementwise::{AsType, Binary, Compare, Scale, Unary, Where};
 use crate::kernels::fill::{Arange, Full, Random};
 use crate::kernels::layout::{Concat, Slice, Transpose};
 use crate::kernels::matmul::Matmul;
+use crate::kernels::reduce::arg::ArgPartial;
 use crate::kernels::reduce::{Combine, Finish, Partial};
+use crate::kernels::scan::Cumsum;
 use crate::kernels::sort::{Gather, Partition, ReadSorted, Samples, Sort, Splitters};
 use crate::kernels::topk::TopK;
 use crate::scratch::Scratch;
@@ -37,7 +39,8 @@ array_op! {
 
 /// The version of every kernel's results: raised when a kernel comes to compute
 /// something else, so that checkpoints made before do not give the old results.
-const KERNEL_VERSION: u32 = 1;
+/// (2: reductions and int32 products give NumPy's dtypes.)
+const KERNEL_VERSION: u32 = 2;
 
 macro_rules! every_op {
     (pure: [$($pure:ty),+ $(,)?], effects: [$($effect:ty),+ $(,)?] $(,)?) => {
@@ -58,8 +61,8 @@ macro_rules! every_op {
 
 every_op! {
     pure: [
-        Full, Arange, Unary, Binary, Scale, AsType, Transpose, Slice, Concat, Partial,
-        Combine, Finish, Matmul, TopK, Sort, Samples, Splitters,
+        Full, Arange, Unary, Binary, Scale, AsType, Compare, Where, Transpose, Slice, Concat,
+        Partial, ArgPartial, Combine, Finish, Cumsum, Matmul, TopK, Sort, Samples, Splitters,
     ],
     effects: [Random, Partition, Gather, ReadSorted, Scratch, Read, ReadPartial, Write, After],
 }

@@ -1,8 +1,9 @@
 //! Blocks of numbers as values: one chunk of a chunked n-d array.
 //!
 //! A chunk is a `Value` like any other, so array computations are ordinary task graphs
-//! that run on every executor (and travel between processes) unchanged. Four element
-//! types cover what Zarr arrays hold in practice and what the array layer computes in.
+//! that run on every executor (and travel between processes) unchanged. Four numeric
+//! element types cover what Zarr arrays hold in practice and what the array layer
+//! computes in; `bool` is what comparisons give and masks are made of.
 
 use std::fmt;
 
@@ -17,11 +18,21 @@ pub enum DType {
     Float32,
     Int64,
     Int32,
+    Bool,
 }
 
 impl DType {
     /// Every element type, in the order messages list them.
-    pub const ALL: [DType; 4] = [DType::Float64, DType::Float32, DType::Int64, DType::Int32];
+    pub const ALL: [DType; 5] = [
+        DType::Float64,
+        DType::Float32,
+        DType::Int64,
+        DType::Int32,
+        DType::Bool,
+    ];
+
+    /// The element types arithmetic is defined on (every one but `bool`).
+    pub const NUMERIC: [DType; 4] = [DType::Float64, DType::Float32, DType::Int64, DType::Int32];
 
     /// The NumPy-style name (`float64`, ...), as the CLI and Zarr metadata spell it.
     pub fn name(self) -> &'static str {
@@ -30,6 +41,7 @@ impl DType {
             DType::Float32 => "float32",
             DType::Int64 => "int64",
             DType::Int32 => "int32",
+            DType::Bool => "bool",
         }
     }
 
@@ -52,6 +64,7 @@ impl DType {
         match self {
             DType::Float64 | DType::Int64 => 8,
             DType::Float32 | DType::Int32 => 4,
+            DType::Bool => 1,
         }
     }
 
@@ -75,6 +88,7 @@ pub enum Chunk {
     F32(ArrayD<f32>),
     I64(ArrayD<i64>),
     I32(ArrayD<i32>),
+    Bool(ArrayD<bool>),
 }
 
 /// Runs `$body` with `$a` bound to the chunk's array, whatever its element type.
@@ -86,6 +100,7 @@ macro_rules! with_chunk {
             $crate::Chunk::F32($a) => $body,
             $crate::Chunk::I64($a) => $body,
             $crate::Chunk::I32($a) => $body,
+            $crate::Chunk::Bool($a) => $body,
         }
     };
 }
@@ -98,6 +113,7 @@ impl Chunk {
             Chunk::F32(_) => DType::Float32,
             Chunk::I64(_) => DType::Int64,
             Chunk::I32(_) => DType::Int32,
+            Chunk::Bool(_) => DType::Bool,
         }
     }
 
@@ -123,7 +139,7 @@ impl Chunk {
 }
 
 /// The JSON form of a chunk: nested lists in C order; ints print as integers and
-/// floats as floats (`5.0`), a 0-d chunk as a bare number.
+/// floats as floats (`5.0`), bools as `true`/`false`, a 0-d chunk as a bare value.
 pub struct ChunkJson<'a>(pub &'a Chunk);
 
 impl Serialize for ChunkJson<'_> {
@@ -173,6 +189,11 @@ mod tests {
         );
         let scalar = Chunk::F32(ArrayD::from_elem(IxDyn(&[]), 0.5));
         assert_eq!(serde_json::to_string(&ChunkJson(&scalar)).unwrap(), "0.5");
+        let mask = Chunk::Bool(ArrayD::from_shape_vec(IxDyn(&[2]), vec![true, false]).unwrap());
+        assert_eq!(
+            serde_json::to_string(&ChunkJson(&mask)).unwrap(),
+            "[true,false]"
+        );
     }
 
     #[test]
@@ -181,6 +202,6 @@ mod tests {
             assert_eq!(DType::parse(d.name()), Ok(d));
         }
         let err = DType::parse("complex128").unwrap_err();
-        assert!(err.contains("complex128") && err.contains("float64, float32, int64, int32"));
+        assert!(err.contains("complex128") && err.contains("float64, float32, int64, int32, bool"));
     }
 }

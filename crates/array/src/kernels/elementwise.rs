@@ -1,9 +1,11 @@
-//! Elementwise arithmetic on chunks: what fused array expressions compute inside one
-//! task. Dtypes, broadcasting and integer wrap-around follow NumPy 2, so a lazy array
-//! gives the numbers NumPy would.
+//! Elementwise arithmetic, comparisons and selection on chunks: what fused array
+//! expressions compute inside one task. Dtypes, broadcasting and integer wrap-around
+//! follow NumPy 2, so a lazy array gives the numbers NumPy would.
 //!
 //! Ops: `array.unary(op, x)`, `array.binary(op, x, y)`, `array.scale(x, by, add)`,
-//! `array.astype(x, dtype)`.
+//! `array.astype(x, dtype)`, `array.compare(op, x, y)` (bool results),
+//! `array.where(cond, x, y)`. Arithmetic on bool arrays is refused (NumPy defines it
+//! only in part); comparisons and selection take them.
 
 pub(crate) mod element;
 pub(crate) mod promote;
@@ -11,12 +13,12 @@ pub(crate) mod promote;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, CowArray, IxDyn, Zip};
-use taskloom_graph::{with_chunk, Chunk, DType, OpError, Value};
+use taskloom_graph::{Chunk, DType, OpError, Value};
 
 use super::args::{cast, promote, value, Element};
-use crate::operation::{BinaryOp, UnaryOp};
+use crate::operation::{BinaryOp, CompareOp, UnaryOp};
 use crate::wire::{array_op, Decode};
-use element::{astype, map_c, standard, tuple, with_dtype, Arith, Float};
+use element::{astype, map_c, standard, tuple, with_dtype, with_number, Arith, Float};
 use promote::{true_division, with_scalar, Scalar};
 
 array_op! {
@@ -26,7 +28,7 @@ array_op! {
         x: C,
     }
     fn run(self) -> OpResult {
-        Ok(value(unary(self.op, &self.x)))
+        unary(self.op, &self.x).map(value)
     }
 }
 
@@ -65,6 +67,30 @@ array_op! {
     }
 }
 
+array_op! {
+    /// `array.compare(op, x, y)`: `x op y` as bools, either side a chunk or a number.
+    pub(crate) struct Compare<O = Operand> = "array.compare" {
+        op: CompareOp,
+        x: O,
+        y: O,
+    }
+    fn run(self) -> OpResult {
+        compare(self.op, &self.x, &self.y).map(value)
+    }
+}
+
+array_op! {
+    /// `array.where(cond, x, y)`: `x` where `cond` is true (nonzero), else `y`.
+    pub(crate) struct Where<C = Arc<Chunk>, O = Operand> = "array.where" {
+        cond: C,
+        x: O,
+        y: O,
+    }
+    fn run(self) -> OpResult {
+        select(&self.cond, &self.x, &self.y).map(value)
+    }
+}
+
 /// One side of a binary op: a chunk, or a Python number.
 #[derive(Clone, Debug)]
 pub(crate) enum Operand {
@@ -88,21 +114,30 @@ impl Decode for Operand {
 }
 
 /// `op` applied to each element; see the module doc for the result dtype.
-fn unary(op: UnaryOp, x: &Chunk) -> Chunk {
-    match op {
-        UnaryOp::Neg => with_chunk!(x, a => Element::chunk(map_c(&a.view(), |&v| Arith::neg(v)))),
-        UnaryOp::Abs => with_chunk!(x, a => Element::chunk(map_c(&a.view(), |&v| Arith::abs(v)))),
-        UnaryOp::Square => {
-            with_chunk!(x, a => Element::chunk(map_c(&a.view(), |&v| Arith::mul(v, v))))
-        }
-        UnaryOp::Sqrt | UnaryOp::Exp | UnaryOp::Log => {
-            if x.dtype() == DType::Float32 {
-                Chunk::F32(transcendental::<f32>(op, &cast(x).view()))
-            } else {
-                Chunk::F64(transcendental::<f64>(op, &cast(x).view()))
-            }
-        }
-    }
+fn unary(op: UnaryOp, x: &Chunk) -> Result<Chunk, OpError> {
+    Ok(match op {
+        UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Square => with_number!(x.dtype(), T => {
+            let a = cast::<T>(x);
+            T::chunk(match op {
+                UnaryOp::Neg => map_c(&a.view(), |&v| <T as Arith>::neg(v)),
+                UnaryOp::Abs => map_c(&a.view(), |&v| <T as Arith>::abs(v)),
+                _ => map_c(&a.view(), |&v| <T as Arith>::mul(v, v)),
+            })
+        }, bool => return Err(no_bool(op.name()))),
+        UnaryOp::Sqrt | UnaryOp::Exp | UnaryOp::Log => match x.dtype() {
+            DType::Float32 => Chunk::F32(transcendental::<f32>(op, &cast(x).view())),
+            DType::Bool => return Err(no_bool(op.name())),
+            _ => Chunk::F64(transcendental::<f64>(op, &cast(x).view())),
+        },
+    })
+}
+
+/// The error for arithmetic `op` on bool arrays, which NumPy defines only in part:
+/// convert them to a number type first.
+fn no_bool(op: &str) -> OpError {
+    OpError::new(format!(
+        "{op} is not defined for bool arrays (convert them with astype first)"
+    ))
 }
 
 fn transcendental<T: Float>(op: UnaryOp, a: &ArrayViewD<'_, T>) -> ArrayD<T> {
@@ -113,28 +148,69 @@ fn transcendental<T: Float>(op: UnaryOp, a: &ArrayViewD<'_, T>) -> ArrayD<T> {
     }
 }
 
+/// The dtype two operands compute in: NumPy 2's promotion, NEP 50 for scalars.
+fn common(x: &Operand, y: &Operand) -> Result<DType, OpError> {
+    match (x, y) {
+        (Operand::Array(a), Operand::Array(b)) => Ok(promote(a.dtype(), b.dtype())),
+        (Operand::Array(a), Operand::Scalar(s)) | (Operand::Scalar(s), Operand::Array(a)) => {
+            with_scalar(a.dtype(), *s)
+        }
+        (Operand::Scalar(s), Operand::Scalar(t)) => with_scalar(s.default_dtype(), *t),
+    }
+}
+
 /// `x op y` with NumPy broadcasting and promotion.
 fn binary(op: BinaryOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
-    let common = match (x, y) {
-        (Operand::Array(a), Operand::Array(b)) => promote(a.dtype(), b.dtype()),
-        (Operand::Array(a), Operand::Scalar(s)) | (Operand::Scalar(s), Operand::Array(a)) => {
-            with_scalar(a.dtype(), *s)?
-        }
-        (Operand::Scalar(s), Operand::Scalar(t)) => with_scalar(s.default_dtype(), *t)?,
-    };
+    let common = common(x, y)?;
     if op == BinaryOp::Div {
         return Ok(match true_division(common) {
             DType::Float32 => Chunk::F32(apply(side(x), side(y), f32::div)?),
             _ => Chunk::F64(apply(side(x), side(y), f64::div)?),
         });
     }
-    with_dtype!(common, T => {
+    with_number!(common, T => {
         let (x, y) = (side::<T>(x), side::<T>(y));
         Ok(T::chunk(match op {
             BinaryOp::Add => apply(x, y, T::add)?,
             BinaryOp::Sub => apply(x, y, T::sub)?,
             _ => apply(x, y, T::mul)?,
         }))
+    }, bool => Err(no_bool(op.name())))
+}
+
+/// `x op y` as bools, compared in the operands' common dtype (NaN compares unequal
+/// to everything, itself included).
+// One body for every dtype: for bool, `<` is NumPy's order (false < true) as written.
+#[allow(clippy::bool_comparison)]
+fn compare(op: CompareOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
+    with_dtype!(common(x, y)?, T => {
+        let (x, y) = (side::<T>(x), side::<T>(y));
+        Ok(Chunk::Bool(match op {
+            CompareOp::Gt => apply(x, y, |a, b| a > b)?,
+            CompareOp::Lt => apply(x, y, |a, b| a < b)?,
+            CompareOp::Ge => apply(x, y, |a, b| a >= b)?,
+            CompareOp::Le => apply(x, y, |a, b| a <= b)?,
+            CompareOp::Eq => apply(x, y, |a, b| a == b)?,
+            CompareOp::Ne => apply(x, y, |a, b| a != b)?,
+        }))
+    })
+}
+
+/// `x` where `cond` holds, else `y`, all three broadcast together; the result has
+/// the dtype of `x` and `y` combined (`cond` only chooses).
+fn select(cond: &Chunk, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
+    let cond = cast::<bool>(cond);
+    with_dtype!(common(x, y)?, T => {
+        let (x, y) = (side::<T>(x), side::<T>(y));
+        let shape = broadcast_shape(&broadcast_shape(cond.shape(), x.shape())?, y.shape())?;
+        let (x, y) = (x.into_array(), y.into_array());
+        let mismatch = || OpError::new("internal error: broadcasting a checked shape failed");
+        let cond = cond.broadcast(IxDyn(&shape)).ok_or_else(mismatch)?;
+        let xs = x.broadcast(IxDyn(&shape)).ok_or_else(mismatch)?;
+        let ys = y.broadcast(IxDyn(&shape)).ok_or_else(mismatch)?;
+        Ok(T::chunk(standard(
+            Zip::from(&cond).and(&xs).and(&ys).map_collect(|&c, &a, &b| if c { a } else { b }),
+        )))
     })
 }
 
@@ -153,10 +229,10 @@ fn scale(x: &Arc<Chunk>, by: Scalar, add: Scalar) -> Result<Chunk, OpError> {
             &Operand::Scalar(add),
         );
     }
-    with_dtype!(result, T => {
+    with_number!(result, T => {
         let (b, c) = (by.element::<T>(), add.element::<T>());
         Ok(T::chunk(map_c(&cast::<T>(x).view(), |&v| T::add(T::mul(v, b), c))))
-    })
+    }, bool => Err(no_bool("scale")))
 }
 
 /// An operand brought to the computation's element type.
@@ -165,18 +241,36 @@ enum Side<'a, T> {
     Scalar(T),
 }
 
-fn side<T: Arith>(o: &Operand) -> Side<'_, T> {
+impl<'a, T: Clone> Side<'a, T> {
+    /// The operand's shape: a scalar's is `()`.
+    fn shape(&self) -> &[usize] {
+        match self {
+            Side::Array(a) => a.shape(),
+            Side::Scalar(_) => &[],
+        }
+    }
+
+    /// The operand as an array: a scalar is 0-d.
+    fn into_array(self) -> CowArray<'a, T, IxDyn> {
+        match self {
+            Side::Array(a) => a,
+            Side::Scalar(s) => ArrayD::from_elem(IxDyn(&[]), s).into(),
+        }
+    }
+}
+
+fn side<T: Element>(o: &Operand) -> Side<'_, T> {
     match o {
         Operand::Array(c) => Side::Array(cast(c)),
         Operand::Scalar(s) => Side::Scalar(s.element()),
     }
 }
 
-fn apply<T: Arith>(
+fn apply<T: Element, R: Clone>(
     x: Side<'_, T>,
     y: Side<'_, T>,
-    f: impl Fn(T, T) -> T,
-) -> Result<ArrayD<T>, OpError> {
+    f: impl Fn(T, T) -> R,
+) -> Result<ArrayD<R>, OpError> {
     Ok(match (x, y) {
         (Side::Array(a), Side::Array(b)) => return zip(&a.view(), &b.view(), f),
         (Side::Array(a), Side::Scalar(s)) => map_c(&a.view(), |&v| f(v, s)),
@@ -186,11 +280,11 @@ fn apply<T: Arith>(
 }
 
 /// `f` of corresponding elements, the shapes broadcast against each other.
-fn zip<T: Arith>(
+fn zip<T: Element, R: Clone>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
-    f: impl Fn(T, T) -> T,
-) -> Result<ArrayD<T>, OpError> {
+    f: impl Fn(T, T) -> R,
+) -> Result<ArrayD<R>, OpError> {
     if a.shape() == b.shape() {
         return Ok(standard(Zip::from(a).and(b).map_collect(|&x, &y| f(x, y))));
     }

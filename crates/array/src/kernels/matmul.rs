@@ -14,12 +14,14 @@ use ndarray::{Array2, ArrayView2, Ix2};
 use taskloom_graph::{Chunk, DType, OpError};
 
 use super::args::{self, cast, promote, Element};
+use super::elementwise::element::astype;
 use crate::grid::Dims;
 use crate::wire::array_op;
 
 array_op! {
     /// `array.matmul(a, b, acc)`: `a @ b`, plus `acc` unless it is null. Operands
-    /// promote as NumPy's do; a product of ints only is int64 (wrapping on overflow).
+    /// promote as NumPy's do: int32 with int32 stays int32, other ints give int64
+    /// (wrapping on overflow).
     pub(crate) struct Matmul<C = Arc<Chunk>> = "array.matmul" {
         a: C,
         b: C,
@@ -57,7 +59,14 @@ fn matmul(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Result<Chunk, OpError> {
     Ok(match dtype {
         DType::Float64 => float::<f64>(a, b, acc),
         DType::Float32 => float::<f32>(a, b, acc),
-        DType::Int64 | DType::Int32 => int(a, b, acc),
+        // Wrapping in int64 and truncating wraps as int32 arithmetic does.
+        DType::Int64 => int(a, b, acc),
+        DType::Int32 => astype(&int(a, b, acc), DType::Int32),
+        DType::Bool => {
+            return Err(OpError::new(
+                "matmul is not defined for bool arrays (convert them with astype first)",
+            ))
+        }
     })
 }
 
@@ -233,11 +242,11 @@ mod tests {
         ) {
             let make = |t: usize, shape: &[usize], v: &[i64]| -> Chunk {
                 let f = f64s(shape, v);
-                match DType::ALL[t] {
-                    DType::Float64 => f,
+                match DType::NUMERIC[t] {
                     DType::Float32 => Chunk::F32(cast::<f32>(&f).into_owned()),
                     DType::Int64 => Chunk::I64(cast::<i64>(&f).into_owned()),
                     DType::Int32 => Chunk::I32(cast::<i32>(&f).into_owned()),
+                    _ => f,
                 }
             };
             let ca = make(types.0, &[m, k], &a);
@@ -246,9 +255,6 @@ mod tests {
             let mut want_type = promote(ca.dtype(), cb.dtype());
             if let Some(cc) = &cc {
                 want_type = promote(want_type, cc.dtype());
-            }
-            if !want_type.is_float() {
-                want_type = DType::Int64;
             }
             let got = result(call(ca, cb, cc.clone()));
             prop_assert_eq!(got.dtype(), want_type);

@@ -7,5 +7,6 @@ pub(crate) mod fill;
 pub(crate) mod layout;
 pub(crate) mod matmul;
 pub(crate) mod reduce;
+pub(crate) mod scan;
 pub(crate) mod sort;
 pub(crate) mod topk;

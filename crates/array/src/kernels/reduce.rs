@@ -4,28 +4,38 @@
 //! result does not depend on how the array was chunked (up to rounding).
 //!
 //! Ops: `array.partial(op, x, axis)`, `array.combine(op, state, ...)`,
-//! `array.finish(op, state, axis)`, for op in sum, prod, min, max, mean, var, std.
+//! `array.finish(op, state, axis, dtype)`, for op in sum, prod, min, max, mean, var,
+//! std, any, all; argmin and argmax start from `array.arg_partial` (`arg`), which
+//! knows where its block lies.
 //!
-//! States: sum/prod/min/max keep a chunk in the accumulation dtype (int64 for ints,
-//! float64 for floats); mean/var/std keep `[count, mean, m2]` (count of elements per
-//! output element, float64 chunks of means and of squared deviations from them), merged
-//! with Chan et al.'s parallel formulas. A `mean` state does not compute m2 (it would
-//! cost a second pass over the chunk) and holds NaN there. With an axis the state keeps
-//! it with extent 1; without, a state is 0-d.
+//! States: sum/prod/min/max keep a chunk in the accumulation dtype (int64 for ints
+//! and bools, float64 for floats); any/all keep int64 0s and 1s (the max and min of
+//! `x != 0`); mean/var/std keep `[count, mean, m2]` (count of elements per output
+//! element, float64 chunks of means and of squared deviations from them), merged with
+//! Chan et al.'s parallel formulas. A `mean` state does not compute m2 (it would cost
+//! a second pass over the chunk) and holds NaN there. With an axis the state keeps it
+//! with extent 1; without, a state is 0-d.
 //!
-//! Empty reductions: sum gives 0 and prod 1; min and max fail ("zero-size array");
-//! mean, var and std give NaN (NumPy's answer, without its warning).
+//! Results have NumPy 2's dtype for the input's (`finish` is told it): sum and prod
+//! keep floats and give int64 for ints and bools; min and max keep the input's dtype;
+//! mean, var and std keep float32 and give float64 otherwise; any and all give bool;
+//! argmin and argmax int64. Accumulating float32 in float64 rounds once, at the end.
+//!
+//! Empty reductions: sum gives 0 and prod 1; any gives false and all true; min, max,
+//! argmin and argmax fail ("zero-size array"); mean, var and std give NaN (NumPy's
+//! answer, without its warning).
 
+pub(crate) mod arg;
 mod lanes;
 mod pairwise;
 
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn, Zip};
-use taskloom_graph::{with_chunk, Chunk, OpError, Value};
+use taskloom_graph::{with_chunk, Chunk, DType, OpError, Value};
 
-use super::args::{value, Element};
-use super::elementwise::element::{tuple, Arith};
+use super::args::{cast, value, Element};
+use super::elementwise::element::{astype, tuple, with_number, Arith};
 use crate::operation::Reduction;
 use crate::wire::array_op;
 use lanes::Lanes;
@@ -54,14 +64,16 @@ array_op! {
 }
 
 array_op! {
-    /// `array.finish(op, state, axis)`: the result a state stands for.
+    /// `array.finish(op, state, axis, dtype)`: the result a state stands for, for an
+    /// input of `dtype`.
     pub(crate) struct Finish<S = Value> = "array.finish" {
         op: Reduction,
         state: S,
         axis: Option<usize>,
+        dtype: DType,
     }
     fn run(self) -> OpResult {
-        finish(self.op, &self.state, self.axis)
+        finish(self.op, &self.state, self.axis, self.dtype)
     }
 }
 
@@ -69,6 +81,33 @@ impl Reduction {
     /// Whether the state is `[count, mean, m2]` rather than a chunk.
     fn is_moment(self) -> bool {
         matches!(self, Reduction::Mean | Reduction::Var | Reduction::Std)
+    }
+
+    /// Whether the result is a position (argmin, argmax): its partials need the
+    /// block's place in the array.
+    pub(crate) fn is_arg(self) -> bool {
+        matches!(self, Reduction::Argmin | Reduction::Argmax)
+    }
+
+    /// Whether an empty reduction has no answer (no identity, no position).
+    pub(crate) fn needs_elements(self) -> bool {
+        matches!(
+            self,
+            Reduction::Min | Reduction::Max | Reduction::Argmin | Reduction::Argmax
+        )
+    }
+
+    /// The dtype NumPy 2 gives this reduction of an array of `input`.
+    pub(crate) fn result_dtype(self, input: DType) -> DType {
+        match self {
+            Reduction::Sum | Reduction::Prod if input.is_float() => input,
+            Reduction::Sum | Reduction::Prod => DType::Int64,
+            Reduction::Min | Reduction::Max => input,
+            Reduction::Mean | Reduction::Var | Reduction::Std if input == DType::Float32 => input,
+            Reduction::Mean | Reduction::Var | Reduction::Std => DType::Float64,
+            Reduction::Any | Reduction::All => DType::Bool,
+            Reduction::Argmin | Reduction::Argmax => DType::Int64,
+        }
     }
 }
 
@@ -84,15 +123,26 @@ pub(crate) fn partial(op: Reduction, x: &Chunk, axis: Option<usize>) -> Result<V
             )));
         }
     }
-    let out_shape: Vec<usize> = match axis {
-        None => Vec::new(),
-        Some(k) => shape
-            .iter()
-            .enumerate()
-            .map(|(j, &e)| if j == k { 1 } else { e })
-            .collect(),
+    if op.is_arg() {
+        return Err(OpError::new(format!(
+            "{} needs the block's place in the array: use array.arg_partial",
+            op.name()
+        )));
+    }
+    let out_shape = kept_shape(shape, axis);
+    // Bools count as 0 and 1; any and all reduce whether each element is nonzero.
+    let ints;
+    let x = if matches!(op, Reduction::Any | Reduction::All) {
+        ints = astype(&astype(x, DType::Bool), DType::Int64);
+        &ints
+    } else if x.dtype() == DType::Bool {
+        ints = astype(x, DType::Int64);
+        &ints
+    } else {
+        x
     };
-    with_chunk!(x, a => {
+    with_number!(x.dtype(), T => {
+        let a = cast::<T>(x);
         let a = a.as_standard_layout();
         let data = a
             .as_slice()
@@ -103,7 +153,19 @@ pub(crate) fn partial(op: Reduction, x: &Chunk, axis: Option<usize>) -> Result<V
         } else {
             simple(op, &lanes, &out_shape).map(value)
         }
-    })
+    }, bool => Err(OpError::new("internal error: bools reduce as ints")))
+}
+
+/// The shape of a state: `shape` with `axis` kept at extent 1, or 0-d for `None`.
+pub(crate) fn kept_shape(shape: &[usize], axis: Option<usize>) -> Vec<usize> {
+    match axis {
+        None => Vec::new(),
+        Some(k) => shape
+            .iter()
+            .enumerate()
+            .map(|(j, &e)| if j == k { 1 } else { e })
+            .collect(),
+    }
 }
 
 /// A sum/prod/min/max state.
@@ -138,9 +200,13 @@ fn simple<T: Arith>(
     } else {
         let data = match op {
             Reduction::Sum if lanes.n == 0 => vec![0; lanes.outputs()],
+            // The identities: any of nothing is false, all of nothing true.
+            Reduction::Any | Reduction::All if lanes.n == 0 => {
+                vec![i64::from(op == Reduction::All); lanes.outputs()]
+            }
             Reduction::Sum => lanes.fold(T::to_i64, |a, x| a.wrapping_add(T::to_i64(x))),
             Reduction::Prod => lanes.fold(T::to_i64, |a, x| a.wrapping_mul(T::to_i64(x))),
-            Reduction::Min => lanes.fold(T::to_i64, |a, x| a.min(T::to_i64(x))),
+            Reduction::Min | Reduction::All => lanes.fold(T::to_i64, |a, x| a.min(T::to_i64(x))),
             _ => lanes.fold(T::to_i64, |a, x| a.max(T::to_i64(x))),
         };
         i64_chunk(shape, data)
@@ -209,6 +275,9 @@ fn i64_chunk(shape: &[usize], data: Vec<i64>) -> Result<Chunk, OpError> {
 
 /// The states merged into one.
 pub(crate) fn combine(op: Reduction, states: &[Value]) -> Result<Value, OpError> {
+    if op.is_arg() {
+        return arg::combine(op, states);
+    }
     if op.is_moment() {
         let mut merged = Moments::parse(op, &states[0], 0)?;
         for (i, s) in states.iter().enumerate().skip(1) {
@@ -240,7 +309,7 @@ pub(crate) fn combine(op: Reduction, states: &[Value]) -> Result<Value, OpError>
                 match op {
                     Reduction::Sum => |a, b| a + b,
                     Reduction::Prod => |a, b| a * b,
-                    Reduction::Min => min,
+                    Reduction::Min | Reduction::All => min,
                     _ => max,
                 },
             ),
@@ -250,7 +319,7 @@ pub(crate) fn combine(op: Reduction, states: &[Value]) -> Result<Value, OpError>
                 match op {
                     Reduction::Sum => i64::wrapping_add,
                     Reduction::Prod => i64::wrapping_mul,
-                    Reduction::Min => i64::min,
+                    Reduction::Min | Reduction::All => i64::min,
                     _ => i64::max,
                 },
             ),
@@ -360,10 +429,18 @@ impl Moments {
     }
 }
 
-/// The result at the root: the state as the reduction's value, the reduced axis
-/// removed (or 0-d for a reduction over everything).
-fn finish(op: Reduction, state: &Value, axis: Option<usize>) -> Result<Value, OpError> {
-    let result = if op.is_moment() {
+/// The result at the root: the state as the reduction's value, of the dtype NumPy
+/// gives for an input of `dtype`, the reduced axis removed (or 0-d for a reduction
+/// over everything).
+fn finish(
+    op: Reduction,
+    state: &Value,
+    axis: Option<usize>,
+    dtype: DType,
+) -> Result<Value, OpError> {
+    let result = if op.is_arg() {
+        arg::positions(op, state, 0)?
+    } else if op.is_moment() {
         let m = Moments::parse(op, state, 0)?;
         let count = m.count as f64;
         Chunk::F64(match op {
@@ -393,9 +470,13 @@ fn finish(op: Reduction, state: &Value, axis: Option<usize>) -> Result<Value, Op
             )))
         }
     };
-    Ok(value(
-        with_chunk!(result, a => Element::chunk(reshape(a, &squeezed)?)),
-    ))
+    let result = with_chunk!(result, a => Element::chunk(reshape(a, &squeezed)?));
+    let want = op.result_dtype(dtype);
+    Ok(value(if result.dtype() == want {
+        result
+    } else {
+        astype(&result, want)
+    }))
 }
 
 fn reshape<T>(a: ArrayD<T>, shape: &[usize]) -> Result<ArrayD<T>, OpError> {

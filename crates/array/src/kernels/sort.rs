@@ -247,6 +247,33 @@ float_sortable!(f32, u32);
 int_sortable!(i64, u64);
 int_sortable!(i32, u32);
 
+/// false before true, as NumPy sorts bools.
+impl Sortable for bool {
+    type Key = u8;
+    const SIZE: usize = 1;
+    fn key(self, descending: bool) -> u8 {
+        let up = u8::from(self);
+        if descending {
+            !up
+        } else {
+            up
+        }
+    }
+    fn from_key(key: u8, descending: bool) -> bool {
+        let up = if descending { !key } else { key };
+        up != 0
+    }
+    fn is_nan_key(_: u8) -> bool {
+        false
+    }
+    fn put(self, out: &mut [u8]) {
+        out[0] = u8::from(self);
+    }
+    fn get(bytes: &[u8]) -> bool {
+        bytes[0] != 0
+    }
+}
+
 /// Sorted `values` in the given direction, NaN last.
 fn sorted<T: Sortable>(values: ArrayView1<'_, T>, descending: bool) -> Array1<T> {
     let mut keys: Vec<T::Key> = values.iter().map(|v| v.key(descending)).collect();

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde_json::{json, Value as Json};
 use taskloom_graph::DType;
-use zarrs::array::data_type::{Float32DataType, Float64DataType, Int32DataType, Int64DataType};
+use zarrs::array::data_type::{
+    BoolDataType, Float32DataType, Float64DataType, Int32DataType, Int64DataType,
+};
 use zarrs::array::{Array, ArrayMetadata};
 
 use super::StoreError;
@@ -90,6 +92,8 @@ impl ArrayMeta {
             DType::Int64
         } else if data_type.is::<Int32DataType>() {
             DType::Int32
+        } else if data_type.is::<BoolDataType>() {
+            DType::Bool
         } else {
             let names: Vec<&str> = DType::ALL.iter().map(|d| d.name()).collect();
             return Err(unsupported(format!(
@@ -131,6 +135,7 @@ impl ArrayMeta {
             DType::Float32 => json!(f64::from(fill.element::<f32>())),
             DType::Int64 => json!(fill.element::<i64>()),
             DType::Int32 => json!(fill.element::<i32>()),
+            DType::Bool => json!(fill.element::<bool>()),
         };
         let shape = self.grid.shape();
         let chunks = self.grid.chunks();
@@ -152,7 +157,13 @@ impl ArrayMeta {
                 (".zattrs", pretty(&json!({}))),
             ]
         } else {
-            let mut codecs = vec![json!({"name": "bytes", "configuration": {"endian": "little"}})];
+            // A byte has no endianness: zarr-python writes `bytes` bare for bool.
+            let bytes = if self.dtype.size() == 1 {
+                json!({"name": "bytes"})
+            } else {
+                json!({"name": "bytes", "configuration": {"endian": "little"}})
+            };
+            let mut codecs = vec![bytes];
             if zstd {
                 codecs.push(
                     json!({"name": "zstd", "configuration": {"level": 0, "checksum": false}}),
@@ -182,5 +193,6 @@ fn v2_dtype(dtype: DType) -> &'static str {
         DType::Float32 => "<f4",
         DType::Int64 => "<i8",
         DType::Int32 => "<i4",
+        DType::Bool => "|b1",
     }
 }

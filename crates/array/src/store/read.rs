@@ -68,6 +68,7 @@ impl StoredArray {
             DType::Float32 => f32::wrap(self.read_typed(index)?),
             DType::Int64 => i64::wrap(self.read_typed(index)?),
             DType::Int32 => i32::wrap(self.read_typed(index)?),
+            DType::Bool => bool::wrap(self.read_typed(index)?),
         })
     }
 
@@ -87,8 +88,8 @@ impl StoredArray {
             return decoded.map_err(|e| self.chunk_error(index, e));
         };
         let file = self.chunk_file(&indices);
-        let elements = match fast.read::<T>(&file, full.iter().product()) {
-            Ok(Some(elements)) => elements,
+        let elements = match fast.read::<T::Stored>(&file, full.iter().product()) {
+            Ok(Some(elements)) => T::load(elements),
             Ok(None) => return Ok(ArrayD::from_elem(IxDyn(&block), self.fill())),
             Err(Failure::Corrupt(reason)) => return Err(self.corrupt(index, reason)),
             Err(Failure::Io(e)) => {
@@ -136,8 +137,9 @@ impl StoredArray {
 
     /// The array's fill value as a `T` (the dtype was checked on open).
     pub(crate) fn fill<T: Elem>(&self) -> T {
-        bytemuck::try_pod_read_unaligned(self.array.fill_value().as_ne_bytes())
-            .unwrap_or_else(|_| T::zeroed())
+        let stored = bytemuck::try_pod_read_unaligned(self.array.fill_value().as_ne_bytes())
+            .unwrap_or_else(|_| <T::Stored as bytemuck::Zeroable>::zeroed());
+        T::load(vec![stored])[0]
     }
 
     /// The zarrs array, for encoding.

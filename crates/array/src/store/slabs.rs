@@ -68,6 +68,7 @@ impl StoredArray {
                 DType::Float32 => slab::<f32>(&f, offset, &shape).map_err(read)?,
                 DType::Int64 => slab::<i64>(&f, offset, &shape).map_err(read)?,
                 DType::Int32 => slab::<i32>(&f, offset, &shape).map_err(read)?,
+                DType::Bool => slab::<bool>(&f, offset, &shape).map_err(read)?,
             };
             each(slab)?;
             first += rows;
@@ -78,8 +79,9 @@ impl StoredArray {
 
 /// The elements of `shape` stored at `offset` of `f`.
 fn slab<T: Elem>(f: &File, offset: u64, shape: &[usize]) -> std::io::Result<Chunk> {
-    let mut elements = vec![T::zeroed(); shape.iter().product()];
+    let mut elements = vec![<T::Stored as bytemuck::Zeroable>::zeroed(); shape.iter().product()];
     f.read_exact_at(bytemuck::cast_slice_mut(&mut elements), offset)?;
-    let array = ArrayD::from_shape_vec(IxDyn(shape), elements).expect("the shape's elements");
+    let array =
+        ArrayD::from_shape_vec(IxDyn(shape), T::load(elements)).expect("the shape's elements");
     Ok(T::wrap(array))
 }

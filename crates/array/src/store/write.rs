@@ -270,10 +270,11 @@ impl StoredArray {
         let indices = zarr_indices(index);
         let file = self.chunk_file(&indices);
         let writing = |e| StoreError::io(&file, format!("writing chunk {index:?}"), e);
+        let stored = T::store(&elements);
         let encoded = array
             .codecs()
             .encode(
-                ArrayBytes::from(bytemuck::cast_slice::<T, u8>(&elements)),
+                ArrayBytes::from(bytemuck::cast_slice::<T::Stored, u8>(&stored)),
                 &shape,
                 array.data_type(),
                 array.fill_value(),

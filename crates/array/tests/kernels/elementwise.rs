@@ -13,6 +13,7 @@ fn sample(dtype: DType, shape: &[usize]) -> Chunk {
         DType::Float32 => chunk(shape, base.iter().map(|&x| x as f32 + 0.5).collect()),
         DType::Int64 => chunk(shape, base),
         DType::Int32 => chunk(shape, base.iter().map(|&x| x as i32).collect()),
+        DType::Bool => chunk(shape, base.iter().map(|&x| x % 2 == 1).collect()),
     }
 }
 
@@ -23,8 +24,8 @@ fn binary(op: &str, x: Value, y: Value) -> Chunk {
 #[test]
 fn every_dtype_pair_promotes_as_numpy_2_and_computes_in_the_promoted_type() {
     use DType::*;
-    for a in DType::ALL {
-        for b in DType::ALL {
+    for a in DType::NUMERIC {
+        for b in DType::NUMERIC {
             // The table NumPy 2 gives for `a + b`, written independently of the kernel.
             let sum_type = match (a, b) {
                 _ if a == b => a,
@@ -246,8 +247,8 @@ fn scale_multiplies_then_adds_with_scalar_rules() {
 
 #[test]
 fn astype_converts_between_every_pair() {
-    for from in DType::ALL {
-        for to in DType::ALL {
+    for from in DType::NUMERIC {
+        for to in DType::NUMERIC {
             let x = sample(from, &[2, 2]);
             let r = call_chunk("array.astype", &[val(x.clone()), s(to.name())]);
             assert_eq!(r.dtype(), to);
@@ -260,7 +261,7 @@ fn astype_converts_between_every_pair() {
     }
     let err = call_err(
         "array.astype",
-        &[val(sample(DType::Int32, &[1])), s("bool")],
+        &[val(sample(DType::Int32, &[1])), s("complex128")],
     );
-    assert!(err.contains("unknown dtype 'bool'"), "{err}");
+    assert!(err.contains("unknown dtype 'complex128'"), "{err}");
 }

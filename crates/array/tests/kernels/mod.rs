@@ -64,6 +64,11 @@ impl Elem for i32 {
         Chunk::I32(a)
     }
 }
+impl Elem for bool {
+    fn chunk(a: ArrayD<bool>) -> Chunk {
+        Chunk::Bool(a)
+    }
+}
 
 /// A chunk of `shape` holding `data` in C order.
 pub fn chunk<T: Elem>(shape: &[usize], data: Vec<T>) -> Chunk {
@@ -92,6 +97,7 @@ pub fn f64s(c: &Chunk) -> Vec<f64> {
         Chunk::F32(a) => a.iter().map(|&x| x as f64).collect(),
         Chunk::I64(a) => a.iter().map(|&x| x as f64).collect(),
         Chunk::I32(a) => a.iter().map(|&x| x as f64).collect(),
+        Chunk::Bool(a) => a.iter().map(|&x| f64::from(u8::from(x))).collect(),
     }
 }
 
@@ -102,5 +108,6 @@ pub fn is_c(c: &Chunk) -> bool {
         Chunk::F32(a) => a.is_standard_layout(),
         Chunk::I64(a) => a.is_standard_layout(),
         Chunk::I32(a) => a.is_standard_layout(),
+        Chunk::Bool(a) => a.is_standard_layout(),
     }
 }

@@ -13,7 +13,10 @@ fn axis_arg(axis: Option<usize>) -> Value {
 /// partial -> finish of one chunk.
 fn reduce(op: &str, x: &Chunk, axis: Option<usize>) -> Chunk {
     let state = call("array.partial", &[s(op), val(x.clone()), axis_arg(axis)]).expect("partial");
-    call_chunk("array.finish", &[s(op), state, axis_arg(axis)])
+    call_chunk(
+        "array.finish",
+        &[s(op), state, axis_arg(axis), s(x.dtype().name())],
+    )
 }
 
 /// The reduction by plain loops: each output element's values gathered, then folded
@@ -93,15 +96,24 @@ fn every_op_on_every_axis_of_small_3d_chunks_matches_plain_loops() {
                 let r = reduce(op, x, axis);
                 let (want_shape, want) = naive(op, &values, &shape, axis);
                 assert_eq!(r.shape(), &want_shape[..], "{op} {axis:?}");
-                let want_type = match op {
-                    "mean" | "var" | "std" => DType::Float64,
-                    _ if x.dtype().is_float() => DType::Float64,
+                // NumPy 2's result types.
+                let want_type = match (op, x.dtype()) {
+                    (_, DType::Float32) => DType::Float32,
+                    ("mean" | "var" | "std", _) => DType::Float64,
+                    (_, DType::Float64) => DType::Float64,
+                    ("min" | "max", d) => d,
                     _ => DType::Int64,
                 };
                 assert_eq!(r.dtype(), want_type, "{op} of {}", x.dtype());
                 assert!(is_c(&r));
+                // A float32 result is rounded once, to float32.
+                let tolerance = if want_type == DType::Float32 {
+                    1e-6
+                } else {
+                    1e-12
+                };
                 assert!(
-                    close(&f64s(&r), &want, 1e-12),
+                    close(&f64s(&r), &want, tolerance),
                     "{op} {axis:?} of {}: {:?} vs {want:?}",
                     x.dtype(),
                     f64s(&r)
@@ -199,9 +211,15 @@ fn bad_arguments_are_explained() {
         err.contains("state 2") && err.contains("(2, 1)") && err.contains("(1, 2)"),
         "{err}"
     );
-    let err = call_err("array.finish", &[s("sum"), state.clone(), Value::Int(1)]);
+    let err = call_err(
+        "array.finish",
+        &[s("sum"), state.clone(), Value::Int(1), s("float64")],
+    );
     assert!(err.contains("(1, 2)") && err.contains("axis 1"), "{err}");
-    let err = call_err("array.finish", &[s("mean"), state, Value::Int(0)]);
+    let err = call_err(
+        "array.finish",
+        &[s("mean"), state, Value::Int(0), s("float64")],
+    );
     assert!(err.contains("[count, mean, m2]"), "{err}");
     let err = call_err("array.combine", &[s("sum")]);
     assert!(err.contains("at least 2 arguments"), "{err}");
@@ -222,7 +240,7 @@ fn split_reduce(op: &str, values: &[f64], cuts: &[usize], axis: Option<usize>) -
     let merged = call("array.combine", &args).unwrap();
     f64s(&call_chunk(
         "array.finish",
-        &[s(op), merged, axis_arg(axis)],
+        &[s(op), merged, axis_arg(axis), s("float64")],
     ))
 }
 
@@ -263,7 +281,10 @@ proptest! {
         for st in states.iter().rev().skip(1) {
             merged = call("array.combine", &[s("var"), st.clone(), merged]).unwrap();
         }
-        let var = f64s(&call_chunk("array.finish", &[s("var"), merged, Value::Null]))[0];
+        let var = f64s(&call_chunk(
+            "array.finish",
+            &[s("var"), merged, Value::Null, s("float64")],
+        ))[0];
         let mean = values.iter().sum::<f64>() / n as f64;
         let direct = values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
         prop_assert!((var - direct).abs() <= 1e-9 * direct.max(1.0), "{var} vs {direct}");

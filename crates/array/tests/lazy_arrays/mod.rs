@@ -272,6 +272,65 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Blocked scans, positions and bool reductions give what the same array in one
+    /// chunk gives (ties and NaN included), however it is chunked.
+    #[test]
+    fn scans_positions_and_masks_do_not_depend_on_the_chunking((shape, chunks, _) in small_array(), seed in 0u64..1000) {
+        let u = Array::random(&shape, &chunks, seed).unwrap();
+        // Ints 0..4 (ties in every lane), floats with NaN (the log of negatives), a mask;
+        // each as chunked and in one chunk.
+        let ints = u.scale(4.0.into(), 0.into()).unwrap().astype(DType::Int64);
+        let floats = u.sub(0.3).unwrap().map(taskloom_array::UnaryOp::Log).unwrap();
+        let mask = ints.gt(1i64).unwrap();
+        let whole = |a: &Array| a.rechunk(&shape).unwrap();
+        let inputs = [(ints.clone(), whole(&ints)), (floats.clone(), whole(&floats)), (mask.clone(), whole(&mask))];
+        let engine = engine();
+        let same = |chunked: Array, one: Array| -> Result<(), TestCaseError> {
+            let (got, want) = (engine.compute(&chunked).unwrap(), engine.compute(&one).unwrap());
+            prop_assert_eq!(format!("{got:?}"), format!("{want:?}"));
+            Ok(())
+        };
+        for (x, one) in &inputs {
+            for axis in 0..shape.len() {
+                same(x.cumsum(axis).unwrap(), one.cumsum(axis).unwrap())?;
+            }
+            for axis in (0..shape.len()).map(Some).chain([None]) {
+                for op in [Reduction::Argmin, Reduction::Argmax, Reduction::Any, Reduction::All] {
+                    same(x.reduce(op, axis).unwrap(), one.reduce(op, axis).unwrap())?;
+                }
+            }
+        }
+        let (m, i, f) = (&inputs[2], &inputs[0], &inputs[1]);
+        same(m.0.select(&i.0, &f.0).unwrap(), m.1.select(&i.1, &f.1).unwrap())?;
+    }
+}
+
+#[test]
+fn cumsum_of_an_arange_is_the_closed_form_and_floats_keep_float32() {
+    let x = Array::arange(&[10, 3], &[3, 2], DType::Int32).unwrap();
+    let got = i64s(engine().compute(&x.cumsum(0).unwrap()).unwrap());
+    for i in 0..10i64 {
+        for j in 0..3i64 {
+            // Σ_{r<=i} (3r + j)
+            let want = 3 * i * (i + 1) / 2 + (i + 1) * j;
+            assert_eq!(got[[i as usize, j as usize]], want);
+        }
+    }
+    let y = Array::ones(&[7], &[2], DType::Float32).unwrap();
+    let Chunk::F32(sums) = engine().compute(&y.cumsum(0).unwrap()).unwrap() else {
+        panic!("cumsum of float32 is float32, as in NumPy")
+    };
+    assert_eq!(
+        sums.iter().copied().collect::<Vec<f32>>(),
+        [1., 2., 3., 4., 5., 6., 7.]
+    );
+    let err = x.cumsum(2).unwrap_err().to_string();
+    assert!(err.contains("cumsum") && err.contains("axis 2"), "{err}");
+}
+
 #[test]
 fn reductions_stream_uncompressed_chunks_a_slab_at_a_time_with_the_same_results() {
     let dir = tempfile::tempdir().unwrap();

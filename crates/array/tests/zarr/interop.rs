@@ -173,6 +173,9 @@ fn pattern(dtype: DType, shape: &[usize]) -> Chunk {
             ArrayD::from_shape_vec(shape, ramp.map(|i| i as i32 * 7919 - 100_000).collect())
                 .unwrap(),
         ),
+        DType::Bool => {
+            Chunk::Bool(ArrayD::from_shape_vec(shape, ramp.map(|i| i % 3 == 1).collect()).unwrap())
+        }
     }
 }
 
@@ -193,16 +196,17 @@ fn block(whole: &Chunk, grid: &Grid, index: &[usize]) -> Chunk {
         Chunk::F32(a) => Chunk::F32(cut(a, &start, &shape)),
         Chunk::I64(a) => Chunk::I64(cut(a, &start, &shape)),
         Chunk::I32(a) => Chunk::I32(cut(a, &start, &shape)),
+        Chunk::Bool(a) => Chunk::Bool(cut(a, &start, &shape)),
     }
 }
 
 /// The elements of `chunk` in C order, as JSON numbers, with block 0 of `grid` zeroed.
 fn expected(chunk: &Chunk, grid: &Grid) -> Vec<Json> {
     let first = grid.block_shape(&vec![0; grid.ndim()]);
-    let zero = if chunk.dtype().is_float() {
-        json!(0.0)
-    } else {
-        json!(0)
+    let zero = match chunk.dtype() {
+        DType::Bool => json!(false),
+        d if d.is_float() => json!(0.0),
+        _ => json!(0),
     };
     with_chunk!(chunk, a => a
         .indexed_iter()

@@ -34,6 +34,7 @@ fn block(meta: &ArrayMeta, index: &[usize], offset: i64) -> Chunk {
         DType::Float32 => Chunk::F32(ArrayD::from_shape_fn(shape, |p| at(p) as f32)),
         DType::Int64 => Chunk::I64(ArrayD::from_shape_fn(shape, &at)),
         DType::Int32 => Chunk::I32(ArrayD::from_shape_fn(shape, |p| at(p) as i32)),
+        DType::Bool => Chunk::Bool(ArrayD::from_shape_fn(shape, |p| at(p) % 2 == 1)),
     }
 }
 

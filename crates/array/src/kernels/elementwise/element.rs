@@ -1,6 +1,6 @@
-//! Arithmetic on the four element types as NumPy does it (integers wrap), so each
-//! kernel is written once and instantiated per dtype; plus what every kernel's result
-//! passes through (C layout) and how messages print shapes.
+//! Arithmetic on the four numeric element types as NumPy does it (integers wrap), so
+//! each kernel is written once and instantiated per dtype; plus what every kernel's
+//! result passes through (C layout) and how messages print shapes.
 
 use std::fmt::Debug;
 
@@ -85,9 +85,22 @@ arith!(f32, float);
 arith!(i64, int);
 arith!(i32, int);
 
-/// Runs `$body` with the type alias `$t` bound to the element type of dtype `$dtype`.
+/// Runs `$body` with the type alias `$t` bound to the element type of dtype `$dtype`
+/// (any of the five: `$body` needs only `Element`).
 macro_rules! with_dtype {
     ($dtype:expr, $t:ident => $body:expr) => {
+        $crate::kernels::elementwise::element::with_number!($dtype, $t => $body, bool => {
+            type $t = bool;
+            $body
+        })
+    };
+}
+pub(crate) use with_dtype;
+
+/// Runs `$body` with the type alias `$t` bound to the numeric element type of dtype
+/// `$dtype` (so `$body` may use `Arith`), or `$boolean` for `bool`.
+macro_rules! with_number {
+    ($dtype:expr, $t:ident => $body:expr, bool => $boolean:expr) => {
         match $dtype {
             taskloom_graph::DType::Float64 => {
                 type $t = f64;
@@ -105,10 +118,11 @@ macro_rules! with_dtype {
                 type $t = i32;
                 $body
             }
+            taskloom_graph::DType::Bool => $boolean,
         }
     };
 }
-pub(crate) use with_dtype;
+pub(crate) use with_number;
 
 /// `a` in standard C layout: itself when it already is, else a C-ordered copy. Every
 /// kernel result passes through here, so consumers may rely on contiguous rows.

@@ -73,9 +73,10 @@ pub(crate) fn true_division(common: DType) -> DType {
 
 /// The dtype of an array of `dtype` combined with `scalar` (NEP 50): an int scalar
 /// keeps the array's dtype (and must fit in it); a float scalar keeps a float array's
-/// dtype and makes an int array float64.
+/// dtype and makes an int array float64; a bool array takes the scalar's own dtype.
 pub(crate) fn with_scalar(dtype: DType, scalar: Scalar) -> Result<DType, OpError> {
     match scalar {
+        _ if dtype == DType::Bool => Ok(scalar.default_dtype()),
         Scalar::Int(i) if dtype == DType::Int32 && i32::try_from(i).is_err() => Err(OpError::new(
             format!("Python integer {i} out of bounds for int32"),
         )),
