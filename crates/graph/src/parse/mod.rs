@@ -15,7 +15,8 @@
 //! - Each pass over the source (checking UTF-8, then parsing) tells its caller as it
 //!   leaves every `PASSED_EVERY` bytes behind (`parse_bytes_releasing`): an owner that
 //!   maps the file gives those pages back, so a large file is never in memory whole.
-//! - A large source is read on every core (`parts`): each parser reads a `Piece` of it.
+//! - A source can be read in pieces on several threads (`parts`, `parse_bytes_in_parts`):
+//!   each parser reads a `Piece` of it.
 
 mod cursor;
 mod json;
@@ -62,14 +63,19 @@ pub fn parse_bytes(source: &[u8]) -> Result<Graph, GraphError> {
 
 /// `parse_bytes`, calling `passed` with the ranges of the source it is done with: an
 /// owner that maps a file can drop those pages, which the kernel reads again from the
-/// file if they are read again. A source of `parts::PARALLEL_BYTES` or more is read
-/// on every core.
+/// file if they are read again.
 pub fn parse_bytes_releasing(source: &[u8], passed: &Passed) -> Result<Graph, GraphError> {
-    parse_in(source, parts::count(source.len()), passed)
+    parse_in(source, 1, passed)
 }
 
-/// `parse_bytes`, reading the source in at most `parts` pieces at once whatever its
-/// length: the same graph, or the same error, as one parser gives.
+/// `parse_bytes`, reading the source in at most `parts` pieces at once, on as many
+/// threads: the same graph, or the same error, as one parser gives.
+///
+/// It is not what `parse_bytes` does: while the main parser reads the first piece,
+/// the names of the others wait in memory (about 90 bytes per task more at the peak,
+/// for the benchmarks' 1M-task tree), and on the 2-core benchmark machine, shared
+/// with other work, it was no faster (bench/LOAD_RESULTS.md). On idle cores, the
+/// critical path measured per thread is about 3/4 of one parser's.
 pub fn parse_bytes_in_parts(source: &[u8], parts: usize) -> Result<Graph, GraphError> {
     parse_in(source, parts, &|_| {})
 }

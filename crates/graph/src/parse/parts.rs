@@ -1,4 +1,4 @@
-//! Reading a large source on every core: it is cut into pieces where bindings start;
+//! Reading a source on several threads: it is cut into pieces where bindings start;
 //! the main parser reads the first piece while the others are read ahead on threads of
 //! their own, then it looks up the names of each piece read ahead, in file order.
 //!
@@ -17,7 +17,6 @@
 //!   source again: it alone reports errors, so every message is its own, the first
 //!   error in file order.
 
-use std::num::NonZeroUsize;
 use std::ops::Range;
 
 use super::{
@@ -27,10 +26,6 @@ use super::{
 use crate::error::GraphError;
 use crate::graph::GraphBuilder;
 use crate::node::Span;
-
-/// Sources shorter than this are read by one parser: the threads would save less than
-/// they cost to start (about 40 ms of parsing at this length).
-pub(super) const PARALLEL_BYTES: usize = 4 << 20;
 
 /// How far the scan for a JSON binding's end goes before it takes the guess as it is
 /// (the parse checks it): a value longer than this is rare and costs only the scan.
@@ -42,14 +37,6 @@ const LOOKUP_RUN: usize = 1 << 16;
 
 /// The byte order mark an editor may write first.
 const BOM: &[u8] = "\u{feff}".as_bytes();
-
-/// How many pieces a source of `len` bytes is read in: one per core if it is large.
-pub(super) fn count(len: usize) -> usize {
-    if len < PARALLEL_BYTES {
-        return 1;
-    }
-    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
-}
 
 /// The builder of the graph in `source`, read in at most `parts` pieces; `None` if
 /// it has no cut or a piece was not read as one parser reads it.
