@@ -75,7 +75,7 @@ pub fn parse_bytes_releasing(source: &[u8], passed: &Passed) -> Result<Graph, Gr
 /// the names of the others wait in memory (about 90 bytes per task more at the peak,
 /// for the benchmarks' 1M-task tree), and on the 2-core benchmark machine, shared
 /// with other work, it was no faster (bench/LOAD_RESULTS.md). On idle cores, the
-/// critical path measured per thread is about 3/4 of one parser's.
+/// critical path measured per thread is 0.7-0.9 of one parser's.
 pub fn parse_bytes_in_parts(source: &[u8], parts: usize) -> Result<Graph, GraphError> {
     parse_in(source, parts, &|_| {})
 }
