@@ -150,7 +150,7 @@ impl Runtime {
             file: Some(path.to_path_buf()),
             source,
         };
-        let graph = parse_bytes_releasing(source.bytes(), &mut |passed| source.release(passed))
+        let graph = parse_bytes_releasing(source.bytes(), &|passed| source.release(passed))
             .map_err(in_file)?;
         drop(source);
         self.check(graph).map_err(|e| match e {
@@ -291,15 +291,19 @@ impl Source {
         }))
     }
 
-    /// Gives back the memory of the first `passed` bytes of a mapped file, which the
-    /// parser has read: a 65 MB file then takes 4 MiB of memory at a time, not 65 MB.
-    fn release(&self, passed: usize) {
+    /// Gives back the memory of the bytes `passed` of a mapped file, which a parser
+    /// has read: a 65 MB file then takes a few MiB of memory at a time, not 65 MB.
+    fn release(&self, passed: std::ops::Range<usize>) {
         if let Source::Mapped(map) = self {
             // SAFETY: the map is a read-only map of a file, so dropping its pages loses
             // nothing: a page read again is read from the file (the page cache).
             // Failing to give memory back is harmless, so an error is ignored.
             let _ = unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, passed)
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    passed.start,
+                    passed.len(),
+                )
             };
         }
     }

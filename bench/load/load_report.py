@@ -98,8 +98,12 @@ def measure(sizes, repeat, before):
                 if int(out) != n * (n + 1) // 2:
                     raise RuntimeError(f"{f}: total {out.strip()}")
                 run.append((wall, rss, cpu))
-            phases = json.loads(subprocess.run([PHASES, f, "total", str(repeat)], check=True,
-                                               capture_output=True, text=True).stdout)
+            # The steps with the source read in a piece per core, then with one parser (as
+            # taskloom reads it): the same run.
+            phases = json.loads(subprocess.run([PHASES, f, "total", str(repeat), str(os.cpu_count())],
+                                               check=True, capture_output=True, text=True).stdout)
+            phases_one = json.loads(subprocess.run([PHASES, f, "total", str(repeat), "1"], check=True,
+                                                   capture_output=True, text=True).stdout)
             bound = None
             if form == "json" and os.path.exists(BOUND):
                 bound = json.loads(subprocess.run([BOUND, f, str(repeat)], check=True,
@@ -117,7 +121,7 @@ def measure(sizes, repeat, before):
                 "instr": instructions(BIN, [f, "--get", "total", "--dry-run"]) if n <= INSTR_MAX else None,
                 "before_instr": (instructions(before, [f, "--get", "total", "--dry-run"])
                                  if before and n <= INSTR_MAX else None),
-                "phases": phases, "bound": bound,
+                "phases": phases, "phases_one": phases_one, "bound": bound,
                 "runs": {"load": load, "run": run},
             }
             rows.append(row)
@@ -215,16 +219,22 @@ def render(rows, scales, dask, noise, args):
            "`target/release/examples/load_phases FILE total R` (in one process, no start-up): µs per task "
            "of each step. *read* copies the file from the page cache; *tokenize* is simd-json's tape "
            "(`fill_tape` with buffers reused: its fastest) of the same bytes, already in memory (`bench/load/bound`): "
-           "read + tokenize is the least any loader of the JSON form pays, before it builds anything.\n",
-           "| graph | form | read | parse (with edges) | validate | cull | order | sum | bound: read + tokenize |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "read + tokenize is the least any loader of the JSON form pays, before it builds anything. "
+           "*parse, one parser* is `load_phases FILE total R 1`, as taskloom reads; *in pieces* is "
+           "`load_phases FILE total R NPROC`, a piece per core (`parse_bytes_in_parts`); CPU is every thread's.\n",
+           "| graph | form | read | parse, one parser (CPU) | parse (with edges), in pieces (CPU) | validate | cull "
+           "| order | sum | bound: read + tokenize |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        t, p = r["tasks"], r["phases"]
+        t, p, one = r["tasks"], r["phases"], r.get("phases_one")
         steps = [p[k] for k in ("read", "parse", "validate", "cull", "order")]
         b = r["bound"]
         bound = fmt(us(p["read"] + b["tokenize"], t)) if b and "tokenize" in b else "–"
+        cpu = lambda ph: f" ({fmt(us(ph['parse_cpu'], t))})" if ph and "parse_cpu" in ph else ""
+        one_parse = fmt(us(one["parse"], t)) + cpu(one) if one else "–"
+        cells = [fmt(us(steps[0], t)), one_parse, fmt(us(steps[1], t)) + cpu(p)] + [fmt(us(x, t)) for x in steps[2:]]
         md.append(f"| tree {r['n']:,} | {'text' if r['form'] == 'tl' else 'JSON'} | "
-                  + " | ".join(fmt(us(s, t)) for s in steps) + f" | {fmt(us(sum(steps), t))} | {bound} |")
+                  + " | ".join(cells) + f" | {fmt(us(sum(steps), t))} | {bound} |")
     if scales:
         md += ["\n## The serial fraction of the 1M tree (JSON form), 1 and 2 workers\n",
                "*run alone*: `taskloom scale FILE --get total -w 1,2`, which times the run after loading; "
@@ -264,7 +274,7 @@ def busy_note(noise):
 
 
 def main():
-    global BIN
+    global BIN, INSTR_MAX
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--sizes", type=int, nargs="*", default=[1_000_000, 10_000_000])
@@ -272,9 +282,13 @@ def main():
     ap.add_argument("--before", help="a taskloom binary to compare against")
     ap.add_argument("--before-label", default="")
     ap.add_argument("--command", default="bash bench/load/run.sh")
+    ap.add_argument("--no-instructions", action="store_true",
+                    help="leave out the instruction counts (callgrind runs about 50 times slower)")
     ap.add_argument("--render-only", action="store_true",
                     help="write LOAD_RESULTS.md again from the last run's figures (bench/out/load/last.json)")
     args = ap.parse_args()
+    if args.no_instructions:
+        INSTR_MAX = 0
     if args.render_only:
         last = json.load(open(os.path.join(gen.OUT, "last.json")))
         with open(OUTPUT, "w") as out:

@@ -143,12 +143,32 @@ fn same_expr(a: &Graph, x: &Expr, b: &Graph, y: &Expr) -> bool {
     }
 }
 
-/// What both graph targets check: parsing never panics; a graph that parses is
-/// validated against the builtin ops (cycles, unknown ops) without panicking, and
-/// means the same graph once written in either form and parsed again.
+/// How many pieces the parse on several threads is asked for: more than a small input
+/// has cuts for, so that every cut found is used.
+const PIECES: usize = 4;
+
+/// What both graph targets check: parsing never panics, and in pieces on several
+/// threads gives what one parser gives (the same error, or the same keys in the same
+/// order); a graph that parses is validated against the builtin ops (cycles, unknown
+/// ops) without panicking, and means the same graph once written in either form and
+/// parsed again.
 pub fn check(data: &[u8]) {
-    let Ok(graph) = taskloom_graph::parse_bytes(data) else {
-        return;
+    let parsed = taskloom_graph::parse_bytes(data);
+    let in_pieces = taskloom_graph::parse_bytes_in_parts(data, PIECES);
+    let graph = match (parsed, in_pieces) {
+        (Err(one), Err(pieces)) => {
+            assert_eq!(one, pieces, "in pieces, another error");
+            return;
+        }
+        (Ok(one), Ok(pieces)) => {
+            let names = |g: &Graph| g.keys().map(|k| g.name(k).to_string()).collect::<Vec<_>>();
+            assert_eq!(names(&one), names(&pieces), "in pieces, other ids");
+            if let Some(diff) = difference(&one, &pieces) {
+                panic!("in pieces, another graph: {diff}");
+            }
+            one
+        }
+        (one, pieces) => panic!("one parser: {:?}; in pieces: {:?}", one.err(), pieces.err()),
     };
     let _ = taskloom_graph::validate(&graph, &taskloom_graph::Registry::builtins());
     let json = to_json(&graph);

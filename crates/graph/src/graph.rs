@@ -305,6 +305,24 @@ impl GraphBuilder {
         self.keys.hash(name)
     }
 
+    /// Fetches the key table's slot for a name whose `key_hash` was taken (here or by
+    /// another builder) toward the cache, as `key_hash` does.
+    #[inline]
+    pub fn fetch_key(&self, hash: u64) {
+        self.keys.fetch(hash);
+    }
+
+    /// Appends the nodes `ahead` read, from the source that follows this builder's,
+    /// with its ops and literals numbered as this builder numbers them; its references
+    /// and bindings are left to the caller, which looks their names up here. Returns
+    /// the position of the first node appended, and `ahead`'s key table.
+    pub(crate) fn append_nodes(&mut self, ahead: GraphBuilder) -> (u32, KeyTable) {
+        let ops: Vec<OpId> = ahead.ops.iter().map(|name| self.op(name)).collect();
+        let start = self.arena.position();
+        self.arena.append(ahead.arena, &ops);
+        (start, ahead.keys)
+    }
+
     /// `key`, for a name whose `key_hash` was taken already.
     #[inline]
     pub fn key_hashed(&mut self, name: &str, hash: u64) -> KeyId {

@@ -95,10 +95,18 @@ impl KeyTable {
     #[inline]
     pub fn hash(&self, name: &str) -> u64 {
         let hash = self.hasher.hash_one(name);
+        self.fetch(hash);
+        hash
+    }
+
+    /// Fetches the slot where the lookup of a name whose hash is `hash` will start
+    /// toward the cache. Every table hashes alike, so a hash taken by one table (a
+    /// parser's on another thread) serves another.
+    #[inline]
+    pub fn fetch(&self, hash: u64) {
         if let Some(slot) = self.slots.get(home(hash, self.slots.len().wrapping_sub(1))) {
             prefetch(slot);
         }
-        hash
     }
 
     /// `intern`, for a name whose `hash` was taken already.

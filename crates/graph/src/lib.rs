@@ -29,6 +29,6 @@ pub use key::KeyId;
 pub use node::{ExprArena, Node, Span};
 pub use ops::{OpError, OpFn, OpResult, Registry};
 pub use order::priority_order;
-pub use parse::{parse, parse_bytes, parse_bytes_releasing};
+pub use parse::{parse, parse_bytes, parse_bytes_in_parts, parse_bytes_releasing, Passed};
 pub use validate::validate;
 pub use value::{FromValue, Value};

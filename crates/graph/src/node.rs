@@ -145,6 +145,18 @@ impl ExprArena {
         self.nodes.insert(at as usize, Node::Call(op));
     }
 
+    /// Appends the nodes and literals of `other`, whose op `i` is op `ops[i]` here.
+    pub fn append(&mut self, other: ExprArena, ops: &[OpId]) {
+        let literals = u32::try_from(self.literals.len()).expect("4 billion literals");
+        self.nodes
+            .extend(other.nodes.iter().map(|&node| match node {
+                Node::Call(op) => Node::Call(ops[op.index()]),
+                Node::Literal(index) => Node::Literal(literals + index),
+                other => other,
+            }));
+        self.literals.extend(other.literals);
+    }
+
     /// Appends the nodes of `expr`.
     pub fn push_expr(&mut self, expr: &Expr) {
         match expr {

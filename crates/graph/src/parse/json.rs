@@ -6,23 +6,26 @@
 use std::borrow::Cow;
 
 use super::cursor::Cursor;
-use super::{nested, Names, Progress};
+use super::{nested, Names, Passed, Piece, Progress};
 use crate::error::GraphError;
 use crate::graph::{BindError, GraphBuilder};
 use crate::value::Value;
 
-pub(super) fn parse(
-    source: &str,
-    passed: &mut dyn FnMut(usize),
-) -> Result<GraphBuilder, GraphError> {
-    let (mut progress, graph) = Progress::start(source.len(), passed);
+/// Reads `piece` (`source`), with the names its parser has not looked up (a piece
+/// read ahead looks none up).
+pub(super) fn parse<'a>(
+    source: &'a str,
+    piece: Piece,
+    passed: &Passed,
+) -> Result<(GraphBuilder, Names<'a>), GraphError> {
+    let (mut progress, graph) = Progress::start(piece, passed);
     let mut p = Parser {
         c: Cursor::new(source),
         graph,
-        names: Names::default(),
+        names: Names::new(piece),
     };
-    match p.graph_object(&mut progress) {
-        Ok(()) => Ok(p.graph),
+    match p.graph_object(piece, &mut progress) {
+        Ok(()) => Ok((p.graph, p.names)),
         Err(error) => Err(p.names.first_error(&mut p.graph, &p.c, error)),
     }
 }
@@ -43,15 +46,25 @@ struct Fields<'a> {
 }
 
 impl<'a> Parser<'a> {
-    /// The whole source: the graph object.
-    fn graph_object(&mut self, progress: &mut Progress) -> Result<(), GraphError> {
+    /// The whole source, the graph object; or a piece of it, which starts with a
+    /// binding unless it is the first and ends where a binding starts unless it is
+    /// the last.
+    fn graph_object(&mut self, piece: Piece, progress: &mut Progress) -> Result<(), GraphError> {
         let p = self;
-        p.skip_ws();
-        p.c.expect(b'{', "'{'")?;
-        p.skip_ws();
-        if !p.c.eat(b'}') {
+        let mut open = true;
+        if piece.first {
+            p.skip_ws();
+            p.c.expect(b'{', "'{'")?;
+            p.skip_ws();
+            open = !p.c.eat(b'}');
+        }
+        if open {
             loop {
                 p.skip_ws();
+                if !piece.last && p.c.peek().is_none() {
+                    // The next piece's first binding starts here.
+                    return p.names.finish(&mut p.graph).map_err(|r| r.place(&p.c));
+                }
                 let at = p.c.pos;
                 if p.c.peek() != Some(b'"') {
                     return Err(p.c.unexpected("a key (a string)"));
@@ -78,6 +91,9 @@ impl<'a> Parser<'a> {
                 }
                 p.c.expect(b',', "',' or '}'")?;
             }
+        }
+        if !piece.last {
+            return Err(p.c.error("the graph object ends before the next piece"));
         }
         p.skip_ws();
         if p.c.peek().is_some() {
@@ -162,6 +178,7 @@ impl<'a> Parser<'a> {
                         let id = self.graph.op(&op);
                         if fields.args {
                             self.graph.arena().insert_call(start, id);
+                            self.names.inserted(start);
                         } else {
                             self.graph.arena().push_call(id);
                         }
@@ -304,6 +321,22 @@ mod tests {
         assert!(message.contains("64-bit"), "{message}");
         syntax_error(r#"{"a": 1} x"#);
         syntax_error(r#"{"a": 1"#);
+    }
+
+    #[test]
+    fn a_task_may_give_its_arguments_before_its_op() {
+        let g =
+            parse(r#"{"a": 1, "b": {"args": [{"ref": "a"}, [{"ref": "a"}]], "op": "f"}}"#).unwrap();
+        let (a, b) = (g.key("a").unwrap(), g.key("b").unwrap());
+        assert_eq!(g.describe(b), "f");
+        assert_eq!(g.dependencies(b), &[a]);
+        match &g.expr(b) {
+            Expr::Call { args, .. } => assert_eq!(
+                args.to_vec(),
+                [Expr::Ref(a), Expr::List(vec![Expr::Ref(a)].into())]
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

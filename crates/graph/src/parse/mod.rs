@@ -15,12 +15,16 @@
 //! - Each pass over the source (checking UTF-8, then parsing) tells its caller as it
 //!   leaves every `PASSED_EVERY` bytes behind (`parse_bytes_releasing`): an owner that
 //!   maps the file gives those pages back, so a large file is never in memory whole.
+//! - A source can be read in pieces on several threads (`parts`, `parse_bytes_in_parts`):
+//!   each parser reads a `Piece` of it.
 
 mod cursor;
 mod json;
+mod parts;
 mod text;
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use crate::error::GraphError;
 use crate::graph::{BindError, Graph, GraphBuilder};
@@ -46,29 +50,53 @@ const PASSED_EVERY: usize = 4 << 20;
 /// enough bindings to know their density (thousands in the benchmarks' files).
 const SAMPLE_BYTES: usize = 1 << 20;
 
+/// What a parser calls with each range of the source it has read and will not read
+/// again soon (a later pass or an error message may); parsers on several threads call
+/// it at once, each with its own ranges.
+pub type Passed<'p> = dyn Fn(Range<usize>) + Sync + 'p;
+
 /// Parses a graph from raw bytes, which must be UTF-8 (an error names the first
 /// invalid byte's line and column).
 pub fn parse_bytes(source: &[u8]) -> Result<Graph, GraphError> {
-    parse_bytes_releasing(source, &mut |_| {})
+    parse_bytes_releasing(source, &|_| {})
 }
 
-/// `parse_bytes`, calling `passed(n)` whenever a pass over the source has read its
-/// first `n` bytes and will not read them again soon (a later pass or an error
-/// message may): an owner that maps a file can drop those pages, which the kernel
-/// reads again from the file if they are read again.
-pub fn parse_bytes_releasing(
-    source: &[u8],
-    passed: &mut dyn FnMut(usize),
-) -> Result<Graph, GraphError> {
-    check_length(source.len())?;
-    let text = check_utf8(source, passed)?;
-    parse_str(text, passed)
+/// `parse_bytes`, calling `passed` with the ranges of the source it is done with: an
+/// owner that maps a file can drop those pages, which the kernel reads again from the
+/// file if they are read again.
+pub fn parse_bytes_releasing(source: &[u8], passed: &Passed) -> Result<Graph, GraphError> {
+    parse_in(source, 1, passed)
+}
+
+/// `parse_bytes`, reading the source in at most `parts` pieces at once, on as many
+/// threads: the same graph, or the same error, as one parser gives.
+///
+/// It is not what `parse_bytes` does: while the main parser reads the first piece,
+/// the names of the others wait in memory (about 90 bytes per task more at the peak,
+/// for the benchmarks' 1M-task tree), and on the 2-core benchmark machine, shared
+/// with other work, it was no faster (bench/LOAD_RESULTS.md). On idle cores, the
+/// critical path measured per thread is 0.7-0.9 of one parser's.
+pub fn parse_bytes_in_parts(source: &[u8], parts: usize) -> Result<Graph, GraphError> {
+    parse_in(source, parts, &|_| {})
 }
 
 /// Parses a graph in either form, checking that every reference is defined.
 pub fn parse(source: &str) -> Result<Graph, GraphError> {
     check_length(source.len())?;
-    parse_str(source, &mut |_| {})
+    parse_str(source, &|_| {})
+}
+
+/// Reads `source` in `parts` pieces if it can be cut, with one parser otherwise or if
+/// a piece fails: only that parser reports errors.
+fn parse_in(source: &[u8], parts: usize, passed: &Passed) -> Result<Graph, GraphError> {
+    check_length(source.len())?;
+    if parts > 1 {
+        if let Some(graph) = parts::parse(source, parts, passed) {
+            return graph.finish();
+        }
+    }
+    let text = check_utf8(source, 0, passed)?;
+    parse_str(text, passed)
 }
 
 fn check_length(len: usize) -> Result<(), GraphError> {
@@ -80,10 +108,12 @@ fn check_length(len: usize) -> Result<(), GraphError> {
     Ok(())
 }
 
-/// `source` as text, checked `PASSED_EVERY` bytes at a time.
-fn check_utf8<'a>(source: &'a [u8], passed: &mut dyn FnMut(usize)) -> Result<&'a str, GraphError> {
+/// `source`, which starts at byte `offset` of the whole, as text, checked
+/// `PASSED_EVERY` bytes at a time.
+fn check_utf8<'a>(source: &'a [u8], offset: usize, passed: &Passed) -> Result<&'a str, GraphError> {
     let mut checked = 0;
     while checked < source.len() {
+        let from = checked;
         let end = (checked + PASSED_EVERY).min(source.len());
         match std::str::from_utf8(&source[checked..end]) {
             Ok(_) => checked = end,
@@ -97,50 +127,97 @@ fn check_utf8<'a>(source: &'a [u8], passed: &mut dyn FnMut(usize)) -> Result<&'a
                 return Err(Cursor::new(valid).error_at(valid.len(), "invalid UTF-8"));
             }
         }
-        passed(checked);
+        passed(offset + from..offset + checked);
     }
     // SAFETY: every byte was checked above, piece by piece, and the pieces end on
     // character boundaries.
     Ok(unsafe { std::str::from_utf8_unchecked(source) })
 }
 
-fn parse_str(source: &str, passed: &mut dyn FnMut(usize)) -> Result<Graph, GraphError> {
-    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
-    let first = source.bytes().find(|b| !b.is_ascii_whitespace());
-    if first == Some(b'{') {
-        json::parse(source, passed)?.finish()
+fn parse_str(source: &str, passed: &Passed) -> Result<Graph, GraphError> {
+    let source = without_bom(source);
+    let piece = Piece::whole(source.len());
+    let (graph, _) = if is_json(source.as_bytes()) {
+        json::parse(source, piece, passed)?
     } else {
-        text::parse(source, passed)?.finish()
+        text::parse(source, piece, passed)?
+    };
+    graph.finish()
+}
+
+/// `source` without the byte order mark an editor may have written first.
+fn without_bom(source: &str) -> &str {
+    source.strip_prefix('\u{feff}').unwrap_or(source)
+}
+
+/// Whether `source` (without its byte order mark) is in the JSON form.
+fn is_json(source: &[u8]) -> bool {
+    source.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// The part of the source a parser reads: all of it, or a piece cut where a binding
+/// starts (`parts`).
+#[derive(Clone, Copy)]
+struct Piece {
+    /// Where the piece starts in the source, for the ranges reported as passed.
+    offset: usize,
+    /// How many bytes the parser's tables are sized for: the whole source's for the
+    /// main parser, which builds the graph; the piece's for one read ahead.
+    len: usize,
+    /// The piece starts the source (with the JSON form's `{`).
+    first: bool,
+    /// The piece ends the source (with the JSON form's `}`); any other ends where
+    /// the next piece's first binding starts.
+    last: bool,
+    /// The piece is read ahead, for the main parser to look its names up later: its
+    /// parser looks none up (`Names::ahead`).
+    ahead: bool,
+}
+
+impl Piece {
+    /// A whole source of `len` bytes.
+    fn whole(len: usize) -> Self {
+        Piece {
+            offset: 0,
+            len,
+            first: true,
+            last: true,
+            ahead: false,
+        }
     }
 }
 
 /// What a parser calls after each binding: reports the bytes passed every
 /// `PASSED_EVERY` bytes, and sizes the builder's tables once the sample is read.
 struct Progress<'p> {
-    passed: &'p mut dyn FnMut(usize),
+    passed: &'p Passed<'p>,
     len: usize,
+    offset: usize,
     next: usize,
     sized: bool,
 }
 
 impl<'p> Progress<'p> {
-    /// A parser's progress over a source of `len` bytes, and a builder sized for the
-    /// sample: tables for the rest of a large source wait for the sample's density.
-    fn start(len: usize, passed: &'p mut dyn FnMut(usize)) -> (Self, GraphBuilder) {
-        let sample = len.min(SAMPLE_BYTES);
+    /// A parser's progress over `piece`, and a builder sized for the sample: tables
+    /// for the rest of a large source wait for the sample's density. A piece read
+    /// ahead has no key table of its own to size.
+    fn start(piece: Piece, passed: &'p Passed<'p>) -> (Self, GraphBuilder) {
+        let sample = piece.len.min(SAMPLE_BYTES);
         // The least a binding takes is about 8 bytes (`k = f()` and its newline) and
         // a node 2 (`1,`): guesses that only the sample's bytes bound.
-        let builder = GraphBuilder::with_capacity(sample / 8 + 1, sample / 2 + 1);
+        let keys = if piece.ahead { 0 } else { sample / 8 + 1 };
+        let builder = GraphBuilder::with_capacity(keys, sample / 2 + 1);
         let progress = Progress {
             passed,
-            len,
+            len: piece.len,
+            offset: piece.offset,
             next: PASSED_EVERY,
-            sized: len <= SAMPLE_BYTES,
+            sized: piece.len <= SAMPLE_BYTES,
         };
         (progress, builder)
     }
 
-    /// Called with the position after a binding.
+    /// Called with the position after a binding, from the piece's start.
     #[inline]
     fn at(&mut self, pos: usize, graph: &mut GraphBuilder) {
         if !self.sized && pos >= SAMPLE_BYTES {
@@ -152,8 +229,9 @@ impl<'p> Progress<'p> {
             graph.reserve(scale(keys) - keys, scale(nodes) - nodes);
         }
         if pos >= self.next {
+            let from = self.offset + self.next - PASSED_EVERY;
             self.next = pos + PASSED_EVERY;
-            (self.passed)(pos);
+            (self.passed)(from..self.offset + pos);
         }
     }
 }
@@ -172,9 +250,14 @@ struct Names<'a> {
     waiting: Vec<Waiting<'a>>,
     /// The bindings ended since the last lookup: each key's span and source position.
     ended: Vec<(Span, usize)>,
+    /// The names are read ahead of the main parser, which looks them up when it
+    /// reaches them (`parts`): none is looked up here, and a name with escapes is
+    /// kept in the reading builder's key table meanwhile.
+    ahead: bool,
 }
 
 /// A name read but not yet looked up, or the id it got when it could not wait.
+#[derive(Clone, Copy)]
 enum Waiting<'a> {
     /// The key of a binding.
     Key(Lookup<'a>),
@@ -182,6 +265,7 @@ enum Waiting<'a> {
     Ref(u32, Lookup<'a>),
 }
 
+#[derive(Clone, Copy)]
 enum Lookup<'a> {
     Name(&'a str, u64),
     Found(KeyId),
@@ -192,6 +276,14 @@ enum Lookup<'a> {
 const BATCH: usize = 32;
 
 impl<'a> Names<'a> {
+    /// Names for a parser of `piece`.
+    fn new(piece: Piece) -> Self {
+        Names {
+            ahead: piece.ahead,
+            ..Names::default()
+        }
+    }
+
     /// Starts a binding of the key `name`.
     fn define(&mut self, graph: &mut GraphBuilder, name: Cow<'a, str>) -> Result<(), Refused> {
         let lookup = self.lookup(graph, name)?;
@@ -207,18 +299,33 @@ impl<'a> Names<'a> {
         Ok(())
     }
 
+    /// A node was inserted at `at` of the arena (a call before its arguments): the
+    /// references opened after it, which wait for their keys, moved one on.
+    fn inserted(&mut self, at: u32) {
+        for waiting in self.waiting.iter_mut().rev() {
+            match waiting {
+                Waiting::Ref(opened, _) if *opened >= at => *opened += 1,
+                _ => return,
+            }
+        }
+    }
+
     /// Ends the current binding, which started at byte `at` of the source: its
     /// expression is the nodes appended since `start`.
     fn end(&mut self, graph: &mut GraphBuilder, start: u32, at: usize) -> Result<(), Refused> {
         self.ended.push((graph.arena().span_from(start), at));
-        if self.ended.len() == BATCH {
+        if self.ended.len() == BATCH && !self.ahead {
             self.look_up(graph)?;
         }
         Ok(())
     }
 
-    /// Binds every ended binding; what a parser calls when it reaches the end.
+    /// Binds every ended binding; what a parser calls when it reaches the end (of its
+    /// piece: a piece read ahead leaves them to the main parser).
     fn finish(&mut self, graph: &mut GraphBuilder) -> Result<(), Refused> {
+        if self.ahead {
+            return Ok(());
+        }
         self.look_up(graph)
     }
 
@@ -238,7 +345,8 @@ impl<'a> Names<'a> {
     }
 
     /// How a name is kept until its lookup: a name with escapes lives no longer than
-    /// this call, so it is looked up now, after every name read before it.
+    /// this call, so it is looked up now, after every name read before it (or, read
+    /// ahead, kept in the reading builder's table).
     fn lookup(
         &mut self,
         graph: &mut GraphBuilder,
@@ -246,6 +354,7 @@ impl<'a> Names<'a> {
     ) -> Result<Lookup<'a>, Refused> {
         Ok(match name {
             Cow::Borrowed(name) => Lookup::Name(name, graph.key_hash(name)),
+            Cow::Owned(name) if self.ahead => Lookup::Found(graph.key(&name)),
             Cow::Owned(name) => {
                 self.look_up(graph)?;
                 Lookup::Found(graph.key(&name))
@@ -256,28 +365,53 @@ impl<'a> Names<'a> {
     /// Looks up every waiting name in order and binds every ended binding. The
     /// current binding, if not ended, keeps its key's id for when it ends.
     fn look_up(&mut self, graph: &mut GraphBuilder) -> Result<(), Refused> {
-        let mut ended = self.ended.drain(..);
-        let mut key = None;
-        for waiting in self.waiting.drain(..) {
-            match waiting {
-                Waiting::Key(lookup) => {
-                    if let Some(done) = key.replace(found(graph, lookup)) {
-                        bind(graph, done, ended.next())?;
-                    }
-                }
-                Waiting::Ref(at, lookup) => {
-                    let id = found(graph, lookup);
-                    graph.arena().close_ref(at, id);
-                }
-            }
-        }
-        if let Some(last) = key {
-            match ended.next() {
-                Some(span) => bind(graph, last, Some(span))?,
-                None => self.waiting.push(Waiting::Key(Lookup::Found(last))),
-            }
+        let open = look_up_in_order(graph, &self.waiting, &mut self.ended.drain(..));
+        // Every name was looked up, or the error is the parser's last.
+        self.waiting.clear();
+        if let Some(key) = open? {
+            self.waiting.push(Waiting::Key(Lookup::Found(key)));
         }
         Ok(())
+    }
+}
+
+/// How many names ahead of its lookup a name's slot is fetched toward the cache when
+/// names are looked up in a run (`look_up_in_order`): about a trip to memory's worth
+/// of lookups of names already in the cache.
+const FETCH_AHEAD: usize = 16;
+
+/// Looks up `waiting` in order, binding each key whose binding is complete to the
+/// next of `ended`; returns the last key if its binding has not ended.
+fn look_up_in_order(
+    graph: &mut GraphBuilder,
+    waiting: &[Waiting<'_>],
+    ended: &mut dyn Iterator<Item = (Span, usize)>,
+) -> Result<Option<KeyId>, Refused> {
+    let mut key = None;
+    for (i, entry) in waiting.iter().enumerate() {
+        if let Some(Waiting::Key(Lookup::Name(_, hash)) | Waiting::Ref(_, Lookup::Name(_, hash))) =
+            waiting.get(i + FETCH_AHEAD)
+        {
+            graph.fetch_key(*hash);
+        }
+        match *entry {
+            Waiting::Key(lookup) => {
+                if let Some(done) = key.replace(found(graph, lookup)) {
+                    bind(graph, done, ended.next())?;
+                }
+            }
+            Waiting::Ref(at, lookup) => {
+                let id = found(graph, lookup);
+                graph.arena().close_ref(at, id);
+            }
+        }
+    }
+    match key {
+        Some(last) => match ended.next() {
+            Some(span) => bind(graph, last, Some(span)).map(|()| None),
+            None => Ok(Some(last)),
+        },
+        None => Ok(None),
     }
 }
 
@@ -369,11 +503,13 @@ mod tests {
         let mut src = "a = \"".to_string();
         src.push_str(&"x".repeat(PASSED_EVERY - 6));
         src.push_str("é\"\nb = 1\n");
-        let mut passed = Vec::new();
-        let graph = parse_bytes_releasing(src.as_bytes(), &mut |n| passed.push(n)).unwrap();
+        let passed = std::sync::Mutex::new(Vec::new());
+        let report = |range| passed.lock().unwrap().push(range);
+        let graph = parse_bytes_releasing(src.as_bytes(), &report).unwrap();
         assert_eq!(graph.len(), 2);
-        assert_eq!(passed.first(), Some(&(PASSED_EVERY - 1)));
-        assert!(passed.contains(&src.len()));
+        let passed = passed.into_inner().unwrap();
+        assert!(passed.contains(&(0..PASSED_EVERY - 1)), "{passed:?}");
+        assert!(passed.iter().any(|range| range.end == src.len()));
         let mut bad = src.into_bytes();
         bad.extend_from_slice(b"c = \"\xff\"\n");
         match parse_bytes(&bad) {

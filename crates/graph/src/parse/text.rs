@@ -6,23 +6,27 @@
 use std::borrow::Cow;
 
 use super::cursor::Cursor;
-use super::{nested, Names, Progress};
+use super::{nested, Names, Passed, Piece, Progress};
 use crate::error::GraphError;
 use crate::graph::GraphBuilder;
 use crate::value::Value;
 
-pub(super) fn parse(
-    source: &str,
-    passed: &mut dyn FnMut(usize),
-) -> Result<GraphBuilder, GraphError> {
-    let (mut progress, graph) = Progress::start(source.len(), passed);
+/// Reads `piece` (`source`), with the names its parser has not looked up (a piece
+/// read ahead looks none up). A piece of the text form is read as a whole source is:
+/// it ends after a line, where the next piece's first binding starts.
+pub(super) fn parse<'a>(
+    source: &'a str,
+    piece: Piece,
+    passed: &Passed,
+) -> Result<(GraphBuilder, Names<'a>), GraphError> {
+    let (mut progress, graph) = Progress::start(piece, passed);
     let mut p = Parser {
         c: Cursor::new(source),
         graph,
-        names: Names::default(),
+        names: Names::new(piece),
     };
     match p.bindings(&mut progress) {
-        Ok(()) => Ok(p.graph),
+        Ok(()) => Ok((p.graph, p.names)),
         Err(error) => Err(p.names.first_error(&mut p.graph, &p.c, error)),
     }
 }
