@@ -274,6 +274,8 @@ impl Values {
             Chunk::F32(a) => ("<f4", a.as_ptr() as usize),
             Chunk::I64(a) => ("<i8", a.as_ptr() as usize),
             Chunk::I32(a) => ("<i4", a.as_ptr() as usize),
+            // A Rust bool is one byte, 0 or 1: NumPy's bool.
+            Chunk::Bool(a) => ("|b1", a.as_ptr() as usize),
         };
         let interface = PyDict::new(py);
         interface.set_item("version", 3)?;
@@ -359,6 +361,7 @@ fn standard_layout(chunk: Chunk) -> Chunk {
         Chunk::F32(a) => Chunk::F32(c_order(a)),
         Chunk::I64(a) => Chunk::I64(c_order(a)),
         Chunk::I32(a) => Chunk::I32(c_order(a)),
+        Chunk::Bool(a) => Chunk::Bool(c_order(a)),
     }
 }
 
@@ -386,10 +389,13 @@ fn copy_numpy(values: &Bound<'_, PyAny>) -> PyResult<Chunk> {
         "<f4" => Chunk::F32(copy_elements(address, &shape, len)?),
         "<i8" => Chunk::I64(copy_elements(address, &shape, len)?),
         "<i4" => Chunk::I32(copy_elements(address, &shape, len)?),
+        // Read as bytes: a NumPy bool may hold any byte (a view of other data), which
+        // no Rust bool may.
+        "|b1" => Chunk::Bool(copy_elements::<u8>(address, &shape, len)?.mapv(|b| b != 0)),
         other => {
             return Err(PyTypeError::new_err(format!(
                 "from_numpy: unsupported element type '{other}' (expected little-endian \
-                 float64, float32, int64 or int32)"
+                 float64, float32, int64 or int32, or bool)"
             )))
         }
     })

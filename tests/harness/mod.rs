@@ -34,10 +34,6 @@ pub const TASKLOOM: &str = env!("CARGO_BIN_EXE_taskloom");
 /// A safety net so that a hung command fails its test instead of hanging the suite.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-/// How soon a signalled or killed run must have ended: it stops its tasks and exits,
-/// it does not finish its work.
-pub const STOP_LIMIT: Duration = Duration::from_secs(10);
-
 /// A fresh temporary working directory for one test's commands and files.
 pub struct Dir {
     dir: TempDir,
@@ -212,21 +208,6 @@ impl Running {
     /// Sends the signal `name` (`TERM`, `INT`, `KILL`) to the command.
     pub fn signal(&self, name: &str) {
         process::send_signal(name, self.id());
-    }
-
-    /// Does `stop` to the command (a signal to it or to one of its processes) and waits
-    /// for its end, asserting that it came within [`STOP_LIMIT`]: stopping is prompt.
-    pub fn stopped_by(self, stop: impl FnOnce(&Running)) -> Outcome {
-        let sent = std::time::Instant::now();
-        stop(&self);
-        let out = self.wait();
-        assert!(
-            sent.elapsed() < STOP_LIMIT,
-            "took {:?} to stop\n{}",
-            sent.elapsed(),
-            out.context
-        );
-        out
     }
 
     /// Waits for the command's end, failing the test after its timeout (the command is

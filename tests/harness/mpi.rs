@@ -12,7 +12,28 @@ use std::time::Duration;
 
 use super::graph::GraphFile;
 use super::process::{marked_processes, wait_for};
-use super::{Dir, Outcome, TestCommand, TASKLOOM};
+use super::{Dir, Outcome, Running, TestCommand, TASKLOOM};
+
+/// How soon a signalled run, or one whose rank was killed, must have ended: it stops
+/// its tasks and exits, it does not finish its work.
+pub const STOP_LIMIT: Duration = Duration::from_secs(10);
+
+impl Running {
+    /// Does `stop` to the command (a signal to mpirun or to a rank) and waits for its
+    /// end, asserting that it came within [`STOP_LIMIT`]: stopping is prompt.
+    pub fn stopped_by(self, stop: impl FnOnce(&Running)) -> Outcome {
+        let sent = std::time::Instant::now();
+        stop(&self);
+        let out = self.wait();
+        assert!(
+            sent.elapsed() < STOP_LIMIT,
+            "took {:?} to stop\n{}",
+            sent.elapsed(),
+            out.context
+        );
+        out
+    }
+}
 
 /// How the ranks reach each other.
 #[derive(Clone, Copy, Debug)]
