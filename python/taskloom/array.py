@@ -8,7 +8,8 @@ sorts) computed on the engine's threads.
   released, and returns a NumPy array that views the result's own buffer (no copy).
 - `np.asarray(x)` computes `x`; NumPy operations on an `Array` and an `ndarray` defer
   to the `Array`, whose operand the `ndarray` becomes.
-- Element types: float64, float32, int64 and int32; results promote as NumPy's do.
+- Element types: float64, float32, int64, int32 and bool; results promote as NumPy's
+  do (arithmetic on bool is refused).
 - `chunks` is the block shape, as Zarr spells it (an int for every axis, -1 or None
   for a whole axis); the last block along an axis may be shorter.
 
@@ -391,8 +392,8 @@ def _dtype_name(what: str, dtype: Any) -> str:
         name = np.dtype(dtype).name
     except TypeError as error:
         raise TypeError(f"{what}: {error}") from None
-    if name not in ("float64", "float32", "int64", "int32"):
-        raise TypeError(f"{what}: unsupported dtype {name} (expected float64, float32, int64 or int32)")
+    if name not in ("float64", "float32", "int64", "int32", "bool"):
+        raise TypeError(f"{what}: unsupported dtype {name} (expected float64, float32, int64, int32 or bool)")
     return name
 
 
