@@ -14,10 +14,7 @@ figures are medians; the load average and the CPU time other processes used are
 recorded next to them.
 """
 
-import datetime
 import os
-import platform
-import statistics
 import sys
 import time
 from operator import add
@@ -30,6 +27,7 @@ import dask.multiprocessing  # noqa: E402
 import dask.threaded  # noqa: E402
 
 import taskloom  # noqa: E402
+from page import medians, page  # noqa: E402
 from report import noise, noise_start  # noqa: E402
 from tasks import inc, spin  # noqa: E402
 
@@ -121,7 +119,7 @@ def measure(repeat):
 
 
 def render(times, tasks, repeat, machine):
-    med = {case: {side: statistics.median(v) for side, v in sides.items()} for case, sides in times.items()}
+    med = medians(times)
     rows = []
     for case, against in (("tree_threads", "dask.threaded.get"), ("tree_processes", "dask.multiprocessing.get")):
         tl = med[case]["taskloom"] * 1e6 / tasks
@@ -136,14 +134,9 @@ def render(times, tasks, repeat, machine):
         f"| S(2) of `compute(scheduler=\"processes\")` on {SPINS:,} tasks of about 1 ms "
         f"| {s2:.2f} | | | ≥ 1.9 | {'**yes**' if s2 >= 1.9 else '**no**'} |"
     )
-    every = ["| case | side | runs (s) |", "|---|---|---|"]
-    for case, sides in times.items():
-        for side, runs in sides.items():
-            every.append(f"| {case} | {side} | {', '.join(f'{r:.4f}' for r in runs)} |")
-    return "\n".join(
-        [
-            "# taskloom's graph schedulers against Dask's",
-            "",
+    return page(
+        "taskloom's graph schedulers against Dask's",
+        (
             "Reproduce with `bash bench/python/run.sh` (`REPEAT=N` to change the number of runs). "
             f"Every scheduler has {WORKERS} workers; the two sides of each case alternate run by run "
             f"and each figure is the median of {repeat} runs. The Dask graph is a dict of legacy "
@@ -151,31 +144,15 @@ def render(times, tasks, repeat, machine):
             "Dask's `Task` objects, scheduling, running, worker start-up for processes). S(2) is "
             "the time of the same tasks run one after another in the caller ÷ the time of "
             "`taskloom.compute` on 2 worker processes, start-up included; a task is a fixed amount "
-            "of pure-Python work, about 1 ms of CPU time (`bench/python/tasks.py`).",
-            "",
-            "## Environment",
-            "",
-            "| | |",
-            "|---|---|",
-            f"| date | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M:%S} UTC |",
-            f"| nproc | {os.cpu_count()} |",
-            f"| load average before the runs | {machine['load_before']} |",
-            f"| CPU time used by other processes during the runs | {machine['other_cpu']:.1f} s over "
-            f"{machine['wall']:.0f} s of wall time |",
-            f"| Python | {platform.python_version()}, dask {dask.__version__} |",
-            f"| taskloom | the wheel of python/, built by maturin with the {os.environ.get('PROFILE', 'release')} profile |",
-            "",
-            "## Figures",
-            "",
-            "| | taskloom | Dask | ratio | goal | met |",
-            "|---|---|---|---|---|---|",
-            *rows,
-            "",
-            "## Every run",
-            "",
-            *every,
-            "",
-        ]
+            "of pure-Python work, about 1 ms of CPU time (`bench/python/tasks.py`)."
+        ),
+        machine,
+        [("dask", dask.__version__)],
+        (
+            "| | taskloom | Dask | ratio | goal | met |"
+        ),
+        rows,
+        times,
     )
 
 

@@ -7,11 +7,8 @@ Figures are medians; the load average and the CPU time other processes used are
 recorded next to them.
 """
 
-import datetime
 import multiprocessing
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -20,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
 
 import taskloom  # noqa: E402
+from page import medians, page  # noqa: E402
 from report import noise, noise_start  # noqa: E402
 from tasks import inc, spin  # noqa: E402
 
@@ -79,7 +77,7 @@ def fmt(x):
 
 
 def render(times, repeat, machine):
-    med = {case: {side: statistics.median(v) for side, v in sides.items()} for case, sides in times.items()}
+    med = medians(times)
     per_item = lambda case, side, n: med[case][side] * 1e6 / n  # noqa: E731
     serial = med["serial_spin_2000"]["caller"]
     rows = []
@@ -103,44 +101,23 @@ def render(times, repeat, machine):
         )
     imp = med["import_taskloom"]["taskloom"] * 1e3
     rows.append(f"| `import taskloom`, ms | {imp:.1f} | | | < 50 ms | {'**yes**' if imp < 50 else '**no**'} |")
-    every = ["| case | side | runs (s) |", "|---|---|---|"]
-    for case, sides in times.items():
-        for side, runs in sides.items():
-            every.append(f"| {case} | {side} | {', '.join(f'{r:.4f}' for r in runs)} |")
-    return "\n".join(
-        [
-            "# taskloom.Pool against multiprocessing.Pool",
-            "",
+    return page(
+        "taskloom.Pool against multiprocessing.Pool",
+        (
             "Reproduce with `bash bench/python/run.sh` (`REPEAT=N` to change the number of runs). "
             "Both pools have 2 worker processes, are started and warmed up (the same map once, "
             "untimed) before the clock, and alternate run by run; each figure is the median of "
             f"{repeat} runs. S(2) is the time of the same tasks run one after another in the "
             "caller ÷ the pool's time; a task is a fixed amount of pure-Python work, about 1 ms "
-            "of CPU time (`bench/python/tasks.py`).",
-            "",
-            "## Environment",
-            "",
-            "| | |",
-            "|---|---|",
-            f"| date | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M:%S} UTC |",
-            f"| nproc | {os.cpu_count()} |",
-            f"| load average before the runs | {machine['load_before']} |",
-            f"| CPU time used by other processes during the runs | {machine['other_cpu']:.1f} s over "
-            f"{machine['wall']:.0f} s of wall time |",
-            f"| Python | {platform.python_version()} |",
-            "| taskloom | the wheel of python/, built by maturin with the release profile |",
-            "",
-            "## Figures",
-            "",
-            "| | taskloom.Pool | multiprocessing.Pool | ratio | goal | met |",
-            "|---|---|---|---|---|---|",
-            *rows,
-            "",
-            "## Every run",
-            "",
-            *every,
-            "",
-        ]
+            "of CPU time (`bench/python/tasks.py`)."
+        ),
+        machine,
+        [],
+        (
+            "| | taskloom.Pool | multiprocessing.Pool | ratio | goal | met |"
+        ),
+        rows,
+        times,
     )
 
 

@@ -15,11 +15,8 @@ bytes (10^9 bytes per second); the load average and the CPU time other processes
 are recorded next to them.
 """
 
-import datetime
 import multiprocessing
 import os
-import platform
-import statistics
 import sys
 import time
 
@@ -29,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
 
 import taskloom  # noqa: E402
+from page import medians, page  # noqa: E402
 from report import noise, noise_start  # noqa: E402
 from tasks import echo, last  # noqa: E402
 
@@ -65,54 +63,32 @@ def measure(repeat, array):
 
 
 def render(times, repeat, machine, nbytes):
-    med = {case: {side: statistics.median(v) for side, v in sides.items()} for case, sides in times.items()}
+    med = medians(times)
     gbs = lambda seconds: nbytes / seconds / 1e9  # noqa: E731
     copy = gbs(med["copy"]["numpy"])
     rows = [f"| `a.copy()` in the caller (the reference) | {copy:.2f} | | | |"]
     for case, label in (("to_worker", "to a worker"), ("there_and_back", "there and back")):
         tl, mp = gbs(med[case]["taskloom"]), gbs(med[case]["multiprocessing"])
         rows.append(f"| {label} | {tl:.2f} | {mp:.2f} | {tl / copy:.2f} | {tl / mp:.1f}x |")
-    every = ["| case | side | runs (s) |", "|---|---|---|"]
-    for case, sides in times.items():
-        for side, runs in sides.items():
-            every.append(f"| {case} | {side} | {', '.join(f'{r:.4f}' for r in runs)} |")
-    return "\n".join(
-        [
-            "# A 1 GiB NumPy array as a task argument",
-            "",
+    return page(
+        "A 1 GiB NumPy array as a task argument",
+        (
             "Reproduce with `bash bench/python/transfer.sh` (`REPEAT=N` to change the number of "
             "runs). A float64 array of 1 GiB goes to a pool of one worker process as the argument "
             "of `pool.apply`: \"to a worker\" returns its last element, \"there and back\" returns "
             "the array. taskloom sends its buffer through shared memory (pickle protocol 5, out of "
             "band: one copy); multiprocessing pickles it into the pipe. Figures are GB/s of the "
             f"array's bytes, medians of {repeat} runs; \"÷ copy\" is taskloom's rate over a plain "
-            "`a.copy()` of the same bytes in the caller, the memory bandwidth one pass gets.",
-            "",
-            "## Environment",
-            "",
-            "| | |",
-            "|---|---|",
-            f"| date | {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M:%S} UTC |",
-            f"| nproc | {os.cpu_count()} |",
-            f"| load average before the runs | {machine['load_before']} |",
-            f"| CPU time used by other processes during the runs | {machine['other_cpu']:.1f} s over "
-            f"{machine['wall']:.0f} s of wall time |",
-            f"| Python | {platform.python_version()} |",
-            f"| NumPy | {np.__version__} |",
-            f"| taskloom | the wheel of python/, built by maturin with the {os.environ.get('PROFILE', 'release')} profile |",
-            "",
-            "## Figures",
-            "",
+            "`a.copy()` of the same bytes in the caller, the memory bandwidth one pass gets."
+        ),
+        machine,
+        [("NumPy", np.__version__)],
+        (
             "| 1 GiB float64 array | taskloom.Pool, GB/s | multiprocessing.Pool, GB/s | taskloom ÷ copy | "
-            "taskloom ÷ multiprocessing |",
-            "|---|---|---|---|---|",
-            *rows,
-            "",
-            "## Every run",
-            "",
-            *every,
-            "",
-        ]
+            "taskloom ÷ multiprocessing |"
+        ),
+        rows,
+        times,
     )
 
 
