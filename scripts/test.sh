@@ -19,8 +19,7 @@
 # - Debian's Slurm and munge (slurmctld slurmd slurm-client munge): the batch-job tests
 #   submit to a real single-node cluster, which they start with scripts/slurm.sh; it is
 #   stopped here when the tests end.
-# - `cargo test --workspace --features mpi` holds every suite but three (the last two
-#   run aside while the suites run):
+# - `cargo test --workspace --features mpi` holds every suite but three:
 # - the refusal of `--executor mpi` by a build without MPI, tested by a default build
 #   of the root test binary;
 # - the model checks of the threaded executor's lock-free pieces (crates/exec/src/
@@ -98,28 +97,8 @@ trap 'scripts/slurm.sh stop' EXIT
 # items), so the suites end sooner (204 s instead of 280 s for the root binary).
 export RUST_TEST_THREADS=${RUST_TEST_THREADS:-4}
 phase "building the suites" cargo test --workspace --features mpi --no-run "$@"
-
-# The model checks and the fuzzing build in target directories of their own, so they
-# run aside while the suites mostly wait, in a process group of their own (job
-# control) that is ended if the script stops early; their output comes at the end.
-aside_log=$(mktemp)
-set -m
-(
-    phase "the model checks" model_checks
-    phase "fuzzing" scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
-) >"$aside_log" 2>&1 &
-aside=$!
-set +m
-trap 'kill -- -$aside 2>/dev/null || true; rm -f "$aside_log"; scripts/slurm.sh stop' EXIT
-
 phase "the Rust suites" cargo test --workspace --features mpi "$@"
 phase "the Python suites" scripts/python-test.sh
 phase "the build without MPI" cargo test --test tests "$@" -- cli::mpi_absent
-
-aside_status=0
-wait "$aside" || aside_status=$?
-cat "$aside_log" >&2
-if [ "$aside_status" -ne 0 ]; then
-    echo "test.sh: error: the model checks or the fuzzing failed (exit $aside_status; their output is above)" >&2
-    exit 1
-fi
+phase "the model checks" model_checks
+phase "fuzzing" scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
