@@ -41,20 +41,24 @@ class _Ref:
         return (_Ref, (self.key,))
 
 
+def _nested(obj: Any, leaf: Callable[[Any], Any]) -> Any:
+    """`obj` with `leaf(x)` in place of each `x` that is not a list, tuple, dict or set
+    (a dict's values, not its keys), however deep."""
+    kind = type(obj)
+    if kind is list:
+        return [_nested(x, leaf) for x in obj]
+    if kind is tuple:
+        return tuple(_nested(x, leaf) for x in obj)
+    if kind is dict:
+        return {k: _nested(v, leaf) for k, v in obj.items()}
+    if kind is set:
+        return {_nested(x, leaf) for x in obj}
+    return leaf(obj)
+
+
 def _fill(template: Any, values: Dict[Hashable, Any]) -> Any:
     """`template` with each `_Ref` replaced by its key's value."""
-    kind = type(template)
-    if kind is _Ref:
-        return values[template.key]
-    if kind is list:
-        return [_fill(x, values) for x in template]
-    if kind is tuple:
-        return tuple(_fill(x, values) for x in template)
-    if kind is dict:
-        return {k: _fill(v, values) for k, v in template.items()}
-    if kind is set:
-        return {_fill(x, values) for x in template}
-    return template
+    return _nested(template, lambda x: values[x.key] if type(x) is _Ref else x)
 
 
 class _Call:
@@ -115,19 +119,14 @@ class _Data:
 def _collect(obj: Any, found: Dict[Hashable, "Delayed"]) -> Any:
     """`obj` as a template: each `Delayed` inside (lists, tuples, sets, dicts) becomes a
     `_Ref` to its key, and goes into `found`."""
-    kind = type(obj)
-    if isinstance(obj, Delayed):
-        found[obj._key] = obj
-        return _Ref(obj._key)
-    if kind is list:
-        return [_collect(x, found) for x in obj]
-    if kind is tuple:
-        return tuple(_collect(x, found) for x in obj)
-    if kind is dict:
-        return {k: _collect(v, found) for k, v in obj.items()}
-    if kind is set:
-        return {_collect(x, found) for x in obj}
-    return obj
+
+    def reference(x: Any) -> Any:
+        if isinstance(x, Delayed):
+            found[x._key] = x
+            return _Ref(x._key)
+        return x
+
+    return _nested(obj, reference)
 
 
 def _name(func: Any) -> str:

@@ -29,6 +29,32 @@ fn axes(ndim: usize) -> Vec<Option<usize>> {
     std::iter::once(None).chain((0..ndim).map(Some)).collect()
 }
 
+/// `reduce --op OP` of every array, over every axis and over none, against NumPy.
+fn reduce_on_every_axis(
+    ws: &Dir,
+    reference: &mut Reference,
+    arrays: &[(&str, usize)],
+    ops: &[&str],
+) {
+    for &(name, ndim) in arrays {
+        for &op in ops {
+            for axis in axes(ndim) {
+                let axis_text = axis.map(|k| k.to_string());
+                let mut args = vec!["reduce", name, "--op", op];
+                if let Some(k) = &axis_text {
+                    args.extend(["--axis", k.as_str()]);
+                }
+                let printed = ws.array_print(&args);
+                reference.printed(
+                    &args.join(" "),
+                    np::reduce(op, axis, np::read(name)),
+                    &printed,
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn comparisons_broadcast_and_store_bools_that_where_any_and_all_take() {
     let ws = workspace();
@@ -52,23 +78,8 @@ fn comparisons_broadcast_and_store_bools_that_where_any_and_all_take() {
     let printed = ws.array_print(&["where", "i.zarr", "i.zarr", "f.zarr"]);
     let expect = np::select(np::read("i.zarr"), np::read("i.zarr"), np::read("f.zarr"));
     reference.printed("where with an int condition", expect, &printed);
-    for (name, ndim) in [("gt.zarr", 2), ("i.zarr", 2), ("f.zarr", 1), ("g.zarr", 3)] {
-        for op in ["any", "all"] {
-            for axis in axes(ndim) {
-                let axis_text = axis.map(|k| k.to_string());
-                let mut args = vec!["reduce", name, "--op", op];
-                if let Some(k) = &axis_text {
-                    args.extend(["--axis", k.as_str()]);
-                }
-                let printed = ws.array_print(&args);
-                reference.printed(
-                    &args.join(" "),
-                    np::reduce(op, axis, np::read(name)),
-                    &printed,
-                );
-            }
-        }
-    }
+    let arrays = [("gt.zarr", 2), ("i.zarr", 2), ("f.zarr", 1), ("g.zarr", 3)];
+    reduce_on_every_axis(&ws, &mut reference, &arrays, &["any", "all"]);
     reference.verify();
 }
 
@@ -82,29 +93,14 @@ fn argmin_and_argmax_give_numpys_first_position_on_every_axis() {
         "compare", "i.zarr", "f.zarr", "--op", "gt", "--out", "b.zarr",
     ]);
     let mut reference = Reference::new(&ws);
-    for (name, ndim) in [
+    let arrays = [
         ("i.zarr", 2),
         ("f.zarr", 1),
         ("g.zarr", 3),
         ("b.zarr", 2),
         ("lg.zarr", 3),
-    ] {
-        for op in ["argmin", "argmax"] {
-            for axis in axes(ndim) {
-                let axis_text = axis.map(|k| k.to_string());
-                let mut args = vec!["reduce", name, "--op", op];
-                if let Some(k) = &axis_text {
-                    args.extend(["--axis", k.as_str()]);
-                }
-                let printed = ws.array_print(&args);
-                reference.printed(
-                    &args.join(" "),
-                    np::reduce(op, axis, np::read(name)),
-                    &printed,
-                );
-            }
-        }
-    }
+    ];
+    reduce_on_every_axis(&ws, &mut reference, &arrays, &["argmin", "argmax"]);
     ws.array_write(&[
         "reduce", "g.zarr", "--op", "argmax", "--axis", "1", "--out", "am.zarr",
     ]);

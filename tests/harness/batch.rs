@@ -8,7 +8,7 @@
 //!   (`STANDIN_STATE`); they fail with exit 99 on any argument they do not expect.
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use super::{Dir, Outcome, TestCommand};
 
@@ -43,19 +43,28 @@ pub fn slurm_conf() -> &'static str {
     })
 }
 
+/// The single-node cluster's turn: its two cores hold one test's jobs at a time, so
+/// that a job does not wait, pending, behind another test's (tests run four at once).
+static SLURM_NODE: Mutex<()> = Mutex::new(());
+
 /// A directory whose commands submit to a batch system.
 pub struct BatchDir {
     pub dir: Dir,
     /// Variables every command gets (the batch system's PATH or configuration).
     env: Vec<(String, String)>,
+    /// Held while a test uses the Slurm cluster (last: dropped after the directory).
+    _turn: Option<MutexGuard<'static, ()>>,
 }
 
 impl BatchDir {
     /// Commands that reach the single-node Slurm cluster.
     pub fn slurm() -> Self {
+        // A test that failed holding the turn leaves the cluster as usable as before.
+        let turn = SLURM_NODE.lock().unwrap_or_else(PoisonError::into_inner);
         BatchDir {
             dir: Dir::new(),
             env: vec![("SLURM_CONF".into(), slurm_conf().into())],
+            _turn: Some(turn),
         }
     }
 
@@ -76,6 +85,7 @@ impl BatchDir {
                 ("PATH".into(), path),
                 ("STANDIN_STATE".into(), state.display().to_string()),
             ],
+            _turn: None,
         }
     }
 

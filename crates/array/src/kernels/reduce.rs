@@ -156,6 +156,17 @@ pub(crate) fn partial(op: Reduction, x: &Chunk, axis: Option<usize>) -> Result<V
     }, bool => Err(OpError::new("internal error: bools reduce as ints")))
 }
 
+/// The error of a partial state `i` that is not what `op` combines: `expected` says
+/// what it must be.
+fn bad_state(op: Reduction, i: usize, expected: &str, state: &Value) -> OpError {
+    OpError::new(format!(
+        "state {} of {} must be {expected}, got {}",
+        i + 1,
+        op.name(),
+        state.type_name()
+    ))
+}
+
 /// The shape of a state: `shape` with `axis` kept at extent 1, or 0-d for `None`.
 pub(crate) fn kept_shape(shape: &[usize], axis: Option<usize>) -> Vec<usize> {
     match axis {
@@ -359,13 +370,12 @@ struct Moments {
 impl Moments {
     fn parse(op: Reduction, state: &Value, i: usize) -> Result<Moments, OpError> {
         let bad = || {
-            OpError::new(format!(
-                "state {} of {} must be [count, mean, m2] (an int and two float64 chunks \
-                 of one shape), got {}",
-                i + 1,
-                op.name(),
-                state.type_name()
-            ))
+            bad_state(
+                op,
+                i,
+                "[count, mean, m2] (an int and two float64 chunks of one shape)",
+                state,
+            )
         };
         let Value::List(items) = state else {
             return Err(bad());

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 use taskloom_graph::{Chunk, OpError, Value};
 
-use super::kept_shape;
+use super::{bad_state, kept_shape};
 use crate::kernels::args::{cast, value, Element};
 use crate::kernels::elementwise::element::{tuple, with_dtype};
 use crate::operation::Reduction;
@@ -132,13 +132,12 @@ fn state(values: Chunk, positions: ArrayD<i64>) -> Result<Value, OpError> {
 /// Argument `i` as a state: its values and positions.
 fn parse(op: Reduction, state: &Value, i: usize) -> Result<(&Chunk, &ArrayD<i64>), OpError> {
     let bad = || {
-        OpError::new(format!(
-            "state {} of {} must be [values, positions] (a chunk and an int64 chunk of one \
-             shape), got {}",
-            i + 1,
-            op.name(),
-            state.type_name()
-        ))
+        bad_state(
+            op,
+            i,
+            "[values, positions] (a chunk and an int64 chunk of one shape)",
+            state,
+        )
     };
     let Value::List(items) = state else {
         return Err(bad());
