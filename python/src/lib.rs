@@ -25,6 +25,7 @@
 mod array;
 mod graph;
 
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -56,14 +57,22 @@ struct Pool {
 
 #[pymethods]
 impl Pool {
-    /// Starts `workers` processes as `program args...` and waits until they serve.
+    /// Starts `workers` processes as `program args...` and waits until they serve;
+    /// with `renew_after`, each is replaced after running that many payloads.
     #[new]
-    fn new(py: Python<'_>, workers: usize, program: PathBuf, args: Vec<String>) -> PyResult<Self> {
+    #[pyo3(signature = (workers, program, args, renew_after=None))]
+    fn new(
+        py: Python<'_>,
+        workers: usize,
+        program: PathBuf,
+        args: Vec<String>,
+        renew_after: Option<NonZeroUsize>,
+    ) -> PyResult<Self> {
         if workers == 0 {
             return Err(PyValueError::new_err("a pool needs at least one worker"));
         }
         let engine = py
-            .detach(|| EnginePool::processes_running(workers, program, args))
+            .detach(|| EnginePool::processes_running(workers, program, args, renew_after))
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         Ok(Pool {
             engine: Mutex::new(Some(engine)),
@@ -122,7 +131,7 @@ impl Pool {
                 // Python anew for every result would make and unmake a thread state.
                 Python::attach(|py| {
                     let mut results = results;
-                    while let Some((index, result)) = py.detach(|| results.next()) {
+                    let mut handle = |(index, result): (usize, Result<Value, PoolError>)| {
                         let result_file = match &result {
                             Ok(Value::Bytes(bytes)) => shared_file(bytes),
                             _ => None,
@@ -133,6 +142,14 @@ impl Pool {
                             .iter()
                             .flatten()
                             .for_each(|f| remove(f));
+                    };
+                    // Detached only to wait: the results of a batch that came at once
+                    // are handed over without giving up the GIL between them.
+                    while let Some(first) = py.detach(|| results.next()) {
+                        handle(first);
+                        while let Some(next) = results.try_next() {
+                            handle(next);
+                        }
                     }
                     // Released attached, so that the job (and the values it holds)
                     // goes now rather than when some thread next enters Python.

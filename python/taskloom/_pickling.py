@@ -114,7 +114,9 @@ def describe(obj: Any) -> str:
 
 def loads(data: bytes) -> Any:
     """Unpickles what `dumps` made (cloudpickle's output is plain pickle data)."""
-    if _shared.is_packed(data):
+    # A pickle of protocol 2 or later starts with PROTO (0x80); a packed message with
+    # `_shared.MAGIC` (a zero byte): most messages are told apart by their first byte.
+    if data[:1] != b"\x80" and _shared.is_packed(data):
         data, buffers = _shared.unpack(data)
         return pickle.loads(data, buffers=buffers)
     return pickle.loads(data)

@@ -1,5 +1,6 @@
 """taskloom.Pool: results, chunks, callbacks, errors, crashes and bad input."""
 
+import collections
 import os
 import pickle
 import signal
@@ -135,13 +136,43 @@ def test_print_in_a_worker_does_not_disturb_the_pool(pool):
     assert pool.map(helpers.shout, range(5)) == list(range(5))
 
 
+def test_maxtasksperchild_renews_each_worker_after_its_tasks():
+    # CPython's test_pool_worker_lifetime, stricter: no worker runs more than its share.
+    others = set(workers_of(os.getpid()))  # the module's own pool's
+    with taskloom.Pool(3, maxtasksperchild=10) as pool:
+        results = [pool.apply_async(helpers.pid) for _ in range(100)]
+        runs = collections.Counter(r.get(timeout=60) for r in results)
+        assert max(runs.values()) <= 10 and len(runs) >= 10, runs
+        # Renewed workers exit: the pool keeps its three.
+        deadline = time.monotonic() + 10
+        while len(set(workers_of(os.getpid())) - others) != 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(set(workers_of(os.getpid())) - others) == 3
+    # A map's task is a chunk, as in multiprocessing: two chunks of 5 per worker.
+    with taskloom.Pool(2, maxtasksperchild=2) as pool:
+        runs = collections.Counter(pool.map(helpers.pid, range(60), chunksize=5))
+        assert max(runs.values()) <= 10 and len(runs) >= 6, runs
+
+
+def test_maxtasksperchild_pool_closed_early_still_joins():
+    # CPython's test_pool_worker_lifetime_early_close (its issue #10332: join hung).
+    others = set(workers_of(os.getpid()))  # the module's own pool's
+    pool = taskloom.Pool(3, maxtasksperchild=1)
+    results = [pool.apply_async(helpers.sleep_then, (i, 0.3)) for i in range(6)]
+    pool.close()
+    pool.join()
+    assert [r.get() for r in results] == list(range(6))
+    assert set(workers_of(os.getpid())) == others
+
+
 def test_bad_arguments_are_clear_errors():
     with pytest.raises(ValueError, match="at least 1"):
         taskloom.Pool(0)
     with pytest.raises(TypeError, match="processes"):
         taskloom.Pool("2")
-    with pytest.raises(ValueError, match="maxtasksperchild"):
-        taskloom.Pool(1, maxtasksperchild=0)
+    for bad in (0, -1, 0.5, "12", True):
+        with pytest.raises(ValueError, match="maxtasksperchild"):
+            taskloom.Pool(1, maxtasksperchild=bad)
     with pytest.raises(TypeError, match="initializer"):
         taskloom.Pool(1, initializer=3)
     with taskloom.Pool(1) as pool:

@@ -1,7 +1,8 @@
 //! The Pool API over threads and processes: order, per-item errors, chunk-size edge
 //! cases, crash isolation, no process left behind, and agreement with a plain loop.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use proptest::prelude::*;
@@ -251,6 +252,48 @@ fn dropping_a_pool_with_work_queued_ends_it_promptly() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(results.len(), 2);
     assert!(results.iter().all(|(_, r)| r.is_err()));
+}
+
+/// How many of `pids` each worker process ran.
+fn runs_per_worker(pids: &[Value]) -> HashMap<String, usize> {
+    let mut runs = HashMap::new();
+    for pid in pids {
+        *runs.entry(pid.to_json()).or_insert(0) += 1;
+    }
+    runs
+}
+
+#[test]
+fn a_renewed_worker_runs_its_share_and_a_fresh_one_takes_its_slot() {
+    let renew_after = NonZeroUsize::new(3);
+    let pool = Pool::processes_running(
+        2,
+        env!("CARGO_BIN_EXE_taskloom"),
+        Vec::<String>::new(),
+        renew_after,
+    )
+    .unwrap();
+    // `$PPID` of the item's shell: the worker that ran it.
+    let pids = pool
+        .map("shell", vec!["echo $PPID"; 30], Chunking::Dynamic(1))
+        .unwrap();
+    let runs = runs_per_worker(&pids);
+    assert!(runs.values().all(|&n| n <= 3), "{runs:?}");
+    assert!(
+        runs.len() >= 10,
+        "30 items on workers renewed every 3: {runs:?}"
+    );
+    // Batches are not cut: a worker takes batches until it has been given 3 items.
+    let pids = pool
+        .map("shell", vec!["echo $PPID"; 30], Chunking::Dynamic(2))
+        .unwrap();
+    assert!(runs_per_worker(&pids).values().all(|&n| n <= 4), "{pids:?}");
+    // A crash on a renewed pool still fails only its item.
+    let results = pool
+        .map_results("shell", items_crashing_at(&[4]), Chunking::Dynamic(1))
+        .unwrap();
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
+    assert!(results[4].is_err());
 }
 
 fn arb_item() -> impl Strategy<Value = Value> {

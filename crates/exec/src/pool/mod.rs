@@ -22,6 +22,7 @@ mod queue;
 mod thread_pool;
 
 use std::ffi::OsString;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 
@@ -87,19 +88,23 @@ impl Pool {
         workers: usize,
         executable: Option<impl Into<PathBuf>>,
     ) -> Result<ProcessPool, PoolError> {
-        ProcessPool::launch(workers, executable.map(Into::into), Vec::new())
+        ProcessPool::launch(workers, executable.map(Into::into), Vec::new(), None)
     }
 
     /// A pool of `workers` processes started as `program args...`, which must serve
     /// as a worker (`serve_worker`) with the ops the pool calls: an interpreter whose
-    /// worker loop is this engine's, as the Python package's workers are.
+    /// worker loop is this engine's, as the Python package's workers are. With
+    /// `renew_after`, each worker is replaced by a fresh one once it has run that many
+    /// items (`multiprocessing`'s `maxtasksperchild`): what leaks or piles up in a
+    /// worker (memory, open files, a library's global state) goes with it.
     pub fn processes_running(
         workers: usize,
         program: impl Into<PathBuf>,
         args: impl IntoIterator<Item = impl Into<OsString>>,
+        renew_after: Option<NonZeroUsize>,
     ) -> Result<ProcessPool, PoolError> {
         let args = args.into_iter().map(Into::into).collect();
-        ProcessPool::launch(workers, Some(program.into()), args)
+        ProcessPool::launch(workers, Some(program.into()), args, renew_after)
     }
 }
 
@@ -227,10 +232,15 @@ pub struct MapUnordered {
     missing: std::ops::Range<usize>,
 }
 
-impl Iterator for MapUnordered {
-    type Item = (usize, Result<Value, PoolError>);
+impl MapUnordered {
+    /// The next result if it has arrived, without waiting: a caller that must give
+    /// up a lock to wait (Python's GIL) takes every result already here at once.
+    pub fn try_next(&mut self) -> Option<(usize, Result<Value, PoolError>)> {
+        self.advance(false)
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next result; waits for the next delivery only when `wait`.
+    fn advance(&mut self, wait: bool) -> Option<(usize, Result<Value, PoolError>)> {
         loop {
             if let Some((offset, value)) = self.delivered.next() {
                 let index = self.start + offset;
@@ -242,8 +252,17 @@ impl Iterator for MapUnordered {
                 return Some((index, Ok(value)));
             }
             if self.results.left > 0 {
-                match self.results.receiver.recv() {
-                    Ok(delivery) => {
+                let delivery = if wait {
+                    self.results.receiver.recv().ok()
+                } else {
+                    match self.results.receiver.try_recv() {
+                        Ok(delivery) => Some(delivery),
+                        Err(mpsc::TryRecvError::Empty) => return None,
+                        Err(mpsc::TryRecvError::Disconnected) => None,
+                    }
+                };
+                match delivery {
+                    Some(delivery) => {
                         let n = delivery.values.len();
                         self.results.left = self.results.left.saturating_sub(n);
                         let end = (delivery.start + n).min(self.seen.len());
@@ -255,13 +274,21 @@ impl Iterator for MapUnordered {
                         self.faults = delivery.faults.into_iter().peekable();
                         continue;
                     }
-                    Err(_) => self.results.left = 0,
+                    None => self.results.left = 0,
                 }
             }
             // Whatever never arrived is reported as lost.
             let index = self.missing.by_ref().find(|&i| !self.seen[i])?;
             return Some((index, Err(Fault::Closed.at(index, &self.results.op))));
         }
+    }
+}
+
+impl Iterator for MapUnordered {
+    type Item = (usize, Result<Value, PoolError>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.advance(true)
     }
 }
 
@@ -510,8 +537,9 @@ impl ProcessPool {
         workers: usize,
         executable: Option<PathBuf>,
         args: Vec<OsString>,
+        renew_after: Option<NonZeroUsize>,
     ) -> Result<ProcessPool, PoolError> {
-        let backend = ProcessBackend::start(workers, executable, args)?;
+        let backend = ProcessBackend::start(workers, executable, args, renew_after)?;
         Ok(ProcessPool {
             core: Core {
                 dispatch: Box::new(backend),

@@ -13,10 +13,16 @@
 //!   run again, each alone, on the workers left: the item that killed it then fails by
 //!   itself (its cause names the signal, e.g. "killed by SIGABRT"), and the others
 //!   succeed. Items of a crashed batch may so run twice: ops had better be pure.
+//! - With `renew_after(n)` (`multiprocessing`'s `maxtasksperchild`), a worker takes
+//!   no new batch once it has been given `n` items; once it has answered them all it
+//!   is let go (its input closes, it exits) and a new worker takes its slot. Nothing
+//!   it was given is lost or blamed on it. A batch is not cut: with batches of one
+//!   item a worker runs exactly `n`.
 //! - Dropping the pool kills and reaps every worker.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -69,11 +75,13 @@ pub(crate) struct ProcessBackend {
 
 impl ProcessBackend {
     /// Starts the driver thread, which starts `workers` workers (`executable` with
-    /// `args`); returns once they all serve.
+    /// `args`), each replaced after `renew_after` items when given; returns once they
+    /// all serve.
     pub fn start(
         workers: usize,
         executable: Option<PathBuf>,
         args: Vec<OsString>,
+        renew_after: Option<NonZeroUsize>,
     ) -> Result<ProcessBackend, PoolError> {
         if std::env::var_os(WORKER_ENV).is_some() {
             // Without this, a program that forgot to serve would start pools forever.
@@ -105,6 +113,7 @@ impl ProcessBackend {
                             slot_of: (0..workers).collect(),
                             slots,
                             next_batch: 0,
+                            renew_after: renew_after.map(NonZeroUsize::get),
                         }
                         .run(&inbox);
                     }
@@ -199,6 +208,8 @@ struct Slot {
     /// The worker said it serves. A replacement that dies before it does is not
     /// replaced again: it would die the same way, forever.
     serving: bool,
+    /// Items given to the worker filling the slot now.
+    given: usize,
 }
 
 impl Slot {
@@ -207,6 +218,7 @@ impl Slot {
             worker: Some(worker),
             sent: VecDeque::new(),
             serving: true,
+            given: 0,
         }
     }
 }
@@ -219,6 +231,8 @@ struct Driver {
     /// The slot of each worker id ever started.
     slot_of: Vec<usize>,
     next_batch: u64,
+    /// Items after which a worker is replaced, if any.
+    renew_after: Option<usize>,
 }
 
 impl Drop for Driver {
@@ -241,6 +255,7 @@ impl Driver {
 
     fn run(&mut self, inbox: &mpsc::Receiver<Msg>) {
         loop {
+            self.renew();
             self.feed();
             let Ok(msg) = inbox.recv() else {
                 break;
@@ -280,12 +295,13 @@ impl Driver {
         };
         let mut sent_any = false;
         let workers = self.slots.len();
+        let renew_after = self.renew_after.unwrap_or(usize::MAX);
         for round in 1..=IN_FLIGHT_DEEP {
             for (s, slot) in self.slots.iter_mut().enumerate() {
                 let Some(worker) = slot.worker else {
                     continue;
                 };
-                if slot.sent.len() >= round {
+                if slot.sent.len() >= round || slot.given >= renew_after {
                     continue;
                 }
                 // Batches dealt to this worker are its own anyway: queue two. Shared
@@ -319,6 +335,7 @@ impl Driver {
                 );
                 // Sent at once: the worker may be idle.
                 supervisor.flush();
+                slot.given += batch.len();
                 slot.sent.push_back((id, batch));
                 sent_any = true;
             }
@@ -376,28 +393,66 @@ impl Driver {
             Some((_, batch)) => batch.fail(Fault::Died(cause.clone())),
             None => {}
         }
-        let respawn = if self.slots[s].serving {
-            supervisor.spawn().map_err(|e| e.to_string())
+        if self.slots[s].serving {
+            self.refill(s, &cause);
         } else {
-            Err("replacement workers die before serving".to_string())
+            self.cannot_refill(s, &cause, "replacement workers die before serving");
+        }
+    }
+
+    /// Lets go the workers that have been given their `renew_after` items and have
+    /// answered them all; new workers take their slots.
+    fn renew(&mut self) {
+        let Some(limit) = self.renew_after else {
+            return;
         };
-        match respawn {
+        for s in 0..self.slots.len() {
+            let slot = &self.slots[s];
+            let Some(worker) = slot
+                .worker
+                .filter(|_| slot.given >= limit && slot.sent.is_empty())
+            else {
+                continue;
+            };
+            let Some(supervisor) = self.supervisor.as_mut() else {
+                return;
+            };
+            // Its end, when it comes, is not a death: the slot is no longer its.
+            supervisor.retire(worker);
+            self.slots[s].worker = None;
+            self.refill(s, "a worker was renewed");
+        }
+    }
+
+    /// Starts a new worker in slot `s`, whose worker ended for `cause`.
+    fn refill(&mut self, s: usize, cause: &str) {
+        let Some(supervisor) = self.supervisor.as_mut() else {
+            return;
+        };
+        match supervisor.spawn() {
             Ok(new) => {
                 if self.slot_of.len() <= new.0 as usize {
                     self.slot_of.resize(new.0 as usize + 1, usize::MAX);
                 }
                 self.slot_of[new.0 as usize] = s;
-                self.slots[s].worker = Some(new);
-                self.slots[s].serving = false;
+                let slot = &mut self.slots[s];
+                slot.worker = Some(new);
+                slot.serving = false;
+                slot.given = 0;
             }
-            Err(e) => {
-                let fault =
-                    Fault::Died(format!("{cause}, and no new worker could be started ({e})"));
-                self.queues.fail_own(s, fault.clone());
-                if self.slots.iter().all(|slot| slot.worker.is_none()) {
-                    self.queues.fail_all(fault);
-                }
-            }
+            Err(e) => self.cannot_refill(s, cause, &e.to_string()),
+        }
+    }
+
+    /// Slot `s` stays empty: what waits for it fails, and everything does once no
+    /// slot has a worker.
+    fn cannot_refill(&mut self, s: usize, cause: &str, why: &str) {
+        let fault = Fault::Died(format!(
+            "{cause}, and no new worker could be started ({why})"
+        ));
+        self.queues.fail_own(s, fault.clone());
+        if self.slots.iter().all(|slot| slot.worker.is_none()) {
+            self.queues.fail_all(fault);
         }
     }
 }

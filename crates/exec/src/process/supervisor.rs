@@ -17,6 +17,8 @@
 //! - A worker is ended with SIGTERM (`terminate`, `shutdown`), on which it ends its
 //!   shell commands and exits; SIGKILL follows if it is still there once `KILL_GRACE`
 //!   and [`EXIT_MARGIN`] are over.
+//! - A worker that has done its share (a pool's `maxtasksperchild`) is let go with
+//!   `retire`: its input closes and it exits by itself.
 //! - `shutdown` ends and reaps every worker; so does dropping the supervisor.
 
 use std::ffi::OsString;
@@ -176,6 +178,15 @@ impl<M: From<(WorkerId, Incoming)> + Send + 'static> Supervisor<M> {
             if let Some(stdin) = &mut w.stdin {
                 let _ = stdin.flush();
             }
+        }
+    }
+
+    /// Lets `worker` go once it has answered everything sent to it: its input is
+    /// flushed and closed, so that it exits as it does at the end of a run. Its end
+    /// still arrives as `Incoming::Gone`, to be reaped.
+    pub fn retire(&mut self, worker: WorkerId) {
+        if let Some(mut stdin) = self.workers[worker.0 as usize].stdin.take() {
+            let _ = stdin.flush();
         }
     }
 
