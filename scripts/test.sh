@@ -21,10 +21,10 @@
 #   stopped here when the tests end.
 # - `cargo test --workspace --features mpi` holds every suite but three:
 # - the refusal of `--executor mpi` by a build without MPI, tested by a default build
-#   of the root test binary;
+#   of its own test target (tests/mpi_absent.rs);
 # - the model checks of the threaded executor's lock-free pieces (crates/exec/src/
-#   model.rs) explore every interleaving under loom, which needs `--cfg loom` for the
-#   whole build: a build of their own, in target/loom.
+#   model.rs) explore every interleaving under loom, with the exec crate's `loom`
+#   feature (loom's primitives in place of std's): a build of that crate alone.
 # - every parser of user text is fuzzed for FUZZ_SECONDS (default 5) per target by
 #   scripts/fuzz.sh, which builds the targets in target/fuzz.
 set -euo pipefail
@@ -78,7 +78,7 @@ python_env() {
 
 # Model-checks `Idle`, `Slots` and the trace's span room under loom.
 model_checks() {
-    RUSTFLAGS="--cfg loom" cargo test -p taskloom-exec --lib --target-dir target/loom -- model::
+    cargo test -p taskloom-exec --features loom --lib -- model::
 }
 
 # Runs a phase of the tests and says how long it took, so that a slow CI run shows
@@ -99,6 +99,6 @@ export RUST_TEST_THREADS=${RUST_TEST_THREADS:-4}
 phase "building the suites" cargo test --workspace --features mpi --no-run "$@"
 phase "the Rust suites" cargo test --workspace --features mpi "$@"
 phase "the Python suites" scripts/python-test.sh
-phase "the build without MPI" cargo test --test tests "$@" -- cli::mpi_absent
+phase "the build without MPI" cargo test --test mpi_absent "$@"
 phase "the model checks" model_checks
 phase "fuzzing" scripts/fuzz.sh "${FUZZ_SECONDS:-5}"

@@ -25,8 +25,6 @@ mod map_parallel;
 mod map_signals;
 #[cfg(feature = "mpi")]
 mod mpi;
-#[cfg(not(feature = "mpi"))]
-mod mpi_absent;
 #[cfg(feature = "mpi")]
 mod mpi_faults;
 #[cfg(feature = "mpi")]

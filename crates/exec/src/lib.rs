@@ -7,7 +7,7 @@
 mod error;
 mod idle;
 mod limits;
-#[cfg(all(test, loom))]
+#[cfg(all(test, feature = "loom"))]
 mod model;
 #[cfg(feature = "mpi")]
 mod mpi;

@@ -1,11 +1,11 @@
 //! Model checks of the lock-free pieces of the thread pool, under loom: each test runs
 //! a few threads through every interleaving of up to two preemptions, with every value
 //! the C11 memory model lets each atomic load return, and fails on a deadlock (a lost
-//! wake-up), a data race on a slot, or a wrong result. Run them (a separate build, in
-//! its own target folder; about 10 s once built):
+//! wake-up), a data race on a slot, or a wrong result. Run them (the `loom` feature swaps
+//! the crate's primitives for loom's; about 10 s once built):
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" cargo test -p taskloom-exec --lib --target-dir target/loom -- model::
+//! cargo test -p taskloom-exec --features loom --lib -- model::
 //! ```
 //!
 //! - `Idle`: a worker that goes to sleep while work is published wakes to take it, and

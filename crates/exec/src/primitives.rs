@@ -1,6 +1,6 @@
 //! The synchronisation primitives of the lock-free pieces (`Idle`, `Slots`, the span
 //! room): std's in every normal build, loom's when the crate is built with
-//! `--cfg loom` to model-check them (`model.rs`).
+//! the `loom` feature to model-check them (`model.rs`).
 //!
 //! - Atomics, `Mutex` and `Condvar` keep std's names and signatures, so the code that
 //!   uses them reads as usual.
@@ -11,26 +11,26 @@
 
 use std::ops::Range;
 
-#[cfg(loom)]
+#[cfg(feature = "loom")]
 pub(crate) use loom::sync::{
     atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
     Condvar, Mutex,
 };
-#[cfg(not(loom))]
+#[cfg(not(feature = "loom"))]
 pub(crate) use std::sync::{
     atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
     Condvar, Mutex,
 };
 
-#[cfg(loom)]
+#[cfg(feature = "loom")]
 pub(crate) use loom::cell::UnsafeCell;
 
 /// std's `UnsafeCell` behind loom's access API.
-#[cfg(not(loom))]
+#[cfg(not(feature = "loom"))]
 #[repr(transparent)]
 pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
 
-#[cfg(not(loom))]
+#[cfg(not(feature = "loom"))]
 impl<T> UnsafeCell<T> {
     pub fn new(value: T) -> Self {
         UnsafeCell(std::cell::UnsafeCell::new(value))
@@ -52,17 +52,17 @@ impl<T> UnsafeCell<T> {
 /// Reads and writes of `len` memory locations that are reached through a raw pointer,
 /// reported so that loom checks them for races as it checks an `UnsafeCell`.
 pub(crate) struct Accesses {
-    #[cfg(loom)]
+    #[cfg(feature = "loom")]
     cells: Box<[loom::cell::UnsafeCell<()>]>,
 }
 
 impl Accesses {
-    #[cfg(not(loom))]
+    #[cfg(not(feature = "loom"))]
     pub fn new(_len: usize) -> Self {
         Accesses {}
     }
 
-    #[cfg(loom)]
+    #[cfg(feature = "loom")]
     pub fn new(len: usize) -> Self {
         Accesses {
             cells: (0..len).map(|_| loom::cell::UnsafeCell::new(())).collect(),
@@ -72,22 +72,22 @@ impl Accesses {
     /// The locations in `range` are read.
     #[inline(always)]
     pub fn read(&self, range: Range<usize>) {
-        #[cfg(loom)]
+        #[cfg(feature = "loom")]
         for cell in &self.cells[range] {
             cell.with(|_| ());
         }
-        #[cfg(not(loom))]
+        #[cfg(not(feature = "loom"))]
         let _ = range;
     }
 
     /// The locations in `range` are written.
     #[inline(always)]
     pub fn write(&self, range: Range<usize>) {
-        #[cfg(loom)]
+        #[cfg(feature = "loom")]
         for cell in &self.cells[range] {
             cell.with_mut(|_| ());
         }
-        #[cfg(not(loom))]
+        #[cfg(not(feature = "loom"))]
         let _ = range;
     }
 }

@@ -14,10 +14,10 @@ use super::Span;
 use crate::primitives::{Accesses, AtomicUsize, Mutex, Ordering};
 
 /// Slots a writer claims at once: few claims, small holes.
-#[cfg(not(loom))]
+#[cfg(not(feature = "loom"))]
 const BLOCK: usize = 4096;
 /// Under the model checker: small enough that a few spans take several claims.
-#[cfg(loom)]
+#[cfg(feature = "loom")]
 const BLOCK: usize = 2;
 
 /// Room for the spans of `writers` writers that record `tasks` spans in all.
