@@ -13,10 +13,10 @@
 //!   consumer has run. The GIL is held only while a task's node runs; each engine
 //!   thread keeps its Python thread state from task to task (`attached`).
 //! - Processes: the engine's `Processes` executor (the sans-IO scheduler core), its
-//!   workers the Python interpreters the pool uses. Each task's node and the keys of
-//!   its inputs travel pickled as its first argument; results are pickled bytes that
-//!   stay in the worker that made them until a task elsewhere or the caller needs
-//!   them.
+//!   workers the Python interpreters the pool uses. The tasks reach each worker
+//!   pickled together in its setup file (`_graph.py`), so a task's first argument is
+//!   its index there; results are pickled bytes that stay in the worker that made
+//!   them until a task elsewhere or the caller needs them.
 //! - The caller waits with the GIL released and looks for Ctrl-C every `TICK`: a
 //!   KeyboardInterrupt stops the run (ending its workers) and goes on.
 //! - A failed run raises `RunFailed(kind, key, cause)`, which the Python layer turns
@@ -34,7 +34,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use taskloom_exec::{Executor, Limits, Processes, RunError, Sequential, Stop, Threads};
 use taskloom_graph::{
     validate, Expr, Graph, GraphBuilder, KeyId, OpError, OpId, OpResult, Registry, Value,
@@ -45,8 +45,9 @@ use taskloom_sched::Plan;
 /// inputs' indices (tokens: the values live in the run's list of results).
 const IN_PROCESS_OP: &str = "python";
 
-/// The op of a task run by a worker process: its arguments are its pickled node and
-/// input keys, then its inputs' pickled values. The workers register it (`lib.rs`).
+/// The op of a task run by a worker process: its arguments are its index among the
+/// tasks the worker's setup holds, then its inputs' pickled values. The workers
+/// register it (`lib.rs`).
 pub const IN_WORKER_OP: &str = "python-task";
 
 /// How often a waiting caller looks for Ctrl-C: prompt for a person, no cost to speak
@@ -387,8 +388,8 @@ pub fn run_in_process(
 }
 
 /// Runs `graph`'s `targets` in `workers` processes started as `program args...` (the
-/// pool's Python workers) and returns their pickled values. `pack(key, node,
-/// input_keys) -> bytes` pickles each task, before anything runs.
+/// pool's Python workers, whose setup holds the graph's tasks by index) and returns
+/// their pickled values.
 #[pyfunction]
 pub fn run_in_workers(
     py: Python<'_>,
@@ -397,24 +398,12 @@ pub fn run_in_workers(
     workers: usize,
     program: std::path::PathBuf,
     args: Vec<String>,
-    pack: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<Py<PyBytes>>> {
     let tasks = Tasks::read(graph, targets)?;
     let plan = tasks.plan(
         IN_WORKER_OP,
         |_: &[Value]| Err(OpError::new("a Python task runs in a worker process")),
-        |i| {
-            let inputs = PyTuple::new(
-                py,
-                tasks.inputs[i]
-                    .iter()
-                    .map(|&d| tasks.keys[d as usize].bind(py)),
-            )?;
-            let packed = pack.call1((tasks.keys[i].bind(py), tasks.nodes[i].bind(py), inputs))?;
-            Ok(Value::Bytes(Arc::from(
-                packed.cast::<PyBytes>()?.as_bytes(),
-            )))
-        },
+        |i| Ok(Value::Int(i as i64)),
     )?;
     drop(tasks);
     let stop = Stop::new();

@@ -213,7 +213,7 @@ fn report(py: Python<'_>, on_result: &Py<PyAny>, index: usize, result: Result<Va
 }
 
 /// Serves the engine's worker loop on stdin and stdout until stdin closes, calling
-/// `run(payload) -> bytes` for each payload and `run_task(task, *inputs)` for each
+/// `run(payload) -> bytes` for each payload and `run_task(index, *inputs)` for each
 /// graph task (bytes, or the failure's text as a str); returns the exit code. Neither
 /// should raise: an exception let through fails its payload with the exception's text.
 #[pyfunction]
@@ -235,13 +235,22 @@ fn serve_worker(py: Python<'_>, run: Py<PyAny>, run_task: Py<PyAny>) -> i32 {
         })
     });
     registry.register(graph::IN_WORKER_OP, move |args: &[Value]| {
+        let Some((Value::Int(index), inputs)) = args.split_first() else {
+            return Err(OpError::new("a graph task starts with its index"));
+        };
         Python::attach(|py| {
             let mut call = Vec::with_capacity(args.len());
-            for arg in args {
-                let Value::Bytes(bytes) = arg else {
-                    return Err(OpError::new("a graph task takes bytes only"));
+            call.push(
+                index
+                    .into_pyobject(py)
+                    .map_err(|e| OpError::new(e.to_string()))?
+                    .into_any(),
+            );
+            for input in inputs {
+                let Value::Bytes(bytes) = input else {
+                    return Err(OpError::new("a graph task's inputs are bytes"));
                 };
-                call.push(PyBytes::new(py, bytes));
+                call.push(PyBytes::new(py, bytes).into_any());
             }
             let call = PyTuple::new(py, call).map_err(|e| OpError::new(e.to_string()))?;
             let out = run_task

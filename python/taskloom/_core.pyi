@@ -81,6 +81,5 @@ def run_in_workers(
     workers: int,
     program: str,
     args: List[str],
-    pack: Callable[[Hashable, Any, tuple], bytes],
 ) -> List[bytes]: ...
 def draw(graph: Mapping[Hashable, Any], targets: Iterable[Hashable], labels: List[str]) -> str: ...

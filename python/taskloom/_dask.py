@@ -2,8 +2,9 @@
 `dask.config.set(scheduler=taskloom.get)`) on the engine's executors.
 
 - Dask's graph, of its `Task` objects (dask 2024.12 and later) or legacy tuples, is
-  made `GraphNode`s by Dask's own `convert_legacy_graph`, then run as it is (`_graph.py`):
-  a node's `dependencies` and `node(values)` are the whole protocol.
+  read into nodes (`_calls.py`): flat calls of our own where a task is one, Dask's
+  `GraphNode`s elsewhere; then run as it is (`_graph.py`): a node's `dependencies` and
+  `node(values)` are the whole protocol.
 - `keys` may be one key or nested lists of keys; the values come back in the same
   shape, lists as tuples, as Dask's own schedulers return them (`dask.local.nested_get`).
 """
@@ -22,11 +23,11 @@ def get(dsk: Mapping[Hashable, Any], keys: Any, num_workers: Optional[int] = Non
     (the engine's threads), "processes" (worker processes) or "sync"; `num_workers`
     threads or processes (default: one per core). Other keyword arguments Dask passes
     to schedulers (`pool`, `chunksize`, ...) are accepted and have no effect."""
-    from dask._task_spec import convert_legacy_graph
+    from ._calls import read_graph
 
     if not hasattr(dsk, "items"):
         dsk = dsk.__dask_graph__()
-    graph = convert_legacy_graph(dsk)
+    graph = read_graph(dsk)
     targets: List[Hashable] = []
     _flatten(keys, targets)
     values = dict(zip(targets, _graph.run(graph, targets, scheduler, num_workers)))

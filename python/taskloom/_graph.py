@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 import sys
 
-from . import _core, _pickling
+from . import _core, _pickling, _worker
+from ._calls import Call
 from ._errors import WorkerDiedError
 
 TYPE_CHECKING = False
@@ -62,23 +63,38 @@ def _in_workers(graph: dict, targets: List[Hashable], workers: int) -> List[Any]
 
     from ._pool import _WORKER_CODE
 
-    # The workers' setup, as the pool's: the caller's sys.path, no initializer.
-    setup = _pickling.dumps((list(sys.path), None, ()))
+    # The tasks reach every worker once, in its setup, pickled together (a function
+    # used by many tasks is pickled once): a task is then its index. Flat calls travel
+    # as their plain parts.
+    tasks = [
+        (node.parts() if type(node) is Call else node, tuple(dict.fromkeys(node.dependencies)))
+        for node in graph.values()
+    ]
+    try:
+        setup = _worker.dump_setup(tasks=tasks)
+    except Exception as error:
+        raise _unpicklable(graph, tasks, error) from error
     fd, setup_file = tempfile.mkstemp(prefix="taskloom-graph-", suffix=".pickle")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(setup)
+        del setup, tasks
         values = _core.run_in_workers(
-            graph, targets, workers, sys.executable, ["-c", _WORKER_CODE, setup_file], _pack
+            graph, targets, workers, sys.executable, ["-c", _WORKER_CODE, setup_file]
         )
     finally:
         os.unlink(setup_file)
     return [_pickling.loads(value) for value in values]
 
 
-def _pack(key: Hashable, node: Any, inputs: tuple) -> bytes:
-    """A task as a worker runs it (`_worker.run_task`): its node and its inputs' keys."""
-    return _pickling.dumps_named((node, inputs), f"task {key!r}")
+def _unpicklable(graph: dict, tasks: List[Any], error: Exception) -> Exception:
+    """The error naming the first task that cannot be pickled."""
+    for key, task in zip(graph, tasks):
+        try:
+            _pickling.dumps(task)
+        except Exception as culprit:
+            return _pickling.pickling_error(f"task {key!r}", culprit)
+    return _pickling.pickling_error("the graph's tasks", error)
 
 
 def _error(kind: str, key: str, cause: str) -> BaseException:

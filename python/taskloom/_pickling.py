@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 PROTOCOL = 5
 
-# The error classes made for each original exception type (see `_pickling_error`).
+# The error classes made for each original exception type (see `pickling_error`).
 _error_classes: "Dict[Type[BaseException], Type[pickle.PicklingError]]" = {}
 
 
@@ -81,10 +81,10 @@ def dumps_named(obj: Any, what: str) -> bytes:
     try:
         return dumps(obj)
     except Exception as error:
-        raise _pickling_error(what, error) from error
+        raise pickling_error(what, error) from error
 
 
-def _pickling_error(what: str, error: Exception) -> pickle.PicklingError:
+def pickling_error(what: str, error: Exception) -> pickle.PicklingError:
     message = f"cannot pickle {what} for the worker processes: {type(error).__name__}: {error}"
     kind = type(error)
     if issubclass(kind, pickle.PicklingError):
@@ -134,7 +134,7 @@ def payload(function: bytes, mode: str, items: Any, first: Optional[int] = None)
         return dumps((function, mode, items), shared=True)
     except Exception as error:
         what = "the arguments" if first is None else _culprit(items, first)
-        raise _pickling_error(what, error) from error
+        raise pickling_error(what, error) from error
 
 
 def _culprit(items: Any, first: int) -> str:

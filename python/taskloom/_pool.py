@@ -27,7 +27,7 @@ import time
 import warnings
 import weakref
 
-from . import _core, _pickling, _shared
+from . import _core, _pickling, _shared, _worker
 from ._errors import PoolTerminatedError, WorkerDiedError
 
 # `typing` and `tempfile` cost more to import than the rest of the package: neither is
@@ -135,9 +135,10 @@ class Pool:
             raise ValueError("maxtasksperchild must be a positive int or None")
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        setup = _pickling.dumps_named(
-            (list(sys.path), initializer, tuple(initargs)), "the initializer and its arguments"
-        )
+        try:
+            setup = _worker.dump_setup(initializer, tuple(initargs))
+        except Exception as error:
+            raise _pickling.pickling_error("the initializer and its arguments", error) from error
         self._processes = processes
         self._maxtasksperchild = maxtasksperchild
         # `multiprocessing`'s code and tests count the workers as `len(pool._pool)`.

@@ -3,15 +3,19 @@
 - The engine's loop (`_core.serve_worker`) reads payloads on stdin and writes outcomes
   on stdout, so Python's own `sys.stdout` writes to stderr here and `sys.stdin` reads
   nothing: a task's `print` cannot corrupt the pipe.
-- The pool's setup (the caller's `sys.path`, the initializer and its arguments) is a
-  file named on the command line, applied when the worker starts, before it serves.
+- The setup (the caller's `sys.path`; the pool's initializer and its arguments, or a
+  graph's tasks) is a file named on the command line (`dump_setup`), applied when the
+  worker starts, before it serves. The path comes first, so that what follows can be
+  unpickled from the caller's modules.
 - A payload carries the function, unpickled once and kept, how to call it, and the
   items.
 - The outcome is pickled `(True, result)` or `(False, exception)`, the exception carrying
   its remote traceback as `multiprocessing` does (`__cause__` is a `RemoteTraceback`).
   A chunk fails as a whole, as `multiprocessing`'s do.
-- A graph task (`run_task`) is its pickled node and the keys of its inputs, then the
-  inputs' pickled values; its result is pickled bytes the engine keeps in this worker.
+- A graph's tasks reach each worker once, in the setup: a task (`run_task`) is then its
+  index and its inputs' pickled values, and its result pickled bytes the engine keeps
+  in this worker. A flat call (`_calls.py`) travels as plain tuples and runs as
+  `invoke`; any other node is called on the dict of its inputs' values.
   A failure is text (the engine's errors are text): `FAILURE` and the pickled exception
   in base64, which the caller turns back into the exception (`_graph.py`).
 """
@@ -21,18 +25,33 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-from typing import Any, Callable, Dict
 
-from . import _pickling, _shared
+from . import _calls, _pickling, _shared
+
+# `typing` costs more to import than the rest of a worker's start (see `_pool.py`).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
 
 # Functions kept unpickled, by their pickled bytes. Bounded: a long-lived pool may be
 # given many functions.
 MAX_FUNCTIONS = 64
 
-_functions: Dict[bytes, Callable[..., Any]] = {}
+_functions: "Dict[bytes, Callable[..., Any]]" = {}
 
 # Begins a graph task's failure text; the pickled exception follows, in base64.
 FAILURE = "taskloom-exception:"
+
+# A graph's tasks, by index, from the setup: (node or a call's parts, input keys).
+_tasks: "List[Tuple[Any, Tuple[Any, ...]]]" = []
+
+
+def dump_setup(
+    initializer: "Optional[Callable[..., Any]]" = None, initargs: tuple = (), tasks: "List[Any]" = []
+) -> bytes:
+    """A worker's setup file, read by `main`; raises what `_pickling.dumps` raises."""
+    rest = _pickling.dumps((initializer, tuple(initargs), tasks))
+    return _pickling.dumps((list(sys.path), rest))
 
 
 def run(payload: bytes) -> bytes:
@@ -57,11 +76,12 @@ def run(payload: bytes) -> bytes:
         return _failure(MaybeEncodingError(error, result))
 
 
-def run_task(task: bytes, *inputs: bytes) -> Any:
-    """Runs one graph task: its pickled result, or its failure's text; never raises."""
+def run_task(index: int, *inputs: bytes) -> Any:
+    """Runs graph task `index`: its pickled result, or its failure's text; never raises."""
     try:
-        node, keys = _pickling.loads(task)
-        result = node({key: _pickling.loads(value) for key, value in zip(keys, inputs)})
+        node, keys = _tasks[index]
+        values = {key: _pickling.loads(value) for key, value in zip(keys, inputs)}
+        result = _calls.invoke(*node, values) if type(node) is tuple else node(values)
         return _pickling.dumps(result)
     except Exception as error:
         import base64
@@ -89,13 +109,16 @@ def _failure(error: BaseException) -> bytes:
 
 
 def main(setup_file: str) -> None:
-    """Applies the pool's setup, then serves until the pool closes this worker's input."""
+    """Applies the setup (`dump_setup`), then serves until the pool closes this worker's
+    input."""
+    global _tasks
     sys.stdin = open(os.devnull)
     sys.stdout = sys.stderr
     _shared.owner = os.getppid()
     with open(setup_file, "rb") as f:
-        path, initializer, initargs = _pickling.loads(f.read())
+        path, rest = _pickling.loads(f.read())
     sys.path[:0] = [p for p in path if p not in sys.path]
+    initializer, initargs, _tasks = _pickling.loads(rest)
     if initializer is not None:
         initializer(*initargs)
     from . import _core
