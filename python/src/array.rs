@@ -28,7 +28,10 @@ use taskloom_array::{
     normalize_axis_index, Array, ArrayError, BinaryOp, Engine, Operand, Reduction, UnaryOp,
     WriteOptions,
 };
+use taskloom_exec::Observers;
 use taskloom_graph::{Chunk, DType, Value};
+
+use crate::wait::interruptible;
 
 /// A lazy chunked array of the array library; see the module header.
 #[pyclass(frozen, module = "taskloom._core")]
@@ -224,10 +227,15 @@ impl ArrayExpr {
         workers: Option<usize>,
         memory_limit: Option<u64>,
     ) -> PyResult<Values> {
-        let engine = engine(workers, memory_limit);
-        let chunk = py
-            .detach(|| engine.compute(&self.array))
+        let job = engine(workers, memory_limit)
+            .compute_job(&self.array)
             .map_err(|e| invalid("compute", e))?;
+        let stop = job.stop();
+        let chunk = interruptible(py, "taskloom-array", &stop, move || {
+            job.run(Observers::default())
+        })?
+        .map_err(|e| invalid("compute", e))?
+        .ok_or_else(|| PyRuntimeError::new_err("internal error: compute gave no chunk"))?;
         Ok(Values {
             chunk: standard_layout(chunk),
         })
@@ -257,9 +265,15 @@ impl ArrayExpr {
             compression: Compression::parse(compression)
                 .map_err(|e| PyValueError::new_err(format!("to_zarr: {e}")))?,
         };
-        let engine = engine(workers, memory_limit);
-        py.detach(|| engine.write(&self.array, &path, &options))
-            .map_err(|e| invalid("to_zarr", e))
+        let job = engine(workers, memory_limit)
+            .write_job(&self.array, &path, &options)
+            .map_err(|e| invalid("to_zarr", e))?;
+        let stop = job.stop();
+        interruptible(py, "taskloom-array", &stop, move || {
+            job.run(Observers::default())
+        })?
+        .map(drop)
+        .map_err(|e| invalid("to_zarr", e))
     }
 }
 

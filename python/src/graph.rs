@@ -17,18 +17,15 @@
 //!   pickled together in its setup file (`_graph.py`), so a task's first argument is
 //!   its index there; results are pickled bytes that stay in the worker that made
 //!   them until a task elsewhere or the caller needs them.
-//! - The caller waits with the GIL released and looks for Ctrl-C every `TICK`: a
-//!   KeyboardInterrupt stops the run (ending its workers) and goes on.
+//! - The caller waits with the GIL released (`wait.rs`): a KeyboardInterrupt stops
+//!   the run (ending its workers) and goes on.
 //! - A failed run raises `RunFailed(kind, key, cause)`, which the Python layer turns
 //!   into the task's own exception, `WorkerDiedError` or `KeyboardInterrupt`; a
 //!   task's exception in this process is kept and raised as it is.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
-use std::time::Duration;
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
@@ -41,6 +38,8 @@ use taskloom_graph::{
 };
 use taskloom_sched::Plan;
 
+use crate::wait::interruptible;
+
 /// The op of a task run in this process: its arguments are its own index, then its
 /// inputs' indices (tokens: the values live in the run's list of results).
 const IN_PROCESS_OP: &str = "python";
@@ -49,13 +48,6 @@ const IN_PROCESS_OP: &str = "python";
 /// tasks the worker's setup holds, then its inputs' pickled values. The workers
 /// register it (`lib.rs`).
 pub const IN_WORKER_OP: &str = "python-task";
-
-/// How often a waiting caller looks for Ctrl-C: prompt for a person, no cost to speak
-/// of (the engine's executors look for a stop request as often).
-const TICK: Duration = Duration::from_millis(50);
-
-/// The signal a Ctrl-C stops a run for.
-const SIGINT: i32 = 2;
 
 create_exception!(
     _core,
@@ -453,39 +445,15 @@ fn stopped_by(stop: &Stop) -> Limits {
     }
 }
 
-/// Runs `plan` on `executor` on a thread of its own while the caller waits without
-/// the GIL; Ctrl-C stops the run (its workers end) and raises KeyboardInterrupt.
+/// Runs `plan` on `executor` while the caller waits without the GIL; Ctrl-C stops the
+/// run (its workers end) and raises KeyboardInterrupt.
 fn wait(
     py: Python<'_>,
     executor: impl Executor + Send + 'static,
     plan: Arc<Plan>,
     stop: Stop,
 ) -> PyResult<Result<Vec<Value>, RunError>> {
-    let (sender, outcome) = mpsc::channel();
-    thread::Builder::new()
-        .name("taskloom-graph".into())
-        .spawn(move || {
-            let _ = sender.send(executor.run(plan));
-        })
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start a thread: {e}")))?;
-    py.detach(move || loop {
-        match outcome.recv_timeout(TICK) {
-            Ok(outcome) => return Ok(outcome),
-            Err(RecvTimeoutError::Timeout) => {
-                if let Err(interrupt) = Python::attach(|py| py.check_signals()) {
-                    stop.request(SIGINT);
-                    // The executor ends its workers before it returns.
-                    let _ = outcome.recv();
-                    return Err(interrupt);
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                return Ok(Err(RunError::Internal(
-                    "the run ended without an outcome".into(),
-                )))
-            }
-        }
-    })
+    interruptible(py, "taskloom-graph", &stop, move || executor.run(plan))
 }
 
 /// The Python error of a failed run; see the module header.

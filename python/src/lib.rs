@@ -24,6 +24,7 @@
 
 mod array;
 mod graph;
+mod wait;
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};

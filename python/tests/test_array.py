@@ -237,3 +237,42 @@ def test_bool_arrays_round_trip_and_reduce_as_numpy():
     assert out.dtype == np.bool_ and (out == b).all()
     assert np.asarray(x.T).tolist() == b.T.tolist()
     assert x.sum().compute() == b.sum() and x.sum(axis=0).compute().dtype == b.sum(axis=0).dtype
+
+
+# --- Ctrl-C --------------------------------------------------------------------------------
+
+ARRAY_CALLER = """
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+import taskloom.array as ta
+x = ta.random((6000, 6000), chunks=(1000, 1000))
+print("started", flush=True)
+{action}
+"""
+
+
+@pytest.mark.parametrize("action", ["(x @ x).compute()", "(x @ x).to_zarr({path!r})"])
+def test_ctrl_c_stops_an_array_run_and_leaves_no_output(tmp_path, action):
+    import os
+    import signal
+    import time
+
+    path = str(tmp_path / "out.zarr")
+    code = ARRAY_CALLER.format(action=action.format(path=path))
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert child.stdout.readline().strip() == b"started"
+        time.sleep(1.0)  # well inside the product's 10 s and more
+        os.killpg(child.pid, signal.SIGINT)
+        signalled = time.monotonic()
+        _, err = child.communicate(timeout=30)
+        assert time.monotonic() - signalled < 10, "the run went on after Ctrl-C"
+        assert b"KeyboardInterrupt" in err, err
+        assert child.returncode != 0
+        assert not os.path.exists(path)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()

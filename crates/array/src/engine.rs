@@ -313,6 +313,12 @@ impl Job {
         &self.plan
     }
 
+    /// The job's stop request: raising it ends the run, which then leaves nothing at
+    /// the output path (a caller's own Ctrl-C, where the engine does not catch signals).
+    pub fn stop(&self) -> Stop {
+        self.stop.clone()
+    }
+
     /// What an executor given to [`Job::run_on`] runs under: the job's stop request,
     /// raised by a signal when the engine stops on signals.
     pub fn limits(&self) -> Limits {
