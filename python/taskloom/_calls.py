@@ -45,6 +45,7 @@ class Call:
         self.args = args
         self.kwargs = kwargs
         self.refs = refs
+        # Distinct, in order: `_graph.py` sends them as they are.
         self.dependencies = tuple(dict.fromkeys(key for _, key in refs))
 
     def __call__(self, values: Mapping[Hashable, Any]) -> Any:

@@ -67,7 +67,9 @@ def _in_workers(graph: dict, targets: List[Hashable], workers: int) -> List[Any]
     # used by many tasks is pickled once): a task is then its index. Flat calls travel
     # as their plain parts.
     tasks = [
-        (node.parts() if type(node) is Call else node, tuple(dict.fromkeys(node.dependencies)))
+        (node.parts(), node.dependencies)  # a call's dependencies: distinct, in order
+        if type(node) is Call
+        else (node, tuple(dict.fromkeys(node.dependencies)))
         for node in graph.values()
     ]
     try:
