@@ -31,7 +31,7 @@ from . import _calls, _pickling, _shared
 # `typing` costs more to import than the rest of a worker's start (see `_pool.py`).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Optional, Tuple
+    from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 # Functions kept unpickled, by their pickled bytes. Bounded: a long-lived pool may be
 # given many functions.
@@ -43,11 +43,15 @@ _functions: "Dict[bytes, Callable[..., Any]]" = {}
 FAILURE = "taskloom-exception:"
 
 # A graph's tasks, by index, from the setup: (node or a call's parts, input keys).
-_tasks: "List[Tuple[Any, Tuple[Any, ...]]]" = []
+_tasks: "Sequence[Tuple[Any, Tuple[Any, ...]]]" = ()
+
+# Why the setup could not be read, if it could not: each payload and task then fails
+# with it, rather than the worker dying before it serves with nothing to say why.
+_setup_error: "Optional[Exception]" = None
 
 
 def dump_setup(
-    initializer: "Optional[Callable[..., Any]]" = None, initargs: tuple = (), tasks: "List[Any]" = []
+    initializer: "Optional[Callable[..., Any]]" = None, initargs: tuple = (), tasks: "Sequence[Any]" = ()
 ) -> bytes:
     """A worker's setup file, read by `main`; raises what `_pickling.dumps` raises."""
     rest = _pickling.dumps((initializer, tuple(initargs), tasks))
@@ -57,6 +61,8 @@ def dump_setup(
 def run(payload: bytes) -> bytes:
     """Runs one payload; never raises (an exception is the outcome)."""
     try:
+        if _setup_error is not None:
+            raise _setup_error
         function, mode, items = _pickling.loads(payload)
         func = _function(function)
         if mode == _pickling.MAP:
@@ -79,6 +85,8 @@ def run(payload: bytes) -> bytes:
 def run_task(index: int, *inputs: bytes) -> Any:
     """Runs graph task `index`: its pickled result, or its failure's text; never raises."""
     try:
+        if _setup_error is not None:
+            raise _setup_error
         node, keys = _tasks[index]
         values = {key: _pickling.loads(value) for key, value in zip(keys, inputs)}
         result = _calls.invoke(*node, values) if type(node) is tuple else node(values)
@@ -111,14 +119,18 @@ def _failure(error: BaseException) -> bytes:
 def main(setup_file: str) -> None:
     """Applies the setup (`dump_setup`), then serves until the pool closes this worker's
     input."""
-    global _tasks
+    global _tasks, _setup_error
     sys.stdin = open(os.devnull)
     sys.stdout = sys.stderr
     _shared.owner = os.getppid()
     with open(setup_file, "rb") as f:
         path, rest = _pickling.loads(f.read())
     sys.path[:0] = [p for p in path if p not in sys.path]
-    initializer, initargs, _tasks = _pickling.loads(rest)
+    try:
+        initializer, initargs, _tasks = _pickling.loads(rest)
+    except Exception as error:
+        _setup_error = error
+        initializer = None
     if initializer is not None:
         initializer(*initargs)
     from . import _core

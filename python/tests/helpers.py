@@ -112,3 +112,14 @@ def shared_owner():
     from taskloom import _shared
 
     return _shared.owner
+
+
+def refuse_to_load():
+    raise ValueError("this object cannot be unpickled here")
+
+
+class Unloadable:
+    """Pickles in the caller; unpickling it raises."""
+
+    def __reduce__(self):
+        return (refuse_to_load, ())

@@ -141,6 +141,12 @@ def test_an_unpicklable_argument_is_named_before_anything_runs(tmp_path):
     assert not os.path.exists(path)
 
 
+def test_a_task_a_worker_cannot_unpickle_fails_saying_why():
+    bad = delayed(len)([helpers.Unloadable()])
+    with pytest.raises(ValueError, match="cannot be unpickled here"):
+        bad.compute(scheduler="processes", num_workers=1)
+
+
 def test_bad_arguments_are_clear_errors():
     x = delayed(helpers.square)(2)
     with pytest.raises(ValueError, match="scheduler"):

@@ -165,6 +165,12 @@ def test_maxtasksperchild_pool_closed_early_still_joins():
     assert set(workers_of(os.getpid())) == others
 
 
+def test_an_initializer_argument_a_worker_cannot_unpickle_fails_each_task_saying_why():
+    with taskloom.Pool(1, initializer=helpers.remember, initargs=(helpers.Unloadable(),)) as pool:
+        with pytest.raises(ValueError, match="cannot be unpickled here"):
+            pool.apply(helpers.square, (3,))
+
+
 def test_bad_arguments_are_clear_errors():
     with pytest.raises(ValueError, match="at least 1"):
         taskloom.Pool(0)

@@ -13,7 +13,7 @@
 //!   run again, each alone, on the workers left: the item that killed it then fails by
 //!   itself (its cause names the signal, e.g. "killed by SIGABRT"), and the others
 //!   succeed. Items of a crashed batch may so run twice: ops had better be pure.
-//! - With `renew_after(n)` (`multiprocessing`'s `maxtasksperchild`), a worker takes
+//! - With `renew_after` n (`multiprocessing`'s `maxtasksperchild`), a worker takes
 //!   no new batch once it has been given `n` items; once it has answered them all it
 //!   is let go (its input closes, it exits) and a new worker takes its slot. Nothing
 //!   it was given is lost or blamed on it. A batch is not cut: with batches of one
