@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::harness::graph::GraphFile;
-use crate::harness::mpi::{await_running, ranks, Fabric};
+use crate::harness::mpi::{await_running, ranks, Fabric, STOP_LIMIT};
 use crate::harness::process::{assert_none_left, send_signal, unique_mark, wait_for, MARK};
 
 /// Whether rank `pid` serves already: its task threads are up (it catches signals
@@ -59,9 +59,12 @@ fn a_rank_killed_at_any_moment_ends_the_run_promptly_and_the_rerun_resumes() {
             "total",
         ];
         let mark = unique_mark("mpi-kill");
+        // A rank killed inside MPI_Init can leave the others waiting there, which
+        // mpirun does not always end: the ranks give up on a start that takes longer.
         let run = file
             .mpi_command(3, Fabric::SharedMemory, &args)
             .env(MARK, &mark)
+            .env("TASKLOOM_MPI_START_TIMEOUT", "4")
             .spawn();
         assert!(wait_for(Duration::from_secs(20), || ranks(&mark).len() == 3));
         std::thread::sleep(delay);
@@ -88,6 +91,39 @@ fn a_rank_killed_at_any_moment_ends_the_run_promptly_and_the_rerun_resumes() {
             rerun.stderr
         );
     }
+}
+
+/// A start that takes longer than the ranks' limit ends the job with a clear error, not
+/// a hang: what the ranks of a job do whose peer was killed inside `MPI_Init`. A bad
+/// limit is an error too.
+#[test]
+fn a_start_longer_than_the_limit_gives_up_with_an_error() {
+    let file = GraphFile::text("a = add(1, 2)\n");
+    let mark = unique_mark("mpi-start");
+    let started = std::time::Instant::now();
+    let out = file
+        .mpi_command(2, Fabric::SharedMemory, &["--get", "a"])
+        .env(MARK, &mark)
+        .env("TASKLOOM_MPI_START_TIMEOUT", "0.001")
+        .output();
+    assert!(started.elapsed() < STOP_LIMIT, "{:?}", started.elapsed());
+    let message = out.multiline_error(1);
+    assert!(
+        message.contains("MPI did not finish starting within 1ms"),
+        "{message}"
+    );
+    assert!(message.contains("TASKLOOM_MPI_START_TIMEOUT"), "{message}");
+    assert_none_left(&mark);
+    let out = file
+        .mpi_command(2, Fabric::SharedMemory, &["--get", "a"])
+        .env("TASKLOOM_MPI_START_TIMEOUT", "soon")
+        .output();
+    let message = out.multiline_error(1);
+    assert!(
+        message.contains("TASKLOOM_MPI_START_TIMEOUT must be a positive number of seconds"),
+        "{message}"
+    );
+    assert!(!message.contains("internal error"), "{message}");
 }
 
 /// A run whose shell commands are up, with its marker.

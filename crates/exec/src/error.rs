@@ -29,6 +29,10 @@ pub enum RunError {
     /// The operating system refused to start a worker.
     #[error("cannot start a worker thread: {0}")]
     Spawn(String),
+    /// The environment the run started in cannot serve it: a setting's value, an MPI
+    /// library without the thread support needed.
+    #[error("{0}")]
+    Environment(String),
     /// A bug in taskloom itself, reported instead of hanging.
     #[error("internal error: {0}")]
     Internal(String),

@@ -16,6 +16,10 @@
 //! - A rank that dies makes the launcher end the whole job (MPI's rule), so rank 0
 //!   never waits on a dead peer; every MPI call here returns at once, so rank 0 also
 //!   sees a stop request while it waits.
+//! - Except while the job starts: a rank killed inside `MPI_Init` can leave the others
+//!   waiting there for it, and Open MPI's mpirun does not always end them (seen on a
+//!   loaded machine). A rank that has not finished starting MPI within
+//!   [`START_LIMIT`] (or `TASKLOOM_MPI_START_TIMEOUT` seconds) gives up and exits 1.
 
 mod driver;
 mod link;
@@ -24,7 +28,10 @@ mod transport;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::Duration;
 
 use mpi::environment::Universe;
 use mpi::Threading;
@@ -79,15 +86,67 @@ impl std::fmt::Debug for Mpi {
 /// Initializes MPI (once per process) at the thread level every rank needs: the MPI
 /// thread alone calls MPI, and other threads hand it their messages.
 fn initialize() -> Result<(Universe, Transport), RunError> {
-    let (universe, threading) = mpi::initialize_with_threading(Threading::Serialized)
-        .ok_or_else(|| RunError::Internal("MPI is initialized already".into()))?;
+    let started = watch_start(start_limit()?)?;
+    let initialized = mpi::initialize_with_threading(Threading::Serialized);
+    drop(started);
+    let (universe, threading) =
+        initialized.ok_or_else(|| RunError::Internal("MPI is initialized already".into()))?;
     if threading < Threading::Serialized {
-        return Err(RunError::Internal(format!(
+        return Err(RunError::Environment(format!(
             "this MPI library offers threads only at level {threading:?}; taskloom needs Serialized"
         )));
     }
     let transport = Transport::new(universe.world());
     Ok((universe, transport))
+}
+
+/// How long a rank waits for MPI to start: generous, since a large job's start takes
+/// seconds, yet bounded, since a rank that died while starting can leave the others
+/// waiting for it until the allocation's walltime (see the module header).
+pub const START_LIMIT: Duration = Duration::from_secs(60);
+
+/// Seconds that replace [`START_LIMIT`] (a huge job's slower start, or a test's
+/// shorter patience).
+pub const START_TIMEOUT_ENV: &str = "TASKLOOM_MPI_START_TIMEOUT";
+
+/// [`START_LIMIT`], or what [`START_TIMEOUT_ENV`] says.
+fn start_limit() -> Result<Duration, RunError> {
+    let Some(text) = std::env::var_os(START_TIMEOUT_ENV) else {
+        return Ok(START_LIMIT);
+    };
+    text.to_str()
+        .and_then(|t| t.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            RunError::Environment(format!(
+                "{START_TIMEOUT_ENV} must be a positive number of seconds, not {text:?}"
+            ))
+        })
+}
+
+/// Ends this process, exit 1, unless the returned guard is dropped (MPI has started)
+/// within `limit`.
+fn watch_start(limit: Duration) -> Result<mpsc::Sender<()>, RunError> {
+    let (guard, watch) = mpsc::channel::<()>();
+    thread::Builder::new()
+        .name("taskloom-mpi-start".into())
+        .spawn(move || {
+            if let Err(RecvTimeoutError::Timeout) = watch.recv_timeout(limit) {
+                eprintln!(
+                    "taskloom: error: MPI did not finish starting within {:?}: a rank may have \
+                     died while the job started (set {START_TIMEOUT_ENV} to wait longer)",
+                    limit
+                );
+                // SAFETY: `_exit` ends the process at once, without the exit handlers
+                // MPI registered (they would wait for the start this thread gives up
+                // on). Nothing is half written: no task has run on this rank yet, and
+                // what a run writes is renamed into place whole.
+                unsafe { libc::_exit(1) };
+            }
+        })
+        .map_err(|e| RunError::Internal(format!("cannot start a thread: {e}")))?;
+    Ok(guard)
 }
 
 impl Mpi {
