@@ -127,7 +127,7 @@ impl Tasks {
     /// the value it gives (if any), then on its inputs. Returns the keys' ids by index.
     fn graph(
         &self,
-        mut call: impl FnMut(&mut GraphBuilder, usize) -> PyResult<(OpId, Option<Value>)>,
+        mut call: impl FnMut(&mut GraphBuilder, usize) -> (OpId, Option<Value>),
     ) -> PyResult<(Graph, Vec<KeyId>)> {
         let mut builder = GraphBuilder::with_capacity(self.names.len(), 3 * self.names.len());
         let mut ids = Vec::with_capacity(self.names.len());
@@ -140,7 +140,7 @@ impl Tasks {
             ids.push(id);
         }
         for (i, inputs) in self.inputs.iter().enumerate() {
-            let (op, first) = call(&mut builder, i)?;
+            let (op, first) = call(&mut builder, i);
             let mut args = Vec::with_capacity(inputs.len() + 1);
             args.extend(first.map(Expr::Value));
             args.extend(inputs.iter().map(|&d| Expr::Ref(ids[d as usize])));
@@ -160,14 +160,14 @@ impl Tasks {
         self.targets.iter().map(|&t| ids[t as usize]).collect()
     }
 
-    /// The engine's plan: task `i` is a call of `op` on `first(i)` and its inputs.
+    /// The engine's plan: task `i` is a call of `op` on its own index, then its
+    /// inputs (the index finds the task's node, here or in a worker's setup).
     fn plan(
         &self,
         op: &str,
         run: impl Fn(&[Value]) -> OpResult + Send + Sync + 'static,
-        mut first: impl FnMut(usize) -> PyResult<Value>,
     ) -> PyResult<Plan> {
-        let (graph, ids) = self.graph(|builder, i| Ok((builder.op(op), Some(first(i)?))))?;
+        let (graph, ids) = self.graph(|builder, i| (builder.op(op), Some(Value::Int(i as i64))))?;
         let mut registry = Registry::empty();
         registry.register(op, run);
         let ops = validate(&graph, &registry)
@@ -327,17 +327,13 @@ pub fn run_in_process(
         nodes: tasks.nodes.iter().map(|k| k.clone_ref(py)).collect(),
     });
     let shared = Arc::clone(&state);
-    let plan = tasks.plan(
-        IN_PROCESS_OP,
-        move |args: &[Value]| {
-            let (index, inputs) = args
-                .split_first()
-                .ok_or_else(|| OpError::new("a task without its index"))?;
-            let index = token(index)?;
-            attached(|py| shared.call(py, index, inputs))
-        },
-        |i| Ok(Value::Int(i as i64)),
-    )?;
+    let plan = tasks.plan(IN_PROCESS_OP, move |args: &[Value]| {
+        let (index, inputs) = args
+            .split_first()
+            .ok_or_else(|| OpError::new("a task without its index"))?;
+        let index = token(index)?;
+        attached(|py| shared.call(py, index, inputs))
+    })?;
     for key in plan.graph().keys() {
         state.left[key.index()].store(plan.consumers(key), Ordering::Relaxed);
     }
@@ -392,11 +388,9 @@ pub fn run_in_workers(
     args: Vec<String>,
 ) -> PyResult<Vec<Py<PyBytes>>> {
     let tasks = Tasks::read(graph, targets)?;
-    let plan = tasks.plan(
-        IN_WORKER_OP,
-        |_: &[Value]| Err(OpError::new("a Python task runs in a worker process")),
-        |i| Ok(Value::Int(i as i64)),
-    )?;
+    let plan = tasks.plan(IN_WORKER_OP, |_: &[Value]| {
+        Err(OpError::new("a Python task runs in a worker process"))
+    })?;
     drop(tasks);
     let stop = Stop::new();
     let processes = Processes::new(workers)
@@ -428,7 +422,7 @@ pub fn draw(
         return Err(PyValueError::new_err("one label per task is needed"));
     }
     // A graph drawn, never run: each task's op is its label.
-    let (graph, ids) = tasks.graph(|builder, i| Ok((builder.op(&labels[i]), None)))?;
+    let (graph, ids) = tasks.graph(|builder, i| (builder.op(&labels[i]), None))?;
     let keys = taskloom_graph::cull(&graph, &tasks.target_ids(&ids));
     Ok(taskloom_analysis::dag_svg::to_svg(
         &graph,

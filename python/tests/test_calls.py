@@ -84,7 +84,8 @@ def graphs(draw):
     return dsk
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Each "processes" example starts two workers: fewer examples, the same forms.
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs(), st.sampled_from(["sync", "threads", "processes"]))
 def test_random_graphs_give_dasks_own_results(dsk, scheduler):
     keys = list(dsk)
