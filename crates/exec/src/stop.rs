@@ -55,8 +55,8 @@ impl Stop {
 }
 
 /// While it lives, the terminating signals `Interrupts` catches do not end this
-/// process: each calls `handle` with its number, on a thread of its own (so while the
-/// program's threads are busy). Dropping it restores their usual handling.
+/// process: they call `handle` with the number of the first that arrived, on a thread
+/// of its own (so while the program's threads are busy). Dropping it restores their usual handling.
 pub fn on_signals(handle: impl Fn(i32) + Send + 'static) -> io::Result<Catching> {
     let interrupts = Interrupts::install()?;
     let (wake, woken) = UnixStream::pair()?;
@@ -85,7 +85,11 @@ impl Drop for Catching {
     }
 }
 
-/// Calls `handle` for each signal until `woken` closes at the other end.
+/// Calls `handle` as signals arrive, until `woken` closes at the other end.
+///
+/// What arrived is read from the sockets, not from `poll`'s events: a signal whose
+/// handler runs on this very thread interrupts the `poll` (EINTR, no events) with
+/// its byte already written, and would otherwise be drained unseen.
 fn watch(interrupts: &Interrupts, woken: &UnixStream, handle: impl Fn(i32)) {
     loop {
         let mut fds: Vec<PollFd<'_>> = interrupts
@@ -100,14 +104,7 @@ fn watch(interrupts: &Interrupts, woken: &UnixStream, handle: impl Fn(i32)) {
         if !fds.last().expect("pushed above").revents().is_empty() {
             return;
         }
-        let caught: Vec<i32> = interrupts
-            .streams()
-            .zip(&fds)
-            .filter(|(_, fd)| !fd.revents().is_empty())
-            .map(|((signal, _), _)| signal)
-            .collect();
-        let _ = interrupts.pending();
-        for signal in caught {
+        if let Some(signal) = interrupts.pending() {
             handle(signal);
         }
     }
@@ -124,5 +121,41 @@ mod tests {
         stop.request(15);
         stop.clone().request(2);
         assert_eq!(stop.requested(), Some(15));
+    }
+
+    #[test]
+    fn a_signal_handled_on_the_watching_thread_itself_is_not_lost() {
+        let (sender, received) = std::sync::mpsc::channel();
+        let sender = std::sync::Mutex::new(sender);
+        let _catching = on_signals(move |signal| {
+            let _ = sender.lock().unwrap().send(signal);
+        })
+        .unwrap();
+        // The kernel keeps 15 bytes of a thread's name; the thread sets it once it runs.
+        let named = |task: &std::fs::DirEntry| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|name| "taskloom-signals".starts_with(name.trim_end()))
+        };
+        let started = std::time::Instant::now();
+        let watcher = loop {
+            let found = std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|task| task.ok())
+                .find(named)
+                .and_then(|task| task.file_name().to_str()?.parse::<libc::pid_t>().ok());
+            match found {
+                Some(tid) => break tid,
+                None if started.elapsed().as_secs() < 10 => std::thread::yield_now(),
+                None => panic!("the watching thread is not listed"),
+            }
+        };
+        // Aimed at the watcher, blocked in `poll`: the handler runs there and the poll
+        // ends with EINTR.
+        // SAFETY: tgkill takes plain integers and touches no memory of ours.
+        let sent =
+            unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), watcher, libc::SIGUSR1) };
+        assert_eq!(sent, 0);
+        let signal = received.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(signal, Ok(libc::SIGUSR1));
     }
 }
