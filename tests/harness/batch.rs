@@ -8,7 +8,7 @@
 //!   (`STANDIN_STATE`); they fail with exit 99 on any argument they do not expect.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::OnceLock;
 
 use super::{Dir, Outcome, TestCommand};
 
@@ -17,6 +17,12 @@ fn project() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The cores the test cluster offers, whatever the machine has: the Slurm tests run
+/// at once (four test threads), each job on one core or two, and a job that waited,
+/// pending, behind another test's would miss its test's deadlines. The jobs mostly
+/// sleep, so offering more cores than there are costs nothing.
+const SLURM_CPUS: &str = "8";
+
 /// The configuration of the running single-node Slurm cluster, started on first use.
 pub fn slurm_conf() -> &'static str {
     static CONF: OnceLock<String> = OnceLock::new();
@@ -24,6 +30,7 @@ pub fn slurm_conf() -> &'static str {
         let script = project().join("scripts/slurm.sh");
         let started = std::process::Command::new(&script)
             .arg("start")
+            .env("TASKLOOM_SLURM_CPUS", SLURM_CPUS)
             .output()
             .expect("run scripts/slurm.sh");
         assert!(
@@ -43,28 +50,19 @@ pub fn slurm_conf() -> &'static str {
     })
 }
 
-/// The single-node cluster's turn: its two cores hold one test's jobs at a time, so
-/// that a job does not wait, pending, behind another test's (tests run four at once).
-static SLURM_NODE: Mutex<()> = Mutex::new(());
-
 /// A directory whose commands submit to a batch system.
 pub struct BatchDir {
     pub dir: Dir,
     /// Variables every command gets (the batch system's PATH or configuration).
     env: Vec<(String, String)>,
-    /// Held while a test uses the Slurm cluster (last: dropped after the directory).
-    _turn: Option<MutexGuard<'static, ()>>,
 }
 
 impl BatchDir {
     /// Commands that reach the single-node Slurm cluster.
     pub fn slurm() -> Self {
-        // A test that failed holding the turn leaves the cluster as usable as before.
-        let turn = SLURM_NODE.lock().unwrap_or_else(PoisonError::into_inner);
         BatchDir {
             dir: Dir::new(),
             env: vec![("SLURM_CONF".into(), slurm_conf().into())],
-            _turn: Some(turn),
         }
     }
 
@@ -85,7 +83,6 @@ impl BatchDir {
                 ("PATH".into(), path),
                 ("STANDIN_STATE".into(), state.display().to_string()),
             ],
-            _turn: None,
         }
     }
 
