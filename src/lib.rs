@@ -6,7 +6,8 @@
 //! (`Builder` and `Delayed`).
 //!
 //! The layers are separate crates, re-exported here: `graph` (values, parsing,
-//! validation, ordering), `sched` (plans and priorities), `exec` (executors), `array`
+//! validation, ordering), `sched` (plans and priorities), `exec` (executors), `mpi`
+//! (the MPI executor, with the `mpi` feature), `array`
 //! (chunked arrays larger than memory, on Zarr storage), `checkpoint` (stored results
 //! that a run resumes from).
 
@@ -25,10 +26,12 @@ pub use taskloom_array as array;
 pub use taskloom_checkpoint as checkpoint;
 pub use taskloom_exec as exec;
 pub use taskloom_graph as graph;
+#[cfg(feature = "mpi")]
+pub use taskloom_mpi as mpi;
 pub use taskloom_sched as sched;
 
-#[cfg(feature = "mpi")]
-pub use taskloom_exec::Mpi;
 pub use taskloom_exec::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, ThreadPool};
 pub use taskloom_exec::{Executor, Processes, Sequential, Threads};
 pub use taskloom_graph::{FromValue, Graph, KeyId, OpError, OpResult, Registry, Value};
+#[cfg(feature = "mpi")]
+pub use taskloom_mpi::Mpi;

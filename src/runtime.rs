@@ -337,8 +337,8 @@ pub fn serve_worker_if_requested(runtime: &Runtime) {
 #[cfg(feature = "mpi")]
 pub fn serve_mpi_worker_if_rank_nonzero(
     runtime: &Runtime,
-    mpi: taskloom_exec::Mpi,
-) -> taskloom_exec::Mpi {
+    mpi: taskloom_mpi::Mpi,
+) -> taskloom_mpi::Mpi {
     if mpi.rank() != 0 {
         std::process::exit(mpi.serve(runtime.registry()));
     }

@@ -31,7 +31,7 @@ use super::CommandError;
 /// alone when it is the only one. On a worker rank this serves rank 0 and exits.
 #[cfg(feature = "mpi")]
 pub fn place(map: &Map) -> Result<Box<dyn Place>, CommandError> {
-    let link = taskloom::exec::Link::init()?;
+    let link = taskloom::mpi::Link::init()?;
     if link.rank() != 0 {
         let code = ranks::serve(&link, map);
         // Finalizes MPI, with the other ranks.
@@ -60,7 +60,7 @@ mod ranks {
 
     use rustix::event::{poll, PollFd, PollFlags};
     use serde::{Deserialize, Serialize};
-    use taskloom::exec::Link;
+    use taskloom::mpi::Link;
     use taskloom_child::Interrupts;
     use taskloom_map::course::{Course, Cut};
     use taskloom_map::guard::Guard;

@@ -40,7 +40,7 @@ pub enum RunError {
 
 impl RunError {
     /// The error of a run the scheduler core failed with `failure`.
-    pub(crate) fn failed(graph: &Graph, failure: Failure) -> RunError {
+    pub fn failed(graph: &Graph, failure: Failure) -> RunError {
         match failure {
             Failure::Task { key, op, cause } => RunError::Task {
                 key: graph.name(key).to_string(),

@@ -20,13 +20,13 @@ pub struct Limits {
 
 impl Limits {
     /// The signal a stop was requested for, if one was.
-    pub(crate) fn stopped(&self) -> Option<i32> {
+    pub fn stopped(&self) -> Option<i32> {
         self.stop.as_ref().and_then(Stop::requested)
     }
 
     /// How long a waiting executor may sleep before it looks for a stop request and
     /// for tasks past their timeout: a quarter of the timeout, at most `TICK`.
-    pub(crate) fn tick(&self) -> Duration {
+    pub fn tick(&self) -> Duration {
         let tick = crate::stop::TICK;
         self.task_timeout
             .map_or(tick, |t| (t / 4).clamp(Duration::from_millis(1), tick))

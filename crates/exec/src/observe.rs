@@ -20,7 +20,7 @@ impl Observers {
     /// Reports a task that a remote worker (a process, a rank) finished between
     /// `started_ns` and `ended_ns` on the machine's monotonic clock: counted at once,
     /// its span kept in `spans` until the run ends.
-    pub(crate) fn remote_task_finished(
+    pub fn remote_task_finished(
         &self,
         spans: &mut Vec<Span>,
         key: KeyId,

@@ -81,12 +81,12 @@ impl Trace {
     }
 
     /// A traced run had `workers` workers.
-    pub(crate) fn note_workers(&self, workers: usize) {
+    pub fn note_workers(&self, workers: usize) {
         self.0.workers.fetch_max(workers, Ordering::Relaxed);
     }
 
     /// Adds `spans` (emptying it): the first list is moved in, not copied.
-    pub(crate) fn extend(&self, spans: &mut Vec<Span>) {
+    pub fn extend(&self, spans: &mut Vec<Span>) {
         let mut all = lock(&self.0.spans);
         if all.is_empty() {
             std::mem::swap(&mut *all, spans);

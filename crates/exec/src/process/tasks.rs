@@ -19,7 +19,7 @@ use super::protocol::{Program, Reply};
 use crate::trace::monotonic_ns;
 
 /// A task's evaluation and when it ran, on the machine's monotonic clock.
-pub(crate) struct Evaluated {
+pub struct Evaluated {
     pub key: KeyId,
     result: Result<Value, EvalError>,
     /// Whether the result is saved in the checkpoint (or needs not be): a result that
@@ -30,7 +30,7 @@ pub(crate) struct Evaluated {
 }
 
 /// Evaluates task `key` of `program`, its inputs found by `lookup`.
-pub(crate) fn evaluate(
+pub fn evaluate(
     program: &Program,
     ops: &[OpFn],
     key: KeyId,
@@ -54,7 +54,7 @@ pub(crate) fn evaluate(
 /// Binds a loaded program's op names to `registry`'s functions (the op that reads a
 /// stored result is the checkpoint's, bound by id); `Err` names the first op the
 /// registry lacks.
-pub(crate) fn bind(registry: &Registry, program: &Program) -> Result<Vec<OpFn>, String> {
+pub fn bind(registry: &Registry, program: &Program) -> Result<Vec<OpFn>, String> {
     let checkpoint_op = |id: usize| program.checkpoint.as_ref()?.op(OpId(id as u32));
     program
         .ops
@@ -70,7 +70,7 @@ pub(crate) fn bind(registry: &Registry, program: &Program) -> Result<Vec<OpFn>, 
 
 /// See the module header.
 #[derive(Default)]
-pub(crate) struct Tasks {
+pub struct Tasks {
     pub held: HashMap<KeyId, Value>,
     /// Tasks given and not yet run, in order, with the inputs each refers to.
     queue: Vec<(KeyId, Vec<KeyId>)>,
@@ -103,7 +103,6 @@ impl Tasks {
     }
 
     /// Forgets every queued task (an MPI rank whose run ended early).
-    #[cfg(feature = "mpi")]
     pub fn cancel_all(&mut self) {
         self.queue.clear();
     }
@@ -115,7 +114,6 @@ impl Tasks {
     }
 
     /// Whether a queued task has all its inputs here (another thread may take it).
-    #[cfg(feature = "mpi")]
     pub fn has_runnable(&self) -> bool {
         self.runnable().is_some()
     }

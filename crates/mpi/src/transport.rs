@@ -22,8 +22,7 @@ use mpi::point_to_point::{Destination, MatchedReceiveVec, Source};
 use mpi::request::{Request, StaticScope};
 use mpi::topology::{Communicator, SimpleCommunicator};
 use serde::Serialize;
-
-use crate::process::protocol;
+use taskloom_exec::worker as protocol;
 
 /// The one tag every batch is sent with: MPI keeps the order of messages between two
 /// ranks on one tag, which the protocol relies on (a `Send` before a `Release`).

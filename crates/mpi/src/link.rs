@@ -26,9 +26,9 @@ use std::thread::{self, JoinHandle};
 use mpi::environment::Universe;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use taskloom_exec::RunError;
 
 use super::transport::{messages, Idle, Transport};
-use crate::error::RunError;
 
 /// A transport moved to the MPI thread and back.
 struct Moved(Transport);

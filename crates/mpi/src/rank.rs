@@ -29,13 +29,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
+use taskloom_exec::on_signals;
+use taskloom_exec::worker::{bind, evaluate, Evaluated, Program, Reply, Request, Tasks};
 use taskloom_graph::ops::Shells;
 use taskloom_graph::{KeyId, OpFn, Registry, Value};
 
 use super::transport::{messages, Idle, Transport};
-use crate::process::protocol::{Program, Reply, Request};
-use crate::process::tasks::{bind, evaluate, Evaluated, Tasks};
-use crate::stop::on_signals;
 
 /// Rank 0, which gives the tasks.
 pub(crate) const DRIVER: usize = 0;

@@ -5,10 +5,13 @@
 //!   call [`Mpi::serve`], which runs the tasks rank 0 sends until it says `Shutdown`
 //!   (so they never read the graph: rank 0 sends it). The SPMD model: every rank is
 //!   the same binary, so its registry knows the same ops.
-//! - The messages are the process executor's protocol (`process::protocol`), in
+//! - The messages are the process executor's protocol (`taskloom_exec::worker`), in
 //!   batches over MPI (`transport.rs`); rank 0 drives the scheduler core
 //!   (`driver.rs`), a worker rank runs tasks on threads of its own (`rank.rs`) with
-//!   the worker processes' task logic (`process::tasks`).
+//!   the worker processes' task logic (`taskloom_exec::worker::Tasks`).
+//! - A crate of its own, behind the `taskloom` crate's `mpi` feature: the other crates
+//!   build the same with or without MPI, so a build without it (the Python wheel, the
+//!   default binary) reuses theirs.
 //! - Alone (K = 1, or started without a launcher) rank 0 runs the tasks itself, on
 //!   threads, as the threads executor does.
 //! - Dropping rank 0's `Mpi` shuts the worker ranks down; every rank finalizes MPI
@@ -35,6 +38,8 @@ use std::time::Duration;
 
 use mpi::environment::Universe;
 use mpi::Threading;
+use taskloom_exec::worker::Request;
+use taskloom_exec::{Executor, Limits, Observers, RunError, Threads};
 use taskloom_graph::{Registry, Value};
 use taskloom_sched::Plan;
 
@@ -42,12 +47,6 @@ pub use self::link::Link;
 
 use self::driver::Driver;
 use self::transport::Transport;
-use crate::error::RunError;
-use crate::limits::Limits;
-use crate::observe::Observers;
-use crate::process::protocol::Request;
-use crate::threads::Threads;
-use crate::Executor;
 
 /// MPI's state in this process: the transport before the universe, so that sends
 /// complete before the universe finalizes MPI when dropped.

@@ -18,15 +18,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use taskloom_exec::worker::{encode_load, Reply, Request};
+use taskloom_exec::{Limits, Observers, RunError, Span};
 use taskloom_graph::{KeyId, Value};
 use taskloom_sched::{Decision, Event, Plan, Scheduler, Status, WorkerId};
 
 use super::transport::{messages, Idle, Transport};
-use crate::error::RunError;
-use crate::limits::Limits;
-use crate::observe::Observers;
-use crate::process::protocol::{encode_load, Reply, Request};
-use crate::trace::Span;
 
 /// Tasks given to a rank beyond its task threads, so that it never waits for rank 0
 /// between tasks (as `SLOTS_PER_WORKER` for worker processes).
