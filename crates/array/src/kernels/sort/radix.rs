@@ -2,25 +2,26 @@
 //! sort: a few sequential passes over the keys instead of `n log n` unpredictable
 //! comparisons, which is what brings an in-memory sort to NumPy's SIMD sort's speed.
 //!
-//! - Digits are bytes: a pass scatters into 256 streams, few enough that their write
-//!   positions stay in L1.
-//! - Only digits where keys differ are sorted on: one cheap read ORs every key's
-//!   difference from the first, and a byte with no bit set there is the same in every
-//!   key (the high bytes of floats of one magnitude, the bytes above an int's range).
+//! - Only bits where keys differ are sorted on: one cheap read ORs every key's
+//!   difference from the first, and a bit clear there is the same in every key (the
+//!   high bits of floats of one magnitude, the bits above an int's range).
 //! - Keys that fit in L2 (`CACHE_BYTES`) sort least significant digit first, a pass per
-//!   digit, each from cache. More keys are first split on their most significant
-//!   differing digit (one pass through memory), and each part sorted the same way: a
-//!   pass through memory per digit would wait on cache misses at every write.
+//!   11-bit digit (`PASS_BITS`), each from cache. More keys are first split on their 8
+//!   highest differing bits (`SPLIT_BITS`, one pass through memory), and each part
+//!   sorted the same way: a pass through memory per digit would wait on cache misses
+//!   at every write.
 //! - Few keys sort by comparison, where a pass's fixed costs would dominate.
 
-/// Below this many keys a comparison sort is faster than counting 256 digits a pass.
+/// Below this many keys a comparison sort is faster than counting digits a pass.
 const SMALL: usize = 256;
 
-/// Bits per digit.
-const DIGIT_BITS: u32 = 8;
+/// Bits of the digit keys too many for the cache are split on: 256 write streams,
+/// whose write positions stay in L1 while the writes go to memory.
+const SPLIT_BITS: u32 = 8;
 
-/// Digit values: one counter and one write position each per pass.
-const RADIX: usize = 1 << DIGIT_BITS;
+/// Bits of a digit sorted on in cache: 2048 write streams, within L2 as the keys are;
+/// a 52-bit mantissa takes 5 passes instead of the 7 of byte digits.
+const PASS_BITS: u32 = 11;
 
 /// Bytes of keys sorted digit by digit in place: they and their spare copy take half
 /// of a 512 KiB L2 cache, leaving the rest to the counters and the other task's data.
@@ -41,14 +42,16 @@ pub(super) fn sort<K: Key>(mut keys: Vec<K>) -> Vec<K> {
     }
 }
 
-/// Digit `d` (0 the least significant) of `key`.
-fn digit<K: Key>(key: K, d: u32) -> usize {
-    ((key.into() >> (d * DIGIT_BITS)) as usize) & (RADIX - 1)
+/// The `R`-valued digit of `key` at bit `shift`.
+fn digit<K: Key, const R: usize>(key: K, shift: u32) -> usize {
+    ((key.into() >> shift) as usize) & (R - 1)
 }
 
 /// Sorts `keys`, with `spare` (as long) as room; true when the sorted keys ended in
 /// `spare`.
 fn sort_in<K: Key>(keys: &mut [K], spare: &mut [K]) -> bool {
+    const SPLIT: usize = 1 << SPLIT_BITS;
+    const PASS: usize = 1 << PASS_BITS;
     let n = keys.len();
     if n < SMALL {
         keys.sort_unstable();
@@ -59,11 +62,13 @@ fn sort_in<K: Key>(keys: &mut [K], spare: &mut [K]) -> bool {
     if differ == 0 {
         return false;
     }
-    let top = (u64::BITS - 1 - differ.leading_zeros()) / DIGIT_BITS;
+    let high = u64::BITS - differ.leading_zeros();
     if size_of_val(keys) > CACHE_BYTES {
-        // Split on the top digit, then sort each part, which fits sooner or later.
-        let [counts] = histograms(keys, [top]);
-        scatter(keys, spare, top, &counts);
+        // Split on the highest differing bits, then sort each part, which fits sooner
+        // or later.
+        let shift = high.saturating_sub(SPLIT_BITS);
+        let counts = histogram::<K, SPLIT>(keys, shift);
+        scatter(keys, spare, shift, &counts);
         let mut start = 0;
         for count in counts {
             let part = start..start + count;
@@ -74,55 +79,40 @@ fn sort_in<K: Key>(keys: &mut [K], spare: &mut [K]) -> bool {
         }
         return true;
     }
-    let digits: Vec<u32> = (0..=top)
-        .filter(|d| (differ >> (d * DIGIT_BITS)) as usize & (RADIX - 1) != 0)
-        .collect();
-    let counts = histograms_of(keys, &digits);
     let (mut from, mut to) = (keys, spare);
     let mut in_spare = false;
-    for (&d, counts) in digits.iter().zip(&counts) {
-        if counts.contains(&n) {
+    for shift in (0..high).step_by(PASS_BITS as usize) {
+        if (differ >> shift) as usize & (PASS - 1) == 0 {
             continue;
         }
-        scatter(from, to, d, counts);
+        let counts = histogram::<K, PASS>(from, shift);
+        scatter(from, to, shift, &counts);
         std::mem::swap(&mut from, &mut to);
         in_spare = !in_spare;
     }
     in_spare
 }
 
-/// How many keys have each value of digit `d`, for each of `digits`.
-fn histograms<K: Key, const N: usize>(keys: &[K], digits: [u32; N]) -> [[usize; RADIX]; N] {
-    let mut counts = [[0usize; RADIX]; N];
+/// How many keys have each value of the digit at bit `shift`.
+fn histogram<K: Key, const R: usize>(keys: &[K], shift: u32) -> [usize; R] {
+    let mut counts = [0usize; R];
     for &key in keys {
-        for (count, &d) in counts.iter_mut().zip(&digits) {
-            count[digit(key, d)] += 1;
-        }
+        counts[digit::<K, R>(key, shift)] += 1;
     }
     counts
 }
 
-/// `histograms` for a number of digits known at run time.
-fn histograms_of<K: Key>(keys: &[K], digits: &[u32]) -> Vec<[usize; RADIX]> {
-    let mut counts = vec![[0usize; RADIX]; digits.len()];
-    for &key in keys {
-        for (count, &d) in counts.iter_mut().zip(digits) {
-            count[digit(key, d)] += 1;
-        }
-    }
-    counts
-}
-
-/// Copies `from` into `to` ordered by digit `d`, stably; `counts` are the digit's.
-fn scatter<K: Key>(from: &[K], to: &mut [K], d: u32, counts: &[usize; RADIX]) {
-    let mut at = [0usize; RADIX];
+/// Copies `from` into `to` ordered by the digit at bit `shift`, stably; `counts` are
+/// that digit's.
+fn scatter<K: Key, const R: usize>(from: &[K], to: &mut [K], shift: u32, counts: &[usize; R]) {
+    let mut at = [0usize; R];
     let mut sum = 0;
     for (at, &c) in at.iter_mut().zip(counts) {
         *at = sum;
         sum += c;
     }
     for &key in from {
-        let slot = &mut at[digit(key, d)];
+        let slot = &mut at[digit::<K, R>(key, shift)];
         to[*slot] = key;
         *slot += 1;
     }
