@@ -818,8 +818,8 @@ impl Lowering {
                 held,
             )));
         }
-        // A bucket's keys, their radix copy and its sorted values.
-        let held = 3 * x.nbytes().div_ceil(buckets as u64);
+        // A bucket's keys and their radix copy; the sorted values take one of the two.
+        let held = 2 * x.nbytes().div_ceil(buckets as u64);
         let mut sorted = Vec::new();
         for bucket in 0..buckets {
             let call = memory::Gather {
