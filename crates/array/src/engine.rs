@@ -102,7 +102,8 @@ impl Engine {
     }
 
     /// Keeps the chunks tasks hold at once within `bytes`, by running fewer tasks at
-    /// a time when chunks are large.
+    /// a time when chunks are large, and by sorting through files an array whose sort
+    /// would not fit in memory.
     pub fn memory_limit(mut self, bytes: u64) -> Engine {
         self.memory_limit = bytes;
         self
