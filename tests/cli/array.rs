@@ -740,7 +740,14 @@ fn sort_orders_a_1d_array_both_ways_keeping_duplicates() {
              "chunks": [10], "zarr_format": 2},
             {"path": "neg.zarr", "values": np::floats(-1e6, 1e6, &[120], "float64", 5),
              "chunks": [16]},
-            {"path": "same.zarr", "values": np::full(json!(3), &[40], "int64"), "chunks": [6]}
+            {"path": "same.zarr", "values": np::full(json!(3), &[40], "int64"), "chunks": [6]},
+            // About a quarter NaN.
+            {"path": "nan.zarr", "values": np::map("sqrt", np::floats(-0.5, 1.5, &[130], "float64", 6)),
+             "chunks": [17]},
+            {"path": "nan32.zarr", "values": np::map("sqrt", np::floats(-0.5, 1.5, &[90], "float32", 7)),
+             "chunks": [11]},
+            {"path": "b.zarr", "values": np::compare("gt", np::floats(0.0, 1.0, &[70], "float64", 8),
+             np::full(json!(0.5), &[70], "float64")), "chunks": [9]}
         ]),
     );
     let mut reference = Reference::new(&ws);
@@ -751,16 +758,25 @@ fn sort_orders_a_1d_array_both_ways_keeping_duplicates() {
         "dup64.zarr",
         "neg.zarr",
         "same.zarr",
+        "nan.zarr",
+        "nan32.zarr",
+        "b.zarr",
     ] {
-        for descending in [false, true] {
-            let out = format!("sorted-{descending}-{name}");
-            let mut args = vec!["sort", name, "--out", &out];
-            if descending {
-                args.push("--descending");
+        // The default limit sorts these in memory; 1 KiB sends them through files.
+        for limit in [None, Some("1KiB")] {
+            for descending in [false, true] {
+                let out = format!("sorted-{descending}-{}-{name}", limit.is_some());
+                let mut args = vec!["sort", name, "--out", &out];
+                if descending {
+                    args.push("--descending");
+                }
+                if let Some(limit) = limit {
+                    args.extend(["--memory-limit", limit]);
+                }
+                ws.array_write(&args);
+                let expect = np::sort(descending, np::read(name));
+                reference.stored(&args.join(" "), expect, &out);
             }
-            ws.array_write(&args);
-            let expect = np::sort(descending, np::read(name));
-            reference.stored(&args.join(" "), expect, &out);
         }
     }
     reference.verify();

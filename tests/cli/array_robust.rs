@@ -110,6 +110,9 @@ fn an_interrupted_sort_removes_its_scratch_too() {
             "s.zarr",
             "--workers",
             "2",
+            // 16 MB of values: too many to sort in memory, so the sort uses scratch.
+            "--memory-limit",
+            "16MiB",
         ])
         .env("TMPDIR", &scratch.display().to_string())
         .spawn();

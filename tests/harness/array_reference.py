@@ -139,7 +139,11 @@ def evaluate(expr, root):
         return flat[:k] if expr["smallest"] else flat[::-1][:k]
     if "sort" in expr:
         s = np.sort(ev(expr["x"]))
-        return s[::-1] if expr["sort"] == "descending" else s
+        if expr["sort"] == "ascending":
+            return s
+        # NumPy has no descending sort; the spec's puts NaN last, as the ascending one.
+        nan = np.isnan(s) if s.dtype.kind == "f" else np.zeros(s.shape, dtype=bool)
+        return np.concatenate([s[~nan][::-1], s[nan]])
     raise ValueError(f"unknown expression {expr}")
 
 

@@ -102,7 +102,8 @@ impl Engine {
     }
 
     /// Keeps the chunks tasks hold at once within `bytes`, by running fewer tasks at
-    /// a time when chunks are large.
+    /// a time when chunks are large, and by sorting through files an array whose sort
+    /// would not fit in memory.
     pub fn memory_limit(mut self, bytes: u64) -> Engine {
         self.memory_limit = bytes;
         self
@@ -208,7 +209,7 @@ impl Engine {
 
     /// A lowering within the tasks a quarter of memory can track.
     fn lowering(&self) -> Lowering {
-        Lowering::new(self.fan_in, ram() / 4 / TASK_BYTES)
+        Lowering::new(self.fan_in, ram() / 4 / TASK_BYTES, self.memory_limit)
     }
 
     /// The job's stop request, and the signals that raise it while the guard lives,
@@ -389,13 +390,48 @@ impl Job {
 mod tests {
     use super::*;
 
+    /// The names of the plan's keys.
+    fn key_names(job: &Job) -> Vec<String> {
+        let graph = job.plan().graph();
+        graph.keys().map(|k| graph.name(k).to_string()).collect()
+    }
+
+    #[test]
+    fn a_sort_within_the_memory_limit_sorts_in_memory_and_a_larger_one_on_disk() {
+        // 8000 bytes: in memory when three times that fits.
+        let x = Array::random(&[1000], &[100], 7)
+            .unwrap()
+            .sort(true)
+            .unwrap();
+        let in_memory = Engine::new().workers(2).memory_limit(24_000);
+        let job = in_memory.compute_job(&x).unwrap();
+        assert!(
+            job.scratch.is_none(),
+            "a sort in memory named a scratch directory"
+        );
+        let names = key_names(&job);
+        assert!(names.iter().any(|n| n.contains("-gather[")), "{names:?}");
+        let Some(Chunk::F64(got)) = job.run(Observers::default()).unwrap() else {
+            panic!("random values sort to float64")
+        };
+        let on_disk = Engine::new().workers(2).memory_limit(23_999);
+        let job = on_disk.compute_job(&x).unwrap();
+        assert!(job.scratch.is_some(), "a sort on disk has scratch");
+        let Some(Chunk::F64(want)) = job.run(Observers::default()).unwrap() else {
+            panic!("random values sort to float64")
+        };
+        assert_eq!(got, want);
+        assert!(got.as_slice().unwrap().windows(2).all(|w| w[0] >= w[1]));
+    }
+
     #[test]
     fn a_sort_has_its_scratch_directory_only_while_it_runs() {
         let x = Array::random(&[1000], &[100], 7)
             .unwrap()
             .sort(false)
             .unwrap();
-        let engine = Engine::new().workers(2);
+        // Too little memory to sort 8000 bytes in memory: through files.
+        let engine = Engine::new().workers(2).memory_limit(16_000);
         let scratch = |job: &Job| {
             let root = job
                 .scratch

@@ -14,6 +14,8 @@
 //! - Before an expression's blocks are lowered, what they will cost (calls and keys,
 //!   counted as tasks) is charged against a budget, so an expression too large to
 //!   track is an error naming its size before anything is allocated per block.
+//! - A sort whose working set fits within the memory limit sorts in memory; a larger
+//!   one goes through files (`IN_MEMORY_SORT_FACTOR`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,7 +34,7 @@ use crate::kernels::matmul::Matmul;
 use crate::kernels::reduce::arg::ArgPartial;
 use crate::kernels::reduce::{Combine, Finish, Partial};
 use crate::kernels::scan::Cumsum;
-use crate::kernels::sort::{Gather, Partition, ReadSorted, Samples, Sort, Splitters};
+use crate::kernels::sort::{memory, Gather, Partition, ReadSorted, Samples, Sort, Splitters};
 use crate::kernels::topk::TopK;
 use crate::operation::Reduction;
 use crate::ops::After;
@@ -63,11 +65,15 @@ pub(crate) struct Lowering {
     chunk_bytes: u64,
     /// Tasks (and fused calls) that may still be lowered.
     budget: u128,
+    /// The engine's bound on the bytes of chunks held at once: what decides whether a
+    /// sort may hold its whole input in memory.
+    memory_limit: u64,
 }
 
 impl Lowering {
-    /// A lowering that makes at most `max_tasks` tasks and fused calls.
-    pub(crate) fn new(fan_in: usize, max_tasks: u64) -> Lowering {
+    /// A lowering that makes at most `max_tasks` tasks and fused calls, for an engine
+    /// that holds at most `memory_limit` bytes of chunks at once.
+    pub(crate) fn new(fan_in: usize, max_tasks: u64, memory_limit: u64) -> Lowering {
         Lowering {
             builder: GraphBuilder::new(),
             lowered: HashMap::new(),
@@ -77,6 +83,7 @@ impl Lowering {
             task_bytes: 0,
             chunk_bytes: 0,
             budget: max_tasks.into(),
+            memory_limit,
         }
     }
 
@@ -748,14 +755,11 @@ impl Lowering {
         })
     }
 
-    /// A sample sort through files: sample each block, pick splitters, partition
-    /// every block into buckets on disk, sort each bucket, and read each output block
-    /// back from the sorted buckets.
+    /// A sort of one block in one task; of more, a sample sort in memory when its
+    /// working set fits within the memory limit, through files otherwise.
     fn sort(&mut self, out: &Array, x: &Array, descending: bool) -> Result<Blocks, ArrayError> {
         let input = self.blocks(x)?;
-        let dtype = x.dtype;
-        let n = input.exprs.len();
-        if n <= 1 {
+        if input.exprs.len() <= 1 {
             let exprs = input
                 .exprs
                 .into_iter()
@@ -764,6 +768,93 @@ impl Lowering {
             let bytes = input.bytes.iter().map(|b| 2 * b).collect();
             return Ok(Blocks { exprs, bytes });
         }
+        if x.nbytes().saturating_mul(IN_MEMORY_SORT_FACTOR) <= self.memory_limit {
+            Ok(self.sort_in_memory(out, x, input, descending))
+        } else {
+            Ok(self.sort_on_disk(out, x, input, descending))
+        }
+    }
+
+    /// A sample sort in memory: pick splitters from a sample of every block, group
+    /// each block's values by bucket, sort each bucket, and slice each output block
+    /// out of the sorted buckets.
+    fn sort_in_memory(
+        &mut self,
+        out: &Array,
+        x: &Array,
+        input: Blocks,
+        descending: bool,
+    ) -> Blocks {
+        let label = self.label("sort");
+        // The splitters and the partition both read a block: computed once, held.
+        let mut blocks = Vec::new();
+        for (b, (expr, bytes)) in input.exprs.into_iter().zip(input.bytes).enumerate() {
+            blocks.push(match expr {
+                Expr::Ref(_) => expr,
+                expr => Expr::Ref(self.define(&format!("{label}-block"), &[b], expr, bytes)),
+            });
+        }
+        let buckets = sort_buckets(blocks.len(), x.nbytes());
+        let call = memory::Splitters {
+            buckets,
+            descending,
+            blocks: blocks.clone(),
+        }
+        .encode(&mut self.builder);
+        let splitters = Expr::Ref(self.define(&format!("{label}-splitters"), &[], call, 0));
+        let mut parts = Vec::new();
+        for (b, block) in blocks.into_iter().enumerate() {
+            let call = memory::Partition {
+                x: block,
+                splitters: splitters.clone(),
+                descending,
+            }
+            .encode(&mut self.builder);
+            let held = 2 * block_bytes(x, &[b]);
+            parts.push(Expr::Ref(self.define(
+                &format!("{label}-partition"),
+                &[b],
+                call,
+                held,
+            )));
+        }
+        // A bucket's keys and their radix copy; the sorted values take one of the two.
+        let held = 2 * x.nbytes().div_ceil(buckets as u64);
+        let mut sorted = Vec::new();
+        for bucket in 0..buckets {
+            let call = memory::Gather {
+                bucket,
+                descending,
+                parts: parts.clone(),
+            }
+            .encode(&mut self.builder);
+            sorted.push(Expr::Ref(self.define(
+                &format!("{label}-gather"),
+                &[bucket],
+                call,
+                held,
+            )));
+        }
+        let mut exprs = Vec::new();
+        let mut bytes = Vec::new();
+        for index in out.grid.block_indices() {
+            let read = memory::Read {
+                start: out.grid.block_start(&index)[0],
+                len: out.grid.block_shape(&index)[0],
+                buckets: sorted.clone(),
+            };
+            exprs.push(read.encode(&mut self.builder));
+            bytes.push(block_bytes(out, &index));
+        }
+        Blocks { exprs, bytes }
+    }
+
+    /// A sample sort through files: sample each block, pick splitters, partition
+    /// every block into buckets on disk, sort each bucket, and read each output block
+    /// back from the sorted buckets.
+    fn sort_on_disk(&mut self, out: &Array, x: &Array, input: Blocks, descending: bool) -> Blocks {
+        let dtype = x.dtype;
+        let n = input.exprs.len();
         let label = self.label("sort");
         let dir = self
             .scratch
@@ -847,8 +938,29 @@ impl Lowering {
             exprs.push(read.encode(&mut self.builder));
             bytes.push(block_bytes(out, &index));
         }
-        Ok(Blocks { exprs, bytes })
+        Blocks { exprs, bytes }
     }
+}
+
+/// How many times its input's bytes a sort in memory may hold at its peak: the
+/// partitioned blocks and the sorted buckets (twice the input) while the last buckets
+/// sort, plus each worker's bucket keys and their radix copy, with room for buckets a
+/// skewed sample makes larger. A sort is done in memory when this much fits within the
+/// memory limit, through files otherwise.
+const IN_MEMORY_SORT_FACTOR: u64 = 3;
+
+/// Bytes of values per bucket of a sort in memory: a bucket's keys and their radix
+/// copy (8 MiB) per worker stay within the L3 cache two cores share (32 MiB here), so
+/// the radix passes run from cache. Smaller buckets would make more tasks and more
+/// references from each output block to them for no gain.
+const BUCKET_BYTES: u64 = 4 << 20;
+
+/// The buckets of a sort in memory of `bytes` in `blocks` blocks: one per
+/// `BUCKET_BYTES`, at least one per block (so small arrays still sort in parallel),
+/// and at most what a bucket table indexes.
+fn sort_buckets(blocks: usize, bytes: u64) -> usize {
+    let by_size = usize::try_from(bytes.div_ceil(BUCKET_BYTES)).unwrap_or(usize::MAX);
+    by_size.max(blocks).min(1 << 16)
 }
 
 /// About how many tasks and calls lowering `array`'s own blocks makes (its inputs are
@@ -880,10 +992,15 @@ fn cost(array: &Array) -> u128 {
         }
         // A carry per block, and the block's scan.
         Node::Cumsum { x, .. } => blocks(x).saturating_mul(2),
-        // Every output block names every bucket's size.
-        Node::Sort { x, .. } => blocks(x)
-            .saturating_mul(blocks(x))
-            .saturating_add(4 * blocks(x)),
+        // Every output block names every bucket (its size, on disk), and every bucket
+        // every block's part (in memory).
+        Node::Sort { x, .. } => {
+            let n = blocks(x);
+            let buckets = sort_buckets(x.grid.num_blocks(), x.nbytes()) as u128;
+            n.saturating_mul(n.max(buckets))
+                .saturating_mul(2)
+                .saturating_add(4 * n + buckets)
+        }
         _ => out,
     };
     own.max(out)

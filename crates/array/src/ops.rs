@@ -18,7 +18,7 @@ use crate::kernels::matmul::Matmul;
 use crate::kernels::reduce::arg::ArgPartial;
 use crate::kernels::reduce::{Combine, Finish, Partial};
 use crate::kernels::scan::Cumsum;
-use crate::kernels::sort::{Gather, Partition, ReadSorted, Samples, Sort, Splitters};
+use crate::kernels::sort::{memory, Gather, Partition, ReadSorted, Samples, Sort, Splitters};
 use crate::kernels::topk::TopK;
 use crate::scratch::Scratch;
 use crate::store::ops::{Read, ReadPartial, Write};
@@ -63,6 +63,7 @@ every_op! {
     pure: [
         Full, Arange, Unary, Binary, Scale, AsType, Compare, Where, Transpose, Slice, Concat,
         Partial, ArgPartial, Combine, Finish, Cumsum, Matmul, TopK, Sort, Samples, Splitters,
+        memory::Splitters, memory::Partition, memory::Gather, memory::Read,
     ],
     effects: [Random, Partition, Gather, ReadSorted, Scratch, Read, ReadPartial, Write, After],
 }

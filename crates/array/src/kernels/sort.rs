@@ -19,6 +19,9 @@
 //! in the requested direction) and, for floats, `sorted-{bucket}.nan` (its NaNs)
 //! from `gather`. `read_sorted` lays the buckets' numbers end to end (bucket 0 first
 //! when ascending, the last bucket first when descending) followed by all NaNs.
+//!
+//! An array whose sort fits in memory takes the same steps without files (`memory`);
+//! every sort of keys is a radix sort (`radix`).
 
 use std::fs::{self, File};
 use std::ops::Deref;
@@ -33,6 +36,9 @@ use super::args::{self, Element};
 use super::elementwise::element::with_dtype;
 use crate::grid::Dims;
 use crate::wire::{array_op, wrong, Decode};
+
+pub(crate) mod memory;
+mod radix;
 
 array_op! {
     /// `array.sort(x, descending)`: `x` sorted, for an array of one chunk.
@@ -153,9 +159,9 @@ impl Deref for Vector {
 
 /// An element type the sort order is defined on: its key in either direction, and its
 /// little-endian bytes for the scratch files.
-pub(super) trait Sortable: Element {
+pub(super) trait Sortable: Element + Default {
     /// An unsigned integer of the element's width.
-    type Key: Copy + Ord + Send + Sync;
+    type Key: Copy + Ord + Default + Into<u64> + Send + Sync;
     /// Bytes per element in a file.
     const SIZE: usize;
     /// The key whose unsigned order is this element's place in the sort order:
@@ -163,6 +169,9 @@ pub(super) trait Sortable: Element {
     fn key(self, descending: bool) -> Self::Key;
     /// The element `key` came from.
     fn from_key(key: Self::Key, descending: bool) -> Self;
+    /// The elements `keys` came from, in order (in the keys' own buffer, when the
+    /// element is a number of their width).
+    fn from_keys(keys: Vec<Self::Key>, descending: bool) -> Vec<Self>;
     /// Whether `key` is a NaN's (NaN keys are above every number's in both directions).
     fn is_nan_key(key: Self::Key) -> bool;
     /// Writes the element's little-endian bytes into `out` (`SIZE` long).
@@ -199,6 +208,12 @@ macro_rules! float_sortable {
                 };
                 <$t>::from_bits(if up & SIGN != 0 { up & !SIGN } else { !up })
             }
+            fn from_keys(mut keys: Vec<$k>, descending: bool) -> Vec<$t> {
+                for key in &mut keys {
+                    *key = Self::from_key(*key, descending).to_bits();
+                }
+                bytemuck::cast_vec(keys)
+            }
             fn is_nan_key(key: $k) -> bool {
                 key > <$t>::INFINITY.key(false)
             }
@@ -228,6 +243,12 @@ macro_rules! int_sortable {
             fn from_key(key: $k, descending: bool) -> $t {
                 let up = if descending { !key } else { key };
                 (up ^ (1 << (<$k>::BITS - 1))) as $t
+            }
+            fn from_keys(mut keys: Vec<$k>, descending: bool) -> Vec<$t> {
+                for key in &mut keys {
+                    *key = Self::from_key(*key, descending) as $k;
+                }
+                bytemuck::cast_vec(keys)
             }
             fn is_nan_key(_: $k) -> bool {
                 false
@@ -263,6 +284,11 @@ impl Sortable for bool {
         let up = if descending { !key } else { key };
         up != 0
     }
+    fn from_keys(keys: Vec<u8>, descending: bool) -> Vec<bool> {
+        keys.into_iter()
+            .map(|k| Self::from_key(k, descending))
+            .collect()
+    }
     fn is_nan_key(_: u8) -> bool {
         false
     }
@@ -276,11 +302,8 @@ impl Sortable for bool {
 
 /// Sorted `values` in the given direction, NaN last.
 fn sorted<T: Sortable>(values: ArrayView1<'_, T>, descending: bool) -> Array1<T> {
-    let mut keys: Vec<T::Key> = values.iter().map(|v| v.key(descending)).collect();
-    keys.sort_unstable();
-    keys.into_iter()
-        .map(|k| T::from_key(k, descending))
-        .collect()
+    let keys: Vec<T::Key> = values.iter().map(|v| v.key(descending)).collect();
+    T::from_keys(radix::sort(keys), descending).into()
 }
 
 /// The 1-D view of a chunk of type `T` (checked by the caller).
@@ -460,7 +483,7 @@ fn sort_bucket<T: Sortable>(
                 .map(|b| T::get(b).key(descending)),
         );
     }
-    keys.sort_unstable();
+    let keys = radix::sort(keys);
     let nans = keys.iter().rev().take_while(|&&k| T::is_nan_key(k)).count();
     let (numbers, nan_keys) = keys.split_at(keys.len() - nans);
     write_values::<T>(&bucket_file(dir, bucket), numbers, descending)?;

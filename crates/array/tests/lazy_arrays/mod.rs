@@ -382,3 +382,75 @@ fn reductions_stream_uncompressed_chunks_a_slab_at_a_time_with_the_same_results(
         .to_string();
     assert!(err.contains("[1, 1]") && err.contains("corrupt"), "{err}");
 }
+
+/// `values` as `dtype`, as NumPy's `astype` makes them (ints take 7 for what is not
+/// finite).
+fn sort_input(values: &[f64], dtype: DType) -> Chunk {
+    let kept = values
+        .iter()
+        .map(|&x| {
+            if dtype.is_float() || x.is_finite() {
+                x
+            } else {
+                7.0
+            }
+        })
+        .collect();
+    let floats = Chunk::F64(ArrayD::from_shape_vec(IxDyn(&[values.len()]), kept).unwrap());
+    let whole = Array::from_chunk(floats, &[values.len()]).unwrap();
+    engine().compute(&whole.astype(dtype)).unwrap()
+}
+
+/// A sorted result's values as bit patterns of float64, so NaN equals NaN and -0.0
+/// differs from 0.0.
+fn sort_bits(chunk: &Chunk) -> Vec<u64> {
+    taskloom_array::kernels::args::cast::<f64>(chunk)
+        .iter()
+        .map(|x| x.to_bits())
+        .collect()
+}
+
+proptest! {
+    // A sort through files of B blocks writes B x B files: few cases, not tiny chunks.
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// A sort in memory and a sort through files give, for any chunking, what one
+    /// chunk sorted in one task gives: numbers in order, -0.0 before 0.0, NaN last.
+    #[test]
+    fn any_chunking_sorts_as_one_chunk_in_memory_and_on_disk(
+        values in prop::collection::vec(prop_oneof![
+            8 => (-50i32..50).prop_map(f64::from),
+            1 => Just(f64::NAN),
+            1 => Just(-0.0),
+            1 => Just(0.0),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+            1 => any::<f64>(),
+        ], 1..400),
+        chunk in 10usize..150,
+        dtype in prop::sample::select(vec![DType::Float64, DType::Float32, DType::Int64, DType::Int32, DType::Bool]),
+        descending in any::<bool>(),
+    ) {
+        let input = sort_input(&values, dtype);
+        let whole = Array::from_chunk(input.clone(), &[values.len()]).unwrap();
+        let want = engine().compute(&whole.sort(descending).unwrap()).unwrap();
+        let got_bits = sort_bits(&want);
+        let n = values.len();
+        // The order itself: ascending (or descending) by total order, NaN last.
+        let in_order = |a: f64, b: f64| match (a.is_nan(), b.is_nan()) {
+            (_, true) => true,
+            (true, false) => false,
+            _ if descending => b.total_cmp(&a).is_le(),
+            _ => a.total_cmp(&b).is_le(),
+        };
+        let got_values: Vec<f64> = got_bits.iter().map(|&b| f64::from_bits(b)).collect();
+        prop_assert!(got_values.windows(2).all(|w| in_order(w[0], w[1])), "not in order: {:?}", got_values);
+        let chunked = Array::from_chunk(input, &[chunk]).unwrap().sort(descending).unwrap();
+        let bytes = (n * dtype.size()) as u64;
+        for limit in [3 * bytes, 3 * bytes - 1] {
+            let got = engine().memory_limit(limit).compute(&chunked).unwrap();
+            prop_assert_eq!(got.dtype(), dtype);
+            prop_assert_eq!(sort_bits(&got), got_bits.clone(), "memory limit {}", limit);
+        }
+    }
+}
