@@ -350,13 +350,8 @@ fn splitters(buckets: usize, parts: &[Vector]) -> Result<Chunk, OpError> {
     if buckets == 0 {
         return Err(OpError::new("argument 1 (buckets) must be at least 1"));
     }
+    same_dtype("samples", &parts.iter().map(|p| &**p).collect::<Vec<_>>())?;
     let dtype = parts[0].dtype();
-    if let Some(other) = parts.iter().find(|p| p.dtype() != dtype) {
-        return Err(OpError::new(format!(
-            "samples must share one dtype, got {dtype} and {}",
-            other.dtype()
-        )));
-    }
     let total: usize = parts.iter().map(|p| p.len()).sum();
     if total == 0 && buckets > 1 {
         return Err(OpError::new(format!(
@@ -370,11 +365,29 @@ fn splitters(buckets: usize, parts: &[Vector]) -> Result<Chunk, OpError> {
             .flat_map(|p| view1::<T>(p).into_iter().map(|v| v.key(false)))
             .collect();
         keys.sort_unstable();
-        let chosen: Array1<T> = (1..buckets)
-            .map(|i| T::from_key(keys[i * total / buckets], false))
-            .collect();
-        T::chunk(chosen.into_dyn())
+        T::chunk(evenly_spaced::<T>(&keys, buckets, false).into_dyn())
     }))
+}
+
+/// The `buckets - 1` values whose keys split the sorted `keys` (taken in the
+/// `descending` direction) into equal parts: a sample sort's splitters.
+fn evenly_spaced<T: Sortable>(keys: &[T::Key], buckets: usize, descending: bool) -> Array1<T> {
+    (1..buckets)
+        .map(|i| T::from_key(keys[i * keys.len() / buckets], descending))
+        .collect()
+}
+
+/// Fails unless every chunk has the first one's dtype: the blocks, samples or parts a
+/// sort's step takes together (`what`) come from one array.
+fn same_dtype(what: &str, chunks: &[&Chunk]) -> Result<(), OpError> {
+    let dtype = chunks[0].dtype();
+    match chunks.iter().find(|c| c.dtype() != dtype) {
+        Some(other) => Err(OpError::new(format!(
+            "{what} must share one dtype, got {dtype} and {}",
+            other.dtype()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The file holding what block `block` puts into bucket `bucket`.
@@ -398,13 +411,7 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> OpError {
 
 /// Block `block`'s values, written bucket by bucket; the count in each bucket.
 fn partition(x: &Chunk, splitters: &Chunk, dir: &Path, block: usize) -> OpResult {
-    if splitters.dtype() != x.dtype() {
-        return Err(OpError::new(format!(
-            "splitters are {} but the chunk is {}",
-            splitters.dtype(),
-            x.dtype()
-        )));
-    }
+    same_dtype("a block and its splitters", &[x, splitters])?;
     let counts = with_dtype!(x.dtype(), T => {
         write_pieces(view1::<T>(x), view1::<T>(splitters), dir, block)?
     });

@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use ndarray::{Array1, ArrayView1};
 use taskloom_graph::{Chunk, OpError, OpResult, Value};
 
-use super::{radix, view1, Sortable, Vector};
+use super::{evenly_spaced, radix, same_dtype, view1, Sortable, Vector};
 use crate::kernels::args::{self, Element};
 use crate::kernels::elementwise::element::with_dtype;
 use crate::wire::{array_op, wrong, Decode};
@@ -173,24 +173,16 @@ fn mix(x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn same_dtype(chunks: &[&Chunk]) -> Result<(), OpError> {
-    let dtype = chunks[0].dtype();
-    match chunks.iter().find(|c| c.dtype() != dtype) {
-        Some(other) => Err(OpError::new(format!(
-            "the blocks of a sort must share one dtype, got {dtype} and {}",
-            other.dtype()
-        ))),
-        None => Ok(()),
-    }
-}
-
 fn splitters(buckets: usize, descending: bool, blocks: &[Vector]) -> Result<Chunk, OpError> {
     if !(1..=1 << 16).contains(&buckets) {
         return Err(OpError::new(format!(
             "argument 1 (buckets) must be from 1 to 65536, got {buckets}"
         )));
     }
-    same_dtype(&blocks.iter().map(|b| &**b).collect::<Vec<_>>())?;
+    same_dtype(
+        "the blocks of a sort",
+        &blocks.iter().map(|b| &**b).collect::<Vec<_>>(),
+    )?;
     Ok(
         with_dtype!(blocks[0].dtype(), T => T::chunk(choose::<T>(buckets, descending, blocks).into_dyn())),
     )
@@ -211,16 +203,14 @@ fn choose<T: Sortable>(buckets: usize, descending: bool, blocks: &[Vector]) -> A
         }
     }
     keys.sort_unstable();
-    match keys.len() {
-        0 => Array1::from(Vec::new()),
-        total => (1..buckets)
-            .map(|i| T::from_key(keys[i * total / buckets], descending))
-            .collect(),
+    if keys.is_empty() {
+        return Array1::from(Vec::new());
     }
+    evenly_spaced::<T>(&keys, buckets, descending)
 }
 
 fn partition(x: &Chunk, splitters: &Chunk, descending: bool) -> OpResult {
-    same_dtype(&[x, splitters])?;
+    same_dtype("a block and its splitters", &[x, splitters])?;
     let (values, counts) = with_dtype!(x.dtype(), T => {
         let (values, counts) = group(view1::<T>(x), view1::<T>(splitters), descending);
         (T::chunk(Array1::from(values).into_dyn()), counts)
@@ -274,7 +264,10 @@ fn contiguous<T: Element>(x: ArrayView1<'_, T>) -> Cow<'_, [T]> {
 }
 
 fn gather(bucket: usize, descending: bool, parts: &[Pieces]) -> Result<Chunk, OpError> {
-    same_dtype(&parts.iter().map(|p| &*p.values).collect::<Vec<_>>())?;
+    same_dtype(
+        "the parts of a bucket",
+        &parts.iter().map(|p| &*p.values).collect::<Vec<_>>(),
+    )?;
     if let Some(short) = parts.iter().find(|p| p.counts.len() <= bucket) {
         return Err(OpError::new(format!(
             "cannot gather bucket {bucket} from a block split into {} buckets",
@@ -300,7 +293,10 @@ fn sort_bucket<T: Sortable>(bucket: usize, descending: bool, parts: &[Pieces]) -
 }
 
 fn read(start: usize, len: usize, buckets: &[Vector]) -> Result<Chunk, OpError> {
-    same_dtype(&buckets.iter().map(|b| &**b).collect::<Vec<_>>())?;
+    same_dtype(
+        "the buckets of a sort",
+        &buckets.iter().map(|b| &**b).collect::<Vec<_>>(),
+    )?;
     let total: usize = buckets.iter().map(|b| b.len()).sum();
     if start.checked_add(len).is_none_or(|end| end > total) {
         return Err(OpError::new(format!(
