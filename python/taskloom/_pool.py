@@ -341,8 +341,6 @@ class Pool:
             return
         with self._lock:
             self._cache[job._id] = job
-        # A worker with a lifetime counts its tasks: each payload goes alone.
-        grouped = grouped and self._maxtasksperchild is None
         try:
             self._core.submit(payloads, grouped, job._arrived)
         except Exception:

@@ -283,11 +283,13 @@ fn a_renewed_worker_runs_its_share_and_a_fresh_one_takes_its_slot() {
         runs.len() >= 10,
         "30 items on workers renewed every 3: {runs:?}"
     );
-    // Batches are not cut: a worker takes batches until it has been given 3 items.
+    // A batch longer than a worker's share left is cut: still 3 items a worker.
     let pids = pool
         .map("shell", vec!["echo $PPID"; 30], Chunking::Dynamic(2))
         .unwrap();
-    assert!(runs_per_worker(&pids).values().all(|&n| n <= 4), "{pids:?}");
+    let runs = runs_per_worker(&pids);
+    assert!(runs.values().all(|&n| n <= 3), "{runs:?}");
+    assert!(runs.len() >= 10, "{runs:?}");
     // A crash on a renewed pool still fails only its item.
     let results = pool
         .map_results("shell", items_crashing_at(&[4]), Chunking::Dynamic(1))

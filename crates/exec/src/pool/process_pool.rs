@@ -16,8 +16,8 @@
 //! - With `renew_after` n (`multiprocessing`'s `maxtasksperchild`), a worker takes
 //!   no new batch once it has been given `n` items; once it has answered them all it
 //!   is let go (its input closes, it exits) and a new worker takes its slot. Nothing
-//!   it was given is lost or blamed on it. A batch is not cut: with batches of one
-//!   item a worker runs exactly `n`.
+//!   it was given is lost or blamed on it. A batch longer than the worker's share
+//!   left is cut, so a worker runs exactly `n` items, whatever the chunking.
 //! - Dropping the pool kills and reaps every worker.
 
 use std::collections::VecDeque;
@@ -319,7 +319,9 @@ impl Driver {
                 if round > limit {
                     continue;
                 }
-                let Some(batch) = self.queues.next(s) else {
+                // A renewed worker is given exactly its share: a longer batch is cut.
+                let share = renew_after - slot.given;
+                let Some(batch) = self.queues.next_at_most(s, share) else {
                     continue;
                 };
                 let id = self.next_batch;

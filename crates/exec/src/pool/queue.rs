@@ -47,9 +47,30 @@ impl Queues {
 
     /// The next batch for worker `worker`: its own first, then a shared one.
     pub fn next(&mut self, worker: usize) -> Option<Batch> {
-        self.own[worker]
-            .pop_front()
-            .or_else(|| self.shared.pop_front())
+        self.next_at_most(worker, usize::MAX)
+    }
+
+    /// As [`Queues::next`], of at most `most` items (at least 1): a longer batch is cut,
+    /// and its rest stays first in the queue it was in (a worker with only that many
+    /// items left to run before it is renewed).
+    pub fn next_at_most(&mut self, worker: usize, most: usize) -> Option<Batch> {
+        let queue = if self.own[worker].is_empty() {
+            &mut self.shared
+        } else {
+            &mut self.own[worker]
+        };
+        let first = queue.front_mut()?;
+        let most = most.max(1);
+        if first.len() <= most {
+            return queue.pop_front();
+        }
+        let cut = Batch {
+            job: Arc::clone(&first.job),
+            start: first.start,
+            end: first.start + most,
+        };
+        first.start = cut.end;
+        Some(cut)
     }
 
     /// Whether batches were dealt to `worker` and wait for it.
@@ -166,6 +187,23 @@ mod tests {
         );
         assert_eq!(ranges(&mut queues, 0), [(0, 3)]);
         assert_eq!(ranges(&mut queues, 1), []);
+    }
+
+    #[test]
+    fn a_batch_longer_than_asked_is_cut_and_its_rest_comes_next() {
+        let mut queues = Queues::new(2);
+        queues.push(
+            &job(10),
+            Split {
+                size: 4,
+                dealt: false,
+            },
+        );
+        let cut = queues.next_at_most(0, 3).unwrap();
+        assert_eq!((cut.start, cut.end), (0, 3));
+        let rest = queues.next_at_most(1, 3).unwrap();
+        assert_eq!((rest.start, rest.end), (3, 4));
+        assert_eq!(ranges(&mut queues, 0), [(4, 8), (8, 10)]);
     }
 
     #[test]
