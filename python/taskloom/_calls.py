@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 _KEY_TYPES = (int, float, str, tuple)
 
 
+def name_of(func: Any) -> str:
+    """What a call of `func` is called in keys and pictures."""
+    return getattr(func, "__name__", None) or type(func).__name__
+
+
 def constant(value: Any) -> Any:
     """The task of a graph entry that is data, not a call."""
     return value
@@ -54,12 +59,17 @@ class Call:
     def __reduce__(self) -> Any:
         return (Call, self.parts())
 
+    @property
+    def label(self) -> str:
+        """The task's name in pictures (`visualize`)."""
+        return name_of(self.func)
+
     def parts(self) -> tuple:
         """What makes the call, plain tuples: `invoke(*parts, values)` runs it."""
         return (self.func, self.args, self.kwargs, self.refs)
 
     def __repr__(self) -> str:
-        return f"<Call {getattr(self.func, '__name__', self.func)!r} on {list(self.dependencies)!r}>"
+        return f"<Call {self.label!r} on {list(self.dependencies)!r}>"
 
 
 def invoke(

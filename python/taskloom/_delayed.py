@@ -11,7 +11,9 @@ as `dask.delayed` and joblib's `delayed` do, computed on the engine (`_graph.py`
 - Attribute access, item access, calls and arithmetic on a `Delayed` are delayed too;
   `nout=n` makes a call's value unpackable into `n` values.
 - Nodes speak Dask's `GraphNode` protocol (`dependencies`, `node(values)`), so the
-  engine runs these graphs and Dask's alike.
+  engine runs these graphs and Dask's alike. A call whose arguments are constants or
+  `Delayed` values themselves is a flat `Call` (`_calls.py`), as most of Dask's tasks
+  are: it runs without recursion and travels to worker processes as plain tuples.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import operator
 import uuid
 
 from . import _graph, _pickling
+from ._calls import Call, name_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,8 +64,10 @@ def _fill(template: Any, values: Dict[Hashable, Any]) -> Any:
     return _nested(template, lambda x: values[x.key] if type(x) is _Ref else x)
 
 
-class _Call:
-    """The node of `func(*args, **kwargs)`, whose templates hold `_Ref`s to its inputs."""
+class _NestedCall:
+    """The node of `func(*args, **kwargs)` whose templates hold `_Ref`s to its inputs
+    inside containers, or whose function is itself delayed: filled by recursion. A call
+    on plain arguments and delayed values is a flat `Call` instead (see `_node`)."""
 
     __slots__ = ("func", "args", "kwargs", "dependencies", "label")
 
@@ -79,7 +84,7 @@ class _Call:
         return _fill(self.func, values)(*_fill(self.args, values), **_fill(self.kwargs, values))
 
     def __reduce__(self) -> Any:
-        return (_Call, (self.func, self.args, self.kwargs, self.dependencies, self.label))
+        return (_NestedCall, (self.func, self.args, self.kwargs, self.dependencies, self.label))
 
 
 class _Build:
@@ -127,10 +132,6 @@ def _collect(obj: Any, found: Dict[Hashable, "Delayed"]) -> Any:
         return x
 
     return _nested(obj, reference)
-
-
-def _name(func: Any) -> str:
-    return getattr(func, "__name__", None) or type(func).__name__
 
 
 def _token(*parts: Any) -> str:
@@ -243,12 +244,12 @@ class DelayedFunction(Delayed):
     __slots__ = ("_func", "_pure", "_nout", "_prefix")
 
     def __init__(self, func: Callable[..., Any], name: Optional[str], pure: bool, nout: Optional[int]) -> None:
-        key = name or f"{_name(func)}-{_token(func) if pure else uuid.uuid4().hex}"
+        key = name or f"{name_of(func)}-{_token(func) if pure else uuid.uuid4().hex}"
         super().__init__(key, _Data(func))
         object.__setattr__(self, "_func", func)
         object.__setattr__(self, "_pure", pure)
         object.__setattr__(self, "_nout", nout)
-        object.__setattr__(self, "_prefix", _name(func))
+        object.__setattr__(self, "_prefix", name_of(func))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Delayed:
         pure = kwargs.pop("pure", self._pure)
@@ -270,12 +271,44 @@ def _call(
     func_template = _collect(func, found)
     args_template = _collect(args, found)
     kwargs_template = _collect(kwargs, found)
-    label = prefix or ("call" if isinstance(func, Delayed) else _name(func))
+    label = prefix or ("call" if isinstance(func, Delayed) else name_of(func))
     if key is None:
         token = _token(func_template, args_template, kwargs_template) if pure else uuid.uuid4().hex
         key = f"{label}-{token}"
-    node = _Call(func_template, args_template, kwargs_template, frozenset(found), label)
+    node = _flat(func_template, args_template, kwargs_template) or _NestedCall(
+        func_template, args_template, kwargs_template, frozenset(found), label
+    )
     return Delayed(key, node, tuple(found.values()), nout)
+
+
+def _flat(func: Any, args: tuple, kwargs: dict) -> Optional[Call]:
+    """The call as a flat `Call` (inputs put in place by position, and pickled as plain
+    tuples to worker processes), when each argument is either a delayed value itself or
+    a constant holding none; None otherwise."""
+    if type(func) is _Ref:
+        return None
+    refs: List[Tuple[Any, Hashable]] = []
+    for at, value in (*enumerate(args), *kwargs.items()):
+        if type(value) is _Ref:
+            refs.append((at, value.key))
+        elif _holds_ref(value):
+            return None
+    if refs:
+        args = tuple(None if type(a) is _Ref else a for a in args)
+        kwargs = {k: None if type(v) is _Ref else v for k, v in kwargs.items()}
+    return Call(func, args, kwargs or None, tuple(refs))
+
+
+def _holds_ref(template: Any) -> bool:
+    """Whether a `_Ref` is inside `template`'s lists, tuples, dicts or sets."""
+    kind = type(template)
+    if kind is _Ref:
+        return True
+    if kind is dict:
+        return any(_holds_ref(v) for v in template.values())
+    if kind in (list, tuple, set):
+        return any(_holds_ref(x) for x in template)
+    return False
 
 
 def delayed(obj: Any = _NOTHING, name: Optional[str] = None, pure: Optional[bool] = None, nout: Optional[int] = None, traverse: bool = True) -> Any:

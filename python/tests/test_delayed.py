@@ -54,6 +54,26 @@ def test_keyword_arguments_and_values_inside_containers_are_arguments():
     assert delayed(helpers.keyword)(x, b=[x, x], c={"z": x}).compute() == (4, [4, 4], {"z": 4})
 
 
+@pytest.mark.parametrize("scheduler", SCHEDULERS)
+def test_calls_on_delayed_values_themselves_are_flat_and_the_rest_nested(scheduler):
+    from taskloom._calls import Call
+
+    x = delayed(helpers.square)(3)
+    flat = delayed(helpers.keyword)(x, b=x, c=(1, 2))
+    nested = delayed(helpers.keyword)(1, b=[x], c=None)
+    called = delayed([helpers.square], traverse=False)[0](x)
+    assert type(flat._node) is Call and flat._node.dependencies == (x.key,)
+    assert type(x._node) is Call and x._node.dependencies == ()
+    assert type(nested._node) is not Call
+    # A function that is itself a delayed value is filled in like a nested argument.
+    assert type(called._node) is not Call
+    assert compute(flat, nested, called, scheduler=scheduler, num_workers=WORKERS) == (
+        (9, 9, (1, 2)),
+        (1, [9], None),
+        81,
+    )
+
+
 def test_a_shared_sub_expression_runs_once(tmp_path):
     path = str(tmp_path / "calls")
     shared = delayed(counted)(path, 5)
