@@ -2,9 +2,11 @@
 //! the blocks before it, so each output block is a chain of tasks that each hold three
 //! blocks at most.
 //!
-//! Floats go through faer's blocked kernels on the calling thread only (`Par::Seq`):
-//! the executor already runs one task per core, and a task that spawned threads of its
-//! own would oversubscribe them. Ints have no BLAS; a cache-blocked loop serves them.
+//! Floats go through OpenBLAS when the machine has it (`blas`, loaded at run time),
+//! else through faer's blocked kernels; either on the calling thread only (faer's
+//! `Par::Seq`): the executor already runs one task per core, and a task that spawned
+//! threads of its own would oversubscribe them. Ints have no BLAS; a cache-blocked
+//! loop serves them.
 
 use std::sync::Arc;
 
@@ -17,6 +19,9 @@ use super::args::{self, cast, promote, Element};
 use super::elementwise::element::astype;
 use crate::grid::Dims;
 use crate::wire::array_op;
+use blas::Real;
+
+mod blas;
 
 array_op! {
     /// `array.matmul(a, b, acc)`: `a @ b`, plus `acc` unless it is null. Operands
@@ -88,26 +93,48 @@ fn parts<T>(view: &ArrayView2<'_, T>) -> (*const T, usize, usize, isize, isize) 
     (view.as_ptr(), rows, cols, strides[0], strides[1])
 }
 
-/// A float product through faer, reading the operands in place whatever their strides.
-/// The result starts as a copy of `acc` (the shared chunk cannot be written) or as
-/// zeros, and faer accumulates into it.
-fn float<T: Element + ComplexField>(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
+/// A float product, reading the operands in place whatever their strides. The result
+/// starts as a copy of `acc` (the shared chunk cannot be written) or as zeros, and the
+/// product is added into it.
+fn float<T: Element + ComplexField + Real>(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
     let a = cast::<T>(a);
     let b = cast::<T>(b);
     let a = a.view().into_dimensionality::<Ix2>().expect("checked 2-D");
     let b = b.view().into_dimensionality::<Ix2>().expect("checked 2-D");
-    let (m, n) = (a.nrows(), b.ncols());
-    let (mut out, accum) = match acc {
+    let mut out = match acc {
         Some(acc) => {
             let acc = cast::<T>(acc)
                 .into_dimensionality::<Ix2>()
                 .expect("checked");
-            (acc.as_standard_layout().into_owned(), Accum::Add)
+            acc.as_standard_layout().into_owned()
         }
-        None => (Array2::from_elem((m, n), T::from_f64(0.0)), Accum::Replace),
+        None => Array2::from_elem((a.nrows(), b.ncols()), T::from_f64(0.0)),
     };
+    multiply_add(a, b, &mut out);
+    T::chunk(out.into_dyn())
+}
+
+/// `out += a @ b` (`out` in C order): through BLAS when one is loaded and the sizes
+/// fit its ints, else through faer.
+fn multiply_add<T: ComplexField + Real>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    out: &mut Array2<T>,
+) {
+    if !blas::library().is_some_and(|blas| blas.multiply_add(a.view(), b.view(), out)) {
+        faer_multiply_add(a, b, out);
+    }
+}
+
+/// `out += a @ b` (`out` in C order) through faer.
+fn faer_multiply_add<T: ComplexField + Real>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    out: &mut Array2<T>,
+) {
+    let (m, n) = out.dim();
     if m == 0 || n == 0 {
-        return T::chunk(out.into_dyn());
+        return;
     }
     let (pa, ra, ca, rsa, csa) = parts(&a);
     let (pb, rb, cb, rsb, csb) = parts(&b);
@@ -121,8 +148,7 @@ fn float<T: Element + ComplexField>(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -
             MatMut::from_raw_parts_mut(out.as_mut_ptr(), m, n, n as isize, 1),
         )
     };
-    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, T::from_f64(1.0), Par::Seq);
-    T::chunk(out.into_dyn())
+    faer::linalg::matmul::matmul(dst, Accum::Add, lhs, rhs, T::ONE, Par::Seq);
 }
 
 /// Rows of `b` (and of the result) a block of the int product covers: what fits in L2
@@ -286,6 +312,101 @@ mod tests {
             let want = naive(&a_c, &b, m, k, n);
             let got: Vec<i128> = cast::<f64>(&got).iter().map(|&x| x as i128).collect();
             prop_assert_eq!(got, want);
+        }
+    }
+
+    /// The array an operand of shape `(rows, cols)` holding `values` (row by row) is
+    /// viewed from in `layout`: 0 C order, 1 Fortran order (a transpose), 2 every
+    /// other column of a wider array (no unit stride: BLAS reads a copy), 3 its first
+    /// row broadcast (a zero stride).
+    fn laid_out<T: Element + Default>(
+        values: &[T],
+        rows: usize,
+        cols: usize,
+        layout: usize,
+    ) -> ndarray::Array2<T> {
+        let c = ndarray::Array2::from_shape_vec((rows, cols), values.to_vec()).unwrap();
+        match layout {
+            1 => {
+                let mut f =
+                    ndarray::Array2::from_shape_vec((cols, rows), vec![T::default(); rows * cols])
+                        .unwrap();
+                f.assign(&c.t());
+                f.reversed_axes()
+            }
+            2 => {
+                let mut wide = ndarray::Array2::from_elem((rows, 2 * cols), T::default());
+                wide.slice_mut(ndarray::s![.., ..;2]).assign(&c);
+                wide
+            }
+            _ => c,
+        }
+    }
+
+    /// `out + a @ b` through BLAS and through faer, from operands in the given layouts.
+    fn both<T: Element + ComplexField + Real + Default>(
+        blas: &blas::Blas,
+        (m, k, n): (usize, usize, usize),
+        (a, b, out): (&[T], &[T], &[T]),
+        (layout_a, layout_b): (usize, usize),
+    ) -> (ndarray::Array2<T>, ndarray::Array2<T>) {
+        let (a, b) = (laid_out(a, m, k, layout_a), laid_out(b, k, n, layout_b));
+        let (a_row, b_row) = (a.slice(ndarray::s![..1, ..]), b.slice(ndarray::s![..1, ..]));
+        fn view<'a, T>(
+            x: &'a ndarray::Array2<T>,
+            row: &'a ArrayView2<'a, T>,
+            layout: usize,
+        ) -> ArrayView2<'a, T> {
+            match layout {
+                2 => x.slice(ndarray::s![.., ..;2]),
+                3 => row.broadcast(x.dim()).unwrap(),
+                _ => x.view(),
+            }
+        }
+        let (a, b) = (view(&a, &a_row, layout_a), view(&b, &b_row, layout_b));
+        let out = ndarray::Array2::from_shape_vec((m, n), out.to_vec()).unwrap();
+        let (mut by_blas, mut by_faer) = (out.clone(), out);
+        assert!(blas.multiply_add(a.view(), b.view(), &mut by_blas));
+        faer_multiply_add(a, b, &mut by_faer);
+        (by_blas, by_faer)
+    }
+
+    /// Float operands of shapes `(m, k, n)`: `a`, `b` and an accumulator in [-1, 1).
+    type Floats = ((usize, usize, usize), Vec<f64>, Vec<f64>, Vec<f64>);
+
+    fn floats() -> impl Strategy<Value = Floats> {
+        (1usize..40, 1usize..40, 1usize..40).prop_flat_map(|(m, k, n)| {
+            let values = |len| prop::collection::vec(-1.0f64..1.0, len);
+            (Just((m, k, n)), values(m * k), values(k * n), values(m * n))
+        })
+    }
+
+    proptest! {
+        /// OpenBLAS, where the machine has it (scripts/test.sh installs it), gives
+        /// faer's values within rounding, in float64 and float32, whatever the layout
+        /// of each operand (read in place, or copied when BLAS cannot read it).
+        #[test]
+        fn blas_gives_the_values_faer_gives(
+            (shape, a, b, c) in floats(),
+            layouts in (0usize..4, 0usize..4),
+        ) {
+            let Some(blas) = blas::library() else {
+                eprintln!("no BLAS to load (libopenblas.so.0): only faer multiplies here");
+                return Ok(());
+            };
+            // Each result sums k + 1 terms below 1 in size: two summation orders differ
+            // by at most twice the textbook bound, (k + 1)^2 units of rounding.
+            let bound = 2.0 * (shape.1 as f64 + 1.0).powi(2);
+            let (x, y) = both::<f64>(blas, shape, (&a, &b, &c), layouts);
+            for (x, y) in x.iter().zip(&y) {
+                prop_assert!((x - y).abs() <= bound * f64::EPSILON, "{} against {}", x, y);
+            }
+            let single = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+            let (a, b, c) = (single(&a), single(&b), single(&c));
+            let (x, y) = both::<f32>(blas, shape, (&a, &b, &c), layouts);
+            for (x, y) in x.iter().zip(&y) {
+                prop_assert!(f64::from((x - y).abs()) <= bound * f64::from(f32::EPSILON), "{} against {}", x, y);
+            }
         }
     }
 
