@@ -24,33 +24,62 @@ use blas::Real;
 mod blas;
 
 array_op! {
-    /// `array.matmul(a, b, acc)`: `a @ b`, plus `acc` unless it is null. Operands
-    /// promote as NumPy's do: int32 with int32 stays int32, other ints give int64
-    /// (wrapping on overflow).
+    /// `array.matmul(a, b, acc, a_2, b_2, ...)`: `a @ b + a_2 @ b_2 + ...`, plus `acc`
+    /// unless it is null: several steps along the shared axis summed in one buffer,
+    /// with no copy between them. Operands promote as NumPy's do: int32 with int32
+    /// stays int32, other ints give int64 (wrapping on overflow).
     pub(crate) struct Matmul<C = Arc<Chunk>> = "array.matmul" {
         a: C,
         b: C,
-        acc: Option<C>,
+        acc: Option<C>;
+        rest more: C, at least 0
     }
     fn run(self) -> OpResult {
-        matmul(&self.a, &self.b, self.acc.as_deref()).map(args::value)
+        if self.more.len() % 2 != 0 {
+            return Err(OpError::new(format!(
+                "the blocks after the accumulator come in (a, b) pairs, got {}",
+                self.more.len()
+            )));
+        }
+        let pairs: Vec<(&Chunk, &Chunk)> = std::iter::once((&*self.a, &*self.b))
+            .chain(self.more.chunks_exact(2).map(|p| (&*p[0], &*p[1])))
+            .collect();
+        matmul(&pairs, self.acc.as_deref()).map(args::value)
     }
 }
 
-/// `a @ b + acc`, after checking the shapes fit.
-fn matmul(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Result<Chunk, OpError> {
-    let (m, k) = matrix_shape(a, 1)?;
-    let (k2, n) = matrix_shape(b, 2)?;
-    if k != k2 {
-        return Err(OpError::new(format!(
-            "cannot multiply shapes {} and {}: {k} columns against {k2} rows",
-            Dims(a.shape()),
-            Dims(b.shape())
-        )));
+/// The sum of the products of `pairs`, plus `acc`, after checking the shapes fit.
+fn matmul(pairs: &[(&Chunk, &Chunk)], acc: Option<&Chunk>) -> Result<Chunk, OpError> {
+    let mut shape = None;
+    let mut dtype = None;
+    for (i, &(a, b)) in pairs.iter().enumerate() {
+        // The first pair is arguments 1 and 2; the accumulator comes before the others.
+        let arg = if i == 0 { 1 } else { 2 * i + 2 };
+        let (m, k) = matrix_shape(a, arg)?;
+        let (k2, n) = matrix_shape(b, arg + 1)?;
+        if k != k2 {
+            return Err(OpError::new(format!(
+                "cannot multiply shapes {} and {}: {k} columns against {k2} rows",
+                Dims(a.shape()),
+                Dims(b.shape())
+            )));
+        }
+        let first = *shape.get_or_insert((m, n));
+        if (m, n) != first {
+            return Err(OpError::new(format!(
+                "product {} has shape {} but the first has shape {}",
+                i + 1,
+                Dims(&[m, n]),
+                Dims(&[first.0, first.1])
+            )));
+        }
+        let pair = promote(a.dtype(), b.dtype());
+        dtype = Some(dtype.map_or(pair, |d| promote(d, pair)));
     }
-    let mut dtype = promote(a.dtype(), b.dtype());
+    let ((m, n), mut dtype) = (shape.expect("one pair"), dtype.expect("one pair"));
     if let Some(acc) = acc {
         if acc.shape() != [m, n] {
+            let (a, b) = pairs[0];
             return Err(OpError::new(format!(
                 "the accumulator has shape {} but the product of {} and {} has shape {}",
                 Dims(acc.shape()),
@@ -62,17 +91,30 @@ fn matmul(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Result<Chunk, OpError> {
         dtype = promote(dtype, acc.dtype());
     }
     Ok(match dtype {
-        DType::Float64 => float::<f64>(a, b, acc),
-        DType::Float32 => float::<f32>(a, b, acc),
+        DType::Float64 => float::<f64>(pairs, acc, (m, n)),
+        DType::Float32 => float::<f32>(pairs, acc, (m, n)),
         // Wrapping in int64 and truncating wraps as int32 arithmetic does.
-        DType::Int64 => int(a, b, acc),
-        DType::Int32 => astype(&int(a, b, acc), DType::Int32),
+        DType::Int64 => int(pairs, acc, (m, n)),
+        DType::Int32 => astype(&int(pairs, acc, (m, n)), DType::Int32),
         DType::Bool => {
             return Err(OpError::new(
                 "matmul is not defined for bool arrays (convert them with astype first)",
             ))
         }
     })
+}
+
+/// The running sum a product starts from: a C-order copy of `acc` (the shared chunk
+/// cannot be written) or zeros.
+fn start<T: Element>(acc: Option<&Chunk>, shape: (usize, usize)) -> Array2<T> {
+    match acc {
+        Some(acc) => cast::<T>(acc)
+            .into_dimensionality::<Ix2>()
+            .expect("checked 2-D")
+            .as_standard_layout()
+            .into_owned(),
+        None => Array2::from_elem(shape, T::from_i64(0)),
+    }
 }
 
 /// The rows and columns of argument `arg` (1-based), which must be 2-D.
@@ -93,24 +135,21 @@ fn parts<T>(view: &ArrayView2<'_, T>) -> (*const T, usize, usize, isize, isize) 
     (view.as_ptr(), rows, cols, strides[0], strides[1])
 }
 
-/// A float product, reading the operands in place whatever their strides. The result
-/// starts as a copy of `acc` (the shared chunk cannot be written) or as zeros, and the
-/// product is added into it.
-fn float<T: Element + ComplexField + Real>(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
-    let a = cast::<T>(a);
-    let b = cast::<T>(b);
-    let a = a.view().into_dimensionality::<Ix2>().expect("checked 2-D");
-    let b = b.view().into_dimensionality::<Ix2>().expect("checked 2-D");
-    let mut out = match acc {
-        Some(acc) => {
-            let acc = cast::<T>(acc)
-                .into_dimensionality::<Ix2>()
-                .expect("checked");
-            acc.as_standard_layout().into_owned()
-        }
-        None => Array2::from_elem((a.nrows(), b.ncols()), T::from_f64(0.0)),
-    };
-    multiply_add(a, b, &mut out);
+/// A float product, reading the operands in place whatever their strides, each
+/// pair's product added into one buffer.
+fn float<T: Element + ComplexField + Real>(
+    pairs: &[(&Chunk, &Chunk)],
+    acc: Option<&Chunk>,
+    shape: (usize, usize),
+) -> Chunk {
+    let mut out = start::<T>(acc, shape);
+    for &(a, b) in pairs {
+        let a = cast::<T>(a);
+        let b = cast::<T>(b);
+        let a = a.view().into_dimensionality::<Ix2>().expect("checked 2-D");
+        let b = b.view().into_dimensionality::<Ix2>().expect("checked 2-D");
+        multiply_add(a, b, &mut out);
+    }
     T::chunk(out.into_dyn())
 }
 
@@ -156,10 +195,20 @@ fn faer_multiply_add<T: ComplexField + Real>(
 const INT_BLOCK_K: usize = 128;
 const INT_BLOCK_N: usize = 1024;
 
-/// An int product in int64 with wrapping arithmetic: `out[i, j] += a[i, p] * b[p, j]`
-/// over blocks of `p` and `j`, so the block of `b` stays in cache while every row of
-/// `a` passes over it and the inner loop is a contiguous, vectorisable axpy.
-fn int(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
+/// An int product in int64 with wrapping arithmetic, each pair's product added into
+/// one buffer.
+fn int(pairs: &[(&Chunk, &Chunk)], acc: Option<&Chunk>, shape: (usize, usize)) -> Chunk {
+    let mut out = start::<i64>(acc, shape);
+    for &(a, b) in pairs {
+        int_multiply_add(a, b, &mut out);
+    }
+    Chunk::I64(out.into_dyn())
+}
+
+/// `out += a @ b` in int64: `out[i, j] += a[i, p] * b[p, j]` over blocks of `p` and
+/// `j`, so the block of `b` stays in cache while every row of `a` passes over it and
+/// the inner loop is a contiguous, vectorisable axpy.
+fn int_multiply_add(a: &Chunk, b: &Chunk, out: &mut Array2<i64>) {
     let a = cast::<i64>(a)
         .into_dimensionality::<Ix2>()
         .expect("checked 2-D");
@@ -169,15 +218,6 @@ fn int(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
     let a = a.as_standard_layout();
     let b = b.as_standard_layout();
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    let mut out = match acc {
-        Some(acc) => {
-            let acc = cast::<i64>(acc)
-                .into_dimensionality::<Ix2>()
-                .expect("checked");
-            acc.as_standard_layout().into_owned()
-        }
-        None => Array2::zeros((m, n)),
-    };
     let (a, b) = (
         a.as_slice().expect("standard layout"),
         b.as_slice().expect("standard layout"),
@@ -199,7 +239,6 @@ fn int(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
             }
         }
     }
-    Chunk::I64(out.into_dyn())
 }
 
 #[cfg(test)]
@@ -408,6 +447,87 @@ mod tests {
                 prop_assert!(f64::from((x - y).abs()) <= bound * f64::from(f32::EPSILON), "{} against {}", x, y);
             }
         }
+    }
+
+    proptest! {
+        /// Several pairs in one call sum their products into one buffer: exactly the
+        /// products added one by one, in floats (BLAS or faer) and in ints.
+        #[test]
+        fn several_pairs_sum_their_products(
+            (m, ks, n) in (1usize..20, prop::collection::vec(1usize..20, 1..4), 1usize..20),
+            seed in any::<u64>(),
+            float in any::<bool>(),
+        ) {
+            let mut state = seed | 1;
+            let mut ints = |len: usize| -> Vec<i64> {
+                (0..len).map(|_| { state ^= state << 13; state ^= state >> 7; state ^= state << 17; (state % 21) as i64 - 10 }).collect()
+            };
+            let make = |shape: &[usize], v: &[i64]| -> Chunk {
+                if float { f64s(shape, v) } else { Chunk::I32(cast::<i32>(&f64s(shape, v)).into_owned()) }
+            };
+            let acc = ints(m * n);
+            let mut want: Vec<i128> = acc.iter().map(|&x| i128::from(x)).collect();
+            let mut args = Vec::new();
+            for (i, &k) in ks.iter().enumerate() {
+                let (a, b) = (ints(m * k), ints(k * n));
+                for (w, x) in want.iter_mut().zip(naive(&a, &b, m, k, n)) {
+                    *w += x;
+                }
+                args.push(args::value(make(&[m, k], &a)));
+                args.push(args::value(make(&[k, n], &b)));
+                if i == 0 {
+                    args.push(args::value(make(&[m, n], &acc)));
+                }
+            }
+            let got = result(op(&args));
+            prop_assert_eq!(got.dtype(), if float { DType::Float64 } else { DType::Int32 });
+            let got: Vec<i128> = cast::<f64>(&got).iter().map(|&x| x as i128).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn pairs_must_be_whole_and_agree() {
+        let block = |r, c| args::value(Chunk::F64(ArrayD::zeros(IxDyn(&[r, c]))));
+        let err = op(&[block(2, 3), block(3, 4), Value::Null, block(2, 3)])
+            .unwrap_err()
+            .0;
+        assert!(err.contains("pairs") && err.contains("got 1"), "{err}");
+        let err = op(&[
+            block(2, 3),
+            block(3, 4),
+            Value::Null,
+            block(2, 5),
+            block(5, 3),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(
+            err.contains("product 2") && err.contains("(2, 3)") && err.contains("(2, 4)"),
+            "{err}"
+        );
+        let err = op(&[
+            block(2, 3),
+            block(3, 4),
+            Value::Null,
+            block(2, 5),
+            block(6, 4),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(err.contains("(2, 5)") && err.contains("(6, 4)"), "{err}");
+        let err = op(&[
+            block(2, 3),
+            block(3, 4),
+            Value::Null,
+            block(2, 5),
+            block(5, 4),
+            Value::Int(1),
+            block(1, 1),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(err.contains("argument 6"), "{err}");
     }
 
     #[test]
