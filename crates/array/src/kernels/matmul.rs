@@ -35,7 +35,7 @@ array_op! {
         rest more: C, at least 0
     }
     fn run(self) -> OpResult {
-        if self.more.len() % 2 != 0 {
+        if !self.more.len().is_multiple_of(2) {
             return Err(OpError::new(format!(
                 "the blocks after the accumulator come in (a, b) pairs, got {}",
                 self.more.len()
