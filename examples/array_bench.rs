@@ -13,7 +13,9 @@
 //! `gen2` (the sum of the two arrays `matmul` multiplies, so the cost of generating its
 //! inputs can be subtracted). Prints one JSON line: `{"case", "seconds", "check"}`, where
 //! `check` is a value the Dask side should reproduce in kind (a sum near n/2, the top
-//! value near 1, whether the sort is ordered, ...).
+//! value near 1, whether the sort is ordered, ...). A sort's check also gives the bytes
+//! the process read and wrote through files (`io_bytes`, from `/proc/self/io`): with a
+//! `--memory-limit` below three times the input, its traffic through scratch files.
 
 use std::borrow::Cow;
 use std::time::Instant;
@@ -99,9 +101,24 @@ fn check(case: &str, result: &Chunk) -> Result<String, ArrayError> {
         "topk" => format!("{:?}", &values[..values.len().min(3)]),
         "sort" => {
             let ordered = values.windows(2).all(|w| w[0] <= w[1]);
-            format!("{{\"ordered\": {ordered}, \"len\": {}}}", values.len())
+            format!(
+                "{{\"ordered\": {ordered}, \"len\": {}, \"io_bytes\": {}}}",
+                values.len(),
+                io_bytes()
+            )
         }
         _ if values.len() == 1 => format!("{}", values[0]),
         _ => format!("{}", values.iter().sum::<f64>() / values.len() as f64),
     })
+}
+
+/// The bytes this process has read and written through system calls so far
+/// (`rchar + wchar` of `/proc/self/io`; 0 where there is no such file).
+fn io_bytes() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    io.lines()
+        .filter_map(|line| line.split_once(": "))
+        .filter(|(field, _)| matches!(*field, "rchar" | "wchar"))
+        .filter_map(|(_, value)| value.trim().parse::<u64>().ok())
+        .sum()
 }

@@ -13,6 +13,8 @@
 #   virtualenv and runs its pytest suites, CPython's own multiprocessing.Pool tests
 #   among them (from Debian's libpython3.X-testsuite, installed here when missing).
 # - g++: libFuzzer, which the fuzz targets link, is C++.
+# - OpenBLAS (libopenblas0-pthread): array matmul loads it at run time when present
+#   (faer otherwise); with it installed, the tests compare the two.
 # - Open MPI (openmpi-bin, libopenmpi-dev) with libclang-dev and pkg-config, which the
 #   `mpi` crate's bindings are generated with: the suites run with `--features mpi`, so
 #   the MPI executor's tests run under a real mpirun.
@@ -45,6 +47,7 @@ install_packages() {
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     parallel --version 2>/dev/null | grep -q "GNU parallel" || missing+=(parallel)
     command -v c++ >/dev/null 2>&1 || missing+=(g++)
+    ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0 ' || missing+=(libopenblas0-pthread)
     command -v mpirun >/dev/null 2>&1 || missing+=(openmpi-bin)
     command -v mpicc >/dev/null 2>&1 || missing+=(libopenmpi-dev)
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)

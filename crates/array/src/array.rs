@@ -568,6 +568,7 @@ impl Array {
             a: sample_2d(self.dtype),
             b: sample_2d(other.dtype),
             acc: None,
+            more: Vec::new(),
         })?;
         // B is cut along its rows as A is along its columns, so blocks pair up.
         let b = other.rechunk(&[self.chunks()[1], other.chunks()[1]])?;

@@ -691,29 +691,45 @@ impl Lowering {
         full.encode(&mut self.builder)
     }
 
-    /// C[i, j] accumulates A[i, k] @ B[k, j] over k in a chain of tasks, each holding
-    /// three blocks.
+    /// C[i, j] accumulates A[i, k] @ B[k, j] over k in a chain of tasks, each summing
+    /// the products of as many block pairs as `MATMUL_STEP_SHARE` lets it hold.
     fn matmul(&mut self, out: &Array, a: &Array, b: &Array) -> Result<Blocks, ArrayError> {
         let ab = self.blocks(a)?;
         let bb = self.blocks(b)?;
         let label = self.label("matmul");
         let depth = a.grid.blocks()[1];
+        let budget = self.memory_limit / MATMUL_STEP_SHARE;
         let mut exprs = Vec::new();
         let mut bytes = Vec::new();
         for index in out.grid.block_indices() {
             let (i, j) = (index[0], index[1]);
             let mut acc = None;
-            for k in 0..depth {
-                let na = a.grid.linear(&[i, k]);
-                let nb = b.grid.linear(&[k, j]);
-                let held = ab.bytes[na] + bb.bytes[nb] + 2 * block_bytes(out, &index);
+            let mut k = 0;
+            while k < depth {
+                let first = k;
+                let mut operands = Vec::new();
+                let mut held = 2 * block_bytes(out, &index);
+                // At least one pair; more while their blocks stay within the budget.
+                while k < depth {
+                    let (na, nb) = (a.grid.linear(&[i, k]), b.grid.linear(&[k, j]));
+                    let pair = ab.bytes[na] + bb.bytes[nb];
+                    if k > first && held + pair > budget {
+                        break;
+                    }
+                    held += pair;
+                    operands.push(ab.exprs[na].clone());
+                    operands.push(bb.exprs[nb].clone());
+                    k += 1;
+                }
+                let mut operands = operands.into_iter();
                 let product = Matmul {
-                    a: ab.exprs[na].clone(),
-                    b: bb.exprs[nb].clone(),
+                    a: operands.next().expect("one pair"),
+                    b: operands.next().expect("one pair"),
                     acc,
+                    more: operands.collect(),
                 };
                 let expr = product.encode(&mut self.builder);
-                acc = Some(Expr::Ref(self.define(&label, &[i, j, k], expr, held)));
+                acc = Some(Expr::Ref(self.define(&label, &[i, j, first], expr, held)));
             }
             exprs.push(match acc {
                 Some(acc) => acc,
@@ -941,6 +957,13 @@ impl Lowering {
         Blocks { exprs, bytes }
     }
 }
+
+/// The share of the memory limit one matmul task's blocks may take: the block pairs
+/// it multiplies (at least one) and its running sum. More pairs per task mean fewer
+/// tasks and no copy of the running sum between them (each task starts from a copy
+/// of the one before: the shared result cannot be written); an eighth leaves the
+/// other workers' tasks and the blocks waiting for their consumers the rest.
+const MATMUL_STEP_SHARE: u64 = 8;
 
 /// How many times its input's bytes a sort in memory may hold at its peak: the
 /// partitioned blocks and the sorted buckets (twice the input) while the last buckets

@@ -2,9 +2,11 @@
 //! the blocks before it, so each output block is a chain of tasks that each hold three
 //! blocks at most.
 //!
-//! Floats go through faer's blocked kernels on the calling thread only (`Par::Seq`):
-//! the executor already runs one task per core, and a task that spawned threads of its
-//! own would oversubscribe them. Ints have no BLAS; a cache-blocked loop serves them.
+//! Floats go through OpenBLAS when the machine has it (`blas`, loaded at run time),
+//! else through faer's blocked kernels; either on the calling thread only (faer's
+//! `Par::Seq`): the executor already runs one task per core, and a task that spawned
+//! threads of its own would oversubscribe them. Ints have no BLAS; a cache-blocked
+//! loop serves them.
 
 use std::sync::Arc;
 
@@ -17,35 +19,67 @@ use super::args::{self, cast, promote, Element};
 use super::elementwise::element::astype;
 use crate::grid::Dims;
 use crate::wire::array_op;
+use blas::Real;
+
+mod blas;
 
 array_op! {
-    /// `array.matmul(a, b, acc)`: `a @ b`, plus `acc` unless it is null. Operands
-    /// promote as NumPy's do: int32 with int32 stays int32, other ints give int64
-    /// (wrapping on overflow).
+    /// `array.matmul(a, b, acc, a_2, b_2, ...)`: `a @ b + a_2 @ b_2 + ...`, plus `acc`
+    /// unless it is null: several steps along the shared axis summed in one buffer,
+    /// with no copy between them. Operands promote as NumPy's do: int32 with int32
+    /// stays int32, other ints give int64 (wrapping on overflow).
     pub(crate) struct Matmul<C = Arc<Chunk>> = "array.matmul" {
         a: C,
         b: C,
-        acc: Option<C>,
+        acc: Option<C>;
+        rest more: C, at least 0
     }
     fn run(self) -> OpResult {
-        matmul(&self.a, &self.b, self.acc.as_deref()).map(args::value)
+        if !self.more.len().is_multiple_of(2) {
+            return Err(OpError::new(format!(
+                "the blocks after the accumulator come in (a, b) pairs, got {}",
+                self.more.len()
+            )));
+        }
+        let pairs: Vec<(&Chunk, &Chunk)> = std::iter::once((&*self.a, &*self.b))
+            .chain(self.more.chunks_exact(2).map(|p| (&*p[0], &*p[1])))
+            .collect();
+        matmul(&pairs, self.acc.as_deref()).map(args::value)
     }
 }
 
-/// `a @ b + acc`, after checking the shapes fit.
-fn matmul(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Result<Chunk, OpError> {
-    let (m, k) = matrix_shape(a, 1)?;
-    let (k2, n) = matrix_shape(b, 2)?;
-    if k != k2 {
-        return Err(OpError::new(format!(
-            "cannot multiply shapes {} and {}: {k} columns against {k2} rows",
-            Dims(a.shape()),
-            Dims(b.shape())
-        )));
+/// The sum of the products of `pairs`, plus `acc`, after checking the shapes fit.
+fn matmul(pairs: &[(&Chunk, &Chunk)], acc: Option<&Chunk>) -> Result<Chunk, OpError> {
+    let mut shape = None;
+    let mut dtype = None;
+    for (i, &(a, b)) in pairs.iter().enumerate() {
+        // The first pair is arguments 1 and 2; the accumulator comes before the others.
+        let arg = if i == 0 { 1 } else { 2 * i + 2 };
+        let (m, k) = matrix_shape(a, arg)?;
+        let (k2, n) = matrix_shape(b, arg + 1)?;
+        if k != k2 {
+            return Err(OpError::new(format!(
+                "cannot multiply shapes {} and {}: {k} columns against {k2} rows",
+                Dims(a.shape()),
+                Dims(b.shape())
+            )));
+        }
+        let first = *shape.get_or_insert((m, n));
+        if (m, n) != first {
+            return Err(OpError::new(format!(
+                "product {} has shape {} but the first has shape {}",
+                i + 1,
+                Dims(&[m, n]),
+                Dims(&[first.0, first.1])
+            )));
+        }
+        let pair = promote(a.dtype(), b.dtype());
+        dtype = Some(dtype.map_or(pair, |d| promote(d, pair)));
     }
-    let mut dtype = promote(a.dtype(), b.dtype());
+    let ((m, n), mut dtype) = (shape.expect("one pair"), dtype.expect("one pair"));
     if let Some(acc) = acc {
         if acc.shape() != [m, n] {
+            let (a, b) = pairs[0];
             return Err(OpError::new(format!(
                 "the accumulator has shape {} but the product of {} and {} has shape {}",
                 Dims(acc.shape()),
@@ -57,17 +91,30 @@ fn matmul(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Result<Chunk, OpError> {
         dtype = promote(dtype, acc.dtype());
     }
     Ok(match dtype {
-        DType::Float64 => float::<f64>(a, b, acc),
-        DType::Float32 => float::<f32>(a, b, acc),
+        DType::Float64 => float::<f64>(pairs, acc, (m, n)),
+        DType::Float32 => float::<f32>(pairs, acc, (m, n)),
         // Wrapping in int64 and truncating wraps as int32 arithmetic does.
-        DType::Int64 => int(a, b, acc),
-        DType::Int32 => astype(&int(a, b, acc), DType::Int32),
+        DType::Int64 => int(pairs, acc, (m, n)),
+        DType::Int32 => astype(&int(pairs, acc, (m, n)), DType::Int32),
         DType::Bool => {
             return Err(OpError::new(
                 "matmul is not defined for bool arrays (convert them with astype first)",
             ))
         }
     })
+}
+
+/// The running sum a product starts from: a C-order copy of `acc` (the shared chunk
+/// cannot be written) or zeros.
+fn start<T: Element>(acc: Option<&Chunk>, shape: (usize, usize)) -> Array2<T> {
+    match acc {
+        Some(acc) => cast::<T>(acc)
+            .into_dimensionality::<Ix2>()
+            .expect("checked 2-D")
+            .as_standard_layout()
+            .into_owned(),
+        None => Array2::from_elem(shape, T::from_i64(0)),
+    }
 }
 
 /// The rows and columns of argument `arg` (1-based), which must be 2-D.
@@ -88,26 +135,45 @@ fn parts<T>(view: &ArrayView2<'_, T>) -> (*const T, usize, usize, isize, isize) 
     (view.as_ptr(), rows, cols, strides[0], strides[1])
 }
 
-/// A float product through faer, reading the operands in place whatever their strides.
-/// The result starts as a copy of `acc` (the shared chunk cannot be written) or as
-/// zeros, and faer accumulates into it.
-fn float<T: Element + ComplexField>(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
-    let a = cast::<T>(a);
-    let b = cast::<T>(b);
-    let a = a.view().into_dimensionality::<Ix2>().expect("checked 2-D");
-    let b = b.view().into_dimensionality::<Ix2>().expect("checked 2-D");
-    let (m, n) = (a.nrows(), b.ncols());
-    let (mut out, accum) = match acc {
-        Some(acc) => {
-            let acc = cast::<T>(acc)
-                .into_dimensionality::<Ix2>()
-                .expect("checked");
-            (acc.as_standard_layout().into_owned(), Accum::Add)
-        }
-        None => (Array2::from_elem((m, n), T::from_f64(0.0)), Accum::Replace),
-    };
+/// A float product, reading the operands in place whatever their strides, each
+/// pair's product added into one buffer.
+fn float<T: Element + ComplexField + Real>(
+    pairs: &[(&Chunk, &Chunk)],
+    acc: Option<&Chunk>,
+    shape: (usize, usize),
+) -> Chunk {
+    let mut out = start::<T>(acc, shape);
+    for &(a, b) in pairs {
+        let a = cast::<T>(a);
+        let b = cast::<T>(b);
+        let a = a.view().into_dimensionality::<Ix2>().expect("checked 2-D");
+        let b = b.view().into_dimensionality::<Ix2>().expect("checked 2-D");
+        multiply_add(a, b, &mut out);
+    }
+    T::chunk(out.into_dyn())
+}
+
+/// `out += a @ b` (`out` in C order): through BLAS when one is loaded and the sizes
+/// fit its ints, else through faer.
+fn multiply_add<T: ComplexField + Real>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    out: &mut Array2<T>,
+) {
+    if !blas::library().is_some_and(|blas| blas.multiply_add(a.view(), b.view(), out)) {
+        faer_multiply_add(a, b, out);
+    }
+}
+
+/// `out += a @ b` (`out` in C order) through faer.
+fn faer_multiply_add<T: ComplexField + Real>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    out: &mut Array2<T>,
+) {
+    let (m, n) = out.dim();
     if m == 0 || n == 0 {
-        return T::chunk(out.into_dyn());
+        return;
     }
     let (pa, ra, ca, rsa, csa) = parts(&a);
     let (pb, rb, cb, rsb, csb) = parts(&b);
@@ -121,8 +187,7 @@ fn float<T: Element + ComplexField>(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -
             MatMut::from_raw_parts_mut(out.as_mut_ptr(), m, n, n as isize, 1),
         )
     };
-    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, T::from_f64(1.0), Par::Seq);
-    T::chunk(out.into_dyn())
+    faer::linalg::matmul::matmul(dst, Accum::Add, lhs, rhs, T::ONE, Par::Seq);
 }
 
 /// Rows of `b` (and of the result) a block of the int product covers: what fits in L2
@@ -130,10 +195,20 @@ fn float<T: Element + ComplexField>(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -
 const INT_BLOCK_K: usize = 128;
 const INT_BLOCK_N: usize = 1024;
 
-/// An int product in int64 with wrapping arithmetic: `out[i, j] += a[i, p] * b[p, j]`
-/// over blocks of `p` and `j`, so the block of `b` stays in cache while every row of
-/// `a` passes over it and the inner loop is a contiguous, vectorisable axpy.
-fn int(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
+/// An int product in int64 with wrapping arithmetic, each pair's product added into
+/// one buffer.
+fn int(pairs: &[(&Chunk, &Chunk)], acc: Option<&Chunk>, shape: (usize, usize)) -> Chunk {
+    let mut out = start::<i64>(acc, shape);
+    for &(a, b) in pairs {
+        int_multiply_add(a, b, &mut out);
+    }
+    Chunk::I64(out.into_dyn())
+}
+
+/// `out += a @ b` in int64: `out[i, j] += a[i, p] * b[p, j]` over blocks of `p` and
+/// `j`, so the block of `b` stays in cache while every row of `a` passes over it and
+/// the inner loop is a contiguous, vectorisable axpy.
+fn int_multiply_add(a: &Chunk, b: &Chunk, out: &mut Array2<i64>) {
     let a = cast::<i64>(a)
         .into_dimensionality::<Ix2>()
         .expect("checked 2-D");
@@ -143,15 +218,6 @@ fn int(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
     let a = a.as_standard_layout();
     let b = b.as_standard_layout();
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    let mut out = match acc {
-        Some(acc) => {
-            let acc = cast::<i64>(acc)
-                .into_dimensionality::<Ix2>()
-                .expect("checked");
-            acc.as_standard_layout().into_owned()
-        }
-        None => Array2::zeros((m, n)),
-    };
     let (a, b) = (
         a.as_slice().expect("standard layout"),
         b.as_slice().expect("standard layout"),
@@ -173,7 +239,6 @@ fn int(a: &Chunk, b: &Chunk, acc: Option<&Chunk>) -> Chunk {
             }
         }
     }
-    Chunk::I64(out.into_dyn())
 }
 
 #[cfg(test)]
@@ -287,6 +352,182 @@ mod tests {
             let got: Vec<i128> = cast::<f64>(&got).iter().map(|&x| x as i128).collect();
             prop_assert_eq!(got, want);
         }
+    }
+
+    /// The array an operand of shape `(rows, cols)` holding `values` (row by row) is
+    /// viewed from in `layout`: 0 C order, 1 Fortran order (a transpose), 2 every
+    /// other column of a wider array (no unit stride: BLAS reads a copy), 3 its first
+    /// row broadcast (a zero stride).
+    fn laid_out<T: Element + Default>(
+        values: &[T],
+        rows: usize,
+        cols: usize,
+        layout: usize,
+    ) -> ndarray::Array2<T> {
+        let c = ndarray::Array2::from_shape_vec((rows, cols), values.to_vec()).unwrap();
+        match layout {
+            1 => {
+                let mut f =
+                    ndarray::Array2::from_shape_vec((cols, rows), vec![T::default(); rows * cols])
+                        .unwrap();
+                f.assign(&c.t());
+                f.reversed_axes()
+            }
+            2 => {
+                let mut wide = ndarray::Array2::from_elem((rows, 2 * cols), T::default());
+                wide.slice_mut(ndarray::s![.., ..;2]).assign(&c);
+                wide
+            }
+            _ => c,
+        }
+    }
+
+    /// `out + a @ b` through BLAS and through faer, from operands in the given layouts.
+    fn both<T: Element + ComplexField + Real + Default>(
+        blas: &blas::Blas,
+        (m, k, n): (usize, usize, usize),
+        (a, b, out): (&[T], &[T], &[T]),
+        (layout_a, layout_b): (usize, usize),
+    ) -> (ndarray::Array2<T>, ndarray::Array2<T>) {
+        let (a, b) = (laid_out(a, m, k, layout_a), laid_out(b, k, n, layout_b));
+        let (a_row, b_row) = (a.slice(ndarray::s![..1, ..]), b.slice(ndarray::s![..1, ..]));
+        fn view<'a, T>(
+            x: &'a ndarray::Array2<T>,
+            row: &'a ArrayView2<'a, T>,
+            layout: usize,
+        ) -> ArrayView2<'a, T> {
+            match layout {
+                2 => x.slice(ndarray::s![.., ..;2]),
+                3 => row.broadcast(x.dim()).unwrap(),
+                _ => x.view(),
+            }
+        }
+        let (a, b) = (view(&a, &a_row, layout_a), view(&b, &b_row, layout_b));
+        let out = ndarray::Array2::from_shape_vec((m, n), out.to_vec()).unwrap();
+        let (mut by_blas, mut by_faer) = (out.clone(), out);
+        assert!(blas.multiply_add(a.view(), b.view(), &mut by_blas));
+        faer_multiply_add(a, b, &mut by_faer);
+        (by_blas, by_faer)
+    }
+
+    /// Float operands of shapes `(m, k, n)`: `a`, `b` and an accumulator in [-1, 1).
+    type Floats = ((usize, usize, usize), Vec<f64>, Vec<f64>, Vec<f64>);
+
+    fn floats() -> impl Strategy<Value = Floats> {
+        (1usize..40, 1usize..40, 1usize..40).prop_flat_map(|(m, k, n)| {
+            let values = |len| prop::collection::vec(-1.0f64..1.0, len);
+            (Just((m, k, n)), values(m * k), values(k * n), values(m * n))
+        })
+    }
+
+    proptest! {
+        /// OpenBLAS, where the machine has it (scripts/test.sh installs it), gives
+        /// faer's values within rounding, in float64 and float32, whatever the layout
+        /// of each operand (read in place, or copied when BLAS cannot read it).
+        #[test]
+        fn blas_gives_the_values_faer_gives(
+            (shape, a, b, c) in floats(),
+            layouts in (0usize..4, 0usize..4),
+        ) {
+            let Some(blas) = blas::library() else {
+                eprintln!("no BLAS to load (libopenblas.so.0): only faer multiplies here");
+                return Ok(());
+            };
+            // Each result sums k + 1 terms below 1 in size: two summation orders differ
+            // by at most twice the textbook bound, (k + 1)^2 units of rounding.
+            let bound = 2.0 * (shape.1 as f64 + 1.0).powi(2);
+            let (x, y) = both::<f64>(blas, shape, (&a, &b, &c), layouts);
+            for (x, y) in x.iter().zip(&y) {
+                prop_assert!((x - y).abs() <= bound * f64::EPSILON, "{} against {}", x, y);
+            }
+            let single = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+            let (a, b, c) = (single(&a), single(&b), single(&c));
+            let (x, y) = both::<f32>(blas, shape, (&a, &b, &c), layouts);
+            for (x, y) in x.iter().zip(&y) {
+                prop_assert!(f64::from((x - y).abs()) <= bound * f64::from(f32::EPSILON), "{} against {}", x, y);
+            }
+        }
+    }
+
+    proptest! {
+        /// Several pairs in one call sum their products into one buffer: exactly the
+        /// products added one by one, in floats (BLAS or faer) and in ints.
+        #[test]
+        fn several_pairs_sum_their_products(
+            (m, ks, n) in (1usize..20, prop::collection::vec(1usize..20, 1..4), 1usize..20),
+            seed in any::<u64>(),
+            float in any::<bool>(),
+        ) {
+            let mut state = seed | 1;
+            let mut ints = |len: usize| -> Vec<i64> {
+                (0..len).map(|_| { state ^= state << 13; state ^= state >> 7; state ^= state << 17; (state % 21) as i64 - 10 }).collect()
+            };
+            let make = |shape: &[usize], v: &[i64]| -> Chunk {
+                if float { f64s(shape, v) } else { Chunk::I32(cast::<i32>(&f64s(shape, v)).into_owned()) }
+            };
+            let acc = ints(m * n);
+            let mut want: Vec<i128> = acc.iter().map(|&x| i128::from(x)).collect();
+            let mut args = Vec::new();
+            for (i, &k) in ks.iter().enumerate() {
+                let (a, b) = (ints(m * k), ints(k * n));
+                for (w, x) in want.iter_mut().zip(naive(&a, &b, m, k, n)) {
+                    *w += x;
+                }
+                args.push(args::value(make(&[m, k], &a)));
+                args.push(args::value(make(&[k, n], &b)));
+                if i == 0 {
+                    args.push(args::value(make(&[m, n], &acc)));
+                }
+            }
+            let got = result(op(&args));
+            prop_assert_eq!(got.dtype(), if float { DType::Float64 } else { DType::Int32 });
+            let got: Vec<i128> = cast::<f64>(&got).iter().map(|&x| x as i128).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn pairs_must_be_whole_and_agree() {
+        let block = |r, c| args::value(Chunk::F64(ArrayD::zeros(IxDyn(&[r, c]))));
+        let err = op(&[block(2, 3), block(3, 4), Value::Null, block(2, 3)])
+            .unwrap_err()
+            .0;
+        assert!(err.contains("pairs") && err.contains("got 1"), "{err}");
+        let err = op(&[
+            block(2, 3),
+            block(3, 4),
+            Value::Null,
+            block(2, 5),
+            block(5, 3),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(
+            err.contains("product 2") && err.contains("(2, 3)") && err.contains("(2, 4)"),
+            "{err}"
+        );
+        let err = op(&[
+            block(2, 3),
+            block(3, 4),
+            Value::Null,
+            block(2, 5),
+            block(6, 4),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(err.contains("(2, 5)") && err.contains("(6, 4)"), "{err}");
+        let err = op(&[
+            block(2, 3),
+            block(3, 4),
+            Value::Null,
+            block(2, 5),
+            block(5, 4),
+            Value::Int(1),
+            block(1, 1),
+        ])
+        .unwrap_err()
+        .0;
+        assert!(err.contains("argument 6"), "{err}");
     }
 
     #[test]
