@@ -414,9 +414,31 @@ impl GraphBuilder {
                 KeyId(missing as u32),
             ));
         }
+        Ok(Graph::assemble(
+            keys,
+            spans,
+            arena,
+            ops,
+            references,
+            backward_only,
+        ))
+    }
+}
+
+impl Graph {
+    /// The graph of complete parts, with its edges computed; `references` bounds
+    /// their number.
+    pub(crate) fn assemble(
+        keys: KeyTable,
+        spans: Vec<Span>,
+        arena: ExprArena,
+        ops: Vec<String>,
+        references: usize,
+        backward_only: bool,
+    ) -> Graph {
         let dependencies = dependency_lists(&spans, &arena, references);
         let dependents = dependencies.reversed(spans.len());
-        Ok(Graph {
+        Graph {
             keys,
             spans,
             arena,
@@ -424,7 +446,7 @@ impl GraphBuilder {
             dependencies,
             dependents,
             backward_only,
-        })
+        }
     }
 }
 

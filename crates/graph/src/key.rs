@@ -44,6 +44,11 @@ const EMPTY: u64 = u64::MAX;
 /// eight slots, and a fuller table needs fewer pages.
 const MAX_LOAD: (usize, usize) = (3, 4);
 
+/// How many names ahead of its lookup a name's slot is fetched toward the cache when
+/// names are looked up in a run (`from_names`, the parsers' `look_up_in_order`): about
+/// a trip to memory's worth of lookups of names already in the cache.
+pub(crate) const FETCH_AHEAD: usize = 16;
+
 /// The fewest slots a table has once it holds a key.
 const MIN_SLOTS: usize = 16;
 
@@ -81,6 +86,37 @@ impl KeyTable {
         let average = self.text.len().div_ceil(self.len().max(1));
         self.text.reserve(keys * average);
         self.ends.reserve(keys);
+    }
+
+    /// A table of the names `text` holds, the `i`th ending at `ends[i]` (which must
+    /// rise, and end on character boundaries), looked up as if interned in that order;
+    /// and the first name that repeats an earlier one, if any, which is then left out
+    /// of the lookups. What a binary graph is read into: every name hashed once, and
+    /// no name copied.
+    pub(crate) fn from_names(text: String, ends: Vec<u32>) -> (KeyTable, Option<KeyId>) {
+        let mut table = KeyTable {
+            text,
+            ends,
+            ..KeyTable::default()
+        };
+        let n = table.len();
+        table.grow_to(n);
+        // The slots of the next names are fetched while earlier ones are inserted, so
+        // that their trips to memory overlap (as the parsers' batches do).
+        let hash = |table: &KeyTable, i: usize| table.hash(table.name(KeyId(i as u32)));
+        let mut ahead: Vec<u64> = (0..n.min(FETCH_AHEAD)).map(|i| hash(&table, i)).collect();
+        for i in 0..n {
+            let hash_i = ahead[i % FETCH_AHEAD];
+            if i + FETCH_AHEAD < n {
+                ahead[i % FETCH_AHEAD] = hash(&table, i + FETCH_AHEAD);
+            }
+            let id = KeyId(i as u32);
+            match table.find(hash_i, table.name(id)) {
+                Ok(_) => return (table, Some(id)),
+                Err(slot) => table.slots[slot] = tag(hash_i) << 32 | u64::from(id.0),
+            }
+        }
+        (table, None)
     }
 
     /// The id of `name`, added if it was not there yet.
@@ -135,12 +171,17 @@ impl KeyTable {
 
     /// The name of `id`.
     pub fn name(&self, id: KeyId) -> &str {
+        &self.text[self.range(id)]
+    }
+
+    /// Where the name of `id` lies among all the names, in bytes.
+    pub(crate) fn range(&self, id: KeyId) -> std::ops::Range<usize> {
         let end = self.ends[id.index()] as usize;
         let start = match id.0 {
             0 => 0,
             i => self.ends[i as usize - 1] as usize,
         };
-        &self.text[start..end]
+        start..end
     }
 
     /// How many keys were interned.
