@@ -4,7 +4,8 @@
 //!   checked against them first: a truncated file is named as such, at its end, and
 //!   nothing is allocated from a count before the bytes it counts are known to be there.
 //! - Then each section once, in file order; an error names the offset of the first
-//!   byte at fault. The bytes read are reported as passed after each section.
+//!   byte at fault. The bytes read are reported as passed after each section, and
+//!   every `PASSED_EVERY` bytes of the nodes, the largest.
 
 use super::{node, value, HEADER, MAGIC, NODE, PREFIX, VERSION};
 use crate::error::GraphError;
@@ -12,7 +13,7 @@ use crate::expr::OpId;
 use crate::graph::Graph;
 use crate::key::{KeyId, KeyTable};
 use crate::node::{ExprArena, Node, Span};
-use crate::parse::Passed;
+use crate::parse::{Passed, PASSED_EVERY};
 use crate::value::Value;
 
 /// Whether `source` is meant to be a graph in the binary form: it starts as `MAGIC`
@@ -24,7 +25,11 @@ pub fn is_binary(source: &[u8]) -> bool {
 /// The graph `source` holds in the binary form, or where and why it is not one;
 /// `passed` is told of the bytes read, section by section.
 pub fn read(source: &[u8], passed: &Passed) -> Result<Graph, GraphError> {
-    let mut r = Reader { source, pos: 0 };
+    let mut r = Reader {
+        source,
+        pos: 0,
+        passed: 0,
+    };
     let header = Header::read(&mut r)?;
     let op_ends = r.ends(header.ops, header.op_text, Names::MayBeEmpty)?;
     let op_text = r.names(&op_ends, header.op_text)?;
@@ -38,23 +43,25 @@ pub fn read(source: &[u8], passed: &Passed) -> Result<Graph, GraphError> {
         let message = format!("key '{}' is named twice", keys.name(id));
         return Err(r.error_at(at, message));
     }
-    passed(0..r.pos);
+    r.pass(passed);
     let spans_at = r.pos;
     let node_ends = r.ends(header.keys, header.nodes, Names::NonEmpty)?;
     let spans = spans_of(&node_ends);
-    let (nodes, shape) = r.nodes(&spans, &header).map_err(|fault| match fault {
-        Fault::At(error) => error,
-        Fault::Unfinished(key, missing) => {
-            let at = spans_at + 4 * key.index();
-            r.error_at(
-                at,
-                format!("key {} lacks {missing} nodes of its expression", key.0),
-            )
-        }
-    })?;
-    passed(0..r.pos);
+    let (nodes, shape) = r
+        .nodes(&spans, &header, passed)
+        .map_err(|fault| match fault {
+            Fault::At(error) => error,
+            Fault::Unfinished(key, missing) => {
+                let at = spans_at + 4 * key.index();
+                r.error_at(
+                    at,
+                    format!("key {} lacks {missing} nodes of its expression", key.0),
+                )
+            }
+        })?;
+    r.pass(passed);
     let literals = r.literals(header.literals)?;
-    passed(0..r.pos);
+    r.pass(passed);
     Ok(Graph::assemble(
         keys,
         spans,
@@ -171,9 +178,17 @@ fn name_slices<'a>(text: &'a str, ends: &'a [u32]) -> impl Iterator<Item = &'a s
 struct Reader<'a> {
     source: &'a [u8],
     pos: usize,
+    /// The bytes before this one were reported passed.
+    passed: usize,
 }
 
 impl<'a> Reader<'a> {
+    /// Reports the bytes read since the last report as passed.
+    fn pass(&mut self, passed: &Passed) {
+        passed(self.passed..self.pos);
+        self.passed = self.pos;
+    }
+
     fn error_at(&self, offset: usize, message: impl Into<String>) -> GraphError {
         GraphError::Binary {
             offset: offset as u64,
@@ -241,11 +256,17 @@ impl<'a> Reader<'a> {
     }
 
     /// The nodes of every key, each span one whole expression.
-    fn nodes(&mut self, spans: &[Span], header: &Header) -> Result<(Vec<Node>, Shape), Fault> {
+    fn nodes(
+        &mut self,
+        spans: &[Span],
+        header: &Header,
+        passed: &Passed,
+    ) -> Result<(Vec<Node>, Shape), Fault> {
         let at = self.pos;
         let bytes = self
             .take(NODE * header.nodes as usize, "nodes")
             .map_err(Fault::At)?;
+        let mut unreported = at;
         let mut nodes = Vec::with_capacity(header.nodes as usize);
         let mut shape = Shape {
             references: 0,
@@ -287,6 +308,11 @@ impl<'a> Reader<'a> {
             }
             if wanted > 0 {
                 return Err(Fault::Unfinished(KeyId(key as u32), wanted));
+            }
+            let read = at + NODE * span.end as usize;
+            if read - unreported >= PASSED_EVERY {
+                passed(unreported..read);
+                unreported = read;
             }
         }
         Ok((nodes, shape))

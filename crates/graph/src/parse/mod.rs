@@ -45,7 +45,7 @@ pub const MAX_SOURCE_BYTES: u64 = u32::MAX as u64;
 /// How far a pass goes between reports of the bytes it has passed: large enough that
 /// giving pages back costs nothing measurable (a call per 4 MiB), small enough that a
 /// large file's pages never add up (4 bytes per task of the million-task JSON file).
-const PASSED_EVERY: usize = 4 << 20;
+pub(crate) const PASSED_EVERY: usize = 4 << 20;
 
 /// How much of the source the parsers read before they size their tables for the rest:
 /// enough bindings to know their density (thousands in the benchmarks' files).
