@@ -37,7 +37,9 @@ pub fn read(source: &[u8], passed: &Passed) -> Result<Graph, GraphError> {
     let key_ends = r.ends(header.keys, header.key_text, Names::NonEmpty)?;
     let key_text_at = r.pos;
     let key_text = r.names(&key_ends, header.key_text)?.to_string();
+    // The table finds a repeated name; the graph keeps the names alone.
     let (keys, duplicate) = KeyTable::from_names(key_text, key_ends);
+    let keys = keys.into_names();
     if let Some(id) = duplicate {
         let at = key_text_at + keys.range(id).start;
         let message = format!("key '{}' is named twice", keys.name(id));
