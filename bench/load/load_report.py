@@ -204,7 +204,8 @@ def render(rows, scales, dask, noise, args):
           f"| load average before the runs | {noise['load_before']} |",
           f"| CPU time used by other processes during the runs | {noise['other_cpu']:.1f} s over "
           f"{noise['wall']:.0f} s of wall time |",
-          f"| taskloom | commit {report.sh('git rev-parse --short HEAD')}, `cargo build --release` |",
+          f"| taskloom | commit {noise.get('commit') or report.sh('git rev-parse --short HEAD')}, "
+          "`cargo build --release` |",
           f"| before | {args.before_label or '–'} |\n",
           busy_note(noise),
           "## Per task, whole process\n",
@@ -314,6 +315,8 @@ def main():
         if not all(os.path.exists(path(n, f)) for f in ("tl", "json")):
             subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), str(n)], check=True)
         make_binary(n)
+    # The commit measured is the one built when the run starts.
+    commit = report.sh("git rev-parse --short HEAD")
     start = report.noise_start()
     try:
         rows = measure(args.sizes, args.repeat, args.before)
@@ -331,7 +334,7 @@ def main():
                 for form in FORMS:
                     if os.path.exists(path(n, form)):
                         os.remove(path(n, form))
-    noise = report.noise(start)
+    noise = dict(report.noise(start), commit=commit)
     with open(os.path.join(gen.OUT, "last.json"), "w") as out:
         json.dump({"rows": rows, "scales": scales, "dask": dask, "noise": noise}, out)
     with open(OUTPUT, "w") as out:
