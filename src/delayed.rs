@@ -13,6 +13,7 @@
 //! executor; user ops are registered by name on a `Runtime`.
 
 use std::marker::PhantomData;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use taskloom_graph::{Expr, FromValue, Graph, GraphBuilder, Value};
@@ -161,6 +162,20 @@ impl Builder {
     pub fn graph(&self) -> Result<Graph, Error> {
         Ok(self.lock().clone().finish()?)
     }
+
+    /// Saves the graph built so far at `path` in the binary form (`Graph::write_binary`),
+    /// which `Runtime::load` and `taskloom run` read without parsing text: how a
+    /// program that generates a huge graph hands it over fastest.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        let graph = self.graph()?;
+        let path = path.as_ref();
+        std::fs::File::create(path)
+            .and_then(|file| graph.write_binary(std::io::BufWriter::new(file)))
+            .map_err(|source| Error::Write {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
 }
 
 impl<T: FromValue> Delayed<T> {
@@ -214,6 +229,28 @@ mod tests {
             .unwrap();
         assert_eq!(total.compute_on(&rt).unwrap(), 30);
         assert!(g.call_named::<i64>("total", "inc", (1,)).is_err());
+    }
+
+    #[test]
+    fn a_saved_graph_loads_and_computes_the_same() {
+        let g = Builder::new();
+        let x: Delayed<i64> = g.call("add", (2, 3));
+        let _: Delayed<Vec<Value>> = g.call("list", (&x, "s", 2.5));
+        let path = std::env::temp_dir().join(format!("taskloom-save-{}.tlg", std::process::id()));
+        g.save(&path).unwrap();
+        let rt = Runtime::new().with_executor(Sequential::default());
+        let program = rt.load(&path);
+        std::fs::remove_file(&path).unwrap();
+        let program = program.unwrap();
+        let list = program.graph().key("list-1").unwrap();
+        let values = rt.run(program.plan(vec![list])).unwrap();
+        assert_eq!(values[0].to_json(), r#"[5,"s",2.5]"#);
+        let err = g.save("/nonexistent/dir/g.tlg").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot write /nonexistent/dir/g.tlg"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -18,6 +18,12 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A graph could not be saved (`Builder::save`).
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The graph is invalid; found before any task ran. `file` names where it came from.
     #[error("{}{source}", place(file.as_deref(), source))]
     Graph {

@@ -116,7 +116,7 @@ impl Runtime {
         &self.registry
     }
 
-    /// Reads and validates a graph file (JSON or text form).
+    /// Reads and validates a graph file (JSON, text or binary form).
     pub fn load(&self, path: &Path) -> Result<Program, Error> {
         let source = Source::open(path, self.source_limit).map_err(|e| self.error(e, path))?;
         self.load_source(source, path)

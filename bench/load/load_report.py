@@ -2,7 +2,7 @@
 """Measures loading a large graph and running it; writes bench/LOAD_RESULTS.md.
 
 For the fan-in-32 tree of 1,000,000 and 10,000,000 leaves (bench/load/gen.py), in the
-text and the JSON form:
+text, the JSON and the binary form (`taskloom convert` of the JSON file):
 - loading: `taskloom run FILE --get total --dry-run` (read, parse, validate, cull,
   order, in a whole process), wall time and peak RSS per task; the same with the
   binary before this work (`--before BIN`), side by side, runs alternating;
@@ -12,8 +12,10 @@ text and the JSON form:
 - the steps apart (`load_phases`, an example of crates/graph): read (the file's bytes
   from the page cache), parse, validate, cull, order;
 - the bound: reading the bytes, and tokenizing them with simd-json (bench/load/bound,
-  built when cargo can fetch simd-json; else left out, said so);
-- `taskloom scale` of the 1M tree at 1 and 2 workers, before and after;
+  built when cargo can fetch simd-json; else left out, said so); for the binary form,
+  reading the bytes is the bound;
+- `taskloom scale` of the 1M tree at 1 and 2 workers: the JSON form and the binary
+  form (and the binary before this work, with `--before`);
 - Dask's graph construction and cull + `dask.order` on the 100,000-leaf tree.
 The 10M files are deleted at the end. Standard library only (Dask from bench/.venv).
 """
@@ -46,8 +48,18 @@ GOAL_LOAD, GOAL_RUN, GOAL_RSS = 0.2, 0.6, 120
 INSTR_MAX = 1_000_000
 
 
+# The forms measured, as their files end, and as the tables name them.
+FORMS = ("tl", "json", "tlg")
+FORM_NAMES = {"tl": "text", "json": "JSON", "tlg": "binary"}
+
+
 def path(n, form):
     return os.path.join(gen.OUT, f"tree_{n}.{form}")
+
+
+def make_binary(n):
+    """The binary form of the tree of n leaves, converted from its JSON file."""
+    subprocess.run([BIN, "convert", path(n, "json"), path(n, "tlg")], check=True)
 
 
 def cli(binary, args):
@@ -84,12 +96,14 @@ def med(xs):
 def measure(sizes, repeat, before):
     rows = []
     for n in sizes:
-        for form in ("tl", "json"):
+        for form in FORMS:
             f = path(n, form)
             tasks = tree_tasks(n)
             load = {"after": [], "before": []}
             run = []
-            sides = [("after", BIN)] + ([("before", before)] if before else [])
+            # A binary from before this work reads no binary form.
+            earlier = before if form != "tlg" else None
+            sides = [("after", BIN)] + ([("before", earlier)] if earlier else [])
             for rep in range(repeat):
                 for side, binary in (sides if rep % 2 == 0 else sides[::-1]):
                     cli(binary, [f, "--get", "total", "--dry-run"])  # warm-up: page cache, allocator
@@ -104,7 +118,7 @@ def measure(sizes, repeat, before):
                                                check=True, capture_output=True, text=True).stdout)
             phases_one = json.loads(subprocess.run([PHASES, f, "total", str(repeat), "1"], check=True,
                                                    capture_output=True, text=True).stdout)
-            bound = None
+            bound = {"tokenize": 0.0} if form == "tlg" else None
             if form == "json" and os.path.exists(BOUND):
                 bound = json.loads(subprocess.run([BOUND, f, str(repeat)], check=True,
                                                   capture_output=True, text=True).stdout)
@@ -119,8 +133,8 @@ def measure(sizes, repeat, before):
                 "run_s": med(x[0] for x in run), "run_rss": med(x[1] for x in run),
                 "run_cpu": med(x[2] for x in run),
                 "instr": instructions(BIN, [f, "--get", "total", "--dry-run"]) if n <= INSTR_MAX else None,
-                "before_instr": (instructions(before, [f, "--get", "total", "--dry-run"])
-                                 if before and n <= INSTR_MAX else None),
+                "before_instr": (instructions(earlier, [f, "--get", "total", "--dry-run"])
+                                 if earlier and n <= INSTR_MAX else None),
                 "phases": phases, "phases_one": phases_one, "bound": bound,
                 "runs": {"load": load, "run": run},
             }
@@ -190,7 +204,8 @@ def render(rows, scales, dask, noise, args):
           f"| load average before the runs | {noise['load_before']} |",
           f"| CPU time used by other processes during the runs | {noise['other_cpu']:.1f} s over "
           f"{noise['wall']:.0f} s of wall time |",
-          f"| taskloom | commit {report.sh('git rev-parse --short HEAD')}, `cargo build --release` |",
+          f"| taskloom | commit {noise.get('commit') or report.sh('git rev-parse --short HEAD')}, "
+          "`cargo build --release` |",
           f"| before | {args.before_label or '–'} |\n",
           busy_note(noise),
           "## Per task, whole process\n",
@@ -207,7 +222,7 @@ def render(rows, scales, dask, noise, args):
         rss = r["run_rss"] / t
         instr = (f"{fmt(r['before_instr'] / t if r['before_instr'] else None)} → "
                  f"{fmt(r['instr'] / t if r['instr'] else None)}")
-        md.append(f"| tree {r['n']:,} | {'text' if r['form'] == 'tl' else 'JSON'} | {t:,} | "
+        md.append(f"| tree {r['n']:,} | {FORM_NAMES[r['form']]} | {t:,} | "
                   f"{r['bytes'] / 1e6:.0f} | {fmt(us(r['before_s'], t))} | {fmt(load)} | "
                   f"{'yes' if load <= GOAL_LOAD else '**no**'} | "
                   f"{fmt(us(r['before_cpu'], t))} → {fmt(us(r['load_cpu'], t))} | {instr} | "
@@ -219,7 +234,8 @@ def render(rows, scales, dask, noise, args):
            "`target/release/examples/load_phases FILE total R` (in one process, no start-up): µs per task "
            "of each step. *read* copies the file from the page cache; *tokenize* is simd-json's tape "
            "(`fill_tape` with buffers reused: its fastest) of the same bytes, already in memory (`bench/load/bound`): "
-           "read + tokenize is the least any loader of the JSON form pays, before it builds anything. "
+           "read + tokenize is the least any loader of the JSON form pays, before it builds anything; "
+           "the binary form needs no tokenizing: its bound is the read. "
            "*parse, one parser* is `load_phases FILE total R 1`, as taskloom reads; *in pieces* is "
            "`load_phases FILE total R NPROC`, a piece per core (`parse_bytes_in_parts`); CPU is every thread's.\n",
            "| graph | form | read | parse, one parser (CPU) | parse (with edges), in pieces (CPU) | validate | cull "
@@ -233,14 +249,14 @@ def render(rows, scales, dask, noise, args):
         cpu = lambda ph: f" ({fmt(us(ph['parse_cpu'], t))})" if ph and "parse_cpu" in ph else ""
         one_parse = fmt(us(one["parse"], t)) + cpu(one) if one else "–"
         cells = [fmt(us(steps[0], t)), one_parse, fmt(us(steps[1], t)) + cpu(p)] + [fmt(us(x, t)) for x in steps[2:]]
-        md.append(f"| tree {r['n']:,} | {'text' if r['form'] == 'tl' else 'JSON'} | "
+        md.append(f"| tree {r['n']:,} | {FORM_NAMES[r['form']]} | "
                   + " | ".join(cells) + f" | {fmt(us(sum(steps), t))} | {bound} |")
     if scales:
-        md += ["\n## The serial fraction of the 1M tree (JSON form), 1 and 2 workers\n",
+        md += ["\n## The serial fraction of the 1M tree, 1 and 2 workers\n",
                "*run alone*: `taskloom scale FILE --get total -w 1,2`, which times the run after loading; "
                "*whole process*: `taskloom run FILE --get total --workers P`, loading included. "
                "B is the Karp-Flatt serial fraction (1/S(2) - 1/2) / (1 - 1/2).\n",
-               "| binary | what | T(1) s | T(2) s | S(2) | serial fraction B |", "|---|---|---|---|---|---|"]
+               "| binary, form | what | T(1) s | T(2) s | S(2) | serial fraction B |", "|---|---|---|---|---|---|"]
         for label, s in scales:
             for what, name in (("run", "run alone (`scale`)"), ("whole", "whole process")):
                 x = s[what]
@@ -254,7 +270,7 @@ def render(rows, scales, dask, noise, args):
                f"| `dask.optimization.cull` + `dask.order.order` | {fmt(dask['order_us'])} |"]
     md += ["\n## Every run\n", "| graph | form | what | runs (s) |", "|---|---|---|---|"]
     for r in rows:
-        name = f"tree {r['n']:,} | {'text' if r['form'] == 'tl' else 'JSON'}"
+        name = f"tree {r['n']:,} | {FORM_NAMES[r['form']]}"
         for side in ("before", "after"):
             if r["runs"]["load"][side]:
                 md.append(f"| {name} | loading, {side} | "
@@ -298,6 +314,9 @@ def main():
     for n in args.sizes:
         if not all(os.path.exists(path(n, f)) for f in ("tl", "json")):
             subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), str(n)], check=True)
+        make_binary(n)
+    # The commit measured is the one built when the run starts.
+    commit = report.sh("git rev-parse --short HEAD")
     start = report.noise_start()
     try:
         rows = measure(args.sizes, args.repeat, args.before)
@@ -305,16 +324,17 @@ def main():
         if 1_000_000 in args.sizes:
             f = path(1_000_000, "json")
             if args.before:
-                scales.append(("before", scale(args.before, f, args.repeat)))
-            scales.append(("after", scale(BIN, f, args.repeat)))
+                scales.append(("before, JSON", scale(args.before, f, args.repeat)))
+            scales.append(("after, JSON", scale(BIN, f, args.repeat)))
+            scales.append(("after, binary", scale(BIN, path(1_000_000, "tlg"), args.repeat)))
         dask = dask_reference()
     finally:
         for n in args.sizes:
             if n >= 10_000_000:
-                for form in ("tl", "json"):
+                for form in FORMS:
                     if os.path.exists(path(n, form)):
                         os.remove(path(n, form))
-    noise = report.noise(start)
+    noise = dict(report.noise(start), commit=commit)
     with open(os.path.join(gen.OUT, "last.json"), "w") as out:
         json.dump({"rows": rows, "scales": scales, "dask": dask, "noise": noise}, out)
     with open(OUTPUT, "w") as out:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Loading a large graph: builds taskloom and load_phases in release mode, and the
 # simd-json bound (bench/load/bound, its own workspace, into bench/out/load/bound),
-# generates the fan-in-32 tree of 1M and 10M leaves in both forms, measures, writes
+# generates the fan-in-32 tree of 1M and 10M leaves in the text and JSON forms and
+# converts it to the binary form (taskloom convert), measures, writes
 # bench/LOAD_RESULTS.md (then refreshes its section of bench/RESULTS.md) and deletes
 # the 10M files.
 # Usage: bash bench/load/run.sh [--repeat N] [--before BIN] [--sizes "N ..."] [--no-instructions]

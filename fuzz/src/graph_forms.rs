@@ -3,6 +3,7 @@
 //!
 //! - Both forms mean the same graph (graph-format.md), so a graph parsed from either,
 //!   written in either and parsed again, is the graph it was.
+//! - A graph in the binary form is written back byte for byte (`check_binary`).
 //! - Graphs are compared by names, not ids: ids follow the order of first appearance,
 //!   which writing a graph back may change (a key referred to before its binding).
 
@@ -183,5 +184,28 @@ pub fn check(data: &[u8]) {
         if let Some(diff) = difference(&graph, &again) {
             panic!("the text form {text:?} is another graph: {diff}");
         }
+    }
+}
+
+/// What the binary target checks: reading never panics, and a file that reads is one
+/// the writer gives for that graph, byte for byte (the form has one way to write a
+/// graph), validates without panicking, and means the same graph in the JSON form.
+pub fn check_binary(data: &[u8]) {
+    let Ok(graph) = taskloom_graph::parse_bytes(data) else {
+        return;
+    };
+    if taskloom_graph::binary::is_binary(data) {
+        let mut again = Vec::new();
+        graph
+            .write_binary(&mut again)
+            .expect("a graph read from a file can be written");
+        assert!(again == data, "written back, other bytes");
+    }
+    let _ = taskloom_graph::validate(&graph, &taskloom_graph::Registry::builtins());
+    let json = to_json(&graph);
+    let again = taskloom_graph::parse(&json)
+        .unwrap_or_else(|e| panic!("the JSON form {json:?} does not parse: {e}"));
+    if let Some(diff) = difference(&graph, &again) {
+        panic!("the JSON form {json:?} is another graph: {diff}");
     }
 }

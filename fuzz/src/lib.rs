@@ -6,7 +6,7 @@
 //! - The duration and size parsers belong to the `taskloom` binary (`src/cli`), which no
 //!   crate can depend on; they are files of their own with no dependency beyond std, so
 //!   they are compiled here as they are (`#[path]`), the very code the binary runs.
-//! - `graph_forms` writes a parsed graph back in both forms, for round trips;
+//! - `graph_forms` writes a parsed graph back in every form, for round trips;
 //!   `index_model` is NumPy's basic indexing done again in 128-bit arithmetic.
 
 #[path = "../../src/cli/duration.rs"]

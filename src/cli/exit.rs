@@ -114,7 +114,9 @@ impl CommandError {
                 Taskloom::Read { .. } | Taskloom::Graph { .. } | Taskloom::Checkpoint(_),
             ) => 2,
             CommandError::Taskloom(Taskloom::Run(RunError::Stopped { signal })) => 128 + signal,
-            CommandError::Taskloom(Taskloom::Run(_) | Taskloom::Type { .. }) => 1,
+            CommandError::Taskloom(
+                Taskloom::Run(_) | Taskloom::Type { .. } | Taskloom::Write { .. },
+            ) => 1,
             CommandError::Array(ArrayError::Invalid(_) | ArrayError::Store(_)) => 2,
             CommandError::Array(ArrayError::Run(_)) => 1,
             CommandError::Array(ArrayError::Interrupted { signal }) => 128 + signal,

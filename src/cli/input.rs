@@ -1,5 +1,7 @@
 //! Where every command that takes a graph gets it: a file, or standard input for `-`.
 //!
+//! - Any form: the library tells the binary form (`taskloom convert`) by its magic,
+//!   JSON by its first non-blank `{`, and reads anything else as the text form.
 //! - `-` reads standard input, named `<stdin>` in messages, as `cat -` and most Unix
 //!   tools do; every other path is a file (`./-` names a file called `-`).
 //! - Both are read by the library, which refuses a source larger than
@@ -23,11 +25,7 @@ const STDIN_NAME: &str = "<stdin>";
 impl GraphFile {
     /// Reads, parses and validates the graph with `runtime`'s ops.
     pub(super) fn load(&self, runtime: &Runtime) -> Result<Program, Error> {
-        let program = if self.is_stdin() {
-            runtime.load_from(std::io::stdin().lock(), self.name())?
-        } else {
-            runtime.load(&self.file)?
-        };
+        let program = load(&self.file, runtime)?;
         if program.graph().is_empty() && self.keys.is_empty() {
             eprintln!(
                 "taskloom: warning: {} defines no keys",
@@ -39,14 +37,29 @@ impl GraphFile {
 
     /// The graph's name in messages, titles and reports.
     pub(super) fn name(&self) -> &Path {
-        if self.is_stdin() {
-            Path::new(STDIN_NAME)
-        } else {
-            &self.file
-        }
+        name(&self.file)
     }
+}
 
-    fn is_stdin(&self) -> bool {
-        self.file.as_os_str() == STDIN
+/// Reads, parses and validates the graph at `path` (`-`: standard input) with
+/// `runtime`'s ops.
+pub(super) fn load(path: &Path, runtime: &Runtime) -> Result<Program, Error> {
+    if is_stdin(path) {
+        runtime.load_from(std::io::stdin().lock(), name(path))
+    } else {
+        runtime.load(path)
     }
+}
+
+/// The name of the graph at `path` in messages, titles and reports.
+fn name(path: &Path) -> &Path {
+    if is_stdin(path) {
+        Path::new(STDIN_NAME)
+    } else {
+        path
+    }
+}
+
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN
 }

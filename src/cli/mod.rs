@@ -4,6 +4,7 @@
 mod array;
 mod batch;
 mod checkpoint;
+mod convert;
 mod duration;
 mod exit;
 mod graph;
@@ -76,6 +77,8 @@ from this directory.")]
     Wait(jobs::JobArgs),
     /// Inspect or empty a checkpoint store (see run --checkpoint).
     Checkpoint(checkpoint::CheckpointArgs),
+    /// Write a graph file in the binary form, which loads several times faster.
+    Convert(convert::ConvertArgs),
 }
 
 /// Where tasks run.
@@ -160,8 +163,8 @@ impl ExecOptions {
 /// A graph file argument.
 #[derive(clap::Args)]
 struct GraphFile {
-    /// The graph file, or - for standard input: JSON (first non-blank character `{`) or
-    /// the text form.
+    /// The graph file, or - for standard input: JSON (first non-blank character `{`),
+    /// the binary form (see taskloom convert) or the text form.
     file: PathBuf,
     /// A key to compute (repeatable) [default: every key no other key refers to].
     #[arg(long = "get", value_name = "KEY")]
@@ -191,6 +194,7 @@ pub fn main() -> ! {
         Command::Cancel(args) => jobs::cancel(args),
         Command::Wait(args) => jobs::wait(args),
         Command::Checkpoint(args) => checkpoint::checkpoint(args),
+        Command::Convert(args) => convert::convert(args),
     };
     let code = exit::finish(outcome);
     // Exit without tearing down large graphs (and without waiting for workers still

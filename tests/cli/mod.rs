@@ -14,6 +14,7 @@ mod batch_slurm;
 mod batch_stand_ins;
 mod browser_profile;
 mod checkpoint;
+mod convert;
 mod errors;
 mod graph;
 mod graph_input;

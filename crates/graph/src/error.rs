@@ -29,6 +29,10 @@ pub enum GraphError {
     /// A key was requested that the graph does not define.
     #[error("no key '{key}' in the graph")]
     NoSuchKey { key: String },
+    /// A graph in the binary form that is damaged or truncated: the offset of the
+    /// first byte at fault, and what is wrong there.
+    #[error("byte {offset}: {message}")]
+    Binary { offset: u64, message: String },
     /// The source is longer than a graph may be (`parse::MAX_SOURCE_BYTES`).
     #[error("larger than {limit} bytes, the size limit of a graph file")]
     TooLarge { limit: u64 },

@@ -6,7 +6,7 @@
 
 use crate::error::GraphError;
 use crate::expr::{Expr, OpId};
-use crate::key::{KeyId, KeyTable};
+use crate::key::{KeyId, KeyTable, Names};
 use crate::node::{ExprArena, Node, Span};
 use crate::value::Value;
 
@@ -52,7 +52,7 @@ impl Adjacency {
 /// A complete graph in which every reference names a defined key.
 #[derive(Clone, Debug)]
 pub struct Graph {
-    keys: KeyTable,
+    keys: Names,
     spans: Vec<Span>,
     arena: ExprArena,
     ops: Vec<String>,
@@ -78,9 +78,11 @@ impl Graph {
         (0..self.spans.len() as u32).map(KeyId)
     }
 
-    /// The id of the key called `name`.
+    /// The id of the key called `name`: a pass over the names (a few ms per million
+    /// keys), as a run looks up only the keys it is asked for and a graph keeps no
+    /// table of them.
     pub fn key(&self, name: &str) -> Result<KeyId, GraphError> {
-        self.keys.get(name).ok_or_else(|| GraphError::NoSuchKey {
+        self.keys.find(name).ok_or_else(|| GraphError::NoSuchKey {
             key: name.to_string(),
         })
     }
@@ -414,9 +416,31 @@ impl GraphBuilder {
                 KeyId(missing as u32),
             ));
         }
+        Ok(Graph::assemble(
+            keys.into_names(),
+            spans,
+            arena,
+            ops,
+            references,
+            backward_only,
+        ))
+    }
+}
+
+impl Graph {
+    /// The graph of complete parts, with its edges computed; `references` bounds
+    /// their number.
+    pub(crate) fn assemble(
+        keys: Names,
+        spans: Vec<Span>,
+        arena: ExprArena,
+        ops: Vec<String>,
+        references: usize,
+        backward_only: bool,
+    ) -> Graph {
         let dependencies = dependency_lists(&spans, &arena, references);
         let dependents = dependencies.reversed(spans.len());
-        Ok(Graph {
+        Graph {
             keys,
             spans,
             arena,
@@ -424,7 +448,7 @@ impl GraphBuilder {
             dependencies,
             dependents,
             backward_only,
-        })
+        }
     }
 }
 

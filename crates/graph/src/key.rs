@@ -17,10 +17,67 @@ impl KeyId {
     }
 }
 
+/// Key names in one buffer, indexed by id: what a graph keeps of the `KeyTable` it was
+/// read with. A run looks up only the few keys it is asked for, by a pass over the
+/// names (a few ms per million keys), so the table's slots, 16 bytes per key of a
+/// million-key graph, are freed once the graph is read.
+#[derive(Clone, Default)]
+pub struct Names {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Names {
+    /// The name of `id`.
+    pub fn name(&self, id: KeyId) -> &str {
+        &self.text[self.range(id)]
+    }
+
+    /// Where the name of `id` lies among all the names, in bytes.
+    pub(crate) fn range(&self, id: KeyId) -> std::ops::Range<usize> {
+        let end = self.ends[id.index()] as usize;
+        let start = match id.0 {
+            0 => 0,
+            i => self.ends[i as usize - 1] as usize,
+        };
+        start..end
+    }
+
+    /// The id of `name`, if it is one of the names: a pass over them that compares
+    /// the bytes of only the names of its length.
+    pub fn find(&self, name: &str) -> Option<KeyId> {
+        let mut start = 0;
+        for (id, &end) in self.ends.iter().enumerate() {
+            let end = end as usize;
+            if end - start == name.len() && &self.text.as_bytes()[start..end] == name.as_bytes() {
+                return Some(KeyId(id as u32));
+            }
+            start = end;
+        }
+        None
+    }
+
+    /// How many names there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there is no name.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Names").field("len", &self.len()).finish()
+    }
+}
+
 /// An interner from key names to ids that stores every name once, in one buffer.
 ///
-/// - A million keys cost their bytes plus about 20 bytes each, which is what keeps a
-///   million-task graph within about a hundred bytes per task.
+/// - A million keys cost their bytes plus about 20 bytes each while a graph is read;
+///   the graph keeps the names alone (`Names`).
 /// - Loading a large graph is mostly looking up keys in a table far larger than the
 ///   caches, so a lookup is built to cost one trip to memory: the table is open
 ///   addressing with linear probing, and a slot holds both the id and 32 bits of the
@@ -28,8 +85,7 @@ impl KeyId {
 ///   array (a hashbrown table reads a control byte, then a bucket elsewhere: two trips).
 #[derive(Clone, Default)]
 pub struct KeyTable {
-    text: String,
-    ends: Vec<u32>,
+    names: Names,
     /// `EMPTY`, or a key's `tag(hash) << 32 | id`; a power of two long, at most
     /// `MAX_LOAD` full.
     slots: Vec<u64>,
@@ -43,6 +99,11 @@ const EMPTY: u64 = u64::MAX;
 /// probing at three quarters full still finds most keys within one cache line of
 /// eight slots, and a fuller table needs fewer pages.
 const MAX_LOAD: (usize, usize) = (3, 4);
+
+/// How many names ahead of its lookup a name's slot is fetched toward the cache when
+/// names are looked up in a run (`from_names`, the parsers' `look_up_in_order`): about
+/// a trip to memory's worth of lookups of names already in the cache.
+pub(crate) const FETCH_AHEAD: usize = 16;
 
 /// The fewest slots a table has once it holds a key.
 const MIN_SLOTS: usize = 16;
@@ -64,8 +125,10 @@ impl KeyTable {
     /// An empty table with room for `keys` keys.
     pub fn with_capacity(keys: usize) -> Self {
         let mut table = KeyTable {
-            text: String::with_capacity(keys * 8),
-            ends: Vec::with_capacity(keys),
+            names: Names {
+                text: String::with_capacity(keys * 8),
+                ends: Vec::with_capacity(keys),
+            },
             ..KeyTable::default()
         };
         table.grow_to(keys);
@@ -78,9 +141,40 @@ impl KeyTable {
     /// would cost 16 bytes a key), so they grow as keys come, which moves slots
     /// without reading a name.
     pub fn reserve(&mut self, keys: usize) {
-        let average = self.text.len().div_ceil(self.len().max(1));
-        self.text.reserve(keys * average);
-        self.ends.reserve(keys);
+        let names = &mut self.names;
+        let average = names.text.len().div_ceil(names.len().max(1));
+        names.text.reserve(keys * average);
+        names.ends.reserve(keys);
+    }
+
+    /// A table of the names `text` holds, the `i`th ending at `ends[i]` (which must
+    /// rise, and end on character boundaries), looked up as if interned in that order;
+    /// and the first name that repeats an earlier one, if any, which is then left out
+    /// of the lookups. What a binary graph is read into: every name hashed once, and
+    /// no name copied.
+    pub(crate) fn from_names(text: String, ends: Vec<u32>) -> (KeyTable, Option<KeyId>) {
+        let mut table = KeyTable {
+            names: Names { text, ends },
+            ..KeyTable::default()
+        };
+        let n = table.len();
+        table.grow_to(n);
+        // The slots of the next names are fetched while earlier ones are inserted, so
+        // that their trips to memory overlap (as the parsers' batches do).
+        let hash = |table: &KeyTable, i: usize| table.hash(table.name(KeyId(i as u32)));
+        let mut ahead: Vec<u64> = (0..n.min(FETCH_AHEAD)).map(|i| hash(&table, i)).collect();
+        for i in 0..n {
+            let hash_i = ahead[i % FETCH_AHEAD];
+            if i + FETCH_AHEAD < n {
+                ahead[i % FETCH_AHEAD] = hash(&table, i + FETCH_AHEAD);
+            }
+            let id = KeyId(i as u32);
+            match table.find(hash_i, table.name(id)) {
+                Ok(_) => return (table, Some(id)),
+                Err(slot) => table.slots[slot] = tag(hash_i) << 32 | u64::from(id.0),
+            }
+        }
+        (table, None)
     }
 
     /// The id of `name`, added if it was not there yet.
@@ -118,10 +212,11 @@ impl KeyTable {
         match self.find(hash, name) {
             Ok(id) => id,
             Err(slot) => {
-                self.text.push_str(name);
-                let end = u32::try_from(self.text.len()).expect("key names exceed 4 GiB in total");
-                let id = self.ends.len() as u32;
-                self.ends.push(end);
+                let names = &mut self.names;
+                names.text.push_str(name);
+                let end = u32::try_from(names.text.len()).expect("key names exceed 4 GiB in total");
+                let id = names.ends.len() as u32;
+                names.ends.push(end);
                 self.slots[slot] = tag(hash) << 32 | u64::from(id);
                 KeyId(id)
             }
@@ -135,22 +230,22 @@ impl KeyTable {
 
     /// The name of `id`.
     pub fn name(&self, id: KeyId) -> &str {
-        let end = self.ends[id.index()] as usize;
-        let start = match id.0 {
-            0 => 0,
-            i => self.ends[i as usize - 1] as usize,
-        };
-        &self.text[start..end]
+        self.names.name(id)
+    }
+
+    /// The names alone, once no more are interned: the table's slots are freed.
+    pub fn into_names(self) -> Names {
+        self.names
     }
 
     /// How many keys were interned.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.names.len()
     }
 
     /// Whether no key was interned.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.names.is_empty()
     }
 
     /// The id of `name` (whose hash is `hash`), or the empty slot where it belongs.

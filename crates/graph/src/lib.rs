@@ -2,8 +2,10 @@
 //! that turn a file into a graph ready to run.
 //!
 //! The pipeline is `parse` -> `validate` -> `cull` -> `priority_order`; each step is a
-//! small function over a `Graph`, with no threads or I/O, in a file of its own.
+//! small function over a `Graph`, with no threads or I/O, in a file of its own. `parse`
+//! reads the text and JSON forms, and the binary form (`binary`) that programs write.
 
+pub mod binary;
 pub mod chunk;
 pub mod cull;
 pub mod dot;

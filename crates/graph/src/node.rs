@@ -53,6 +53,17 @@ impl ExprArena {
         }
     }
 
+    /// An arena of the given nodes and literals, which a reader has checked: every
+    /// literal index within `literals`, every call followed by a list.
+    pub(crate) fn from_parts(nodes: Vec<Node>, literals: Vec<Value>) -> Self {
+        ExprArena { nodes, literals }
+    }
+
+    /// Every literal, indexed as `Node::Literal` indexes them.
+    pub fn literals(&self) -> &[Value] {
+        &self.literals
+    }
+
     /// Room for about `nodes` more nodes.
     pub fn reserve(&mut self, nodes: usize) {
         self.nodes.reserve(nodes);

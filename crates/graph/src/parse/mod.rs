@@ -26,9 +26,10 @@ mod text;
 use std::borrow::Cow;
 use std::ops::Range;
 
+use crate::binary;
 use crate::error::GraphError;
 use crate::graph::{BindError, Graph, GraphBuilder};
-use crate::key::KeyId;
+use crate::key::{KeyId, FETCH_AHEAD};
 use crate::node::Span;
 use cursor::Cursor;
 
@@ -44,7 +45,7 @@ pub const MAX_SOURCE_BYTES: u64 = u32::MAX as u64;
 /// How far a pass goes between reports of the bytes it has passed: large enough that
 /// giving pages back costs nothing measurable (a call per 4 MiB), small enough that a
 /// large file's pages never add up (4 bytes per task of the million-task JSON file).
-const PASSED_EVERY: usize = 4 << 20;
+pub(crate) const PASSED_EVERY: usize = 4 << 20;
 
 /// How much of the source the parsers read before they size their tables for the rest:
 /// enough bindings to know their density (thousands in the benchmarks' files).
@@ -55,8 +56,9 @@ const SAMPLE_BYTES: usize = 1 << 20;
 /// it at once, each with its own ranges.
 pub type Passed<'p> = dyn Fn(Range<usize>) + Sync + 'p;
 
-/// Parses a graph from raw bytes, which must be UTF-8 (an error names the first
-/// invalid byte's line and column).
+/// Parses a graph from raw bytes: the binary form (`binary`), recognised by its
+/// magic, or text, which must be UTF-8 (an error names the first invalid byte's line
+/// and column).
 pub fn parse_bytes(source: &[u8]) -> Result<Graph, GraphError> {
     parse_bytes_releasing(source, &|_| {})
 }
@@ -90,6 +92,9 @@ pub fn parse(source: &str) -> Result<Graph, GraphError> {
 /// a piece fails: only that parser reports errors.
 fn parse_in(source: &[u8], parts: usize, passed: &Passed) -> Result<Graph, GraphError> {
     check_length(source.len())?;
+    if binary::is_binary(source) {
+        return binary::read(source, passed);
+    }
     if parts > 1 {
         if let Some(graph) = parts::parse(source, parts, passed) {
             return graph.finish();
@@ -374,11 +379,6 @@ impl<'a> Names<'a> {
         Ok(())
     }
 }
-
-/// How many names ahead of its lookup a name's slot is fetched toward the cache when
-/// names are looked up in a run (`look_up_in_order`): about a trip to memory's worth
-/// of lookups of names already in the cache.
-const FETCH_AHEAD: usize = 16;
 
 /// Looks up `waiting` in order, binding each key whose binding is complete to the
 /// next of `ended`; returns the last key if its binding has not ended.

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use taskloom_graph::{parse_bytes, parse_bytes_in_parts, Graph, GraphError};
 
 /// Everything a later step reads of a graph, by id.
-fn fingerprint(graph: &Graph) -> String {
+pub(crate) fn fingerprint(graph: &Graph) -> String {
     let keys: Vec<String> = graph
         .keys()
         .map(|k| {
@@ -73,7 +73,7 @@ fn expr(keys: usize, json: bool) -> BoxedStrategy<String> {
 /// A graph of `keys` bindings in one form, one binding per line or several on a line
 /// (JSON), with comments and blank lines between (text). Binding `i` binds `ki`, or
 /// now and then another key (which may be bound twice).
-fn source(json: bool) -> impl Strategy<Value = String> {
+pub(crate) fn source(json: bool) -> impl Strategy<Value = String> {
     (1..40usize).prop_flat_map(move |keys| {
         let binding = (
             prop::option::weighted(0.05, name(keys)),
