@@ -488,9 +488,12 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
     let progress = common.progress.enabled().then(Progress::new);
     let trace = timeline.wanted().then(Trace::new);
     let plan = Arc::clone(job.plan());
+    // Chunks are written out past the memory limit on threads alone.
+    let spill = (common.executor == ArrayExecutor::Threads)
+        .then(|| job.spill_counts());
     let bar = progress
         .clone()
-        .map(|p| TaskBar::start(p, job.tasks() as u64));
+        .map(|p| TaskBar::start(p, job.tasks() as u64, spill.clone()));
     let started = Instant::now();
     let observers = Observers {
         progress,
@@ -511,7 +514,10 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
         bar.finish();
     }
     let written = match &trace {
-        Some(trace) => timeline.write_trace(&title(), plan.graph(), trace, wall_seconds),
+        Some(trace) => {
+            let notes = spill.as_ref().map(super::memory::notes).unwrap_or_default();
+            timeline.write_trace(&title(), plan.graph(), trace, wall_seconds, &notes)
+        }
         None => Ok(()),
     };
     // A failed run's own error comes first; its timeline was still written.
