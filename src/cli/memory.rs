@@ -34,7 +34,10 @@ pub fn message(counts: &SpillCounts) -> String {
 /// The profile's summary rows.
 pub fn notes(counts: &SpillCounts) -> Vec<(&'static str, String)> {
     let mut notes = vec![
-        ("bytes spilled past the memory limit", size(counts.spilled())),
+        (
+            "bytes spilled past the memory limit",
+            size(counts.spilled()),
+        ),
         ("bytes read back", size(counts.read_back())),
     ];
     if counts.over_limit() > 0 {

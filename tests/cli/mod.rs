@@ -38,3 +38,4 @@ mod run;
 mod run_limits;
 mod scale;
 mod simulate;
+mod spill;

@@ -437,7 +437,12 @@ fn read_u64(input: &mut impl Read) -> io::Result<u64> {
 }
 
 fn read_elements<T: Pod>(input: &mut impl Read, shape: &[usize]) -> io::Result<ArrayD<T>> {
-    let mut elements = vec![T::zeroed(); shape.iter().product()];
+    // Not `vec![zeroed; n]`: a zeroed allocation this large takes fresh pages from the
+    // system rather than reusing what the last task freed, which the allocator keeps
+    // a moment (`taskloom::allocator`): under a stream of read-backs that is the peak.
+    let len = shape.iter().product();
+    let mut elements = Vec::with_capacity(len);
+    elements.resize(len, T::zeroed());
     input.read_exact(bytemuck::cast_slice_mut(&mut elements))?;
     ArrayD::from_shape_vec(IxDyn(shape), elements).map_err(io::Error::other)
 }
