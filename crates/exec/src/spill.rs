@@ -30,8 +30,9 @@
 //!   value as postcard, which the worker protocol uses.
 
 use std::collections::BTreeSet;
-use std::fs::File;
+use std::fs::{File, Permissions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -179,7 +180,10 @@ impl Spill {
     /// Makes the run's scratch directory.
     pub fn new(limit: &MemoryLimit, keys: usize) -> io::Result<Spill> {
         let parent = limit.scratch.clone().unwrap_or_else(std::env::temp_dir);
-        let dir = tempfile::Builder::new().prefix(PREFIX).tempdir_in(parent)?;
+        let dir = tempfile::Builder::new()
+            .prefix(PREFIX)
+            .permissions(Permissions::from_mode(0o700))
+            .tempdir_in(parent)?;
         Ok(Spill {
             limit: limit.bytes,
             counts: limit.counts.clone(),

@@ -2,6 +2,7 @@
 //! reads them back: the same values as without a limit, and no scratch left after a
 //! success, a failed task or a stop.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,15 +107,22 @@ fn a_stopped_run_leaves_no_scratch() {
         stop: Some(stop.clone()),
         ..Limits::default()
     };
+    let parent = scratch.path().to_path_buf();
     let requester = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));
+        // While the run lasts: one directory, for this user only.
+        let modes: Vec<u32> = std::fs::read_dir(&parent)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().permissions().mode() & 0o777)
+            .collect();
         stop.request(libc::SIGINT);
+        modes
     });
     let result = Threads::new(2)
         .memory_limit(limit)
         .limited(limits)
         .run(plan(&src, &["all"]));
-    requester.join().unwrap();
+    assert_eq!(requester.join().unwrap(), vec![0o700]);
     assert_eq!(
         result,
         Err(RunError::Stopped {
