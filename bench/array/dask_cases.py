@@ -13,6 +13,9 @@ Cases mirror examples/array_bench.rs on the same shapes and chunks:
   matmul                    `x @ y` of two generated SIZE x SIZE arrays
   np_matmul                 NumPy/OpenBLAS `a @ b` in memory (arrays generated before timing)
   zarr_sum                  `da.from_zarr(PATH).sum()` (SIZE and CHUNK ignored)
+  zarr_rechunk              `da.from_zarr(PATH)` rechunked to SIZE x CHUNK blocks and stored,
+                            uncompressed, into the Zarr array PATH.rechunked (as
+                            `taskloom array rechunk PATH --chunks SIZE,CHUNK --compression none`)
 Dask runs on its threaded scheduler with 2 workers; only `compute()` is timed (the
 graph is built before). Prints one JSON line: {"case", "seconds", "check"}.
 """
@@ -69,12 +72,21 @@ def main():
         expr = square(SEED) @ square(SEED + 1)
     elif case == "zarr_sum":
         expr = da.from_zarr(path).sum()
+    elif case == "zarr_rechunk":
+        import zarr
+        x = da.from_zarr(path)
+        out = zarr.create_array(store=path + ".rechunked", shape=x.shape, chunks=(size, chunk),
+                                dtype=x.dtype, compressors=None, zarr_format=3, overwrite=True)
+        expr = da.store(x.rechunk((size, chunk)), out, lock=False, compute=False)
     else:
         sys.exit(f"unknown case {case}")
     start = time.perf_counter()
     out = expr.compute()
     seconds = time.perf_counter() - start
-    if case == "topk":
+    if case == "zarr_rechunk":
+        import zarr
+        check = float(zarr.open_array(path + ".rechunked")[:size, :chunk].mean())
+    elif case == "topk":
         check = [float(v) for v in out[:3]]
     elif case == "dd_sort":
         v = out["v"].to_numpy()

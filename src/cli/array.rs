@@ -51,7 +51,9 @@ struct Common {
     /// Threads computing chunks [default: number of cores].
     #[arg(long, global = true, value_parser = clap::value_parser!(u64).range(1..))]
     workers: Option<u64>,
-    /// Bound on memory held by chunks in flight (`512MiB`, `2GiB`) [default: a quarter of RAM].
+    /// Bound on memory held by chunks in flight (`512MiB`, `2GiB`): fewer tasks run at
+    /// once when chunks are large, and under threads the chunks waiting for their
+    /// consumers past it go to scratch files in $TMPDIR [default: a quarter of RAM].
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     memory_limit: Option<u64>,
     /// Fan-in of reduction trees: partial results merged per task.
@@ -488,9 +490,11 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
     let progress = common.progress.enabled().then(Progress::new);
     let trace = timeline.wanted().then(Trace::new);
     let plan = Arc::clone(job.plan());
+    // Chunks are written out past the memory limit on threads alone.
+    let spill = (common.executor == ArrayExecutor::Threads).then(|| job.spill_counts());
     let bar = progress
         .clone()
-        .map(|p| TaskBar::start(p, job.tasks() as u64));
+        .map(|p| TaskBar::start(p, job.tasks() as u64, spill.clone()));
     let started = Instant::now();
     let observers = Observers {
         progress,
@@ -511,7 +515,10 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
         bar.finish();
     }
     let written = match &trace {
-        Some(trace) => timeline.write_trace(&title(), plan.graph(), trace, wall_seconds),
+        Some(trace) => {
+            let notes = spill.as_ref().map(super::memory::notes).unwrap_or_default();
+            timeline.write_trace(&title(), plan.graph(), trace, wall_seconds, &notes)
+        }
         None => Ok(()),
     };
     // A failed run's own error comes first; its timeline was still written.

@@ -407,6 +407,7 @@ impl Terminal {
             &spans,
             lanes.max().unwrap_or(1),
             wall_seconds,
+            &[],
         )
     }
 }

@@ -13,6 +13,7 @@ mod jobs;
 mod json;
 mod map;
 mod map_ranks;
+mod memory;
 mod mpi;
 mod ops;
 mod output;
@@ -28,7 +29,7 @@ mod timeline;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use taskloom::exec::{Limits, Observers, Stop};
+use taskloom::exec::{Limits, MemoryLimit, Observers, Stop};
 use taskloom::graph::{Graph, KeyId};
 use taskloom::{Error, Executor, Processes, Runtime, Sequential, Threads};
 
@@ -133,8 +134,14 @@ struct ExecOptions {
 
 impl ExecOptions {
     /// A runtime with the chosen executor, reporting to `observers`, ended early by
-    /// `stop`. Under MPI, every rank but 0 serves rank 0 here and exits.
-    fn runtime(&self, observers: Observers, stop: Stop) -> Result<Runtime, CommandError> {
+    /// `stop`, holding results within `memory` (threads alone take one). Under MPI,
+    /// every rank but 0 serves rank 0 here and exits.
+    fn runtime(
+        &self,
+        observers: Observers,
+        stop: Stop,
+        memory: Option<MemoryLimit>,
+    ) -> Result<Runtime, CommandError> {
         let workers = self.workers.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             |n| n as usize,
@@ -149,7 +156,11 @@ impl ExecOptions {
                 Box::new(Sequential::default().observed(observers).limited(limits))
             }
             ExecutorKind::Threads => {
-                Box::new(Threads::new(workers).observed(observers).limited(limits))
+                let threads = Threads::new(workers).observed(observers).limited(limits);
+                Box::new(match memory {
+                    Some(memory) => threads.memory_limit(memory),
+                    None => threads,
+                })
             }
             ExecutorKind::Processes => {
                 Box::new(Processes::new(workers).observed(observers).limited(limits))

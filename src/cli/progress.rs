@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
-use taskloom::exec::Progress;
+use taskloom::exec::{Progress, SpillCounts};
 
 use super::output::OutputFile;
 
@@ -54,11 +54,15 @@ pub fn bar(len: u64, unit: &str) -> ProgressBar {
 pub struct TaskBar(Ticker);
 
 impl TaskBar {
-    /// Shows `tasks` tasks, polling `progress`.
-    pub fn start(progress: Progress, tasks: u64) -> TaskBar {
+    /// Shows `tasks` tasks, polling `progress`, and the bytes written out past the
+    /// memory limit when the run has one (`spill`).
+    pub fn start(progress: Progress, tasks: u64, spill: Option<SpillCounts>) -> TaskBar {
         let bar = bar(tasks, "tasks");
         TaskBar(Ticker::start(Duration::from_millis(100), move |last| {
             bar.set_position(progress.done());
+            if let Some(spill) = &spill {
+                bar.set_message(super::memory::message(spill));
+            }
             // A terminal's bar makes way for the results; a file or pipe keeps the
             // final count, drawn even when the run ended before the first tick.
             if last && std::io::stderr().is_terminal() {

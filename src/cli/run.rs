@@ -7,8 +7,8 @@ use taskloom::graph::Value;
 use super::output::OutputFile;
 use super::progress::{ProgressFile, ProgressFlags, TaskBar};
 use super::timeline::TimelineArgs;
-use super::{ExecOptions, GraphFile, Outcome};
-use taskloom::exec::{Observers, Progress, RunError, Stop, Trace};
+use super::{CommandError, ExecOptions, ExecutorKind, GraphFile, Outcome};
+use taskloom::exec::{MemoryLimit, Observers, Progress, RunError, Stop, Trace};
 
 #[derive(clap::Args)]
 #[command(after_help = "The ops a graph can call, with their arguments: taskloom ops")]
@@ -33,6 +33,13 @@ pub struct RunArgs {
     /// taskloom ops) and what is computed from them are never kept.
     #[arg(long, value_name = "DIR")]
     checkpoint: Option<PathBuf>,
+    /// Hold at most SIZE (`512MiB`, `2GiB`) of results waiting for their consumers:
+    /// past it the coldest (those needed last) go to scratch files in the system's
+    /// temporary directory and are read back when needed; the files are removed when
+    /// the run ends. Sizes count strings, bytes, lists and arrays; numbers count
+    /// nothing. Only with --executor threads (else exit 2).
+    #[arg(long, value_name = "SIZE", value_parser = super::size::parse_size)]
+    memory_limit: Option<u64>,
     #[command(flatten)]
     timeline: TimelineArgs,
 }
@@ -42,6 +49,8 @@ pub fn run(args: RunArgs) -> Outcome {
     let progress = (shown || args.progress_file.is_some()).then(Progress::new);
     let trace = args.timeline.wanted().then(Trace::new);
     let stop = Stop::new();
+    let memory = args.memory_limit.map(MemoryLimit::new);
+    let spill = memory.as_ref().map(|m| m.counts().clone());
     // First: under MPI, the worker ranks serve from here on and check nothing else.
     let runtime = args.exec.runtime(
         Observers {
@@ -49,7 +58,13 @@ pub fn run(args: RunArgs) -> Outcome {
             trace: trace.clone(),
         },
         stop.clone(),
+        memory,
     )?;
+    if spill.is_some() && !matches!(args.exec.executor, ExecutorKind::Threads) {
+        return Err(CommandError::Usage(
+            "--memory-limit runs only with --executor threads".into(),
+        ));
+    }
     let timeline = args.timeline.check()?;
     let progress_file = args
         .progress_file
@@ -77,7 +92,7 @@ pub fn run(args: RunArgs) -> Outcome {
     let bar = progress
         .clone()
         .filter(|_| shown)
-        .map(|p| TaskBar::start(p, tasks));
+        .map(|p| TaskBar::start(p, tasks, spill.clone()));
     let progress_file =
         (progress.clone().zip(progress_file)).map(|(p, file)| ProgressFile::start(p, tasks, file));
     let started = std::time::Instant::now();
@@ -99,7 +114,8 @@ pub fn run(args: RunArgs) -> Outcome {
     let written = match &trace {
         Some(trace) => {
             let title = args.graph.name().display().to_string();
-            timeline.write_trace(&title, graph, trace, wall_seconds)
+            let notes = spill.as_ref().map(super::memory::notes).unwrap_or_default();
+            timeline.write_trace(&title, graph, trace, wall_seconds, &notes)
         }
         None => Ok(()),
     };

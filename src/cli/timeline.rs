@@ -60,7 +60,7 @@ impl TimelineFiles {
     }
 
     /// Writes the files asked for, of `spans` (keys of `graph`) run on `workers` lanes
-    /// in `wall_seconds`; `title` heads the profile.
+    /// in `wall_seconds`; `title` heads the profile, `notes` join its summary.
     pub fn write(
         &self,
         title: &str,
@@ -68,12 +68,13 @@ impl TimelineFiles {
         spans: &[Span],
         workers: usize,
         wall_seconds: f64,
+        notes: &[(&str, String)],
     ) -> Result<(), CommandError> {
         if let Some(file) = &self.trace {
             file.write(timeline::chrome_trace(graph, spans).as_bytes())?;
         }
         if let Some(file) = &self.profile {
-            let html = timeline::profile_html(title, graph, spans, workers, wall_seconds);
+            let html = timeline::profile_html(title, graph, spans, workers, wall_seconds, notes);
             file.write(html.as_bytes())?;
         }
         Ok(())
@@ -81,13 +82,14 @@ impl TimelineFiles {
 
     /// Writes the files asked for of the spans `trace` recorded of a run of `graph`
     /// that took `wall_seconds`: a lane for every worker of the run, those that ran no
-    /// task too.
+    /// task too; `notes` join the profile's summary.
     pub fn write_trace(
         &self,
         title: &str,
         graph: &Graph,
         trace: &Trace,
         wall_seconds: f64,
+        notes: &[(&str, String)],
     ) -> Result<(), CommandError> {
         let spans = trace.take_spans();
         let workers = spans
@@ -96,6 +98,6 @@ impl TimelineFiles {
             .chain([trace.workers(), 1])
             .max()
             .unwrap_or(1);
-        self.write(title, graph, &spans, workers, wall_seconds)
+        self.write(title, graph, &spans, workers, wall_seconds, notes)
     }
 }

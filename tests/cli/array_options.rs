@@ -3,10 +3,8 @@
 //! are, and a small limit keeps an array larger than it out of memory; `--progress`
 //! draws on stderr and leaves stdout pure JSON.
 
-use std::os::unix::process::ExitStatusExt;
-
 use crate::harness::array::{np, Reference};
-use crate::harness::process::in_own_process;
+use crate::harness::process::{self, in_own_process};
 use crate::harness::Dir;
 
 /// Settings under which every result must be the same.
@@ -115,25 +113,9 @@ fn memory_limit_and_one_worker_give_the_same_results() {
     reference.verify();
 }
 
-/// Runs `taskloom array ARGS...` in `dir` and returns its exit code and peak resident
-/// memory in bytes (from wait4, for this process alone). Linux counts in it the peak of
-/// the process that started it (recorded at exec), so callers run in a process of
-/// their own, one that holds little memory.
+/// Runs `taskloom array ARGS...` in `dir`: its exit code and peak resident memory.
 fn peak_memory(dir: &Dir, args: &[&str]) -> (i32, u64) {
-    let taskloom = dir.command(&["array"]).args(args).spawn();
-    let pid = taskloom.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid, and wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(
-        unsafe { libc::wait4(pid, &mut status, 0, &mut usage) },
-        pid,
-        "wait4"
-    );
-    let code = std::process::ExitStatus::from_raw(status)
-        .code()
-        .expect("exited");
-    (code, usage.ru_maxrss as u64 * 1024)
+    process::peak_memory(dir.command(&["array"]).args(args))
 }
 
 #[test]

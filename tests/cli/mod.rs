@@ -39,3 +39,4 @@ mod run;
 mod run_limits;
 mod scale;
 mod simulate;
+mod spill;

@@ -5,8 +5,11 @@
 //! - All tests share one binary; a test that measures or marks its whole process
 //!   runs again, alone, in a child process ([`in_own_process`]).
 
+use std::os::unix::process::ExitStatusExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use super::TestCommand;
 
 /// The environment variable whose value marks a run's processes.
 pub const MARK: &str = "TASKLOOM_TEST_MARK";
@@ -103,4 +106,26 @@ pub fn send_signal(name: &str, pid: u32) {
         .status()
         .expect("run kill");
     assert!(sent.success(), "kill -{name} {pid}");
+}
+
+/// Runs `command` to its end: its exit code and peak resident memory in bytes (from
+/// wait4, for that process alone). Linux counts in it the peak of the process that
+/// started it (recorded at exec), so callers run in a process of their own, one that
+/// holds little memory ([`in_own_process`]). The command must write little: its
+/// output is not read.
+pub fn peak_memory(command: TestCommand) -> (i32, u64) {
+    let taskloom = command.spawn();
+    let pid = taskloom.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { libc::wait4(pid, &mut status, 0, &mut usage) },
+        pid,
+        "wait4"
+    );
+    let code = std::process::ExitStatus::from_raw(status)
+        .code()
+        .expect("exited");
+    (code, usage.ru_maxrss as u64 * 1024)
 }

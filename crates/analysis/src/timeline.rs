@@ -71,13 +71,15 @@ pub const MAX_BARS: usize = 5_000;
 const BUCKETS: usize = 600;
 const SLOWEST: usize = 20;
 
-/// The HTML profile of a run of `graph` titled `title`.
+/// The HTML profile of a run of `graph` titled `title`; `notes` are rows the run adds
+/// to the summary, of what spans do not show (bytes written out past a memory limit).
 pub fn profile_html(
     title: &str,
     graph: &Graph,
     spans: &[Span],
     workers: usize,
     wall_seconds: f64,
+    notes: &[(&str, String)],
 ) -> String {
     let summary = summarise(spans, workers, wall_seconds);
     let mut html = String::new();
@@ -90,7 +92,7 @@ pub fn profile_html(
          </head><body>\n<h1>taskloom profile: {t}</h1>\n",
         t = escape(title)
     );
-    write_summary(&mut html, &summary);
+    write_summary(&mut html, &summary, notes);
     write_timeline(
         &mut html,
         graph,
@@ -103,7 +105,7 @@ pub fn profile_html(
     html
 }
 
-fn write_summary(html: &mut String, s: &Summary) {
+fn write_summary(html: &mut String, s: &Summary, notes: &[(&str, String)]) {
     let _ = write!(
         html,
         "<h2>Summary</h2>\n<table id=\"summary\">\
@@ -118,6 +120,14 @@ fn write_summary(html: &mut String, s: &Summary) {
             html,
             "<tr><th>worker {w} utilisation</th><td>{:.0}%</td></tr>",
             u * 100.0
+        );
+    }
+    for (name, value) in notes {
+        let _ = write!(
+            html,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            escape(name),
+            escape(value)
         );
     }
     html.push_str("</table>\n");
@@ -337,11 +347,13 @@ mod tests {
             &[span(0, 0, 0.0, 0.2), span(1, 1, 0.1, 0.3)],
             2,
             0.3,
+            &[("bytes spilled", "1 KiB".to_string())],
         );
         assert_eq!(html.matches("class=\"task\"").count(), 2);
         assert_eq!(html.matches("class=\"lane\"").count(), 2);
         assert!(html.contains("a&lt;1&gt; (inc)"), "keys are escaped");
         assert!(!html.contains("<script"), "self-contained, no script");
+        assert!(html.contains("<tr><th>bytes spilled</th><td>1 KiB</td></tr>"));
     }
 
     #[test]
@@ -364,7 +376,7 @@ mod tests {
         let spans: Vec<Span> = (0..20_000u32)
             .map(|i| span(i + 1, i % 2, i as f64 * 1e-4, (i + 1) as f64 * 1e-4))
             .collect();
-        let html = profile_html("big", &g, &spans, 2, 2.0);
+        let html = profile_html("big", &g, &spans, 2, 2.0, &[]);
         assert_eq!(html.matches("class=\"task\"").count(), 0);
         assert!(html.matches("class=\"busy\"").count() <= 2 * BUCKETS);
         assert!(html.len() < 400_000, "{} bytes", html.len());

@@ -9,6 +9,10 @@
 //!   every chunk, as zarr-python writes it.
 //! - An engine may stop its jobs at a signal (`stop_on_signals`); a stopped job
 //!   commits nothing and removes what it wrote.
+//! - The memory limit bounds both what tasks hold at once and what results waiting
+//!   for their consumers hold: tasks run fewer at a time when chunks are large, and
+//!   results past the limit go to scratch files, the coldest first, and come back when
+//!   a consumer needs them (`taskloom_exec::MemoryLimit`, on threads).
 //! - A job runs on threads, or on any executor (`Job::run_on`: MPI ranks): the graph
 //!   names only `array.*` ops, so every process that knows them (`ops::registry`) can
 //!   run its tasks; chunks are read and written where the task runs (a shared
@@ -18,7 +22,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use taskloom_exec::{Catching, Executor, Limits, Observers, RunError, Stop, Threads};
+use taskloom_exec::{
+    Catching, Executor, Limits, MemoryLimit, Observers, RunError, SpillCounts, Stop, Threads,
+};
 use taskloom_graph::{Chunk, Expr, Value};
 use taskloom_sched::Plan;
 
@@ -103,7 +109,8 @@ impl Engine {
 
     /// Keeps the chunks tasks hold at once within `bytes`, by running fewer tasks at
     /// a time when chunks are large, and by sorting through files an array whose sort
-    /// would not fit in memory.
+    /// would not fit in memory; and keeps the chunks waiting for their consumers
+    /// within `bytes` too, writing the rest to scratch files (on threads).
     pub fn memory_limit(mut self, bytes: u64) -> Engine {
         self.memory_limit = bytes;
         self
@@ -244,6 +251,7 @@ impl Engine {
         Ok(Job {
             plan: Arc::new(plan),
             workers,
+            memory: MemoryLimit::new(self.memory_limit),
             pending,
             scratch,
             stop,
@@ -288,6 +296,8 @@ fn ram() -> u64 {
 pub struct Job {
     plan: Arc<Plan>,
     workers: usize,
+    /// What results waiting for consumers may hold on threads.
+    memory: MemoryLimit,
     pending: Option<PendingArray>,
     /// Scratch files of out-of-core sorts, removed when the job is dropped.
     scratch: Option<ScratchRoot>,
@@ -306,6 +316,12 @@ impl Job {
     /// Worker threads the run will use: fewer than asked when the memory limit says so.
     pub fn workers(&self) -> usize {
         self.workers
+    }
+
+    /// The bytes of chunks a run on threads wrote to scratch files past the memory
+    /// limit and read back: readable while it runs, for progress bars and profiles.
+    pub fn spill_counts(&self) -> SpillCounts {
+        self.memory.counts().clone()
     }
 
     /// The task graph, for inspection (`taskloom graph`-style pictures, tests, the
@@ -337,6 +353,7 @@ impl Job {
         // A failed write removes the pending array: no task may still be writing.
         let executor = Threads::new(self.workers)
             .observed(observers)
+            .memory_limit(self.memory.clone())
             .settle_on_failure();
         self.run_on(&executor)
     }

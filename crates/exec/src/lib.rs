@@ -16,6 +16,7 @@ mod process;
 mod progress;
 mod sequential;
 mod slots;
+mod spill;
 mod stop;
 mod task;
 mod threads;
@@ -34,6 +35,7 @@ pub use pool::{Chunking, Handle, MapUnordered, Pool, PoolError, ProcessPool, Thr
 pub use process::{serve as serve_worker, Processes, WORKER_ENV};
 pub use progress::Progress;
 pub use sequential::Sequential;
+pub use spill::{MemoryLimit, SpillCounts};
 pub use stop::{on_signals, Catching, Stop};
 pub use threads::Threads;
 pub use trace::{Span, Trace};

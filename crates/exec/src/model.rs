@@ -148,14 +148,14 @@ fn consume_in_parallel(a_is_target: bool) {
         let result: StdArc<str> = StdArc::from("result of a");
         let alive = StdArc::downgrade(&result);
         // SAFETY: `a`'s task runs once, and its consumers start after it (spawned).
-        unsafe { slots.put(a, Value::Str(result)) };
+        unsafe { slots.put(&plan, a, Value::Str(result)) };
         let consumers: Vec<_> = (0..2)
             .map(|_| {
                 let (plan, slots) = (StdArc::clone(&plan), Arc::clone(&slots));
                 thread::spawn(move || {
                     // SAFETY: this consumer started after the put and releases `a` once,
                     // after its read.
-                    let value = unsafe { slots.get(a) };
+                    let value = unsafe { slots.get(a) }.unwrap();
                     assert_eq!(value, Value::Str("result of a".into()));
                     drop(value);
                     unsafe { slots.release(&plan, a) };

@@ -2,12 +2,18 @@
 //! a failure, as often as the retries allow), keep its result in the run's checkpoint
 //! if it has one, store it, release its inputs.
 
+use std::cell::Cell;
+
 use taskloom_checkpoint::CHECKPOINT_OP;
 use taskloom_graph::{evaluate, EvalError, KeyId};
 use taskloom_sched::Plan;
 
 use crate::error::RunError;
 use crate::slots::Slots;
+
+/// The op a task's failure names when an input written past the memory limit cannot be
+/// read back: the failure is the executor's, not the task's own op's.
+const SPILL_OP: &str = "(read back)";
 use crate::watch::Watch;
 
 /// Runs task `key`, whose dependencies have all completed, on worker `worker`.
@@ -24,9 +30,17 @@ pub(crate) unsafe fn run_task(
     worker: usize,
 ) -> Result<(), RunError> {
     let graph = plan.graph();
+    // A result written past the memory limit that cannot be read back.
+    let unreadable = Cell::new(None);
     // SAFETY: every dependency was stored before this task started (by the caller),
     // and this task releases it only below, after its last read.
-    let lookup = |dep: KeyId| Some(unsafe { slots.get(dep) });
+    let lookup = |dep: KeyId| match unsafe { slots.get(dep) } {
+        Ok(value) => Some(value),
+        Err(error) => {
+            unreadable.set(Some(error));
+            None
+        }
+    };
     let mut retries = watch.retries();
     watch.begin(worker, key);
     let value = loop {
@@ -36,6 +50,13 @@ pub(crate) unsafe fn run_task(
             Err(EvalError::Op { .. }) if retries > 0 && !watch.is_over() => retries -= 1,
             Err(error) => {
                 watch.done(worker);
+                if let Some(cause) = unreadable.take() {
+                    return Err(RunError::Task {
+                        key: graph.name(key).to_string(),
+                        op: SPILL_OP.to_string(),
+                        cause: format!("cannot read an input back from its scratch file: {cause}"),
+                    });
+                }
                 return Err(RunError::task(graph, key, error));
             }
         }
@@ -52,7 +73,7 @@ pub(crate) unsafe fn run_task(
         });
     }
     // SAFETY: this task runs once, and its dependents only after it (by the caller).
-    unsafe { slots.put(key, value) };
+    unsafe { slots.put(plan, key, value) };
     for &dep in graph.dependencies(key) {
         // SAFETY: this task consumes `dep` (dependencies are distinct), and read it above.
         unsafe { slots.release(plan, dep) };

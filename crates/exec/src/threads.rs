@@ -14,6 +14,8 @@
 //!   its retries), timeout or stop request (`watch.rs`): no new task starts, the run's
 //!   shell commands are ended, and the caller gets the error without waiting for
 //!   running tasks.
+//! - Under a memory limit (`spill.rs`), results past it go to scratch files; their
+//!   directory is gone when the run returns, on a failure or a stop too.
 
 use std::cmp::Reverse;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -32,6 +34,7 @@ use crate::limits::Limits;
 use crate::observe::Observers;
 use crate::progress::LocalCount;
 use crate::slots::Slots;
+use crate::spill::{MemoryLimit, Spill};
 use crate::task::run_task;
 use crate::trace::{LocalSpans, SpanRoom};
 use crate::watch::Watch;
@@ -48,6 +51,7 @@ pub struct Threads {
     observers: Observers,
     limits: Limits,
     settle_on_failure: bool,
+    memory_limit: Option<MemoryLimit>,
 }
 
 impl Threads {
@@ -58,6 +62,7 @@ impl Threads {
             observers: Observers::default(),
             limits: Limits::default(),
             settle_on_failure: false,
+            memory_limit: None,
         }
     }
 
@@ -78,6 +83,14 @@ impl Threads {
     /// Runs under `limits`: retries, a task timeout, a stop request.
     pub fn limited(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Holds at most `limit` bytes of results waiting for their consumers, writing
+    /// the coldest past it to scratch files, so that a graph of big results runs in
+    /// bounded memory.
+    pub fn memory_limit(mut self, limit: MemoryLimit) -> Self {
+        self.memory_limit = Some(limit);
         self
     }
 
@@ -108,8 +121,25 @@ impl Executor for Threads {
         if let Some(trace) = &self.observers.trace {
             trace.note_workers(self.workers);
         }
+        let slots = match &self.memory_limit {
+            Some(limit) => {
+                let spill = Spill::new(limit, plan.graph().len()).map_err(|e| {
+                    RunError::Environment(format!(
+                        "cannot create a scratch directory for results past the memory limit: {e}"
+                    ))
+                })?;
+                Slots::spilling(&plan, spill)
+            }
+            None => Slots::new(&plan),
+        };
         let watch = Watch::new(self.workers, self.limits.clone());
-        let shared = Arc::new(Shared::new(plan, stealers, self.observers.clone(), watch));
+        let shared = Arc::new(Shared::new(
+            plan,
+            slots,
+            stealers,
+            self.observers.clone(),
+            watch,
+        ));
         let mut handles = Vec::with_capacity(self.workers);
         for (me, local) in locals.into_iter().enumerate() {
             let worker_shared = Arc::clone(&shared);
@@ -129,7 +159,8 @@ impl Executor for Threads {
         shared.idle.notify_all();
         if let Some(error) = failure {
             // Running tasks finish on their own and their workers then exit, unless
-            // the caller must know they are done.
+            // the caller must know they are done; the scratch goes now either way.
+            shared.slots.close();
             if self.settle_on_failure {
                 for handle in handles {
                     let _ = handle.join();
@@ -170,6 +201,7 @@ struct Shared {
 impl Shared {
     fn new(
         plan: Arc<Plan>,
+        slots: Slots,
         stealers: Vec<Stealer<KeyId>>,
         observers: Observers,
         watch: Watch,
@@ -181,7 +213,7 @@ impl Shared {
             .map(|k| AtomicU32::new(graph.dependencies(k).len() as u32))
             .collect();
         Shared {
-            slots: Slots::new(&plan),
+            slots,
             waiting,
             sources: plan.sources().collect(),
             next_source: AtomicUsize::new(0),
