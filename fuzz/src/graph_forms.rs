@@ -171,13 +171,7 @@ pub fn check(data: &[u8]) {
         }
         (one, pieces) => panic!("one parser: {:?}; in pieces: {:?}", one.err(), pieces.err()),
     };
-    let _ = taskloom_graph::validate(&graph, &taskloom_graph::Registry::builtins());
-    let json = to_json(&graph);
-    let again = taskloom_graph::parse(&json)
-        .unwrap_or_else(|e| panic!("the JSON form {json:?} does not parse: {e}"));
-    if let Some(diff) = difference(&graph, &again) {
-        panic!("the JSON form {json:?} is another graph: {diff}");
-    }
+    validates_and_reads_back_from_json(&graph);
     if let Some(text) = to_text(&graph) {
         let again = taskloom_graph::parse(&text)
             .unwrap_or_else(|e| panic!("the text form {text:?} does not parse: {e}"));
@@ -201,11 +195,16 @@ pub fn check_binary(data: &[u8]) {
             .expect("a graph read from a file can be written");
         assert!(again == data, "written back, other bytes");
     }
-    let _ = taskloom_graph::validate(&graph, &taskloom_graph::Registry::builtins());
-    let json = to_json(&graph);
+    validates_and_reads_back_from_json(&graph);
+}
+
+/// `graph` validates without panicking, and its JSON form reads back as the same graph.
+fn validates_and_reads_back_from_json(graph: &Graph) {
+    let _ = taskloom_graph::validate(graph, &taskloom_graph::Registry::builtins());
+    let json = to_json(graph);
     let again = taskloom_graph::parse(&json)
         .unwrap_or_else(|e| panic!("the JSON form {json:?} does not parse: {e}"));
-    if let Some(diff) = difference(&graph, &again) {
+    if let Some(diff) = difference(graph, &again) {
         panic!("the JSON form {json:?} is another graph: {diff}");
     }
 }
