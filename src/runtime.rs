@@ -179,10 +179,7 @@ impl Runtime {
     /// Computes the keys named `keys` of `graph`, running only the tasks they need.
     pub fn compute(&self, graph: Graph, keys: &[&str]) -> Result<Vec<Value>, Error> {
         let program = self.check(graph)?;
-        let targets = keys
-            .iter()
-            .map(|k| program.graph().key(k))
-            .collect::<Result<Vec<_>, _>>()?;
+        let targets = program.graph().keys_named(keys)?;
         self.run(program.plan(targets))
     }
 

@@ -103,8 +103,7 @@ impl GraphFile {
         if self.keys.is_empty() {
             return Ok(None);
         }
-        let keys = self.keys.iter().map(|k| graph.key(k).map_err(Error::from));
-        keys.collect::<Result<_, _>>().map(Some)
+        Ok(Some(graph.keys_named(&self.keys)?))
     }
 
     /// The keys to compute: those named by `--get`, or every output (every key that

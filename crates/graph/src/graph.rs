@@ -4,6 +4,8 @@
 //! every reference is defined and computes the edges once, as flat adjacency arrays
 //! (CSR), because every later pass walks them and a million-task graph must stay small.
 
+use std::collections::HashMap;
+
 use crate::error::GraphError;
 use crate::expr::{Expr, OpId};
 use crate::key::{KeyId, KeyTable, Names};
@@ -85,6 +87,30 @@ impl Graph {
         self.keys.find(name).ok_or_else(|| GraphError::NoSuchKey {
             key: name.to_string(),
         })
+    }
+
+    /// The ids of the keys called `names`, in their order: one pass over the graph's
+    /// names however many are asked for (`key` would take a pass each). A missing
+    /// name is the error of the first of them.
+    pub fn keys_named<S: AsRef<str>>(&self, names: &[S]) -> Result<Vec<KeyId>, GraphError> {
+        if let [name] = names {
+            return Ok(vec![self.key(name.as_ref())?]);
+        }
+        let mut found: HashMap<&str, Option<KeyId>> =
+            names.iter().map(|n| (n.as_ref(), None)).collect();
+        for key in self.keys() {
+            if let Some(slot) = found.get_mut(self.name(key)) {
+                *slot = Some(key);
+            }
+        }
+        names
+            .iter()
+            .map(|n| {
+                found[n.as_ref()].ok_or_else(|| GraphError::NoSuchKey {
+                    key: n.as_ref().to_string(),
+                })
+            })
+            .collect()
     }
 
     /// The name of `key`.
@@ -533,6 +559,21 @@ mod tests {
         assert!(g.dependencies(x).is_empty());
         assert_eq!(g.outputs(), vec![y]);
         assert_eq!(g.describe(y), "add");
+    }
+
+    #[test]
+    fn keys_named_come_in_the_order_asked_and_a_missing_one_is_named() {
+        let g = lecture();
+        let (x, y) = (g.key("x").unwrap(), g.key("y").unwrap());
+        assert_eq!(g.keys_named(&["y", "x", "y"]).unwrap(), vec![y, x, y]);
+        assert_eq!(g.keys_named(&["x"]).unwrap(), vec![x]);
+        assert_eq!(g.keys_named::<&str>(&[]).unwrap(), vec![]);
+        for names in [&["x", "nope", "gone"][..], &["nope"]] {
+            match g.keys_named(names) {
+                Err(GraphError::NoSuchKey { key }) => assert_eq!(key, "nope"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
