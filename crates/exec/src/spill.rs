@@ -4,7 +4,7 @@
 //!
 //! - Only under a limit: without one, slots take no lock and count nothing (`slots.rs`).
 //! - An account of the bytes held in slots: each stored result counts its size
-//!   ([`held_bytes`]): a chunk's elements, bytes, a string's text, a list's items;
+//!   (`Value::heap_bytes`): a chunk's elements, bytes, a string's text, a list's items;
 //!   scalars count nothing, as nothing is gained by writing them out.
 //! - When storing a result takes the account past the limit, results in memory are
 //!   written out, the coldest first: the one whose next consumer the plan ranks last,
@@ -51,9 +51,6 @@ const PREFIX: &str = "taskloom-spill-";
 const RAW_CHUNK: u8 = 0;
 /// The first byte of a file holding any other value, as postcard.
 const POSTCARD: u8 = 1;
-
-/// What a list item costs besides what it holds: a `Value` in the list's allocation.
-const ITEM_BYTES: u64 = std::mem::size_of::<Value>() as u64;
 
 /// A bound on the bytes of the results a run holds, and where those past it go.
 #[derive(Clone, Debug)]
@@ -118,17 +115,6 @@ impl SpillCounts {
     /// results being read): 0 when the run stayed within it.
     pub fn over_limit(&self) -> u64 {
         self.0.over_limit.load(Ordering::Relaxed)
-    }
-}
-
-/// The bytes a result counts for while a slot holds it.
-fn held_bytes(value: &Value) -> u64 {
-    match value {
-        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => 0,
-        Value::Str(s) => s.len() as u64,
-        Value::Bytes(b) => b.len() as u64,
-        Value::List(items) => items.iter().map(|v| ITEM_BYTES + held_bytes(v)).sum(),
-        Value::Chunk(chunk) => chunk.nbytes() as u64,
     }
 }
 
@@ -221,7 +207,7 @@ impl Spill {
         key: KeyId,
         value: Value,
     ) {
-        let bytes = held_bytes(&value);
+        let bytes = value.heap_bytes();
         let mut victims = Vec::new();
         {
             let mut ledger = self.lock();
@@ -485,16 +471,5 @@ mod tests {
         round_trip(Value::Bytes(Arc::from(vec![0u8, 1, 255])));
         round_trip(Value::list([Value::str("x"), Value::Int(-3), Value::Null]));
         round_trip(Value::str("a string"));
-    }
-
-    #[test]
-    fn held_bytes_count_what_a_value_holds() {
-        assert_eq!(held_bytes(&Value::Int(5)), 0);
-        assert_eq!(held_bytes(&Value::Bytes(Arc::from(vec![0u8; 10]))), 10);
-        assert_eq!(held_bytes(&Value::str("abc")), 3);
-        let list = Value::list([Value::str("ab"), Value::Int(1)]);
-        assert_eq!(held_bytes(&list), 2 * ITEM_BYTES + 2);
-        let chunk = Chunk::I32(ArrayD::zeros(IxDyn(&[2, 3])));
-        assert_eq!(held_bytes(&Value::Chunk(Arc::new(chunk))), 24);
     }
 }

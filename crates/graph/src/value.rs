@@ -42,6 +42,29 @@ impl Value {
         }
     }
 
+    /// The bytes this value holds beyond the `Value` itself (text, bytes, a chunk's
+    /// elements, a list's items and what they hold): what keeping it costs memory,
+    /// and about what moving it costs. A stack, not recursion: values may be nested a
+    /// million deep.
+    pub fn heap_bytes(&self) -> u64 {
+        const ITEM: u64 = std::mem::size_of::<Value>() as u64;
+        let mut total = 0;
+        let mut todo = vec![self];
+        while let Some(value) = todo.pop() {
+            match value {
+                Value::Str(s) => total += s.len() as u64,
+                Value::Bytes(b) => total += b.len() as u64,
+                Value::Chunk(c) => total += c.nbytes() as u64,
+                Value::List(items) => {
+                    total += ITEM * items.len() as u64;
+                    todo.extend(items.iter());
+                }
+                Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+            }
+        }
+        total
+    }
+
     /// Builds a list value from anything that yields values.
     pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
         Value::List(items.into_iter().collect())
@@ -269,6 +292,23 @@ mod block {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heap_bytes_count_what_a_value_holds_however_deep() {
+        let item = std::mem::size_of::<Value>() as u64;
+        assert_eq!(Value::Int(5).heap_bytes(), 0);
+        assert_eq!(Value::Bytes(Arc::from(vec![0u8; 10])).heap_bytes(), 10);
+        assert_eq!(Value::str("abc").heap_bytes(), 3);
+        let list = Value::list([Value::str("ab"), Value::Int(1)]);
+        assert_eq!(list.heap_bytes(), 2 * item + 2);
+        let chunk = Chunk::I32(ndarray::ArrayD::zeros(ndarray::IxDyn(&[2, 3])));
+        assert_eq!(Value::Chunk(Arc::new(chunk)).heap_bytes(), 24);
+        let mut deep = Value::Null;
+        for _ in 0..1_000_000 {
+            deep = Value::list([deep]);
+        }
+        assert_eq!(deep.heap_bytes(), 1_000_000 * item);
+    }
 
     #[test]
     fn bytes_still_read_and_write_as_a_json_array_of_numbers() {

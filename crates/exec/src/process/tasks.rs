@@ -137,7 +137,8 @@ impl Tasks {
         }
         match done.result {
             Ok(value) => {
-                let bytes = approximate_size(&value);
+                // Its own `Value` too: a number costs something to move.
+                let bytes = std::mem::size_of::<Value>() as u64 + value.heap_bytes();
                 self.held.insert(key, value);
                 Reply::Finished {
                     key,
@@ -160,23 +161,4 @@ impl Tasks {
             },
         }
     }
-}
-
-/// About how many bytes a value takes: what placement weighs when it decides where a
-/// task's inputs already are.
-fn approximate_size(value: &Value) -> u64 {
-    // A stack, not recursion: values may be nested a million deep.
-    let mut total = 0;
-    let mut todo = vec![value];
-    while let Some(v) = todo.pop() {
-        total += 16;
-        match v {
-            Value::Str(s) => total += s.len() as u64,
-            Value::Bytes(b) => total += b.len() as u64,
-            Value::Chunk(c) => total += c.nbytes() as u64,
-            Value::List(items) => todo.extend(items.iter()),
-            _ => {}
-        }
-    }
-    total
 }
