@@ -133,7 +133,8 @@ struct ExecOptions {
 
 impl ExecOptions {
     /// A runtime with the chosen executor, reporting to `observers`, ended early by
-    /// `stop`, holding results within `memory` (threads alone take one). Under MPI,
+    /// `stop`, holding results within `memory` (threads alone take one: other
+    /// executors with one are refused). Under MPI,
     /// every rank but 0 serves rank 0 here and exits.
     fn runtime(
         &self,
@@ -141,6 +142,12 @@ impl ExecOptions {
         stop: Stop,
         memory: Option<MemoryLimit>,
     ) -> Result<Runtime, CommandError> {
+        if memory.is_some() && !matches!(self.executor, ExecutorKind::Threads) {
+            // Before any MPI start: every rank refuses alike, none waits for another.
+            return Err(CommandError::Usage(
+                "--memory-limit runs only with --executor threads".into(),
+            ));
+        }
         let workers = self.workers.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             |n| n as usize,

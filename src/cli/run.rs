@@ -7,7 +7,7 @@ use taskloom::graph::Value;
 use super::output::OutputFile;
 use super::progress::{ProgressFile, ProgressFlags, TaskBar};
 use super::timeline::TimelineArgs;
-use super::{CommandError, ExecOptions, ExecutorKind, GraphFile, Outcome};
+use super::{ExecOptions, GraphFile, Outcome};
 use taskloom::exec::{MemoryLimit, Observers, Progress, RunError, Stop, Trace};
 
 #[derive(clap::Args)]
@@ -60,11 +60,6 @@ pub fn run(args: RunArgs) -> Outcome {
         stop.clone(),
         memory,
     )?;
-    if spill.is_some() && !matches!(args.exec.executor, ExecutorKind::Threads) {
-        return Err(CommandError::Usage(
-            "--memory-limit runs only with --executor threads".into(),
-        ));
-    }
     let timeline = args.timeline.check()?;
     let progress_file = args
         .progress_file

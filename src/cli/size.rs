@@ -1,4 +1,4 @@
-//! Sizes as `--memory-limit` writes them: `512MiB`, `2GiB`, `1.5G`, `256MB`, or a bare
+//! Sizes as `--memory-limit` writes them, and as reports print them: `512MiB`, `2GiB`, `1.5G`, `256MB`, or a bare
 //! number of bytes.
 //!
 //! A file of its own, with no dependency beyond std, so that the fuzz crate can compile
@@ -44,6 +44,21 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// `1.5 MiB`: a size for people to read, in the binary units `--memory-limit` takes.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +85,13 @@ mod tests {
             .contains("unknown size unit"));
         assert!(parse_size("MiB").is_err());
         assert!(parse_size("0").is_err());
+    }
+
+    #[test]
+    fn sizes_print_in_binary_units() {
+        assert_eq!(format_size(0), "0 B");
+        assert_eq!(format_size(1023), "1023 B");
+        assert_eq!(format_size(1536), "1.5 KiB");
+        assert_eq!(format_size(256 << 20), "256.0 MiB");
     }
 }
