@@ -31,10 +31,10 @@ pub fn read(source: &[u8], passed: &Passed) -> Result<Graph, GraphError> {
         passed: 0,
     };
     let header = Header::read(&mut r)?;
-    let op_ends = r.ends(header.ops, header.op_text, Empty::Allowed)?;
+    let op_ends = r.ends(header.ops, header.op_text)?;
     let op_text = r.names(&op_ends, header.op_text)?;
     let ops = name_slices(op_text, &op_ends).map(str::to_string).collect();
-    let key_ends = r.ends(header.keys, header.key_text, Empty::Refused)?;
+    let key_ends = r.ends(header.keys, header.key_text)?;
     let key_text_at = r.pos;
     let key_text = r.names(&key_ends, header.key_text)?.to_string();
     // The table finds a repeated name; the graph keeps the names alone.
@@ -47,7 +47,7 @@ pub fn read(source: &[u8], passed: &Passed) -> Result<Graph, GraphError> {
     }
     r.pass(passed);
     let spans_at = r.pos;
-    let node_ends = r.ends(header.keys, header.nodes, Empty::Refused)?;
+    let node_ends = r.ends(header.keys, header.nodes)?;
     let spans = spans_of(&node_ends);
     let (nodes, shape) = r
         .nodes(&spans, &header, passed)
@@ -136,13 +136,6 @@ impl Header {
     }
 }
 
-/// Whether a table of ends may give an empty name (or expression).
-#[derive(Clone, Copy, PartialEq)]
-enum Empty {
-    Allowed,
-    Refused,
-}
-
 /// What the nodes of a graph show, found as they are checked.
 struct Shape {
     /// How many references there are: a bound on the dependency edges.
@@ -216,16 +209,16 @@ impl<'a> Reader<'a> {
         Ok(u32::from_le_bytes(bytes.try_into().expect("4 bytes")))
     }
 
-    /// A table of `n` ends, each at least the one before (more, if `empty` ones are
-    /// refused), the last `total`.
-    fn ends(&mut self, n: u32, total: u32, empty: Empty) -> Result<Vec<u32>, GraphError> {
+    /// A table of `n` ends, each past the one before, the last `total`: no entry is
+    /// empty, since no form of a graph has an empty op name, key name or expression.
+    fn ends(&mut self, n: u32, total: u32) -> Result<Vec<u32>, GraphError> {
         let at = self.pos;
         let bytes = self.take(4 * n as usize, "a table of ends")?;
         let mut ends = Vec::with_capacity(n as usize);
         let mut last = 0;
         for (i, end) in bytes.chunks_exact(4).enumerate() {
             let end = u32::from_le_bytes(end.try_into().expect("4 bytes"));
-            let refused = end == last && empty == Empty::Refused;
+            let refused = end == last;
             if end < last || end > total || refused {
                 let why = if refused { "empty" } else { "out of order" };
                 return Err(self.error_at(

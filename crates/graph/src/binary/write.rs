@@ -13,10 +13,11 @@ impl Graph {
     /// program that generates a huge graph hands it over fastest.
     ///
     /// Fails with `InvalidInput` for what no form of a graph file can hold (an array
-    /// chunk or a float that is not finite as a literal) and for tables past 4 GiB.
+    /// chunk or a float that is not finite as a literal, an empty op or key name) and
+    /// for tables past 4 GiB.
     pub fn write_binary(&self, mut out: impl Write) -> io::Result<()> {
-        let names = ends(self.keys().map(|k| self.name(k)))?;
-        let ops = ends(self.op_names().iter().map(String::as_str))?;
+        let names = ends(self.keys().map(|k| self.name(k)), "key")?;
+        let ops = ends(self.op_names().iter().map(String::as_str), "op")?;
         let mut literals = Vec::new();
         for literal in self.arena().literals() {
             encode(literal, &mut literals)?;
@@ -52,10 +53,17 @@ impl Graph {
     }
 }
 
-/// The ends of `names` in their concatenation (as `u32`s), and the concatenation.
-fn ends<'a>(names: impl Iterator<Item = &'a str>) -> io::Result<(Vec<u8>, Vec<u8>)> {
+/// The ends of `names` in their concatenation (as `u32`s), and the concatenation;
+/// `what` they name, for the error an empty one is (no form of a graph holds one).
+fn ends<'a>(names: impl Iterator<Item = &'a str>, what: &str) -> io::Result<(Vec<u8>, Vec<u8>)> {
     let (mut ends, mut text) = (Vec::new(), Vec::new());
     for name in names {
+        if name.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("an empty {what} name cannot be written"),
+            ));
+        }
         text.extend_from_slice(name.as_bytes());
         ends.extend_from_slice(&count(text.len())?.to_le_bytes());
     }

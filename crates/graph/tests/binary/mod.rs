@@ -87,6 +87,27 @@ fn what_no_graph_file_holds_is_refused_when_written() {
 }
 
 #[test]
+fn an_empty_op_name_is_refused_when_written_and_when_read() {
+    // The builder refuses an empty key name itself; an op name it takes as given.
+    let mut b = GraphBuilder::new();
+    let op = b.op("");
+    b.define("a", &Expr::call(op, vec![Expr::Value(Value::Int(1))]))
+        .unwrap();
+    let err = b.finish().unwrap().write_binary(Vec::new()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert_eq!(err.to_string(), "an empty op name cannot be written");
+    // The ops of "a = inc(1)": one, "inc". Its end (3, just after the header) made 0
+    // gives an empty op, as neither the text nor the JSON form can.
+    let mut bytes = binary(&parse("a = inc(1)\n").unwrap());
+    let at = MAGIC.len() + 8 * 4;
+    assert_eq!(bytes[at..at + 4], 3u32.to_le_bytes());
+    bytes[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+    let (offset, message) = fault(&bytes);
+    assert_eq!(offset, at as u64);
+    assert!(message.starts_with("entry 0 is empty"), "{message}");
+}
+
+#[test]
 fn an_empty_graph_round_trips() {
     let graph = parse("").unwrap();
     assert_eq!(round_trip(&graph).len(), 0);
