@@ -31,6 +31,9 @@
 #   scripts/fuzz.sh, which builds the targets in target/fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A test run compiles each crate once: the incremental state cargo keeps by default for
+# the dev profile only costs time and disk here (it is for edit-and-rebuild loops).
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
 # Runs a command as root: directly when we are root, else through sudo.
 as_root() {
