@@ -14,7 +14,7 @@
 #   among them (from Debian's libpython3.X-testsuite, installed here when missing).
 # - g++: libFuzzer, which the fuzz targets link, is C++.
 # - OpenBLAS (libopenblas0-pthread): array matmul loads it at run time when present
-#   (faer otherwise); with it installed, the tests compare the two.
+#   (ndarray's own product otherwise); with it installed, the tests compare the two.
 # - Open MPI (openmpi-bin, libopenmpi-dev) with libclang-dev and pkg-config, which the
 #   `mpi` crate's bindings are generated with: the suites run with `--features mpi`, so
 #   the MPI executor's tests run under a real mpirun.

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """matmul side by side: `array_bench matmul 8000 2000 --workers 2` with OpenBLAS (the
-default where libopenblas.so.0 is installed), with faer (`TASKLOOM_BLAS=none`), and
+default where libopenblas.so.0 is installed), with ndarray's own
+product (matrixmultiply, `TASKLOOM_BLAS=none`), and
 NumPy/OpenBLAS `a @ b` on 2 threads (bench/array/dask_cases.py np_matmul), each run its
 own process under /usr/bin/time, the sides alternating, the first swapping each
 repetition. Prints one JSON line per run, then each side's median GFLOP/s.
@@ -22,7 +23,7 @@ EX = os.path.join(ROOT, "target", "release", "examples", "array_bench")
 N, CHUNK = 8000, 2000
 SIDES = [
     ("tl_matmul_blas", [EX, "matmul", str(N), str(CHUNK), "--workers", "2"], {}),
-    ("tl_matmul_faer", [EX, "matmul", str(N), str(CHUNK), "--workers", "2"], {"TASKLOOM_BLAS": "none"}),
+    ("tl_matmul_ndarray", [EX, "matmul", str(N), str(CHUNK), "--workers", "2"], {"TASKLOOM_BLAS": "none"}),
     ("np_matmul", [PY, "bench/array/dask_cases.py", "np_matmul", str(N), "0"], {}),
 ]
 

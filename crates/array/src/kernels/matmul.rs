@@ -3,15 +3,15 @@
 //! blocks at most.
 //!
 //! Floats go through OpenBLAS when the machine has it (`blas`, loaded at run time),
-//! else through faer's blocked kernels; either on the calling thread only (faer's
-//! `Par::Seq`): the executor already runs one task per core, and a task that spawned
-//! threads of its own would oversubscribe them. Ints have no BLAS; a cache-blocked
+//! else through ndarray's own product (the matrixmultiply crate's blocked kernels,
+//! already a dependency of ndarray); either on the calling thread only: the executor
+//! already runs one task per core, and a task that spawned threads of its own would
+//! oversubscribe them. Ints have no BLAS; a cache-blocked
 //! loop serves them.
 
 use std::sync::Arc;
 
-use faer::traits::ComplexField;
-use faer::{Accum, MatMut, MatRef, Par};
+use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, Ix2};
 use taskloom_graph::{Chunk, DType, OpError};
 
@@ -128,16 +128,9 @@ fn matrix_shape(chunk: &Chunk, arg: usize) -> Result<(usize, usize), OpError> {
     }
 }
 
-/// The start, rows, columns and strides of an ndarray view, for faer.
-fn parts<T>(view: &ArrayView2<'_, T>) -> (*const T, usize, usize, isize, isize) {
-    let (rows, cols) = view.dim();
-    let strides = view.strides();
-    (view.as_ptr(), rows, cols, strides[0], strides[1])
-}
-
 /// A float product, reading the operands in place whatever their strides, each
 /// pair's product added into one buffer.
-fn float<T: Element + ComplexField + Real>(
+fn float<T: Element + Real>(
     pairs: &[(&Chunk, &Chunk)],
     acc: Option<&Chunk>,
     shape: (usize, usize),
@@ -154,40 +147,15 @@ fn float<T: Element + ComplexField + Real>(
 }
 
 /// `out += a @ b` (`out` in C order): through BLAS when one is loaded and the sizes
-/// fit its ints, else through faer.
-fn multiply_add<T: ComplexField + Real>(
+/// fit its ints, else through ndarray's own product.
+fn multiply_add<T: Real>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
     out: &mut Array2<T>,
 ) {
     if !blas::library().is_some_and(|blas| blas.multiply_add(a.view(), b.view(), out)) {
-        faer_multiply_add(a, b, out);
+        general_mat_mul(T::one(), &a, &b, T::one(), out);
     }
-}
-
-/// `out += a @ b` (`out` in C order) through faer.
-fn faer_multiply_add<T: ComplexField + Real>(
-    a: ArrayView2<'_, T>,
-    b: ArrayView2<'_, T>,
-    out: &mut Array2<T>,
-) {
-    let (m, n) = out.dim();
-    if m == 0 || n == 0 {
-        return;
-    }
-    let (pa, ra, ca, rsa, csa) = parts(&a);
-    let (pb, rb, cb, rsb, csb) = parts(&b);
-    // SAFETY: each view's pointer, extents and strides come from a live ndarray view
-    // (which keeps every addressed element in bounds, and a non-null pointer even when
-    // empty); `out` is owned, C-ordered and borrowed mutably only here.
-    let (lhs, rhs, dst) = unsafe {
-        (
-            MatRef::from_raw_parts(pa, ra, ca, rsa, csa),
-            MatRef::from_raw_parts(pb, rb, cb, rsb, csb),
-            MatMut::from_raw_parts_mut(out.as_mut_ptr(), m, n, n as isize, 1),
-        )
-    };
-    faer::linalg::matmul::matmul(dst, Accum::Add, lhs, rhs, T::ONE, Par::Seq);
 }
 
 /// Rows of `b` (and of the result) a block of the int product covers: what fits in L2
@@ -382,8 +350,9 @@ mod tests {
         }
     }
 
-    /// `out + a @ b` through BLAS and through faer, from operands in the given layouts.
-    fn both<T: Element + ComplexField + Real + Default>(
+    /// `out + a @ b` through BLAS and through ndarray, from operands in the given
+    /// layouts.
+    fn both<T: Element + Real + Default>(
         blas: &blas::Blas,
         (m, k, n): (usize, usize, usize),
         (a, b, out): (&[T], &[T], &[T]),
@@ -404,10 +373,10 @@ mod tests {
         }
         let (a, b) = (view(&a, &a_row, layout_a), view(&b, &b_row, layout_b));
         let out = ndarray::Array2::from_shape_vec((m, n), out.to_vec()).unwrap();
-        let (mut by_blas, mut by_faer) = (out.clone(), out);
+        let (mut by_blas, mut by_ndarray) = (out.clone(), out);
         assert!(blas.multiply_add(a.view(), b.view(), &mut by_blas));
-        faer_multiply_add(a, b, &mut by_faer);
-        (by_blas, by_faer)
+        general_mat_mul(T::one(), &a, &b, T::one(), &mut by_ndarray);
+        (by_blas, by_ndarray)
     }
 
     /// Float operands of shapes `(m, k, n)`: `a`, `b` and an accumulator in [-1, 1).
@@ -422,15 +391,15 @@ mod tests {
 
     proptest! {
         /// OpenBLAS, where the machine has it (scripts/test.sh installs it), gives
-        /// faer's values within rounding, in float64 and float32, whatever the layout
+        /// ndarray's values within rounding, in float64 and float32, whatever the layout
         /// of each operand (read in place, or copied when BLAS cannot read it).
         #[test]
-        fn blas_gives_the_values_faer_gives(
+        fn blas_gives_the_values_ndarray_gives(
             (shape, a, b, c) in floats(),
             layouts in (0usize..4, 0usize..4),
         ) {
             let Some(blas) = blas::library() else {
-                eprintln!("no BLAS to load (libopenblas.so.0): only faer multiplies here");
+                eprintln!("no BLAS to load (libopenblas.so.0): only ndarray multiplies here");
                 return Ok(());
             };
             // Each result sums k + 1 terms below 1 in size: two summation orders differ
@@ -451,7 +420,7 @@ mod tests {
 
     proptest! {
         /// Several pairs in one call sum their products into one buffer: exactly the
-        /// products added one by one, in floats (BLAS or faer) and in ints.
+        /// products added one by one, in floats (BLAS or ndarray) and in ints.
         #[test]
         fn several_pairs_sum_their_products(
             (m, ks, n) in (1usize..20, prop::collection::vec(1usize..20, 1..4), 1usize..20),

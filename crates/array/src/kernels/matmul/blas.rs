@@ -1,12 +1,12 @@
 //! OpenBLAS for the float block products, when the machine has it: its kernels run a
-//! block product faster than faer's on the same core (bench/ARRAY_RESULTS.md).
+//! block product faster than ndarray's own (matrixmultiply) on the same core (bench/ARRAY_RESULTS.md).
 //!
 //! - Found at run time (`dlopen`), so a build needs nothing installed and a machine
-//!   without it still multiplies, through faer, to the same values within rounding.
+//!   without it still multiplies, through ndarray, to the same values within rounding.
 //!   `TASKLOOM_BLAS` names another library with the CBLAS interface (LP64 ints), or
-//!   `none` for faer alone.
+//!   `none` for ndarray's product alone.
 //! - Loaded once per process. A library that fails to load or lacks a symbol is passed
-//!   over for faer: a missing optional speed-up is not an error.
+//!   over for ndarray's: a missing optional speed-up is not an error.
 //! - One thread per call (`openblas_set_num_threads(1)`): the executor already runs
 //!   one task per core, and OpenBLAS's own threads would oversubscribe them.
 //! - Operands are read in place when one of their strides is 1 (the other is then
@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use libloading::Library;
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 
-/// The environment variable naming the library (`none`: faer alone).
+/// The environment variable naming the library (`none`: ndarray's product alone).
 const VARIABLE: &str = "TASKLOOM_BLAS";
 
 /// The library tried when `TASKLOOM_BLAS` is unset: OpenBLAS's soname, which Debian's
@@ -92,21 +92,18 @@ fn load(name: &OsString) -> Result<Blas, libloading::Error> {
 }
 
 /// A float type BLAS multiplies.
-pub(super) trait Real: Copy + 'static {
-    const ONE: Self;
+pub(super) trait Real: ndarray::LinalgScalar {
     /// The library's product for this type.
     fn gemm(blas: &Blas) -> Gemm<Self>;
 }
 
 impl Real for f64 {
-    const ONE: f64 = 1.0;
     fn gemm(blas: &Blas) -> Gemm<f64> {
         blas.dgemm
     }
 }
 
 impl Real for f32 {
-    const ONE: f32 = 1.0;
     fn gemm(blas: &Blas) -> Gemm<f32> {
         blas.sgemm
     }
@@ -144,12 +141,12 @@ impl Blas {
                 m,
                 n,
                 k,
-                T::ONE,
+                T::one(),
                 a.as_ptr(),
                 lda,
                 b.as_ptr(),
                 ldb,
-                T::ONE,
+                T::one(),
                 out.as_mut_ptr(),
                 n,
             );
