@@ -22,7 +22,9 @@
 //! - Except while the job starts: a rank killed inside `MPI_Init` can leave the others
 //!   waiting there for it, and Open MPI's mpirun does not always end them (seen on a
 //!   loaded machine). A rank that has not finished starting MPI within
-//!   [`START_LIMIT`] (or `TASKLOOM_MPI_START_TIMEOUT` seconds) gives up and exits 1.
+//!   [`START_LIMIT`] (or `TASKLOOM_MPI_START_TIMEOUT` seconds) gives up and exits 1;
+//!   and every rank asks PMIx for its store without locks (`PMIX_STORE`), as a rank
+//!   killed while it held the shared store's lock hung the launcher itself.
 
 mod driver;
 mod link;
@@ -85,6 +87,7 @@ impl std::fmt::Debug for Mpi {
 /// Initializes MPI (once per process) at the thread level every rank needs: the MPI
 /// thread alone calls MPI, and other threads hand it their messages.
 fn initialize() -> Result<(Universe, Transport), RunError> {
+    choose_pmix_store();
     let started = watch_start(start_limit()?)?;
     let initialized = mpi::initialize_with_threading(Threading::Serialized);
     drop(started);
@@ -122,6 +125,26 @@ fn start_limit() -> Result<Duration, RunError> {
                 "{START_TIMEOUT_ENV} must be a positive number of seconds, not {text:?}"
             ))
         })
+}
+
+/// PMIx's setting of the store a rank keeps the job's data in, and the store taskloom
+/// chooses unless the environment chose one: its default shared-memory store has a
+/// lock that a rank can die holding, as one killed while the job starts does, and the
+/// launcher then hangs for good (seen with Open MPI 4.1's mpirun, waiting in its PMIx
+/// server's finalize with every rank gone). The message-based store takes no lock a
+/// rank holds; it keeps the job's data once per rank instead of once per node, the
+/// same with taskloom's one rank per node.
+const PMIX_STORE: (&str, &str) = ("PMIX_MCA_gds", "hash");
+
+/// Sets [`PMIX_STORE`] for this rank's PMIx client, read when MPI starts, unless the
+/// environment sets it already.
+fn choose_pmix_store() {
+    let (variable, store) = PMIX_STORE;
+    if std::env::var_os(variable).is_none() {
+        // Called before MPI starts and before the start's watch: the other threads a
+        // process has by then (signals, progress) never read the environment from C.
+        std::env::set_var(variable, store);
+    }
 }
 
 /// Ends this process, exit 1, unless the returned guard is dropped (MPI has started)
