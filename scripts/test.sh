@@ -26,7 +26,8 @@
 #   of its own test target (tests/mpi_absent.rs);
 # - the model checks of the threaded executor's lock-free pieces (crates/exec/src/
 #   model.rs) explore every interleaving under loom, with the exec crate's `loom`
-#   feature (loom's primitives in place of std's): a build of that crate alone.
+#   feature (loom's primitives in place of std's): a build of that crate alone, in
+#   the `model` profile (Cargo.toml: its dependencies unoptimised, 1.7 min instead of 5).
 # - every parser of user text is fuzzed for FUZZ_SECONDS (default 5) per target by
 #   scripts/fuzz.sh, which builds the targets in target/fuzz.
 set -euo pipefail
@@ -84,7 +85,7 @@ python_env() {
 
 # Model-checks `Idle`, `Slots` and the trace's span room under loom.
 model_checks() {
-    cargo test -p taskloom-exec --features loom --lib -- model::
+    cargo test -p taskloom-exec --features loom --lib --profile model -- model::
 }
 
 # Runs a phase of the tests and says how long it took, so that a slow CI run shows
