@@ -148,11 +148,7 @@ fn float<T: Element + Real>(
 
 /// `out += a @ b` (`out` in C order): through BLAS when one is loaded and the sizes
 /// fit its ints, else through ndarray's own product.
-fn multiply_add<T: Real>(
-    a: ArrayView2<'_, T>,
-    b: ArrayView2<'_, T>,
-    out: &mut Array2<T>,
-) {
+fn multiply_add<T: Real>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, out: &mut Array2<T>) {
     if !blas::library().is_some_and(|blas| blas.multiply_add(a.view(), b.view(), out)) {
         general_mat_mul(T::one(), &a, &b, T::one(), out);
     }
