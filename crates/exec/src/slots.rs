@@ -1,6 +1,10 @@
 //! Where results live while a run needs them: one slot per key, written once by the
 //! task that computes it, read by its consumers, emptied by the last of them.
 //!
+//! A slot holds its result boxed: 8 bytes per key rather than `Value`'s 24, as a
+//! million-task run has a slot per key but holds few results at once (a reduction's
+//! inputs are freed as it runs); a result then costs a small allocation more.
+//!
 //! The slots are shared by all workers without locks. That is sound because the plan's
 //! counters order every access (the protocol below): the methods are `unsafe`, their
 //! callers state why they follow it, and the accesses themselves live here alone.
@@ -31,11 +35,14 @@ use crate::spill::Spill;
 ///    result may then be moved to a file between `put` and the last `release`, and
 ///    `get` reads the file (see `Spill`).
 pub(crate) struct Slots {
-    cells: Box<[UnsafeCell<Option<Value>>]>,
+    cells: Box<[UnsafeCell<Held>]>,
     waiting: Box<[AtomicU32]>,
     /// Where results past the memory limit go, under one.
     spill: Option<Spill>,
 }
+
+/// What a slot holds: nothing, or a result.
+pub(crate) type Held = Option<Box<Value>>;
 
 // SAFETY: access to `cells` is ordered by the protocol above.
 unsafe impl Sync for Slots {}
@@ -82,7 +89,7 @@ impl Slots {
             // SAFETY: by the caller, no other task reads or writes this slot yet.
             let cell = unsafe { &mut *cell };
             debug_assert!(cell.is_none(), "a result is stored once");
-            *cell = Some(value);
+            *cell = Some(Box::new(value));
         });
     }
 
@@ -148,7 +155,8 @@ impl Slots {
         self.cells[key.index()].with(|cell| {
             // SAFETY: by the caller, nothing writes the slot while we read it.
             unsafe { &*cell }
-                .clone()
+                .as_deref()
+                .cloned()
                 .expect("a consumed result is present until released")
         })
     }
