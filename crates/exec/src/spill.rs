@@ -207,7 +207,7 @@ impl Spill {
         {
             let mut ledger = self.lock();
             // SAFETY: under the lock, and no consumer of `key` runs yet.
-            cells[key.index()].with_mut(|cell| unsafe { *cell = Some(Box::new(value)) });
+            cells[key.index()].with_mut(|cell| unsafe { *cell = Held::new(value) });
             ledger.places[key.index()] = Place::Held(bytes);
             ledger.held += bytes;
             if bytes > 0 && !plan.is_target(key) {
@@ -229,8 +229,7 @@ impl Spill {
                 ledger.places[coldest.index()] = Place::Writing(bytes);
                 // SAFETY: under the lock; the slot holds its result until released,
                 // and a result is a candidate only until its last consumer releases it.
-                let held =
-                    cells[coldest.index()].with(|cell| unsafe { (*cell).as_deref().cloned() });
+                let held = cells[coldest.index()].with(|cell| unsafe { (*cell).value() });
                 victims.push((coldest, held.expect("a candidate is in its slot")));
                 ledger.writing += 1;
             }
@@ -254,7 +253,7 @@ impl Spill {
             (Ok(()), Place::Writing(bytes)) => {
                 ledger.places[victim.index()] = Place::Written(bytes);
                 // SAFETY: under the lock; consumers read the file from now on.
-                cells[victim.index()].with_mut(|cell| unsafe { *cell = None });
+                cells[victim.index()].with_mut(|cell| unsafe { *cell = Held::EMPTY });
                 self.counts.0.spilled.fetch_add(bytes, Ordering::Relaxed);
             }
             (Err(_), Place::Writing(bytes)) => {
@@ -303,7 +302,7 @@ impl Spill {
         }
         // SAFETY: under the lock; the slot holds the result until this task releases it.
         Ok(cells[key.index()]
-            .with(|cell| unsafe { (*cell).as_deref().cloned() })
+            .with(|cell| unsafe { (*cell).value() })
             .expect("a consumed result is present until released"))
     }
 
@@ -328,7 +327,7 @@ impl Spill {
             Place::Dropped => unreachable!("a result is freed once"),
         }
         // SAFETY: under the lock, and every consumer is done with the slot.
-        cells[key.index()].with_mut(|cell| unsafe { *cell = None });
+        cells[key.index()].with_mut(|cell| unsafe { *cell = Held::EMPTY });
     }
 }
 
