@@ -25,6 +25,9 @@ pub use mimalloc::MiMalloc;
 extern "C" {
     /// mimalloc's run-time option setter (part of the library the allocator links).
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    /// mimalloc's collection of the calling thread's free memory; `force` also
+    /// returns every freed range to the system at once, whatever the purge delay.
+    fn mi_collect(force: bool);
 }
 
 /// mimalloc's `mi_option_purge_delay`, in milliseconds (mimalloc.h, v2).
@@ -35,4 +38,14 @@ const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 pub fn keep_freed_memory_for_reuse() {
     // SAFETY: setting an option has no preconditions; purge_delay takes milliseconds.
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+}
+
+/// Returns the memory freed so far to the system now, rather than after the delay
+/// `keep_freed_memory_for_reuse` sets: for a program that has just dropped large
+/// tables it will not need again (loading a graph: its name table, 16 bytes per task of
+/// a million-task graph, and the planner's scratch arrays), so that they do not add to
+/// the peak of the run that follows, which allocates arrays of other sizes.
+pub fn return_freed_memory() {
+    // SAFETY: collecting has no preconditions; it only returns pages no block uses.
+    unsafe { mi_collect(true) };
 }

@@ -83,6 +83,9 @@ pub fn run(args: RunArgs) -> Outcome {
         ));
         return Ok(String::new());
     }
+    // Loading and planning freed their scratch tables (names' hash table, cull and
+    // order arrays): gone now, they are not part of the run's peak.
+    taskloom::allocator::return_freed_memory();
     let tasks = plan.len() as u64;
     let bar = progress
         .clone()

@@ -1,6 +1,11 @@
 //! Where results live while a run needs them: one slot per key, written once by the
 //! task that computes it, read by its consumers, emptied by the last of them.
 //!
+//! A slot takes 8 bytes rather than `Value`'s 24 (`Held`), as a million-task run has a
+//! slot per key but holds few results at once (a reduction's inputs are freed as it
+//! runs): small integers, bools and null sit in the slot itself, other results are
+//! boxed, at the cost of a small allocation each.
+//!
 //! The slots are shared by all workers without locks. That is sound because the plan's
 //! counters order every access (the protocol below): the methods are `unsafe`, their
 //! callers state why they follow it, and the accesses themselves live here alone.
@@ -31,10 +36,83 @@ use crate::spill::Spill;
 ///    result may then be moved to a file between `put` and the last `release`, and
 ///    `get` reads the file (see `Spill`).
 pub(crate) struct Slots {
-    cells: Box<[UnsafeCell<Option<Value>>]>,
+    cells: Box<[UnsafeCell<Held>]>,
     waiting: Box<[AtomicU32]>,
     /// Where results past the memory limit go, under one.
     spill: Option<Spill>,
+}
+
+/// What a slot holds, in one word: nothing, a result inline, or a boxed result.
+///
+/// Invariant: the low `TAG_BITS` bits say which. `BOXED` with the other bits 0 is
+/// empty, else they are the address of a `Box<Value>` this `Held` owns (a `Value` is
+/// aligned to at least 8 bytes, so its address has those bits clear); `INT` holds an
+/// integer of up to 62 bits in the others, `BOOL` a bool, `NULL` nothing more.
+pub(crate) struct Held(usize);
+
+/// The bits of a `Held` that say what it holds, and what each value of them means.
+const TAG_BITS: u32 = 2;
+const TAG_MASK: usize = (1 << TAG_BITS) - 1;
+const BOXED: usize = 0;
+const INT: usize = 1;
+const BOOL: usize = 2;
+const NULL: usize = 3;
+
+impl Held {
+    /// A slot with no result.
+    pub const EMPTY: Held = Held(BOXED);
+
+    /// A slot holding `value`: inline when it fits, boxed otherwise.
+    pub fn new(value: Value) -> Held {
+        match value {
+            Value::Null => Held(NULL),
+            Value::Bool(b) => Held(usize::from(b) << TAG_BITS | BOOL),
+            Value::Int(i) if Held::fits(i) => Held((i as usize) << TAG_BITS | INT),
+            other => {
+                const { assert!(std::mem::align_of::<Value>() > TAG_MASK) };
+                Held(Box::into_raw(Box::new(other)).expose_provenance())
+            }
+        }
+    }
+
+    /// Whether the integer `i` survives being shifted into a word and back.
+    fn fits(i: i64) -> bool {
+        isize::try_from(i).is_ok_and(|i| (i << TAG_BITS) >> TAG_BITS == i)
+    }
+
+    /// Whether no result is held.
+    pub fn is_empty(&self) -> bool {
+        self.0 == BOXED
+    }
+
+    /// A copy of the result held, if any.
+    pub fn value(&self) -> Option<Value> {
+        match self.0 & TAG_MASK {
+            NULL => Some(Value::Null),
+            BOOL => Some(Value::Bool(self.0 >> TAG_BITS != 0)),
+            INT => Some(Value::Int(((self.0 as isize) >> TAG_BITS) as i64)),
+            _ => self.boxed().cloned(),
+        }
+    }
+
+    /// The boxed result, if this holds one.
+    fn boxed(&self) -> Option<&Value> {
+        if self.0 & TAG_MASK != BOXED || self.is_empty() {
+            return None;
+        }
+        // SAFETY: by the invariant, a `BOXED` word other than 0 is the address of a
+        // `Box<Value>` this owns, alive until it is dropped.
+        Some(unsafe { &*std::ptr::with_exposed_provenance::<Value>(self.0) })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(value) = self.boxed() {
+            // SAFETY: the box is owned by this `Held` (the invariant), which forgets it.
+            drop(unsafe { Box::from_raw(std::ptr::from_ref(value).cast_mut()) });
+        }
+    }
 }
 
 // SAFETY: access to `cells` is ordered by the protocol above.
@@ -44,7 +122,7 @@ impl Slots {
     pub fn new(plan: &Plan) -> Slots {
         let n = plan.graph().len();
         Slots {
-            cells: (0..n).map(|_| UnsafeCell::new(None)).collect(),
+            cells: (0..n).map(|_| UnsafeCell::new(Held::EMPTY)).collect(),
             waiting: (0..n)
                 .map(|k| AtomicU32::new(plan.consumers(KeyId(k as u32))))
                 .collect(),
@@ -81,8 +159,8 @@ impl Slots {
         self.cells[key.index()].with_mut(|cell| {
             // SAFETY: by the caller, no other task reads or writes this slot yet.
             let cell = unsafe { &mut *cell };
-            debug_assert!(cell.is_none(), "a result is stored once");
-            *cell = Some(value);
+            debug_assert!(cell.is_empty(), "a result is stored once");
+            *cell = Held::new(value);
         });
     }
 
@@ -124,7 +202,7 @@ impl Slots {
             self.cells[key.index()].with_mut(|cell| {
                 // SAFETY: every other consumer released, and so finished reading, before
                 // us (acquire/release on `waiting`), and no task reads it after us.
-                unsafe { *cell = None }
+                unsafe { *cell = Held::EMPTY }
             });
         }
     }
@@ -148,8 +226,32 @@ impl Slots {
         self.cells[key.index()].with(|cell| {
             // SAFETY: by the caller, nothing writes the slot while we read it.
             unsafe { &*cell }
-                .clone()
+                .value()
                 .expect("a consumed result is present until released")
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_result_comes_back_the_same_inline_or_boxed() {
+        let edge = 1i64 << (usize::BITS - TAG_BITS - 1);
+        let ints = [0, 1, -1, edge - 1, -edge, edge, -edge - 1, i64::MAX, i64::MIN];
+        let values = ints.into_iter().map(Value::Int).chain([
+            Value::Null,
+            Value::Bool(false),
+            Value::Bool(true),
+            Value::Float(-0.5),
+            Value::str("text"),
+            Value::List(vec![Value::Int(1), Value::str("two")].into()),
+        ]);
+        for value in values {
+            assert_eq!(Held::new(value.clone()).value(), Some(value));
+        }
+        assert!(Held::EMPTY.is_empty() && Held::EMPTY.value().is_none());
+        assert_eq!(std::mem::size_of::<UnsafeCell<Held>>(), 8);
     }
 }

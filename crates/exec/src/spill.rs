@@ -43,6 +43,7 @@ use taskloom_graph::{Chunk, KeyId, Value};
 use taskloom_sched::Plan;
 
 use crate::primitives::UnsafeCell;
+use crate::slots::Held;
 
 /// How scratch directories are named: `taskloom-spill-XXXXXX`.
 const PREFIX: &str = "taskloom-spill-";
@@ -200,19 +201,13 @@ impl Spill {
     ///
     /// # Safety
     /// As `Slots::put`; `cells` are the slots' cells.
-    pub unsafe fn put(
-        &self,
-        plan: &Plan,
-        cells: &[UnsafeCell<Option<Value>>],
-        key: KeyId,
-        value: Value,
-    ) {
+    pub unsafe fn put(&self, plan: &Plan, cells: &[UnsafeCell<Held>], key: KeyId, value: Value) {
         let bytes = value.heap_bytes();
         let mut victims = Vec::new();
         {
             let mut ledger = self.lock();
             // SAFETY: under the lock, and no consumer of `key` runs yet.
-            cells[key.index()].with_mut(|cell| unsafe { *cell = Some(value) });
+            cells[key.index()].with_mut(|cell| unsafe { *cell = Held::new(value) });
             ledger.places[key.index()] = Place::Held(bytes);
             ledger.held += bytes;
             if bytes > 0 && !plan.is_target(key) {
@@ -234,7 +229,7 @@ impl Spill {
                 ledger.places[coldest.index()] = Place::Writing(bytes);
                 // SAFETY: under the lock; the slot holds its result until released,
                 // and a result is a candidate only until its last consumer releases it.
-                let held = cells[coldest.index()].with(|cell| unsafe { (*cell).clone() });
+                let held = cells[coldest.index()].with(|cell| unsafe { (*cell).value() });
                 victims.push((coldest, held.expect("a candidate is in its slot")));
                 ledger.writing += 1;
             }
@@ -250,7 +245,7 @@ impl Spill {
     ///
     /// # Safety
     /// `victim` is `Writing`, and this is the one call that writes it.
-    unsafe fn write_out(&self, cells: &[UnsafeCell<Option<Value>>], victim: KeyId, value: &Value) {
+    unsafe fn write_out(&self, cells: &[UnsafeCell<Held>], victim: KeyId, value: &Value) {
         let path = self.file(victim);
         let written = write_value(&path, value);
         let mut ledger = self.lock();
@@ -258,7 +253,7 @@ impl Spill {
             (Ok(()), Place::Writing(bytes)) => {
                 ledger.places[victim.index()] = Place::Written(bytes);
                 // SAFETY: under the lock; consumers read the file from now on.
-                cells[victim.index()].with_mut(|cell| unsafe { *cell = None });
+                cells[victim.index()].with_mut(|cell| unsafe { *cell = Held::EMPTY });
                 self.counts.0.spilled.fetch_add(bytes, Ordering::Relaxed);
             }
             (Err(_), Place::Writing(bytes)) => {
@@ -296,7 +291,7 @@ impl Spill {
     ///
     /// # Safety
     /// As `Slots::get`.
-    pub unsafe fn get(&self, cells: &[UnsafeCell<Option<Value>>], key: KeyId) -> io::Result<Value> {
+    pub unsafe fn get(&self, cells: &[UnsafeCell<Held>], key: KeyId) -> io::Result<Value> {
         let ledger = self.lock();
         if let Place::Written(bytes) = ledger.places[key.index()] {
             drop(ledger);
@@ -307,7 +302,7 @@ impl Spill {
         }
         // SAFETY: under the lock; the slot holds the result until this task releases it.
         Ok(cells[key.index()]
-            .with(|cell| unsafe { (*cell).clone() })
+            .with(|cell| unsafe { (*cell).value() })
             .expect("a consumed result is present until released"))
     }
 
@@ -315,7 +310,7 @@ impl Spill {
     ///
     /// # Safety
     /// As the last `Slots::release` of `key`.
-    pub unsafe fn free(&self, plan: &Plan, cells: &[UnsafeCell<Option<Value>>], key: KeyId) {
+    pub unsafe fn free(&self, plan: &Plan, cells: &[UnsafeCell<Held>], key: KeyId) {
         let mut ledger = self.lock();
         match ledger.places[key.index()] {
             Place::Held(bytes) => {
@@ -332,7 +327,7 @@ impl Spill {
             Place::Dropped => unreachable!("a result is freed once"),
         }
         // SAFETY: under the lock, and every consumer is done with the slot.
-        cells[key.index()].with_mut(|cell| unsafe { *cell = None });
+        cells[key.index()].with_mut(|cell| unsafe { *cell = Held::EMPTY });
     }
 }
 

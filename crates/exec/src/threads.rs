@@ -5,8 +5,9 @@
 //! - Of the tasks a completion makes ready, the worker runs the one with the best
 //!   priority next, directly, and pushes the others onto its own deque (best on top),
 //!   so reductions finish depth-first and their inputs are freed early.
-//! - Tasks without dependencies are handed out in priority order from a shared cursor,
-//!   a batch at a time, onto the taker's deque.
+//! - Tasks without dependencies are handed out in priority order from a shared cursor
+//!   over the plan's order, a batch of its positions at a time, onto the taker's deque
+//!   (no list of them is made: in a tree nearly every task is one).
 //! - An idle worker takes from its own deque, then from the cursor, then steals half
 //!   of another worker's deque (crossbeam's Chase-Lev deques), then spins briefly and
 //!   parks.
@@ -40,8 +41,9 @@ use crate::trace::{LocalSpans, SpanRoom};
 use crate::watch::Watch;
 use crate::Executor;
 
-/// How many ready sources a worker takes from the shared cursor at once: enough to
-/// make the cursor's cache line cold, few enough that others can steal the rest.
+/// How many positions of the order a worker takes from the shared cursor at once, to
+/// run the sources among them: enough to make the cursor's cache line cold, few enough
+/// that others can steal the rest.
 const SOURCE_BATCH: usize = 16;
 
 /// Runs tasks on a pool of worker threads with work stealing.
@@ -187,7 +189,7 @@ struct Shared {
     slots: Slots,
     /// Unfinished dependencies per key.
     waiting: Box<[AtomicU32]>,
-    sources: Vec<KeyId>,
+    /// The position in the plan's order where the search for sources goes on.
     next_source: AtomicUsize,
     stealers: Vec<Stealer<KeyId>>,
     targets_left: AtomicUsize,
@@ -215,7 +217,6 @@ impl Shared {
         Shared {
             slots,
             waiting,
-            sources: plan.sources().collect(),
             next_source: AtomicUsize::new(0),
             stealers,
             targets_left: AtomicUsize::new(plan.distinct_targets()),
@@ -333,24 +334,34 @@ impl Shared {
         }
     }
 
-    /// Takes the next batch of sources: returns the first, pushes the rest.
+    /// Takes the sources of the next batch of the order that holds any: returns the
+    /// first, pushes the rest (the best on top).
     fn take_sources(&self, local: &Worker<KeyId>) -> Option<KeyId> {
-        let total = self.sources.len();
-        if self.next_source.load(Ordering::Relaxed) >= total {
-            return None;
-        }
-        let start = self.next_source.fetch_add(SOURCE_BATCH, Ordering::Relaxed);
-        if start >= total {
-            return None;
-        }
-        let end = (start + SOURCE_BATCH).min(total);
-        if end - start > 1 {
-            for &k in self.sources[start + 1..end].iter().rev() {
-                local.push(k);
+        let order = self.plan.order();
+        let graph = self.plan.graph();
+        loop {
+            if self.next_source.load(Ordering::Relaxed) >= order.len() {
+                return None;
             }
-            self.idle.notify_one();
+            let start = self.next_source.fetch_add(SOURCE_BATCH, Ordering::Relaxed);
+            let batch = order.get(start..(start + SOURCE_BATCH).min(order.len()))?;
+            let mut sources = batch
+                .iter()
+                .copied()
+                .filter(|&k| graph.dependencies(k).is_empty());
+            let Some(first) = sources.next() else {
+                continue;
+            };
+            let mut pushed = false;
+            for k in sources.rev() {
+                local.push(k);
+                pushed = true;
+            }
+            if pushed {
+                self.idle.notify_one();
+            }
+            return Some(first);
         }
-        Some(self.sources[start])
     }
 
     fn steal(&self, local: &Worker<KeyId>, me: usize) -> Option<KeyId> {
@@ -371,7 +382,7 @@ impl Shared {
     }
 
     fn has_work(&self) -> bool {
-        self.next_source.load(Ordering::Relaxed) < self.sources.len()
+        self.next_source.load(Ordering::Relaxed) < self.plan.len()
             || self.stealers.iter().any(|s| !s.is_empty())
     }
 

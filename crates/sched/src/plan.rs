@@ -1,5 +1,11 @@
 //! A plan: the tasks that the requested keys need, their priorities, and how many
 //! tasks consume each result, built once so that executors only count down.
+//!
+//! - A million-task plan lives beside its graph for the whole run, so it keeps only
+//!   what the graph cannot give: the order and each key's rank (4 bytes each), and
+//!   the targets as one bit per key.
+//! - A result's consumers are its dependents inside the run, counted from the graph's
+//!   edges when an executor sets up its counters (once per key), not stored.
 
 use std::sync::Arc;
 
@@ -20,8 +26,7 @@ pub struct Plan {
     targets: Vec<KeyId>,
     order: Vec<KeyId>,
     rank: Vec<u32>,
-    consumers: Vec<u32>,
-    is_target: Vec<bool>,
+    is_target: KeySet,
     checkpoint: Option<Arc<Checkpoint>>,
 }
 
@@ -36,23 +41,13 @@ impl Plan {
         for (i, &key) in order.iter().enumerate() {
             rank[key.index()] = i as u32;
         }
-        let mut consumers = vec![0u32; graph.len()];
-        for &key in &order {
-            for &dep in graph.dependencies(key) {
-                consumers[dep.index()] += 1;
-            }
-        }
-        let mut is_target = vec![false; graph.len()];
-        for &t in &targets {
-            is_target[t.index()] = true;
-        }
+        let is_target = KeySet::of(graph.len(), &targets);
         Plan {
             graph,
             ops,
             targets,
             order,
             rank,
-            consumers,
             is_target,
             checkpoint: None,
         }
@@ -93,7 +88,6 @@ impl Plan {
             targets: self.targets.clone(),
             order,
             rank,
-            consumers: self.consumers.clone(),
             is_target: self.is_target.clone(),
             checkpoint: self.checkpoint.clone(),
         }
@@ -117,12 +111,12 @@ impl Plan {
     /// Whether `key` was requested: its result is kept to the end of the run.
     #[inline]
     pub fn is_target(&self, key: KeyId) -> bool {
-        self.is_target[key.index()]
+        self.is_target.contains(key)
     }
 
     /// The distinct requested keys.
     pub fn distinct_targets(&self) -> usize {
-        self.is_target.iter().filter(|&&t| t).count()
+        self.is_target.len()
     }
 
     /// The tasks to run, highest priority first; a valid sequential schedule.
@@ -152,10 +146,11 @@ impl Plan {
         self.rank[key.index()]
     }
 
-    /// How many tasks of this plan consume the result of `key`.
+    /// How many tasks of this plan consume the result of `key`: a pass over its
+    /// dependents, for an executor setting up its counters.
     #[inline]
     pub fn consumers(&self, key: KeyId) -> u32 {
-        self.consumers[key.index()]
+        self.dependents(key).count() as u32
     }
 
     /// The tasks that are ready at the start (no dependencies), by priority.
@@ -174,6 +169,41 @@ impl Plan {
             .iter()
             .copied()
             .filter(|&d| self.is_needed(d))
+    }
+}
+
+/// A set of keys of a graph, one bit per key.
+#[derive(Clone)]
+struct KeySet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl KeySet {
+    /// The distinct keys of `keys`, in a graph of `n` keys.
+    fn of(n: usize, keys: &[KeyId]) -> KeySet {
+        let mut set = KeySet {
+            words: vec![0; n.div_ceil(64)],
+            len: 0,
+        };
+        for &key in keys {
+            let (word, bit) = (key.index() / 64, 1u64 << (key.index() % 64));
+            if set.words[word] & bit == 0 {
+                set.words[word] |= bit;
+                set.len += 1;
+            }
+        }
+        set
+    }
+
+    #[inline]
+    fn contains(&self, key: KeyId) -> bool {
+        self.words[key.index() / 64] & (1 << (key.index() % 64)) != 0
+    }
+
+    /// How many keys the set holds.
+    fn len(&self) -> usize {
+        self.len
     }
 }
 
