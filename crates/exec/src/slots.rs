@@ -239,7 +239,17 @@ mod tests {
     #[test]
     fn a_held_result_comes_back_the_same_inline_or_boxed() {
         let edge = 1i64 << (usize::BITS - TAG_BITS - 1);
-        let ints = [0, 1, -1, edge - 1, -edge, edge, -edge - 1, i64::MAX, i64::MIN];
+        let ints = [
+            0,
+            1,
+            -1,
+            edge - 1,
+            -edge,
+            edge,
+            -edge - 1,
+            i64::MAX,
+            i64::MIN,
+        ];
         let values = ints.into_iter().map(Value::Int).chain([
             Value::Null,
             Value::Bool(false),
