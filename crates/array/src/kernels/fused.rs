@@ -9,10 +9,10 @@
 //! - A `Tree` is elementwise ops (unary, binary, scale, astype, compare, where) over
 //!   leaves; each leaf is read through an axis map (which leaf axis each block axis
 //!   reads, or none: broadcast), so transposes and broadcasting sit at the leaves.
-//! - The block is walked in square tiles of its last two axes (`TILE` x `TILE`; a
-//!   1-D block in runs of `TILE`²), tile after tile. A leaf's tile is cut as a block
-//!   of the leaf's own rows, each contiguous: a transposed leaf's tile is a square
-//!   block of the source, transposed in cache. Every node of a tile is computed by the
+//! - The block is walked tile after tile, `TILE`² elements each: square tiles of its
+//!   last two axes (`TILE` x `TILE`) when a leaf is read transposed, so its tile is a
+//!   square block of the source, read a contiguous row at a time and transposed in
+//!   cache; otherwise whole rows (a 1-D block in runs), so leaves stream. Every node of a tile is computed by the
 //!   chunk kernels (same dtype rules, wrap-around and NaNs as chunk by chunk) on
 //!   tile-sized chunks that stay in L2, so no chunk-sized intermediate is made.
 //! - Each tile reduces to a state (`partial`), and states merge pairwise across tiles
@@ -183,6 +183,22 @@ impl Tree {
                 x: tree(x),
                 dtype: *dtype,
             },
+        }
+    }
+
+    /// Whether a leaf is read with its axes reordered (a transpose).
+    fn transposes(&self) -> bool {
+        let side = |s: &Side| matches!(s, Side::Tree(t) if t.transposes());
+        match self {
+            Tree::Leaf { axes, .. } => {
+                let read: Vec<usize> = axes.iter().flatten().copied().collect();
+                read.windows(2).any(|w| w[0] > w[1])
+            }
+            Tree::Unary { x, .. } | Tree::Scale { x, .. } | Tree::AsType { x, .. } => {
+                x.transposes()
+            }
+            Tree::Binary { x, y, .. } | Tree::Compare { x, y, .. } => side(x) || side(y),
+            Tree::Where { cond, x, y } => cond.transposes() || side(x) || side(y),
         }
     }
 
@@ -427,7 +443,7 @@ fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Resu
     let mut fold = Fold::new(op);
     for Block { tree, shape } in blocks {
         tree.check(leaves, shape)?;
-        for tile in tiles(shape) {
+        for tile in tiles(shape, tree.transposes()) {
             let values = tree.eval(leaves, &tile)?;
             fold.push(partial(op, &values, None)?)?;
         }
@@ -436,9 +452,10 @@ fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Resu
 }
 
 /// The tiles of a block of `shape`, in order: `TILE` x `TILE` squares of the last two
-/// axes at each index of the others; runs of `TILE`² along a single axis; the whole
-/// block when it is 0-d or empty (so an empty block still yields its one, empty, tile).
-fn tiles(shape: &[usize]) -> Vec<Vec<Range<usize>>> {
+/// axes (`square`) or runs of whole rows of about `TILE`² elements, at each index of
+/// the leading axes; runs of `TILE`² along a single axis; the whole block when it is
+/// 0-d or empty (so an empty block still yields its one, empty, tile).
+fn tiles(shape: &[usize], square: bool) -> Vec<Vec<Range<usize>>> {
     let n = shape.len();
     if n == 0 || shape.contains(&0) {
         return vec![shape.iter().map(|&e| 0..e).collect()];
@@ -451,12 +468,18 @@ fn tiles(shape: &[usize]) -> Vec<Vec<Range<usize>>> {
     if n == 1 {
         return steps(shape[0], TILE * TILE).map(|r| vec![r]).collect();
     }
+    let (row_step, col_step) = if square {
+        (TILE, TILE)
+    } else {
+        let cols = shape[n - 1].min(TILE * TILE);
+        ((TILE * TILE / cols).max(1), cols)
+    };
     let mut out = Vec::new();
     let outer: Vec<usize> = shape[..n - 2].to_vec();
     let mut index = vec![0usize; n - 2];
     loop {
-        for rows in steps(shape[n - 2], TILE) {
-            for cols in steps(shape[n - 1], TILE) {
+        for rows in steps(shape[n - 2], row_step) {
+            for cols in steps(shape[n - 1], col_step) {
                 let mut tile: Vec<Range<usize>> = index.iter().map(|&i| i..i + 1).collect();
                 tile.push(rows.clone());
                 tile.push(cols);
