@@ -20,6 +20,9 @@ use taskloom::graph::{Chunk, Value};
 #[global_allocator]
 static ALLOCATOR: taskloom::allocator::MiMalloc = taskloom::allocator::MiMalloc;
 
+/// A case: its name, the bytes it reads, and one run of it.
+type Case<'a> = (&'static str, f64, Box<dyn FnMut() + 'a>);
+
 /// Runs per case; the median is reported.
 const REPEATS: usize = 7;
 
@@ -63,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut target = vec![0.0f64; source.len()];
 
-    let mut cases: Vec<(&str, f64, Box<dyn FnMut()>)> = vec![
+    let mut cases: Vec<Case> = vec![
         ("copy", bytes, Box::new(|| target.copy_from_slice(&source))),
         (
             "sum",
