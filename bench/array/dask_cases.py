@@ -5,8 +5,9 @@ has its own peak RSS (measured by /usr/bin/time around this script).
     python dask_cases.py CASE SIZE CHUNK [PATH]
 
 Cases mirror examples/array_bench.rs on the same shapes and chunks:
-  sum, mean0, xxt, cumsum0  a SIZE x SIZE `da.random.random` array in CHUNK x CHUNK blocks
-                            (cumsum0: `x.cumsum(axis=0).sum()`)
+  sum, mean0, xxt, chain,
+  cumsum0                   a SIZE x SIZE `da.random.random` array in CHUNK x CHUNK blocks
+                            (cumsum0: `x.cumsum(axis=0).sum()`; chain: `(x * 2 + 1).sum()`)
   topk                      `da.topk(x, 10)` of a 1-D array of SIZE elements
   dd_sort                   `dask.dataframe` `sort_values` of that 1-D array (dask.array has no sort)
   np_sort                   NumPy `np.sort` in memory (the array generated before timing)
@@ -61,6 +62,8 @@ def main():
     elif case == "xxt":
         x = square(SEED)
         expr = (x + x.T).sum()
+    elif case == "chain":
+        expr = (square(SEED) * 2 + 1).sum()
     elif case == "cumsum0":
         expr = square(SEED).cumsum(axis=0).sum()
     elif case == "topk":

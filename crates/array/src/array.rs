@@ -34,7 +34,7 @@ pub struct Array {
 
 /// An expression's identity, given when it is built and never reused in a process:
 /// what lowering remembers a lowered expression by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct NodeId(u64);
 
 impl NodeId {

@@ -29,6 +29,7 @@ use crate::index::AxisIndex;
 use crate::kernels::elementwise::promote::Scalar;
 use crate::kernels::elementwise::{AsType, Binary, Compare, Scale, Unary, Where};
 use crate::kernels::fill::{Arange, Full, Random};
+use crate::kernels::fused::{Block, FusedPartial, Side, Tree};
 use crate::kernels::layout::{Concat, Entry, Slice, Transpose};
 use crate::kernels::matmul::Matmul;
 use crate::kernels::reduce::arg::ArgPartial;
@@ -503,46 +504,16 @@ impl Lowering {
         axis: Option<usize>,
         x: &Array,
     ) -> Result<Blocks, ArrayError> {
-        let input = self.blocks(x)?;
         let label = self.label(&format!("{}-partial", op.name()));
-        // Straight from storage, along rows: read and reduce a slab at a time (but a
-        // position needs the whole block's place).
-        let streamed = match &*x.node {
-            Node::Read { path, .. } if matches!(axis, None | Some(0)) && !op.is_arg() => Some(path),
-            _ => None,
+        // Elementwise work over everything: tile by tile, with no chunk-sized
+        // intermediates (a plain reduction of a leaf keeps its own, streaming, path).
+        let partials = if axis.is_none() && !op.is_arg() && is_fusable(&x.node) {
+            self.fused_partials(op, x)?
+        } else {
+            self.partials(op, axis, x)?
         };
         let mut groups: Vec<Vec<Expr>> = vec![Vec::new(); out.grid.num_blocks()];
-        for ((expr, bytes), index) in input
-            .exprs
-            .into_iter()
-            .zip(input.bytes)
-            .zip(x.grid.block_indices())
-        {
-            let (partial, bytes) = match streamed {
-                Some(path) => {
-                    let read = ReadPartial {
-                        path: path.clone(),
-                        index: index.clone(),
-                        op,
-                        axis,
-                    };
-                    (read.encode(&mut self.builder), STREAMED_BYTES)
-                }
-                None if op.is_arg() => {
-                    let partial = ArgPartial {
-                        op,
-                        x: expr,
-                        axis,
-                        start: x.grid.block_start(&index),
-                        shape: x.shape().to_vec(),
-                    };
-                    (partial.encode(&mut self.builder), bytes)
-                }
-                None => {
-                    let partial = Partial { op, x: expr, axis };
-                    (partial.encode(&mut self.builder), bytes)
-                }
-            };
+        for (index, partial, bytes) in partials {
             let key = self.define(&label, &index, partial, bytes);
             let out_index: Vec<usize> = match axis {
                 None => vec![],
@@ -582,6 +553,144 @@ impl Lowering {
             .map(|i| block_bytes(out, &i))
             .collect();
         Ok(Blocks { exprs, bytes })
+    }
+
+    /// Per block of `x`, in C order, its index, the call making its reduction state and
+    /// the bytes it holds: straight from storage a slab at a time where it can, else
+    /// from the block's expression.
+    fn partials(
+        &mut self,
+        op: Reduction,
+        axis: Option<usize>,
+        x: &Array,
+    ) -> Result<Vec<(Vec<usize>, Expr, u64)>, ArrayError> {
+        let input = self.blocks(x)?;
+        // Straight from storage, along rows: read and reduce a slab at a time (but a
+        // position needs the whole block's place).
+        let streamed = match &*x.node {
+            Node::Read { path, .. } if matches!(axis, None | Some(0)) && !op.is_arg() => Some(path),
+            _ => None,
+        };
+        let mut partials = Vec::new();
+        for ((expr, bytes), index) in input
+            .exprs
+            .into_iter()
+            .zip(input.bytes)
+            .zip(x.grid.block_indices())
+        {
+            let (call, bytes) = match streamed {
+                Some(path) => {
+                    let read = ReadPartial {
+                        path: path.clone(),
+                        index: index.clone(),
+                        op,
+                        axis,
+                    };
+                    (read.encode(&mut self.builder), STREAMED_BYTES)
+                }
+                None if op.is_arg() => {
+                    let partial = ArgPartial {
+                        op,
+                        x: expr,
+                        axis,
+                        start: x.grid.block_start(&index),
+                        shape: x.shape().to_vec(),
+                    };
+                    (partial.encode(&mut self.builder), bytes)
+                }
+                None => {
+                    let partial = Partial { op, x: expr, axis };
+                    (partial.encode(&mut self.builder), bytes)
+                }
+            };
+            partials.push((index, call, bytes));
+        }
+        Ok(partials)
+    }
+
+    /// The calls reducing `x` (an elementwise tree) tile by tile from its leaves'
+    /// blocks, each named by the first block it reduces, and the bytes of those blocks.
+    /// A leaf is cut into `x`'s blocks along the axes it is read by; blocks that read the
+    /// same leaf blocks (`x + x.T` at (i, j) and (j, i)) are reduced by one call, which
+    /// makes each leaf block once.
+    fn fused_partials(
+        &mut self,
+        op: Reduction,
+        x: &Array,
+    ) -> Result<Vec<(Vec<usize>, Expr, u64)>, ArrayError> {
+        let mut leaves = Vec::new();
+        let tree = fused_tree(x, (0..x.ndim()).map(Some).collect(), &mut leaves)?;
+        let mut inputs = Vec::new();
+        for leaf in leaves {
+            let mut chunks = leaf.array.chunks().to_vec();
+            for (r, axis) in leaf.axes.iter().enumerate() {
+                if let Some(s) = *axis {
+                    chunks[s] = x.chunks()[r];
+                }
+            }
+            let array = leaf.array.rechunk(&chunks)?;
+            let blocks = self.blocks(&array)?;
+            inputs.push((array, leaf.axes, blocks));
+        }
+        // Per set of leaf blocks read (sorted), the blocks reading it, in C order.
+        let mut groups: Vec<(Vec<LeafBlock>, Vec<Vec<usize>>)> = Vec::new();
+        let mut group_of: HashMap<Vec<LeafBlock>, usize> = HashMap::new();
+        for index in x.grid.block_indices() {
+            let mut read: Vec<LeafBlock> = inputs
+                .iter()
+                .map(|(array, axes, _)| {
+                    (
+                        array.id,
+                        array.grid.linear(&source_index(axes, &index, array.ndim())),
+                    )
+                })
+                .collect();
+            read.sort_unstable();
+            read.dedup();
+            let g = *group_of.entry(read.clone()).or_insert_with(|| {
+                groups.push((read, Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push(index);
+        }
+        let mut partials = Vec::new();
+        for (read, indices) in groups {
+            let mut args = Vec::new();
+            let mut bytes = 0;
+            for &(id, n) in &read {
+                let (_, _, blocks) = inputs
+                    .iter()
+                    .find(|(a, _, _)| a.id == id)
+                    .expect("a leaf read");
+                args.push(blocks.exprs[n].clone());
+                bytes += blocks.bytes[n];
+            }
+            let blocks = indices
+                .iter()
+                .map(|index| {
+                    let slots: Vec<usize> = inputs
+                        .iter()
+                        .map(|(array, axes, _)| {
+                            let n = array.grid.linear(&source_index(axes, index, array.ndim()));
+                            read.iter()
+                                .position(|&r| r == (array.id, n))
+                                .expect("a leaf read")
+                        })
+                        .collect();
+                    Block {
+                        tree: tree.renumbered(&slots),
+                        shape: x.grid.block_shape(index),
+                    }
+                })
+                .collect();
+            let call = FusedPartial {
+                op,
+                blocks,
+                leaves: args,
+            };
+            partials.push((indices[0].clone(), call.encode(&mut self.builder), bytes));
+        }
+        Ok(partials)
     }
 
     /// Each block's running sum along `axis` plus its carry: the sum of the blocks
@@ -1027,6 +1136,131 @@ fn cost(array: &Array) -> u128 {
         _ => out,
     };
     own.max(out)
+}
+
+/// The block of a leaf read through `axes` that block `index` of a fused tree's root
+/// reads: the root's index along the axes read, 0 along the leaf's others (extent 1).
+fn source_index(axes: &[Option<usize>], index: &[usize], ndim: usize) -> Vec<usize> {
+    let mut source = vec![0; ndim];
+    for (r, axis) in axes.iter().enumerate() {
+        if let Some(s) = *axis {
+            source[s] = index[r];
+        }
+    }
+    source
+}
+
+/// Whether `node` is elementwise work or a transpose: what a fused tree is made of.
+fn is_fusable(node: &Node) -> bool {
+    matches!(
+        node,
+        Node::Unary { .. }
+            | Node::Binary { .. }
+            | Node::Compare { .. }
+            | Node::Where { .. }
+            | Node::Scale { .. }
+            | Node::AsType { .. }
+            | Node::Transpose { .. }
+    )
+}
+
+/// A block of a fused tree's leaf: the leaf array and the block's number in it.
+type LeafBlock = (NodeId, usize);
+
+/// A leaf of a fused tree: the array it reads and, per axis of the tree's root, the
+/// leaf axis read there (`None`: broadcast).
+struct FusedLeaf {
+    array: Array,
+    axes: Vec<Option<usize>>,
+}
+
+/// The fused tree computing `a`, whose axis `k` the root reads at its axis `r` where
+/// `axes[r] == Some(k)`; arrays that are not elementwise work become leaves, in order.
+/// Transposes permute the map; broadcasting drops the axes an operand stretches.
+fn fused_tree(
+    a: &Array,
+    axes: Vec<Option<usize>>,
+    leaves: &mut Vec<FusedLeaf>,
+) -> Result<Tree, ArrayError> {
+    let mut sub = |x: &Array| fused_tree(x, axes.clone(), leaves).map(Box::new);
+    Ok(match &*a.node {
+        Node::Unary { op, x } => Tree::Unary {
+            op: *op,
+            x: sub(x)?,
+        },
+        Node::Scale { x, by, add } => Tree::Scale {
+            x: sub(x)?,
+            by: *by,
+            add: *add,
+        },
+        Node::AsType { x } => Tree::AsType {
+            x: sub(x)?,
+            dtype: a.dtype,
+        },
+        Node::Binary { op, x, y } => Tree::Binary {
+            op: *op,
+            x: fused_side(a, x, &axes, leaves)?,
+            y: fused_side(a, y, &axes, leaves)?,
+        },
+        Node::Compare { op, x, y } => Tree::Compare {
+            op: *op,
+            x: fused_side(a, x, &axes, leaves)?,
+            y: fused_side(a, y, &axes, leaves)?,
+        },
+        Node::Where { cond, x, y } => {
+            let cond = Operand::Array(cond.clone());
+            let Side::Tree(cond) = fused_side(a, &cond, &axes, leaves)? else {
+                unreachable!("an array operand is a tree")
+            };
+            Tree::Where {
+                cond,
+                x: fused_side(a, x, &axes, leaves)?,
+                y: fused_side(a, y, &axes, leaves)?,
+            }
+        }
+        Node::Transpose { x, axes: order } => {
+            let axes = axes.iter().map(|r| r.map(|k| order[k])).collect();
+            fused_tree(x, axes, leaves)?
+        }
+        _ => {
+            leaves.push(FusedLeaf {
+                array: a.clone(),
+                axes: axes.clone(),
+            });
+            Tree::Leaf {
+                slot: leaves.len() - 1,
+                axes,
+            }
+        }
+    })
+}
+
+/// An operand of `parent` as a fused tree's side: a scalar, or the operand's tree
+/// read through `axes` with the axes it is broadcast along (right-aligned, extent 1
+/// where `parent`'s is not) dropped.
+fn fused_side(
+    parent: &Array,
+    operand: &Operand,
+    axes: &[Option<usize>],
+    leaves: &mut Vec<FusedLeaf>,
+) -> Result<Side, ArrayError> {
+    match operand {
+        Operand::Scalar(v) => Scalar::of(v).map(Side::Scalar).ok_or_else(|| {
+            ArrayError::invalid(format!(
+                "an elementwise operand must be a number, got {}",
+                v.type_name()
+            ))
+        }),
+        Operand::Array(b) => {
+            let offset = parent.ndim() - b.ndim();
+            let read = |k: usize| k >= offset && b.shape()[k - offset] == parent.shape()[k];
+            let axes = axes
+                .iter()
+                .map(|r| r.filter(|&k| read(k)).map(|k| k - offset))
+                .collect();
+            Ok(Side::Tree(Box::new(fused_tree(b, axes, leaves)?)))
+        }
+    }
 }
 
 /// What a task reducing a stored chunk a slab at a time holds, at most (a slab and

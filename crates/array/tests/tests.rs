@@ -2,6 +2,7 @@
 //! link, so areas are modules here (a directory with a `mod.rs` each), not files of
 //! their own in `tests/`.
 
+mod fused;
 mod kernels;
 mod lazy_arrays;
 mod limits;

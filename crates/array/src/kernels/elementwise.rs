@@ -114,7 +114,7 @@ impl Decode for Operand {
 }
 
 /// `op` applied to each element; see the module doc for the result dtype.
-fn unary(op: UnaryOp, x: &Chunk) -> Result<Chunk, OpError> {
+pub(crate) fn unary(op: UnaryOp, x: &Chunk) -> Result<Chunk, OpError> {
     Ok(match op {
         UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Square => with_number!(x.dtype(), T => {
             let a = cast::<T>(x);
@@ -160,7 +160,7 @@ fn common(x: &Operand, y: &Operand) -> Result<DType, OpError> {
 }
 
 /// `x op y` with NumPy broadcasting and promotion.
-fn binary(op: BinaryOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
+pub(crate) fn binary(op: BinaryOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
     let common = common(x, y)?;
     if op == BinaryOp::Div {
         return Ok(match true_division(common) {
@@ -182,7 +182,7 @@ fn binary(op: BinaryOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
 /// to everything, itself included).
 // One body for every dtype: for bool, `<` is NumPy's order (false < true) as written.
 #[allow(clippy::bool_comparison)]
-fn compare(op: CompareOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
+pub(crate) fn compare(op: CompareOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
     with_dtype!(common(x, y)?, T => {
         let (x, y) = (side::<T>(x), side::<T>(y));
         Ok(Chunk::Bool(match op {
@@ -198,7 +198,7 @@ fn compare(op: CompareOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
 
 /// `x` where `cond` holds, else `y`, all three broadcast together; the result has
 /// the dtype of `x` and `y` combined (`cond` only chooses).
-fn select(cond: &Chunk, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
+pub(crate) fn select(cond: &Chunk, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
     let cond = cast::<bool>(cond);
     with_dtype!(common(x, y)?, T => {
         let (x, y) = (side::<T>(x), side::<T>(y));
@@ -215,7 +215,7 @@ fn select(cond: &Chunk, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
 }
 
 /// `x * by + add`, rounding as NumPy would evaluate the two steps.
-fn scale(x: &Arc<Chunk>, by: Scalar, add: Scalar) -> Result<Chunk, OpError> {
+pub(crate) fn scale(x: &Arc<Chunk>, by: Scalar, add: Scalar) -> Result<Chunk, OpError> {
     let product = with_scalar(x.dtype(), by)?;
     let result = with_scalar(product, add)?;
     if product != result {

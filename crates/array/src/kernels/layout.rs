@@ -75,28 +75,37 @@ fn transpose(x: &Chunk, axes: Option<Vec<usize>>) -> Result<Chunk, OpError> {
     }))
 }
 
-/// The transpose of a `rows` x `cols` matrix in C order, tile by tile: a plain copy
-/// reads one of the two arrays a column at a time, a cache miss per element, where a
-/// tile of both fits in L1. Each output row of a tile is written contiguously, into
-/// memory not zeroed first (the output is as large as the chunk).
+/// The transpose of a `rows` x `cols` matrix in C order.
 fn transpose_tiled<T: Copy>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
+    let rows: Vec<&[T]> = src.chunks_exact(cols.max(1)).take(rows).collect();
+    transpose_rows(&rows, cols)
+}
+
+/// The transpose of a matrix given as its rows (each `len` long, anywhere in memory),
+/// in C order, tile by tile: a plain copy reads one of the two arrays a column at a
+/// time, a cache miss per element, where a tile of both fits in L1. Each output row
+/// of a tile is written contiguously, into memory not zeroed first (the output is as
+/// large as the input).
+pub(crate) fn transpose_rows<T: Copy>(rows: &[&[T]], len: usize) -> Vec<T> {
     const TILE: usize = 32;
-    let mut out: Vec<T> = Vec::with_capacity(src.len());
-    let spare = &mut out.spare_capacity_mut()[..src.len()];
-    for i0 in (0..rows).step_by(TILE) {
-        let i1 = (i0 + TILE).min(rows);
-        for j0 in (0..cols).step_by(TILE) {
-            for j in j0..(j0 + TILE).min(cols) {
-                let dst = &mut spare[j * rows + i0..j * rows + i1];
-                for (d, i) in dst.iter_mut().zip(i0..i1) {
-                    d.write(src[i * cols + j]);
+    let n = rows.len() * len;
+    let mut out: Vec<T> = Vec::with_capacity(n);
+    let spare = &mut out.spare_capacity_mut()[..n];
+    let width = rows.len();
+    for i0 in (0..width).step_by(TILE) {
+        let i1 = (i0 + TILE).min(width);
+        for j0 in (0..len).step_by(TILE) {
+            for j in j0..(j0 + TILE).min(len) {
+                let dst = &mut spare[j * width + i0..j * width + i1];
+                for (d, row) in dst.iter_mut().zip(&rows[i0..i1]) {
+                    d.write(row[j]);
                 }
             }
         }
     }
-    // SAFETY: the tiles cover every (i, j) with i < rows and j < cols, so each of the
-    // rows * cols = src.len() elements was written above.
-    unsafe { out.set_len(src.len()) };
+    // SAFETY: the tiles cover every (i, j) with i < rows.len() and j < len, so each of
+    // the n = rows.len() * len elements was written above.
+    unsafe { out.set_len(n) };
     out
 }
 

@@ -4,6 +4,7 @@
 pub mod args;
 pub(crate) mod elementwise;
 pub(crate) mod fill;
+pub(crate) mod fused;
 pub(crate) mod layout;
 pub(crate) mod matmul;
 pub(crate) mod reduce;

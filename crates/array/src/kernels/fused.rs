@@ -1,0 +1,617 @@
+//! Elementwise trees reduced tile by tile: `(x + x.T).sum()` without a transposed copy
+//! or a summed chunk.
+//!
+//! Op: `array.fused_partial(op, blocks, leaf, ...)`: the reduction state of the blocks
+//! (`[tree, shape]` each) that their trees compute from the leaf chunks. Blocks that
+//! read the same leaves (`x + x.T` at (i, j) and (j, i)) share one task, so each leaf
+//! is made once.
+//!
+//! - A `Tree` is elementwise ops (unary, binary, scale, astype, compare, where) over
+//!   leaves; each leaf is read through an axis map (which leaf axis each block axis
+//!   reads, or none: broadcast), so transposes and broadcasting sit at the leaves.
+//! - The block is walked tile after tile, `TILE`² elements each: square tiles of its
+//!   last two axes (`TILE` x `TILE`) when a leaf is read transposed, so its tile is a
+//!   square block of the source, read a contiguous row at a time and transposed in
+//!   cache; otherwise whole rows (a 1-D block in runs), so leaves stream. Every node of a tile is computed by the
+//!   chunk kernels (same dtype rules, wrap-around and NaNs as chunk by chunk) on
+//!   tile-sized chunks that stay in L2, so no chunk-sized intermediate is made.
+//! - Each tile reduces to a state (`partial`), and states merge pairwise across tiles
+//!   (`Fold`). Sums are then pairwise within and across tiles: not bit-identical to
+//!   chunk-by-chunk evaluation, but within pairwise summation's bound, relative error
+//!   O(ε log n) of Σ|x|. Min, max, any, all and integer sums are exact.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use taskloom_graph::{with_chunk, Chunk, DType, Expr, OpError, Value};
+
+use super::args::Element;
+use super::elementwise::element::{astype, tuple};
+use super::elementwise::promote::Scalar;
+use super::elementwise::{self, binary, compare, scale, select, unary};
+use super::layout::transpose_rows;
+use super::reduce::{combine, partial};
+use crate::operation::{BinaryOp, CompareOp, Reduction, UnaryOp};
+use crate::wire::{array_op, Decode, Encode};
+
+/// Tile edge along each of the last two axes: a 128 x 128 float64 tile is 128 KiB,
+/// so a tree's few live tiles (leaves, operands, result) stay within a core's L2
+/// (1 MiB here) while each kernel call covers enough elements (16384) that its fixed
+/// cost (allocation, dispatch) is a few percent.
+const TILE: usize = 128;
+
+array_op! {
+    /// `array.fused_partial(op, blocks, leaf, ...)`: the state of the blocks, each a
+    /// `[tree, shape]` computed from the leaves, evaluated tile by tile.
+    pub(crate) struct FusedPartial<C = Arc<Chunk>> = "array.fused_partial" {
+        op: Reduction,
+        blocks: Vec<Block>;
+        rest leaves: C, at least 0
+    }
+    fn run(self) -> OpResult {
+        fused_partial(self.op, &self.blocks, &self.leaves)
+    }
+}
+
+/// One block of a fused reduction: the tree computing it, and its shape.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Block {
+    pub(crate) tree: Tree,
+    pub(crate) shape: Vec<usize>,
+}
+
+impl Encode for Vec<Block> {
+    fn encode(self) -> Expr {
+        let shape = |s: &[usize]| Value::list(s.iter().map(|&e| Value::Int(e as i64)));
+        Expr::Value(Value::list(
+            self.iter()
+                .map(|b| Value::list([b.tree.value(), shape(&b.shape)])),
+        ))
+    }
+}
+
+impl Decode for Vec<Block> {
+    fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
+        let bad = || {
+            OpError::new(format!(
+                "argument {} must be a list of [tree, shape] blocks, got {}",
+                i + 1,
+                v.type_name()
+            ))
+        };
+        let Value::List(blocks) = v else {
+            return Err(bad());
+        };
+        blocks
+            .iter()
+            .map(|b| match b {
+                Value::List(pair) if pair.len() == 2 => Ok(Block {
+                    tree: Tree::parse(&pair[0], i)?,
+                    shape: Vec::<usize>::decode(&pair[1], i)?,
+                }),
+                _ => Err(bad()),
+            })
+            .collect()
+    }
+}
+
+/// An elementwise expression over leaf chunks, as one block of it is computed.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Tree {
+    /// Leaf chunk `slot`; block axis `k` reads leaf axis `axes[k]`, or broadcasts
+    /// (`None`). Leaf axes no block axis reads have extent 1.
+    Leaf {
+        slot: usize,
+        axes: Vec<Option<usize>>,
+    },
+    Unary {
+        op: UnaryOp,
+        x: Box<Tree>,
+    },
+    Binary {
+        op: BinaryOp,
+        x: Side,
+        y: Side,
+    },
+    Compare {
+        op: CompareOp,
+        x: Side,
+        y: Side,
+    },
+    Where {
+        cond: Box<Tree>,
+        x: Side,
+        y: Side,
+    },
+    Scale {
+        x: Box<Tree>,
+        by: Scalar,
+        add: Scalar,
+    },
+    AsType {
+        x: Box<Tree>,
+        dtype: DType,
+    },
+}
+
+/// An operand of a binary op, comparison or selection.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Side {
+    Tree(Box<Tree>),
+    Scalar(Scalar),
+}
+
+impl Tree {
+    /// The tree with leaf slot `s` renumbered `slots[s]`.
+    pub(crate) fn renumbered(&self, slots: &[usize]) -> Tree {
+        let side = |s: &Side| match s {
+            Side::Tree(t) => Side::Tree(Box::new(t.renumbered(slots))),
+            Side::Scalar(v) => Side::Scalar(*v),
+        };
+        let tree = |t: &Tree| Box::new(t.renumbered(slots));
+        match self {
+            Tree::Leaf { slot, axes } => Tree::Leaf {
+                slot: slots[*slot],
+                axes: axes.clone(),
+            },
+            Tree::Unary { op, x } => Tree::Unary {
+                op: *op,
+                x: tree(x),
+            },
+            Tree::Binary { op, x, y } => Tree::Binary {
+                op: *op,
+                x: side(x),
+                y: side(y),
+            },
+            Tree::Compare { op, x, y } => Tree::Compare {
+                op: *op,
+                x: side(x),
+                y: side(y),
+            },
+            Tree::Where { cond, x, y } => Tree::Where {
+                cond: tree(cond),
+                x: side(x),
+                y: side(y),
+            },
+            Tree::Scale { x, by, add } => Tree::Scale {
+                x: tree(x),
+                by: *by,
+                add: *add,
+            },
+            Tree::AsType { x, dtype } => Tree::AsType {
+                x: tree(x),
+                dtype: *dtype,
+            },
+        }
+    }
+
+    /// Whether a leaf is read with its axes reordered (a transpose).
+    fn transposes(&self) -> bool {
+        let side = |s: &Side| matches!(s, Side::Tree(t) if t.transposes());
+        match self {
+            Tree::Leaf { axes, .. } => {
+                let read: Vec<usize> = axes.iter().flatten().copied().collect();
+                read.windows(2).any(|w| w[0] > w[1])
+            }
+            Tree::Unary { x, .. } | Tree::Scale { x, .. } | Tree::AsType { x, .. } => {
+                x.transposes()
+            }
+            Tree::Binary { x, y, .. } | Tree::Compare { x, y, .. } => side(x) || side(y),
+            Tree::Where { cond, x, y } => cond.transposes() || side(x) || side(y),
+        }
+    }
+
+    /// Fails unless every leaf names a given chunk and its axis map fits the chunk
+    /// and a block of `shape`, so evaluation cannot index out of range.
+    fn check(&self, leaves: &[Arc<Chunk>], shape: &[usize]) -> Result<(), OpError> {
+        let side = |s: &Side| match s {
+            Side::Tree(t) => t.check(leaves, shape),
+            Side::Scalar(_) => Ok(()),
+        };
+        match self {
+            Tree::Leaf { slot, axes } => check_leaf(leaves, *slot, axes, shape),
+            Tree::Unary { x, .. } | Tree::Scale { x, .. } | Tree::AsType { x, .. } => {
+                x.check(leaves, shape)
+            }
+            Tree::Binary { x, y, .. } | Tree::Compare { x, y, .. } => {
+                side(x)?;
+                side(y)
+            }
+            Tree::Where { cond, x, y } => {
+                cond.check(leaves, shape)?;
+                side(x)?;
+                side(y)
+            }
+        }
+    }
+
+    /// The tree's values over `tile` (a range per block axis), as a chunk of the
+    /// tile's shape.
+    fn eval(&self, leaves: &[Arc<Chunk>], tile: &[Range<usize>]) -> Result<Arc<Chunk>, OpError> {
+        let side = |s: &Side| -> Result<elementwise::Operand, OpError> {
+            Ok(match s {
+                Side::Tree(t) => elementwise::Operand::Array(t.eval(leaves, tile)?),
+                Side::Scalar(v) => elementwise::Operand::Scalar(*v),
+            })
+        };
+        let chunk = match self {
+            Tree::Leaf { slot, axes } => leaf_tile(&leaves[*slot], axes, tile),
+            Tree::Unary { op, x } => unary(*op, &*x.eval(leaves, tile)?)?,
+            Tree::Binary { op, x, y } => binary(*op, &side(x)?, &side(y)?)?,
+            Tree::Compare { op, x, y } => compare(*op, &side(x)?, &side(y)?)?,
+            Tree::Where { cond, x, y } => select(&*cond.eval(leaves, tile)?, &side(x)?, &side(y)?)?,
+            Tree::Scale { x, by, add } => scale(&x.eval(leaves, tile)?, *by, *add)?,
+            Tree::AsType { x, dtype } => astype(&*x.eval(leaves, tile)?, *dtype),
+        };
+        Ok(Arc::new(chunk))
+    }
+
+    /// The tree as the wire carries it: `[kind, ...]` lists, scalars as numbers.
+    fn value(&self) -> Value {
+        let side = |s: &Side| match s {
+            Side::Tree(t) => t.value(),
+            Side::Scalar(v) => scalar_value(*v),
+        };
+        let name = Value::str;
+        match self {
+            Tree::Leaf { slot, axes } => Value::list([
+                name("leaf"),
+                Value::Int(*slot as i64),
+                Value::list(
+                    axes.iter()
+                        .map(|a| a.map_or(-1, |a| a as i64))
+                        .map(Value::Int),
+                ),
+            ]),
+            Tree::Unary { op, x } => Value::list([name("unary"), name(op.name()), x.value()]),
+            Tree::Binary { op, x, y } => {
+                Value::list([name("binary"), name(op.name()), side(x), side(y)])
+            }
+            Tree::Compare { op, x, y } => {
+                Value::list([name("compare"), name(op.name()), side(x), side(y)])
+            }
+            Tree::Where { cond, x, y } => {
+                Value::list([name("where"), cond.value(), side(x), side(y)])
+            }
+            Tree::Scale { x, by, add } => Value::list([
+                name("scale"),
+                x.value(),
+                scalar_value(*by),
+                scalar_value(*add),
+            ]),
+            Tree::AsType { x, dtype } => {
+                Value::list([name("astype"), x.value(), name(dtype.name())])
+            }
+        }
+    }
+
+    /// The tree in `v` (argument `i` of the op), or an error naming what is wrong.
+    fn parse(v: &Value, i: usize) -> Result<Tree, OpError> {
+        let bad = |what: &str| {
+            OpError::new(format!(
+                "argument {} must be a fused expression tree: {what}",
+                i + 1
+            ))
+        };
+        let Value::List(items) = v else {
+            return Err(bad(&format!(
+                "a node must be a list, got {}",
+                v.type_name()
+            )));
+        };
+        let kind = match items.first() {
+            Some(Value::Str(s)) => &**s,
+            _ => return Err(bad("a node starts with its kind, a string")),
+        };
+        let tree = |v: &Value| Tree::parse(v, i).map(Box::new);
+        let side = |v: &Value| match Scalar::of(v) {
+            Some(s) => Ok(Side::Scalar(s)),
+            None => tree(v).map(Side::Tree),
+        };
+        let arity = |n: usize| {
+            if items.len() == n + 1 {
+                Ok(())
+            } else {
+                Err(bad(&format!(
+                    "a {kind} node has {n} fields, got {}",
+                    items.len() - 1
+                )))
+            }
+        };
+        let scalar = |v: &Value| Scalar::decode(v, i);
+        Ok(match kind {
+            "leaf" => {
+                arity(2)?;
+                let slot = usize::decode(&items[1], i)?;
+                let Value::List(axes) = &items[2] else {
+                    return Err(bad("a leaf's axes must be a list of ints"));
+                };
+                let axes = axes
+                    .iter()
+                    .map(|a| match a {
+                        Value::Int(-1) => Ok(None),
+                        Value::Int(a) if *a >= 0 => Ok(Some(*a as usize)),
+                        _ => Err(bad("a leaf axis must be a non-negative int or -1")),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Tree::Leaf { slot, axes }
+            }
+            "unary" => {
+                arity(2)?;
+                Tree::Unary {
+                    op: UnaryOp::decode(&items[1], i)?,
+                    x: tree(&items[2])?,
+                }
+            }
+            "binary" => {
+                arity(3)?;
+                Tree::Binary {
+                    op: BinaryOp::decode(&items[1], i)?,
+                    x: side(&items[2])?,
+                    y: side(&items[3])?,
+                }
+            }
+            "compare" => {
+                arity(3)?;
+                Tree::Compare {
+                    op: CompareOp::decode(&items[1], i)?,
+                    x: side(&items[2])?,
+                    y: side(&items[3])?,
+                }
+            }
+            "where" => {
+                arity(3)?;
+                Tree::Where {
+                    cond: tree(&items[1])?,
+                    x: side(&items[2])?,
+                    y: side(&items[3])?,
+                }
+            }
+            "scale" => {
+                arity(3)?;
+                Tree::Scale {
+                    x: tree(&items[1])?,
+                    by: scalar(&items[2])?,
+                    add: scalar(&items[3])?,
+                }
+            }
+            "astype" => {
+                arity(2)?;
+                Tree::AsType {
+                    x: tree(&items[1])?,
+                    dtype: DType::decode(&items[2], i)?,
+                }
+            }
+            other => return Err(bad(&format!("unknown node kind '{other}'"))),
+        })
+    }
+}
+
+fn scalar_value(s: Scalar) -> Value {
+    match s {
+        Scalar::Int(i) => Value::Int(i),
+        Scalar::Float(f) => Value::Float(f),
+    }
+}
+
+/// Fails unless leaf `slot` exists and `axes` maps a block of `shape` onto it: one
+/// entry per block axis, each leaf axis read at most once with the block's extent,
+/// the leaf axes not read of extent 1.
+fn check_leaf(
+    leaves: &[Arc<Chunk>],
+    slot: usize,
+    axes: &[Option<usize>],
+    shape: &[usize],
+) -> Result<(), OpError> {
+    let leaf = leaves.get(slot).ok_or_else(|| {
+        OpError::new(format!(
+            "fused tree reads leaf {slot}, but {} leaves were given",
+            leaves.len()
+        ))
+    })?;
+    let extents = leaf.shape();
+    let mut read = vec![false; extents.len()];
+    let fits = axes.len() == shape.len()
+        && axes.iter().zip(shape).all(|(a, &n)| match *a {
+            None => true,
+            Some(a) => {
+                a < extents.len() && extents[a] == n && !std::mem::replace(&mut read[a], true)
+            }
+        })
+        && read.iter().zip(extents).all(|(&r, &e)| r || e == 1);
+    if fits {
+        Ok(())
+    } else {
+        Err(OpError::new(format!(
+            "fused tree reads leaf {slot} of shape {} through axes {axes:?}, which do not \
+             map it onto a block of shape {}",
+            tuple(extents),
+            tuple(shape)
+        )))
+    }
+}
+
+/// The reduction state of `blocks`, each computed by its tree from `leaves`.
+fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Result<Value, OpError> {
+    if op.is_arg() {
+        return Err(OpError::new(format!(
+            "{} needs the block's place in the array: use array.arg_partial",
+            op.name()
+        )));
+    }
+    let mut fold = Fold::new(op);
+    for Block { tree, shape } in blocks {
+        tree.check(leaves, shape)?;
+        for tile in tiles(shape, tree.transposes()) {
+            let values = tree.eval(leaves, &tile)?;
+            fold.push(partial(op, &values, None)?)?;
+        }
+    }
+    fold.finish()
+}
+
+/// The tiles of a block of `shape`, in order: `TILE` x `TILE` squares of the last two
+/// axes (`square`) or runs of whole rows of about `TILE`² elements, at each index of
+/// the leading axes; runs of `TILE`² along a single axis; the whole block when it is
+/// 0-d or empty (so an empty block still yields its one, empty, tile).
+fn tiles(shape: &[usize], square: bool) -> Vec<Vec<Range<usize>>> {
+    let n = shape.len();
+    if n == 0 || shape.contains(&0) {
+        return vec![shape.iter().map(|&e| 0..e).collect()];
+    }
+    let steps = |extent: usize, step: usize| {
+        (0..extent)
+            .step_by(step)
+            .map(move |s| s..(s + step).min(extent))
+    };
+    if n == 1 {
+        return steps(shape[0], TILE * TILE).map(|r| vec![r]).collect();
+    }
+    let (row_step, col_step) = if square {
+        (TILE, TILE)
+    } else {
+        let cols = shape[n - 1].min(TILE * TILE);
+        ((TILE * TILE / cols).max(1), cols)
+    };
+    let mut out = Vec::new();
+    let outer: Vec<usize> = shape[..n - 2].to_vec();
+    let mut index = vec![0usize; n - 2];
+    loop {
+        for rows in steps(shape[n - 2], row_step) {
+            for cols in steps(shape[n - 1], col_step) {
+                let mut tile: Vec<Range<usize>> = index.iter().map(|&i| i..i + 1).collect();
+                tile.push(rows.clone());
+                tile.push(cols);
+                out.push(tile);
+            }
+        }
+        // The next index of the leading axes, last fastest (C order).
+        let Some(k) = (0..n - 2).rev().find(|&k| index[k] + 1 < outer[k]) else {
+            return out;
+        };
+        index[k] += 1;
+        index[k + 1..].fill(0);
+    }
+}
+
+/// The part of `leaf` a tile reads, as a chunk of the tile's shape.
+fn leaf_tile(leaf: &Chunk, axes: &[Option<usize>], tile: &[Range<usize>]) -> Chunk {
+    with_chunk!(leaf, a => Element::chunk(cut(a.view(), axes, tile)))
+}
+
+/// The tile of `a` read through `axes` (checked by `check_leaf`), copied in C order:
+/// rows that are contiguous in the leaf are copied as they are, and a tile whose
+/// last two axes are swapped is transposed from the leaf's contiguous rows.
+fn cut<T: Copy>(
+    mut a: ArrayViewD<'_, T>,
+    axes: &[Option<usize>],
+    tile: &[Range<usize>],
+) -> ArrayD<T> {
+    for (range, axis) in tile.iter().zip(axes) {
+        if let Some(s) = *axis {
+            a.slice_axis_inplace(Axis(s), ndarray::Slice::from(range.clone()));
+        }
+    }
+    // Drop the leaf axes no tile axis reads (extent 1), last first.
+    for s in (0..a.ndim()).rev() {
+        if !axes.contains(&Some(s)) {
+            a = a.index_axis_move(Axis(s), 0);
+        }
+    }
+    // The kept axes, renumbered in leaf order, put in tile order; broadcast axes added.
+    let rank = |s: usize| {
+        axes.iter()
+            .filter(|a| matches!(a, Some(t) if *t < s))
+            .count()
+    };
+    let order: Vec<usize> = axes.iter().flatten().map(|&s| rank(s)).collect();
+    let mut a = a.permuted_axes(IxDyn(&order));
+    for (k, axis) in axes.iter().enumerate() {
+        if axis.is_none() {
+            a.insert_axis_inplace(Axis(k));
+        }
+    }
+    let shape: Vec<usize> = tile.iter().map(|r| r.len()).collect();
+    let a = a
+        .broadcast(IxDyn(&shape))
+        .expect("broadcast axes have extent 1");
+    copy_c(&a)
+}
+
+/// `a` in C order, copied a contiguous row at a time, or, for a tile whose last two
+/// axes are the leaf's swapped ones, transposed from the leaf's contiguous rows.
+fn copy_c<T: Copy>(a: &ArrayViewD<'_, T>) -> ArrayD<T> {
+    let n = a.ndim();
+    let strides = a.strides();
+    let single_plane = a.shape()[..n.saturating_sub(2)].iter().all(|&e| e == 1);
+    let swapped = n >= 2 && single_plane && strides[n - 2] == 1 && a.shape()[n - 1] > 1;
+    let out = if swapped && strides[n - 1] != 1 {
+        let mut plane = a.view();
+        while plane.ndim() > 2 {
+            plane = plane.index_axis_move(Axis(0), 0);
+        }
+        // The plane's columns are the leaf's rows.
+        let columns = plane.reversed_axes();
+        let rows: Vec<&[T]> = columns
+            .rows()
+            .into_iter()
+            .map(|row| {
+                row.to_slice()
+                    .expect("a transposed leaf's rows are contiguous")
+            })
+            .collect();
+        transpose_rows(&rows, a.shape()[n - 2])
+    } else {
+        let mut out = Vec::with_capacity(a.len());
+        for row in a.rows() {
+            match row.as_slice() {
+                Some(s) => out.extend_from_slice(s),
+                None => out.extend(row.iter().copied()),
+            }
+        }
+        out
+    };
+    ArrayD::from_shape_vec(a.raw_dim(), out).expect("the view's elements")
+}
+
+/// States merged pairwise as they come: a stack of states, each covering 2^level
+/// tiles, merged while the two on top cover as many (a binary counter), so a sum's
+/// rounding error grows with log(tiles) rather than with tiles.
+struct Fold {
+    op: Reduction,
+    stack: Vec<(u32, Value)>,
+}
+
+impl Fold {
+    fn new(op: Reduction) -> Fold {
+        Fold {
+            op,
+            stack: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, state: Value) -> Result<(), OpError> {
+        let mut top = (0, state);
+        while let Some((level, _)) = self.stack.last() {
+            if *level != top.0 {
+                break;
+            }
+            let (level, below) = self.stack.pop().expect("a state on the stack");
+            top = (level + 1, combine(self.op, &[below, top.1])?);
+        }
+        self.stack.push(top);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Value, OpError> {
+        let (_, mut state) = self
+            .stack
+            .pop()
+            .ok_or_else(|| OpError::new("array.fused_partial needs at least one block"))?;
+        while let Some((_, below)) = self.stack.pop() {
+            state = combine(self.op, &[below, state])?;
+        }
+        Ok(state)
+    }
+}

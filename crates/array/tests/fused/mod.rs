@@ -1,0 +1,269 @@
+//! Elementwise trees reduced tile by tile give what the same values reduced chunk by
+//! chunk give: exactly for ints, bools, min and max; for float sums within pairwise
+//! summation's bound, |error| <= c·ε·log2(n)·Σ|x| on each side.
+
+use ndarray::{ArrayD, IxDyn};
+use proptest::prelude::*;
+use taskloom_array::{Array, BinaryOp, CompareOp, Engine, Operand, Reduction, UnaryOp};
+use taskloom_graph::{Chunk, DType, Value};
+
+fn engine() -> Engine {
+    Engine::new().workers(2).fan_in(3)
+}
+
+const NUMERIC: [DType; 4] = [DType::Float64, DType::Float32, DType::Int64, DType::Int32];
+
+/// Deterministic values of `dtype` from `seed`: small ints (zeros and negatives
+/// included, so division and wrap-around are exercised) or floats in (-2, 2).
+fn leaf(shape: &[usize], chunks: &[usize], dtype: DType, seed: u64) -> Array {
+    let n: usize = shape.iter().product();
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let ints: Vec<i64> = (0..n).map(|_| (next() % 9) as i64 - 4).collect();
+    let floats: Vec<f64> = (0..n)
+        .map(|_| (next() % 4000) as f64 / 1000.0 - 2.0)
+        .collect();
+    let s = IxDyn(shape);
+    let values = match dtype {
+        DType::Float64 => Chunk::F64(ArrayD::from_shape_vec(s, floats).unwrap()),
+        DType::Float32 => Chunk::F32(
+            ArrayD::from_shape_vec(s, floats.iter().map(|&f| f as f32).collect()).unwrap(),
+        ),
+        DType::Int64 => Chunk::I64(ArrayD::from_shape_vec(s, ints).unwrap()),
+        _ => {
+            Chunk::I32(ArrayD::from_shape_vec(s, ints.iter().map(|&i| i as i32).collect()).unwrap())
+        }
+    };
+    let chunks: Vec<usize> = chunks.iter().zip(shape).map(|(&c, &e)| c.min(e)).collect();
+    Array::from_chunk(values, &chunks).unwrap()
+}
+
+/// An operand of the tree being built, of the expression's shape `shape` (chunked by
+/// `chunks`): a scalar, a leaf, a transposed leaf, or a leaf broadcast along some axes.
+fn operand(kind: u8, shape: &[usize], chunks: &[usize], dtype: DType, seed: u64) -> Operand {
+    match kind % 6 {
+        0 => Operand::from(2i64),
+        1 => Operand::from(0.5),
+        2 => Operand::from(&leaf(shape, chunks, dtype, seed)),
+        3 => {
+            let reversed: Vec<usize> = shape.iter().rev().copied().collect();
+            let rchunks: Vec<usize> = chunks.iter().rev().copied().collect();
+            Operand::from(&leaf(&reversed, &rchunks, dtype, seed).t())
+        }
+        4 => {
+            // Extent 1 on every other axis: stretched there.
+            let stretched: Vec<usize> = shape
+                .iter()
+                .enumerate()
+                .map(|(k, &e)| {
+                    if (k + seed as usize).is_multiple_of(2) {
+                        1
+                    } else {
+                        e
+                    }
+                })
+                .collect();
+            Operand::from(&leaf(&stretched, chunks, dtype, seed))
+        }
+        _ => {
+            // Fewer axes: right-aligned, the leading ones stretched.
+            let tail = &shape[shape.len() - 1..];
+            Operand::from(&leaf(tail, &chunks[chunks.len() - 1..], dtype, seed))
+        }
+    }
+}
+
+/// One step of building a tree, as random bytes pick it.
+type Step = (u8, u8, u8, u8);
+
+/// The expression `steps` build on a leaf of `shape`.
+fn expression(shape: &[usize], chunks: &[usize], dtype: DType, steps: &[Step]) -> Array {
+    let mut e = leaf(shape, chunks, dtype, 1);
+    for (i, &(what, op, kind, ty)) in steps.iter().enumerate() {
+        let seed = 10 + i as u64;
+        let ty = NUMERIC[ty as usize % 4];
+        let other = || operand(kind, shape, chunks, ty, seed);
+        e = match what % 6 {
+            0 => {
+                let op =
+                    [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div][op as usize % 4];
+                e.binary(op, other()).unwrap()
+            }
+            1 => {
+                let ops = [
+                    CompareOp::Gt,
+                    CompareOp::Lt,
+                    CompareOp::Ge,
+                    CompareOp::Le,
+                    CompareOp::Eq,
+                    CompareOp::Ne,
+                ];
+                let cond = e.compare(ops[op as usize % 6], other()).unwrap();
+                if kind % 2 == 0 {
+                    cond.select(&e, operand(kind / 2, shape, chunks, ty, seed + 100))
+                        .unwrap()
+                } else {
+                    cond.astype(ty)
+                }
+            }
+            2 => e.scale(Value::Int(3), Value::Float(-0.25)).unwrap(),
+            3 => e.astype(ty),
+            4 => {
+                let ops = [
+                    UnaryOp::Neg,
+                    UnaryOp::Abs,
+                    UnaryOp::Square,
+                    UnaryOp::Sqrt,
+                    UnaryOp::Exp,
+                    UnaryOp::Log,
+                ];
+                e.map(ops[op as usize % 6]).unwrap()
+            }
+            // A transpose of a subtree, combined with a leaf of its shape and turned back.
+            _ => {
+                let reversed: Vec<usize> = shape.iter().rev().copied().collect();
+                let rchunks: Vec<usize> = chunks.iter().rev().copied().collect();
+                let y = leaf(&reversed, &rchunks, ty, seed);
+                e.t().add(&y).unwrap().t()
+            }
+        };
+    }
+    e
+}
+
+/// Elements of a chunk as float64.
+fn floats(c: &Chunk) -> Vec<f64> {
+    match c {
+        Chunk::F64(a) => a.iter().copied().collect(),
+        Chunk::F32(a) => a.iter().map(|&x| f64::from(x)).collect(),
+        Chunk::I64(a) => a.iter().map(|&x| x as f64).collect(),
+        Chunk::I32(a) => a.iter().map(|&x| f64::from(x)).collect(),
+        Chunk::Bool(a) => a.iter().map(|&x| f64::from(u8::from(x))).collect(),
+    }
+}
+
+/// Whether `got` (fused) and `want` (chunk by chunk) agree for `op` over `values`:
+/// equal, both NaN, or for a float sum or mean within twice pairwise summation's bound.
+fn agree(op: Reduction, got: &Chunk, want: &Chunk, values: &Chunk) -> bool {
+    if got == want {
+        return true;
+    }
+    if !matches!(got, Chunk::F64(_) | Chunk::F32(_)) || got.dtype() != want.dtype() {
+        return false;
+    }
+    let (g, w) = (floats(got)[0], floats(want)[0]);
+    if g.is_nan() && w.is_nan() {
+        return true;
+    }
+    if !matches!(op, Reduction::Sum | Reduction::Mean) {
+        return false;
+    }
+    let x = floats(values);
+    let n = x.len().max(1) as f64;
+    let eps = if got.dtype() == DType::Float32 {
+        f32::EPSILON as f64
+    } else {
+        f64::EPSILON
+    };
+    let mut bound =
+        2.0 * 4.0 * f64::EPSILON * (n.log2() + 2.0) * x.iter().map(|v| v.abs()).sum::<f64>();
+    if op == Reduction::Mean {
+        bound /= n;
+    }
+    // A float32 result is rounded once from float64 on each side.
+    bound += 2.0 * eps * w.abs();
+    (g - w).abs() <= bound
+}
+
+/// `e` reduced fused (tile by tile) and chunk by chunk (the same values held in
+/// memory, reduced as a plain array) agree for every reduction.
+fn check(e: &Array) -> Result<(), TestCaseError> {
+    let values = engine().compute(e).unwrap();
+    let held = Array::from_chunk(values.clone(), e.chunks()).unwrap();
+    let float = matches!(values.dtype(), DType::Float64 | DType::Float32);
+    let mut ops = vec![
+        Reduction::Sum,
+        Reduction::Mean,
+        Reduction::Min,
+        Reduction::Max,
+        Reduction::Any,
+        Reduction::All,
+    ];
+    if !float {
+        ops.push(Reduction::Prod);
+    }
+    for op in ops {
+        let fused = engine().compute(&e.reduce(op, None).unwrap());
+        let reference = engine().compute(&held.reduce(op, None).unwrap());
+        match (fused, reference) {
+            (Ok(got), Ok(want)) => prop_assert!(
+                agree(op, &got, &want, &values),
+                "{:?}: {:?} fused vs {:?}",
+                op,
+                got,
+                want
+            ),
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => prop_assert!(false, "{:?}: {:?} fused vs {:?}", op, a, b),
+        }
+    }
+    Ok(())
+}
+
+fn tree() -> impl Strategy<Value = (Vec<usize>, Vec<usize>, u8, Vec<Step>)> {
+    (1usize..=3).prop_flat_map(|ndim| {
+        (
+            prop::collection::vec(1usize..9, ndim),
+            prop::collection::vec(1usize..5, ndim),
+            0u8..4,
+            prop::collection::vec(any::<Step>(), 1..5),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn any_tree_reduces_fused_as_chunk_by_chunk((shape, chunks, ty, steps) in tree()) {
+        let chunks: Vec<usize> = chunks.iter().zip(&shape).map(|(&c, &e)| c.min(e)).collect();
+        check(&expression(&shape, &chunks, NUMERIC[ty as usize], &steps))?;
+    }
+}
+
+/// Blocks larger than a tile: several tiles per block along both axes, ragged edges,
+/// transposed leaves read a square block at a time, and leading axes.
+#[test]
+fn blocks_of_many_tiles_reduce_as_chunk_by_chunk() {
+    let cases: [(&[usize], &[usize]); 3] = [
+        (&[300, 260], &[300, 140]),
+        (&[3, 150, 140], &[2, 150, 70]),
+        (&[40000], &[30000]),
+    ];
+    for (shape, chunks) in cases {
+        for steps in [
+            vec![(0, 0, 3, 0)],
+            vec![(0, 2, 2, 2), (0, 0, 1, 0)],
+            vec![(5, 0, 0, 0), (1, 0, 4, 0)],
+            vec![(0, 3, 5, 1), (4, 1, 0, 0)],
+        ] {
+            check(&expression(shape, chunks, DType::Float64, &steps)).unwrap();
+        }
+    }
+}
+
+/// `(x + x.T).sum()` of an arange: twice the sum, exactly.
+#[test]
+fn a_plus_its_transpose_reduces_tile_by_tile_exactly_for_ints() {
+    let x = Array::arange(&[257, 257], &[129, 129], DType::Int64).unwrap();
+    let n = 257 * 257i64;
+    let got = engine()
+        .compute(&x.add(&x.t()).unwrap().sum().unwrap())
+        .unwrap();
+    assert_eq!(got, Chunk::I64(ArrayD::from_elem(IxDyn(&[]), n * (n - 1))));
+}
