@@ -12,9 +12,10 @@
 //! - The block is walked tile after tile, `TILE`² elements each: square tiles of its
 //!   last two axes (`TILE` x `TILE`) when a leaf is read transposed, so its tile is a
 //!   square block of the source, read a contiguous row at a time and transposed in
-//!   cache; otherwise whole rows (a 1-D block in runs), so leaves stream. Every node of a tile is computed by the
-//!   chunk kernels (same dtype rules, wrap-around and NaNs as chunk by chunk) on
-//!   tile-sized chunks that stay in L2, so no chunk-sized intermediate is made.
+//!   cache; otherwise whole rows (a 1-D block in runs), so leaves stream. Every node
+//!   of a tile is computed by the chunk kernels (same dtype rules, wrap-around and NaNs
+//!   as chunk by chunk) on tile-sized chunks that stay in L2, so no chunk-sized
+//!   intermediate is made.
 //! - Each tile reduces to a state (`partial`), and states merge pairwise across tiles
 //!   (`Fold`). Sums are then pairwise within and across tiles: not bit-identical to
 //!   chunk-by-chunk evaluation, but within pairwise summation's bound, relative error
