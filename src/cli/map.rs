@@ -178,12 +178,9 @@ pub fn map(args: MapArgs) -> Outcome {
     }
 }
 
-/// `error`, which every rank of an MPI job meets alike (they parse the same command
-/// line): ranks other than 0 exit with its code at once, so that rank 0 alone says it.
+/// `error`, which every rank of an MPI job meets alike, for rank 0 alone to say.
 fn on_rank_zero(error: CommandError) -> CommandError {
-    if super::mpi::worker_rank() {
-        std::process::exit(error.exit_code())
-    }
+    super::mpi::leave_refusal_to_rank_zero();
     error
 }
 

@@ -190,10 +190,7 @@ struct GraphFile {
 
 pub fn main() -> ! {
     let cli = Cli::try_parse().unwrap_or_else(|refused| {
-        // Every MPI rank parses the same command line: rank 0 alone says what is wrong.
-        if mpi::worker_rank() {
-            std::process::exit(refused.exit_code())
-        }
+        mpi::leave_refusal_to_rank_zero();
         std::process::exit(exit::refused(refused))
     });
     let outcome = match cli.command {

@@ -28,6 +28,16 @@ pub fn worker_rank() -> bool {
         .any(|name| std::env::var(name).is_ok_and(|rank| rank.trim() != "0"))
 }
 
+/// On a worker rank, ends the process at once, with 0, leaving to rank 0 a refusal that
+/// every rank meets alike (they parse the same command line): rank 0 alone says it, and
+/// its code is the job's. Not with the refusal's code: a rank that ends non-zero makes
+/// the launcher end the others, rank 0 among them, maybe before it has said anything.
+pub fn leave_refusal_to_rank_zero() {
+    if worker_rank() {
+        std::process::exit(0)
+    }
+}
+
 /// The MPI executor, `workers` task threads per rank; on ranks other than 0 this
 /// serves rank 0 and exits.
 #[cfg(feature = "mpi")]
@@ -101,8 +111,7 @@ pub fn run_array_job(
     }
 }
 
-/// The refusal of `--executor mpi` by a build without MPI; ranks other than 0 exit
-/// with its code at once, so that rank 0 alone says it.
+/// The refusal of `--executor mpi` by a build without MPI, which rank 0 alone says.
 #[cfg(not(feature = "mpi"))]
 pub fn refusal() -> CommandError {
     let refusal = CommandError::Usage(
@@ -111,8 +120,6 @@ pub fn refusal() -> CommandError {
          libclang-dev pkg-config)"
             .into(),
     );
-    if worker_rank() {
-        std::process::exit(refusal.exit_code())
-    }
+    leave_refusal_to_rank_zero();
     refusal
 }
