@@ -3,15 +3,17 @@
 //! Validation covers every key, requested or not, so that a file is either valid or
 //! not, whatever a particular run asks of it.
 
+use std::sync::Arc;
+
 use crate::error::GraphError;
 use crate::graph::Graph;
 use crate::key::KeyId;
 use crate::node::Node;
-use crate::ops::{OpFn, Registry};
+use crate::ops::{OpError, OpFn, Registry};
 
 /// The graph's ops looked up in `registry`, indexed by `OpId`, once the graph is known
-/// to be valid: every op known (else the first key, in source order, using an unknown
-/// one is named) and no cycle (else the keys along one cycle are named in order).
+/// to be valid: every op a key calls known (else the first key, in source order, using
+/// an unknown one is named) and no cycle (else the keys along one cycle are named in order).
 pub fn validate(graph: &Graph, registry: &Registry) -> Result<Vec<OpFn>, GraphError> {
     let ops = bind_ops(graph, registry)?;
     check_acyclic(graph)?;
@@ -41,7 +43,19 @@ fn bind_ops(graph: &Graph, registry: &Registry) -> Result<Vec<OpFn>, GraphError>
             });
         }
     }
-    unreachable!("an unknown op is used by some key")
+    // Unknown ops that no key calls: the binary form, or a program's builder, may list
+    // ops a graph does not use, and those mean nothing to it.
+    Ok(found
+        .into_iter()
+        .zip(graph.op_names())
+        .map(|(op, name)| op.cloned().unwrap_or_else(|| never_called(name)))
+        .collect())
+}
+
+/// The op bound to an unknown `name` that no key calls.
+fn never_called(name: &str) -> OpFn {
+    let message = format!("op '{name}' is unknown");
+    Arc::new(move |_| Err(OpError::new(message.clone())))
 }
 
 /// No cycle when every key refers only to keys bound before it (the builder noted it).

@@ -108,6 +108,20 @@ fn an_empty_op_name_is_refused_when_written_and_when_read() {
 }
 
 #[test]
+fn an_unknown_op_that_no_key_calls_is_read_and_validates() {
+    let mut b = GraphBuilder::new();
+    b.op("nowhere");
+    let inc = b.op("inc");
+    b.define("a", &Expr::call(inc, vec![Expr::Value(Value::Int(1))]))
+        .unwrap();
+    let graph = round_trip(&b.finish().unwrap());
+    assert_eq!(graph.op_names(), ["nowhere", "inc"]);
+    let ops = taskloom_graph::validate(&graph, &taskloom_graph::Registry::builtins()).unwrap();
+    assert_eq!(ops[1](&[Value::Int(1)]).unwrap(), Value::Int(2));
+    assert!(ops[0](&[]).unwrap_err().to_string().contains("'nowhere'"));
+}
+
+#[test]
 fn an_empty_graph_round_trips() {
     let graph = parse("").unwrap();
     assert_eq!(round_trip(&graph).len(), 0);
