@@ -338,17 +338,13 @@ impl Shared {
     /// first, pushes the rest (the best on top).
     fn take_sources(&self, local: &Worker<KeyId>) -> Option<KeyId> {
         let order = self.plan.order();
-        let graph = self.plan.graph();
         loop {
             if self.next_source.load(Ordering::Relaxed) >= order.len() {
                 return None;
             }
             let start = self.next_source.fetch_add(SOURCE_BATCH, Ordering::Relaxed);
             let batch = order.get(start..(start + SOURCE_BATCH).min(order.len()))?;
-            let mut sources = batch
-                .iter()
-                .copied()
-                .filter(|&k| graph.dependencies(k).is_empty());
+            let mut sources = batch.iter().copied().filter(|&k| self.plan.is_source(k));
             let Some(first) = sources.next() else {
                 continue;
             };

@@ -153,12 +153,12 @@ impl Plan {
         self.dependents(key).count() as u32
     }
 
-    /// The tasks that are ready at the start (no dependencies), by priority.
-    pub fn sources(&self) -> impl Iterator<Item = KeyId> + '_ {
-        self.order
-            .iter()
-            .copied()
-            .filter(|&k| self.graph.dependencies(k).is_empty())
+    /// Whether task `key` is ready at the start (no dependencies): an executor finds
+    /// the sources along the order with it, as it hands them out, rather than keeping a
+    /// list of them (in a tree nearly every task is one).
+    #[inline]
+    pub fn is_source(&self, key: KeyId) -> bool {
+        self.graph.dependencies(key).is_empty()
     }
 
     /// The tasks of this plan that consume the result of `key`.
@@ -233,7 +233,13 @@ mod tests {
         assert_eq!(p.consumers(b), 1);
         assert_eq!(p.dependents(a).collect::<Vec<_>>(), vec![b, c]);
         assert!(p.is_target(c) && !p.is_target(a));
-        assert_eq!(p.sources().collect::<Vec<_>>(), vec![a]);
+        let sources: Vec<KeyId> = p
+            .order()
+            .iter()
+            .copied()
+            .filter(|&k| p.is_source(k))
+            .collect();
+        assert_eq!(sources, vec![a]);
         assert!(p.rank(a) < p.rank(b) && p.rank(b) < p.rank(c));
     }
 }
