@@ -490,8 +490,7 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
     let progress = common.progress.enabled().then(Progress::new);
     let trace = timeline.wanted().then(Trace::new);
     let plan = Arc::clone(job.plan());
-    // Chunks are written out past the memory limit on threads alone.
-    let spill = (common.executor == ArrayExecutor::Threads).then(|| job.spill_counts());
+    let spill = Some(job.memory_limit().counts().clone());
     let bar = progress
         .clone()
         .map(|p| TaskBar::start(p, job.tasks() as u64, spill.clone()));
@@ -505,7 +504,8 @@ fn run(common: &Common, job: Job) -> Result<Option<Chunk>, CommandError> {
         (None, ArrayExecutor::Processes) => {
             let processes = Processes::new(job.workers())
                 .observed(observers)
-                .limited(job.limits());
+                .limited(job.limits())
+                .memory_limit(job.memory_limit().clone());
             job.run_on(&processes)
         }
         (None, _) => job.run(observers),

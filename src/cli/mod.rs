@@ -133,8 +133,8 @@ struct ExecOptions {
 
 impl ExecOptions {
     /// A runtime with the chosen executor, reporting to `observers`, ended early by
-    /// `stop`, holding results within `memory` (threads alone take one: other
-    /// executors with one are refused). Under MPI,
+    /// `stop`, holding results within `memory` (sync, which holds every result,
+    /// refuses one). Under MPI,
     /// every rank but 0 serves rank 0 here and exits.
     fn runtime(
         &self,
@@ -142,10 +142,10 @@ impl ExecOptions {
         stop: Stop,
         memory: Option<MemoryLimit>,
     ) -> Result<Runtime, CommandError> {
-        if memory.is_some() && !matches!(self.executor, ExecutorKind::Threads) {
+        if memory.is_some() && matches!(self.executor, ExecutorKind::Sync) {
             // Before any MPI start: every rank refuses alike, none waits for another.
             return Err(CommandError::Usage(
-                "--memory-limit runs only with --executor threads".into(),
+                "--memory-limit runs with --executor threads, processes or mpi, not sync".into(),
             ));
         }
         let workers = self.workers.map_or_else(
@@ -169,9 +169,13 @@ impl ExecOptions {
                 })
             }
             ExecutorKind::Processes => {
-                Box::new(Processes::new(workers).observed(observers).limited(limits))
+                let processes = Processes::new(workers).observed(observers).limited(limits);
+                Box::new(match memory {
+                    Some(memory) => processes.memory_limit(memory),
+                    None => processes,
+                })
             }
-            ExecutorKind::Mpi => mpi::executor(workers, observers, limits)?,
+            ExecutorKind::Mpi => mpi::executor(workers, observers, limits, memory)?,
         };
         Ok(Runtime::new().with_boxed_executor(executor))
     }

@@ -11,7 +11,7 @@
 //!   runs its job with [`run_array_job`].
 
 use taskloom::array::{ArrayError, Job};
-use taskloom::exec::{Limits, Observers};
+use taskloom::exec::{Limits, MemoryLimit, Observers};
 use taskloom::graph::{Chunk, Registry};
 use taskloom::Executor;
 
@@ -45,10 +45,14 @@ pub fn executor(
     workers: usize,
     observers: Observers,
     limits: Limits,
+    memory: Option<MemoryLimit>,
 ) -> Result<Box<dyn Executor + Send + Sync>, CommandError> {
-    let mpi = rank_zero(workers, taskloom::Runtime::new().registry())?
+    let mut mpi = rank_zero(workers, taskloom::Runtime::new().registry())?
         .observed(observers)
         .limited(limits);
+    if let Some(memory) = memory {
+        mpi = mpi.memory_limit(memory);
+    }
     Ok(Box::new(mpi))
 }
 
@@ -58,6 +62,7 @@ pub fn executor(
     _workers: usize,
     _observers: Observers,
     _limits: Limits,
+    _memory: Option<MemoryLimit>,
 ) -> Result<Box<dyn Executor + Send + Sync>, CommandError> {
     Err(refusal())
 }
@@ -101,6 +106,7 @@ pub fn run_array_job(
             .threads(job.workers())
             .observed(observers)
             .limited(job.limits())
+            .memory_limit(job.memory_limit().clone())
             .settle_on_failure();
         job.run_on(&mpi)
     }

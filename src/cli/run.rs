@@ -37,7 +37,8 @@ pub struct RunArgs {
     /// past it the coldest (those needed last) go to scratch files in the system's
     /// temporary directory and are read back when needed; the files are removed when
     /// the run ends. Sizes count strings, bytes, lists and arrays; numbers count
-    /// nothing. Only with --executor threads (else exit 2).
+    /// nothing. Processes: each worker holds its share; MPI: each rank holds at most
+    /// SIZE. Not with --executor sync (exit 2).
     #[arg(long, value_name = "SIZE", value_parser = super::size::parse_size)]
     memory_limit: Option<u64>,
     #[command(flatten)]

@@ -126,3 +126,29 @@ fn worker_ranks_keep_a_checkpoint_that_any_executor_resumes_from() {
     assert_eq!(file.run(&dry_args).stderr, dry.stderr);
     assert_eq!(file.run_under_mpi_too(&args).ok(), "190\n");
 }
+
+#[test]
+fn ranks_hold_results_within_the_memory_limit_and_leave_no_scratch() {
+    // Lists of 20,000 ints summed: each about 480 KB held, past a 100 KiB limit.
+    let mut source = String::new();
+    for i in 0..12 {
+        source.push_str(&format!("a{i} = range({i}, {})\n", i + 20_000));
+        source.push_str(&format!("s{i} = sum(list(sum(a{i}), len(a{i})))\n"));
+    }
+    let sums: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
+    source.push_str(&format!("total = sum(list({}))\n", sums.join(", ")));
+    let file = GraphFile::text(&source);
+    let expected = file.run_under_mpi_too(&[]).ok().to_string();
+    let tmp = file.root().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let limited = ["--memory-limit", "100KiB", "--progress"];
+    let out = file
+        .mpi_command(3, Fabric::SharedMemory, &limited)
+        .env("TMPDIR", &tmp.display().to_string())
+        .output();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, expected);
+    assert!(out.stderr.contains("(spilled "), "{}", out.stderr);
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "scratch left: {left:?}");
+}

@@ -129,36 +129,43 @@ mod array {
             ws.array_write(&product(chunks, "1TiB", &[]));
             let unlimited = fingerprint(&ws, "c.zarr");
             std::fs::remove_dir_all(ws.path("c.zarr")).unwrap();
-            let profiled = ["--profile", "p.html"];
-            let (code, peak) = peak_memory(
-                ws.command(&["array"])
-                    .args(&product(chunks, "1MiB", &profiled)),
-            );
-            assert_eq!(code, 0, "{chunks}");
-            assert_eq!(
-                fingerprint(&ws, "c.zarr"),
-                unlimited,
-                "{chunks}: other values"
-            );
-            std::fs::remove_dir_all(ws.path("c.zarr")).unwrap();
-            // Under 1 MiB one worker runs (each task holds more). Its largest task is
-            // a write: the product's blocks it overlaps, read back, and its chunk twice
-            // (assembled, then encoded); 16 MiB more are the allocator's (memory it
-            // keeps a moment for reuse, pages: 11 MiB were seen). Without spilling,
-            // the peak is past the whole product (128 MB) plus the baseline.
-            let task = blocks_per_chunk * 2 * MIB + 2 * rows * cols * 8 + 16 * MIB;
-            let bound = MIB + task + baseline;
-            assert!(
-                peak <= bound,
-                "{chunks}: peak {} MiB, past the bound {} MiB (limit 1 + task {} + baseline {})",
-                peak / MIB,
-                bound / MIB,
-                task / MIB,
-                baseline / MIB
-            );
-            let html = ws.read("p.html");
-            let spilled = profile_row(&html, "bytes spilled past the memory limit");
-            assert_ne!(spilled, "0 B", "{chunks}: nothing was written out");
+            // Processes: the peak is the largest process's, a worker's.
+            for executor in ["threads", "processes"] {
+                let limited = ["--profile", "p.html", "--executor", executor];
+                let (code, peak) = peak_memory(
+                    ws.command(&["array"])
+                        .args(&product(chunks, "1MiB", &limited)),
+                );
+                assert_eq!(code, 0, "{chunks} {executor}");
+                assert_eq!(
+                    fingerprint(&ws, "c.zarr"),
+                    unlimited,
+                    "{chunks} {executor}: other values"
+                );
+                std::fs::remove_dir_all(ws.path("c.zarr")).unwrap();
+                // Under 1 MiB one worker runs (each task holds more). Its largest task
+                // is a write: the product's blocks it overlaps, read back, and its
+                // chunk twice (assembled, then encoded); 16 MiB more are the
+                // allocator's (memory it keeps a moment for reuse, pages: 11 MiB were
+                // seen). Without spilling, the peak is past the whole product (128 MB)
+                // plus the baseline.
+                let task = blocks_per_chunk * 2 * MIB + 2 * rows * cols * 8 + 16 * MIB;
+                let bound = MIB + task + baseline;
+                assert!(
+                    peak <= bound,
+                    "{chunks} {executor}: peak {} MiB, past the bound {} MiB (limit 1 + task {} + baseline {})",
+                    peak / MIB,
+                    bound / MIB,
+                    task / MIB,
+                    baseline / MIB
+                );
+                let html = ws.read("p.html");
+                let spilled = profile_row(&html, "bytes spilled past the memory limit");
+                assert_ne!(
+                    spilled, "0 B",
+                    "{chunks} {executor}: nothing was written out"
+                );
+            }
         }
     }
 
@@ -232,20 +239,27 @@ mod run {
         let unlimited = ws.taskloom(&[&["run", "g.tl"][..], &get].concat());
         let tmp = ws.path("tmp");
         std::fs::create_dir(&tmp).unwrap();
-        let limited = ws
-            .command(
-                &[
-                    &["run", "g.tl", "--memory-limit", "100KiB", "--progress"][..],
-                    &get,
-                ]
-                .concat(),
-            )
-            .env("TMPDIR", &tmp.display().to_string())
-            .output();
-        assert_eq!(limited.code, Some(0), "{}", limited.stderr);
-        assert_eq!(limited.stdout, unlimited.ok());
-        assert!(limited.stderr.contains("(spilled "), "{}", limited.stderr);
-        assert_eq!(scratch_in(&tmp), Vec::<String>::new());
+        for executor in ["threads", "processes"] {
+            let limited = ws
+                .command(
+                    &[
+                        &["run", "g.tl", "--memory-limit", "100KiB", "--progress"][..],
+                        &["--executor", executor],
+                        &get,
+                    ]
+                    .concat(),
+                )
+                .env("TMPDIR", &tmp.display().to_string())
+                .output();
+            assert_eq!(limited.code, Some(0), "{executor}: {}", limited.stderr);
+            assert_eq!(limited.stdout, unlimited.stdout, "{executor}");
+            assert!(
+                limited.stderr.contains("(spilled "),
+                "{executor}: {}",
+                limited.stderr
+            );
+            assert_eq!(scratch_in(&tmp), Vec::<String>::new(), "{executor}");
+        }
     }
 
     #[test]
@@ -283,43 +297,54 @@ mod run {
             "g.tl",
             &big_lists("late = sleep(20000, 1)\nall = list(total, late)\n"),
         );
-        let tmp = ws.path("tmp");
-        std::fs::create_dir(&tmp).unwrap();
-        let run = ws
-            .command(&["run", "g.tl", "--get", "all", "--memory-limit", "100KiB"])
-            .env("TMPDIR", &tmp.display().to_string())
-            .spawn();
-        let spilling = wait_for(Duration::from_secs(60), || scratch_in(&tmp).len() > 1);
-        run.signal("INT");
-        let outcome = run.wait();
-        assert!(spilling, "nothing was written out");
-        assert!(
-            outcome.failure(130).contains("SIGINT"),
-            "{}",
-            outcome.stderr
-        );
-        assert_eq!(scratch_in(&tmp), Vec::<String>::new());
+        for executor in ["threads", "processes"] {
+            let tmp = ws.path(&format!("tmp-{executor}"));
+            std::fs::create_dir(&tmp).unwrap();
+            let run = ws
+                .command(&[
+                    "run",
+                    "g.tl",
+                    "--get",
+                    "all",
+                    "--memory-limit",
+                    "100KiB",
+                    "--executor",
+                    executor,
+                ])
+                .env("TMPDIR", &tmp.display().to_string())
+                .spawn();
+            // Threads: the run's directory and a file; processes: the run's directory
+            // and a worker's, made at its first write.
+            let written = || scratch_in(&tmp).len() > 1;
+            let spilling = wait_for(Duration::from_secs(60), written);
+            run.signal("INT");
+            let outcome = run.wait();
+            assert!(spilling, "{executor}: nothing was written out");
+            assert!(
+                outcome.failure(130).contains("SIGINT"),
+                "{executor}: {}",
+                outcome.stderr
+            );
+            assert_eq!(scratch_in(&tmp), Vec::<String>::new(), "{executor}");
+        }
     }
 
     #[test]
-    fn a_memory_limit_runs_on_threads_alone() {
+    fn a_memory_limit_is_refused_by_sync_alone() {
         let ws = Dir::new();
         ws.create("g.tl", "a = range(3)\n");
-        for executor in ["sync", "processes"] {
-            let run = ws.taskloom(&[
-                "run",
-                "g.tl",
-                "--memory-limit",
-                "1MiB",
-                "--executor",
-                executor,
-            ]);
-            assert_eq!(
-                run.error(2),
-                "taskloom: error: --memory-limit runs only with --executor threads\n",
-                "{executor}"
-            );
-        }
+        let run = ws.taskloom(&[
+            "run",
+            "g.tl",
+            "--memory-limit",
+            "1MiB",
+            "--executor",
+            "sync",
+        ]);
+        assert_eq!(
+            run.error(2),
+            "taskloom: error: --memory-limit runs with --executor threads, processes or mpi, not sync\n",
+        );
         let run = ws.taskloom(&["run", "g.tl", "--memory-limit", "lots"]);
         assert_eq!(run.code, Some(2), "{}", run.stderr);
     }

@@ -22,9 +22,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use taskloom_exec::{
-    Catching, Executor, Limits, MemoryLimit, Observers, RunError, SpillCounts, Stop, Threads,
-};
+use taskloom_exec::{Catching, Executor, Limits, MemoryLimit, Observers, RunError, Stop, Threads};
 use taskloom_graph::{Chunk, Expr, Value};
 use taskloom_sched::Plan;
 
@@ -318,10 +316,11 @@ impl Job {
         self.workers
     }
 
-    /// The bytes of chunks a run on threads wrote to scratch files past the memory
-    /// limit and read back: readable while it runs, for progress bars and profiles.
-    pub fn spill_counts(&self) -> SpillCounts {
-        self.memory.counts().clone()
+    /// The bound on chunks held, which an executor given to [`Job::run_on`] should
+    /// hold its results within; its counts say what was written to scratch files and
+    /// read back, readable while the run goes on (progress bars, profiles).
+    pub fn memory_limit(&self) -> &MemoryLimit {
+        &self.memory
     }
 
     /// The task graph, for inspection (`taskloom graph`-style pictures, tests, the

@@ -17,6 +17,7 @@ mod progress;
 mod sequential;
 mod slots;
 mod spill;
+mod spill_file;
 mod stop;
 mod task;
 mod threads;
@@ -45,7 +46,7 @@ pub use trace::{Span, Trace};
 /// one way to run a task, whatever carries the messages.
 pub mod worker {
     pub use crate::process::protocol::{
-        encode_load, receive, send, send_encoded, Program, Reply, Request,
+        encode_load, receive, send, send_encoded, Program, Reply, Request, WorkerLimit,
     };
     pub use crate::process::tasks::{bind, evaluate, Evaluated, Tasks};
 }

@@ -25,33 +25,20 @@
 //!   waiting for the tasks still running: it closes the spill first, which waits for
 //!   the writes under way (one result each, not whole tasks), refuses new ones and
 //!   removes the directory; a task still running then keeps its results in memory.
-//! - Format: a chunk raw (a tag, its dtype, rank and shape, then its elements in C
-//!   order, native-endian: the file is read back by this process alone); any other
-//!   value as postcard, which the worker protocol uses.
+//! - The file's format is `spill_file`'s, which worker processes share.
 
 use std::collections::BTreeSet;
-use std::fs::{File, Permissions};
-use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use bytemuck::Pod;
-use ndarray::{ArrayD, IxDyn};
-use taskloom_graph::{Chunk, KeyId, Value};
+use taskloom_graph::{KeyId, Value};
 use taskloom_sched::Plan;
 
 use crate::primitives::UnsafeCell;
 use crate::slots::Held;
-
-/// How scratch directories are named: `taskloom-spill-XXXXXX`.
-const PREFIX: &str = "taskloom-spill-";
-
-/// The first byte of a file holding a chunk, raw.
-const RAW_CHUNK: u8 = 0;
-/// The first byte of a file holding any other value, as postcard.
-const POSTCARD: u8 = 1;
+use crate::spill_file::{read_value, scratch_dir, write_value};
 
 /// A bound on the bytes of the results a run holds, and where those past it go.
 #[derive(Clone, Debug)]
@@ -76,6 +63,11 @@ impl MemoryLimit {
     pub fn scratch_in(mut self, dir: PathBuf) -> MemoryLimit {
         self.scratch = Some(dir);
         self
+    }
+
+    /// Where results past the limit go: `None` for the system's temporary directory.
+    pub fn scratch(&self) -> Option<&Path> {
+        self.scratch.as_deref()
     }
 
     /// The bound, in bytes.
@@ -116,6 +108,13 @@ impl SpillCounts {
     /// results being read): 0 when the run stayed within it.
     pub fn over_limit(&self) -> u64 {
         self.0.over_limit.load(Ordering::Relaxed)
+    }
+
+    /// Adds what a worker process or rank reports it spilled (`Reply::Spilled`).
+    pub fn add(&self, written: u64, read_back: u64, over_limit: u64) {
+        self.0.spilled.fetch_add(written, Ordering::Relaxed);
+        self.0.read_back.fetch_add(read_back, Ordering::Relaxed);
+        self.0.over_limit.fetch_max(over_limit, Ordering::Relaxed);
     }
 }
 
@@ -166,11 +165,7 @@ pub(crate) struct Spill {
 impl Spill {
     /// Makes the run's scratch directory.
     pub fn new(limit: &MemoryLimit, keys: usize) -> io::Result<Spill> {
-        let parent = limit.scratch.clone().unwrap_or_else(std::env::temp_dir);
-        let dir = tempfile::Builder::new()
-            .prefix(PREFIX)
-            .permissions(Permissions::from_mode(0o700))
-            .tempdir_in(parent)?;
+        let dir = scratch_dir(limit.scratch.as_deref())?;
         Ok(Spill {
             limit: limit.bytes,
             counts: limit.counts.clone(),
@@ -334,137 +329,4 @@ impl Spill {
 /// The rank of the first consumer of `key` to run: the later, the colder the result.
 fn first_use(plan: &Plan, key: KeyId) -> Option<u32> {
     plan.dependents(key).map(|d| plan.rank(d)).min()
-}
-
-/// Writes `value` to a new file at `path`.
-fn write_value(path: &Path, value: &Value) -> io::Result<()> {
-    let mut out = BufWriter::new(File::create_new(path)?);
-    match value {
-        Value::Chunk(chunk) => {
-            out.write_all(&[RAW_CHUNK, dtype_tag(chunk)])?;
-            let shape = chunk.shape();
-            out.write_all(&(shape.len() as u64).to_ne_bytes())?;
-            for &n in shape {
-                out.write_all(&(n as u64).to_ne_bytes())?;
-            }
-            match &**chunk {
-                Chunk::F64(a) => write_elements(&mut out, a)?,
-                Chunk::F32(a) => write_elements(&mut out, a)?,
-                Chunk::I64(a) => write_elements(&mut out, a)?,
-                Chunk::I32(a) => write_elements(&mut out, a)?,
-                Chunk::Bool(a) => write_elements(&mut out, &a.mapv(u8::from))?,
-            }
-        }
-        other => {
-            out.write_all(&[POSTCARD])?;
-            postcard::to_io(other, &mut out).map_err(io::Error::other)?;
-        }
-    }
-    // Not synced: the file need not outlive the run, and the page cache is the
-    // kernel's to reclaim.
-    out.flush()
-}
-
-fn dtype_tag(chunk: &Chunk) -> u8 {
-    match chunk {
-        Chunk::F64(_) => 0,
-        Chunk::F32(_) => 1,
-        Chunk::I64(_) => 2,
-        Chunk::I32(_) => 3,
-        Chunk::Bool(_) => 4,
-    }
-}
-
-/// The elements of `a` in C order, as they lie in memory when it is in C order.
-fn write_elements<T: Pod>(out: &mut impl Write, a: &ArrayD<T>) -> io::Result<()> {
-    match a.as_slice() {
-        Some(elements) => out.write_all(bytemuck::cast_slice(elements)),
-        None => {
-            let standard = a.as_standard_layout();
-            let elements = standard
-                .as_slice()
-                .expect("a standard layout is contiguous");
-            out.write_all(bytemuck::cast_slice(elements))
-        }
-    }
-}
-
-/// Reads back what `write_value` wrote at `path`.
-fn read_value(path: &Path) -> io::Result<Value> {
-    let mut input = BufReader::new(File::open(path)?);
-    let mut tag = [0u8; 2];
-    input.read_exact(&mut tag[..1])?;
-    if tag[0] == POSTCARD {
-        let mut bytes = Vec::new();
-        input.read_to_end(&mut bytes)?;
-        return postcard::from_bytes(&bytes).map_err(io::Error::other);
-    }
-    input.read_exact(&mut tag[1..])?;
-    let rank = read_u64(&mut input)? as usize;
-    let shape = (0..rank)
-        .map(|_| read_u64(&mut input).map(|n| n as usize))
-        .collect::<io::Result<Vec<_>>>()?;
-    let chunk = match tag[1] {
-        0 => Chunk::F64(read_elements(&mut input, &shape)?),
-        1 => Chunk::F32(read_elements(&mut input, &shape)?),
-        2 => Chunk::I64(read_elements(&mut input, &shape)?),
-        3 => Chunk::I32(read_elements(&mut input, &shape)?),
-        4 => Chunk::Bool(read_elements::<u8>(&mut input, &shape)?.mapv(|b| b != 0)),
-        other => return Err(io::Error::other(format!("unknown dtype tag {other}"))),
-    };
-    Ok(Value::Chunk(Arc::new(chunk)))
-}
-
-fn read_u64(input: &mut impl Read) -> io::Result<u64> {
-    let mut bytes = [0u8; 8];
-    input.read_exact(&mut bytes)?;
-    Ok(u64::from_ne_bytes(bytes))
-}
-
-fn read_elements<T: Pod>(input: &mut impl Read, shape: &[usize]) -> io::Result<ArrayD<T>> {
-    // Not `vec![zeroed; n]`: a zeroed allocation this large takes fresh pages from the
-    // system rather than reusing what the last task freed, which the allocator keeps
-    // a moment (`taskloom::allocator`): under a stream of read-backs that is the peak.
-    let len = shape.iter().product();
-    let mut elements = Vec::with_capacity(len);
-    elements.resize(len, T::zeroed());
-    input.read_exact(bytemuck::cast_slice_mut(&mut elements))?;
-    ArrayD::from_shape_vec(IxDyn(shape), elements).map_err(io::Error::other)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn round_trip(value: Value) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v");
-        write_value(&path, &value).unwrap();
-        assert_eq!(read_value(&path).unwrap(), value);
-    }
-
-    #[test]
-    fn chunks_of_every_dtype_and_layout_come_back_as_written() {
-        let a = ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| (i[0] * 4 + i[1]) as f64 - 2.5);
-        round_trip(Value::Chunk(Arc::new(Chunk::F64(a.clone()))));
-        // Transposed: not in C order in memory.
-        round_trip(Value::Chunk(Arc::new(Chunk::F64(
-            a.clone().reversed_axes(),
-        ))));
-        round_trip(Value::Chunk(Arc::new(Chunk::F32(a.mapv(|x| x as f32)))));
-        round_trip(Value::Chunk(Arc::new(Chunk::I64(a.mapv(|x| x as i64)))));
-        round_trip(Value::Chunk(Arc::new(Chunk::I32(a.mapv(|x| x as i32)))));
-        round_trip(Value::Chunk(Arc::new(Chunk::Bool(a.mapv(|x| x > 0.0)))));
-        let empty = ArrayD::<f64>::zeros(IxDyn(&[0, 5]));
-        round_trip(Value::Chunk(Arc::new(Chunk::F64(empty))));
-        let scalar = ArrayD::from_elem(IxDyn(&[]), 7i64);
-        round_trip(Value::Chunk(Arc::new(Chunk::I64(scalar))));
-    }
-
-    #[test]
-    fn other_values_come_back_as_written() {
-        round_trip(Value::Bytes(Arc::from(vec![0u8, 1, 255])));
-        round_trip(Value::list([Value::str("x"), Value::Int(-3), Value::Null]));
-        round_trip(Value::str("a string"));
-    }
 }

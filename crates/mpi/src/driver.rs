@@ -15,11 +15,12 @@
 //!   first.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use taskloom_exec::worker::{encode_load, Reply, Request};
-use taskloom_exec::{Limits, Observers, RunError, Span};
+use taskloom_exec::worker::{encode_load, Reply, Request, WorkerLimit};
+use taskloom_exec::{Limits, MemoryLimit, Observers, RunError, Span};
 use taskloom_graph::{KeyId, Value};
 use taskloom_sched::{Decision, Event, Plan, Scheduler, Status, WorkerId};
 
@@ -40,6 +41,8 @@ pub(crate) struct Driver<'t> {
     pub plan: &'t Arc<Plan>,
     pub limits: &'t Limits,
     pub observers: &'t Observers,
+    /// Each rank's bound on the results it holds (`Mpi::memory_limit`).
+    pub memory: Option<&'t MemoryLimit>,
     /// Task threads per rank.
     pub threads: usize,
     /// A failed run waits until no rank runs a task (`Mpi::settle_on_failure`).
@@ -59,7 +62,12 @@ enum Heard {
 
 impl Driver<'_> {
     pub fn run(&mut self) -> Result<Vec<Value>, RunError> {
-        let load = encode_load(self.plan)?;
+        // Each rank holds at most the whole limit: ranks may be on machines of their own.
+        let limit = self.memory.map(|memory| WorkerLimit {
+            bytes: memory.bytes(),
+            scratch: memory.scratch().map(PathBuf::from),
+        });
+        let load = encode_load(self.plan, limit.as_ref())?;
         let ranks = self.transport.size();
         let slots = self.threads + SLOTS_AHEAD;
         let mut scheduler = Scheduler::new(Arc::clone(self.plan), slots, self.limits.retries);
@@ -176,6 +184,15 @@ impl Driver<'_> {
                 }
                 Reply::Values { values } => heard = Some(Heard::Values(values)),
                 Reply::Drained => heard = Some(Heard::Drained),
+                Reply::Spilled {
+                    written,
+                    read_back,
+                    over,
+                } => {
+                    if let Some(memory) = self.memory {
+                        memory.counts().add(written, read_back, over);
+                    }
+                }
                 Reply::Ready | Reply::Loaded | Reply::Mapped { .. } => {}
             }
             Ok(())

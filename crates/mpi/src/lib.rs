@@ -41,7 +41,7 @@ use std::time::Duration;
 use mpi::environment::Universe;
 use mpi::Threading;
 use taskloom_exec::worker::Request;
-use taskloom_exec::{Executor, Limits, Observers, RunError, Threads};
+use taskloom_exec::{Executor, Limits, MemoryLimit, Observers, RunError, Threads};
 use taskloom_graph::{Registry, Value};
 use taskloom_sched::Plan;
 
@@ -72,6 +72,7 @@ pub struct Mpi {
     observers: Observers,
     settle_on_failure: bool,
     bytes_moved: AtomicU64,
+    memory_limit: Option<MemoryLimit>,
 }
 
 impl std::fmt::Debug for Mpi {
@@ -184,6 +185,7 @@ impl Mpi {
             }),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             limits: Limits::default(),
+            memory_limit: None,
             observers: Observers::default(),
             settle_on_failure: false,
             bytes_moved: AtomicU64::new(0),
@@ -216,6 +218,14 @@ impl Mpi {
     /// Reports finished tasks and their spans (per rank) to `observers`.
     pub fn observed(mut self, observers: Observers) -> Self {
         self.observers = observers;
+        self
+    }
+
+    /// Holds at most `limit` of results on each rank (not across them: ranks may have
+    /// machines of their own); results past it go to the rank's scratch files, so that
+    /// a run larger than the ranks' memory finishes.
+    pub fn memory_limit(mut self, limit: MemoryLimit) -> Self {
+        self.memory_limit = Some(limit);
         self
     }
 
@@ -267,6 +277,9 @@ impl Executor for Mpi {
             if self.settle_on_failure {
                 threads = threads.settle_on_failure();
             }
+            if let Some(limit) = &self.memory_limit {
+                threads = threads.memory_limit(limit.clone());
+            }
             return threads.run(plan);
         }
         if plan.is_empty() {
@@ -278,6 +291,7 @@ impl Executor for Mpi {
             plan: &plan,
             limits: &self.limits,
             observers: &self.observers,
+            memory: self.memory_limit.as_ref(),
             threads: self.threads,
             settle: self.settle_on_failure,
             bytes_moved: 0,

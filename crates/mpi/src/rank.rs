@@ -185,7 +185,8 @@ impl Rank {
                     return;
                 }
                 match shared.take_job() {
-                    Some(job) => break job,
+                    Some(Ok(job)) => break job,
+                    Some(Err(failed)) => self.reply(&mut shared, failed),
                     None => {
                         shared.waiting_threads += 1;
                         shared = self
@@ -203,13 +204,9 @@ impl Rank {
             drop(shared);
             let evaluated = catch_unwind(AssertUnwindSafe(|| {
                 let _entered = job.shells.enter();
-                evaluate(&job.program, &job.ops, job.key, &|k| {
-                    job.inputs
-                        .iter()
-                        .find(|(i, _)| *i == k)
-                        .map(|(_, v)| v.clone())
-                })
+                evaluate(&job.program, &job.ops, job.key, &job.inputs)
             }));
+            drop(job.inputs);
             shared = self.lock();
             shared.running.remove(&(job.load, job.key));
             if job.load != shared.load {
@@ -223,11 +220,19 @@ impl Rank {
                     cause: "a task thread panicked".into(),
                 },
             };
-            if shared.replies.is_empty() {
-                self.mpi_thread.unpark();
+            self.reply(&mut shared, reply);
+            if let Some(spilled) = shared.tasks.spilled() {
+                self.reply(&mut shared, spilled);
             }
-            shared.replies.push(reply);
         }
+    }
+
+    /// Queues `reply` for the MPI thread to send, waking it for the first.
+    fn reply(&self, shared: &mut Shared, reply: Reply) {
+        if shared.replies.is_empty() {
+            self.mpi_thread.unpark();
+        }
+        shared.replies.push(reply);
     }
 }
 
@@ -249,6 +254,7 @@ impl Shared {
                     self.program = Arc::new(program);
                     self.shells = Shells::new();
                     self.tasks = Tasks::default();
+                    self.tasks.held.limit(self.program.limit.clone());
                     transport.push(DRIVER, &Reply::Loaded);
                 }
                 Err(op) => {
@@ -268,28 +274,23 @@ impl Shared {
             }
             Request::Send { keys, to } => {
                 for key in keys {
-                    match self.tasks.held.get(&key) {
-                        Some(value) => {
-                            let value = value.clone();
+                    // One that cannot be read back is unsent: the driver makes it again.
+                    match self.tasks.held.get(key) {
+                        Some(Ok(value)) => {
                             transport.push(to as usize, &Request::Store { key, value });
                         }
-                        None => {
+                        Some(Err(_)) | None => {
                             transport.push(DRIVER, &Reply::Unsent { key, to });
                         }
                     }
                 }
             }
             Request::Fetch { keys } => {
-                let values = keys
-                    .into_iter()
-                    .map(|k| (k, self.tasks.held.get(&k).cloned()))
-                    .collect();
+                let values = self.tasks.fetch(keys);
                 transport.push(DRIVER, &Reply::Values { values });
             }
             Request::Cancel { key } => self.tasks.cancel(key),
-            Request::Release { key } => {
-                self.tasks.held.remove(&key);
-            }
+            Request::Release { key } => self.tasks.held.remove(key),
             Request::Drain { stop_shells } => {
                 self.tasks.cancel_all();
                 if stop_shells {
@@ -312,22 +313,22 @@ impl Shared {
         Ok(false)
     }
 
-    /// The oldest runnable task of the current load, marked running.
-    fn take_job(&mut self) -> Option<Job> {
-        let (key, inputs) = self.tasks.take_runnable()?;
-        let inputs = inputs
-            .into_iter()
-            .map(|k| (k, self.tasks.held[&k].clone()))
-            .collect();
+    /// The oldest runnable task of the current load, marked running; or the reply
+    /// that fails it, when an input cannot be read back.
+    fn take_job(&mut self) -> Option<Result<Job, Reply>> {
+        let (key, inputs) = match self.tasks.take_runnable()? {
+            Ok(taken) => taken,
+            Err(failed) => return Some(Err(failed)),
+        };
         self.running.insert((self.load, key), Some(Instant::now()));
-        Some(Job {
+        Some(Ok(Job {
             load: self.load,
             program: Arc::clone(&self.program),
             shells: self.shells.clone(),
             ops: Arc::clone(&self.ops),
             key,
             inputs,
-        })
+        }))
     }
 
     /// Keeps a task's result; returns the reply that reports its end.

@@ -8,11 +8,17 @@
 //! driver counts the bytes it moved and keeps a relayed value until it is released).
 //! A task is sent at once and waits in its worker for the inputs still travelling.
 //!
+//! Under a memory limit (`Processes::memory_limit`) each worker holds at most its
+//! share of it and writes the rest to scratch files (`results.rs`), in a directory of
+//! the run's that the driver removes however the run ends; the driver then keeps no
+//! relayed value past its transfer, and counts what the workers report.
+//!
 //! A worker is ended with SIGTERM (on a task timeout, a failed run or a stop request),
 //! on which it ends its shell commands before it exits (`worker.rs`); SIGKILL follows
 //! only if it is still there after the grace it needs for that (`supervisor.rs`).
 
 pub(crate) mod protocol;
+pub(crate) mod results;
 pub(crate) mod supervisor;
 pub(crate) mod tasks;
 pub(crate) mod worker;
@@ -28,12 +34,14 @@ use taskloom_graph::{KeyId, Value};
 use taskloom_sched::{Decision, Event, Plan, Scheduler, Status, WorkerId};
 
 pub use self::protocol::WORKER_ENV;
-use self::protocol::{encode_load, Reply, Request};
+use self::protocol::{encode_load, Reply, Request, WorkerLimit};
 use self::supervisor::{Ended, Incoming, Supervisor};
 pub use self::worker::serve;
 use crate::error::RunError;
 use crate::limits::Limits;
 use crate::observe::Observers;
+use crate::spill::{MemoryLimit, SpillCounts};
+use crate::spill_file::scratch_dir;
 use crate::trace::Span;
 use crate::Executor;
 
@@ -51,6 +59,7 @@ pub struct Processes {
     limits: Limits,
     bytes_moved: AtomicU64,
     observers: Observers,
+    memory_limit: Option<MemoryLimit>,
 }
 
 impl Processes {
@@ -63,7 +72,16 @@ impl Processes {
             limits: Limits::default(),
             bytes_moved: AtomicU64::new(0),
             observers: Observers::default(),
+            memory_limit: None,
         }
+    }
+
+    /// Holds at most `limit` of results across the workers, each its equal share;
+    /// results past a worker's share go to its scratch files and are read back when
+    /// needed, so that a run larger than memory finishes.
+    pub fn memory_limit(mut self, limit: MemoryLimit) -> Self {
+        self.memory_limit = Some(limit);
+        self
     }
 
     /// Starts `executable` as the workers instead of this program (which must then
@@ -106,7 +124,25 @@ impl Executor for Processes {
         if plan.is_empty() {
             return Ok(Vec::new());
         }
-        let load = encode_load(&plan)?;
+        // The workers' scratch directories go in one of the run's, which the driver
+        // removes however the run ends, also when a worker was killed.
+        let scratch = match &self.memory_limit {
+            Some(limit) => Some(scratch_dir(limit.scratch()).map_err(|e| {
+                RunError::Environment(format!(
+                    "cannot create a scratch directory for results past the memory limit: {e}"
+                ))
+            })?),
+            None => None,
+        };
+        let share = self
+            .memory_limit
+            .as_ref()
+            .zip(scratch.as_ref())
+            .map(|(limit, dir)| WorkerLimit {
+                bytes: limit.bytes() / self.workers as u64,
+                scratch: Some(dir.path().to_path_buf()),
+            });
+        let load = encode_load(&plan, share.as_ref())?;
         let executable = match &self.executable {
             Some(path) => path.clone(),
             None => std::env::current_exe().map_err(|e| {
@@ -128,6 +164,7 @@ impl Executor for Processes {
             bytes_moved: 0,
             observers: self.observers.clone(),
             spans: Vec::new(),
+            spill: self.memory_limit.as_ref().map(|m| m.counts().clone()),
         };
         let outcome = driver.run(self.workers);
         if let Some(trace) = &self.observers.trace {
@@ -137,6 +174,7 @@ impl Executor for Processes {
         self.bytes_moved
             .store(driver.bytes_moved, Ordering::Relaxed);
         driver.supervisor.shutdown(outcome.is_err());
+        drop(scratch);
         match self.limits.stopped() {
             Some(signal) => Err(RunError::Stopped { signal }),
             None => outcome,
@@ -171,6 +209,8 @@ struct Driver {
     bytes_moved: u64,
     observers: Observers,
     spans: Vec<Span>,
+    /// Under a memory limit, what the workers spilled; and no relayed value is kept.
+    spill: Option<SpillCounts>,
 }
 
 impl Driver {
@@ -288,7 +328,9 @@ impl Driver {
                     for &to in &fetch.to {
                         self.deliver(key, value.clone(), to);
                     }
-                    self.relay.insert(key, value);
+                    if self.spill.is_none() {
+                        self.relay.insert(key, value);
+                    }
                 }
                 None => self.transfers_failed(key, fetch),
             }
@@ -322,6 +364,16 @@ impl Driver {
             }
             Incoming::Reply(Reply::Values { values }) => {
                 self.fetched(values);
+                return Ok(());
+            }
+            Incoming::Reply(Reply::Spilled {
+                written,
+                read_back,
+                over,
+            }) => {
+                if let Some(spill) = &self.spill {
+                    spill.add(written, read_back, over);
+                }
                 return Ok(());
             }
             // Only the Pool API sends `Map`, and only MPI ranks the others.

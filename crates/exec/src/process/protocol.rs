@@ -10,19 +10,23 @@ use serde::{Deserialize, Serialize};
 use taskloom_checkpoint::Checkpoint;
 use taskloom_graph::{ExprArena, KeyId, Span, Value};
 
+pub use super::results::WorkerLimit;
+
 /// The environment variable that makes a program started by the process executor
 /// serve as a worker instead of doing its usual work.
 pub const WORKER_ENV: &str = "TASKLOOM_WORKER";
 
 /// What a worker evaluates: every expression of the graph and the names of its ops
-/// (bound to the worker's own registry, which is the driver's: same binary), and the
-/// run's checkpoint, if any (where the worker keeps its results and reads stored ones).
+/// (bound to the worker's own registry, which is the driver's: same binary), the
+/// run's checkpoint, if any (where the worker keeps its results and reads stored ones),
+/// and the worker's share of the run's memory limit, if any.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Program {
     pub arena: ExprArena,
     pub spans: Vec<Span>,
     pub ops: Vec<String>,
     pub checkpoint: Option<Checkpoint>,
+    pub limit: Option<WorkerLimit>,
 }
 
 /// `Program`, borrowed, for the driver to send without copying the graph.
@@ -32,20 +36,26 @@ pub struct ProgramRef<'a> {
     pub spans: &'a [Span],
     pub ops: &'a [String],
     pub checkpoint: Option<&'a Checkpoint>,
+    pub limit: Option<&'a WorkerLimit>,
 }
 
 /// `Request::Load`, borrowed: encoded once by the driver for every worker.
 pub struct LoadRef<'a>(pub ProgramRef<'a>);
 
-/// `Request::Load` of `plan`'s graph (and checkpoint), encoded once by a driver for
-/// every worker it starts or rank it serves.
-pub fn encode_load(plan: &taskloom_sched::Plan) -> Result<Vec<u8>, crate::error::RunError> {
+/// `Request::Load` of `plan`'s graph (and checkpoint, and each worker's share of the
+/// memory limit), encoded once by a driver for every worker it starts or rank it
+/// serves.
+pub fn encode_load(
+    plan: &taskloom_sched::Plan,
+    limit: Option<&WorkerLimit>,
+) -> Result<Vec<u8>, crate::error::RunError> {
     let graph = plan.graph();
     postcard::to_stdvec(&LoadRef(ProgramRef {
         arena: graph.arena(),
         spans: graph.spans(),
         ops: graph.op_names(),
         checkpoint: plan.checkpoint(),
+        limit,
     }))
     .map_err(|e| crate::error::RunError::Internal(format!("cannot encode the graph: {e}")))
 }
@@ -136,6 +146,14 @@ pub enum Reply {
     Drained,
     /// MPI: task `key` has run longer than the task timeout (and still runs).
     TimedOut { key: KeyId },
+    /// Bytes of results written to scratch files past the worker's memory limit, and
+    /// read back, since the last such reply; `over` is the most bytes held past the
+    /// limit when nothing could be written out (0: within it).
+    Spilled {
+        written: u64,
+        read_back: u64,
+        over: u64,
+    },
 }
 
 /// `Request::Map`, borrowed: the driver sends a chunk of a pool map without copying
@@ -285,17 +303,23 @@ mod tests {
         };
         assert_eq!(encode(&map), encode(&map_ref));
         let ops = vec!["inc".to_string()];
+        let limit = WorkerLimit {
+            bytes: 1 << 20,
+            scratch: Some("/scratch".into()),
+        };
         let load = Request::Load(Program {
             arena: ExprArena::default(),
             spans: Vec::new(),
             ops: ops.clone(),
             checkpoint: None,
+            limit: Some(limit.clone()),
         });
         let load_ref = LoadRef(ProgramRef {
             arena: &ExprArena::default(),
             spans: &[],
             ops: &ops,
             checkpoint: None,
+            limit: Some(&limit),
         });
         assert_eq!(encode(&load), encode(&load_ref));
     }
@@ -320,6 +344,7 @@ mod tests {
             spans: graph.spans(),
             ops: &names,
             checkpoint: Some(&checkpoint),
+            limit: None,
         });
         let Request::Load(program) = postcard::from_bytes(&encode(&load_ref)).unwrap() else {
             panic!("a load request");

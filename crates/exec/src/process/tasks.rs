@@ -6,16 +6,18 @@
 //!   here (stored by the driver or a peer, or made here by an earlier task), then
 //!   runs, the oldest runnable first. The scheduler core sends a task only where its
 //!   inputs are or are on their way, and cancels it when one will not come.
+//! - Results are kept within the worker's share of the run's memory limit
+//!   (`results.rs`): a task's inputs are gathered when it is taken, read back from
+//!   scratch files if need be, and a failed read fails the task.
 //! - [`evaluate`] computes a task from its inputs, and saves its result in the run's
 //!   checkpoint when there is one, and may run on any thread; [`Tasks::conclude`] keeps
 //!   a finished task's value and makes its reply, on the thread that owns the results.
-
-use std::collections::HashMap;
 
 use taskloom_checkpoint::CHECKPOINT_OP;
 use taskloom_graph::{evaluate_span, EvalError, KeyId, Node, OpFn, OpId, Registry, Value};
 
 use super::protocol::{Program, Reply};
+use super::results::{Counts, Results};
 use crate::trace::monotonic_ns;
 
 /// A task's evaluation and when it ran, on the machine's monotonic clock.
@@ -29,15 +31,20 @@ pub struct Evaluated {
     ended_ns: u64,
 }
 
-/// Evaluates task `key` of `program`, its inputs found by `lookup`.
+/// Evaluates task `key` of `program` from its `inputs` (as `Tasks::take_runnable`
+/// gathers them).
 pub fn evaluate(
     program: &Program,
     ops: &[OpFn],
     key: KeyId,
-    lookup: &impl Fn(KeyId) -> Option<Value>,
+    inputs: &[(KeyId, Value)],
 ) -> Evaluated {
     let started_ns = monotonic_ns();
-    let result = evaluate_span(&program.arena, program.spans[key.index()], ops, lookup);
+    let lookup = |k: KeyId| {
+        let at = inputs.binary_search_by_key(&k, |(i, _)| *i).ok()?;
+        Some(inputs[at].1.clone())
+    };
+    let result = evaluate_span(&program.arena, program.spans[key.index()], ops, &lookup);
     let kept = match (&result, &program.checkpoint) {
         (Ok(value), Some(checkpoint)) => checkpoint.keep(key, value),
         _ => Ok(()),
@@ -68,10 +75,13 @@ pub fn bind(registry: &Registry, program: &Program) -> Result<Vec<OpFn>, String>
         .collect()
 }
 
+/// A task taken to run, and its inputs' values in key order.
+pub type Runnable = (KeyId, Vec<(KeyId, Value)>);
+
 /// See the module header.
 #[derive(Default)]
 pub struct Tasks {
-    pub held: HashMap<KeyId, Value>,
+    pub held: Results,
     /// Tasks given and not yet run, in order, with the inputs each refers to.
     queue: Vec<(KeyId, Vec<KeyId>)>,
 }
@@ -107,10 +117,26 @@ impl Tasks {
         self.queue.clear();
     }
 
-    /// Takes the oldest task whose inputs are all here, with those inputs.
-    pub fn take_runnable(&mut self) -> Option<(KeyId, Vec<KeyId>)> {
+    /// Takes the oldest task whose inputs are all here, with their values in key
+    /// order; or the reply that fails it, when an input cannot be read back.
+    pub fn take_runnable(&mut self) -> Option<Result<Runnable, Reply>> {
         let index = self.runnable()?;
-        Some(self.queue.remove(index))
+        let (key, inputs) = self.queue.remove(index);
+        let mut values = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            match self.held.get(input) {
+                Some(Ok(value)) => values.push((input, value)),
+                Some(Err(e)) => {
+                    return Some(Err(Reply::Failed {
+                        key,
+                        op: "(input)".into(),
+                        cause: e.to_string(),
+                    }))
+                }
+                None => unreachable!("a runnable task's inputs are here"),
+            }
+        }
+        Some(Ok((key, values)))
     }
 
     /// Whether a queued task has all its inputs here (another thread may take it).
@@ -122,7 +148,26 @@ impl Tasks {
     fn runnable(&self) -> Option<usize> {
         self.queue
             .iter()
-            .position(|(_, inputs)| inputs.iter().all(|k| self.held.contains_key(k)))
+            .position(|(_, inputs)| inputs.iter().all(|&k| self.held.contains(k)))
+    }
+
+    /// The results of `keys` for the driver: `None` for one not here, or one that
+    /// cannot be read back (the driver then makes it again).
+    pub fn fetch(&mut self, keys: Vec<KeyId>) -> Vec<(KeyId, Option<Value>)> {
+        keys.into_iter()
+            .map(|k| (k, self.held.get(k).and_then(Result::ok)))
+            .collect()
+    }
+
+    /// The reply that tells the driver what was spilled since the last one, if any
+    /// was (sent after a task's end).
+    pub fn spilled(&mut self) -> Option<Reply> {
+        let counts = self.held.take_counts();
+        (counts != Counts::default()).then_some(Reply::Spilled {
+            written: counts.written,
+            read_back: counts.read_back,
+            over: counts.over,
+        })
     }
 
     /// Keeps a finished task's value; returns the reply that reports its end.

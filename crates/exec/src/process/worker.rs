@@ -71,10 +71,19 @@ fn serve_on<R: std::io::Read>(
         // `Fetch` is another worker waiting); then a task that can run; replies go out
         // in batches, flushed before the next read may block.
         if input.buffer().is_empty() {
-            if let Some((key, _)) = tasks.take_runnable() {
-                let done = evaluate(&program, &ops, key, &|k| tasks.held.get(&k).cloned());
-                let reply = tasks.conclude(done, &program);
+            if let Some(taken) = tasks.take_runnable() {
+                let reply = match taken {
+                    Ok((key, inputs)) => {
+                        let done = evaluate(&program, &ops, key, &inputs);
+                        drop(inputs);
+                        tasks.conclude(done, &program)
+                    }
+                    Err(failed) => failed,
+                };
                 send(output, &reply)?;
+                if let Some(spilled) = tasks.spilled() {
+                    send(output, &spilled)?;
+                }
                 if matches!(reply, Reply::Failed { .. }) {
                     output.flush()?;
                 }
@@ -89,6 +98,7 @@ fn serve_on<R: std::io::Read>(
             Request::Load(loaded) => match bind(registry, &loaded) {
                 Ok(bound) => {
                     ops = bound;
+                    tasks.held.limit(loaded.limit.clone());
                     program = loaded;
                     send(output, &Reply::Loaded)?;
                 }
@@ -104,16 +114,11 @@ fn serve_on<R: std::io::Read>(
                 tasks.held.insert(key, value);
             }
             Request::Fetch { keys } => {
-                let values = keys
-                    .into_iter()
-                    .map(|k| (k, tasks.held.get(&k).cloned()))
-                    .collect();
+                let values = tasks.fetch(keys);
                 send(output, &Reply::Values { values })?;
             }
             Request::Cancel { key } => tasks.cancel(key),
-            Request::Release { key } => {
-                tasks.held.remove(&key);
-            }
+            Request::Release { key } => tasks.held.remove(key),
             Request::Map {
                 batch,
                 op,
