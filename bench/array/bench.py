@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs the array benchmark (taskloom's array engine vs dask.array, NumPy and the disk)
-and writes bench/ARRAY_RESULTS.md. Called by bench/array/run.sh, which sets up the venv,
+and writes bench/ARRAY_RESULTS.md: every figure of the array engine's goals, side by
+side with its reference in one session. Called by bench/array/run.sh, which sets up the venv,
 builds taskloom and removes the data afterwards.
 
 Every measurement is a separate process under `/usr/bin/time -f %M` (its peak RSS). The
@@ -18,6 +19,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,6 +40,14 @@ SIZES = {
 }
 WARM_LIMIT = "256MiB"
 COLD_LIMIT = "512MiB"
+# The misaligned rechunk: (rows, cols, chunk rows, chunk cols) in, output chunks; the
+# output's chunks cross the input's on both axes (each reads parts of up to 8).
+RECHUNK = (((16384, 32768, 1024, 4096), (3000, 700)), ((4096, 8192, 512, 1024), (750, 175)))
+RECHUNK_LIMIT = "256MiB"
+# The sort through files: a limit too small to sort the 1 GiB line in memory (3x it).
+SORT_FILES_LIMIT_MIB = (1024, 64)
+# dd's file, to measure the scratch disk: 2 GiB (quick: 256 MiB).
+DD_BYTES = (2**31, 2**28)
 
 
 def sh(cmd):
@@ -143,8 +153,10 @@ def main():
                     help="untimed runs before each timed one of the in-memory and page-cache cases: on this VM "
                          "a process that follows one which freed GiBs pays seconds of kernel page clearing")
     ap.add_argument("--command", default="bash bench/array/run.sh")
-    ap.add_argument("--only", default="memory,warm,cold",
-                    help="which groups to run: memory (generated arrays), warm (4 GiB Zarr), cold (32 GiB Zarr)")
+    ap.add_argument("--only", default="memory,disk,rechunk,warm,cold",
+                    help="which groups to run: memory (generated arrays), disk (the sort through files against "
+                         "dd; needs root), rechunk (4 GiB Zarr under a memory limit), warm (4 GiB Zarr), "
+                         "cold (32 GiB Zarr)")
     ap.add_argument("--merge", action="append", default=[],
                     help="a runs.jsonl of an earlier run whose measurements this run does not make "
                          "(the results then say so)")
@@ -163,6 +175,10 @@ def main():
     only = set(args.only.split(","))
     if "memory" in only:
         memory_cases(run, args, size)
+    if "disk" in only:
+        disk_case(run, size, q)
+    if "rechunk" in only:
+        rechunk_case(run, args, q)
     rows, cols, cr, cc = size["warm"]
     warm_bytes = rows * cols * 8
     if "warm" in only:
@@ -175,7 +191,7 @@ def main():
         cold_skip = "not run in this session (`--only` left it out)"
 
     noise = {"load_before": load_before, "wall": time.time() - started, "other_cpu": other_cpu() - cpu_before}
-    text = render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged)
+    text = render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged, q)
     with open(args.output, "w") as f:
         f.write(text)
     print(f"wrote {os.path.relpath(args.output, ROOT)}")
@@ -184,7 +200,7 @@ def main():
 def memory_cases(run, args, size):
     """The cases on generated arrays: taskloom's engine, dask.array and NumPy."""
     n, c = size["square"]
-    for case in ("sum", "mean0", "xxt", "cumsum0"):
+    for case in ("sum", "mean0", "xxt", "chain", "cumsum0"):
         run.group([(f"tl_{case}", [EX, case, str(n), str(c), "--workers", "2"], True),
                    (f"dask_{case}", [PY, "bench/array/dask_cases.py", case, str(n), str(c)], True)])
     n1, c1 = size["line"]
@@ -199,7 +215,47 @@ def memory_cases(run, args, size):
     run.group([("tl_matmul", [EX, "matmul", str(nm), str(cm), "--workers", "2"], True),
                ("np_matmul", [PY, "bench/array/dask_cases.py", "np_matmul", str(nm), "0"], True),
                ("dask_matmul", [PY, "bench/array/dask_cases.py", "matmul", str(nm), str(cm)], True),
+               ("tl_matmul_nd", ["env", "TASKLOOM_BLAS=none", EX, "matmul", str(nm), str(cm), "--workers", "2"],
+                True),
                ("tl_gen2", [EX, "gen2", str(nm), str(cm), "--workers", "2"], True)])
+
+
+def disk_case(run, size, q):
+    """The sort through files against `dd` on the scratch directory's disk: a sequential
+    write (fdatasync) and a cold read of the same bytes."""
+    n1, c1 = size["line"]
+    dd_bytes = DD_BYTES[q]
+    path = os.path.join(tempfile.gettempdir(), f"bench_dd_{os.getpid()}")
+    write = f"dd if=/dev/zero of={path} bs=16M count={dd_bytes >> 24} conv=fdatasync status=none"
+    read = f"dd if={path} of=/dev/null bs=16M status=none"
+    sort = [EX, "sort", str(n1), str(c1), "--workers", "2", "--memory-limit", str(SORT_FILES_LIMIT_MIB[q])]
+    try:
+        run.group([("dd_write", ["sh", "-c", write], False),
+                   ("tl_sort_files", sort, True)], before_each=drop_caches, warmup=0)
+        run.group([("dd_read", ["sh", "-c", read], False)], before_each=drop_caches, warmup=0)
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def rechunk_case(run, args, q):
+    """A misaligned rechunk of a Zarr array under a memory limit, taskloom against Dask,
+    both writing uncompressed with 2 workers."""
+    (rows, cols, cr, cc), (orow, ocol) = RECHUNK[q]
+    src, dst = os.path.join(OUT, "rechunk-in.zarr"), os.path.join(OUT, "rechunk-out.zarr")
+    try:
+        subprocess.run([TL, "array", "create", src, "--shape", f"{rows},{cols}", "--chunks", f"{cr},{cc}",
+                        "--random", "--compression", "none", "--overwrite"], check=True)
+        clear = lambda: shutil.rmtree(dst, ignore_errors=True)  # noqa: E731
+        run.group([("tl_rechunk", [TL, "array", "rechunk", src, "--chunks", f"{orow},{ocol}", "--out", dst,
+                                   "--memory-limit", RECHUNK_LIMIT, "--workers", "2", "--compression", "none"],
+                    False),
+                   ("dask_rechunk", [PY, "bench/array/dask_cases.py", "zarr_rechunk", str(orow), str(ocol), src],
+                    True)],
+                  repeat=min(2, args.repeat), before_each=clear, warmup=0)
+    finally:
+        for path in (src, src + ".rechunked", dst):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 
@@ -262,7 +318,7 @@ def met(cond):
     return "n/a" if cond is None else ("**yes**" if cond else "**no**")
 
 
-def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged):
+def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged, q):
     m, rss = run.med, (lambda name: run.med(name, "rss_mib"))
     div = lambda a, b: a / b if a is not None and b else None  # noqa: E731
     n, c = size["square"]
@@ -273,11 +329,13 @@ def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged):
     rows = []  # (figure, taskloom command, tl s, other s, other side, ratio, tl RSS, other RSS, goal, met)
 
     for case, what in (("sum", "`x.sum()`"), ("mean0", "`x.mean(axis=0)`"), ("xxt", "`(x + x.T).sum()`"),
-                       ("cumsum0", "`x.cumsum(axis=0).sum()`")):
+                       ("chain", "`(x * 2 + 1).sum()`"), ("cumsum0", "`x.cumsum(axis=0).sum()`")):
         r = div(m(f"dask_{case}"), m(f"tl_{case}"))
+        # A fused chain's bar is the memory's bandwidth (examples/fused_speed.rs), not Dask.
+        goal, ok = ("(reference)", "") if case == "chain" else ("≥ 2x faster", met(None if r is None else r >= 2))
         rows.append([f"{what}, random {sq}", f"`array_bench {case} {n} {c} --workers 2`", fmt(m(f"tl_{case}")),
                      fmt(m(f"dask_{case}")), "dask.array", fmt(r) + "x", fmt(rss(f"tl_{case}"), 0),
-                     fmt(rss(f"dask_{case}"), 0), "≥ 2x faster", met(None if r is None else r >= 2)])
+                     fmt(rss(f"dask_{case}"), 0), goal, ok])
     r = div(m("dask_topk"), m("tl_topk"))
     rows.append([f"top-10 of random {ln}", f"`array_bench topk {n1} {c1} --workers 2`", fmt(m("tl_topk")),
                  fmt(m("dask_topk")), "`da.topk`", fmt(r) + "x", fmt(rss("tl_topk"), 0), fmt(rss("dask_topk"), 0),
@@ -303,8 +361,41 @@ def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged):
     rows.append(["matmul, same, vs dask.array", "same", fmt(tl_gf, 1), fmt(dk_gf, 1), "dask.array `x @ y`",
                  f"{fmt(100 * div(dk_gf, np_gf), 0) if div(dk_gf, np_gf) else 'n/a'}% of NumPy (dask)",
                  fmt(rss("tl_matmul"), 0), fmt(rss("dask_matmul"), 0), "(reference)", ""])
+    nd_gf = gf(m("tl_matmul_nd"))
+    rows.append(["matmul, same, without a BLAS", "`TASKLOOM_BLAS=none array_bench matmul ...` (ndarray's product)",
+                 fmt(nd_gf, 1), fmt(np_gf, 1), "NumPy/OpenBLAS",
+                 f"{fmt(100 * div(nd_gf, np_gf), 0) if div(nd_gf, np_gf) else 'n/a'}%",
+                 fmt(rss("tl_matmul_nd"), 0), fmt(rss("np_matmul"), 0), "(reference)", ""])
     rows.append(["matmul, less generating the inputs", "`array_bench gen2` subtracted", fmt(net, 1), fmt(np_gf, 1),
                  "NumPy", f"{fmt(100 * div(net, np_gf), 0) if div(net, np_gf) else 'n/a'}%", "", "", "(reference)", ""])
+    if run.runs.get("tl_sort_files"):
+        ok_runs = [r for r in run.runs["tl_sort_files"] if "error" not in r]
+        rate = statistics.median(r["check"]["io_bytes"] / r["seconds"] for r in ok_runs) / 1e6 if ok_runs else None
+        dd_bytes = DD_BYTES[q]
+        w, rd = m("dd_write"), m("dd_read")
+        mix = 2 / (w / dd_bytes + rd / dd_bytes) / 1e6 if w and rd else None  # half written, half read
+        r = div(rate, mix)
+        limit = SORT_FILES_LIMIT_MIB[q]
+        rows.append([f"sort of the same through files (`--memory-limit {limit}`), MB/s read + written",
+                     f"`array_bench sort {n1} {c1} --workers 2 --memory-limit {limit}`", fmt(rate, 0), fmt(mix, 0),
+                     f"`dd` on the scratch disk: write {fmt(dd_bytes / w / 1e6 if w else None, 0)} MB/s "
+                     f"(fdatasync), cold read {fmt(dd_bytes / rd / 1e6 if rd else None, 0)} MB/s, half and half",
+                     f"{fmt(100 * r, 0) if r else 'n/a'}% of the disk", fmt(rss("tl_sort_files"), 0), "",
+                     "≥ 50% of the disk", met(None if r is None else r >= 0.5)])
+        peak = rss("tl_sort_files")
+        rows.append(["same, peak memory", "same", "", "", "", "", fmt(peak, 0), "",
+                     f"within the limit, {limit} MiB, plus a task's working set per worker",
+                     "(see the RSS)"])
+    if run.runs.get("tl_rechunk"):
+        (rrows, rcols, rcr, rcc), (orow, ocol) = RECHUNK[q]
+        r = div(m("dask_rechunk"), m("tl_rechunk"))
+        rows.append([f"misaligned rechunk of a {rrows * rcols * 8 / GIB:.2g} GiB Zarr ({rrows} x {rcols}, "
+                     f"{rcr} x {rcc} chunks) to {orow} x {ocol} chunks, written uncompressed",
+                     f"`taskloom array rechunk IN --chunks {orow},{ocol} --out OUT --memory-limit {RECHUNK_LIMIT} "
+                     "--workers 2 --compression none`", fmt(m("tl_rechunk")), fmt(m("dask_rechunk")),
+                     "`da.from_zarr(IN).rechunk(...)` stored with `da.store`", fmt(r) + "x",
+                     fmt(rss("tl_rechunk"), 0), fmt(rss("dask_rechunk"), 0), "peak RSS ≤ 400 MiB",
+                     met(None if rss("tl_rechunk") is None else rss("tl_rechunk") <= 400)])
     wr, wc, wcr, wcc = size["warm"]
     bw = lambda b, s: b / GIB / s if s else None  # noqa: E731
     r = div(m("tl_zarr_warm"), m("cat_warm"))
@@ -355,7 +446,10 @@ def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged):
            "workers), Dask with `bench/array/dask_cases.py` (`compute()` on the threaded scheduler, 2 workers, "
            "graph built before), both generating the same shapes and chunks of uniform random float64 inside the "
            "graph (each side with its own generator). NumPy is timed on the operation alone, inputs made before. "
-           "The Zarr cases time the whole `taskloom array reduce` process, but only `compute()` for Dask. "
+           "The Zarr cases time the whole `taskloom array reduce` (or `rechunk`) process, but only `compute()` "
+           "for Dask. The sort through files runs with a memory limit too small to sort in memory; its rate is "
+           "the bytes it read and wrote (`/proc/self/io`) over its time, against `dd` writing (with fdatasync) "
+           "and reading cold the same disk, taken half and half as the sort's traffic is. "
            f"Zarr data: format 3, written by zarr-python {md.version('zarr')} with `compressors=None` (codec "
            "chain: `bytes` only, uncompressed), the same files for every side; the 32 GiB array is created by the "
            "run and deleted after. Cold runs follow `sync; echo 3 > /proc/sys/vm/drop_caches`.\n",

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The array benchmark in one command: taskloom's array engine against dask.array, NumPy
 # and the disk, written to bench/ARRAY_RESULTS.md (see bench/array/bench.py).
-# Usage: bash bench/array/run.sh [--quick] [--repeat N] [--cold-repeat N]
+# Usage: bash bench/array/run.sh [--quick] [--repeat N] [--cold-repeat N] [--only GROUPS]
+#   (every group: generated arrays, the sort through files against dd, the rechunk under
+#   a limit, the 4 GiB and 32 GiB Zarr sums; bench.py --only picks some)
 #   --quick: small sizes (seconds, not the 4 GiB / 32 GiB cases), a smoke run.
 # Needs root for the cold case (it drops the page cache) and /usr/bin/time.
 set -euo pipefail
@@ -12,8 +14,8 @@ COMMAND="bash bench/array/run.sh"
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) ARGS+=(--quick); COMMAND+=" --quick"; shift ;;
-        --repeat|--cold-repeat) ARGS+=("$1" "$2"); COMMAND+=" $1 $2"; shift 2 ;;
-        *) echo "usage: bash bench/array/run.sh [--quick] [--repeat N] [--cold-repeat N]" >&2; exit 2 ;;
+        --repeat|--cold-repeat|--only) ARGS+=("$1" "$2"); COMMAND+=" $1 $2"; shift 2 ;;
+        *) echo "usage: bash bench/array/run.sh [--quick] [--repeat N] [--cold-repeat N] [--only GROUPS]" >&2; exit 2 ;;
     esac
 done
 
