@@ -40,7 +40,7 @@ use crate::kernels::topk::TopK;
 use crate::operation::Reduction;
 use crate::ops::After;
 use crate::scratch::{Scratch, ScratchRoot};
-use crate::store::ops::{Read, ReadPartial};
+use crate::store::ops::{Read, ReadPartial, ReadRegion};
 use crate::wire::Encode;
 
 /// Per block, the expression that makes it and the bytes of chunks its evaluation
@@ -472,15 +472,27 @@ impl Lowering {
                     is_whole(per_axis[axis][c].1, x.grid.block_shape(&source)[axis])
                 });
                 let block = input.exprs[n].clone();
-                parts.push(if whole {
-                    block
-                } else {
-                    let index = choice
+                let region = || {
+                    choice
                         .iter()
                         .enumerate()
                         .map(|(axis, &c)| per_axis[axis][c].1)
-                        .collect();
-                    Slice { x: block, index }.encode(&mut self.builder)
+                        .collect()
+                };
+                parts.push(match &*x.node {
+                    _ if whole => block,
+                    // Straight from storage: only the piece's bytes are read.
+                    Node::Read { path, .. } => ReadRegion {
+                        path: path.clone(),
+                        index: source,
+                        region: region(),
+                    }
+                    .encode(&mut self.builder),
+                    _ => Slice {
+                        x: block,
+                        index: region(),
+                    }
+                    .encode(&mut self.builder),
                 });
             }
             exprs.push(if parts.len() == 1 {

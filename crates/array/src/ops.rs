@@ -22,7 +22,7 @@ use crate::kernels::scan::Cumsum;
 use crate::kernels::sort::{memory, Gather, Partition, ReadSorted, Samples, Sort, Splitters};
 use crate::kernels::topk::TopK;
 use crate::scratch::Scratch;
-use crate::store::ops::{Read, ReadPartial, Write};
+use crate::store::ops::{Read, ReadPartial, ReadRegion, Write};
 use crate::wire::{array_op, ArrayOp};
 
 array_op! {
@@ -66,7 +66,9 @@ every_op! {
         Partial, ArgPartial, FusedPartial, Combine, Finish, Cumsum, Matmul, TopK, Sort, Samples, Splitters,
         memory::Splitters, memory::Partition, memory::Gather, memory::Read,
     ],
-    effects: [Random, Partition, Gather, ReadSorted, Scratch, Read, ReadPartial, Write, After],
+    effects: [
+        Random, Partition, Gather, ReadSorted, Scratch, Read, ReadRegion, ReadPartial, Write, After,
+    ],
 }
 
 /// Registers `Op` under its name, with its purity: decoded from the task's arguments,

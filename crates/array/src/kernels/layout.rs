@@ -199,7 +199,7 @@ impl Decode for Vec<Entry> {
 }
 
 /// The elements `index` selects, NumPy style, in C layout.
-fn slice(x: &Chunk, index: &[Entry]) -> Result<Chunk, OpError> {
+pub(crate) fn slice(x: &Chunk, index: &[Entry]) -> Result<Chunk, OpError> {
     let shape = x.shape();
     if index.len() > shape.len() {
         return Err(OpError::new(format!(

@@ -23,6 +23,7 @@ mod fast;
 mod meta;
 pub(crate) mod ops;
 mod read;
+mod region;
 mod slabs;
 mod write;
 

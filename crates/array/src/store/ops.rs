@@ -1,6 +1,7 @@
 //! The store as graph ops. They take paths, not open arrays, so the same graph runs
 //! on threads or in worker processes: each process opens an array once (`cache`).
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use taskloom_graph::{Chunk, OpError, Value};
 use super::write::PENDING_SUFFIX;
 use super::{cache, StoreError};
 use crate::kernels::args;
+use crate::kernels::layout::{slice, Entry};
 use crate::kernels::reduce::{combine, partial};
 use crate::operation::Reduction;
 use crate::wire::array_op;
@@ -22,6 +24,35 @@ array_op! {
     fn run(self) -> OpResult {
         let chunk = cache::get(&self.path).and_then(|array| array.read_chunk(&self.index))?;
         Ok(args::value(chunk))
+    }
+}
+
+array_op! {
+    /// `array.read_region(path, index, region)`: `array.slice(array.read(path, index),
+    /// region)`, reading only the region's bytes where the chunk is stored
+    /// uncompressed and the region is ranges of step 1 (a rechunk's pieces).
+    pub(crate) struct ReadRegion = "array.read_region" {
+        path: PathBuf,
+        index: Vec<usize>,
+        region: Vec<Entry>,
+    }
+    fn run(self) -> OpResult {
+        let array = cache::get(&self.path)?;
+        let ranges: Option<Vec<Range<usize>>> = self
+            .region
+            .iter()
+            .map(|entry| match *entry {
+                Entry::Range { start, stop, step: 1 } => Some(start..stop),
+                _ => None,
+            })
+            .collect();
+        if let Some(ranges) = ranges {
+            if let Some(chunk) = array.read_region(&self.index, &ranges)? {
+                return Ok(args::value(chunk));
+            }
+        }
+        let chunk = array.read_chunk(&self.index)?;
+        slice(&chunk, &self.region).map(args::value)
     }
 }
 

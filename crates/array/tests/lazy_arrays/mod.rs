@@ -209,6 +209,33 @@ proptest! {
     }
 
     #[test]
+    fn rechunking_a_stored_array_reads_the_same_values_as_in_memory(
+        (shape, chunks, other) in small_array(),
+        seed in 0u64..1000,
+        dtype in prop::sample::select(vec![DType::Float64, DType::Float32, DType::Int64, DType::Int32, DType::Bool]),
+        compression in prop::sample::select(vec![Compression::None, Compression::default()]),
+    ) {
+        // Uncompressed chunks are read a piece at a time (`array.read_region`), others
+        // whole; any dtype, ragged edge blocks, pieces of 1 element or whole blocks.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.zarr");
+        let x = Array::random(&shape, &chunks, seed).unwrap().astype(dtype);
+        let options = WriteOptions { compression, ..WriteOptions::default() };
+        engine().write(&x, &path, &options).unwrap();
+        let stored = Array::open(&path).unwrap();
+        prop_assert_eq!(
+            engine().compute(&stored.rechunk(&other).unwrap()).unwrap(),
+            engine().compute(&x.rechunk(&other).unwrap()).unwrap()
+        );
+        let middle: Vec<String> = shape.iter().map(|&n| format!("{}:{}", n / 3, n - n / 4)).collect();
+        let middle = middle.join(",");
+        prop_assert_eq!(
+            engine().compute(&stored.index(&middle).unwrap()).unwrap(),
+            engine().compute(&x.index(&middle).unwrap()).unwrap()
+        );
+    }
+
+    #[test]
     fn slicing_agrees_with_ndarray((shape, chunks, _) in small_array(), picks in prop::collection::vec((0usize..9, 0usize..9, 1usize..4, any::<bool>()), 3)) {
         let x = Array::arange(&shape, &chunks, DType::Int64).unwrap();
         let whole = i64s(engine().compute(&x).unwrap());
