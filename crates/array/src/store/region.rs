@@ -175,7 +175,8 @@ mod tests {
         // 3-D, the last axis whole: one run per position along axis 0.
         assert_eq!(runs(&[2, 3, 4], &[0..2, 1..3, 0..4]), (vec![4, 16], 8));
         // 1-D.
-        assert_eq!(runs(&[10], &[3..7]), (vec![3], 4));
+        let line = vec![Range { start: 3, end: 7 }];
+        assert_eq!(runs(&[10], &line), (vec![3], 4));
         // An empty range along an outer axis: no run.
         assert_eq!(Runs::new(&[4, 10], &[2..2, 1..3]).count(), 0);
     }
