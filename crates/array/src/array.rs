@@ -47,10 +47,12 @@ impl NodeId {
 /// How an array's blocks are made.
 #[derive(Debug)]
 pub(crate) enum Node {
-    /// The chunks of a Zarr array on disk, of that Zarr format.
+    /// The chunks of a Zarr array on disk, of that Zarr format; `pieces` when they are
+    /// stored uncompressed, so a piece of one is read without the rest.
     Read {
         path: PathBuf,
         zarr_format: u8,
+        pieces: bool,
     },
     /// Every element `value`.
     Full {
@@ -257,6 +259,7 @@ impl Array {
         let node = Node::Read {
             path: path.to_path_buf(),
             zarr_format: meta.zarr_format,
+            pieces: stored.reads_pieces(),
         };
         Ok(Array::new(meta.grid.clone(), meta.dtype, node))
     }

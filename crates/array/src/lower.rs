@@ -467,10 +467,20 @@ impl Lowering {
                     .map(|(axis, &c)| per_axis[axis][c].0)
                     .collect();
                 let n = x.grid.linear(&source);
-                part_bytes += input.bytes[n];
                 let whole = choice.iter().enumerate().all(|(axis, &c)| {
                     is_whole(per_axis[axis][c].1, x.grid.block_shape(&source)[axis])
                 });
+                // A piece read on its own holds its elements; any other, its block.
+                let entries = choice
+                    .iter()
+                    .enumerate()
+                    .map(|(axis, &c)| per_axis[axis][c].1);
+                part_bytes += match (&*x.node, piece_len(entries)) {
+                    (Node::Read { pieces: true, .. }, Some(len)) if !whole => {
+                        len * x.dtype.size() as u64
+                    }
+                    _ => input.bytes[n],
+                };
                 let block = input.exprs[n].clone();
                 let region = || {
                     choice
@@ -1281,6 +1291,21 @@ const STREAMED_BYTES: u64 = 4 << 20;
 
 fn block_bytes(array: &Array, index: &[usize]) -> u64 {
     array.grid.block_shape(index).iter().product::<usize>() as u64 * array.dtype.size() as u64
+}
+
+/// Elements in a piece of ranges of step 1 (what `array.read_region` reads alone);
+/// `None` for any other entry, which reads the whole block.
+fn piece_len(entries: impl Iterator<Item = Entry>) -> Option<u64> {
+    entries
+        .map(|entry| match entry {
+            Entry::Range {
+                start,
+                stop,
+                step: 1,
+            } => Some((stop - start) as u64),
+            _ => None,
+        })
+        .product()
 }
 
 /// Along one axis: the input blocks that output positions `o0..o1` of the range

@@ -22,6 +22,12 @@ use super::read::zarr_indices;
 use super::{StoreError, StoredArray};
 
 impl StoredArray {
+    /// Whether `read_region` reads a piece of a block without the rest (the chunks are
+    /// stored uncompressed).
+    pub(crate) fn reads_pieces(&self) -> bool {
+        self.fast() == Some(Fast::Raw)
+    }
+
     /// The elements `region` (one range per axis, within the block) of block `index`;
     /// `None`, having read nothing, when the chunk is not an uncompressed file (or has
     /// none: the fill value): the caller then reads it whole.
@@ -37,7 +43,7 @@ impl StoredArray {
                 .iter()
                 .zip(&block)
                 .all(|(r, &n)| r.start <= r.end && r.end <= n);
-        if self.fast() != Some(Fast::Raw) || !within || block.is_empty() {
+        if !self.reads_pieces() || !within || block.is_empty() {
             return Ok(None);
         }
         let file = self.chunk_file(&zarr_indices(index));
