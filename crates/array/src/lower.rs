@@ -1293,8 +1293,8 @@ fn block_bytes(array: &Array, index: &[usize]) -> u64 {
     array.grid.block_shape(index).iter().product::<usize>() as u64 * array.dtype.size() as u64
 }
 
-/// Elements in a piece of ranges of step 1 (what `array.read_region` reads alone);
-/// `None` for any other entry, which reads the whole block.
+/// Elements in a piece of indices and ranges of step 1 (what `array.read_region`
+/// reads alone); `None` for other steps, which read the whole block.
 fn piece_len(entries: impl Iterator<Item = Entry>) -> Option<u64> {
     entries
         .map(|entry| match entry {
@@ -1303,7 +1303,8 @@ fn piece_len(entries: impl Iterator<Item = Entry>) -> Option<u64> {
                 stop,
                 step: 1,
             } => Some((stop - start) as u64),
-            _ => None,
+            Entry::Range { .. } => None,
+            Entry::Index(_) => Some(1),
         })
         .product()
 }

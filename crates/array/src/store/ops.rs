@@ -5,11 +5,12 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use taskloom_graph::{Chunk, OpError, Value};
+use ndarray::IxDyn;
+use taskloom_graph::{with_chunk, Chunk, OpError, Value};
 
 use super::write::PENDING_SUFFIX;
 use super::{cache, StoreError};
-use crate::kernels::args;
+use crate::kernels::args::{self, Element};
 use crate::kernels::layout::{slice, Entry};
 use crate::kernels::reduce::{combine, partial};
 use crate::operation::Reduction;
@@ -38,16 +39,28 @@ array_op! {
     }
     fn run(self) -> OpResult {
         let array = cache::get(&self.path)?;
+        // An index is a range of one, its axis dropped after.
         let ranges: Option<Vec<Range<usize>>> = self
             .region
             .iter()
             .map(|entry| match *entry {
                 Entry::Range { start, stop, step: 1 } => Some(start..stop),
-                _ => None,
+                Entry::Index(i) => Some(i..i + 1),
+                Entry::Range { .. } => None,
             })
             .collect();
         if let Some(ranges) = ranges {
             if let Some(chunk) = array.read_region(&self.index, &ranges)? {
+                let kept: Vec<usize> = self
+                    .region
+                    .iter()
+                    .zip(chunk.shape())
+                    .filter(|(entry, _)| matches!(entry, Entry::Range { .. }))
+                    .map(|(_, &n)| n)
+                    .collect();
+                let chunk = with_chunk!(chunk, a => Element::chunk(
+                    a.into_shape_with_order(IxDyn(&kept)).expect("the same elements, in C order")
+                ));
                 return Ok(args::value(chunk));
             }
         }

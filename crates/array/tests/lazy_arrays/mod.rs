@@ -227,12 +227,17 @@ proptest! {
             engine().compute(&stored.rechunk(&other).unwrap()).unwrap(),
             engine().compute(&x.rechunk(&other).unwrap()).unwrap()
         );
+        // A middle range on every axis; then the first axis at one index instead.
         let middle: Vec<String> = shape.iter().map(|&n| format!("{}:{}", n / 3, n - n / 4)).collect();
-        let middle = middle.join(",");
-        prop_assert_eq!(
-            engine().compute(&stored.index(&middle).unwrap()).unwrap(),
-            engine().compute(&x.index(&middle).unwrap()).unwrap()
-        );
+        let mut at = middle.clone();
+        at[0] = (shape[0] / 2).to_string();
+        for index in [middle.join(","), at.join(",")] {
+            prop_assert_eq!(
+                engine().compute(&stored.index(&index).unwrap()).unwrap(),
+                engine().compute(&x.index(&index).unwrap()).unwrap(),
+                "{}", index
+            );
+        }
     }
 
     #[test]
