@@ -18,6 +18,7 @@
 //! - `stop`: stopping a run at a signal, as a failed run stops.
 
 mod array;
+mod assemble;
 mod axis;
 mod engine;
 mod error;
