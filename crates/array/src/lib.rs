@@ -28,7 +28,6 @@ pub mod kernels;
 mod lower;
 mod operation;
 pub mod ops;
-mod owned;
 mod scratch;
 mod stop;
 pub mod store;

@@ -21,7 +21,8 @@
 //!   wait for memory nothing would free. A failed write (a full disk) leaves the result
 //!   in memory; a failed read fails the task that needed it.
 //! - One file per result in a directory made for the run (this user only), removed
-//!   when the run ends however it ends. A run that fails or stops returns without
+//!   when the run ends however it ends; one a killed run (SIGKILL) left is removed by
+//!   the next run that spills into the same place (an owned directory: `owned`). A run that fails or stops returns without
 //!   waiting for the tasks still running: it closes the spill first, which waits for
 //!   the writes under way (one result each, not whole tasks), refuses new ones and
 //!   removes the directory; a task still running then keeps its results in memory.
@@ -30,9 +31,8 @@
 //!   value as postcard, which the worker protocol uses.
 
 use std::collections::BTreeSet;
-use std::fs::{File, Permissions};
+use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -42,10 +42,11 @@ use ndarray::{ArrayD, IxDyn};
 use taskloom_graph::{Chunk, KeyId, Value};
 use taskloom_sched::Plan;
 
+use crate::owned::{fresh_name, remove_stale, OwnedDir};
 use crate::primitives::UnsafeCell;
 use crate::slots::Held;
 
-/// How scratch directories are named: `taskloom-spill-XXXXXX`.
+/// How scratch directories are named: `taskloom-spill-{pid}-{random}`.
 const PREFIX: &str = "taskloom-spill-";
 
 /// The first byte of a file holding a chunk, raw.
@@ -160,17 +161,16 @@ pub(crate) struct Spill {
     /// Signalled when the last write under way ends.
     written: Condvar,
     /// Removed when the spill is closed, or dropped.
-    dir: tempfile::TempDir,
+    dir: OwnedDir,
 }
 
 impl Spill {
-    /// Makes the run's scratch directory.
+    /// Makes the run's scratch directory, for this user only, having removed what
+    /// killed runs left beside it.
     pub fn new(limit: &MemoryLimit, keys: usize) -> io::Result<Spill> {
         let parent = limit.scratch.clone().unwrap_or_else(std::env::temp_dir);
-        let dir = tempfile::Builder::new()
-            .prefix(PREFIX)
-            .permissions(Permissions::from_mode(0o700))
-            .tempdir_in(parent)?;
+        remove_stale(&parent, PREFIX, "");
+        let dir = OwnedDir::create(&parent.join(fresh_name(PREFIX, "")), 0o700)?;
         Ok(Spill {
             limit: limit.bytes,
             counts: limit.counts.clone(),
