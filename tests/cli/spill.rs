@@ -2,7 +2,8 @@
 //! their consumers past it go to scratch files and come back when needed, so a run's
 //! peak memory stays within the limit plus one task's working set per worker plus the
 //! process's own; the same values as without a limit; the bytes written out on the
-//! progress bar and in the profile; no scratch left after a success or a signal. For
+//! progress bar and in the profile; no scratch left after a success or a signal, and
+//! what a run killed outright left removed by the next run (a live run's kept). For
 //! `taskloom array` and for graphs (`taskloom run --memory-limit`).
 
 use std::path::Path;
@@ -327,6 +328,47 @@ mod run {
             );
             assert_eq!(scratch_in(&tmp), Vec::<String>::new(), "{executor}");
         }
+    }
+
+    #[test]
+    fn a_killed_runs_scratch_is_removed_by_the_next_run_and_a_live_ones_kept() {
+        let ws = Dir::new();
+        ws.create("g.tl", &big_lists(""));
+        ws.create(
+            "slow.tl",
+            &big_lists("late = sleep(20000, 1)\nall = list(total, late)\n"),
+        );
+        let tmp = ws.path("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let tmpdir = tmp.display().to_string();
+        let spill_dirs = || -> Vec<String> {
+            let mut dirs = scratch_in(&tmp);
+            dirs.retain(|name| name.starts_with("taskloom-spill-"));
+            dirs
+        };
+        let spilling_run = || {
+            let get = ["--get", "total", "--get", "joined", "--get", "a3"];
+            let run = ws
+                .command(&[&["run", "g.tl", "--memory-limit", "100KiB"][..], &get].concat())
+                .env("TMPDIR", &tmpdir)
+                .output();
+            assert_eq!(run.code, Some(0), "{}", run.stderr);
+        };
+        let slow = ws
+            .command(&["run", "slow.tl", "--get", "all", "--memory-limit", "100KiB"])
+            .env("TMPDIR", &tmpdir)
+            .spawn();
+        let spilling = wait_for(Duration::from_secs(60), || scratch_in(&tmp).len() > 1);
+        assert!(spilling, "nothing was written out");
+        let live = spill_dirs();
+        assert_eq!(live.len(), 1, "{live:?}");
+        spilling_run();
+        assert_eq!(spill_dirs(), live, "a live run's scratch was removed");
+        slow.signal("KILL");
+        assert_eq!(slow.wait().code, None, "the slow run ended before its kill");
+        assert_eq!(spill_dirs(), live, "a killed run removed its own scratch");
+        spilling_run();
+        assert_eq!(scratch_in(&tmp), Vec::<String>::new());
     }
 
     #[test]

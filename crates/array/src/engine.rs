@@ -5,6 +5,8 @@
 //! - Sizes are checked before anything is allocated per block: the graph's tasks
 //!   against what a quarter of memory can track, the largest chunk a task makes and a
 //!   result computed into memory against the machine's memory.
+//! - A result of several blocks computed into memory comes back as its blocks and is
+//!   assembled as they are let go (`assemble`), so it is held about once, not twice.
 //! - An array of one value is written as metadata alone: its fill value stands for
 //!   every chunk, as zarr-python writes it.
 //! - An engine may stop its jobs at a signal (`stop_on_signals`); a stopped job
@@ -23,15 +25,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use taskloom_exec::{Catching, Executor, Limits, MemoryLimit, Observers, RunError, Stop, Threads};
-use taskloom_graph::{Chunk, Expr, Value};
+use taskloom_graph::{Chunk, DType, Value};
 use taskloom_sched::Plan;
 
 use crate::array::Array;
+use crate::assemble::assemble;
 use crate::error::ArrayError;
-use crate::grid::Dims;
+use crate::grid::{Dims, Grid};
 use crate::kernels::elementwise::promote::Scalar;
 use crate::kernels::fill::Full;
-use crate::kernels::layout::Concat;
 use crate::lower::Lowering;
 use crate::scratch::ScratchRoot;
 use crate::stop::stopping;
@@ -152,23 +154,21 @@ impl Engine {
         let interrupts = self.interrupts()?;
         let mut lowering = self.lowering();
         let keys = lowering.block_keys(array)?;
-        let target = match keys.as_slice() {
-            [one] => *one,
-            _ => {
-                let expr = if keys.is_empty() {
-                    let empty = Full {
-                        dtype: array.dtype(),
-                        shape: array.shape().to_vec(),
-                        value: Scalar::Int(0),
-                    };
-                    empty.encode(lowering.builder())
-                } else {
-                    let blocks = Concat {
-                        grid: array.grid().blocks(),
-                        parts: keys.iter().map(|&k| Expr::Ref(k)).collect(),
-                    };
-                    blocks.encode(lowering.builder())
+        if keys.len() > 1 {
+            // Assembled after the run, as the blocks come back (`assemble`).
+            let mut job = self.job(lowering, keys, None, interrupts)?;
+            job.blocks = Some((array.grid().clone(), array.dtype()));
+            return Ok(job);
+        }
+        let target = match keys.first() {
+            Some(&one) => one,
+            None => {
+                let empty = Full {
+                    dtype: array.dtype(),
+                    shape: array.shape().to_vec(),
+                    value: Scalar::Int(0),
                 };
+                let expr = empty.encode(lowering.builder());
                 lowering.define_named("result", expr)
             }
         };
@@ -250,6 +250,7 @@ impl Engine {
             plan: Arc::new(plan),
             workers,
             memory: MemoryLimit::new(self.memory_limit),
+            blocks: None,
             pending,
             scratch,
             stop,
@@ -296,6 +297,9 @@ pub struct Job {
     workers: usize,
     /// What results waiting for consumers may hold on threads.
     memory: MemoryLimit,
+    /// The grid and dtype of a result computed into memory whose blocks are the
+    /// targets, to be assembled once they are back.
+    blocks: Option<(Grid, DType)>,
     pending: Option<PendingArray>,
     /// Scratch files of out-of-core sorts, removed when the job is dropped.
     scratch: Option<ScratchRoot>,
@@ -381,23 +385,24 @@ impl Job {
             return Err(ArrayError::Interrupted { signal });
         }
         let values = values?;
-        match self.pending {
-            Some(pending) => {
-                pending.commit().map_err(ArrayError::from)?;
-                Ok(None)
+        if let Some(pending) = self.pending {
+            pending.commit().map_err(ArrayError::from)?;
+            return Ok(None);
+        }
+        if let Some((grid, dtype)) = &self.blocks {
+            return assemble(grid, *dtype, values).map(Some);
+        }
+        match values.first() {
+            Some(Value::Chunk(chunk)) => {
+                let chunk = Arc::clone(chunk);
+                drop(values);
+                // The run's only reference now: the chunk moves out uncopied.
+                Ok(Some(Arc::unwrap_or_clone(chunk)))
             }
-            None => match values.first() {
-                Some(Value::Chunk(chunk)) => {
-                    let chunk = Arc::clone(chunk);
-                    drop(values);
-                    // The run's only reference now: the chunk moves out uncopied.
-                    Ok(Some(Arc::unwrap_or_clone(chunk)))
-                }
-                other => Err(ArrayError::invalid(format!(
-                    "internal error: the result is {} rather than an array",
-                    other.map_or("missing", |v| v.type_name())
-                ))),
-            },
+            other => Err(ArrayError::invalid(format!(
+                "internal error: the result is {} rather than an array",
+                other.map_or("missing", |v| v.type_name())
+            ))),
         }
     }
 }

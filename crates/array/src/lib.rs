@@ -18,6 +18,7 @@
 //! - `stop`: stopping a run at a signal, as a failed run stops.
 
 mod array;
+mod assemble;
 mod axis;
 mod engine;
 mod error;
@@ -27,7 +28,6 @@ pub mod kernels;
 mod lower;
 mod operation;
 pub mod ops;
-mod owned;
 mod scratch;
 mod stop;
 pub mod store;

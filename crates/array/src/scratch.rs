@@ -4,18 +4,18 @@
 //!   makes it when it starts to run (readable by this user only, as `tempfile` makes
 //!   directories), and an `array.scratch` task, which every partition of a sort waits
 //!   for, makes the sort's own directory inside it.
-//! - It is an owned directory (`owned`): named for this process, locked while the
-//!   run lasts, and removed when the job is dropped, on every path (success, failure,
-//!   a signal, or a job never run). Making one first removes those of runs that were
-//!   killed outright.
+//! - It is an owned directory (`taskloom_exec::owned`): named for this process,
+//!   locked while the run lasts, and removed when the job is dropped, on every path
+//!   (success, failure, a signal, or a job never run). Making one first removes those
+//!   of runs that were killed outright.
 
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
+use taskloom_exec::owned::{fresh_name, remove_stale, OwnedDir};
 use taskloom_graph::{OpError, Value};
 
-use crate::owned::{fresh_name, remove_stale, OwnedDir};
 use crate::wire::array_op;
 
 /// How scratch directories are named in the system's temporary directory.

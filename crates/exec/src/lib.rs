@@ -10,6 +10,7 @@ mod limits;
 #[cfg(all(test, feature = "loom"))]
 mod model;
 mod observe;
+pub mod owned;
 mod pool;
 mod primitives;
 mod process;

@@ -21,7 +21,8 @@
 //!   wait for memory nothing would free. A failed write (a full disk) leaves the result
 //!   in memory; a failed read fails the task that needed it.
 //! - One file per result in a directory made for the run (this user only), removed
-//!   when the run ends however it ends. A run that fails or stops returns without
+//!   when the run ends however it ends; one a killed run (SIGKILL) left is removed by
+//!   the next run that spills into the same place (an owned directory: `owned`). A run that fails or stops returns without
 //!   waiting for the tasks still running: it closes the spill first, which waits for
 //!   the writes under way (one result each, not whole tasks), refuses new ones and
 //!   removes the directory; a task still running then keeps its results in memory.
@@ -36,6 +37,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use taskloom_graph::{KeyId, Value};
 use taskloom_sched::Plan;
 
+use crate::owned::OwnedDir;
 use crate::primitives::UnsafeCell;
 use crate::slots::Held;
 use crate::spill_file::{read_value, scratch_dir, write_value};
@@ -159,11 +161,12 @@ pub(crate) struct Spill {
     /// Signalled when the last write under way ends.
     written: Condvar,
     /// Removed when the spill is closed, or dropped.
-    dir: tempfile::TempDir,
+    dir: OwnedDir,
 }
 
 impl Spill {
-    /// Makes the run's scratch directory.
+    /// Makes the run's scratch directory, for this user only, having removed what
+    /// killed runs left beside it.
     pub fn new(limit: &MemoryLimit, keys: usize) -> io::Result<Spill> {
         let dir = scratch_dir(limit.scratch.as_deref())?;
         Ok(Spill {

@@ -8,9 +8,8 @@
 //! - Not synced: a file need not outlive its run, and the page cache is the kernel's
 //!   to reclaim.
 
-use std::fs::{File, Permissions};
+use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,7 +17,9 @@ use bytemuck::Pod;
 use ndarray::{ArrayD, IxDyn};
 use taskloom_graph::{Chunk, Value};
 
-/// How scratch directories are named: `taskloom-spill-XXXXXX`.
+use crate::owned::{fresh_name, remove_stale, OwnedDir};
+
+/// How scratch directories are named: `taskloom-spill-{pid}-{random}`.
 const PREFIX: &str = "taskloom-spill-";
 
 /// The first byte of a file holding a chunk, raw.
@@ -27,13 +28,12 @@ const RAW_CHUNK: u8 = 0;
 const POSTCARD: u8 = 1;
 
 /// Makes a scratch directory for one run's (or one worker's) results, for this user
-/// only, under `parent` or the system's temporary directory; removed when dropped.
-pub(crate) fn scratch_dir(parent: Option<&Path>) -> io::Result<tempfile::TempDir> {
+/// only, under `parent` or the system's temporary directory, having removed those
+/// that killed runs left there (`owned`); removed when dropped.
+pub(crate) fn scratch_dir(parent: Option<&Path>) -> io::Result<OwnedDir> {
     let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
-    tempfile::Builder::new()
-        .prefix(PREFIX)
-        .permissions(Permissions::from_mode(0o700))
-        .tempdir_in(parent)
+    remove_stale(&parent, PREFIX, "");
+    OwnedDir::create(&parent.join(fresh_name(PREFIX, "")), 0o700)
 }
 
 /// Writes `value` to a new file at `path`.

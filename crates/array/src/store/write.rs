@@ -1,9 +1,9 @@
 //! Creating a Zarr array atomically and writing one chunk of it.
 //!
 //! `create` writes the metadata into a temporary directory beside the destination
-//! (`.NAME.PID-XXXX.partial`, owned and locked by this process: see `owned`); chunks
-//! are written there, from any thread or process; `commit` renames it onto the
-//! destination in one step. Until then nothing at the destination changes, and
+//! (`.NAME.PID-XXXX.partial`, owned and locked by this process: see
+//! `taskloom_exec::owned`); chunks are written there, from any thread or process;
+//! `commit` renames it onto the destination in one step. Until then nothing at the destination changes, and
 //! dropping the `PendingArray` removes the temporary directory, so a failed run leaves
 //! no trace; what a killed run left is removed by the next `create` beside it.
 //! - An existing destination is replaced only when asked, and only when it is a Zarr
@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayViewMutD, IxDyn, Slice};
 use rustix::fs::{renameat_with, RenameFlags, CWD};
+use taskloom_exec::owned::{fresh_name, remove_stale, OwnedDir};
 use taskloom_graph::{with_chunk, Chunk};
 use zarrs::array::{ArrayBytes, ArrayToBytesCodecTraits};
 
@@ -27,7 +28,6 @@ use super::read::{open, zarr_indices};
 use super::{cache, ArrayMeta, Compression, StoreError, StoredArray};
 use crate::grid::Dims;
 use crate::kernels::elementwise::promote::Scalar;
-use crate::owned::{fresh_name, remove_stale, OwnedDir};
 
 /// The suffix of temporary directories; `array.write` writes nowhere else, so a graph
 /// cannot modify a committed array in place.

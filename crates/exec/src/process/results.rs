@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use taskloom_graph::{KeyId, Value};
 
+use crate::owned::OwnedDir;
 use crate::spill_file::{read_value, scratch_dir, write_value};
 
 /// A worker's share of the run's memory limit, sent with the program.
@@ -58,7 +59,7 @@ pub struct Results {
     held: u64,
     limit: Option<WorkerLimit>,
     /// Made at the first write.
-    dir: Option<tempfile::TempDir>,
+    dir: Option<OwnedDir>,
     /// Set when a write failed: the disk is not asked again.
     refused: bool,
     counts: Counts,

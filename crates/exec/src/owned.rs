@@ -1,5 +1,7 @@
-//! Directories a run owns while it writes them (a pending array, a sort's scratch), and
-//! removing what a run killed outright (SIGKILL, a power cut) left of its own.
+//! Directories a run owns while it writes them (results spilled past a memory limit,
+//! an array being written, a sort's scratch), and removing what a run killed outright
+//! (SIGKILL, a power cut) left of its own. One implementation for every crate that
+//! makes such directories: here, the lowest of them.
 //!
 //! - The name says who owns it: `{prefix}{pid}-{64 random bits}{suffix}`, so every run
 //!   gets a fresh one and its owner can be looked for.
@@ -24,7 +26,7 @@ use rustix::fs::{flock, FlockOperation};
 use rustix::process::{test_kill_process, Pid};
 
 /// A directory made and locked by this process, removed when dropped unless kept.
-pub(crate) struct OwnedDir {
+pub struct OwnedDir {
     path: PathBuf,
     /// Holds the lock; `None` once kept.
     lock: Option<File>,
@@ -33,7 +35,7 @@ pub(crate) struct OwnedDir {
 impl OwnedDir {
     /// Makes directory `path` (named by [`fresh_name`]) with `mode` (less the umask)
     /// and locks it.
-    pub(crate) fn create(path: &Path, mode: u32) -> io::Result<OwnedDir> {
+    pub fn create(path: &Path, mode: u32) -> io::Result<OwnedDir> {
         let path = path.to_path_buf();
         DirBuilder::new().mode(mode).create(&path)?;
         // From here on the directory is ours to remove, on any error too.
@@ -45,12 +47,12 @@ impl OwnedDir {
     }
 
     /// The directory's path.
-    pub(crate) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Leaves the directory in place (it was renamed into what it was made for).
-    pub(crate) fn keep(mut self) {
+    pub fn keep(mut self) {
         self.lock = None;
         self.path = PathBuf::new();
     }
@@ -67,7 +69,7 @@ impl Drop for OwnedDir {
 
 /// A name no other run uses, `prefix{pid}-{random}suffix`: the pid, and 64 bits from
 /// the system's randomness.
-pub(crate) fn fresh_name(prefix: &str, suffix: &str) -> String {
+pub fn fresh_name(prefix: &str, suffix: &str) -> String {
     static MADE: AtomicU64 = AtomicU64::new(0);
     let pid = std::process::id();
     let n = MADE.fetch_add(1, Ordering::Relaxed);
@@ -78,7 +80,7 @@ pub(crate) fn fresh_name(prefix: &str, suffix: &str) -> String {
 
 /// Removes the directories in `parent` named `prefix{pid}-{random}suffix` whose owner
 /// is gone. Best effort: what cannot be read or removed is left for another time.
-pub(crate) fn remove_stale(parent: &Path, prefix: &str, suffix: &str) {
+pub fn remove_stale(parent: &Path, prefix: &str, suffix: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
