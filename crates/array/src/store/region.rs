@@ -9,7 +9,6 @@
 //! one stretch (whole rows when the piece spans the trailing axes).
 
 use std::fs::File;
-use std::io::ErrorKind;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
@@ -18,7 +17,6 @@ use taskloom_graph::{Chunk, DType};
 
 use super::element::Elem;
 use super::fast::Fast;
-use super::read::zarr_indices;
 use super::{StoreError, StoredArray};
 
 impl StoredArray {
@@ -46,23 +44,10 @@ impl StoredArray {
         if !self.reads_pieces() || !within || block.is_empty() {
             return Ok(None);
         }
-        let file = self.chunk_file(&zarr_indices(index));
-        let f = match File::open(&file) {
-            Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StoreError::io(file, format!("reading chunk {index:?}"), e)),
+        let Some((f, file)) = self.raw_chunk(index)? else {
+            return Ok(None);
         };
         let full = self.meta().grid.chunks().to_vec();
-        let size = self.meta().dtype.size();
-        let want = (full.iter().product::<usize>() * size) as u64;
-        let len = f
-            .metadata()
-            .map_err(|e| StoreError::io(file.clone(), format!("reading chunk {index:?}"), e))?
-            .len();
-        if len != want {
-            let reason = format!("{len} bytes where an uncompressed chunk has {want}");
-            return Err(self.corrupt(index, reason));
-        }
         let read =
             |e: std::io::Error| StoreError::io(file.clone(), format!("reading chunk {index:?}"), e);
         Ok(Some(match self.meta().dtype {

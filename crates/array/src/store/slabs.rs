@@ -18,6 +18,32 @@ use super::{StoreError, StoredArray};
 use crate::store::read::zarr_indices;
 
 impl StoredArray {
+    /// The file of block `index`, stored uncompressed, opened and checked to be of a
+    /// whole chunk's length, with its path; `None` when the chunk has no file (the
+    /// fill value).
+    pub(crate) fn raw_chunk(
+        &self,
+        index: &[usize],
+    ) -> Result<Option<(File, std::path::PathBuf)>, StoreError> {
+        let file = self.chunk_file(&zarr_indices(index));
+        let f = match File::open(&file) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(file, format!("reading chunk {index:?}"), e)),
+        };
+        let size = self.meta().dtype.size();
+        let want = (self.meta().grid.chunks().iter().product::<usize>() * size) as u64;
+        let len = f
+            .metadata()
+            .map_err(|e| StoreError::io(file.clone(), format!("reading chunk {index:?}"), e))?
+            .len();
+        if len != want {
+            let reason = format!("{len} bytes where an uncompressed chunk has {want}");
+            return Err(self.corrupt(index, reason));
+        }
+        Ok(Some((f, file)))
+    }
+
     /// Passes block `index` to `each` as successive slabs of whole rows (along axis 0)
     /// of about `bytes` each. Returns `false`, having read nothing, when the chunk is
     /// not an uncompressed file holding whole rows of the block: the caller then reads
@@ -34,25 +60,11 @@ impl StoredArray {
         if self.fast() != Some(Fast::Raw) || block.is_empty() || block[1..] != full[1..] {
             return Ok(false);
         }
-        let file = self.chunk_file(&zarr_indices(index));
-        let f = match File::open(&file) {
-            Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
-            Err(e) => {
-                return Err(StoreError::io(file, format!("reading chunk {index:?}"), e).into())
-            }
+        let Some((f, file)) = self.raw_chunk(index)? else {
+            return Ok(false);
         };
         let size = self.meta().dtype.size();
         let row: usize = full[1..].iter().product();
-        let want = (full.iter().product::<usize>() * size) as u64;
-        let len = f
-            .metadata()
-            .map_err(|e| StoreError::io(file.clone(), format!("reading chunk {index:?}"), e))?
-            .len();
-        if len != want {
-            let reason = format!("{len} bytes where an uncompressed chunk has {want}");
-            return Err(self.corrupt(index, reason).into());
-        }
         let rows_per_slab = (bytes / (row * size).max(1)).max(1);
         let mut first = 0;
         while first < block[0] {
