@@ -12,10 +12,10 @@
 //! - The block is walked tile after tile, `TILE`² elements each: square tiles of its
 //!   last two axes (`TILE` x `TILE`) when a leaf is read transposed, so its tile is a
 //!   square block of the source, read a contiguous row at a time and transposed in
-//!   cache; otherwise whole rows (a 1-D block in runs), so leaves stream. Every node
-//!   of a tile is computed by the chunk kernels (same dtype rules, wrap-around and NaNs
-//!   as chunk by chunk) on tile-sized chunks that stay in L2, so no chunk-sized
-//!   intermediate is made.
+//!   cache; otherwise whole rows (a 1-D block in runs), so leaves stream. The tree is
+//!   compiled once per block (`program`: the chunk kernels' dtype rules and element
+//!   functions) and evaluated a row segment at a time into buffers made once, leaves
+//!   read in place: no chunk-sized intermediate, and nothing allocated per tile.
 //! - Each tile reduces to a state (`partial`), and states merge pairwise across tiles
 //!   (`Fold`). Sums are then pairwise within and across tiles: not bit-identical to
 //!   chunk-by-chunk evaluation, but within pairwise summation's bound, relative error
@@ -24,22 +24,23 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
-use taskloom_graph::{with_chunk, Chunk, DType, Expr, OpError, Value};
+use ndarray::{ArrayD, IxDyn};
+use taskloom_graph::{Chunk, DType, Expr, OpError, Value};
 
 use super::args::Element;
-use super::elementwise::element::{astype, tuple};
+use super::elementwise::element::{tuple, with_dtype};
 use super::elementwise::promote::Scalar;
-use super::elementwise::{self, binary, compare, scale, select, unary};
-use super::layout::transpose_rows;
 use super::reduce::{combine, partial};
 use crate::operation::{BinaryOp, CompareOp, Reduction, UnaryOp};
 use crate::wire::{array_op, Decode, Encode};
 
+mod program;
+
+use program::{extent, Evaluation, Place, Program};
+
 /// Tile edge along each of the last two axes: a 128 x 128 float64 tile is 128 KiB,
-/// so a tree's few live tiles (leaves, operands, result) stay within a core's L2
-/// (1 MiB here) while each kernel call covers enough elements (16384) that its fixed
-/// cost (allocation, dispatch) is a few percent.
+/// so a tile's values and its transposed leaves stay within a core's L2 (1 MiB here),
+/// while the tile is large enough that a reduction's per-tile state costs little.
 const TILE: usize = 128;
 
 array_op! {
@@ -225,27 +226,6 @@ impl Tree {
                 side(y)
             }
         }
-    }
-
-    /// The tree's values over `tile` (a range per block axis), as a chunk of the
-    /// tile's shape.
-    fn eval(&self, leaves: &[Arc<Chunk>], tile: &[Range<usize>]) -> Result<Arc<Chunk>, OpError> {
-        let side = |s: &Side| -> Result<elementwise::Operand, OpError> {
-            Ok(match s {
-                Side::Tree(t) => elementwise::Operand::Array(t.eval(leaves, tile)?),
-                Side::Scalar(v) => elementwise::Operand::Scalar(*v),
-            })
-        };
-        let chunk = match self {
-            Tree::Leaf { slot, axes } => leaf_tile(&leaves[*slot], axes, tile),
-            Tree::Unary { op, x } => unary(*op, &*x.eval(leaves, tile)?)?,
-            Tree::Binary { op, x, y } => binary(*op, &side(x)?, &side(y)?)?,
-            Tree::Compare { op, x, y } => compare(*op, &side(x)?, &side(y)?)?,
-            Tree::Where { cond, x, y } => select(&*cond.eval(leaves, tile)?, &side(x)?, &side(y)?)?,
-            Tree::Scale { x, by, add } => scale(&x.eval(leaves, tile)?, *by, *add)?,
-            Tree::AsType { x, dtype } => astype(&*x.eval(leaves, tile)?, *dtype),
-        };
-        Ok(Arc::new(chunk))
     }
 
     /// The tree as the wire carries it: `[kind, ...]` lists, scalars as numbers.
@@ -444,10 +424,22 @@ fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Resu
     let mut fold = Fold::new(op);
     for Block { tree, shape } in blocks {
         tree.check(leaves, shape)?;
-        for tile in tiles(shape, tree.transposes()) {
-            let values = tree.eval(leaves, &tile)?;
-            fold.push(partial(op, &values, None)?)?;
-        }
+        let program = Program::compile(tree, leaves)?;
+        let mut evaluation = Evaluation::new(&program, leaves, TILE * TILE);
+        with_dtype!(program.dtype(), T => {
+            // One buffer for every tile's values, lent to `partial` as a chunk.
+            let mut buffer: Vec<T> = Vec::with_capacity(TILE * TILE);
+            for tile in tiles(shape, tree.transposes()) {
+                let extents: Vec<usize> = tile.iter().map(Range::len).collect();
+                buffer.resize(extents.iter().product(), T::from_i64(0));
+                evaluation.tile(&tile, &mut buffer, Place::packed(extent(&tile).1));
+                let values = ArrayD::from_shape_vec(IxDyn(&extents), buffer)
+                    .expect("a buffer of the tile's size");
+                let values = T::chunk(values);
+                fold.push(partial(op, &values, None)?)?;
+                buffer = T::array(values).expect("the chunk lent").into_raw_vec_and_offset().0;
+            }
+        });
     }
     fold.finish()
 }
@@ -494,86 +486,6 @@ fn tiles(shape: &[usize], square: bool) -> Vec<Vec<Range<usize>>> {
         index[k] += 1;
         index[k + 1..].fill(0);
     }
-}
-
-/// The part of `leaf` a tile reads, as a chunk of the tile's shape.
-fn leaf_tile(leaf: &Chunk, axes: &[Option<usize>], tile: &[Range<usize>]) -> Chunk {
-    with_chunk!(leaf, a => Element::chunk(cut(a.view(), axes, tile)))
-}
-
-/// The tile of `a` read through `axes` (checked by `check_leaf`), copied in C order:
-/// rows that are contiguous in the leaf are copied as they are, and a tile whose
-/// last two axes are swapped is transposed from the leaf's contiguous rows.
-fn cut<T: Copy>(
-    mut a: ArrayViewD<'_, T>,
-    axes: &[Option<usize>],
-    tile: &[Range<usize>],
-) -> ArrayD<T> {
-    for (range, axis) in tile.iter().zip(axes) {
-        if let Some(s) = *axis {
-            a.slice_axis_inplace(Axis(s), ndarray::Slice::from(range.clone()));
-        }
-    }
-    // Drop the leaf axes no tile axis reads (extent 1), last first.
-    for s in (0..a.ndim()).rev() {
-        if !axes.contains(&Some(s)) {
-            a = a.index_axis_move(Axis(s), 0);
-        }
-    }
-    // The kept axes, renumbered in leaf order, put in tile order; broadcast axes added.
-    let rank = |s: usize| {
-        axes.iter()
-            .filter(|a| matches!(a, Some(t) if *t < s))
-            .count()
-    };
-    let order: Vec<usize> = axes.iter().flatten().map(|&s| rank(s)).collect();
-    let mut a = a.permuted_axes(IxDyn(&order));
-    for (k, axis) in axes.iter().enumerate() {
-        if axis.is_none() {
-            a.insert_axis_inplace(Axis(k));
-        }
-    }
-    let shape: Vec<usize> = tile.iter().map(|r| r.len()).collect();
-    let a = a
-        .broadcast(IxDyn(&shape))
-        .expect("broadcast axes have extent 1");
-    copy_c(&a)
-}
-
-/// `a` in C order, copied a contiguous row at a time, or, for a tile whose last two
-/// axes are the leaf's swapped ones, transposed from the leaf's contiguous rows.
-fn copy_c<T: Copy>(a: &ArrayViewD<'_, T>) -> ArrayD<T> {
-    let n = a.ndim();
-    let strides = a.strides();
-    let single_plane = a.shape()[..n.saturating_sub(2)].iter().all(|&e| e == 1);
-    let swapped = n >= 2 && single_plane && strides[n - 2] == 1 && a.shape()[n - 1] > 1;
-    let out = if swapped && strides[n - 1] != 1 {
-        let mut plane = a.view();
-        while plane.ndim() > 2 {
-            plane = plane.index_axis_move(Axis(0), 0);
-        }
-        // The plane's columns are the leaf's rows.
-        let columns = plane.reversed_axes();
-        let rows: Vec<&[T]> = columns
-            .rows()
-            .into_iter()
-            .map(|row| {
-                row.to_slice()
-                    .expect("a transposed leaf's rows are contiguous")
-            })
-            .collect();
-        transpose_rows(&rows, a.shape()[n - 2])
-    } else {
-        let mut out = Vec::with_capacity(a.len());
-        for row in a.rows() {
-            match row.as_slice() {
-                Some(s) => out.extend_from_slice(s),
-                None => out.extend(row.iter().copied()),
-            }
-        }
-        out
-    };
-    ArrayD::from_shape_vec(a.raw_dim(), out).expect("the view's elements")
 }
 
 /// States merged pairwise as they come: a stack of states, each covering 2^level
