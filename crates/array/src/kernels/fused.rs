@@ -1,10 +1,11 @@
-//! Elementwise trees reduced tile by tile: `(x + x.T).sum()` without a transposed copy
-//! or a summed chunk.
+//! Elementwise trees evaluated tile by tile: `(x + x.T).sum()` without a transposed
+//! copy or a summed chunk, and `x*2 + 1` written with no intermediate chunk.
 //!
-//! Op: `array.fused_partial(op, blocks, leaf, ...)`: the reduction state of the blocks
+//! Ops: `array.fused_partial(op, blocks, leaf, ...)`: the reduction state of the blocks
 //! (`[tree, shape]` each) that their trees compute from the leaf chunks. Blocks that
 //! read the same leaves (`x + x.T` at (i, j) and (j, i)) share one task, so each leaf
-//! is made once.
+//! is made once. `array.fused_block(tree, shape, leaf, ...)`: the block itself, each
+//! tile's values written straight into it.
 //!
 //! - A `Tree` is elementwise ops (unary, binary, scale, astype, compare, where) over
 //!   leaves; each leaf is read through an axis map (which leaf axis each block axis
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn};
 use taskloom_graph::{Chunk, DType, Expr, OpError, Value};
 
-use super::args::Element;
+use super::args::{value, Element};
 use super::elementwise::element::{tuple, with_dtype};
 use super::elementwise::promote::Scalar;
 use super::reduce::{combine, partial};
@@ -36,7 +37,7 @@ use crate::wire::{array_op, Decode, Encode};
 
 mod program;
 
-use program::{extent, Evaluation, Place, Program};
+use program::{c_strides, extent, Evaluation, Place, Program};
 
 /// Tile edge along each of the last two axes: a 128 x 128 float64 tile is 128 KiB,
 /// so a tile's values and its transposed leaves stay within a core's L2 (1 MiB here),
@@ -56,6 +57,19 @@ array_op! {
     }
 }
 
+array_op! {
+    /// `array.fused_block(tree, shape, leaf, ...)`: the block of `shape` the tree
+    /// computes from the leaves, evaluated tile by tile into it.
+    pub(crate) struct FusedBlock<C = Arc<Chunk>> = "array.fused_block" {
+        tree: Tree,
+        shape: Vec<usize>;
+        rest leaves: C, at least 0
+    }
+    fn run(self) -> OpResult {
+        fused_block(&self.tree, &self.shape, &self.leaves).map(value)
+    }
+}
+
 /// One block of a fused reduction: the tree computing it, and its shape.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Block {
@@ -70,6 +84,18 @@ impl Encode for Vec<Block> {
             self.iter()
                 .map(|b| Value::list([b.tree.value(), shape(&b.shape)])),
         ))
+    }
+}
+
+impl Encode for Tree {
+    fn encode(self) -> Expr {
+        Expr::Value(self.value())
+    }
+}
+
+impl Decode for Tree {
+    fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
+        Tree::parse(v, i)
     }
 }
 
@@ -442,6 +468,21 @@ fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Resu
         });
     }
     fold.finish()
+}
+
+/// The block of `shape` that `tree` computes from `leaves`.
+fn fused_block(tree: &Tree, shape: &[usize], leaves: &[Arc<Chunk>]) -> Result<Chunk, OpError> {
+    tree.check(leaves, shape)?;
+    let program = Program::compile(tree, leaves)?;
+    let mut evaluation = Evaluation::new(&program, leaves, TILE * TILE);
+    let strides = c_strides(shape);
+    Ok(with_dtype!(program.dtype(), T => {
+        let mut out = vec![T::from_i64(0); shape.iter().product()];
+        for tile in tiles(shape, tree.transposes()) {
+            evaluation.tile(&tile, &mut out, Place::of(&strides, &tile));
+        }
+        T::chunk(ArrayD::from_shape_vec(IxDyn(shape), out).expect("the block's elements"))
+    }))
 }
 
 /// The tiles of a block of `shape`, in order: `TILE` x `TILE` squares of the last two

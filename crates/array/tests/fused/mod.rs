@@ -83,16 +83,50 @@ type Step = (u8, u8, u8, u8);
 
 /// The expression `steps` build on a leaf of `shape`.
 fn expression(shape: &[usize], chunks: &[usize], dtype: DType, steps: &[Step]) -> Array {
+    build(shape, chunks, dtype, steps, &mut |a| Ok(a)).unwrap()
+}
+
+/// The values of the expression `steps` build, each op's result (and each operand)
+/// computed and held in memory before the next op reads it: chunk kernel by chunk
+/// kernel, nothing fused. An error is the first op's that fails.
+fn held_values(
+    shape: &[usize],
+    chunks: &[usize],
+    dtype: DType,
+    steps: &[Step],
+) -> Result<Chunk, String> {
+    let mut hold = |a: Array| -> Result<Array, String> {
+        let values = engine().compute(&a).map_err(|e| e.to_string())?;
+        Ok(Array::from_chunk(values, a.chunks()).unwrap())
+    };
+    let e = build(shape, chunks, dtype, steps, &mut hold)?;
+    engine().compute(&e).map_err(|e| e.to_string())
+}
+
+/// The expression `steps` build on a leaf of `shape`, each array made passed through
+/// `hold`.
+fn build(
+    shape: &[usize],
+    chunks: &[usize],
+    dtype: DType,
+    steps: &[Step],
+    hold: &mut dyn FnMut(Array) -> Result<Array, String>,
+) -> Result<Array, String> {
     let mut e = leaf(shape, chunks, dtype, 1);
     for (i, &(what, op, kind, ty)) in steps.iter().enumerate() {
         let seed = 10 + i as u64;
         let ty = NUMERIC[ty as usize % 4];
-        let other = || operand(kind, shape, chunks, ty, seed);
+        let other = |kind: u8, seed: u64, hold: &mut dyn FnMut(Array) -> Result<Array, String>| {
+            match operand(kind, shape, chunks, ty, seed) {
+                Operand::Array(a) => hold(a).map(|a| Operand::from(&a)),
+                scalar => Ok(scalar),
+            }
+        };
         e = match what % 6 {
             0 => {
                 let op =
                     [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div][op as usize % 4];
-                e.binary(op, other()).unwrap()
+                e.binary(op, other(kind, seed, hold)?).unwrap()
             }
             1 => {
                 let ops = [
@@ -103,10 +137,10 @@ fn expression(shape: &[usize], chunks: &[usize], dtype: DType, steps: &[Step]) -
                     CompareOp::Eq,
                     CompareOp::Ne,
                 ];
-                let cond = e.compare(ops[op as usize % 6], other()).unwrap();
+                let cond = e.compare(ops[op as usize % 6], other(kind, seed, hold)?);
+                let cond = hold(cond.unwrap())?;
                 if kind % 2 == 0 {
-                    cond.select(&e, operand(kind / 2, shape, chunks, ty, seed + 100))
-                        .unwrap()
+                    cond.select(&e, other(kind / 2, seed + 100, hold)?).unwrap()
                 } else {
                     cond.astype(ty)
                 }
@@ -128,12 +162,14 @@ fn expression(shape: &[usize], chunks: &[usize], dtype: DType, steps: &[Step]) -
             _ => {
                 let reversed: Vec<usize> = shape.iter().rev().copied().collect();
                 let rchunks: Vec<usize> = chunks.iter().rev().copied().collect();
-                let y = leaf(&reversed, &rchunks, ty, seed);
-                e.t().add(&y).unwrap().t()
+                let y = hold(leaf(&reversed, &rchunks, ty, seed))?;
+                let t = hold(e.t())?;
+                hold(t.add(&y).unwrap())?.t()
             }
         };
+        e = hold(e)?;
     }
-    e
+    Ok(e)
 }
 
 /// Elements of a chunk as float64.
@@ -233,6 +269,35 @@ proptest! {
     fn any_tree_reduces_fused_as_chunk_by_chunk((shape, chunks, ty, steps) in tree()) {
         let chunks: Vec<usize> = chunks.iter().zip(&shape).map(|(&c, &e)| c.min(e)).collect();
         check(&expression(&shape, &chunks, NUMERIC[ty as usize], &steps))?;
+    }
+}
+
+/// Whether two results are the same values of the same dtype and shape (NaN equal
+/// to NaN): fused blocks compute each element by the same ops in the same order.
+fn same(a: &Chunk, b: &Chunk) -> bool {
+    a.dtype() == b.dtype()
+        && a.shape() == b.shape()
+        && floats(a)
+            .iter()
+            .zip(floats(b))
+            .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn any_tree_computes_fused_blocks_as_chunk_by_chunk((shape, chunks, ty, steps) in tree()) {
+        let chunks: Vec<usize> = chunks.iter().zip(&shape).map(|(&c, &e)| c.min(e)).collect();
+        let dtype = NUMERIC[ty as usize];
+        let fused = engine()
+            .compute(&expression(&shape, &chunks, dtype, &steps))
+            .map_err(|e| e.to_string());
+        match (fused, held_values(&shape, &chunks, dtype, &steps)) {
+            (Ok(got), Ok(want)) => prop_assert!(same(&got, &want), "{:?} fused vs {:?}", got, want),
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "{:?} fused vs {:?}", a, b),
+        }
     }
 }
 
