@@ -332,3 +332,80 @@ fn a_plus_its_transpose_reduces_tile_by_tile_exactly_for_ints() {
         .unwrap();
     assert_eq!(got, Chunk::I64(ArrayD::from_elem(IxDyn(&[]), n * (n - 1))));
 }
+
+/// Fused expressions (reduced over all elements, or feeding a reduction along an
+/// axis through fused blocks) give NumPy's values: `x + x.T`, `x*2 + 1`, a broadcast
+/// row, astype and where, on a float64 arange whose sums are exact.
+#[test]
+fn fused_expressions_reduce_as_numpy_does() {
+    use crate::python_env::python;
+    let (n, c) = (203usize, 70usize);
+    let x = Array::arange(&[n, n], &[c, c], DType::Float64).unwrap();
+    let row = Array::arange(&[n], &[c], DType::Float64).unwrap();
+    let cond = x.compare(CompareOp::Gt, Operand::from(&x.t())).unwrap();
+    let expressions = [
+        x.add(&x.t()).unwrap(),
+        x.mul(2i64).unwrap().add(1i64).unwrap(),
+        x.add(&row).unwrap().mul(&x.t()).unwrap(),
+        x.astype(DType::Int32)
+            .add(&x.t().astype(DType::Int32))
+            .unwrap(),
+        cond.select(&x, Operand::from(0.5))
+            .unwrap()
+            .add(1i64)
+            .unwrap(),
+    ];
+    let ops = [
+        Reduction::Sum,
+        Reduction::Mean,
+        Reduction::Min,
+        Reduction::Max,
+    ];
+    let mut got = Vec::new();
+    for e in &expressions {
+        for op in ops {
+            got.push(floats(
+                &engine().compute(&e.reduce(op, None).unwrap()).unwrap(),
+            ));
+        }
+        got.push(floats(
+            &engine()
+                .compute(&e.reduce(Reduction::Sum, Some(0)).unwrap())
+                .unwrap(),
+        ));
+    }
+    let script = r#"
+import json, sys
+import numpy as np
+n = int(sys.argv[1])
+x = np.arange(n * n, dtype=np.float64).reshape(n, n)
+row = np.arange(n, dtype=np.float64)
+exprs = [x + x.T, x * 2 + 1, (x + row) * x.T,
+         x.astype(np.int32) + x.T.astype(np.int32), np.where(x > x.T, x, 0.5) + 1]
+out = []
+for e in exprs:
+    out += [[float(e.sum())], [float(e.mean())], [float(e.min())], [float(e.max())]]
+    out.append([float(v) for v in e.sum(axis=0)])
+print(json.dumps(out))
+"#;
+    let output = std::process::Command::new(python())
+        .args(["-c", script, &n.to_string()])
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let want: Vec<Vec<f64>> = serde_json::from_slice(&output.stdout).expect("python prints JSON");
+    assert_eq!(got.len(), want.len());
+    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g.len(), w.len(), "result {k}");
+        for (a, b) in g.iter().zip(w) {
+            assert!(
+                (a - b).abs() <= 1e-12 * b.abs(),
+                "result {k}: {a} vs NumPy's {b}"
+            );
+        }
+    }
+}
