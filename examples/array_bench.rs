@@ -35,7 +35,8 @@ const SEED: u64 = 42;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     taskloom::allocator::keep_freed_memory_for_reuse();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: array_bench sum|mean0|xxt|chain|chain0|cumsum0|topk|sort|matmul|gen2 SIZE CHUNK \
+    let usage =
+        "usage: array_bench sum|mean0|xxt|chain|chain0|cumsum0|topk|sort|matmul|gen2 SIZE CHUNK \
                  [--workers N] [--memory-limit MIB]";
     let [case, size, chunk, options @ ..] = args.as_slice() else {
         return Err(usage.into());
