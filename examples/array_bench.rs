@@ -7,7 +7,8 @@
 //! cargo run --release --example array_bench -- CASE SIZE CHUNK [--workers N] [--memory-limit MIB]
 //! ```
 //! CASE is `sum`, `mean0` (mean along axis 0), `xxt` (`(x + x.T).sum()`), `chain`
-//! (`(x * 2 + 1).sum()`) or `cumsum0`
+//! (`(x * 2 + 1).sum()`), `chain0` (`(x * 2 + 1).mean(axis=0)`: an elementwise block
+//! feeding a reduction along an axis) or `cumsum0`
 //! (`x.cumsum(0).sum()`: the blocked scan along axis 0, reduced to one number) of a
 //! SIZE x SIZE array in CHUNK x CHUNK blocks; `topk` (the 10 largest) or `sort` of a 1-D
 //! array of SIZE elements in blocks of CHUNK; `matmul` of two SIZE x SIZE arrays; or
@@ -34,7 +35,8 @@ const SEED: u64 = 42;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     taskloom::allocator::keep_freed_memory_for_reuse();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: array_bench sum|mean0|xxt|chain|cumsum0|topk|sort|matmul|gen2 SIZE CHUNK \
+    let usage =
+        "usage: array_bench sum|mean0|xxt|chain|chain0|cumsum0|topk|sort|matmul|gen2 SIZE CHUNK \
                  [--workers N] [--memory-limit MIB]";
     let [case, size, chunk, options @ ..] = args.as_slice() else {
         return Err(usage.into());
@@ -71,6 +73,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             x.add(&x.t())?.sum()?
         }
         "chain" => square(SEED)?.mul(2i64)?.add(1i64)?.sum()?,
+        "chain0" => square(SEED)?
+            .mul(2i64)?
+            .add(1i64)?
+            .reduce(Reduction::Mean, Some(0))?,
         "cumsum0" => square(SEED)?.cumsum(0)?.sum()?,
         "topk" => line(SEED)?.topk(10, true)?,
         "sort" => line(SEED)?.sort(false)?,

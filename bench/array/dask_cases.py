@@ -5,9 +5,10 @@ has its own peak RSS (measured by /usr/bin/time around this script).
     python dask_cases.py CASE SIZE CHUNK [PATH]
 
 Cases mirror examples/array_bench.rs on the same shapes and chunks:
-  sum, mean0, xxt, chain,
+  sum, mean0, xxt, chain, chain0,
   cumsum0                   a SIZE x SIZE `da.random.random` array in CHUNK x CHUNK blocks
-                            (cumsum0: `x.cumsum(axis=0).sum()`; chain: `(x * 2 + 1).sum()`)
+                            (cumsum0: `x.cumsum(axis=0).sum()`; chain: `(x * 2 + 1).sum()`;
+                            chain0: `(x * 2 + 1).mean(axis=0)`)
   topk                      `da.topk(x, 10)` of a 1-D array of SIZE elements
   dd_sort                   `dask.dataframe` `sort_values` of that 1-D array (dask.array has no sort)
   np_sort                   NumPy `np.sort` in memory (the array generated before timing)
@@ -64,6 +65,8 @@ def main():
         expr = (x + x.T).sum()
     elif case == "chain":
         expr = (square(SEED) * 2 + 1).sum()
+    elif case == "chain0":
+        expr = (square(SEED) * 2 + 1).mean(axis=0)
     elif case == "cumsum0":
         expr = square(SEED).cumsum(axis=0).sum()
     elif case == "topk":

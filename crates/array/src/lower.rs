@@ -29,7 +29,7 @@ use crate::index::AxisIndex;
 use crate::kernels::elementwise::promote::Scalar;
 use crate::kernels::elementwise::{AsType, Binary, Compare, Scale, Unary, Where};
 use crate::kernels::fill::{Arange, Full, Random};
-use crate::kernels::fused::{Block, FusedPartial, Side, Tree};
+use crate::kernels::fused::{Block, FusedBlock, FusedPartial, Side, Tree};
 use crate::kernels::layout::{Concat, Entry, Slice, Transpose};
 use crate::kernels::matmul::Matmul;
 use crate::kernels::reduce::arg::ArgPartial;
@@ -203,6 +203,9 @@ impl Lowering {
 
     fn lower(&mut self, array: &Array) -> Result<Blocks, ArrayError> {
         self.charge(array)?;
+        if is_nested_elementwise(&array.node) {
+            return self.fused_blocks(array);
+        }
         let grid = &array.grid;
         let dtype = array.dtype;
         let each = |this: &mut Lowering, f: &mut dyn FnMut(&mut Lowering, &[usize]) -> Expr| {
@@ -632,43 +635,19 @@ impl Lowering {
 
     /// The calls reducing `x` (an elementwise tree) tile by tile from its leaves'
     /// blocks, each named by the first block it reduces, and the bytes of those blocks.
-    /// A leaf is cut into `x`'s blocks along the axes it is read by; blocks that read the
-    /// same leaf blocks (`x + x.T` at (i, j) and (j, i)) are reduced by one call, which
-    /// makes each leaf block once.
+    /// Blocks that read the same leaf blocks (`x + x.T` at (i, j) and (j, i)) are
+    /// reduced by one call, which makes each leaf block once.
     fn fused_partials(
         &mut self,
         op: Reduction,
         x: &Array,
     ) -> Result<Vec<(Vec<usize>, Expr, u64)>, ArrayError> {
-        let mut leaves = Vec::new();
-        let tree = fused_tree(x, (0..x.ndim()).map(Some).collect(), &mut leaves)?;
-        let mut inputs = Vec::new();
-        for leaf in leaves {
-            let mut chunks = leaf.array.chunks().to_vec();
-            for (r, axis) in leaf.axes.iter().enumerate() {
-                if let Some(s) = *axis {
-                    chunks[s] = x.chunks()[r];
-                }
-            }
-            let array = leaf.array.rechunk(&chunks)?;
-            let blocks = self.blocks(&array)?;
-            inputs.push((array, leaf.axes, blocks));
-        }
-        // Per set of leaf blocks read (sorted), the blocks reading it, in C order.
+        let (tree, leaves) = self.fused_leaves(x)?;
+        // Per set of leaf blocks read, the blocks reading it, in C order.
         let mut groups: Vec<(Vec<LeafBlock>, Vec<Vec<usize>>)> = Vec::new();
         let mut group_of: HashMap<Vec<LeafBlock>, usize> = HashMap::new();
         for index in x.grid.block_indices() {
-            let mut read: Vec<LeafBlock> = inputs
-                .iter()
-                .map(|(array, axes, _)| {
-                    (
-                        array.id,
-                        array.grid.linear(&source_index(axes, &index, array.ndim())),
-                    )
-                })
-                .collect();
-            read.sort_unstable();
-            read.dedup();
+            let read = read_blocks(&leaves, &index);
             let g = *group_of.entry(read.clone()).or_insert_with(|| {
                 groups.push((read, Vec::new()));
                 groups.len() - 1
@@ -677,32 +656,12 @@ impl Lowering {
         }
         let mut partials = Vec::new();
         for (read, indices) in groups {
-            let mut args = Vec::new();
-            let mut bytes = 0;
-            for &(id, n) in &read {
-                let (_, _, blocks) = inputs
-                    .iter()
-                    .find(|(a, _, _)| a.id == id)
-                    .expect("a leaf read");
-                args.push(blocks.exprs[n].clone());
-                bytes += blocks.bytes[n];
-            }
+            let (args, bytes) = leaf_args(&leaves, &read);
             let blocks = indices
                 .iter()
-                .map(|index| {
-                    let slots: Vec<usize> = inputs
-                        .iter()
-                        .map(|(array, axes, _)| {
-                            let n = array.grid.linear(&source_index(axes, index, array.ndim()));
-                            read.iter()
-                                .position(|&r| r == (array.id, n))
-                                .expect("a leaf read")
-                        })
-                        .collect();
-                    Block {
-                        tree: tree.renumbered(&slots),
-                        shape: x.grid.block_shape(index),
-                    }
+                .map(|index| Block {
+                    tree: tree.renumbered(&slots(&leaves, &read, index)),
+                    shape: x.grid.block_shape(index),
                 })
                 .collect();
             let call = FusedPartial {
@@ -713,6 +672,50 @@ impl Lowering {
             partials.push((indices[0].clone(), call.encode(&mut self.builder), bytes));
         }
         Ok(partials)
+    }
+
+    /// The blocks of `array` (elementwise work), each one `array.fused_block` call
+    /// from the leaf blocks it reads, so no chunk-sized intermediate is made.
+    fn fused_blocks(&mut self, array: &Array) -> Result<Blocks, ArrayError> {
+        let (tree, leaves) = self.fused_leaves(array)?;
+        let mut exprs = Vec::new();
+        let mut bytes = Vec::new();
+        for index in array.grid.block_indices() {
+            let read = read_blocks(&leaves, &index);
+            let (args, held) = leaf_args(&leaves, &read);
+            let call = FusedBlock {
+                tree: tree.renumbered(&slots(&leaves, &read, &index)),
+                shape: array.grid.block_shape(&index),
+                leaves: args,
+            };
+            exprs.push(call.encode(&mut self.builder));
+            bytes.push(held + block_bytes(array, &index));
+        }
+        Ok(Blocks { exprs, bytes })
+    }
+
+    /// The fused tree computing `x` and its leaves, each cut into `x`'s blocks along
+    /// the axes it is read by, with its blocks.
+    fn fused_leaves(&mut self, x: &Array) -> Result<(Tree, Vec<LoweredLeaf>), ArrayError> {
+        let mut leaves = Vec::new();
+        let tree = fused_tree(x, (0..x.ndim()).map(Some).collect(), &mut leaves)?;
+        let mut lowered = Vec::new();
+        for leaf in leaves {
+            let mut chunks = leaf.array.chunks().to_vec();
+            for (r, axis) in leaf.axes.iter().enumerate() {
+                if let Some(s) = *axis {
+                    chunks[s] = x.chunks()[r];
+                }
+            }
+            let array = leaf.array.rechunk(&chunks)?;
+            let blocks = self.blocks(&array)?;
+            lowered.push(LoweredLeaf {
+                array,
+                axes: leaf.axes,
+                blocks,
+            });
+        }
+        Ok((tree, lowered))
     }
 
     /// Each block's running sum along `axis` plus its carry: the sum of the blocks
@@ -1170,6 +1173,68 @@ fn source_index(axes: &[Option<usize>], index: &[usize], ndim: usize) -> Vec<usi
         }
     }
     source
+}
+
+/// A fused tree's leaf cut into the tree's blocks along the axes it is read by, with
+/// the axes map and its blocks' expressions.
+struct LoweredLeaf {
+    array: Array,
+    axes: Vec<Option<usize>>,
+    blocks: Blocks,
+}
+
+/// The leaf blocks that block `index` of a fused tree reads, sorted, each once.
+fn read_blocks(leaves: &[LoweredLeaf], index: &[usize]) -> Vec<LeafBlock> {
+    let mut read: Vec<LeafBlock> = leaves.iter().map(|l| leaf_block(l, index)).collect();
+    read.sort_unstable();
+    read.dedup();
+    read
+}
+
+fn leaf_block(leaf: &LoweredLeaf, index: &[usize]) -> LeafBlock {
+    let source = source_index(&leaf.axes, index, leaf.array.ndim());
+    (leaf.array.id, leaf.array.grid.linear(&source))
+}
+
+/// The expressions of the leaf blocks `read`, in order, and their bytes.
+fn leaf_args(leaves: &[LoweredLeaf], read: &[LeafBlock]) -> (Vec<Expr>, u64) {
+    let mut args = Vec::new();
+    let mut bytes = 0;
+    for &(id, n) in read {
+        let leaf = leaves
+            .iter()
+            .find(|l| l.array.id == id)
+            .expect("a leaf read");
+        args.push(leaf.blocks.exprs[n].clone());
+        bytes += leaf.blocks.bytes[n];
+    }
+    (args, bytes)
+}
+
+/// For block `index`, the argument slot (a place in `read`) of each leaf of the tree.
+fn slots(leaves: &[LoweredLeaf], read: &[LeafBlock], index: &[usize]) -> Vec<usize> {
+    leaves
+        .iter()
+        .map(|l| {
+            let block = leaf_block(l, index);
+            read.iter().position(|&r| r == block).expect("a leaf read")
+        })
+        .collect()
+}
+
+/// Whether `node` is elementwise work on other elementwise work or on a transpose:
+/// a block better computed fused (`array.fused_block`) than as nested chunk kernels,
+/// each of which makes a chunk-sized intermediate. (One op on leaves, broadcasting
+/// included, is one chunk kernel already.)
+fn is_nested_elementwise(node: &Node) -> bool {
+    let fusable = |a: &Array| is_fusable(&a.node);
+    let operand = |o: &Operand| matches!(o, Operand::Array(a) if fusable(a));
+    match node {
+        Node::Unary { x, .. } | Node::Scale { x, .. } | Node::AsType { x } => fusable(x),
+        Node::Binary { x, y, .. } | Node::Compare { x, y, .. } => operand(x) || operand(y),
+        Node::Where { cond, x, y } => fusable(cond) || operand(x) || operand(y),
+        _ => false,
+    }
 }
 
 /// Whether `node` is elementwise work or a transpose: what a fused tree is made of.

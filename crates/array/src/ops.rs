@@ -13,7 +13,7 @@ use taskloom_graph::{Registry, Value};
 
 use crate::kernels::elementwise::{AsType, Binary, Compare, Scale, Unary, Where};
 use crate::kernels::fill::{Arange, Full, Random};
-use crate::kernels::fused::FusedPartial;
+use crate::kernels::fused::{FusedBlock, FusedPartial};
 use crate::kernels::layout::{Concat, Slice, Transpose};
 use crate::kernels::matmul::Matmul;
 use crate::kernels::reduce::arg::ArgPartial;
@@ -63,7 +63,7 @@ macro_rules! every_op {
 every_op! {
     pure: [
         Full, Arange, Unary, Binary, Scale, AsType, Compare, Where, Transpose, Slice, Concat,
-        Partial, ArgPartial, FusedPartial, Combine, Finish, Cumsum, Matmul, TopK, Sort, Samples, Splitters,
+        Partial, ArgPartial, FusedPartial, FusedBlock, Combine, Finish, Cumsum, Matmul, TopK, Sort, Samples, Splitters,
         memory::Splitters, memory::Partition, memory::Gather, memory::Read,
     ],
     effects: [

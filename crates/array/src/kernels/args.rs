@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, CowArray, IxDyn};
-use taskloom_graph::{Chunk, DType, Value};
+use taskloom_graph::{with_chunk, Chunk, DType, Value};
 
 /// A chunk as an op's result.
 pub fn value(chunk: Chunk) -> Value {
@@ -34,16 +34,27 @@ pub trait Element: Copy + Send + Sync + 'static {
     fn view(chunk: &Chunk) -> Option<ArrayViewD<'_, Self>>;
     /// Wraps elements of this type as a chunk.
     fn chunk(array: ArrayD<Self>) -> Chunk;
+    /// The chunk's array, if its elements are of this type: a buffer lent as a chunk
+    /// comes back.
+    fn array(chunk: Chunk) -> Option<ArrayD<Self>>;
+    /// The chunk's elements in C order, if they are of this type and in C layout:
+    /// what a tile evaluation reads rows of without making views.
+    fn slice(chunk: &Chunk) -> Option<&[Self]>;
+    /// The chunk's elements in C order, writable, if they are of this type and in C layout.
+    fn slice_mut(chunk: &mut Chunk) -> Option<&mut [Self]>;
     /// Converts a float (truncating toward zero for ints, nonzero for bool, as `astype`
     /// does).
     fn from_f64(x: f64) -> Self;
     /// Converts an int.
     fn from_i64(x: i64) -> Self;
+    /// This element as type `T`, as `astype` converts it.
+    fn convert<T: Element>(self) -> T;
 }
 
 /// What element `$t` of `$variant` is as an `Element`, with its conversions.
 macro_rules! element {
-    ($t:ty, $dtype:ident, $variant:ident, $f:ident => $from_f64:expr, $i:ident => $from_i64:expr) => {
+    ($t:ty, $dtype:ident, $variant:ident, $f:ident => $from_f64:expr, $i:ident => $from_i64:expr,
+        $v:ident => $convert:expr) => {
         impl Element for $t {
             const DTYPE: DType = DType::$dtype;
             fn view(chunk: &Chunk) -> Option<ArrayViewD<'_, Self>> {
@@ -55,33 +66,49 @@ macro_rules! element {
             fn chunk(array: ArrayD<Self>) -> Chunk {
                 Chunk::$variant(array)
             }
+            fn array(chunk: Chunk) -> Option<ArrayD<Self>> {
+                match chunk {
+                    Chunk::$variant(a) => Some(a),
+                    _ => None,
+                }
+            }
+            fn slice(chunk: &Chunk) -> Option<&[Self]> {
+                match chunk {
+                    Chunk::$variant(a) => a.as_slice(),
+                    _ => None,
+                }
+            }
+            fn slice_mut(chunk: &mut Chunk) -> Option<&mut [Self]> {
+                match chunk {
+                    Chunk::$variant(a) => a.as_slice_mut(),
+                    _ => None,
+                }
+            }
             fn from_f64($f: f64) -> Self {
                 $from_f64
             }
             fn from_i64($i: i64) -> Self {
                 $from_i64
             }
+            fn convert<T: Element>(self) -> T {
+                let $v = self;
+                $convert
+            }
         }
     };
 }
 
-element!(f64, Float64, F64, f => f, i => i as f64);
-element!(f32, Float32, F32, f => f as f32, i => i as f32);
-element!(i64, Int64, I64, f => f as i64, i => i);
-element!(i32, Int32, I32, f => f as i32, i => i as i32);
+element!(f64, Float64, F64, f => f, i => i as f64, v => T::from_f64(v));
+element!(f32, Float32, F32, f => f as f32, i => i as f32, v => T::from_f64(f64::from(v)));
+element!(i64, Int64, I64, f => f as i64, i => i, v => T::from_i64(v));
+element!(i32, Int32, I32, f => f as i32, i => i as i32, v => T::from_i64(i64::from(v)));
 // NaN is true, as in NumPy.
-element!(bool, Bool, Bool, f => f != 0.0, i => i != 0);
+element!(bool, Bool, Bool, f => f != 0.0, i => i != 0, v => T::from_i64(i64::from(v)));
 
 /// `chunk` as elements of type `T`: borrowed when it already is, converted otherwise.
 pub fn cast<T: Element>(chunk: &Chunk) -> CowArray<'_, T, IxDyn> {
     if let Some(view) = T::view(chunk) {
         return view.into();
     }
-    match chunk {
-        Chunk::F64(a) => a.mapv(T::from_f64).into(),
-        Chunk::F32(a) => a.mapv(|x| T::from_f64(f64::from(x))).into(),
-        Chunk::I64(a) => a.mapv(T::from_i64).into(),
-        Chunk::I32(a) => a.mapv(|x| T::from_i64(i64::from(x))).into(),
-        Chunk::Bool(a) => a.mapv(|x| T::from_i64(i64::from(x))).into(),
-    }
+    with_chunk!(chunk, a => a.mapv(Element::convert).into())
 }

@@ -18,7 +18,7 @@ use taskloom_graph::{Chunk, DType, OpError, Value};
 use super::args::{cast, promote, value, Element};
 use crate::operation::{BinaryOp, CompareOp, UnaryOp};
 use crate::wire::{array_op, Decode};
-use element::{astype, map_c, standard, tuple, with_dtype, with_number, Arith, Float};
+use element::{astype, map_c, standard, tuple, with_dtype, with_number, Arith};
 use promote::{true_division, with_scalar, Scalar};
 
 array_op! {
@@ -113,23 +113,145 @@ impl Decode for Operand {
     }
 }
 
+/// What the dtype rules see of an operand: an array's dtype, or a Python number
+/// (which has a kind but no width).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kind {
+    Array(DType),
+    Scalar(Scalar),
+}
+
+impl Operand {
+    fn kind(&self) -> Kind {
+        match self {
+            Operand::Array(c) => Kind::Array(c.dtype()),
+            Operand::Scalar(s) => Kind::Scalar(*s),
+        }
+    }
+}
+
+/// The dtype `op` computes in and returns for an array of `x`: numbers keep their
+/// type, transcendental functions make ints float64, bools are refused.
+pub(crate) fn unary_dtype(op: UnaryOp, x: DType) -> Result<DType, OpError> {
+    match x {
+        DType::Bool => Err(no_bool(op.name())),
+        DType::Float32 => Ok(x),
+        _ if is_transcendental(op) => Ok(DType::Float64),
+        _ => Ok(x),
+    }
+}
+
+fn is_transcendental(op: UnaryOp) -> bool {
+    matches!(op, UnaryOp::Sqrt | UnaryOp::Exp | UnaryOp::Log)
+}
+
+/// The dtype `x op y` computes in and returns: the common dtype, or for true
+/// division its float type; bools are refused.
+pub(crate) fn binary_dtype(op: BinaryOp, x: Kind, y: Kind) -> Result<DType, OpError> {
+    let common = common(x, y)?;
+    if op == BinaryOp::Div {
+        Ok(true_division(common))
+    } else if common == DType::Bool {
+        Err(no_bool(op.name()))
+    } else {
+        Ok(common)
+    }
+}
+
+/// The dtypes of `x * by` and of `x * by + add` for an array of `x`, as NumPy
+/// evaluates the two steps.
+pub(crate) fn scale_dtypes(x: DType, by: Scalar, add: Scalar) -> Result<(DType, DType), OpError> {
+    let product = with_scalar(x, by)?;
+    Ok((product, with_scalar(product, add)?))
+}
+
+/// Runs `$body` with `$f` the element function of unary op `$op` on `$t`, the
+/// element type of `$dtype` (from `unary_dtype`): one place says what each op
+/// computes, for chunk kernels and fused tiles alike.
+macro_rules! unary_fn {
+    ($op:expr, $dtype:expr, $t:ident, $f:ident => $body:expr) => {{
+        use $crate::kernels::elementwise::element::{with_number, Arith, Float};
+        use $crate::operation::UnaryOp;
+        match $op {
+            UnaryOp::Sqrt | UnaryOp::Exp | UnaryOp::Log => {
+                $crate::kernels::elementwise::with_float!($dtype, $t => match $op {
+                    UnaryOp::Sqrt => { let $f = <$t as Float>::sqrt; $body }
+                    UnaryOp::Exp => { let $f = <$t as Float>::exp; $body }
+                    _ => { let $f = <$t as Float>::ln; $body }
+                })
+            }
+            _ => with_number!($dtype, $t => match $op {
+                UnaryOp::Neg => { let $f = <$t as Arith>::neg; $body }
+                UnaryOp::Abs => { let $f = <$t as Arith>::abs; $body }
+                _ => { let $f = |v: $t| <$t as Arith>::mul(v, v); $body }
+            }, bool => unreachable!("unary_dtype refuses bools")),
+        }
+    }};
+}
+pub(crate) use unary_fn;
+
+/// Runs `$body` with `$f` the element function of binary op `$op` on `$t`, the
+/// element type of `$dtype` (from `binary_dtype`).
+macro_rules! binary_fn {
+    ($op:expr, $dtype:expr, $t:ident, $f:ident => $body:expr) => {{
+        use $crate::kernels::elementwise::element::{with_number, Arith, Float};
+        use $crate::operation::BinaryOp;
+        match $op {
+            BinaryOp::Div => $crate::kernels::elementwise::with_float!($dtype, $t => {
+                let $f = <$t as Float>::div;
+                $body
+            }),
+            _ => with_number!($dtype, $t => match $op {
+                BinaryOp::Add => { let $f = <$t as Arith>::add; $body }
+                BinaryOp::Sub => { let $f = <$t as Arith>::sub; $body }
+                _ => { let $f = <$t as Arith>::mul; $body }
+            }, bool => unreachable!("binary_dtype refuses bools")),
+        }
+    }};
+}
+pub(crate) use binary_fn;
+
+/// Runs `$body` with `$f` comparison `$op` on `$t`, the element type of `$dtype`
+/// (the operands' common dtype). NaN compares unequal to everything, itself
+/// included; for bool, `<` is NumPy's order (false < true) as written.
+macro_rules! compare_fn {
+    ($op:expr, $dtype:expr, $t:ident, $f:ident => $body:expr) => {{
+        use $crate::kernels::elementwise::element::with_dtype;
+        use $crate::operation::CompareOp;
+        with_dtype!($dtype, $t => match $op {
+            CompareOp::Gt => { let $f = |a: $t, b: $t| a > b; $body }
+            CompareOp::Lt => { let $f = |a: $t, b: $t| a < b; $body }
+            CompareOp::Ge => { let $f = |a: $t, b: $t| a >= b; $body }
+            CompareOp::Le => { let $f = |a: $t, b: $t| a <= b; $body }
+            CompareOp::Eq => { let $f = |a: $t, b: $t| a == b; $body }
+            _ => { let $f = |a: $t, b: $t| a != b; $body }
+        })
+    }};
+}
+pub(crate) use compare_fn;
+
+/// Runs `$body` with `$t` bound to `f32` for float32 and `f64` otherwise (the float
+/// types a result dtype rule gives).
+macro_rules! with_float {
+    ($dtype:expr, $t:ident => $body:expr) => {
+        match $dtype {
+            taskloom_graph::DType::Float32 => {
+                type $t = f32;
+                $body
+            }
+            _ => {
+                type $t = f64;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_float;
+
 /// `op` applied to each element; see the module doc for the result dtype.
 pub(crate) fn unary(op: UnaryOp, x: &Chunk) -> Result<Chunk, OpError> {
-    Ok(match op {
-        UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Square => with_number!(x.dtype(), T => {
-            let a = cast::<T>(x);
-            T::chunk(match op {
-                UnaryOp::Neg => map_c(&a.view(), |&v| <T as Arith>::neg(v)),
-                UnaryOp::Abs => map_c(&a.view(), |&v| <T as Arith>::abs(v)),
-                _ => map_c(&a.view(), |&v| <T as Arith>::mul(v, v)),
-            })
-        }, bool => return Err(no_bool(op.name()))),
-        UnaryOp::Sqrt | UnaryOp::Exp | UnaryOp::Log => match x.dtype() {
-            DType::Float32 => Chunk::F32(transcendental::<f32>(op, &cast(x).view())),
-            DType::Bool => return Err(no_bool(op.name())),
-            _ => Chunk::F64(transcendental::<f64>(op, &cast(x).view())),
-        },
-    })
+    let dtype = unary_dtype(op, x.dtype())?;
+    Ok(unary_fn!(op, dtype, T, f => T::chunk(map_c(&cast::<T>(x).view(), |&v| f(v)))))
 }
 
 /// The error for arithmetic `op` on bool arrays, which NumPy defines only in part:
@@ -140,67 +262,34 @@ fn no_bool(op: &str) -> OpError {
     ))
 }
 
-fn transcendental<T: Float>(op: UnaryOp, a: &ArrayViewD<'_, T>) -> ArrayD<T> {
-    match op {
-        UnaryOp::Sqrt => map_c(a, |&v| T::sqrt(v)),
-        UnaryOp::Exp => map_c(a, |&v| T::exp(v)),
-        _ => map_c(a, |&v| T::ln(v)),
-    }
-}
-
 /// The dtype two operands compute in: NumPy 2's promotion, NEP 50 for scalars.
-fn common(x: &Operand, y: &Operand) -> Result<DType, OpError> {
+pub(crate) fn common(x: Kind, y: Kind) -> Result<DType, OpError> {
     match (x, y) {
-        (Operand::Array(a), Operand::Array(b)) => Ok(promote(a.dtype(), b.dtype())),
-        (Operand::Array(a), Operand::Scalar(s)) | (Operand::Scalar(s), Operand::Array(a)) => {
-            with_scalar(a.dtype(), *s)
-        }
-        (Operand::Scalar(s), Operand::Scalar(t)) => with_scalar(s.default_dtype(), *t),
+        (Kind::Array(a), Kind::Array(b)) => Ok(promote(a, b)),
+        (Kind::Array(a), Kind::Scalar(s)) | (Kind::Scalar(s), Kind::Array(a)) => with_scalar(a, s),
+        (Kind::Scalar(s), Kind::Scalar(t)) => with_scalar(s.default_dtype(), t),
     }
 }
 
 /// `x op y` with NumPy broadcasting and promotion.
 pub(crate) fn binary(op: BinaryOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
-    let common = common(x, y)?;
-    if op == BinaryOp::Div {
-        return Ok(match true_division(common) {
-            DType::Float32 => Chunk::F32(apply(side(x), side(y), f32::div)?),
-            _ => Chunk::F64(apply(side(x), side(y), f64::div)?),
-        });
-    }
-    with_number!(common, T => {
-        let (x, y) = (side::<T>(x), side::<T>(y));
-        Ok(T::chunk(match op {
-            BinaryOp::Add => apply(x, y, T::add)?,
-            BinaryOp::Sub => apply(x, y, T::sub)?,
-            _ => apply(x, y, T::mul)?,
-        }))
-    }, bool => Err(no_bool(op.name())))
+    let dtype = binary_dtype(op, x.kind(), y.kind())?;
+    binary_fn!(op, dtype, T, f => Ok(T::chunk(apply(side::<T>(x), side::<T>(y), f)?)))
 }
 
-/// `x op y` as bools, compared in the operands' common dtype (NaN compares unequal
-/// to everything, itself included).
+/// `x op y` as bools, compared in the operands' common dtype.
 // One body for every dtype: for bool, `<` is NumPy's order (false < true) as written.
 #[allow(clippy::bool_comparison)]
 pub(crate) fn compare(op: CompareOp, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
-    with_dtype!(common(x, y)?, T => {
-        let (x, y) = (side::<T>(x), side::<T>(y));
-        Ok(Chunk::Bool(match op {
-            CompareOp::Gt => apply(x, y, |a, b| a > b)?,
-            CompareOp::Lt => apply(x, y, |a, b| a < b)?,
-            CompareOp::Ge => apply(x, y, |a, b| a >= b)?,
-            CompareOp::Le => apply(x, y, |a, b| a <= b)?,
-            CompareOp::Eq => apply(x, y, |a, b| a == b)?,
-            CompareOp::Ne => apply(x, y, |a, b| a != b)?,
-        }))
-    })
+    let dtype = common(x.kind(), y.kind())?;
+    compare_fn!(op, dtype, T, f => Ok(Chunk::Bool(apply(side::<T>(x), side::<T>(y), f)?)))
 }
 
 /// `x` where `cond` holds, else `y`, all three broadcast together; the result has
 /// the dtype of `x` and `y` combined (`cond` only chooses).
 pub(crate) fn select(cond: &Chunk, x: &Operand, y: &Operand) -> Result<Chunk, OpError> {
     let cond = cast::<bool>(cond);
-    with_dtype!(common(x, y)?, T => {
+    with_dtype!(common(x.kind(), y.kind())?, T => {
         let (x, y) = (side::<T>(x), side::<T>(y));
         let shape = broadcast_shape(&broadcast_shape(cond.shape(), x.shape())?, y.shape())?;
         let (x, y) = (x.into_array(), y.into_array());
@@ -216,8 +305,7 @@ pub(crate) fn select(cond: &Chunk, x: &Operand, y: &Operand) -> Result<Chunk, Op
 
 /// `x * by + add`, rounding as NumPy would evaluate the two steps.
 pub(crate) fn scale(x: &Arc<Chunk>, by: Scalar, add: Scalar) -> Result<Chunk, OpError> {
-    let product = with_scalar(x.dtype(), by)?;
-    let result = with_scalar(product, add)?;
+    let (product, result) = scale_dtypes(x.dtype(), by, add)?;
     if product != result {
         // An int product with a float offset: NumPy multiplies (and wraps) in the int
         // type before adding in float64.

@@ -1,10 +1,11 @@
-//! Elementwise trees reduced tile by tile: `(x + x.T).sum()` without a transposed copy
-//! or a summed chunk.
+//! Elementwise trees evaluated tile by tile: `(x + x.T).sum()` without a transposed
+//! copy or a summed chunk, and `x*2 + 1` written with no intermediate chunk.
 //!
-//! Op: `array.fused_partial(op, blocks, leaf, ...)`: the reduction state of the blocks
+//! Ops: `array.fused_partial(op, blocks, leaf, ...)`: the reduction state of the blocks
 //! (`[tree, shape]` each) that their trees compute from the leaf chunks. Blocks that
 //! read the same leaves (`x + x.T` at (i, j) and (j, i)) share one task, so each leaf
-//! is made once.
+//! is made once. `array.fused_block(tree, shape, leaf, ...)`: the block itself, each
+//! tile's values written straight into it.
 //!
 //! - A `Tree` is elementwise ops (unary, binary, scale, astype, compare, where) over
 //!   leaves; each leaf is read through an axis map (which leaf axis each block axis
@@ -12,10 +13,10 @@
 //! - The block is walked tile after tile, `TILE`² elements each: square tiles of its
 //!   last two axes (`TILE` x `TILE`) when a leaf is read transposed, so its tile is a
 //!   square block of the source, read a contiguous row at a time and transposed in
-//!   cache; otherwise whole rows (a 1-D block in runs), so leaves stream. Every node
-//!   of a tile is computed by the chunk kernels (same dtype rules, wrap-around and NaNs
-//!   as chunk by chunk) on tile-sized chunks that stay in L2, so no chunk-sized
-//!   intermediate is made.
+//!   cache; otherwise whole rows (a 1-D block in runs), so leaves stream. The tree is
+//!   compiled once per block (`program`: the chunk kernels' dtype rules and element
+//!   functions) and evaluated a row segment at a time into buffers made once, leaves
+//!   read in place: no chunk-sized intermediate, and nothing allocated per tile.
 //! - Each tile reduces to a state (`partial`), and states merge pairwise across tiles
 //!   (`Fold`). Sums are then pairwise within and across tiles: not bit-identical to
 //!   chunk-by-chunk evaluation, but within pairwise summation's bound, relative error
@@ -24,22 +25,23 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
-use taskloom_graph::{with_chunk, Chunk, DType, Expr, OpError, Value};
+use ndarray::{ArrayD, IxDyn};
+use taskloom_graph::{Chunk, DType, Expr, OpError, Value};
 
-use super::args::Element;
-use super::elementwise::element::{astype, tuple};
+use super::args::{value, Element};
+use super::elementwise::element::{tuple, with_dtype};
 use super::elementwise::promote::Scalar;
-use super::elementwise::{self, binary, compare, scale, select, unary};
-use super::layout::transpose_rows;
 use super::reduce::{combine, partial};
 use crate::operation::{BinaryOp, CompareOp, Reduction, UnaryOp};
 use crate::wire::{array_op, Decode, Encode};
 
+mod program;
+
+use program::{c_strides, extent, Evaluation, Place, Program};
+
 /// Tile edge along each of the last two axes: a 128 x 128 float64 tile is 128 KiB,
-/// so a tree's few live tiles (leaves, operands, result) stay within a core's L2
-/// (1 MiB here) while each kernel call covers enough elements (16384) that its fixed
-/// cost (allocation, dispatch) is a few percent.
+/// so a tile's values and its transposed leaves stay within a core's L2 (1 MiB here),
+/// while the tile is large enough that a reduction's per-tile state costs little.
 const TILE: usize = 128;
 
 array_op! {
@@ -52,6 +54,19 @@ array_op! {
     }
     fn run(self) -> OpResult {
         fused_partial(self.op, &self.blocks, &self.leaves)
+    }
+}
+
+array_op! {
+    /// `array.fused_block(tree, shape, leaf, ...)`: the block of `shape` the tree
+    /// computes from the leaves, evaluated tile by tile into it.
+    pub(crate) struct FusedBlock<C = Arc<Chunk>> = "array.fused_block" {
+        tree: Tree,
+        shape: Vec<usize>;
+        rest leaves: C, at least 0
+    }
+    fn run(self) -> OpResult {
+        fused_block(&self.tree, &self.shape, &self.leaves).map(value)
     }
 }
 
@@ -69,6 +84,18 @@ impl Encode for Vec<Block> {
             self.iter()
                 .map(|b| Value::list([b.tree.value(), shape(&b.shape)])),
         ))
+    }
+}
+
+impl Encode for Tree {
+    fn encode(self) -> Expr {
+        Expr::Value(self.value())
+    }
+}
+
+impl Decode for Tree {
+    fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
+        Tree::parse(v, i)
     }
 }
 
@@ -225,27 +252,6 @@ impl Tree {
                 side(y)
             }
         }
-    }
-
-    /// The tree's values over `tile` (a range per block axis), as a chunk of the
-    /// tile's shape.
-    fn eval(&self, leaves: &[Arc<Chunk>], tile: &[Range<usize>]) -> Result<Arc<Chunk>, OpError> {
-        let side = |s: &Side| -> Result<elementwise::Operand, OpError> {
-            Ok(match s {
-                Side::Tree(t) => elementwise::Operand::Array(t.eval(leaves, tile)?),
-                Side::Scalar(v) => elementwise::Operand::Scalar(*v),
-            })
-        };
-        let chunk = match self {
-            Tree::Leaf { slot, axes } => leaf_tile(&leaves[*slot], axes, tile),
-            Tree::Unary { op, x } => unary(*op, &*x.eval(leaves, tile)?)?,
-            Tree::Binary { op, x, y } => binary(*op, &side(x)?, &side(y)?)?,
-            Tree::Compare { op, x, y } => compare(*op, &side(x)?, &side(y)?)?,
-            Tree::Where { cond, x, y } => select(&*cond.eval(leaves, tile)?, &side(x)?, &side(y)?)?,
-            Tree::Scale { x, by, add } => scale(&x.eval(leaves, tile)?, *by, *add)?,
-            Tree::AsType { x, dtype } => astype(&*x.eval(leaves, tile)?, *dtype),
-        };
-        Ok(Arc::new(chunk))
     }
 
     /// The tree as the wire carries it: `[kind, ...]` lists, scalars as numbers.
@@ -444,12 +450,39 @@ fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Resu
     let mut fold = Fold::new(op);
     for Block { tree, shape } in blocks {
         tree.check(leaves, shape)?;
-        for tile in tiles(shape, tree.transposes()) {
-            let values = tree.eval(leaves, &tile)?;
-            fold.push(partial(op, &values, None)?)?;
-        }
+        let program = Program::compile(tree, leaves)?;
+        let mut evaluation = Evaluation::new(&program, leaves, TILE * TILE);
+        with_dtype!(program.dtype(), T => {
+            // One buffer for every tile's values, lent to `partial` as a chunk.
+            let mut buffer: Vec<T> = Vec::with_capacity(TILE * TILE);
+            for tile in tiles(shape, tree.transposes()) {
+                let extents: Vec<usize> = tile.iter().map(Range::len).collect();
+                buffer.resize(extents.iter().product(), T::from_i64(0));
+                evaluation.tile(&tile, &mut buffer, Place::packed(extent(&tile).1));
+                let values = ArrayD::from_shape_vec(IxDyn(&extents), buffer)
+                    .expect("a buffer of the tile's size");
+                let values = T::chunk(values);
+                fold.push(partial(op, &values, None)?)?;
+                buffer = T::array(values).expect("the chunk lent").into_raw_vec_and_offset().0;
+            }
+        });
     }
     fold.finish()
+}
+
+/// The block of `shape` that `tree` computes from `leaves`.
+fn fused_block(tree: &Tree, shape: &[usize], leaves: &[Arc<Chunk>]) -> Result<Chunk, OpError> {
+    tree.check(leaves, shape)?;
+    let program = Program::compile(tree, leaves)?;
+    let mut evaluation = Evaluation::new(&program, leaves, TILE * TILE);
+    let strides = c_strides(shape);
+    Ok(with_dtype!(program.dtype(), T => {
+        let mut out = vec![T::from_i64(0); shape.iter().product()];
+        for tile in tiles(shape, tree.transposes()) {
+            evaluation.tile(&tile, &mut out, Place::of(&strides, &tile));
+        }
+        T::chunk(ArrayD::from_shape_vec(IxDyn(shape), out).expect("the block's elements"))
+    }))
 }
 
 /// The tiles of a block of `shape`, in order: `TILE` x `TILE` squares of the last two
@@ -494,86 +527,6 @@ fn tiles(shape: &[usize], square: bool) -> Vec<Vec<Range<usize>>> {
         index[k] += 1;
         index[k + 1..].fill(0);
     }
-}
-
-/// The part of `leaf` a tile reads, as a chunk of the tile's shape.
-fn leaf_tile(leaf: &Chunk, axes: &[Option<usize>], tile: &[Range<usize>]) -> Chunk {
-    with_chunk!(leaf, a => Element::chunk(cut(a.view(), axes, tile)))
-}
-
-/// The tile of `a` read through `axes` (checked by `check_leaf`), copied in C order:
-/// rows that are contiguous in the leaf are copied as they are, and a tile whose
-/// last two axes are swapped is transposed from the leaf's contiguous rows.
-fn cut<T: Copy>(
-    mut a: ArrayViewD<'_, T>,
-    axes: &[Option<usize>],
-    tile: &[Range<usize>],
-) -> ArrayD<T> {
-    for (range, axis) in tile.iter().zip(axes) {
-        if let Some(s) = *axis {
-            a.slice_axis_inplace(Axis(s), ndarray::Slice::from(range.clone()));
-        }
-    }
-    // Drop the leaf axes no tile axis reads (extent 1), last first.
-    for s in (0..a.ndim()).rev() {
-        if !axes.contains(&Some(s)) {
-            a = a.index_axis_move(Axis(s), 0);
-        }
-    }
-    // The kept axes, renumbered in leaf order, put in tile order; broadcast axes added.
-    let rank = |s: usize| {
-        axes.iter()
-            .filter(|a| matches!(a, Some(t) if *t < s))
-            .count()
-    };
-    let order: Vec<usize> = axes.iter().flatten().map(|&s| rank(s)).collect();
-    let mut a = a.permuted_axes(IxDyn(&order));
-    for (k, axis) in axes.iter().enumerate() {
-        if axis.is_none() {
-            a.insert_axis_inplace(Axis(k));
-        }
-    }
-    let shape: Vec<usize> = tile.iter().map(|r| r.len()).collect();
-    let a = a
-        .broadcast(IxDyn(&shape))
-        .expect("broadcast axes have extent 1");
-    copy_c(&a)
-}
-
-/// `a` in C order, copied a contiguous row at a time, or, for a tile whose last two
-/// axes are the leaf's swapped ones, transposed from the leaf's contiguous rows.
-fn copy_c<T: Copy>(a: &ArrayViewD<'_, T>) -> ArrayD<T> {
-    let n = a.ndim();
-    let strides = a.strides();
-    let single_plane = a.shape()[..n.saturating_sub(2)].iter().all(|&e| e == 1);
-    let swapped = n >= 2 && single_plane && strides[n - 2] == 1 && a.shape()[n - 1] > 1;
-    let out = if swapped && strides[n - 1] != 1 {
-        let mut plane = a.view();
-        while plane.ndim() > 2 {
-            plane = plane.index_axis_move(Axis(0), 0);
-        }
-        // The plane's columns are the leaf's rows.
-        let columns = plane.reversed_axes();
-        let rows: Vec<&[T]> = columns
-            .rows()
-            .into_iter()
-            .map(|row| {
-                row.to_slice()
-                    .expect("a transposed leaf's rows are contiguous")
-            })
-            .collect();
-        transpose_rows(&rows, a.shape()[n - 2])
-    } else {
-        let mut out = Vec::with_capacity(a.len());
-        for row in a.rows() {
-            match row.as_slice() {
-                Some(s) => out.extend_from_slice(s),
-                None => out.extend(row.iter().copied()),
-            }
-        }
-        out
-    };
-    ArrayD::from_shape_vec(a.raw_dim(), out).expect("the view's elements")
 }
 
 /// States merged pairwise as they come: a stack of states, each covering 2^level

@@ -3,6 +3,7 @@
 //!
 //! Ops: `array.transpose(x, axes)`, `array.slice(x, index)`, `array.concat(grid, parts)`.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, Axis, IxDyn};
@@ -87,26 +88,46 @@ fn transpose_tiled<T: Copy>(src: &[T], rows: usize, cols: usize) -> Vec<T> {
 /// of a tile is written contiguously, into memory not zeroed first (the output is as
 /// large as the input).
 pub(crate) fn transpose_rows<T: Copy>(rows: &[&[T]], len: usize) -> Vec<T> {
-    const TILE: usize = 32;
     let n = rows.len() * len;
     let mut out: Vec<T> = Vec::with_capacity(n);
-    let spare = &mut out.spare_capacity_mut()[..n];
-    let width = rows.len();
+    transpose_into(
+        rows.len(),
+        len,
+        |i| rows[i],
+        &mut out.spare_capacity_mut()[..n],
+    );
+    // SAFETY: `transpose_into` writes every element of its n = rows.len() * len long
+    // output, so each of the first n elements was written.
+    unsafe { out.set_len(n) };
+    out
+}
+
+/// The transpose of a `width` x `len` matrix whose row `i` is `row(i)` (at least
+/// `len` long), written in C order into `out` (`width * len` long), a 32 x 32 tile at
+/// a time (see `transpose_rows`). Every element of `out` is written.
+pub(crate) fn transpose_into<'a, T: Copy + 'a>(
+    width: usize,
+    len: usize,
+    row: impl Fn(usize) -> &'a [T],
+    out: &mut [MaybeUninit<T>],
+) {
+    const TILE: usize = 32;
     for i0 in (0..width).step_by(TILE) {
         let i1 = (i0 + TILE).min(width);
+        let mut rows: [&[T]; TILE] = [&[]; TILE];
+        for (r, i) in rows.iter_mut().zip(i0..i1) {
+            *r = &row(i)[..len];
+        }
+        let rows = &rows[..i1 - i0];
         for j0 in (0..len).step_by(TILE) {
             for j in j0..(j0 + TILE).min(len) {
-                let dst = &mut spare[j * width + i0..j * width + i1];
-                for (d, row) in dst.iter_mut().zip(&rows[i0..i1]) {
+                let dst = &mut out[j * width + i0..j * width + i1];
+                for (d, row) in dst.iter_mut().zip(rows) {
                     d.write(row[j]);
                 }
             }
         }
     }
-    // SAFETY: the tiles cover every (i, j) with i < rows.len() and j < len, so each of
-    // the n = rows.len() * len elements was written above.
-    unsafe { out.set_len(n) };
-    out
 }
 
 /// One axis of a slice: a range, or a single position (which drops the axis).

@@ -83,16 +83,50 @@ type Step = (u8, u8, u8, u8);
 
 /// The expression `steps` build on a leaf of `shape`.
 fn expression(shape: &[usize], chunks: &[usize], dtype: DType, steps: &[Step]) -> Array {
+    build(shape, chunks, dtype, steps, &mut |a| Ok(a)).unwrap()
+}
+
+/// The values of the expression `steps` build, each op's result (and each operand)
+/// computed and held in memory before the next op reads it: chunk kernel by chunk
+/// kernel, nothing fused. An error is the first op's that fails.
+fn held_values(
+    shape: &[usize],
+    chunks: &[usize],
+    dtype: DType,
+    steps: &[Step],
+) -> Result<Chunk, String> {
+    let mut hold = |a: Array| -> Result<Array, String> {
+        let values = engine().compute(&a).map_err(|e| e.to_string())?;
+        Ok(Array::from_chunk(values, a.chunks()).unwrap())
+    };
+    let e = build(shape, chunks, dtype, steps, &mut hold)?;
+    engine().compute(&e).map_err(|e| e.to_string())
+}
+
+/// The expression `steps` build on a leaf of `shape`, each array made passed through
+/// `hold`.
+fn build(
+    shape: &[usize],
+    chunks: &[usize],
+    dtype: DType,
+    steps: &[Step],
+    hold: &mut dyn FnMut(Array) -> Result<Array, String>,
+) -> Result<Array, String> {
     let mut e = leaf(shape, chunks, dtype, 1);
     for (i, &(what, op, kind, ty)) in steps.iter().enumerate() {
         let seed = 10 + i as u64;
         let ty = NUMERIC[ty as usize % 4];
-        let other = || operand(kind, shape, chunks, ty, seed);
+        let other = |kind: u8, seed: u64, hold: &mut dyn FnMut(Array) -> Result<Array, String>| {
+            match operand(kind, shape, chunks, ty, seed) {
+                Operand::Array(a) => hold(a).map(|a| Operand::from(&a)),
+                scalar => Ok(scalar),
+            }
+        };
         e = match what % 6 {
             0 => {
                 let op =
                     [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div][op as usize % 4];
-                e.binary(op, other()).unwrap()
+                e.binary(op, other(kind, seed, hold)?).unwrap()
             }
             1 => {
                 let ops = [
@@ -103,10 +137,10 @@ fn expression(shape: &[usize], chunks: &[usize], dtype: DType, steps: &[Step]) -
                     CompareOp::Eq,
                     CompareOp::Ne,
                 ];
-                let cond = e.compare(ops[op as usize % 6], other()).unwrap();
+                let cond = e.compare(ops[op as usize % 6], other(kind, seed, hold)?);
+                let cond = hold(cond.unwrap())?;
                 if kind % 2 == 0 {
-                    cond.select(&e, operand(kind / 2, shape, chunks, ty, seed + 100))
-                        .unwrap()
+                    cond.select(&e, other(kind / 2, seed + 100, hold)?).unwrap()
                 } else {
                     cond.astype(ty)
                 }
@@ -128,12 +162,14 @@ fn expression(shape: &[usize], chunks: &[usize], dtype: DType, steps: &[Step]) -
             _ => {
                 let reversed: Vec<usize> = shape.iter().rev().copied().collect();
                 let rchunks: Vec<usize> = chunks.iter().rev().copied().collect();
-                let y = leaf(&reversed, &rchunks, ty, seed);
-                e.t().add(&y).unwrap().t()
+                let y = hold(leaf(&reversed, &rchunks, ty, seed))?;
+                let t = hold(e.t())?;
+                hold(t.add(&y).unwrap())?.t()
             }
         };
+        e = hold(e)?;
     }
-    e
+    Ok(e)
 }
 
 /// Elements of a chunk as float64.
@@ -236,6 +272,35 @@ proptest! {
     }
 }
 
+/// Whether two results are the same values of the same dtype and shape (NaN equal
+/// to NaN): fused blocks compute each element by the same ops in the same order.
+fn same(a: &Chunk, b: &Chunk) -> bool {
+    a.dtype() == b.dtype()
+        && a.shape() == b.shape()
+        && floats(a)
+            .iter()
+            .zip(floats(b))
+            .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn any_tree_computes_fused_blocks_as_chunk_by_chunk((shape, chunks, ty, steps) in tree()) {
+        let chunks: Vec<usize> = chunks.iter().zip(&shape).map(|(&c, &e)| c.min(e)).collect();
+        let dtype = NUMERIC[ty as usize];
+        let fused = engine()
+            .compute(&expression(&shape, &chunks, dtype, &steps))
+            .map_err(|e| e.to_string());
+        match (fused, held_values(&shape, &chunks, dtype, &steps)) {
+            (Ok(got), Ok(want)) => prop_assert!(same(&got, &want), "{:?} fused vs {:?}", got, want),
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "{:?} fused vs {:?}", a, b),
+        }
+    }
+}
+
 /// Blocks larger than a tile: several tiles per block along both axes, ragged edges,
 /// transposed leaves read a square block at a time, and leading axes.
 #[test]
@@ -266,4 +331,81 @@ fn a_plus_its_transpose_reduces_tile_by_tile_exactly_for_ints() {
         .compute(&x.add(&x.t()).unwrap().sum().unwrap())
         .unwrap();
     assert_eq!(got, Chunk::I64(ArrayD::from_elem(IxDyn(&[]), n * (n - 1))));
+}
+
+/// Fused expressions (reduced over all elements, or feeding a reduction along an
+/// axis through fused blocks) give NumPy's values: `x + x.T`, `x*2 + 1`, a broadcast
+/// row, astype and where, on a float64 arange whose sums are exact.
+#[test]
+fn fused_expressions_reduce_as_numpy_does() {
+    use crate::python_env::python;
+    let (n, c) = (203usize, 70usize);
+    let x = Array::arange(&[n, n], &[c, c], DType::Float64).unwrap();
+    let row = Array::arange(&[n], &[c], DType::Float64).unwrap();
+    let cond = x.compare(CompareOp::Gt, Operand::from(&x.t())).unwrap();
+    let expressions = [
+        x.add(&x.t()).unwrap(),
+        x.mul(2i64).unwrap().add(1i64).unwrap(),
+        x.add(&row).unwrap().mul(&x.t()).unwrap(),
+        x.astype(DType::Int32)
+            .add(&x.t().astype(DType::Int32))
+            .unwrap(),
+        cond.select(&x, Operand::from(0.5))
+            .unwrap()
+            .add(1i64)
+            .unwrap(),
+    ];
+    let ops = [
+        Reduction::Sum,
+        Reduction::Mean,
+        Reduction::Min,
+        Reduction::Max,
+    ];
+    let mut got = Vec::new();
+    for e in &expressions {
+        for op in ops {
+            got.push(floats(
+                &engine().compute(&e.reduce(op, None).unwrap()).unwrap(),
+            ));
+        }
+        got.push(floats(
+            &engine()
+                .compute(&e.reduce(Reduction::Sum, Some(0)).unwrap())
+                .unwrap(),
+        ));
+    }
+    let script = r#"
+import json, sys
+import numpy as np
+n = int(sys.argv[1])
+x = np.arange(n * n, dtype=np.float64).reshape(n, n)
+row = np.arange(n, dtype=np.float64)
+exprs = [x + x.T, x * 2 + 1, (x + row) * x.T,
+         x.astype(np.int32) + x.T.astype(np.int32), np.where(x > x.T, x, 0.5) + 1]
+out = []
+for e in exprs:
+    out += [[float(e.sum())], [float(e.mean())], [float(e.min())], [float(e.max())]]
+    out.append([float(v) for v in e.sum(axis=0)])
+print(json.dumps(out))
+"#;
+    let output = std::process::Command::new(python())
+        .args(["-c", script, &n.to_string()])
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let want: Vec<Vec<f64>> = serde_json::from_slice(&output.stdout).expect("python prints JSON");
+    assert_eq!(got.len(), want.len());
+    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g.len(), w.len(), "result {k}");
+        for (a, b) in g.iter().zip(w) {
+            assert!(
+                (a - b).abs() <= 1e-12 * b.abs(),
+                "result {k}: {a} vs NumPy's {b}"
+            );
+        }
+    }
 }

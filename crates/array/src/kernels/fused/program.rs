@@ -1,0 +1,537 @@
+//! A fused tree compiled for its leaves' dtypes and evaluated over a tile a row
+//! segment (a batch) at a time, into buffers made once per block.
+//!
+//! - Compiling applies the chunk kernels' dtype rules once (`unary_dtype`,
+//!   `binary_dtype`, `common`, `scale_dtypes`), so each step computes in one element
+//!   type, its operands brought there by `Convert` steps (`astype`, as `cast` does),
+//!   with the element functions the chunk kernels use (`unary_fn!`, ...): the same
+//!   values, wrap-around and NaNs as chunk by chunk.
+//! - Each step writes a batch (at most `BATCH` elements) into its own buffer, made
+//!   once per block, so a tree's live values stay in L1 and no tile allocates.
+//! - A leaf read along its rows is not copied: steps read its row segment in place. A
+//!   leaf read transposed is transposed once per tile into its tile buffer (a square
+//!   block of the source, read a contiguous row at a time), then read in place there.
+//!   Other reads (broadcast, strided) gather into the leaf's batch buffer.
+
+use std::borrow::Cow;
+use std::mem::MaybeUninit;
+use std::ops::Range;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+use taskloom_graph::{with_chunk, Chunk, DType, OpError};
+
+use super::{Side, Tree};
+use crate::kernels::args::Element;
+use crate::kernels::elementwise::element::{astype, with_dtype, with_number, Arith};
+use crate::kernels::elementwise::promote::Scalar;
+use crate::kernels::elementwise::{
+    binary_dtype, binary_fn, common, compare_fn, scale_dtypes, unary_dtype, unary_fn, Kind,
+};
+use crate::kernels::layout::transpose_into;
+use crate::operation::{BinaryOp, CompareOp, UnaryOp};
+
+/// Elements per step and batch: 1024 float64 are 8 KiB, so the buffers of a tree of a
+/// few steps stay within L1 (48 KiB here), while a batch is long enough that a step's
+/// dispatch costs little next to its loop.
+const BATCH: usize = 1024;
+
+/// A tree as steps in evaluation order (operands before their users), each with the
+/// element type of its values.
+pub(super) struct Program {
+    steps: Vec<Step>,
+    dtypes: Vec<DType>,
+}
+
+enum Step {
+    /// Leaf chunk `slot` read through `axes` (as `Tree::Leaf`).
+    Leaf {
+        slot: usize,
+        axes: Vec<Option<usize>>,
+    },
+    /// Step `x`'s values as this step's dtype.
+    Convert {
+        x: usize,
+    },
+    Unary {
+        op: UnaryOp,
+        x: usize,
+    },
+    Binary {
+        op: BinaryOp,
+        x: Input,
+        y: Input,
+    },
+    /// Compared in `dtype`, both operands of it.
+    Compare {
+        op: CompareOp,
+        dtype: DType,
+        x: Input,
+        y: Input,
+    },
+    /// `cond` is a bool step.
+    Where {
+        cond: usize,
+        x: Input,
+        y: Input,
+    },
+    Scale {
+        x: usize,
+        by: Scalar,
+        add: Scalar,
+    },
+}
+
+/// An operand: a step's values (of the computation's dtype) or a number.
+#[derive(Clone, Copy)]
+enum Input {
+    Step(usize),
+    Scalar(Scalar),
+}
+
+impl Program {
+    /// `tree` as steps for `leaves` (checked by `Tree::check`), or the error the chunk
+    /// kernels give for its dtypes.
+    pub(super) fn compile(tree: &Tree, leaves: &[Arc<Chunk>]) -> Result<Program, OpError> {
+        let mut program = Program {
+            steps: Vec::new(),
+            dtypes: Vec::new(),
+        };
+        program.node(tree, leaves)?;
+        Ok(program)
+    }
+
+    /// The element type of the tree's values.
+    pub(super) fn dtype(&self) -> DType {
+        *self.dtypes.last().expect("a tree has a step")
+    }
+
+    fn root(&self) -> usize {
+        self.steps.len() - 1
+    }
+
+    fn push(&mut self, step: Step, dtype: DType) -> usize {
+        self.steps.push(step);
+        self.dtypes.push(dtype);
+        self.steps.len() - 1
+    }
+
+    fn node(&mut self, tree: &Tree, leaves: &[Arc<Chunk>]) -> Result<usize, OpError> {
+        Ok(match tree {
+            Tree::Leaf { slot, axes } => {
+                let step = Step::Leaf {
+                    slot: *slot,
+                    axes: axes.clone(),
+                };
+                self.push(step, leaves[*slot].dtype())
+            }
+            Tree::Unary { op, x } => {
+                let x = self.node(x, leaves)?;
+                let dtype = unary_dtype(*op, self.dtypes[x])?;
+                let x = self.convert(x, dtype);
+                self.push(Step::Unary { op: *op, x }, dtype)
+            }
+            Tree::Binary { op, x, y } => {
+                let (x, y) = (self.side(x, leaves)?, self.side(y, leaves)?);
+                self.binary(*op, x, y)?
+            }
+            Tree::Compare { op, x, y } => {
+                let (x, y) = (self.side(x, leaves)?, self.side(y, leaves)?);
+                let dtype = common(self.kind(x), self.kind(y))?;
+                let (x, y) = (self.input(x, dtype), self.input(y, dtype));
+                self.push(
+                    Step::Compare {
+                        op: *op,
+                        dtype,
+                        x,
+                        y,
+                    },
+                    DType::Bool,
+                )
+            }
+            Tree::Where { cond, x, y } => {
+                let cond = self.node(cond, leaves)?;
+                let cond = self.convert(cond, DType::Bool);
+                let (x, y) = (self.side(x, leaves)?, self.side(y, leaves)?);
+                let dtype = common(self.kind(x), self.kind(y))?;
+                let (x, y) = (self.input(x, dtype), self.input(y, dtype));
+                self.push(Step::Where { cond, x, y }, dtype)
+            }
+            Tree::Scale { x, by, add } => {
+                let x = self.node(x, leaves)?;
+                let (product, result) = scale_dtypes(self.dtypes[x], *by, *add)?;
+                if product == result {
+                    let x = self.convert(x, result);
+                    self.push(
+                        Step::Scale {
+                            x,
+                            by: *by,
+                            add: *add,
+                        },
+                        result,
+                    )
+                } else {
+                    // As the chunk kernel: multiply (and wrap) in the int type, then
+                    // add in float64.
+                    let p = self.binary(BinaryOp::Mul, Input::Step(x), Input::Scalar(*by))?;
+                    self.binary(BinaryOp::Add, Input::Step(p), Input::Scalar(*add))?
+                }
+            }
+            Tree::AsType { x, dtype } => {
+                let x = self.node(x, leaves)?;
+                self.convert(x, *dtype)
+            }
+        })
+    }
+
+    fn side(&mut self, side: &Side, leaves: &[Arc<Chunk>]) -> Result<Input, OpError> {
+        Ok(match side {
+            Side::Tree(t) => Input::Step(self.node(t, leaves)?),
+            Side::Scalar(s) => Input::Scalar(*s),
+        })
+    }
+
+    fn binary(&mut self, op: BinaryOp, x: Input, y: Input) -> Result<usize, OpError> {
+        let dtype = binary_dtype(op, self.kind(x), self.kind(y))?;
+        let (x, y) = (self.input(x, dtype), self.input(y, dtype));
+        Ok(self.push(Step::Binary { op, x, y }, dtype))
+    }
+
+    fn kind(&self, input: Input) -> Kind {
+        match input {
+            Input::Step(x) => Kind::Array(self.dtypes[x]),
+            Input::Scalar(s) => Kind::Scalar(s),
+        }
+    }
+
+    /// Step `x`'s values as `dtype`: itself, or a conversion of it.
+    fn convert(&mut self, x: usize, dtype: DType) -> usize {
+        if self.dtypes[x] == dtype {
+            x
+        } else {
+            self.push(Step::Convert { x }, dtype)
+        }
+    }
+
+    fn input(&mut self, input: Input, dtype: DType) -> Input {
+        match input {
+            Input::Step(x) => Input::Step(self.convert(x, dtype)),
+            scalar => scalar,
+        }
+    }
+}
+
+/// Where a tile's elements sit in a C-ordered buffer: element (r, c) of the tile
+/// (its last two axes; the leading ones are single indices) at `base + r*row +
+/// c*col`. A stride of 0 repeats an element (broadcasting).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Place {
+    base: usize,
+    row: usize,
+    col: usize,
+}
+
+impl Place {
+    /// The place of `tile` in a buffer where block axis `k` has stride `strides[k]`.
+    pub(super) fn of(strides: &[usize], tile: &[Range<usize>]) -> Place {
+        let base = strides.iter().zip(tile).map(|(s, r)| s * r.start).sum();
+        let n = strides.len();
+        let stride = |k: Option<usize>| k.map_or(0, |k| strides[k]);
+        Place {
+            base,
+            row: stride(n.checked_sub(2)),
+            col: stride(n.checked_sub(1)),
+        }
+    }
+
+    /// The place of a whole tile of `cols` columns packed in C order from 0.
+    pub(super) fn packed(cols: usize) -> Place {
+        Place {
+            base: 0,
+            row: cols,
+            col: 1,
+        }
+    }
+
+    fn at(&self, r: usize, c: usize) -> usize {
+        self.base + r * self.row + c * self.col
+    }
+}
+
+/// The C-order strides of `shape`.
+pub(super) fn c_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = vec![1; shape.len()];
+    for k in (0..shape.len().saturating_sub(1)).rev() {
+        strides[k] = strides[k + 1] * shape[k + 1];
+    }
+    strides
+}
+
+/// The rows and columns of a tile (1 x n for a 1-d tile, 1 x 1 for a 0-d one).
+pub(super) fn extent(tile: &[Range<usize>]) -> (usize, usize) {
+    let n = tile.len();
+    let len = |k: Option<usize>| k.map_or(1, |k: usize| tile[k].len());
+    (len(n.checked_sub(2)), len(n.checked_sub(1)))
+}
+
+/// A program evaluating tiles of one block: its buffers, made once.
+pub(super) struct Evaluation<'a> {
+    program: &'a Program,
+    /// The leaf chunks in C layout (copied only if one is not).
+    leaves: Vec<Cow<'a, Chunk>>,
+    /// Per step: its values for the current batch.
+    values: Vec<Chunk>,
+    /// Per leaf step: where the current tile reads it.
+    reads: Vec<Read>,
+}
+
+impl<'a> Evaluation<'a> {
+    /// Buffers for evaluating `program` on tiles of up to `tile_len` elements.
+    pub(super) fn new(program: &'a Program, leaves: &'a [Arc<Chunk>], tile_len: usize) -> Self {
+        let leaves = leaves
+            .iter()
+            .map(|c| match c.as_ref() {
+                c if with_chunk!(c, a => a.is_standard_layout()) => Cow::Borrowed(c),
+                c => Cow::Owned(astype(c, c.dtype())),
+            })
+            .collect();
+        let values = program
+            .steps
+            .iter()
+            .zip(&program.dtypes)
+            .map(|(step, &dtype)| {
+                let len = match step {
+                    Step::Leaf { .. } => tile_len.max(BATCH),
+                    _ => BATCH,
+                };
+                with_dtype!(dtype, T => T::chunk(ArrayD::from_elem(IxDyn(&[len]), T::from_i64(0))))
+            })
+            .collect();
+        Evaluation {
+            program,
+            leaves,
+            values,
+            reads: vec![Read::Leaf(Place::default()); program.steps.len()],
+        }
+    }
+
+    /// Writes the tree's values over `tile` into `out` at `place`: `out` has the
+    /// program's dtype (`T`).
+    pub(super) fn tile<T: Element>(&mut self, tile: &[Range<usize>], out: &mut [T], place: Place) {
+        if tile.iter().any(|r| r.is_empty()) {
+            return;
+        }
+        let (rows, cols) = extent(tile);
+        self.start(tile);
+        let root = self.program.root();
+        for r in 0..rows {
+            for c0 in (0..cols).step_by(BATCH) {
+                let len = BATCH.min(cols - c0);
+                for step in 0..=root {
+                    self.step(step, r, c0, len);
+                }
+                let at = place.at(r, c0);
+                out[at..at + len].copy_from_slice(self.batch(&self.values, r, c0, len).of(root));
+            }
+        }
+    }
+
+    /// Finds where each leaf is read in `tile`, transposing those read transposed
+    /// into their tile buffers.
+    fn start(&mut self, tile: &[Range<usize>]) {
+        let (rows, cols) = extent(tile);
+        for (step, s) in self.program.steps.iter().enumerate() {
+            let Step::Leaf { slot, axes } = s else {
+                continue;
+            };
+            let leaf = &self.leaves[*slot];
+            let own = c_strides(leaf.shape());
+            let strides: Vec<usize> = axes.iter().map(|a| a.map_or(0, |a| own[a])).collect();
+            let place = Place::of(&strides, tile);
+            self.reads[step] = if place.row == 1 && place.col > 1 && rows > 1 {
+                with_dtype!(leaf.dtype(), T => {
+                    let data = T::slice(leaf).expect("a leaf in C layout");
+                    let buffer = &mut slice_mut::<T>(&mut self.values[step])[..rows * cols];
+                    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and `transpose_into`
+                    // writes only initialised values, so the buffer stays initialised.
+                    let buffer = unsafe { &mut *(buffer as *mut [T] as *mut [MaybeUninit<T>]) };
+                    // Tile column c is the leaf's row segment from place.at(0, c).
+                    transpose_into(cols, rows, |c| &data[place.at(0, c)..], buffer);
+                });
+                Read::Transposed { cols }
+            } else {
+                Read::Leaf(place)
+            };
+        }
+    }
+
+    fn batch<'s>(&'s self, values: &'s [Chunk], r: usize, c0: usize, len: usize) -> Batch<'s> {
+        Batch {
+            program: self.program,
+            leaves: &self.leaves,
+            values,
+            reads: &self.reads,
+            r,
+            c0,
+            len,
+        }
+    }
+
+    /// Runs step `i` on the batch of row `r`, columns `c0..c0 + len`.
+    // One comparison body for every dtype: for bool, `<` is NumPy's order as written.
+    #[allow(clippy::bool_comparison)]
+    fn step(&mut self, i: usize, r: usize, c0: usize, len: usize) {
+        let mut values = std::mem::take(&mut self.values);
+        let (done, rest) = values.split_at_mut(i);
+        let out = &mut rest[0];
+        let batch = self.batch(done, r, c0, len);
+        let dtype = self.program.dtypes[i];
+        match &self.program.steps[i] {
+            Step::Leaf { slot, .. } => {
+                if let Read::Leaf(place) = self.reads[i] {
+                    if place.col != 1 {
+                        with_dtype!(dtype, T => {
+                            let data = T::slice(&self.leaves[*slot]).expect("a leaf in C layout");
+                            let out = &mut slice_mut::<T>(out)[..len];
+                            let from = &data[place.at(r, c0)..];
+                            if place.col == 0 {
+                                out.fill(from[0]);
+                            } else {
+                                for (o, &v) in out.iter_mut().zip(from.iter().step_by(place.col)) {
+                                    *o = v;
+                                }
+                            }
+                        });
+                    }
+                }
+            }
+            Step::Convert { x } => {
+                with_dtype!(dtype, T => with_dtype!(self.program.dtypes[*x], S => {
+                    map(batch.of::<S>(*x), out, |v| v.convert::<T>())
+                }))
+            }
+            Step::Unary { op, x } => unary_fn!(*op, dtype, T, f => map(batch.of::<T>(*x), out, f)),
+            Step::Binary { op, x, y } => binary_fn!(*op, dtype, T, f => {
+                zip(batch.input::<T>(*x), batch.input::<T>(*y), len, out, f)
+            }),
+            Step::Compare { op, dtype, x, y } => compare_fn!(*op, *dtype, T, f => {
+                zip(batch.input::<T>(*x), batch.input::<T>(*y), len, out, f)
+            }),
+            Step::Where { cond, x, y } => with_dtype!(dtype, T => {
+                let cond = batch.of::<bool>(*cond);
+                let (x, y) = (batch.input::<T>(*x), batch.input::<T>(*y));
+                let out = &mut slice_mut::<T>(out)[..len];
+                for (k, (o, &c)) in out.iter_mut().zip(cond).enumerate() {
+                    *o = if c { x.get(k) } else { y.get(k) };
+                }
+            }),
+            Step::Scale { x, by, add } => with_number!(dtype, T => {
+                let (b, c) = (by.element::<T>(), add.element::<T>());
+                map(batch.of::<T>(*x), out, |v| T::add(T::mul(v, b), c))
+            }, bool => unreachable!("scale_dtypes gives no bool")),
+        }
+        self.values = values;
+    }
+}
+
+/// Where a tile reads a leaf step: in the leaf at a place, or in the step's tile
+/// buffer, transposed there in C order (`cols` a row).
+#[derive(Clone, Copy, Debug)]
+enum Read {
+    Leaf(Place),
+    Transposed { cols: usize },
+}
+
+/// What a step reads in one batch: row `r`, columns `c0..c0 + len` of the tile, from
+/// the leaves and the buffers of the steps before it.
+struct Batch<'s> {
+    program: &'s Program,
+    leaves: &'s [Cow<'s, Chunk>],
+    values: &'s [Chunk],
+    reads: &'s [Read],
+    r: usize,
+    c0: usize,
+    len: usize,
+}
+
+impl<'s> Batch<'s> {
+    /// Step `x`'s values: a leaf read along its rows in place (in the leaf, or its
+    /// transposed tile), any other step from its buffer.
+    fn of<T: Element>(&self, x: usize) -> &'s [T] {
+        let (data, place) = match (&self.program.steps[x], self.reads[x]) {
+            (Step::Leaf { slot, .. }, Read::Leaf(place)) if place.col == 1 => {
+                (&*self.leaves[*slot], place)
+            }
+            (Step::Leaf { .. }, Read::Transposed { cols }) => {
+                (&self.values[x], Place::packed(cols))
+            }
+            // A batch buffer holds the current row's segment alone.
+            _ => (&self.values[x], Place::default()),
+        };
+        let at = place.at(self.r, self.c0);
+        &T::slice(data).expect("values of the step's type")[at..at + self.len]
+    }
+
+    fn input<T: Element>(&self, input: Input) -> Arg<'s, T> {
+        match input {
+            Input::Step(x) => Arg::Values(self.of(x)),
+            Input::Scalar(s) => Arg::Scalar(s.element()),
+        }
+    }
+}
+
+/// An operand's values in a batch: a step's, or a number repeated.
+#[derive(Clone, Copy)]
+enum Arg<'s, T> {
+    Values(&'s [T]),
+    Scalar(T),
+}
+
+impl<T: Copy> Arg<'_, T> {
+    fn get(&self, k: usize) -> T {
+        match self {
+            Arg::Values(v) => v[k],
+            Arg::Scalar(s) => *s,
+        }
+    }
+}
+
+fn slice_mut<T: Element>(buffer: &mut Chunk) -> &mut [T] {
+    T::slice_mut(buffer).expect("a buffer of the step's type")
+}
+
+/// `out[k] = f(x[k])` over the batch.
+fn map<S: Copy, T: Element>(x: &[S], out: &mut Chunk, f: impl Fn(S) -> T) {
+    for (o, &v) in slice_mut::<T>(out).iter_mut().zip(x) {
+        *o = f(v);
+    }
+}
+
+/// `out[k] = f(x[k], y[k])` over the batch's `len` elements, numbers repeated.
+fn zip<T: Copy, R: Element>(
+    x: Arg<'_, T>,
+    y: Arg<'_, T>,
+    len: usize,
+    out: &mut Chunk,
+    f: impl Fn(T, T) -> R,
+) {
+    let out = &mut slice_mut::<R>(out)[..len];
+    match (x, y) {
+        (Arg::Values(a), Arg::Values(b)) => {
+            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                *o = f(a, b);
+            }
+        }
+        (Arg::Values(a), Arg::Scalar(s)) => {
+            for (o, &a) in out.iter_mut().zip(a) {
+                *o = f(a, s);
+            }
+        }
+        (Arg::Scalar(s), Arg::Values(b)) => {
+            for (o, &b) in out.iter_mut().zip(b) {
+                *o = f(s, b);
+            }
+        }
+        (Arg::Scalar(s), Arg::Scalar(t)) => out.fill(f(s, t)),
+    }
+}
