@@ -140,6 +140,16 @@ impl Grid {
     }
 }
 
+/// The C-order strides of `shape`, in elements: how far apart consecutive positions
+/// along each axis lie.
+pub(crate) fn c_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = vec![1; shape.len()];
+    for k in (0..shape.len().saturating_sub(1)).rev() {
+        strides[k] = strides[k + 1] * shape[k + 1];
+    }
+    strides
+}
+
 /// The number of elements of `dims`, if it fits in a `u128` (zero when any extent is).
 fn elements(dims: &[usize]) -> Option<u128> {
     if dims.contains(&0) {

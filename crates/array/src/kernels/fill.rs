@@ -13,6 +13,7 @@ use taskloom_graph::{Chunk, DType, OpError};
 use super::args::{value, Element};
 use super::elementwise::element::{tuple, with_dtype};
 use super::elementwise::promote::Scalar;
+use crate::grid::c_strides;
 use crate::wire::array_op;
 
 array_op! {
@@ -115,10 +116,7 @@ fn arange(array: &[usize], start: &[usize], block: &[usize]) -> Result<Vec<i64>,
         return Err(OpError::new("array too large for int64 indices"));
     }
     // Strides of the whole array, and the linear index of the block's first element.
-    let mut strides = vec![1usize; array.len()];
-    for k in (0..array.len().saturating_sub(1)).rev() {
-        strides[k] = strides[k + 1] * array[k + 1];
-    }
+    let strides = c_strides(array);
     let mut out = Vec::with_capacity(n);
     if n == 0 {
         return Ok(out);

@@ -37,7 +37,9 @@ use crate::wire::{array_op, Decode, Encode};
 
 mod program;
 
-use program::{c_strides, extent, Evaluation, Place, Program};
+use program::{extent, Evaluation, Place, Program};
+
+use crate::grid::c_strides;
 
 /// Tile edge along each of the last two axes: a 128 x 128 float64 tile is 128 KiB,
 /// so a tile's values and its transposed leaves stay within a core's L2 (1 MiB here),

@@ -11,6 +11,7 @@ use taskloom_graph::{with_chunk, Chunk, Expr, OpError, Value};
 
 use super::args::{cast, promote, value, Element};
 use super::elementwise::element::{tuple, with_dtype};
+use crate::grid::c_strides;
 use crate::wire::{array_op, Decode, Encode};
 
 array_op! {
@@ -269,10 +270,7 @@ fn concat(grid: &[usize], parts: &[&Chunk]) -> Result<Chunk, OpError> {
     let ndim = grid.len();
     // Extents along each axis, read off the parts on the grid's edges (the part at
     // position `i` along axis `k` and 0 along the others).
-    let mut strides = vec![1usize; ndim];
-    for k in (0..ndim.saturating_sub(1)).rev() {
-        strides[k] = strides[k + 1] * grid[k + 1];
-    }
+    let strides = c_strides(grid);
     let extents: Vec<Vec<usize>> = (0..ndim)
         .map(|k| {
             (0..grid[k])

@@ -18,6 +18,7 @@ use taskloom_graph::{Chunk, DType};
 use super::element::Elem;
 use super::fast::Fast;
 use super::{StoreError, StoredArray};
+use crate::grid::c_strides;
 
 impl StoredArray {
     /// Whether `read_region` reads a piece of a block without the rest (the chunks are
@@ -67,8 +68,8 @@ fn region_of<T: Elem>(f: &File, full: &[usize], region: &[Range<usize>]) -> std:
         vec![<T::Stored as bytemuck::Zeroable>::zeroed(); shape.iter().product::<usize>()];
     if !elements.is_empty() {
         let size = std::mem::size_of::<T::Stored>();
-        let runs = Runs::new(full, region);
-        for (run, out) in runs.zip(elements.chunks_mut(runs_len(full, region))) {
+        let (offsets, len) = runs(full, region);
+        for (run, out) in offsets.zip(elements.chunks_mut(len)) {
             f.read_exact_at(bytemuck::cast_slice_mut(out), (run * size) as u64)?;
         }
     }
@@ -77,75 +78,30 @@ fn region_of<T: Elem>(f: &File, full: &[usize], region: &[Range<usize>]) -> std:
     Ok(T::wrap(array))
 }
 
-/// The axis from which on the region is contiguous in the file: every later axis is
-/// whole. A run covers the region along it and everything after.
-fn run_axis(full: &[usize], region: &[Range<usize>]) -> usize {
-    let mut k = full.len().saturating_sub(1);
-    while k > 0 && region[k] == (0..full[k]) {
-        k -= 1;
+/// The element offsets in the file of the region's runs, in C order, and the elements
+/// of each. A run covers the region along the last axis that is not whole and every
+/// (whole) axis after it, so it lies in one stretch of the file.
+fn runs(full: &[usize], region: &[Range<usize>]) -> (impl Iterator<Item = usize>, usize) {
+    let strides = c_strides(full);
+    let mut axis = full.len().saturating_sub(1);
+    while axis > 0 && region[axis] == (0..full[axis]) {
+        axis -= 1;
     }
-    k
-}
-
-/// Elements in one run.
-fn runs_len(full: &[usize], region: &[Range<usize>]) -> usize {
-    let k = run_axis(full, region);
-    region[k].len() * full[k + 1..].iter().product::<usize>()
-}
-
-/// The element offsets in the file of the region's runs, in C order.
-struct Runs {
-    strides: Vec<usize>,
-    region: Vec<Range<usize>>,
-    /// The position along each axis before the run axis; `None` once done.
-    at: Option<Vec<usize>>,
-    axis: usize,
-}
-
-impl Runs {
-    fn new(full: &[usize], region: &[Range<usize>]) -> Runs {
-        let mut strides = vec![1; full.len()];
-        for k in (0..full.len().saturating_sub(1)).rev() {
-            strides[k] = strides[k + 1] * full[k + 1];
+    let outer = region[..axis].to_vec();
+    let (first, len) = (
+        region[axis].start * strides[axis],
+        region[axis].len() * strides[axis],
+    );
+    let offsets = (0..outer.iter().map(Range::len).product()).map(move |mut n: usize| {
+        // Run `n`'s position along the outer axes, the last fastest.
+        let mut offset = first;
+        for k in (0..axis).rev() {
+            offset += (outer[k].start + n % outer[k].len()) * strides[k];
+            n /= outer[k].len();
         }
-        let axis = run_axis(full, region);
-        Runs {
-            strides,
-            region: region.to_vec(),
-            at: (!region[..axis].iter().any(Range::is_empty))
-                .then(|| region[..axis].iter().map(|r| r.start).collect()),
-            axis,
-        }
-    }
-}
-
-impl Iterator for Runs {
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        let at = self.at.as_mut()?;
-        let offset = at
-            .iter()
-            .zip(&self.strides)
-            .map(|(i, s)| i * s)
-            .sum::<usize>()
-            + self.region[self.axis].start * self.strides[self.axis];
-        // The next position, the last axis fastest; done after the last one.
-        let mut k = at.len();
-        loop {
-            if k == 0 {
-                self.at = None;
-                break;
-            }
-            k -= 1;
-            at[k] += 1;
-            if at[k] < self.region[k].end {
-                break;
-            }
-            at[k] = self.region[k].start;
-        }
-        Some(offset)
-    }
+        offset
+    });
+    (offsets, len)
 }
 
 #[cfg(test)]
@@ -154,7 +110,8 @@ mod tests {
 
     /// Offsets of the runs, and each run's length.
     fn runs(full: &[usize], region: &[Range<usize>]) -> (Vec<usize>, usize) {
-        (Runs::new(full, region).collect(), runs_len(full, region))
+        let (offsets, len) = super::runs(full, region);
+        (offsets.collect(), len)
     }
 
     #[test]
@@ -169,6 +126,6 @@ mod tests {
         let line = vec![Range { start: 3, end: 7 }];
         assert_eq!(runs(&[10], &line), (vec![3], 4));
         // An empty range along an outer axis: no run.
-        assert_eq!(Runs::new(&[4, 10], &[2..2, 1..3]).count(), 0);
+        assert_eq!(runs(&[4, 10], &[2..2, 1..3]).0, Vec::<usize>::new());
     }
 }

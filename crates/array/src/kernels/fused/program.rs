@@ -22,6 +22,7 @@ use ndarray::{ArrayD, IxDyn};
 use taskloom_graph::{with_chunk, Chunk, DType, OpError};
 
 use super::{Side, Tree};
+use crate::grid::c_strides;
 use crate::kernels::args::Element;
 use crate::kernels::elementwise::element::{astype, with_dtype, with_number, Arith};
 use crate::kernels::elementwise::promote::Scalar;
@@ -256,15 +257,6 @@ impl Place {
     fn at(&self, r: usize, c: usize) -> usize {
         self.base + r * self.row + c * self.col
     }
-}
-
-/// The C-order strides of `shape`.
-pub(super) fn c_strides(shape: &[usize]) -> Vec<usize> {
-    let mut strides = vec![1; shape.len()];
-    for k in (0..shape.len().saturating_sub(1)).rev() {
-        strides[k] = strides[k + 1] * shape[k + 1];
-    }
-    strides
 }
 
 /// The rows and columns of a tile (1 x n for a 1-d tile, 1 x 1 for a 0-d one).
