@@ -331,6 +331,58 @@ mod run {
     }
 
     #[test]
+    fn a_result_whose_scratch_file_is_gone_fails_the_run_naming_it() {
+        // The lists are written out while `gate` sleeps; their consumers wait for it.
+        let mut src = String::from("gate = sleep(3000, 0)\n");
+        for i in 0..6 {
+            src.push_str(&format!("a{i} = range({i}, {})\n", i + 20_000));
+            src.push_str(&format!("s{i} = add(len(a{i}), gate)\n"));
+        }
+        let sums: Vec<String> = (0..6).map(|i| format!("s{i}")).collect();
+        src.push_str(&format!("total = sum(list({}))\n", sums.join(", ")));
+        let ws = Dir::new();
+        ws.create("g.tl", &src);
+        for executor in ["threads", "processes"] {
+            let tmp = ws.path(&format!("tmp-{executor}"));
+            std::fs::create_dir(&tmp).unwrap();
+            let args = ["run", "g.tl", "--memory-limit", "100KiB", "--workers", "2"];
+            let run = ws
+                .command(&[&args[..], &["--executor", executor]].concat())
+                .env("TMPDIR", &tmp.display().to_string())
+                .spawn();
+            // Every scratch file (threads: in the run's directory; processes: in a
+            // worker's, inside the run's) removed once some are written.
+            let files = || -> Vec<std::path::PathBuf> {
+                let mut found = Vec::new();
+                let mut dirs = vec![tmp.clone()];
+                while let Some(dir) = dirs.pop() {
+                    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                        match entry.path() {
+                            p if p.is_dir() => dirs.push(p),
+                            p => found.push(p),
+                        }
+                    }
+                }
+                found
+            };
+            assert!(
+                wait_for(Duration::from_secs(60), || !files().is_empty()),
+                "{executor}: nothing was written out"
+            );
+            for file in files() {
+                let _ = std::fs::remove_file(file);
+            }
+            let outcome = run.wait();
+            let message = outcome.error(1);
+            assert!(
+                message.contains("failed in op '(read back)': its result cannot be read back from its scratch file"),
+                "{executor}: {message}"
+            );
+            assert_eq!(scratch_in(&tmp), Vec::<String>::new(), "{executor}");
+        }
+    }
+
+    #[test]
     fn a_killed_runs_scratch_is_removed_by_the_next_run_and_a_live_ones_kept() {
         let ws = Dir::new();
         ws.create("g.tl", &big_lists(""));

@@ -6,6 +6,10 @@ use taskloom_graph::{EvalError, Graph, KeyId};
 use taskloom_sched::Failure;
 use thiserror::Error;
 
+/// The op a failure names when a result written past the memory limit cannot be read
+/// back: the failure is the executor's, not a task's own op's.
+const READ_BACK_OP: &str = "(read back)";
+
 /// A failed run: the message names the key, the op and the cause.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum RunError {
@@ -51,6 +55,17 @@ impl RunError {
                 key: graph.name(key).to_string(),
                 cause,
             },
+        }
+    }
+
+    /// The error of a run in which the result of `key`, written past the memory limit,
+    /// could not be read back (`cause`) for a task or a transfer: the executor's
+    /// failure, not an op's, named by the key whose result was lost.
+    pub fn unreadable(graph: &Graph, key: KeyId, cause: impl std::fmt::Display) -> RunError {
+        RunError::Task {
+            key: graph.name(key).to_string(),
+            op: READ_BACK_OP.to_string(),
+            cause: format!("its result cannot be read back from its scratch file: {cause}"),
         }
     }
 

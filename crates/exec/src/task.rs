@@ -10,10 +10,6 @@ use taskloom_sched::Plan;
 
 use crate::error::RunError;
 use crate::slots::Slots;
-
-/// The op a task's failure names when an input written past the memory limit cannot be
-/// read back: the failure is the executor's, not the task's own op's.
-const SPILL_OP: &str = "(read back)";
 use crate::watch::Watch;
 
 /// Runs task `key`, whose dependencies have all completed, on worker `worker`.
@@ -37,7 +33,7 @@ pub(crate) unsafe fn run_task(
     let lookup = |dep: KeyId| match unsafe { slots.get(dep) } {
         Ok(value) => Some(value),
         Err(error) => {
-            unreadable.set(Some(error));
+            unreadable.set(Some((dep, error)));
             None
         }
     };
@@ -50,12 +46,8 @@ pub(crate) unsafe fn run_task(
             Err(EvalError::Op { .. }) if retries > 0 && !watch.is_over() => retries -= 1,
             Err(error) => {
                 watch.done(worker);
-                if let Some(cause) = unreadable.take() {
-                    return Err(RunError::Task {
-                        key: graph.name(key).to_string(),
-                        op: SPILL_OP.to_string(),
-                        cause: format!("cannot read an input back from its scratch file: {cause}"),
-                    });
+                if let Some((dep, cause)) = unreadable.take() {
+                    return Err(RunError::unreadable(graph, dep, cause));
                 }
                 return Err(RunError::task(graph, key, error));
             }

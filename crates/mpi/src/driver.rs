@@ -184,6 +184,9 @@ impl Driver<'_> {
                 }
                 Reply::Values { values } => heard = Some(Heard::Values(values)),
                 Reply::Drained => heard = Some(Heard::Drained),
+                Reply::Unreadable { key, cause } => {
+                    fatal = Some(RunError::unreadable(self.plan.graph(), key, cause))
+                }
                 Reply::Spilled {
                     written,
                     read_back,

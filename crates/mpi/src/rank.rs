@@ -274,20 +274,22 @@ impl Shared {
             }
             Request::Send { keys, to } => {
                 for key in keys {
-                    // One that cannot be read back is unsent: the driver makes it again.
                     match self.tasks.held.get(key) {
                         Some(Ok(value)) => {
                             transport.push(to as usize, &Request::Store { key, value });
                         }
-                        Some(Err(_)) | None => {
+                        Some(Err(e)) => {
+                            let cause = e.to_string();
+                            transport.push(DRIVER, &Reply::Unreadable { key, cause });
+                        }
+                        None => {
                             transport.push(DRIVER, &Reply::Unsent { key, to });
                         }
                     }
                 }
             }
             Request::Fetch { keys } => {
-                let values = self.tasks.fetch(keys);
-                transport.push(DRIVER, &Reply::Values { values });
+                transport.push(DRIVER, &self.tasks.fetch(keys));
             }
             Request::Cancel { key } => self.tasks.cancel(key),
             Request::Release { key } => self.tasks.held.remove(key),

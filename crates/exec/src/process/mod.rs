@@ -366,6 +366,9 @@ impl Driver {
                 self.fetched(values);
                 return Ok(());
             }
+            Incoming::Reply(Reply::Unreadable { key, cause }) => {
+                return Err(RunError::unreadable(self.plan.graph(), key, cause))
+            }
             Incoming::Reply(Reply::Spilled {
                 written,
                 read_back,
@@ -491,6 +494,9 @@ impl Driver {
                         })?;
                         self.relay.insert(key, value);
                     }
+                }
+                (_, Incoming::Reply(Reply::Unreadable { key, cause })) => {
+                    return Err(RunError::unreadable(self.plan.graph(), key, cause));
                 }
                 (worker, Incoming::Gone { garbage }) => {
                     let ended = self.supervisor.reap(worker, garbage);

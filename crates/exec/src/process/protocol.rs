@@ -146,6 +146,10 @@ pub enum Reply {
     Drained,
     /// MPI: task `key` has run longer than the task timeout (and still runs).
     TimedOut { key: KeyId },
+    /// The result of `key`, written to a scratch file past the worker's memory limit,
+    /// cannot be read back (for a task, a `Fetch` or a `Send`): the run fails, naming
+    /// it, rather than wait for a result nobody holds any more.
+    Unreadable { key: KeyId, cause: String },
     /// Bytes of results written to scratch files past the worker's memory limit, and
     /// read back, since the last such reply; `over` is the most bytes held past the
     /// limit when nothing could be written out (0: within it).

@@ -127,9 +127,8 @@ impl Tasks {
             match self.held.get(input) {
                 Some(Ok(value)) => values.push((input, value)),
                 Some(Err(e)) => {
-                    return Some(Err(Reply::Failed {
-                        key,
-                        op: "(input)".into(),
+                    return Some(Err(Reply::Unreadable {
+                        key: input,
                         cause: e.to_string(),
                     }))
                 }
@@ -151,12 +150,22 @@ impl Tasks {
             .position(|(_, inputs)| inputs.iter().all(|&k| self.held.contains(k)))
     }
 
-    /// The results of `keys` for the driver: `None` for one not here, or one that
-    /// cannot be read back (the driver then makes it again).
-    pub fn fetch(&mut self, keys: Vec<KeyId>) -> Vec<(KeyId, Option<Value>)> {
-        keys.into_iter()
-            .map(|k| (k, self.held.get(k).and_then(Result::ok)))
-            .collect()
+    /// The results of `keys` for the driver (`None` for one not here); or the reply
+    /// that fails the run, when one cannot be read back.
+    pub fn fetch(&mut self, keys: Vec<KeyId>) -> Reply {
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            match self.held.get(key).transpose() {
+                Ok(value) => values.push((key, value)),
+                Err(e) => {
+                    return Reply::Unreadable {
+                        key,
+                        cause: e.to_string(),
+                    }
+                }
+            }
+        }
+        Reply::Values { values }
     }
 
     /// The reply that tells the driver what was spilled since the last one, if any

@@ -114,8 +114,7 @@ fn serve_on<R: std::io::Read>(
                 tasks.held.insert(key, value);
             }
             Request::Fetch { keys } => {
-                let values = tasks.fetch(keys);
-                send(output, &Reply::Values { values })?;
+                send(output, &tasks.fetch(keys))?;
             }
             Request::Cancel { key } => tasks.cancel(key),
             Request::Release { key } => tasks.held.remove(key),
