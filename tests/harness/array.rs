@@ -15,6 +15,8 @@ use serde_json::{json, Value as Json};
 
 use super::{Dir, Outcome};
 
+// The interpreter alone is used here; the array crate's tests also run scripts with it.
+#[allow(dead_code)]
 #[path = "../../crates/array/tests/python_env/mod.rs"]
 mod python_env;
 

@@ -338,7 +338,7 @@ fn a_plus_its_transpose_reduces_tile_by_tile_exactly_for_ints() {
 /// row, astype and where, on a float64 arange whose sums are exact.
 #[test]
 fn fused_expressions_reduce_as_numpy_does() {
-    use crate::python_env::python;
+    use crate::python_env::run_json;
     let (n, c) = (203usize, 70usize);
     let x = Array::arange(&[n, n], &[c, c], DType::Float64).unwrap();
     let row = Array::arange(&[n], &[c], DType::Float64).unwrap();
@@ -388,16 +388,8 @@ for e in exprs:
     out.append([float(v) for v in e.sum(axis=0)])
 print(json.dumps(out))
 "#;
-    let output = std::process::Command::new(python())
-        .args(["-c", script, &n.to_string()])
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let want: Vec<Vec<f64>> = serde_json::from_slice(&output.stdout).expect("python prints JSON");
+    let want: Vec<Vec<f64>> = serde_json::from_value(run_json(script, &[n.to_string().as_ref()]))
+        .expect("lists of numbers");
     assert_eq!(got.len(), want.len());
     for (k, (g, w)) in got.iter().zip(&want).enumerate() {
         assert_eq!(g.len(), w.len(), "result {k}");

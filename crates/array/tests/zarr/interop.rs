@@ -4,8 +4,8 @@
 //! back with identical values, and arrays we write read identically in zarr-python.
 //! The Python environment comes from `scripts/python-env.sh` (a virtualenv in target/).
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ndarray::{ArrayD, IxDyn, Slice};
 use serde_json::{json, Value as Json};
@@ -13,23 +13,7 @@ use taskloom_array::grid::Grid;
 use taskloom_array::store::{self, ArrayMeta, StoredArray};
 use taskloom_graph::{with_chunk, Chunk, DType};
 
-use crate::python_env::python;
-
-/// Runs `script` with `args` and parses what it prints as JSON.
-fn run_python(script: &str, args: &[&Path]) -> Json {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("python prints JSON")
-}
+use crate::python_env::run_json;
 
 /// Every element of the array at `path`, read chunk by chunk, as JSON numbers in C order.
 fn read_all(array: &StoredArray) -> Vec<Json> {
@@ -100,7 +84,7 @@ json.dump(result, sys.stdout)
 #[test]
 fn arrays_zarr_python_writes_read_back_identically() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = run_python(WRITE_WITH_ZARR_PYTHON, &[dir.path()]);
+    let cases = run_json(WRITE_WITH_ZARR_PYTHON, &[dir.path().as_os_str()]);
     let cases = cases.as_array().unwrap();
     assert!(cases.len() >= 36, "every case was written");
     for case in cases {
@@ -254,8 +238,8 @@ fn arrays_we_write_read_identically_in_zarr_python() {
             }
         }
     }
-    let args: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-    let seen = run_python(READ_WITH_ZARR_PYTHON, &args);
+    let args: Vec<&OsStr> = paths.iter().map(|p| p.as_os_str()).collect();
+    let seen = run_json(READ_WITH_ZARR_PYTHON, &args);
     for ((path, (meta, values)), seen) in paths.iter().zip(&wanted).zip(seen.as_array().unwrap()) {
         assert_eq!(seen["shape"], json!(meta.grid.shape()), "{path:?}");
         assert_eq!(seen["chunks"], json!(meta.grid.chunks()), "{path:?}");
