@@ -129,15 +129,8 @@ fn worker_ranks_keep_a_checkpoint_that_any_executor_resumes_from() {
 
 #[test]
 fn ranks_hold_results_within_the_memory_limit_and_leave_no_scratch() {
-    // Lists of 20,000 ints summed: each about 480 KB held, past a 100 KiB limit.
-    let mut source = String::new();
-    for i in 0..12 {
-        source.push_str(&format!("a{i} = range({i}, {})\n", i + 20_000));
-        source.push_str(&format!("s{i} = sum(list(sum(a{i}), len(a{i})))\n"));
-    }
-    let sums: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
-    source.push_str(&format!("total = sum(list({}))\n", sums.join(", ")));
-    let file = GraphFile::text(&source);
+    // Lists of about 480 KB held each, past a 100 KiB limit.
+    let file = GraphFile::text(&super::spill::big_lists(""));
     let expected = file.run_under_mpi_too(&[]).ok().to_string();
     let tmp = file.root().join("tmp");
     std::fs::create_dir(&tmp).unwrap();

@@ -36,6 +36,21 @@ fn profile_row(html: &str, name: &str) -> String {
     html[start..].split('<').next().unwrap().to_string()
 }
 
+/// Lists of 20,000 ints (about 480 KB held each), summed, one kept whole: a graph of
+/// big values (for the MPI executor's spill test too); `tail` is more graph text.
+pub(super) fn big_lists(tail: &str) -> String {
+    let mut src = String::new();
+    for i in 0..12 {
+        src.push_str(&format!("a{i} = range({i}, {})\n", i + 20_000));
+        src.push_str(&format!("s{i} = sum(a{i})\n"));
+    }
+    let sums: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
+    src.push_str(&format!("total = sum(list({}))\n", sums.join(", ")));
+    src.push_str("joined = len(concat(list(a0, a5, a11)))\n");
+    src.push_str(tail);
+    src
+}
+
 mod array {
     use super::*;
 
@@ -216,21 +231,6 @@ mod array {
 
 mod run {
     use super::*;
-
-    /// Lists of 20,000 ints (about 480 KB held each), summed, one kept whole: a graph
-    /// of big values; `tail` is more graph text.
-    fn big_lists(tail: &str) -> String {
-        let mut src = String::new();
-        for i in 0..12 {
-            src.push_str(&format!("a{i} = range({i}, {})\n", i + 20_000));
-            src.push_str(&format!("s{i} = sum(a{i})\n"));
-        }
-        let sums: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
-        src.push_str(&format!("total = sum(list({}))\n", sums.join(", ")));
-        src.push_str("joined = len(concat(list(a0, a5, a11)))\n");
-        src.push_str(tail);
-        src
-    }
 
     #[test]
     fn a_graph_of_big_values_gives_the_same_output_under_a_small_limit() {
