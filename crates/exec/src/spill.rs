@@ -19,7 +19,8 @@
 //! - Nothing ever waits for memory: when nothing is left to write out, the run goes on
 //!   past the limit and says by how much ([`SpillCounts::over_limit`]), rather than
 //!   wait for memory nothing would free. A failed write (a full disk) leaves the result
-//!   in memory; a failed read fails the task that needed it.
+//!   in memory; a failed read fails the run, naming the key whose result is lost
+//!   (`RunError::unreadable`).
 //! - One file per result in a directory made for the run (this user only), removed
 //!   when the run ends however it ends; one a killed run (SIGKILL) left is removed by
 //!   the next run that spills into the same place (an owned directory: `owned`). A run that fails or stops returns without

@@ -13,7 +13,7 @@
 //!   not held in memory again: the file stays until the driver releases the key.
 //! - Nothing waits for memory, and nothing fails for it: a write that fails (a full
 //!   disk) leaves its result in memory, and no further writes are tried. A failed read
-//!   is the reader's error (its task fails, naming the file).
+//!   fails the run, naming the key and the file (`Reply::Unreadable`).
 //! - The scratch directory is made at the first write (this user only) and removed
 //!   when the results are dropped: the worker's end, or its next program.
 

@@ -8,7 +8,7 @@
 //!   inputs are or are on their way, and cancels it when one will not come.
 //! - Results are kept within the worker's share of the run's memory limit
 //!   (`results.rs`): a task's inputs are gathered when it is taken, read back from
-//!   scratch files if need be, and a failed read fails the task.
+//!   scratch files if need be; a failed read fails the run (`Reply::Unreadable`).
 //! - [`evaluate`] computes a task from its inputs, and saves its result in the run's
 //!   checkpoint when there is one, and may run on any thread; [`Tasks::conclude`] keeps
 //!   a finished task's value and makes its reply, on the thread that owns the results.
@@ -118,7 +118,7 @@ impl Tasks {
     }
 
     /// Takes the oldest task whose inputs are all here, with their values in key
-    /// order; or the reply that fails it, when an input cannot be read back.
+    /// order; or the reply that fails the run, when an input cannot be read back.
     pub fn take_runnable(&mut self) -> Option<Result<Runnable, Reply>> {
         let index = self.runnable()?;
         let (key, inputs) = self.queue.remove(index);
