@@ -382,10 +382,6 @@ def render(run, args, size, warm_bytes, cold_bytes, cold_skip, noise, merged, q)
                      f"(fdatasync), cold read {fmt(dd_bytes / rd / 1e6 if rd else None, 0)} MB/s, half and half",
                      f"{fmt(100 * r, 0) if r else 'n/a'}% of the disk", fmt(rss("tl_sort_files"), 0), "",
                      "≥ 50% of the disk", met(None if r is None else r >= 0.5)])
-        peak = rss("tl_sort_files")
-        rows.append(["same, peak memory", "same", "", "", "", "", fmt(peak, 0), "",
-                     f"within the limit, {limit} MiB, plus a task's working set per worker",
-                     "(see the RSS)"])
     if run.runs.get("tl_rechunk"):
         (rrows, rcols, rcr, rcc), (orow, ocol) = RECHUNK[q]
         r = div(m("dask_rechunk"), m("tl_rechunk"))
