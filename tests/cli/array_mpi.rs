@@ -137,14 +137,16 @@ fn errors_match_threads_and_write_nothing() {
 fn a_signal_forwarded_to_every_rank_stops_a_write_leaving_nothing() {
     let ws = Dir::new();
     let before = ws.listing();
-    // A write of a few seconds: 900 chunks, every rank writing some.
+    // A write of several seconds, every rank writing some: 3,600 chunks (288 MB). A
+    // shorter one (900 chunks took 0.5 s) may end before the signal, which then finds
+    // rank 0 past its job, where SIGUSR1 ends the process with no message.
     let run = mpirun(ws.root(), 3, Fabric::SharedMemory)
         .args(&[
             "array",
             "create",
             "out.zarr",
             "--shape",
-            "3000,3000",
+            "6000,6000",
             "--chunks",
         ])
         .args(&[
