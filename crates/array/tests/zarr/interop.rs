@@ -5,7 +5,7 @@
 //! The Python environment comes from `scripts/python-env.sh` (a virtualenv in target/).
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn, Slice};
 use serde_json::{json, Value as Json};
