@@ -22,6 +22,7 @@
 //!   chunk-by-chunk evaluation, but within pairwise summation's bound, relative error
 //!   O(ε log n) of Σ|x|. Min, max, any, all and integer sums are exact.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -449,27 +450,68 @@ fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Resu
             op.name()
         )));
     }
-    let mut fold = Fold::new(op);
-    for Block { tree, shape } in blocks {
-        tree.check(leaves, shape)?;
-        let program = Program::compile(tree, leaves)?;
-        let mut evaluation = Evaluation::new(&program, leaves, TILE * TILE);
-        with_dtype!(program.dtype(), T => {
-            // One buffer for every tile's values, lent to `partial` as a chunk.
-            let mut buffer: Vec<T> = Vec::with_capacity(TILE * TILE);
-            for tile in tiles(shape, tree.transposes()) {
-                let extents: Vec<usize> = tile.iter().map(Range::len).collect();
-                buffer.resize(extents.iter().product(), T::from_i64(0));
-                evaluation.tile(&tile, &mut buffer, Place::packed(extent(&tile).1));
-                let values = ArrayD::from_shape_vec(IxDyn(&extents), buffer)
-                    .expect("a buffer of the tile's size");
-                let values = T::chunk(values);
-                fold.push(partial(op, &values, None)?)?;
-                buffer = T::array(values).expect("the chunk lent").into_raw_vec_and_offset().0;
-            }
-        });
+    let programs = blocks
+        .iter()
+        .map(|Block { tree, shape }| {
+            tree.check(leaves, shape)?;
+            Program::compile(tree, leaves)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let dtype = programs
+        .first()
+        .ok_or_else(|| OpError::new("array.fused_partial needs at least one block"))?
+        .dtype();
+    if let Some(other) = programs.iter().find(|p| p.dtype() != dtype) {
+        return Err(OpError::new(format!(
+            "array.fused_partial's blocks compute {} and {}: one reduction needs one dtype",
+            dtype.name(),
+            other.dtype().name()
+        )));
     }
+    let mut evaluations: Vec<Evaluation> = programs
+        .iter()
+        .map(|p| Evaluation::new(p, leaves, TILE * TILE))
+        .collect();
+    let mut fold = Fold::new(op);
+    with_dtype!(dtype, T => {
+        // One buffer for every tile's values, lent to `partial` as a chunk.
+        let mut buffer: Vec<T> = Vec::with_capacity(TILE * TILE);
+        for (b, tile) in visits(blocks, &programs, leaves) {
+            let extents: Vec<usize> = tile.iter().map(Range::len).collect();
+            buffer.resize(extents.iter().product(), T::from_i64(0));
+            evaluations[b].tile(&tile, &mut buffer, Place::packed(extent(&tile).1));
+            let values = ArrayD::from_shape_vec(IxDyn(&extents), buffer)
+                .expect("a buffer of the tile's size");
+            let values = T::chunk(values);
+            fold.push(partial(op, &values, None)?)?;
+            buffer = T::array(values).expect("the chunk lent").into_raw_vec_and_offset().0;
+        }
+    });
     fold.finish()
+}
+
+/// Every tile of every block, as (block, tile), each block's in order, but a tile
+/// that reads the same leaf elements as an earlier one (`Program::reads`) right after
+/// it: `x + x.T` then reads each leaf tile from memory once, not twice.
+fn visits(
+    blocks: &[Block],
+    programs: &[Program],
+    leaves: &[Arc<Chunk>],
+) -> Vec<(usize, Vec<Range<usize>>)> {
+    let mut groups: Vec<Vec<(usize, Vec<Range<usize>>)>> = Vec::new();
+    let mut group_of: HashMap<Vec<(usize, usize)>, usize> = HashMap::new();
+    for (b, (block, program)) in blocks.iter().zip(programs).enumerate() {
+        for tile in tiles(&block.shape, block.tree.transposes()) {
+            let g = *group_of
+                .entry(program.reads(leaves, &tile))
+                .or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+            groups[g].push((b, tile));
+        }
+    }
+    groups.into_iter().flatten().collect()
 }
 
 /// The block of `shape` that `tree` computes from `leaves`.
@@ -564,10 +606,107 @@ impl Fold {
         let (_, mut state) = self
             .stack
             .pop()
-            .ok_or_else(|| OpError::new("array.fused_partial needs at least one block"))?;
+            .expect("a state per tile, and a block has at least one tile");
         while let Some((_, below)) = self.stack.pop() {
             state = combine(self.op, &[below, state])?;
         }
         Ok(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zeros(rows: usize, cols: usize) -> Arc<Chunk> {
+        Arc::new(f64::chunk(ArrayD::zeros(IxDyn(&[rows, cols]))))
+    }
+
+    /// `leaf(a) + leaf(b).T`, a block of `shape`.
+    fn plus_transpose(a: usize, b: usize, shape: [usize; 2]) -> Block {
+        let leaf = |slot, axes: [usize; 2]| {
+            Side::Tree(Box::new(Tree::Leaf {
+                slot,
+                axes: axes.map(Some).to_vec(),
+            }))
+        };
+        Block {
+            tree: Tree::Binary {
+                op: BinaryOp::Add,
+                x: leaf(a, [0, 1]),
+                y: leaf(b, [1, 0]),
+            },
+            shape: shape.to_vec(),
+        }
+    }
+
+    /// (block, first row, first column) of each visit.
+    fn starts(blocks: &[Block], leaves: &[Arc<Chunk>]) -> Vec<(usize, usize, usize)> {
+        let programs: Vec<Program> = blocks
+            .iter()
+            .map(|b| Program::compile(&b.tree, leaves).unwrap())
+            .collect();
+        visits(blocks, &programs, leaves)
+            .into_iter()
+            .map(|(b, tile)| (b, tile[0].start, tile[1].start))
+            .collect()
+    }
+
+    #[test]
+    fn mirrored_blocks_visit_mirrored_tiles_one_after_the_other() {
+        // Blocks (i, j) and (j, i) of x + x.T: leaf 0 is x's block (i, j), leaf 1 (j, i).
+        let leaves = [zeros(300, 200), zeros(200, 300)];
+        let blocks = [
+            plus_transpose(0, 1, [300, 200]),
+            plus_transpose(1, 0, [200, 300]),
+        ];
+        let got = starts(&blocks, &leaves);
+        let mut want = Vec::new();
+        for r in [0, 128, 256] {
+            for c in [0, 128] {
+                want.extend([(0, r, c), (1, c, r)]);
+            }
+        }
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_diagonal_block_visits_a_tile_and_its_mirror_one_after_the_other() {
+        let leaves = [zeros(300, 300)];
+        let got = starts(&[plus_transpose(0, 0, [300, 300])], &leaves);
+        let t = |r: usize, c: usize| (0, r * TILE, c * TILE);
+        let want = [
+            t(0, 0),
+            t(0, 1),
+            t(1, 0),
+            t(0, 2),
+            t(2, 0),
+            t(1, 1),
+            t(1, 2),
+            t(2, 1),
+            t(2, 2),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_block_read_in_place_keeps_its_row_order() {
+        let leaves = [zeros(300, 40_000)];
+        let block = Block {
+            tree: Tree::Scale {
+                x: Box::new(Tree::Leaf {
+                    slot: 0,
+                    axes: vec![Some(0), Some(1)],
+                }),
+                by: Scalar::Float(2.0),
+                add: Scalar::Float(1.0),
+            },
+            shape: vec![300, 40_000],
+        };
+        let got = starts(&[block], &leaves);
+        let want: Vec<_> = (0..300)
+            .flat_map(|r| [(0, r, 0), (0, r, TILE * TILE), (0, r, 2 * TILE * TILE)])
+            .collect();
+        assert_eq!(got, want);
     }
 }

@@ -107,6 +107,30 @@ impl Program {
         *self.dtypes.last().expect("a tree has a step")
     }
 
+    /// What `tile` reads of the leaves: per leaf, its slot and the offset of the
+    /// tile's first element there, sorted. Tiles whose reads are equal read the same
+    /// leaf elements (`x + x.T`: tile (a, b) of block (i, j) and tile (b, a) of block
+    /// (j, i)), so evaluated one after the other, the second finds them in cache.
+    pub(super) fn reads(
+        &self,
+        leaves: &[Arc<Chunk>],
+        tile: &[Range<usize>],
+    ) -> Vec<(usize, usize)> {
+        let mut reads: Vec<(usize, usize)> = self
+            .steps
+            .iter()
+            .filter_map(|step| match step {
+                Step::Leaf { slot, axes } => {
+                    Some((*slot, leaf_place(leaves[*slot].shape(), axes, tile).base))
+                }
+                _ => None,
+            })
+            .collect();
+        reads.sort_unstable();
+        reads.dedup();
+        reads
+    }
+
     fn root(&self) -> usize {
         self.steps.len() - 1
     }
@@ -259,6 +283,13 @@ impl Place {
     }
 }
 
+/// Where `tile` sits in a leaf of `shape` whose axis `axes[k]` block axis `k` reads.
+fn leaf_place(shape: &[usize], axes: &[Option<usize>], tile: &[Range<usize>]) -> Place {
+    let own = c_strides(shape);
+    let strides: Vec<usize> = axes.iter().map(|a| a.map_or(0, |a| own[a])).collect();
+    Place::of(&strides, tile)
+}
+
 /// The rows and columns of a tile (1 x n for a 1-d tile, 1 x 1 for a 0-d one).
 pub(super) fn extent(tile: &[Range<usize>]) -> (usize, usize) {
     let n = tile.len();
@@ -337,9 +368,7 @@ impl<'a> Evaluation<'a> {
                 continue;
             };
             let leaf = &self.leaves[*slot];
-            let own = c_strides(leaf.shape());
-            let strides: Vec<usize> = axes.iter().map(|a| a.map_or(0, |a| own[a])).collect();
-            let place = Place::of(&strides, tile);
+            let place = leaf_place(leaf.shape(), axes, tile);
             self.reads[step] = if place.row == 1 && place.col > 1 && rows > 1 {
                 with_dtype!(leaf.dtype(), T => {
                     let data = T::slice(leaf).expect("a leaf in C layout");
