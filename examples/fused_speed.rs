@@ -46,7 +46,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         |slot: i64, axes: [i64; 2]| Value::list([s("leaf"), int(slot), Value::list(axes.map(int))]);
     let shape = Value::list([int(n as i64), int(n as i64)]);
     let fused = |tree: Value, leaves: Vec<Value>| {
-        let mut args = vec![s("sum"), Value::list([Value::list([tree, shape.clone()])])];
+        let blocks = Value::list([Value::list([tree, shape.clone()])]);
+        let mut args = vec![s("sum"), Value::Null, blocks];
         args.extend(leaves);
         call("array.fused_partial", args)
     };

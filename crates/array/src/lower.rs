@@ -530,10 +530,10 @@ impl Lowering {
         x: &Array,
     ) -> Result<Blocks, ArrayError> {
         let label = self.label(&format!("{}-partial", op.name()));
-        // Elementwise work over everything: tile by tile, with no chunk-sized
-        // intermediates (a plain reduction of a leaf keeps its own, streaming, path).
-        let partials = if axis.is_none() && !op.is_arg() && is_fusable(&x.node) {
-            self.fused_partials(op, x)?
+        // Elementwise work: tile by tile, with no chunk-sized intermediates (a plain
+        // reduction of a leaf keeps its own, streaming, path).
+        let partials = if !op.is_arg() && is_fusable(&x.node) {
+            self.fused_partials(op, axis, x)?
         } else {
             self.partials(op, axis, x)?
         };
@@ -633,29 +633,37 @@ impl Lowering {
         Ok(partials)
     }
 
-    /// The calls reducing `x` (an elementwise tree) tile by tile from its leaves'
-    /// blocks, each named by the first block it reduces, and the bytes of those blocks.
-    /// Blocks that read the same leaf blocks (`x + x.T` at (i, j) and (j, i)) are
-    /// reduced by one call, which makes each leaf block once.
+    /// The calls reducing `x` (an elementwise tree) along `axis` (or over everything)
+    /// tile by tile from its leaves' blocks, each named by the first block it reduces,
+    /// and the bytes of those blocks. Blocks that read the same leaf blocks and reduce
+    /// into the same output block (over everything, `x + x.T` at (i, j) and (j, i))
+    /// are reduced by one call, which makes each leaf block once.
     fn fused_partials(
         &mut self,
         op: Reduction,
+        axis: Option<usize>,
         x: &Array,
     ) -> Result<Vec<(Vec<usize>, Expr, u64)>, ArrayError> {
         let (tree, leaves) = self.fused_leaves(x)?;
-        // Per set of leaf blocks read, the blocks reading it, in C order.
-        let mut groups: Vec<(Vec<LeafBlock>, Vec<Vec<usize>>)> = Vec::new();
-        let mut group_of: HashMap<Vec<LeafBlock>, usize> = HashMap::new();
+        // Per set of leaf blocks read and output block, the blocks, in C order.
+        type Group = (Vec<LeafBlock>, Vec<usize>);
+        let mut groups: Vec<(Group, Vec<Vec<usize>>)> = Vec::new();
+        let mut group_of: HashMap<Group, usize> = HashMap::new();
         for index in x.grid.block_indices() {
-            let read = read_blocks(&leaves, &index);
-            let g = *group_of.entry(read.clone()).or_insert_with(|| {
-                groups.push((read, Vec::new()));
+            let mut out = index.clone();
+            match axis {
+                None => out.clear(),
+                Some(k) => out[k] = 0,
+            }
+            let group = (read_blocks(&leaves, &index), out);
+            let g = *group_of.entry(group.clone()).or_insert_with(|| {
+                groups.push((group, Vec::new()));
                 groups.len() - 1
             });
             groups[g].1.push(index);
         }
         let mut partials = Vec::new();
-        for (read, indices) in groups {
+        for ((read, _), indices) in groups {
             let (args, bytes) = leaf_args(&leaves, &read);
             let blocks = indices
                 .iter()
@@ -666,6 +674,7 @@ impl Lowering {
                 .collect();
             let call = FusedPartial {
                 op,
+                axis,
                 blocks,
                 leaves: args,
             };

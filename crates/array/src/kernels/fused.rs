@@ -1,9 +1,10 @@
 //! Elementwise trees evaluated tile by tile: `(x + x.T).sum()` without a transposed
 //! copy or a summed chunk, and `x*2 + 1` written with no intermediate chunk.
 //!
-//! Ops: `array.fused_partial(op, blocks, leaf, ...)`: the reduction state of the blocks
-//! (`[tree, shape]` each) that their trees compute from the leaf chunks. Blocks that
-//! read the same leaves (`x + x.T` at (i, j) and (j, i)) share one task, so each leaf
+//! Ops: `array.fused_partial(op, axis, blocks, leaf, ...)`: the reduction state (along
+//! `axis`, or over everything) of the blocks (`[tree, shape]` each) that their trees
+//! compute from the leaf chunks. Blocks that read the same leaves and reduce into one
+//! output block (`(x + x.T).sum()` at (i, j) and (j, i)) share one task, so each leaf
 //! is made once. `array.fused_block(tree, shape, leaf, ...)`: the block itself, each
 //! tile's values written straight into it.
 //!
@@ -18,7 +19,8 @@
 //!   functions) and evaluated a row segment at a time into buffers made once, leaves
 //!   read in place: no chunk-sized intermediate, and nothing allocated per tile.
 //! - Each tile reduces to a state (`partial`), and states merge pairwise across tiles
-//!   (`Fold`). Sums are then pairwise within and across tiles: not bit-identical to
+//!   (`Fold`); along an axis, those of the tiles covering one region of the block's
+//!   state merge, and the regions' states are put side by side (`join`). Sums are then pairwise within and across tiles: not bit-identical to
 //!   chunk-by-chunk evaluation, but within pairwise summation's bound, relative error
 //!   O(ε log n) of Σ|x|. Min, max, any, all and integer sums are exact.
 
@@ -32,7 +34,7 @@ use taskloom_graph::{Chunk, DType, Expr, OpError, Value};
 use super::args::{value, Element};
 use super::elementwise::element::{tuple, with_dtype};
 use super::elementwise::promote::Scalar;
-use super::reduce::{combine, partial};
+use super::reduce::{combine, join, kept_shape, partial};
 use crate::operation::{BinaryOp, CompareOp, Reduction, UnaryOp};
 use crate::wire::{array_op, Decode, Encode};
 
@@ -48,15 +50,17 @@ use crate::grid::c_strides;
 const TILE: usize = 128;
 
 array_op! {
-    /// `array.fused_partial(op, blocks, leaf, ...)`: the state of the blocks, each a
-    /// `[tree, shape]` computed from the leaves, evaluated tile by tile.
+    /// `array.fused_partial(op, axis, blocks, leaf, ...)`: the state of the blocks
+    /// (reduced along `axis`, or over everything), each a `[tree, shape]` computed from
+    /// the leaves, evaluated tile by tile.
     pub(crate) struct FusedPartial<C = Arc<Chunk>> = "array.fused_partial" {
         op: Reduction,
+        axis: Option<usize>,
         blocks: Vec<Block>;
         rest leaves: C, at least 0
     }
     fn run(self) -> OpResult {
-        fused_partial(self.op, &self.blocks, &self.leaves)
+        fused_partial(self.op, self.axis, &self.blocks, &self.leaves)
     }
 }
 
@@ -442,8 +446,14 @@ fn check_leaf(
     }
 }
 
-/// The reduction state of `blocks`, each computed by its tree from `leaves`.
-fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Result<Value, OpError> {
+/// The reduction state of `blocks`, each computed by its tree from `leaves`: along
+/// `axis`, blocks that reduce into the same output block (their states combine).
+fn fused_partial(
+    op: Reduction,
+    axis: Option<usize>,
+    blocks: &[Block],
+    leaves: &[Arc<Chunk>],
+) -> Result<Value, OpError> {
     if op.is_arg() {
         return Err(OpError::new(format!(
             "{} needs the block's place in the array: use array.arg_partial",
@@ -454,6 +464,12 @@ fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Resu
         .iter()
         .map(|Block { tree, shape }| {
             tree.check(leaves, shape)?;
+            if let Some(k) = axis.filter(|&k| k >= shape.len()) {
+                return Err(OpError::new(format!(
+                    "axis {k} is out of bounds for an array of shape {}",
+                    tuple(shape)
+                )));
+            }
             Program::compile(tree, leaves)
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -472,7 +488,9 @@ fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Resu
         .iter()
         .map(|p| Evaluation::new(p, leaves, TILE * TILE))
         .collect();
-    let mut fold = Fold::new(op);
+    // Per region of a state that tiles reduce into, the states merged as they come.
+    let mut folds: Vec<(StateRegion, Fold)> = Vec::new();
+    let mut fold_of: HashMap<StateRegion, usize> = HashMap::new();
     with_dtype!(dtype, T => {
         // One buffer for every tile's values, lent to `partial` as a chunk.
         let mut buffer: Vec<T> = Vec::with_capacity(TILE * TILE);
@@ -483,11 +501,55 @@ fn fused_partial(op: Reduction, blocks: &[Block], leaves: &[Arc<Chunk>]) -> Resu
             let values = ArrayD::from_shape_vec(IxDyn(&extents), buffer)
                 .expect("a buffer of the tile's size");
             let values = T::chunk(values);
-            fold.push(partial(op, &values, None)?)?;
+            let state = partial(op, &values, axis)?;
             buffer = T::array(values).expect("the chunk lent").into_raw_vec_and_offset().0;
+            let region = StateRegion::of(b, &tile, axis);
+            let f = *fold_of.entry(region.clone()).or_insert_with(|| {
+                folds.push((region, Fold::new(op)));
+                folds.len() - 1
+            });
+            folds[f].1.push(state)?;
         }
     });
+    let Some(k) = axis else {
+        let (_, fold) = folds.pop().expect("one region, and a block has a tile");
+        return fold.finish();
+    };
+    // Each block's state put together from its regions', then the blocks' merged.
+    let mut parts: Vec<Vec<(Vec<Range<usize>>, Value)>> = vec![Vec::new(); blocks.len()];
+    for (StateRegion { block, region }, fold) in folds {
+        parts[block].push((region, fold.finish()?));
+    }
+    let mut fold = Fold::new(op);
+    for (block, parts) in blocks.iter().zip(&parts) {
+        fold.push(join(op, &kept_shape(&block.shape, Some(k)), parts)?)?;
+    }
     fold.finish()
+}
+
+/// Where a tile's state goes in a fused reduction: over everything, into one state;
+/// along an axis, into the region of its block's state that the tile's elements
+/// reduce to (the tile's ranges, the axis made `0..1`).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct StateRegion {
+    block: usize,
+    region: Vec<Range<usize>>,
+}
+
+impl StateRegion {
+    fn of(block: usize, tile: &[Range<usize>], axis: Option<usize>) -> StateRegion {
+        match axis {
+            None => StateRegion {
+                block: 0,
+                region: Vec::new(),
+            },
+            Some(k) => {
+                let mut region = tile.to_vec();
+                region[k] = 0..1;
+                StateRegion { block, region }
+            }
+        }
+    }
 }
 
 /// Every tile of every block, as (block, tile), each block's in order, but a tile

@@ -29,9 +29,10 @@ pub(crate) mod arg;
 mod lanes;
 mod pairwise;
 
+use std::ops::Range;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{ArrayD, IxDyn, Slice, Zip};
 use taskloom_graph::{with_chunk, Chunk, DType, OpError, Value};
 
 use super::args::{cast, value, Element};
@@ -340,6 +341,85 @@ pub(crate) fn combine(op: Reduction, states: &[Value]) -> Result<Value, OpError>
     Ok(value(acc))
 }
 
+/// The state of a block from the states of the regions of it (`parts`: a region of
+/// the block's state, of `shape`, and the state of the elements reducing there),
+/// which cover it once: a reduction along an axis evaluated a tile at a time.
+pub(crate) fn join(
+    op: Reduction,
+    shape: &[usize],
+    parts: &[(Vec<Range<usize>>, Value)],
+) -> Result<Value, OpError> {
+    if op.is_moment() {
+        let mut count = None;
+        let mut mean = ArrayD::zeros(IxDyn(shape));
+        let mut m2 = ArrayD::zeros(IxDyn(shape));
+        for (i, (region, state)) in parts.iter().enumerate() {
+            let m = Moments::parse(op, state, i)?;
+            if *count.get_or_insert(m.count) != m.count {
+                return Err(OpError::new(format!(
+                    "state {} of {} counts {} elements, but state 1 counts {}",
+                    i + 1,
+                    op.name(),
+                    m.count,
+                    count.unwrap_or_default()
+                )));
+            }
+            put(&mut mean, region, &m.mean)?;
+            put(&mut m2, region, &m.m2)?;
+        }
+        return state(count.unwrap_or(0) as usize, mean, m2);
+    }
+    let float = match parts.first() {
+        Some((_, s)) => matches!(simple_state(op, s, 0)?, Chunk::F64(_)),
+        None => true,
+    };
+    let mut out = if float {
+        Chunk::F64(ArrayD::zeros(IxDyn(shape)))
+    } else {
+        Chunk::I64(ArrayD::zeros(IxDyn(shape)))
+    };
+    for (i, (region, state)) in parts.iter().enumerate() {
+        match (&mut out, simple_state(op, state, i)?) {
+            (Chunk::F64(out), Chunk::F64(part)) => put(out, region, part)?,
+            (Chunk::I64(out), Chunk::I64(part)) => put(out, region, part)?,
+            (out, part) => {
+                return Err(OpError::new(format!(
+                    "state {} of {} is a {} chunk, but state 1 is a {} chunk",
+                    i + 1,
+                    op.name(),
+                    part.dtype(),
+                    out.dtype()
+                )))
+            }
+        }
+    }
+    Ok(value(out))
+}
+
+/// `part` written over `region` of `out`.
+fn put<T: Copy>(
+    out: &mut ArrayD<T>,
+    region: &[Range<usize>],
+    part: &ArrayD<T>,
+) -> Result<(), OpError> {
+    let fits = region.len() == out.ndim()
+        && region.iter().zip(out.shape()).all(|(r, &e)| r.end <= e)
+        && region
+            .iter()
+            .map(Range::len)
+            .eq(part.shape().iter().copied());
+    if !fits {
+        return Err(OpError::new(format!(
+            "a state of shape {} does not fit region {region:?} of a state of shape {}",
+            tuple(part.shape()),
+            tuple(out.shape())
+        )));
+    }
+    out.slice_each_axis_mut(|a| Slice::from(region[a.axis.index()].clone()))
+        .assign(part);
+    Ok(())
+}
+
 fn merge<T: Copy>(acc: &mut ArrayD<T>, other: &ArrayD<T>, f: fn(T, T) -> T) {
     Zip::from(acc).and(other).for_each(|a, &b| *a = f(*a, b));
 }
@@ -418,14 +498,22 @@ impl Moments {
         let (na, nb) = (self.count as f64, other.count as f64);
         let n = na + nb;
         let (wb, wab) = (nb / n, na * nb / n);
+        let wa = na / n;
         Zip::from(&mut self.mean)
             .and(&mut self.m2)
             .and(&other.mean)
             .and(&other.m2)
             .for_each(|ma, m2a, &mb, &m2b| {
-                let delta = mb - *ma;
-                *ma += delta * wb;
-                *m2a += m2b + delta * delta * wab;
+                if ma.is_finite() && mb.is_finite() {
+                    let delta = mb - *ma;
+                    *ma += delta * wb;
+                    *m2a += m2b + delta * delta * wab;
+                } else {
+                    // An infinity or NaN: the update's difference would be NaN where
+                    // NumPy's mean of [inf, 1] is inf; its variance is NaN.
+                    *ma = *ma * wa + mb * wb;
+                    *m2a = f64::NAN;
+                }
             });
         self.count = self
             .count

@@ -170,6 +170,33 @@ fn nan_propagates_through_min_and_max() {
     assert!(f64s(&reduce("min", &y, None))[0].is_nan());
 }
 
+/// States merged across chunks keep NumPy's answers for infinities: the mean of
+/// [inf, 1] is inf (Chan's update alone would give inf - inf = NaN), of [inf, -inf]
+/// NaN, and a variance with an infinity NaN.
+#[test]
+fn moments_merged_across_chunks_keep_infinities() {
+    let state = |v: f64| {
+        call(
+            "array.partial",
+            &[s("var"), val(chunk(&[1], vec![v])), Value::Null],
+        )
+        .expect("partial")
+    };
+    let merged = |a: f64, b: f64, op: &str| {
+        let both = call("array.combine", &[s(op), state(a), state(b)]).expect("combine");
+        f64s(&call_chunk(
+            "array.finish",
+            &[s(op), both, Value::Null, s("float64")],
+        ))[0]
+    };
+    assert_eq!(merged(f64::INFINITY, 1.0, "mean"), f64::INFINITY);
+    assert_eq!(merged(1.0, f64::NEG_INFINITY, "mean"), f64::NEG_INFINITY);
+    assert!(merged(f64::INFINITY, f64::NEG_INFINITY, "mean").is_nan());
+    assert!(merged(f64::INFINITY, 1.0, "var").is_nan());
+    assert_eq!(merged(2.0, 4.0, "mean"), 3.0);
+    assert_eq!(merged(2.0, 4.0, "var"), 1.0);
+}
+
 #[test]
 fn empty_reductions_follow_numpy() {
     let empty = chunk(&[0, 3], Vec::<f64>::new());
