@@ -1,5 +1,5 @@
-//! A fused tree compiled for its leaves' dtypes and evaluated over a tile a row
-//! segment (a batch) at a time, into buffers made once per block.
+//! A fused tree compiled for its leaves' dtypes and evaluated over a tile a batch at a
+//! time (rows of the tile, or a segment of one), into buffers made once per block.
 //!
 //! - Compiling applies the chunk kernels' dtype rules once (`unary_dtype`,
 //!   `binary_dtype`, `common`, `scale_dtypes`), so each step computes in one element
@@ -7,8 +7,11 @@
 //!   with the element functions the chunk kernels use (`unary_fn!`, ...): the same
 //!   values, wrap-around and NaNs as chunk by chunk.
 //! - Each step writes a batch (at most `BATCH` elements) into its own buffer, made
-//!   once per block, so a tree's live values stay in L1 and no tile allocates.
-//! - A leaf read along its rows is not copied: steps read its row segment in place. A
+//!   once per block, so a tree's live values stay in L1 and no tile allocates. A batch
+//!   holds as many whole rows of the tile as fit: the 128 x 128 tiles of a transpose
+//!   then dispatch each step once per 8 rows, not per row (`(x + y.T).sum()` of one
+//!   2896² chunk, one thread: 28 ms a row per batch, 24 ms 8 rows).
+//! - A leaf read along its rows is not copied: steps read its row segments in place. A
 //!   leaf read transposed is transposed once per tile into its tile buffer (a square
 //!   block of the source, read a contiguous row at a time), then read in place there.
 //!   Other reads (broadcast, strided) gather into the leaf's batch buffer.
@@ -347,14 +350,25 @@ impl<'a> Evaluation<'a> {
         let (rows, cols) = extent(tile);
         self.start(tile);
         let root = self.program.root();
-        for r in 0..rows {
+        // Whole rows per batch when they fit: a 128-column tile runs each step once
+        // per 8 rows, not per row.
+        let per_batch = (BATCH / cols).clamp(1, rows);
+        for r0 in (0..rows).step_by(per_batch) {
             for c0 in (0..cols).step_by(BATCH) {
-                let len = BATCH.min(cols - c0);
+                let span = Span {
+                    r0,
+                    rows: per_batch.min(rows - r0),
+                    c0,
+                    len: BATCH.min(cols - c0),
+                };
                 for step in 0..=root {
-                    self.step(step, r, c0, len);
+                    self.step(step, span);
                 }
-                let at = place.at(r, c0);
-                out[at..at + len].copy_from_slice(self.batch(&self.values, r, c0, len).of(root));
+                let values = self.batch(&self.values, span).of::<T>(root);
+                for k in 0..span.rows {
+                    let at = place.at(r0 + k, c0);
+                    out[at..at + span.len].copy_from_slice(values.row(k));
+                }
             }
         }
     }
@@ -386,26 +400,24 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    fn batch<'s>(&'s self, values: &'s [Chunk], r: usize, c0: usize, len: usize) -> Batch<'s> {
+    fn batch<'s>(&'s self, values: &'s [Chunk], span: Span) -> Batch<'s> {
         Batch {
             program: self.program,
             leaves: &self.leaves,
             values,
             reads: &self.reads,
-            r,
-            c0,
-            len,
+            span,
         }
     }
 
-    /// Runs step `i` on the batch of row `r`, columns `c0..c0 + len`.
+    /// Runs step `i` on the batch `span` of the tile.
     // One comparison body for every dtype: for bool, `<` is NumPy's order as written.
     #[allow(clippy::bool_comparison)]
-    fn step(&mut self, i: usize, r: usize, c0: usize, len: usize) {
+    fn step(&mut self, i: usize, span: Span) {
         let mut values = std::mem::take(&mut self.values);
         let (done, rest) = values.split_at_mut(i);
         let out = &mut rest[0];
-        let batch = self.batch(done, r, c0, len);
+        let batch = self.batch(done, span);
         let dtype = self.program.dtypes[i];
         match &self.program.steps[i] {
             Step::Leaf { slot, .. } => {
@@ -413,13 +425,14 @@ impl<'a> Evaluation<'a> {
                     if place.col != 1 {
                         with_dtype!(dtype, T => {
                             let data = T::slice(&self.leaves[*slot]).expect("a leaf in C layout");
-                            let out = &mut slice_mut::<T>(out)[..len];
-                            let from = &data[place.at(r, c0)..];
-                            if place.col == 0 {
-                                out.fill(from[0]);
-                            } else {
-                                for (o, &v) in out.iter_mut().zip(from.iter().step_by(place.col)) {
-                                    *o = v;
+                            for (k, out) in rows_mut::<T>(out, span).enumerate() {
+                                let from = &data[place.at(span.r0 + k, span.c0)..];
+                                if place.col == 0 {
+                                    out.fill(from[0]);
+                                } else {
+                                    for (o, &v) in out.iter_mut().zip(from.iter().step_by(place.col)) {
+                                        *o = v;
+                                    }
                                 }
                             }
                         });
@@ -428,27 +441,30 @@ impl<'a> Evaluation<'a> {
             }
             Step::Convert { x } => {
                 with_dtype!(dtype, T => with_dtype!(self.program.dtypes[*x], S => {
-                    map(batch.of::<S>(*x), out, |v| v.convert::<T>())
+                    map(batch.of::<S>(*x), out, span, |v| v.convert::<T>())
                 }))
             }
-            Step::Unary { op, x } => unary_fn!(*op, dtype, T, f => map(batch.of::<T>(*x), out, f)),
+            Step::Unary { op, x } => {
+                unary_fn!(*op, dtype, T, f => map(batch.of::<T>(*x), out, span, f))
+            }
             Step::Binary { op, x, y } => binary_fn!(*op, dtype, T, f => {
-                zip(batch.input::<T>(*x), batch.input::<T>(*y), len, out, f)
+                zip(batch.input::<T>(*x), batch.input::<T>(*y), out, span, f)
             }),
             Step::Compare { op, dtype, x, y } => compare_fn!(*op, *dtype, T, f => {
-                zip(batch.input::<T>(*x), batch.input::<T>(*y), len, out, f)
+                zip(batch.input::<T>(*x), batch.input::<T>(*y), out, span, f)
             }),
             Step::Where { cond, x, y } => with_dtype!(dtype, T => {
                 let cond = batch.of::<bool>(*cond);
                 let (x, y) = (batch.input::<T>(*x), batch.input::<T>(*y));
-                let out = &mut slice_mut::<T>(out)[..len];
-                for (k, (o, &c)) in out.iter_mut().zip(cond).enumerate() {
-                    *o = if c { x.get(k) } else { y.get(k) };
+                for (k, out) in rows_mut::<T>(out, span).enumerate() {
+                    for (j, (o, &c)) in out.iter_mut().zip(cond.row(k)).enumerate() {
+                        *o = if c { x.get(k, j) } else { y.get(k, j) };
+                    }
                 }
             }),
             Step::Scale { x, by, add } => with_number!(dtype, T => {
                 let (b, c) = (by.element::<T>(), add.element::<T>());
-                map(batch.of::<T>(*x), out, |v| T::add(T::mul(v, b), c))
+                map(batch.of::<T>(*x), out, span, |v| T::add(T::mul(v, b), c))
             }, bool => unreachable!("scale_dtypes gives no bool")),
         }
         self.values = values;
@@ -463,55 +479,86 @@ enum Read {
     Transposed { cols: usize },
 }
 
-/// What a step reads in one batch: row `r`, columns `c0..c0 + len` of the tile, from
-/// the leaves and the buffers of the steps before it.
+/// A batch: rows `r0..r0 + rows` of a tile, columns `c0..c0 + len`, at most `BATCH`
+/// elements. A step's buffer holds the batch's rows one after the other.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    r0: usize,
+    rows: usize,
+    c0: usize,
+    len: usize,
+}
+
+/// What a step reads in one batch, from the leaves and the buffers of the steps
+/// before it.
 struct Batch<'s> {
     program: &'s Program,
     leaves: &'s [Cow<'s, Chunk>],
     values: &'s [Chunk],
     reads: &'s [Read],
-    r: usize,
-    c0: usize,
-    len: usize,
+    span: Span,
 }
 
 impl<'s> Batch<'s> {
     /// Step `x`'s values: a leaf read along its rows in place (in the leaf, or its
     /// transposed tile), any other step from its buffer.
-    fn of<T: Element>(&self, x: usize) -> &'s [T] {
-        let (data, place) = match (&self.program.steps[x], self.reads[x]) {
+    fn of<T: Element>(&self, x: usize) -> Rows<'s, T> {
+        let Span { r0, c0, len, .. } = self.span;
+        let (data, start, stride) = match (&self.program.steps[x], self.reads[x]) {
             (Step::Leaf { slot, .. }, Read::Leaf(place)) if place.col == 1 => {
-                (&*self.leaves[*slot], place)
+                (&*self.leaves[*slot], place.at(r0, c0), place.row)
             }
             (Step::Leaf { .. }, Read::Transposed { cols }) => {
-                (&self.values[x], Place::packed(cols))
+                (&self.values[x], Place::packed(cols).at(r0, c0), cols)
             }
-            // A batch buffer holds the current row's segment alone.
-            _ => (&self.values[x], Place::default()),
+            // A batch buffer holds the batch's rows alone.
+            _ => (&self.values[x], 0, len),
         };
-        let at = place.at(self.r, self.c0);
-        &T::slice(data).expect("values of the step's type")[at..at + self.len]
+        Rows {
+            data: T::slice(data).expect("values of the step's type"),
+            start,
+            stride,
+            len,
+        }
     }
 
     fn input<T: Element>(&self, input: Input) -> Arg<'s, T> {
         match input {
-            Input::Step(x) => Arg::Values(self.of(x)),
+            Input::Step(x) => Arg::Rows(self.of(x)),
             Input::Scalar(s) => Arg::Scalar(s.element()),
         }
+    }
+}
+
+/// A batch's values of one step: row `k` is `data[start + k*stride..][..len]` (a
+/// stride of 0 repeats one row: broadcasting).
+#[derive(Clone, Copy)]
+struct Rows<'s, T> {
+    data: &'s [T],
+    start: usize,
+    stride: usize,
+    len: usize,
+}
+
+impl<'s, T> Rows<'s, T> {
+    fn row(&self, k: usize) -> &'s [T] {
+        let at = self.start + k * self.stride;
+        &self.data[at..at + self.len]
     }
 }
 
 /// An operand's values in a batch: a step's, or a number repeated.
 #[derive(Clone, Copy)]
 enum Arg<'s, T> {
-    Values(&'s [T]),
+    Rows(Rows<'s, T>),
     Scalar(T),
 }
 
 impl<T: Copy> Arg<'_, T> {
-    fn get(&self, k: usize) -> T {
+    /// The value in row `k`, column `j` of the batch.
+    fn get(&self, k: usize, j: usize) -> T {
         match self {
-            Arg::Values(v) => v[k],
+            Arg::Rows(v) => v.row(k)[j],
             Arg::Scalar(s) => *s,
         }
     }
@@ -521,38 +568,48 @@ fn slice_mut<T: Element>(buffer: &mut Chunk) -> &mut [T] {
     T::slice_mut(buffer).expect("a buffer of the step's type")
 }
 
+/// A step's buffer as the batch's rows.
+fn rows_mut<T: Element>(buffer: &mut Chunk, span: Span) -> impl Iterator<Item = &mut [T]> {
+    slice_mut::<T>(buffer)
+        .chunks_exact_mut(span.len)
+        .take(span.rows)
+}
+
 /// `out[k] = f(x[k])` over the batch.
-fn map<S: Copy, T: Element>(x: &[S], out: &mut Chunk, f: impl Fn(S) -> T) {
-    for (o, &v) in slice_mut::<T>(out).iter_mut().zip(x) {
-        *o = f(v);
+fn map<S: Copy, T: Element>(x: Rows<'_, S>, out: &mut Chunk, span: Span, f: impl Fn(S) -> T) {
+    for (k, out) in rows_mut::<T>(out, span).enumerate() {
+        for (o, &v) in out.iter_mut().zip(x.row(k)) {
+            *o = f(v);
+        }
     }
 }
 
-/// `out[k] = f(x[k], y[k])` over the batch's `len` elements, numbers repeated.
+/// `out[k] = f(x[k], y[k])` over the batch, numbers repeated.
 fn zip<T: Copy, R: Element>(
     x: Arg<'_, T>,
     y: Arg<'_, T>,
-    len: usize,
     out: &mut Chunk,
+    span: Span,
     f: impl Fn(T, T) -> R,
 ) {
-    let out = &mut slice_mut::<R>(out)[..len];
-    match (x, y) {
-        (Arg::Values(a), Arg::Values(b)) => {
-            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-                *o = f(a, b);
+    for (k, out) in rows_mut::<R>(out, span).enumerate() {
+        match (x, y) {
+            (Arg::Rows(a), Arg::Rows(b)) => {
+                for ((o, &a), &b) in out.iter_mut().zip(a.row(k)).zip(b.row(k)) {
+                    *o = f(a, b);
+                }
             }
-        }
-        (Arg::Values(a), Arg::Scalar(s)) => {
-            for (o, &a) in out.iter_mut().zip(a) {
-                *o = f(a, s);
+            (Arg::Rows(a), Arg::Scalar(s)) => {
+                for (o, &a) in out.iter_mut().zip(a.row(k)) {
+                    *o = f(a, s);
+                }
             }
-        }
-        (Arg::Scalar(s), Arg::Values(b)) => {
-            for (o, &b) in out.iter_mut().zip(b) {
-                *o = f(s, b);
+            (Arg::Scalar(s), Arg::Rows(b)) => {
+                for (o, &b) in out.iter_mut().zip(b.row(k)) {
+                    *o = f(s, b);
+                }
             }
+            (Arg::Scalar(s), Arg::Scalar(t)) => out.fill(f(s, t)),
         }
-        (Arg::Scalar(s), Arg::Scalar(t)) => out.fill(f(s, t)),
     }
 }
