@@ -497,10 +497,10 @@ fn fused_partial(
         for (b, tile) in visits(blocks, &programs, leaves) {
             let extents: Vec<usize> = tile.iter().map(Range::len).collect();
             buffer.resize(extents.iter().product(), T::from_i64(0));
-            evaluations[b].tile(&tile, &mut buffer, Place::packed(extent(&tile).1));
             let values = ArrayD::from_shape_vec(IxDyn(&extents), buffer)
                 .expect("a buffer of the tile's size");
-            let values = T::chunk(values);
+            let mut values = T::chunk(values);
+            evaluations[b].tile(&tile, &mut values, Place::packed(extent(&tile).1));
             let state = partial(op, &values, axis)?;
             buffer = T::array(values).expect("the chunk lent").into_raw_vec_and_offset().0;
             let region = StateRegion::of(b, &tile, axis);
@@ -582,13 +582,13 @@ fn fused_block(tree: &Tree, shape: &[usize], leaves: &[Arc<Chunk>]) -> Result<Ch
     let program = Program::compile(tree, leaves)?;
     let mut evaluation = Evaluation::new(&program, leaves, TILE * TILE);
     let strides = c_strides(shape);
-    Ok(with_dtype!(program.dtype(), T => {
-        let mut out = vec![T::from_i64(0); shape.iter().product()];
-        for tile in tiles(shape, tree.transposes()) {
-            evaluation.tile(&tile, &mut out, Place::of(&strides, &tile));
-        }
-        T::chunk(ArrayD::from_shape_vec(IxDyn(shape), out).expect("the block's elements"))
-    }))
+    let mut out = with_dtype!(program.dtype(), T => {
+        T::chunk(ArrayD::from_elem(IxDyn(shape), T::from_i64(0)))
+    });
+    for tile in tiles(shape, tree.transposes()) {
+        evaluation.tile(&tile, &mut out, Place::of(&strides, &tile));
+    }
+    Ok(out)
 }
 
 /// The tiles of a block of `shape`, in order: `TILE` x `TILE` squares of the last two

@@ -341,15 +341,17 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    /// Writes the tree's values over `tile` into `out` at `place`: `out` has the
-    /// program's dtype (`T`).
-    pub(super) fn tile<T: Element>(&mut self, tile: &[Range<usize>], out: &mut [T], place: Place) {
+    /// Writes the tree's values over `tile` into `out` (of the program's dtype) at
+    /// `place`: the last step writes there directly, with no batch buffer between.
+    pub(super) fn tile(&mut self, tile: &[Range<usize>], out: &mut Chunk, place: Place) {
         if tile.iter().any(|r| r.is_empty()) {
             return;
         }
         let (rows, cols) = extent(tile);
         self.start(tile);
         let root = self.program.root();
+        // A leaf is read in place (or gathered into its buffer), so it is copied.
+        let root_is_leaf = matches!(self.program.steps[root], Step::Leaf { .. });
         // Whole rows per batch when they fit: a 128-column tile runs each step once
         // per 8 rows, not per row.
         let per_batch = (BATCH / cols).clamp(1, rows);
@@ -361,14 +363,22 @@ impl<'a> Evaluation<'a> {
                     c0,
                     len: BATCH.min(cols - c0),
                 };
-                for step in 0..=root {
-                    self.step(step, span);
+                for step in 0..root {
+                    self.step(step, span, None);
                 }
-                let values = self.batch(&self.values, span).of::<T>(root);
-                for k in 0..span.rows {
-                    let at = place.at(r0 + k, c0);
-                    out[at..at + span.len].copy_from_slice(values.row(k));
+                let at = place.at(r0, c0);
+                if !root_is_leaf {
+                    self.step(root, span, Some(Target::of(out, at, place.row)));
+                    continue;
                 }
+                self.step(root, span, None);
+                with_dtype!(self.program.dtype(), T => {
+                    let values = self.batch(&self.values, span).of::<T>(root);
+                    let mut target = Target::of(out, at, place.row);
+                    for (k, row) in target.rows::<T>(span).enumerate() {
+                        row.copy_from_slice(values.row(k));
+                    }
+                });
             }
         }
     }
@@ -410,13 +420,14 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    /// Runs step `i` on the batch `span` of the tile.
+    /// Runs step `i` on the batch `span` of the tile, writing into `target`, or by
+    /// default into the step's buffer.
     // One comparison body for every dtype: for bool, `<` is NumPy's order as written.
     #[allow(clippy::bool_comparison)]
-    fn step(&mut self, i: usize, span: Span) {
+    fn step(&mut self, i: usize, span: Span, target: Option<Target<'_>>) {
         let mut values = std::mem::take(&mut self.values);
         let (done, rest) = values.split_at_mut(i);
-        let out = &mut rest[0];
+        let out = &mut target.unwrap_or_else(|| Target::of(&mut rest[0], 0, span.len));
         let batch = self.batch(done, span);
         let dtype = self.program.dtypes[i];
         match &self.program.steps[i] {
@@ -425,7 +436,7 @@ impl<'a> Evaluation<'a> {
                     if place.col != 1 {
                         with_dtype!(dtype, T => {
                             let data = T::slice(&self.leaves[*slot]).expect("a leaf in C layout");
-                            for (k, out) in rows_mut::<T>(out, span).enumerate() {
+                            for (k, out) in out.rows::<T>(span).enumerate() {
                                 let from = &data[place.at(span.r0 + k, span.c0)..];
                                 if place.col == 0 {
                                     out.fill(from[0]);
@@ -456,7 +467,7 @@ impl<'a> Evaluation<'a> {
             Step::Where { cond, x, y } => with_dtype!(dtype, T => {
                 let cond = batch.of::<bool>(*cond);
                 let (x, y) = (batch.input::<T>(*x), batch.input::<T>(*y));
-                for (k, out) in rows_mut::<T>(out, span).enumerate() {
+                for (k, out) in out.rows::<T>(span).enumerate() {
                     for (j, (o, &c)) in out.iter_mut().zip(cond.row(k)).enumerate() {
                         *o = if c { x.get(k, j) } else { y.get(k, j) };
                     }
@@ -568,16 +579,36 @@ fn slice_mut<T: Element>(buffer: &mut Chunk) -> &mut [T] {
     T::slice_mut(buffer).expect("a buffer of the step's type")
 }
 
-/// A step's buffer as the batch's rows.
-fn rows_mut<T: Element>(buffer: &mut Chunk, span: Span) -> impl Iterator<Item = &mut [T]> {
-    slice_mut::<T>(buffer)
-        .chunks_exact_mut(span.len)
-        .take(span.rows)
+/// Where a step writes a batch: row `k` at `start + k*stride` of a chunk (the step's
+/// buffer, rows one after the other, or the tile's destination).
+struct Target<'a> {
+    chunk: &'a mut Chunk,
+    start: usize,
+    stride: usize,
+}
+
+impl<'a> Target<'a> {
+    fn of(chunk: &'a mut Chunk, start: usize, stride: usize) -> Target<'a> {
+        Target {
+            chunk,
+            start,
+            stride,
+        }
+    }
+
+    /// The batch's rows. (A batch of one row may have any stride: a 1-d tile's is 0.)
+    fn rows<T: Element>(&mut self, span: Span) -> impl Iterator<Item = &mut [T]> {
+        let stride = self.stride.max(span.len);
+        slice_mut::<T>(self.chunk)[self.start..]
+            .chunks_mut(stride)
+            .take(span.rows)
+            .map(move |row| &mut row[..span.len])
+    }
 }
 
 /// `out[k] = f(x[k])` over the batch.
-fn map<S: Copy, T: Element>(x: Rows<'_, S>, out: &mut Chunk, span: Span, f: impl Fn(S) -> T) {
-    for (k, out) in rows_mut::<T>(out, span).enumerate() {
+fn map<S: Copy, T: Element>(x: Rows<'_, S>, out: &mut Target, span: Span, f: impl Fn(S) -> T) {
+    for (k, out) in out.rows::<T>(span).enumerate() {
         for (o, &v) in out.iter_mut().zip(x.row(k)) {
             *o = f(v);
         }
@@ -588,11 +619,11 @@ fn map<S: Copy, T: Element>(x: Rows<'_, S>, out: &mut Chunk, span: Span, f: impl
 fn zip<T: Copy, R: Element>(
     x: Arg<'_, T>,
     y: Arg<'_, T>,
-    out: &mut Chunk,
+    out: &mut Target,
     span: Span,
     f: impl Fn(T, T) -> R,
 ) {
-    for (k, out) in rows_mut::<R>(out, span).enumerate() {
+    for (k, out) in out.rows::<R>(span).enumerate() {
         match (x, y) {
             (Arg::Rows(a), Arg::Rows(b)) => {
                 for ((o, &a), &b) in out.iter_mut().zip(a.row(k)).zip(b.row(k)) {
