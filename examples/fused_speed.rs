@@ -46,8 +46,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         |slot: i64, axes: [i64; 2]| Value::list([s("leaf"), int(slot), Value::list(axes.map(int))]);
     let shape = Value::list([int(n as i64), int(n as i64)]);
     let fused = |tree: Value, leaves: Vec<Value>| {
-        let blocks = Value::list([Value::list([tree, shape.clone()])]);
-        let mut args = vec![s("sum"), Value::Null, blocks];
+        let start = Value::list([int(0), int(0)]);
+        let blocks = Value::list([Value::list([tree, shape.clone(), start])]);
+        let mut args = vec![s("sum"), Value::Null, shape.clone(), blocks];
         args.extend(leaves);
         call("array.fused_partial", args)
     };

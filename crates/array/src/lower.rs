@@ -532,7 +532,7 @@ impl Lowering {
         let label = self.label(&format!("{}-partial", op.name()));
         // Elementwise work: tile by tile, with no chunk-sized intermediates (a plain
         // reduction of a leaf keeps its own, streaming, path).
-        let partials = if !op.is_arg() && is_fusable(&x.node) {
+        let partials = if is_fusable(&x.node) {
             self.fused_partials(op, axis, x)?
         } else {
             self.partials(op, axis, x)?
@@ -670,11 +670,13 @@ impl Lowering {
                 .map(|index| Block {
                     tree: tree.renumbered(&slots(&leaves, &read, index)),
                     shape: x.grid.block_shape(index),
+                    start: x.grid.block_start(index),
                 })
                 .collect();
             let call = FusedPartial {
                 op,
                 axis,
+                shape: x.shape().to_vec(),
                 blocks,
                 leaves: args,
             };

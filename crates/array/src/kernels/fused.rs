@@ -1,9 +1,10 @@
 //! Elementwise trees evaluated tile by tile: `(x + x.T).sum()` without a transposed
 //! copy or a summed chunk, and `x*2 + 1` written with no intermediate chunk.
 //!
-//! Ops: `array.fused_partial(op, axis, blocks, leaf, ...)`: the reduction state (along
-//! `axis`, or over everything) of the blocks (`[tree, shape]` each) that their trees
-//! compute from the leaf chunks. Blocks that read the same leaves and reduce into one
+//! Ops: `array.fused_partial(op, axis, shape, blocks, leaf, ...)`: the reduction state
+//! (along `axis`, or over everything; argmin and argmax too, positions in the array of
+//! `shape`) of the blocks (`[tree, shape, start]` each) that their trees compute from
+//! the leaf chunks. Blocks that read the same leaves and reduce into one
 //! output block (`(x + x.T).sum()` at (i, j) and (j, i)) share one task, so each leaf
 //! is made once. `array.fused_block(tree, shape, leaf, ...)`: the block itself, each
 //! tile's values written straight into it.
@@ -34,7 +35,7 @@ use taskloom_graph::{Chunk, DType, Expr, OpError, Value};
 use super::args::{value, Element};
 use super::elementwise::element::{tuple, with_dtype};
 use super::elementwise::promote::Scalar;
-use super::reduce::{combine, join, kept_shape, partial};
+use super::reduce::{arg, combine, join, kept_shape, partial};
 use crate::operation::{BinaryOp, CompareOp, Reduction, UnaryOp};
 use crate::wire::{array_op, Decode, Encode};
 
@@ -50,17 +51,18 @@ use crate::grid::c_strides;
 const TILE: usize = 128;
 
 array_op! {
-    /// `array.fused_partial(op, axis, blocks, leaf, ...)`: the state of the blocks
-    /// (reduced along `axis`, or over everything), each a `[tree, shape]` computed from
-    /// the leaves, evaluated tile by tile.
+    /// `array.fused_partial(op, axis, shape, blocks, leaf, ...)`: the state of the
+    /// blocks of an array of `shape` (reduced along `axis`, or over everything), each a
+    /// `[tree, shape, start]` computed from the leaves, evaluated tile by tile.
     pub(crate) struct FusedPartial<C = Arc<Chunk>> = "array.fused_partial" {
         op: Reduction,
         axis: Option<usize>,
+        shape: Vec<usize>,
         blocks: Vec<Block>;
         rest leaves: C, at least 0
     }
     fn run(self) -> OpResult {
-        fused_partial(self.op, self.axis, &self.blocks, &self.leaves)
+        fused_partial(self.op, self.axis, &self.shape, &self.blocks, &self.leaves)
     }
 }
 
@@ -77,20 +79,21 @@ array_op! {
     }
 }
 
-/// One block of a fused reduction: the tree computing it, and its shape.
+/// One block of a fused reduction: the tree computing it, its shape, and where it
+/// starts in the array (argmin and argmax give positions in the array).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Block {
     pub(crate) tree: Tree,
     pub(crate) shape: Vec<usize>,
+    pub(crate) start: Vec<usize>,
 }
 
 impl Encode for Vec<Block> {
     fn encode(self) -> Expr {
         let shape = |s: &[usize]| Value::list(s.iter().map(|&e| Value::Int(e as i64)));
-        Expr::Value(Value::list(
-            self.iter()
-                .map(|b| Value::list([b.tree.value(), shape(&b.shape)])),
-        ))
+        Expr::Value(Value::list(self.iter().map(|b| {
+            Value::list([b.tree.value(), shape(&b.shape), shape(&b.start)])
+        })))
     }
 }
 
@@ -110,7 +113,7 @@ impl Decode for Vec<Block> {
     fn decode(v: &Value, i: usize) -> Result<Self, OpError> {
         let bad = || {
             OpError::new(format!(
-                "argument {} must be a list of [tree, shape] blocks, got {}",
+                "argument {} must be a list of [tree, shape, start] blocks, got {}",
                 i + 1,
                 v.type_name()
             ))
@@ -121,9 +124,10 @@ impl Decode for Vec<Block> {
         blocks
             .iter()
             .map(|b| match b {
-                Value::List(pair) if pair.len() == 2 => Ok(Block {
-                    tree: Tree::parse(&pair[0], i)?,
-                    shape: Vec::<usize>::decode(&pair[1], i)?,
+                Value::List(parts) if parts.len() == 3 => Ok(Block {
+                    tree: Tree::parse(&parts[0], i)?,
+                    shape: Vec::<usize>::decode(&parts[1], i)?,
+                    start: Vec::<usize>::decode(&parts[2], i)?,
                 }),
                 _ => Err(bad()),
             })
@@ -446,23 +450,19 @@ fn check_leaf(
     }
 }
 
-/// The reduction state of `blocks`, each computed by its tree from `leaves`: along
-/// `axis`, blocks that reduce into the same output block (their states combine).
+/// The reduction state of `blocks` of an array of `whole` shape, each computed by its
+/// tree from `leaves`: along `axis`, blocks that reduce into the same output block
+/// (their states combine).
 fn fused_partial(
     op: Reduction,
     axis: Option<usize>,
+    whole: &[usize],
     blocks: &[Block],
     leaves: &[Arc<Chunk>],
 ) -> Result<Value, OpError> {
-    if op.is_arg() {
-        return Err(OpError::new(format!(
-            "{} needs the block's place in the array: use array.arg_partial",
-            op.name()
-        )));
-    }
     let programs = blocks
         .iter()
-        .map(|Block { tree, shape }| {
+        .map(|Block { tree, shape, .. }| {
             tree.check(leaves, shape)?;
             if let Some(k) = axis.filter(|&k| k >= shape.len()) {
                 return Err(OpError::new(format!(
@@ -501,7 +501,13 @@ fn fused_partial(
                 .expect("a buffer of the tile's size");
             let mut values = T::chunk(values);
             evaluations[b].tile(&tile, &mut values, Place::packed(extent(&tile).1));
-            let state = partial(op, &values, axis)?;
+            let state = if op.is_arg() {
+                let start: Vec<usize> =
+                    blocks[b].start.iter().zip(&tile).map(|(s, r)| s + r.start).collect();
+                arg::partial(op, &values, axis, &start, whole)?
+            } else {
+                partial(op, &values, axis)?
+            };
             buffer = T::array(values).expect("the chunk lent").into_raw_vec_and_offset().0;
             let region = StateRegion::of(b, &tile, axis);
             let f = *fold_of.entry(region.clone()).or_insert_with(|| {
@@ -699,6 +705,7 @@ mod tests {
                 y: leaf(b, [1, 0]),
             },
             shape: shape.to_vec(),
+            start: vec![0, 0],
         }
     }
 
@@ -764,6 +771,7 @@ mod tests {
                 add: Scalar::Float(1.0),
             },
             shape: vec![300, 40_000],
+            start: vec![0, 0],
         };
         let got = starts(&[block], &leaves);
         let want: Vec<_> = (0..300)

@@ -32,7 +32,7 @@ mod pairwise;
 use std::ops::Range;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn, Slice, Zip};
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice, Zip};
 use taskloom_graph::{with_chunk, Chunk, DType, OpError, Value};
 
 use super::args::{cast, value, Element};
@@ -349,6 +349,9 @@ pub(crate) fn join(
     shape: &[usize],
     parts: &[(Vec<Range<usize>>, Value)],
 ) -> Result<Value, OpError> {
+    if op.is_arg() {
+        return arg::join(op, shape, parts);
+    }
     if op.is_moment() {
         let mut count = None;
         let mut mean = ArrayD::zeros(IxDyn(shape));
@@ -364,8 +367,8 @@ pub(crate) fn join(
                     count.unwrap_or_default()
                 )));
             }
-            put(&mut mean, region, &m.mean)?;
-            put(&mut m2, region, &m.m2)?;
+            put(&mut mean, region, m.mean.view())?;
+            put(&mut m2, region, m.m2.view())?;
         }
         return state(count.unwrap_or(0) as usize, mean, m2);
     }
@@ -380,8 +383,8 @@ pub(crate) fn join(
     };
     for (i, (region, state)) in parts.iter().enumerate() {
         match (&mut out, simple_state(op, state, i)?) {
-            (Chunk::F64(out), Chunk::F64(part)) => put(out, region, part)?,
-            (Chunk::I64(out), Chunk::I64(part)) => put(out, region, part)?,
+            (Chunk::F64(out), Chunk::F64(part)) => put(out, region, part.view())?,
+            (Chunk::I64(out), Chunk::I64(part)) => put(out, region, part.view())?,
             (out, part) => {
                 return Err(OpError::new(format!(
                     "state {} of {} is a {} chunk, but state 1 is a {} chunk",
@@ -397,10 +400,10 @@ pub(crate) fn join(
 }
 
 /// `part` written over `region` of `out`.
-fn put<T: Copy>(
+pub(super) fn put<T: Copy>(
     out: &mut ArrayD<T>,
     region: &[Range<usize>],
-    part: &ArrayD<T>,
+    part: ArrayViewD<'_, T>,
 ) -> Result<(), OpError> {
     let fits = region.len() == out.ndim()
         && region.iter().zip(out.shape()).all(|(r, &e)| r.end <= e)
@@ -416,7 +419,7 @@ fn put<T: Copy>(
         )));
     }
     out.slice_each_axis_mut(|a| Slice::from(region[a.axis.index()].clone()))
-        .assign(part);
+        .assign(&part);
     Ok(())
 }
 

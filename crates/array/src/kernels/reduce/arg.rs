@@ -11,12 +11,13 @@
 //!   first occurrence wins as in NumPy whatever the tree's shape. NaN is better than
 //!   any number for both ops (NumPy returns the first NaN).
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 use taskloom_graph::{Chunk, OpError, Value};
 
-use super::{bad_state, kept_shape};
+use super::{bad_state, kept_shape, put};
 use crate::kernels::args::{cast, value, Element};
 use crate::kernels::elementwise::element::{tuple, with_dtype};
 use crate::operation::Reduction;
@@ -53,7 +54,7 @@ fn beats<T: PartialOrd>(op: Reduction, a: T, i: i64, b: T, j: i64) -> bool {
     better || (a == b && i < j)
 }
 
-fn partial(
+pub(crate) fn partial(
     op: Reduction,
     x: &Chunk,
     axis: Option<usize>,
@@ -178,6 +179,39 @@ pub(crate) fn combine(op: Reduction, states: &[Value]) -> Result<Value, OpError>
                         (*a, *i) = (b, j);
                     }
                 });
+        }
+        state(T::chunk(values), positions)
+    })
+}
+
+/// The state of a block from the states of its regions (as `reduce::join`).
+pub(crate) fn join(
+    op: Reduction,
+    shape: &[usize],
+    parts: &[(Vec<Range<usize>>, Value)],
+) -> Result<Value, OpError> {
+    let Some((_, first)) = parts.first() else {
+        return Err(OpError::new(format!(
+            "{} joins at least one state",
+            op.name()
+        )));
+    };
+    let (first, _) = parse(op, first, 0)?;
+    with_dtype!(first.dtype(), T => {
+        let mut values = ArrayD::from_elem(IxDyn(shape), T::from_i64(0));
+        let mut positions = ArrayD::zeros(IxDyn(shape));
+        for (i, (region, s)) in parts.iter().enumerate() {
+            let (v, p) = parse(op, s, i)?;
+            let v = T::view(v).ok_or_else(|| {
+                OpError::new(format!(
+                    "state {} holds {} values, but state 1 holds {} values",
+                    i + 1,
+                    v.dtype(),
+                    first.dtype()
+                ))
+            })?;
+            put(&mut values, region, v)?;
+            put(&mut positions, region, p.view())?;
         }
         state(T::chunk(values), positions)
     })
