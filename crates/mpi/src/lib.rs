@@ -38,10 +38,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::Duration;
 
+use mpi::collective::CommunicatorCollectives;
 use mpi::environment::Universe;
 use mpi::Threading;
 use taskloom_exec::worker::Request;
-use taskloom_exec::{Executor, Limits, MemoryLimit, Observers, RunError, Threads};
+use taskloom_exec::{on_signals, Executor, Limits, MemoryLimit, Observers, RunError, Threads};
 use taskloom_graph::{Registry, Value};
 use taskloom_sched::Plan;
 
@@ -176,6 +177,17 @@ impl Mpi {
     /// Initializes MPI (once per process), with one task thread per core on each rank.
     pub fn init() -> Result<Mpi, RunError> {
         let (universe, transport) = initialize()?;
+        // Signals are rank 0's to act on (rank.rs); the launcher forwards each to every
+        // rank, whenever it comes. Every other rank ignores them until its process
+        // ends, its finalize included, and rank 0 starts no work before they all do:
+        // a signal ending a rank would make the launcher end rank 0 before it could
+        // stop the run cleanly and say why.
+        if transport.rank() != rank::DRIVER {
+            let catching = on_signals(|_| {})
+                .map_err(|e| RunError::Internal(format!("cannot catch signals: {e}")))?;
+            std::mem::forget(catching);
+        }
+        universe.world().barrier();
         Ok(Mpi {
             rank: transport.rank(),
             ranks: transport.size(),
@@ -244,7 +256,8 @@ impl Mpi {
     }
 
     /// Serves rank 0 with `registry`'s ops until it shuts this rank down, then
-    /// finalizes MPI; returns the exit code. For every rank but 0.
+    /// finalizes MPI; returns the exit code, for the caller to exit with. For every
+    /// rank but 0 (which ignore terminating signals from `init` on).
     pub fn serve(self, registry: &Registry) -> i32 {
         let outcome = rank::serve(&mut self.session().transport, registry, self.threads);
         drop(self);

@@ -18,9 +18,10 @@
 //! - A task thread that panics in a task outside its op (whose panics fail the task
 //!   already) fails the task too; one that panics elsewhere (a bug) aborts the job
 //!   (`MPI_Abort`): either way rank 0 never waits for a task no thread runs.
-//! - A terminating signal does not end the rank: the launcher forwards signals to
-//!   every rank, and rank 0 decides (it drains the ranks, then shuts them down, which
-//!   ends their shell commands). If rank 0 dies instead, the launcher ends the job.
+//! - A terminating signal does not end the rank (`Mpi::init` ignores them until the
+//!   process ends): the launcher forwards signals to every rank, and rank 0 decides
+//!   (it drains the ranks, then shuts them down, which ends their shell commands). If
+//!   rank 0 dies instead, the launcher ends the job.
 
 use std::collections::HashMap;
 use std::io;
@@ -29,7 +30,6 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use taskloom_exec::on_signals;
 use taskloom_exec::worker::{bind, evaluate, Evaluated, Program, Reply, Request, Tasks};
 use taskloom_graph::ops::Shells;
 use taskloom_graph::{KeyId, OpFn, Registry, Value};
@@ -45,8 +45,6 @@ pub(crate) fn serve(
     registry: &Registry,
     threads: usize,
 ) -> io::Result<()> {
-    // Signals are rank 0's to act on (see the module header): caught, and ignored here.
-    let _catching = on_signals(|_| {})?;
     let rank = Arc::new(Rank {
         shared: Mutex::new(Shared {
             load: 0,
