@@ -92,7 +92,6 @@ fn initialize() -> Result<(Universe, Transport), RunError> {
     choose_pmix_store();
     let started = watch_start(start_limit()?)?;
     let initialized = mpi::initialize_with_threading(Threading::Serialized);
-    drop(started);
     let (universe, threading) =
         initialized.ok_or_else(|| RunError::Internal("MPI is initialized already".into()))?;
     if threading < Threading::Serialized {
@@ -101,6 +100,18 @@ fn initialize() -> Result<(Universe, Transport), RunError> {
         )));
     }
     let transport = Transport::new(universe.world());
+    // Signals are rank 0's to act on (rank.rs); the launcher forwards each to every
+    // rank, whenever it comes. Every other rank ignores them until its process ends,
+    // its finalize included, and rank 0 starts no work before they all do: a signal
+    // ending a rank would make the launcher end rank 0 before it could stop the run
+    // cleanly and say why. (The barrier is part of the start the watch bounds.)
+    if transport.rank() != rank::DRIVER {
+        let catching = on_signals(|_| {})
+            .map_err(|e| RunError::Internal(format!("cannot catch signals: {e}")))?;
+        std::mem::forget(catching);
+    }
+    universe.world().barrier();
+    drop(started);
     Ok((universe, transport))
 }
 
@@ -177,17 +188,6 @@ impl Mpi {
     /// Initializes MPI (once per process), with one task thread per core on each rank.
     pub fn init() -> Result<Mpi, RunError> {
         let (universe, transport) = initialize()?;
-        // Signals are rank 0's to act on (rank.rs); the launcher forwards each to every
-        // rank, whenever it comes. Every other rank ignores them until its process
-        // ends, its finalize included, and rank 0 starts no work before they all do:
-        // a signal ending a rank would make the launcher end rank 0 before it could
-        // stop the run cleanly and say why.
-        if transport.rank() != rank::DRIVER {
-            let catching = on_signals(|_| {})
-                .map_err(|e| RunError::Internal(format!("cannot catch signals: {e}")))?;
-            std::mem::forget(catching);
-        }
-        universe.world().barrier();
         Ok(Mpi {
             rank: transport.rank(),
             ranks: transport.size(),
