@@ -16,32 +16,30 @@ pub fn python() -> &'static Path {
             .map(|dir| dir.join("scripts/python-env.sh"))
             .find(|script| script.exists())
             .expect("scripts/python-env.sh in the workspace");
-        let out = Command::new("sh")
-            .arg(&script)
-            .output()
-            .expect("run python-env.sh");
-        assert!(
-            out.status.success(),
-            "python-env.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+        let out = stdout(Command::new("sh").arg(&script), "python-env.sh");
+        PathBuf::from(String::from_utf8(out).unwrap().trim())
     })
+}
+
+/// What `command` prints, once it has succeeded (else the test fails with its stderr).
+fn stdout(command: &mut Command, what: &str) -> Vec<u8> {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("run {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 /// Runs `script` with `args` in the virtualenv's interpreter and parses what it prints
 /// as JSON.
 pub fn run_json(script: &str, args: &[&OsStr]) -> serde_json::Value {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout(
+        Command::new(python()).arg("-c").arg(script).args(args),
+        "python",
     );
-    serde_json::from_slice(&out.stdout).expect("python prints JSON")
+    serde_json::from_slice(&out).expect("python prints JSON")
 }

@@ -10,7 +10,8 @@
 //!   once per block, so a tree's live values stay in L1 and no tile allocates. A batch
 //!   holds as many whole rows of the tile as fit: the 128 x 128 tiles of a transpose
 //!   then dispatch each step once per 8 rows, not per row (`(x + y.T).sum()` of one
-//!   2896² chunk, one thread: 28 ms a row per batch, 24 ms 8 rows).
+//!   2896² chunk on one thread, `examples/fused_speed`: 28 ms a row per batch, 24 ms
+//!   8 rows).
 //! - A leaf read along its rows is not copied: steps read its row segments in place. A
 //!   leaf read transposed is transposed once per tile into its tile buffer (a square
 //!   block of the source, read a contiguous row at a time), then read in place there.
